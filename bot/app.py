@@ -1,0 +1,72 @@
+"""The composition root: settings → engine → team → domain → adapters."""
+
+import logging
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import delete, select
+
+from bot.adapter import Adapter
+from bot.delivery import Deliverer
+from config.load import load_config
+from config.model import Config
+from config.settings import Settings
+from handlers.context import Deps, handle_of
+from handlers.ports import Clock, Command, Reply, SystemClock
+from handlers.router import dispatch
+from storage.db import make_engine, session, upgrade
+from storage.models import PersonHandle
+
+log = logging.getLogger(__name__)
+
+
+class OneVoice:
+    """One running bot: its database, its team, and the platforms it speaks on."""
+
+    def __init__(self, settings: Settings, config: Config | None = None, clock: Clock | None = None, migrate: bool = True):
+        self.settings = settings
+        self.config = config or load_config(settings.config_path)
+        self.engine = make_engine(settings.database_url)
+        if migrate:
+            upgrade(self.engine)
+        self.deps = Deps(self.config, clock or SystemClock(), {})
+        self.deliverers: dict[str, Deliverer] = {}
+
+    def attach(self, adapter: Adapter) -> None:
+        """Speak on a platform: its handles are synced and its outbox gets a worker."""
+        self.deps.platforms[adapter.platform] = adapter.capabilities
+        self.deliverers[adapter.platform] = Deliverer(self.engine, self.deps, adapter)
+        sync_handles(self.engine, self.config, adapter.platform)
+
+    def handle(self, command: Command) -> Reply:
+        """Run one command to completion (decided and committed, not yet delivered)."""
+        with session(self.engine) as db:
+            return dispatch(db, self.deps, command)
+
+    async def deliver(self) -> int:
+        """Deliver whatever the outbox holds for every attached platform."""
+        sent = 0
+        for deliverer in self.deliverers.values():
+            sent += await deliverer.deliver_pending()
+        return sent
+
+
+def sync_handles(engine, config: Config, platform: str) -> None:
+    """Make the handle table match the team model for one platform."""
+    wanted = {}
+    for person in config.team.people.values():
+        handle = handle_of(person, platform)
+        if handle:
+            wanted[handle] = person.key
+    with session(engine) as db:
+        existing = {h.external_id: h for h in db.exec(select(PersonHandle).where(PersonHandle.platform == platform))}
+        for external_id, row in existing.items():
+            if wanted.get(external_id) != row.person:
+                db.exec(delete(PersonHandle).where(PersonHandle.id == row.id))
+        for external_id, person in wanted.items():
+            if external_id not in existing or existing[external_id].person != person:
+                db.add(PersonHandle(person=person, platform=platform, external_id=external_id))
+        try:
+            db.commit()
+        except IntegrityError:
+            db.rollback()  # another replica synced the same handles at the same moment
+            log.info("handles for %s were synced concurrently", platform)

@@ -1,0 +1,114 @@
+"""The `onevoice` command."""
+
+import argparse
+import asyncio
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+from config.load import STARTER, ConfigError, load_config
+from config.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the scripted crisis on the console."""
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(language=args.language, out=sys.stdout))
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    """Chat with the bot in the terminal."""
+    from bot.app import OneVoice
+    from bot.console import run_console
+
+    settings = _settings()
+    bot = OneVoice(settings)
+    speaker = args.as_ or next(iter(bot.config.team.people), None)
+    if speaker not in bot.config.team.people:
+        print(f"onevoice: no team member {speaker!r}; team: {', '.join(bot.config.team.people)}", file=sys.stderr)
+        return 2
+    asyncio.run(run_console(bot, speaker))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write a starter onevoice.yaml."""
+    target = Path(args.path)
+    if target.exists() and not args.force:
+        print(f"onevoice: {target} exists; use --force to overwrite it", file=sys.stderr)
+        return 1
+    shutil.copyfile(STARTER, target)
+    print(f"Wrote {target}. Edit the team, then run: onevoice check-config {target}")
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate a config file and name each error with its line."""
+    path = args.path or _settings().config_path or "onevoice.yaml"
+    if not Path(path).exists():
+        print(f"{path}: no such file (onevoice init writes a starter one)", file=sys.stderr)
+        return 1
+    try:
+        config = load_config(path)
+    except ConfigError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(error.problems)} error(s) in {path}", file=sys.stderr)
+        return 1
+    print(f"{path}: OK — {len(config.team.people)} people, {len(config.team.roles)} roles, {len(config.playbooks)} playbooks")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Apply the database migrations."""
+    from storage.db import make_engine, upgrade
+
+    upgrade(make_engine(_settings().database_url))
+    print("Database is up to date.")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line grammar."""
+    top = argparse.ArgumentParser(prog="onevoice", description="OneVoice: one approved voice in a crisis.")
+    sub = top.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="a scripted crisis on the console (SQLite, no tokens)")
+    demo.add_argument("--language", choices=["en", "zh"], default="en")
+    demo.set_defaults(run=cmd_demo)
+    console = sub.add_parser("console", help="chat with the bot in the terminal")
+    console.add_argument("--as", dest="as_", metavar="NAME", help="the team member typing")
+    console.set_defaults(run=cmd_console)
+    init = sub.add_parser("init", help="write a starter onevoice.yaml")
+    init.add_argument("path", nargs="?", default="onevoice.yaml")
+    init.add_argument("--force", action="store_true")
+    init.set_defaults(run=cmd_init)
+    check = sub.add_parser("check-config", help="validate a config file")
+    check.add_argument("path", nargs="?")
+    check.set_defaults(run=cmd_check_config)
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(run=cmd_db_upgrade)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `onevoice` script."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as error:
+        print(f"onevoice: invalid configuration:\n{error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

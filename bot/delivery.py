@@ -1,0 +1,139 @@
+"""The outbox worker: claim effects, call the platform, mark them sent; never lose one."""
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import Engine, or_
+from sqlmodel import select
+
+from bot.adapter import Adapter, RetryLater, Undeliverable
+from handlers.cards import render_card
+from handlers.context import Deps
+from handlers.i18n import speaking
+from handlers.markup import Message
+from handlers.ports import EffectKind
+from storage.db import session as new_session
+from storage.models import Incident, Outbox, Room
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_BACKOFF = 300.0
+
+
+class Deliverer:
+    """Delivers one platform's outbox rows in order, per incident."""
+
+    def __init__(self, engine: Engine, deps: Deps, adapter: Adapter, batch: int = 50):
+        self.engine, self.deps, self.adapter, self.batch = engine, deps, adapter, batch
+
+    def _claim(self) -> list[int]:
+        """Lease a batch of due rows so no other worker delivers them meanwhile."""
+        now = self.deps.clock.now()
+        with new_session(self.engine) as session:
+            query = (
+                select(Outbox)
+                .where(
+                    Outbox.platform == self.adapter.platform,
+                    Outbox.state == "pending",
+                    Outbox.next_attempt_at <= now,
+                    or_(Outbox.lease_until.is_(None), Outbox.lease_until < now),
+                )
+                .order_by(Outbox.id)
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)
+            )
+            rows = list(session.exec(query))
+            for row in rows:
+                row.lease_until = now + LEASE
+                session.add(row)
+            session.commit()
+            return [row.id for row in rows]
+
+    async def deliver_pending(self) -> int:
+        """Deliver everything due now; return how many effects were sent."""
+        sent = 0
+        while ids := self._claim():
+            sent += await self._deliver_batch(ids)
+            if len(ids) < self.batch:
+                break
+        return sent
+
+    async def _deliver_batch(self, ids: list[int]) -> int:
+        blocked: set[int | None] = set()
+        sent = 0
+        with new_session(self.engine) as session:
+            rows = [session.get(Outbox, i) for i in ids]
+            last_refresh = {r.incident_id: r.id for r in rows if r.kind == EffectKind.REFRESH_CARD}
+            for row in rows:
+                if row.incident_id in blocked and row.incident_id is not None:
+                    row.lease_until = None  # keep the incident's order: wait for the failed one
+                elif row.kind == EffectKind.REFRESH_CARD and last_refresh[row.incident_id] != row.id:
+                    self._mark_sent(row, {"coalesced": True})  # a later edit in this batch shows the same state
+                else:
+                    if await self._deliver_one(session, row):
+                        sent += 1
+                    elif row.state == "pending":
+                        blocked.add(row.incident_id)
+                session.add(row)
+                session.commit()
+        return sent
+
+    def _mark_sent(self, row: Outbox, result: dict) -> None:
+        row.state, row.sent_at, row.result, row.lease_until = "sent", self.deps.clock.now(), result, None
+
+    async def _deliver_one(self, session, row: Outbox) -> bool:
+        try:
+            result = await self._call(session, row)
+        except RetryLater as wait:
+            self._defer(row, wait)
+            return False
+        except Undeliverable as refusal:
+            row.attempts += 1
+            row.state, row.lease_until, row.error = "failed", None, str(refusal)[:500]
+            log.error("outbox %s (%s) cannot be delivered: %s", row.id, row.kind, refusal)
+            return False
+        except Exception as error:  # a bug or a network fault must not drop the effect
+            log.exception("delivery of outbox %s failed; will retry", row.id)
+            self._defer(row, RetryLater(type(error).__name__))
+            return False
+        self._mark_sent(row, result or {})
+        return True
+
+    def _defer(self, row: Outbox, wait: RetryLater) -> None:
+        row.attempts += 1
+        delay = wait.after if wait.after is not None else min(MAX_BACKOFF, 2.0 ** min(row.attempts, 8))
+        row.next_attempt_at = self.deps.clock.now() + timedelta(seconds=delay)
+        row.lease_until, row.error = None, str(wait)[:500]
+        log.warning("delivery of outbox %s deferred %.1fs: %s", row.id, delay, wait)
+
+    async def _call(self, session, row: Outbox) -> dict:
+        payload = row.payload
+        message = Message.from_json(payload["message"]) if "message" in payload else None
+        room = self._room(session, row)
+        if row.kind == EffectKind.DM:
+            return await self.adapter.dm(payload["to"], message)
+        if row.kind == EffectKind.POST:
+            return await self.adapter.post(None if payload.get("to") else room, payload.get("to"), message)
+        if row.kind == EffectKind.INVITE:
+            return await self.adapter.invite(room, payload["users"])
+        card = self._card(session, row.incident_id)
+        if row.kind == EffectKind.OPEN_ROOM:
+            result = await self.adapter.open_room(room, payload, card)
+            room.external_id = result.get("external_id")
+            room.thread_id = result.get("thread_id")
+            room.card_message_id = result.get("card_message_id")
+            session.add(room)
+            return result
+        if row.kind == EffectKind.REFRESH_CARD:
+            return await self.adapter.edit_card(room, card)
+        raise Undeliverable(f"unknown effect kind {row.kind!r}")
+
+    def _room(self, session, row: Outbox) -> Room | None:
+        if row.incident_id is None:
+            return None
+        return session.exec(select(Room).where(Room.incident_id == row.incident_id, Room.platform == row.platform)).first()
+
+    def _card(self, session, incident_id: int) -> Message:
+        with speaking(self.deps.config.language):
+            return render_card(session, self.deps.config, session.get(Incident, incident_id), self.deps.clock.now())

@@ -1,0 +1,98 @@
+"""`onevoice demo`: a complete scripted crisis on the console, on a fast clock."""
+
+import io
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import OneVoice
+from bot.console import Console
+from config.durations import parse_duration
+from config.load import load_config
+from config.settings import Settings
+from handlers.i18n import _, speaking
+from handlers.ports import FakeClock
+
+# (speaker, line) pairs; speaker "wait" moves the fast clock instead.
+SCRIPT = {
+    "en": [
+        ("alice", "/crisis declare product-quality sev2 Power banks overheating while charging"),
+        ("bob", "/crisis ack"),
+        ("carol", "/crisis ack"),
+        ("dave", "/crisis ack"),
+        ("erin", "/crisis ack"),
+        ("alice", "/crisis ack"),
+        ("dave", "/crisis note Mentions up sixfold in an hour; three videos show units smoking while charging"),
+        ("dave", "/crisis done 1"),
+        ("alice", "/crisis phase assessing"),
+        ("alice", "/crisis task Pull the production records for the affected lots @erin in 30m"),
+        ("wait", "20m"),
+        ("alice", "/crisis done 2"),
+        ("alice", "/crisis update Affected units narrowed to one lot; stop-sale under way in all channels"),
+        ("alice", "/crisis phase responding"),
+        ("alice", "/crisis sev 1"),
+        ("bob", "/crisis ack"),
+        ("alice", "/crisis handoff comms @carol"),
+        ("carol", "/crisis ack"),
+        ("bob", "/crisis skip 9 Regulator already informed by phone; written report filed under item 10"),
+        ("carol", "/crisis tasks mine"),
+        ("wait", "2h"),
+        ("alice", "/crisis phase recovering"),
+        ("alice", "/crisis resolve Stop-sale complete; recall and refunds announced"),
+        ("alice", "/crisis close"),
+        ("alice", "/crisis list"),
+    ],
+    "zh": [
+        ("alice", "/crisis declare product-quality sev2 移动电源充电发热投诉"),
+        ("bob", "/crisis ack"),
+        ("carol", "/crisis ack"),
+        ("dave", "/crisis ack"),
+        ("erin", "/crisis ack"),
+        ("alice", "/crisis ack"),
+        ("dave", "/crisis note 一小时内相关提及增长六倍；三段视频显示充电时冒烟"),
+        ("dave", "/crisis done 1"),
+        ("alice", "/crisis phase assessing"),
+        ("alice", "/crisis task 调取涉事批次的生产记录 @erin in 30m"),
+        ("wait", "20m"),
+        ("alice", "/crisis done 2"),
+        ("alice", "/crisis update 涉事产品已锁定为单一批次；各渠道正在停售"),
+        ("alice", "/crisis phase responding"),
+        ("alice", "/crisis sev 1"),
+        ("bob", "/crisis ack"),
+        ("alice", "/crisis handoff comms @carol"),
+        ("carol", "/crisis ack"),
+        ("bob", "/crisis skip 9 已电话告知监管部门，书面报告见第 10 项"),
+        ("carol", "/crisis tasks mine"),
+        ("wait", "2h"),
+        ("alice", "/crisis phase recovering"),
+        ("alice", "/crisis resolve 停售完成；已宣布召回和退款"),
+        ("alice", "/crisis close"),
+        ("alice", "/crisis list"),
+    ],
+}
+
+
+async def run_demo(language: str = "en", out: TextIO | None = None, folder: Path | None = None) -> int:
+    """Play the script on a temporary SQLite database and a fast clock."""
+    out = out or io.StringIO()
+    folder = folder or Path(tempfile.mkdtemp(prefix="onevoice-demo-"))
+    config = load_config(None).model_copy(update={"language": language})
+    clock = FakeClock()
+    bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{folder / 'onevoice.db'}"), config=config, clock=clock)
+    console = Console(bot, "alice", out)
+    with speaking(language):
+        out.write(_("OneVoice demo — a product-quality crisis, on a fast clock. Database: {path}").format(path=folder / "onevoice.db") + "\n\n")
+    for speaker, line in SCRIPT[language]:
+        if speaker == "wait":
+            clock.advance(parse_duration(line))
+            with speaking(language):
+                out.write("\n" + _("… {duration} later …").format(duration=line) + "\n\n")
+            continue
+        clock.advance(timedelta(minutes=1))
+        console.speaker = speaker
+        out.write(f"{console.prompt()}{line}\n")
+        await console.run_line(line)
+    with speaking(language):
+        out.write("\n" + _("Demo finished. The whole incident is in {path}").format(path=folder / "onevoice.db") + "\n")
+    return 0

@@ -1,0 +1,215 @@
+"""The team model, playbooks and timings as validated pydantic models."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from config.durations import Duration
+
+Language = Literal["en", "zh"]
+Severity = Literal["sev1", "sev2", "sev3", "sev4"]
+SEVERITIES: tuple[Severity, ...] = ("sev1", "sev2", "sev3", "sev4")
+PHASES = ("detected", "assessing", "responding", "recovering", "resolved", "closed")
+ACTIVE_PHASES = PHASES[:4]
+TEMPLATE_KINDS = ("holding", "apology", "update", "clarification")
+
+
+class Strict(BaseModel):
+    """Base for config models: unknown keys are errors, so typos are caught."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Localized(Strict):
+    """A text in English and Chinese."""
+
+    en: str
+    zh: str
+
+    def get(self, language: str) -> str:
+        """Return the text in the language, falling back to English."""
+        return self.zh if language == "zh" else self.en
+
+
+class Role(Strict):
+    """A role of the response team."""
+
+    key: str = ""
+    title: Localized
+    duty: Localized
+    approves: bool = False
+    required: list[Severity] = Field(default_factory=list)
+    backup: str | None = None
+
+
+class Person(Strict):
+    """A team member and their handles on each platform."""
+
+    key: str = ""
+    name: str
+    timezone: str | None = None
+    roles: list[str] = Field(default_factory=list)
+    slack: str | None = None
+    telegram: int | None = None
+    console: str | None = None
+
+    @field_validator("slack", "console", mode="before")
+    @classmethod
+    def _as_text(cls, value: object) -> object:
+        return None if value is None else str(value)
+
+
+class Timing(Strict):
+    """The clock of a severity (PRODUCT.md §2)."""
+
+    first_statement: Duration
+    update_every: Duration
+    approval_nudge: Duration
+    review_within: Duration | None = None
+
+
+class TimingOverride(Strict):
+    """A partial Timing, as written in overrides."""
+
+    first_statement: Duration | None = None
+    update_every: Duration | None = None
+    approval_nudge: Duration | None = None
+    review_within: Duration | None = None
+
+
+class ChecklistSpec(Strict):
+    """A checklist item of a playbook."""
+
+    title: Localized
+    owner: str
+    due: Duration
+    phase: Literal["detected", "assessing", "responding", "recovering", "resolved"] = "responding"
+
+
+class Playbook(Strict):
+    """The plan for one kind of crisis."""
+
+    key: str = ""
+    title: Localized
+    description: Localized | None = None
+    severity: Severity = "sev2"
+    required_roles: dict[Severity, list[str]] = Field(default_factory=dict)
+    approvers: dict[Severity, list[str]] = Field(default_factory=dict)
+    timings: dict[Severity, TimingOverride] = Field(default_factory=dict)
+    checklist: list[ChecklistSpec] = Field(default_factory=list)
+    templates: dict[Literal["holding", "apology", "update", "clarification"], Localized] = Field(
+        default_factory=dict
+    )
+
+
+class Team(Strict):
+    """Roles and people."""
+
+    roles: dict[str, Role] = Field(default_factory=dict)
+    people: dict[str, Person] = Field(default_factory=dict)
+
+
+class BroadcastTarget(Strict):
+    """Where `publish` sends the approved line."""
+
+    name: str
+    slack: str | None = None
+    telegram: str | int | None = None
+    console: str | None = None
+    manual: bool = False
+    page: bool = False
+    limit: int | None = Field(default=None, gt=0)
+
+
+class RoomHandles(Strict):
+    """A room named on each platform."""
+
+    slack: str | None = None
+    telegram: str | int | None = None
+    console: str | None = None
+
+
+class SlackOptions(Strict):
+    """Slack-specific options."""
+
+    command: str = "/crisis"
+    private_rooms: bool = False
+
+
+class TelegramOptions(Strict):
+    """Telegram-specific options."""
+
+    crisis_group: int | None = None
+
+
+class Config(Strict):
+    """The whole configuration, after merging the shipped defaults."""
+
+    language: Language = "en"
+    timezone: str = "UTC"
+    team: Team = Field(default_factory=Team)
+    severities: dict[Severity, Timing] = Field(default_factory=dict)
+    playbooks: dict[str, Playbook] = Field(default_factory=dict)
+    slack: SlackOptions = Field(default_factory=SlackOptions)
+    telegram: TelegramOptions = Field(default_factory=TelegramOptions)
+    triage_room: RoomHandles | None = None
+    stakeholder_rooms: list[RoomHandles] = Field(default_factory=list)
+    broadcast: list[BroadcastTarget] = Field(default_factory=list)
+    nudge_repeat_cap: int = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _fill_keys(self) -> "Config":
+        """Give each role, person and playbook its key from the mapping."""
+        for group in (self.team.roles, self.team.people, self.playbooks):
+            for key, item in group.items():
+                item.key = key
+        return self
+
+    def problems(self) -> list[tuple[tuple, str]]:
+        """Every reference that names nothing real, as (path, message)."""
+        found: list[tuple[tuple, str]] = []
+        roles = self.team.roles
+        for key, person in self.team.people.items():
+            for i, role in enumerate(person.roles):
+                if role not in roles:
+                    found.append((("team", "people", key, "roles", i), f"unknown role {role!r}; expected one of {', '.join(roles)}"))
+        for key, role in roles.items():
+            if role.backup and role.backup not in self.team.people:
+                found.append((("team", "roles", key, "backup"), f"unknown person {role.backup!r}"))
+        for key, playbook in self.playbooks.items():
+            for i, item in enumerate(playbook.checklist):
+                if item.owner not in roles:
+                    found.append((("playbooks", key, "checklist", i, "owner"), f"unknown role {item.owner!r}"))
+            for field in ("required_roles", "approvers"):
+                for sev, names in getattr(playbook, field).items():
+                    for i, role in enumerate(names):
+                        if role not in roles:
+                            found.append((("playbooks", key, field, sev, i), f"unknown role {role!r}"))
+        for sev in SEVERITIES:
+            if sev not in self.severities:
+                found.append((("severities",), f"missing timings for {sev}"))
+        return found
+
+    def timing(self, playbook: Playbook, severity: Severity) -> Timing:
+        """The effective timing for a playbook at a severity."""
+        base = self.severities[severity]
+        override = playbook.timings.get(severity)
+        if not override:
+            return base
+        return base.model_copy(update={k: v for k, v in override if v is not None})
+
+    def required_roles(self, playbook: Playbook, severity: Severity) -> list[str]:
+        """Roles that must be filled for this playbook at this severity."""
+        if severity in playbook.required_roles:
+            return list(playbook.required_roles[severity])
+        return [key for key, role in self.team.roles.items() if severity in role.required]
+
+    def approver_roles(self, playbook: Playbook, severity: Severity) -> list[str]:
+        """Roles whose approval a statement needs at this severity (PRODUCT.md §4)."""
+        if severity in playbook.approvers:
+            return list(playbook.approvers[severity])
+        return ["legal", "commander"] if severity in ("sev1", "sev2") else ["commander"]
+
+    def people_for_role(self, role: str) -> list[Person]:
+        """People who can hold a role, on call first."""
+        return [p for p in self.team.people.values() if role in p.roles]

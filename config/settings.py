@@ -1,0 +1,23 @@
+"""Settings from the environment (PRODUCT.md §8); secrets stay SecretStr."""
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything OneVoice reads from the environment."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=False)
+
+    config_path: str | None = Field(None, validation_alias="ONEVOICE_CONFIG")
+    database_url: str = Field("sqlite:///onevoice.db", validation_alias="ONEVOICE_DATABASE_URL")
+    http_host: str = Field("127.0.0.1", validation_alias="ONEVOICE_HTTP_HOST")
+    http_port: int = Field(3000, validation_alias="ONEVOICE_HTTP_PORT")
+    slack_bot_token: SecretStr | None = Field(None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias="ONEVOICE_SLACK_API_URL")
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: SecretStr | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_api_url: str = Field("https://api.telegram.org/bot", validation_alias="ONEVOICE_TELEGRAM_API_URL")
+    signals_secret: SecretStr | None = Field(None, validation_alias="ONEVOICE_SIGNALS_SECRET")

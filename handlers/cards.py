@@ -1,0 +1,134 @@
+"""Neutral renderings: the incident card, the roles list and the checklist."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, func, select
+
+from config.model import Config
+from handlers.assignments import current_holders
+from handlers.i18n import _
+from handlers.markup import Message, fmt, lines, text
+from storage.models import ChecklistItem, Incident, Room
+
+SEVERITY_MARK = {"sev1": "🔴", "sev2": "🟠", "sev3": "🟡", "sev4": "🔵"}
+STATE_MARK = {"open": "☐", "done": "☑", "skipped": "⤼"}
+
+
+def phase_name(phase: str) -> str:
+    """A phase in the team's language."""
+    names = {
+        "detected": _("detected"),
+        "assessing": _("assessing"),
+        "responding": _("responding"),
+        "recovering": _("recovering"),
+        "resolved": _("resolved"),
+        "closed": _("closed"),
+    }
+    return names.get(phase, phase)
+
+
+def when(config: Config, moment: datetime | None) -> str:
+    """A time in the team's timezone, short."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(ZoneInfo(config.timezone)).strftime("%m-%d %H:%M")
+
+
+def person_name(config: Config, key: str | None) -> str:
+    """A display name for a person key."""
+    person = config.team.people.get(key) if key else None
+    return person.name if person else (key or "—")
+
+
+def render_roles(session: Session, config: Config, incident: Incident) -> Message:
+    """Each role that is held or required, with its holder and whether they acknowledged."""
+    holders = current_holders(session, incident.id)
+    playbook = config.playbooks.get(incident.playbook)
+    required = config.required_roles(playbook, incident.severity) if playbook else []
+    shown = [r for r in config.team.roles if r in holders or r in required]
+    rows = []
+    for role in shown:
+        title = config.team.roles[role].title.get(config.language)
+        held = holders.get(role)
+        if held is None:
+            rows.append(fmt(_("• {role}: **unfilled**"), role=title))
+        elif held.acked_at:
+            rows.append(fmt(_("• {role}: {person} ✓"), role=title, person=person_name(config, held.person)))
+        else:
+            rows.append(fmt(_("• {role}: {person} (not acknowledged yet)"), role=title, person=person_name(config, held.person)))
+    return lines(*rows)
+
+
+def checklist_counts(session: Session, incident_id: int, now: datetime) -> dict[str, int]:
+    """How many items are open, done, skipped and overdue."""
+    rows = session.exec(
+        select(ChecklistItem.state, func.count()).where(ChecklistItem.incident_id == incident_id).group_by(ChecklistItem.state)
+    ).all()
+    counts = {"open": 0, "done": 0, "skipped": 0, **dict(rows)}
+    counts["overdue"] = session.exec(
+        select(func.count()).where(
+            ChecklistItem.incident_id == incident_id, ChecklistItem.state == "open", ChecklistItem.due_at < now
+        )
+    ).one()
+    counts["total"] = counts["open"] + counts["done"] + counts["skipped"]
+    return counts
+
+
+def render_card(session: Session, config: Config, incident: Incident, now: datetime) -> Message:
+    """The pinned incident card: everything a responder needs at a glance."""
+    playbook = config.playbooks.get(incident.playbook)
+    counts = checklist_counts(session, incident.id, now)
+    drill = _("DRILL · ") if incident.drill else ""
+    timing = config.timing(playbook, incident.severity) if playbook else None
+    header = fmt(
+        "{mark} **{drill}#{id} {title}**",
+        mark=SEVERITY_MARK.get(incident.severity, ""),
+        drill=drill,
+        id=incident.id,
+        title=incident.title,
+    )
+    facts = fmt(
+        _("Severity **{sev}** · phase **{phase}** · playbook {playbook}"),
+        sev=incident.severity,
+        phase=phase_name(incident.phase),
+        playbook=playbook.title.get(config.language) if playbook else incident.playbook,
+    )
+    declared = fmt(_("Declared by {who} at {at}"), who=person_name(config, incident.declared_by), at=when(config, incident.declared_at))
+    progress = fmt(
+        _("Checklist: {done}/{total} done, {skipped} skipped, {overdue} overdue"),
+        done=counts["done"],
+        total=counts["total"],
+        skipped=counts["skipped"],
+        overdue=counts["overdue"],
+    )
+    line = fmt(_("Approved line: none yet · first statement due {at}"), at=when(config, incident.declared_at + timing.first_statement)) if timing else Message()
+    update = Message()
+    if incident.phase not in ("resolved", "closed") and incident.next_update_at:
+        update = fmt(_("Next update due {at}"), at=when(config, incident.next_update_at))
+    return lines(header, facts, declared, text(_("Roles:")), render_roles(session, config, incident), progress, line, update)
+
+
+def render_item(config: Config, item: ChecklistItem, now: datetime) -> Message:
+    """One checklist line: number, state, title, owner, due."""
+    role = config.team.roles.get(item.owner_role or "")
+    role_name = role.title.get(config.language) if role else (item.owner_role or "")
+    if item.owner_person:
+        owner = f"{person_name(config, item.owner_person)} ({role_name})" if role_name else person_name(config, item.owner_person)
+    else:
+        owner = role_name or "—"
+    due = ""
+    if item.state == "open" and item.due_at:
+        due = _(" · overdue since {at}").format(at=when(config, item.due_at)) if item.due_at < now else _(" · due {at}").format(at=when(config, item.due_at))
+    reason = fmt(_(" — skipped: {reason}"), reason=item.reason) if item.state == "skipped" and item.reason else Message()
+    return fmt("{mark} `{n}` {title} · {owner}{due}", mark=STATE_MARK[item.state], n=item.number, title=item.title, owner=owner, due=due) + reason
+
+
+def render_checklist(config: Config, items: list[ChecklistItem], now: datetime) -> Message:
+    """A list of checklist items."""
+    return lines(*(render_item(config, item, now) for item in items))
+
+
+def room_name(session: Session, incident_id: int) -> str:
+    """The incident room's name (the first platform's)."""
+    return session.exec(select(Room.name).where(Room.incident_id == incident_id).order_by(Room.id)).first() or ""

@@ -1,0 +1,141 @@
+"""The shared checklist: tasks, task, done, skip, undo."""
+
+import re
+
+from sqlmodel import select
+
+from config.durations import parse_duration
+from handlers import nudges
+from handlers.assignments import current_holders, roles_held
+from handlers.cards import render_checklist
+from handlers.context import Context
+from handlers.errors import Refusal, UsageError
+from handlers.i18n import N_, _
+from handlers.markup import Message, fmt, lines, text
+from handlers.people import is_mention, resolve_person
+from handlers.verbs import PARTICIPANT, verb
+from storage.models import ChecklistItem
+
+MAX_TASK = 300
+_IN = re.compile(r"\s+in\s+(\S+)\s*$", re.IGNORECASE)
+
+
+@verb("tasks", usage=N_("[mine|all]"), summary=N_("Show the checklist (open items; mine; or all)."), changes=False)
+def show_tasks(ctx: Context) -> Message:
+    """The checklist: open items by default."""
+    scope = ctx.args.strip().lower() or "open"
+    if scope not in ("open", "mine", "all"):
+        raise UsageError(fmt(_("“{word}” is not a choice."), word=scope[:40]).plain())
+    query = select(ChecklistItem).where(ChecklistItem.incident_id == ctx.incident.id).order_by(ChecklistItem.number)
+    if scope != "all":
+        query = query.where(ChecklistItem.state == "open")
+    items = list(ctx.session.exec(query))
+    if scope == "mine":
+        held = roles_held(ctx.session, ctx.incident.id, ctx.actor.key)
+        items = [i for i in items if i.owner_person == ctx.actor.key or (i.owner_person is None and i.owner_role in held)]
+    if not items:
+        return text(_("Nothing here: no matching checklist items."))
+    return lines(fmt(_("**Checklist of #{id}**"), id=ctx.incident.id), render_checklist(ctx.config, items, ctx.now))
+
+
+@verb("task", usage=N_("<text> [@person|role] [in 30m]"), summary=N_("Add a checklist item."), who=(PARTICIPANT,))
+def add_task(ctx: Context) -> Message:
+    """Add an ad-hoc item with an optional owner and due time."""
+    body, due_at = ctx.args.strip(), None
+    if match := _IN.search(body):
+        try:
+            due_at = ctx.now + parse_duration(match.group(1))
+        except ValueError:
+            raise UsageError(fmt(_("“{value}” is not a duration; write 45s, 30m, 2h or 3d."), value=match.group(1)[:20]).plain()) from None
+        body = body[: match.start()].strip()
+    owner_role = owner_person = None
+    words = body.split()
+    if len(words) > 1 and is_mention(words[-1]):
+        owner_person = resolve_person(ctx, words[-1]).key
+        body = body[: body.rstrip().rfind(words[-1])].strip()
+    elif len(words) > 1 and words[-1].lower() in ctx.config.team.roles:
+        owner_role = words[-1].lower()
+        owner_person = getattr(current_holders(ctx.session, ctx.incident.id).get(owner_role), "person", None)
+        body = body[: body.rstrip().rfind(words[-1])].strip()
+    if not body:
+        raise UsageError(_("Describe the task."))
+    if len(body) > MAX_TASK:
+        raise UsageError(fmt(_("The task is {size} characters long; keep it under {limit}."), size=len(body), limit=MAX_TASK).plain())
+    incident = ctx.incident
+    incident.last_task_number += 1
+    ctx.session.add(incident)
+    item = ChecklistItem(
+        incident_id=incident.id, number=incident.last_task_number, title=body, owner_role=owner_role,
+        owner_person=owner_person, phase=incident.phase, due_at=due_at,
+    )
+    ctx.session.add(item)
+    if due_at:
+        target = f"person:{owner_person}" if owner_person else f"role:{owner_role or 'commander'}"
+        nudges.schedule(ctx.session, incident.id, nudges.TASK_OVERDUE, target, due_at, ctx.now, subject=str(item.number))
+    ctx.log("task", body, number=item.number)
+    ctx.post(lines(fmt(_("New checklist item by {by}:"), by=ctx.actor.name), render_checklist(ctx.config, [item], ctx.now)))
+    ctx.refresh_card()
+    return fmt(_("Added item {n}."), n=item.number)
+
+
+def _item(ctx: Context, word: str | None) -> ChecklistItem:
+    if not word or not word.lstrip("#").isdigit() or len(word) > 9:
+        raise UsageError(_("Give the item's number, as shown by `/crisis tasks`."))
+    number = int(word.lstrip("#"))
+    item = ctx.session.exec(
+        select(ChecklistItem).where(ChecklistItem.incident_id == ctx.incident.id, ChecklistItem.number == number)
+    ).first()
+    if item is None:
+        raise Refusal(fmt(_("There is no item {n} in #{id}; `/crisis tasks all` lists them."), n=number, id=ctx.incident.id))
+    return item
+
+
+def _change(ctx: Context, item: ChecklistItem, state: str, reason: str | None, verb_name: str) -> Message:
+    old = item.state
+    item.state, item.reason, item.changed_by, item.changed_at = state, reason, ctx.actor.key, ctx.now
+    ctx.session.add(item)
+    if state == "open":
+        if item.due_at:
+            target = f"person:{item.owner_person}" if item.owner_person else f"role:{item.owner_role or 'commander'}"
+            nudges.schedule(ctx.session, ctx.incident.id, nudges.TASK_OVERDUE, target, max(item.due_at, ctx.now), ctx.now, subject=str(item.number))
+    else:
+        nudges.clear(ctx.session, ctx.incident.id, nudges.TASK_OVERDUE, subject=str(item.number))
+    ctx.log(verb_name, item.title, number=item.number, old=old, reason=reason)
+    message = lines(fmt(_("{by} changed item {n}:"), by=ctx.actor.name, n=item.number), render_checklist(ctx.config, [item], ctx.now))
+    ctx.refresh_card()
+    return ctx.announce(message)
+
+
+@verb("done", usage=N_("<n>"), summary=N_("Mark a checklist item done."), who=(PARTICIPANT,))
+def mark_done(ctx: Context) -> Message:
+    """Mark an item done."""
+    item = _item(ctx, ctx.args.strip() or None)
+    if item.state != "open":
+        raise Refusal(fmt(_("Item {n} is already {state}; `/crisis undo {n}` reopens it."), n=item.number, state=_(item.state)))
+    return _change(ctx, item, "done", None, "done")
+
+
+@verb("skip", usage=N_("<n> <reason>"), summary=N_("Skip a checklist item, saying why."), who=(PARTICIPANT,))
+def skip(ctx: Context) -> Message:
+    """Skip an item; a reason is required."""
+    words = ctx.args.split(maxsplit=1)
+    item = _item(ctx, words[0] if words else None)
+    if len(words) < 2:
+        raise UsageError(_("Say why the item is skipped."))
+    if item.state != "open":
+        raise Refusal(fmt(_("Item {n} is already {state}; `/crisis undo {n}` reopens it."), n=item.number, state=_(item.state)))
+    return _change(ctx, item, "skipped", words[1], "skip")
+
+
+@verb("undo", usage=N_("<n>"), summary=N_("Reopen a done or skipped item."), who=(PARTICIPANT,))
+def undo(ctx: Context) -> Message:
+    """Back to open."""
+    item = _item(ctx, ctx.args.strip() or None)
+    if item.state == "open":
+        raise Refusal(fmt(_("Item {n} is already open."), n=item.number))
+    return _change(ctx, item, "open", None, "undo")
+
+
+N_("open")
+N_("done")
+N_("skipped")

@@ -1,0 +1,152 @@
+"""Opening incidents and looking at them: declare, status, list."""
+
+import re
+import unicodedata
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from handlers import nudges, staffing
+from handlers.cards import SEVERITY_MARK, phase_name, render_card, render_checklist
+from handlers.context import Context
+from handlers.errors import Refusal, UsageError
+from handlers.i18n import N_, _
+from handlers.markup import Message, fmt, lines, text
+from handlers.ports import EffectKind, Reply
+from handlers.verbs import verb
+from storage.models import ChecklistItem, Incident, Room
+
+MAX_TITLE = 200
+_SEVERITY = re.compile(r"^(?:sev)?([1-4])$", re.IGNORECASE)
+
+
+def parse_severity(word: str) -> str | None:
+    """'sev2', 'SEV2' or '2' → 'sev2'; anything else → None."""
+    match = _SEVERITY.match(word)
+    return f"sev{match.group(1)}" if match else None
+
+
+def slugify(title: str, fallback: str) -> str:
+    """A channel-safe slug from a title: lowercase ASCII words joined by hyphens."""
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")
+    return slug[:40].rstrip("-") or fallback
+
+
+@verb("declare", "new", usage=N_("<playbook> [sev1-4] <title>"), summary=N_("Open an incident: room, card, roles, checklist."), needs_incident=False)
+def declare(ctx: Context, drill: bool = False) -> Reply:
+    """Open an incident with its room, roles from the on-call order, checklist and clocks."""
+    words = ctx.args.split()
+    if not words:
+        return Reply(_declare_form(ctx), data={"form": "declare"})
+    playbook = ctx.config.playbooks.get(words[0].lower())
+    if playbook is None:
+        raise Refusal(lines(fmt(_("There is no playbook “{name}”."), name=words[0][:40]), _playbook_list(ctx), fmt(_("Usage: `{usage}`"), usage="/crisis declare " + _("<playbook> [sev1-4] <title>"))))
+    severity = parse_severity(words[1]) if len(words) > 1 else None
+    title = " ".join(words[2:] if severity else words[1:]).strip()
+    if not title:
+        raise UsageError(_("Give the incident a title."))
+    if len(title) > MAX_TITLE:
+        raise UsageError(fmt(_("The title is {size} characters long; keep it under {limit}."), size=len(title), limit=MAX_TITLE).plain())
+    severity = severity or playbook.severity
+    timing = ctx.config.timing(playbook, severity)
+    incident = Incident(
+        title=title, slug="", playbook=playbook.key, severity=severity, phase="detected", drill=drill,
+        declared_by=ctx.actor.key, declared_at=ctx.now, phase_changed_at=ctx.now, next_update_at=ctx.now + timing.update_every,
+    )
+    ctx.session.add(incident)
+    ctx.session.flush()
+    incident.slug = slugify(title, f"incident-{incident.id}")
+    ctx.incident = incident
+    name = room_name(ctx, incident)
+    for platform in ctx.deps.platforms:
+        ctx.session.add(Room(incident_id=incident.id, platform=platform, name=name))
+    ctx.session.flush()
+    ctx.log("declared", title, playbook=playbook.key, severity=severity, drill=drill)
+    for platform in ctx.deps.platforms:
+        ctx.emit(platform, EffectKind.OPEN_ROOM, name=name, topic=f"#{incident.id} {title}", private=ctx.config.slack.private_rooms, drill=drill)
+    holders = _fill_roles(ctx, ctx.config.required_roles(playbook, severity))
+    staffing.invite(ctx, sorted({ctx.actor.key, *holders.values()}))
+    items = _add_checklist(ctx, playbook, holders)
+    _schedule_clocks(ctx, timing)
+    ctx.post(lines(text(_("Roles:")), *(fmt("• {role}: {person}", role=ctx.config.team.roles[r].title.get(ctx.config.language), person=ctx.name(p)) for r, p in holders.items())))
+    ctx.post(lines(fmt(_("**Checklist** ({count} items) — `/crisis done <n>` when finished:"), count=len(items)), render_checklist(ctx.config, items, ctx.now)))
+    return Reply(
+        fmt(_("Declared #{id} “{title}” ({playbook}, {sev}). Room: {room}"), id=incident.id, title=title, playbook=playbook.key, sev=severity, room=name),
+        private=False,
+        incident_id=incident.id,
+        data={"declared": True},
+    )
+
+
+def room_name(ctx: Context, incident: Incident) -> str:
+    """crisis-<yyyymmdd>-<slug>, or drill-… for drills; at most 80 characters."""
+    day = incident.declared_at.astimezone(ZoneInfo(ctx.config.timezone)).strftime("%Y%m%d")
+    return f"{'drill' if incident.drill else 'crisis'}-{day}-{incident.slug}"[:80]
+
+
+def _fill_roles(ctx: Context, required: list[str]) -> dict[str, str]:
+    holders: dict[str, str] = {}
+    for role in required:
+        person = staffing.on_call(ctx, role, set(holders.values()))
+        if person is None:
+            nudges.schedule(ctx.session, ctx.incident.id, nudges.ROLE_UNFILLED, "role:commander", ctx.now + nudges.FILL_WITHIN, ctx.now, subject=role)
+            continue
+        holders[role] = person
+        staffing.assign(ctx, role, person)
+    return holders
+
+
+def _add_checklist(ctx: Context, playbook, holders: dict[str, str]) -> list[ChecklistItem]:
+    items = []
+    for number, spec in enumerate(playbook.checklist, start=1):
+        item = ChecklistItem(
+            incident_id=ctx.incident.id, number=number, title=spec.title.get(ctx.config.language), owner_role=spec.owner,
+            owner_person=holders.get(spec.owner), phase=spec.phase, due_at=ctx.now + spec.due,
+        )
+        ctx.session.add(item)
+        items.append(item)
+        nudges.schedule(ctx.session, ctx.incident.id, nudges.TASK_OVERDUE, f"role:{spec.owner}", item.due_at, ctx.now, subject=str(number))
+    ctx.incident.last_task_number = len(items)
+    return items
+
+
+def _schedule_clocks(ctx: Context, timing) -> None:
+    incident = ctx.incident
+    due = incident.declared_at + timing.first_statement
+    for at in (due - nudges.FIRST_STATEMENT_WARNING, due):
+        if at > ctx.now:
+            nudges.schedule(ctx.session, incident.id, nudges.FIRST_STATEMENT, "role:commander", at, ctx.now)
+    nudges.schedule(ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=timing.update_every)
+
+
+def _playbook_list(ctx: Context) -> Message:
+    language = ctx.config.language
+    return lines(
+        text(_("Playbooks:")),
+        *(fmt("• `{key}` — {title} ({sev})", key=key, title=p.title.get(language), sev=p.severity) for key, p in ctx.config.playbooks.items()),
+    )
+
+
+def _declare_form(ctx: Context) -> Message:
+    return lines(fmt(_("Usage: `{usage}`"), usage="/crisis declare " + _("<playbook> [sev1-4] <title>")), _playbook_list(ctx))
+
+
+@verb("status", "card", summary=N_("Show the incident card."), changes=False)
+def status(ctx: Context) -> Reply:
+    """Show the incident card."""
+    return Reply(render_card(ctx.session, ctx.config, ctx.incident, ctx.now), private=False)
+
+
+@verb("list", summary=N_("List the open incidents."), needs_incident=False, changes=False)
+def list_incidents(ctx: Context) -> Message:
+    """The open incidents, most severe first."""
+    rows = ctx.session.exec(select(Incident).where(Incident.phase != "closed").order_by(Incident.severity, Incident.id).limit(51)).all()
+    if not rows:
+        return text(_("No open incidents."))
+    shown = [
+        fmt("{mark} #{id} **{title}** · {sev} · {phase}{drill}", mark=SEVERITY_MARK[i.severity], id=i.id, title=i.title, sev=i.severity, phase=phase_name(i.phase), drill=_(" · DRILL") if i.drill else "")
+        for i in rows[:50]
+    ]
+    more = text(_("…and more; name one with `/crisis #<id> status`.")) if len(rows) > 50 else Message()
+    return lines(fmt(_("**Open incidents** ({count}{plus}):"), count=min(len(rows), 50), plus="+" if len(rows) > 50 else ""), *shown, more)

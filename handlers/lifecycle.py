@@ -1,0 +1,175 @@
+"""Running an incident: severity, phase, updates, notes, resolve, reopen, close."""
+
+from datetime import timedelta
+
+from config.model import ACTIVE_PHASES
+from handlers import nudges, staffing
+from handlers.assignments import current_holders
+from handlers.cards import phase_name, when
+from handlers.context import Context
+from handlers.errors import Refusal, UsageError
+from handlers.i18n import N_, _
+from handlers.incidents import parse_severity
+from handlers.markup import Message, fmt, lines, text
+from handlers.ports import Reply
+from handlers.verbs import PARTICIPANT, verb
+
+# Nudges that belong to the live response and stop when it is resolved.
+LIVE_NUDGES = (nudges.UPDATE_DUE, nudges.FIRST_STATEMENT, nudges.ROLE_ACK, nudges.ROLE_UNFILLED, nudges.TASK_OVERDUE)
+
+
+def _require_text(ctx: Context, what: str) -> str:
+    if not ctx.args:
+        raise UsageError(what)
+    return ctx.args
+
+
+@verb("sev", usage=N_("<1-4>"), summary=N_("Change the severity; timings are recomputed."), who=("commander",))
+def change_severity(ctx: Context) -> Message:
+    """Change severity, recompute the clocks and fill newly required roles."""
+    severity = parse_severity(ctx.args.strip()) if ctx.args.strip() else None
+    if severity is None:
+        raise UsageError(_("Give a severity from 1 (critical) to 4 (minor)."))
+    incident = ctx.incident
+    if severity == incident.severity:
+        raise Refusal(fmt(_("Incident #{id} is already {sev}."), id=incident.id, sev=severity))
+    old = incident.severity
+    incident.severity = severity
+    playbook = ctx.config.playbooks[incident.playbook]
+    timing = ctx.config.timing(playbook, severity)
+    last_update = incident.next_update_at - ctx.config.timing(playbook, old).update_every if incident.next_update_at else ctx.now
+    incident.next_update_at = max(ctx.now, last_update + timing.update_every)
+    ctx.session.add(incident)
+    nudges.clear(ctx.session, incident.id, nudges.UPDATE_DUE)
+    if incident.phase not in ("resolved", "closed"):
+        nudges.schedule(ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=timing.update_every)
+    holders = current_holders(ctx.session, incident.id)
+    busy = {a.person for a in holders.values()}
+    added = []
+    for role in ctx.config.required_roles(playbook, severity):
+        if role not in holders and (person := staffing.on_call(ctx, role, busy)):
+            staffing.assign(ctx, role, person)
+            staffing.invite(ctx, [person])
+            busy.add(person)
+            added.append(f"{ctx.config.team.roles[role].title.get(ctx.config.language)}: {ctx.name(person)}")
+    ctx.log("severity", severity, old=old)
+    announcement = fmt(_("Severity changed {old} → **{new}** by {by}. Next update due {at}."), old=old, new=severity, by=ctx.actor.name, at=when(ctx.config, incident.next_update_at))
+    ctx.refresh_card()
+    return ctx.announce(lines(announcement, fmt(_("Roles added: {roles}"), roles=", ".join(added)) if added else Message()))
+
+
+@verb("phase", usage=N_("<detected|assessing|responding|recovering>"), summary=N_("Move the incident to a phase."), who=("commander",))
+def change_phase(ctx: Context) -> Message:
+    """Move between the active phases; resolve and close have verbs of their own."""
+    name = ctx.args.strip().lower()
+    if name in ("resolved", "closed"):
+        raise Refusal(fmt(_("Use `/crisis {verb}` to move to {phase}."), verb="resolve" if name == "resolved" else "close", phase=phase_name(name)))
+    if name not in ACTIVE_PHASES:
+        raise UsageError(fmt(_("“{name}” is not a phase."), name=name[:40]).plain() if name else _("Name the phase."))
+    incident = ctx.incident
+    if incident.phase in ("resolved", "closed"):
+        raise Refusal(fmt(_("Incident #{id} is {phase}; use `/crisis reopen` first."), id=incident.id, phase=phase_name(incident.phase)))
+    if name == incident.phase:
+        raise Refusal(fmt(_("Incident #{id} is already {phase}."), id=incident.id, phase=phase_name(name)))
+    old = incident.phase
+    _move(ctx, name)
+    ctx.refresh_card()
+    message = fmt(_("Phase {old} → **{new}** (by {by})"), old=phase_name(old), new=phase_name(name), by=ctx.actor.name)
+    return ctx.announce(message)
+
+
+def _move(ctx: Context, phase: str) -> None:
+    incident = ctx.incident
+    ctx.log("phase", phase, old=incident.phase)
+    incident.phase = phase
+    incident.phase_changed_at = ctx.now
+    ctx.session.add(incident)
+
+
+@verb("update", usage=N_("<text>"), summary=N_("Post an internal status update; restarts the update clock."), who=("commander", "comms"))
+def post_update(ctx: Context) -> Message:
+    """Post a status update to the room and stakeholder rooms, and restart the cadence."""
+    body = _require_text(ctx, _("Write the update after the verb."))
+    incident = ctx.incident
+    playbook = ctx.config.playbooks[incident.playbook]
+    cadence: timedelta = ctx.config.timing(playbook, incident.severity).update_every
+    incident.next_update_at = ctx.now + cadence
+    ctx.session.add(incident)
+    nudges.clear(ctx.session, incident.id, nudges.UPDATE_DUE)
+    if incident.phase not in ("resolved", "closed"):
+        nudges.schedule(ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=cadence)
+    ctx.log("update", body)
+    message = lines(fmt(_("**Update on #{id} {title}** from {by}:"), id=incident.id, title=incident.title, by=ctx.actor.name), text(body), fmt(_("Next update due {at}."), at=when(ctx.config, incident.next_update_at)))
+    ctx.post(message)
+    if not incident.drill:
+        ctx.post_to_rooms(ctx.config.stakeholder_rooms, message)
+    ctx.refresh_card()
+    return fmt(_("Update posted. Next one due {at}."), at=when(ctx.config, incident.next_update_at))
+
+
+@verb("note", usage=N_("<text>"), summary=N_("Add a note to the timeline."), who=(PARTICIPANT,))
+def add_note(ctx: Context) -> Message:
+    """Add a free note to the timeline."""
+    body = _require_text(ctx, _("Write the note after the verb."))
+    ctx.log("note", body)
+    return fmt(_("Noted in the timeline of #{id}."), id=ctx.incident.id)
+
+
+@verb("resolve", usage=N_("[summary]"), summary=N_("Mark the incident resolved; the review is scheduled."), who=("commander",))
+def resolve(ctx: Context) -> Message:
+    """Resolve: stop the live clocks and schedule the review."""
+    incident = ctx.incident
+    if incident.phase == "resolved":
+        raise Refusal(fmt(_("Incident #{id} is already resolved."), id=incident.id))
+    _move(ctx, "resolved")
+    ctx.refresh_card()
+    incident.resolved_at = ctx.now
+    incident.summary = ctx.args or incident.summary
+    nudges.clear_all(ctx.session, incident.id, LIVE_NUDGES)
+    review_within = ctx.config.timing(ctx.config.playbooks[incident.playbook], incident.severity).review_within
+    review = Message()
+    if review_within:
+        due = ctx.now + review_within
+        nudges.schedule(ctx.session, incident.id, nudges.REVIEW_DUE, "role:commander", due, ctx.now)
+        review = fmt(_("Review meeting due by {at}."), at=when(ctx.config, due))
+    message = lines(fmt(_("✅ #{id} resolved by {by}."), id=incident.id, by=ctx.actor.name), text(ctx.args), review)
+    return ctx.announce(message)
+
+
+@verb("reopen", summary=N_("Back to responding after resolve."), who=("commander",))
+def reopen(ctx: Context) -> Message:
+    """Reopen a resolved incident and restart the update clock."""
+    incident = ctx.incident
+    if incident.phase != "resolved":
+        raise Refusal(fmt(_("Only a resolved incident can be reopened; #{id} is {phase}."), id=incident.id, phase=phase_name(incident.phase)))
+    _move(ctx, "responding")
+    ctx.refresh_card()
+    incident.resolved_at = None
+    cadence = ctx.config.timing(ctx.config.playbooks[incident.playbook], incident.severity).update_every
+    incident.next_update_at = ctx.now + cadence
+    nudges.clear(ctx.session, incident.id, nudges.REVIEW_DUE)
+    nudges.schedule(ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=cadence)
+    message = fmt(_("#{id} reopened by {by}: back to responding."), id=incident.id, by=ctx.actor.name)
+    return ctx.announce(message)
+
+
+@verb("close", usage=N_("[--force <reason>]"), summary=N_("Close the incident after its review."), who=("commander",))
+def close(ctx: Context) -> Message:
+    """Close a resolved incident; --force with a reason records why the review was skipped."""
+    incident = ctx.incident
+    words = ctx.args.split(maxsplit=1)
+    forced = bool(words) and words[0] == "--force"
+    if forced and len(words) < 2:
+        raise UsageError(_("Say why you force the close."))
+    if words and not forced:
+        raise UsageError(fmt(_("Unexpected “{word}”."), word=words[0][:40]).plain())
+    if incident.phase != "resolved":
+        raise Refusal(fmt(_("Incident #{id} is {phase}: resolve it first (`/crisis resolve`), then review, then close."), id=incident.id, phase=phase_name(incident.phase)))
+    _move(ctx, "closed")
+    ctx.refresh_card()
+    incident.closed_at = ctx.now
+    nudges.clear(ctx.session, incident.id, nudges.REVIEW_DUE)
+    if forced:
+        ctx.log("forced_close", words[1])
+    message = fmt(_("#{id} closed by {by}."), id=incident.id, by=ctx.actor.name)
+    return ctx.announce(message)

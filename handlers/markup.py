@@ -1,0 +1,104 @@
+"""Neutral markup: messages as styled spans that each adapter renders its own way.
+
+Markup comes only from our own templates; every value filled in is user text
+and stays a plain span, so no adapter ever mistakes user text for markup.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+_MARKERS = re.compile(r"(\*\*|`)")
+_FIELD = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text with one style: '' plain, 'b' bold, 'code' monospace."""
+
+    text: str
+    style: str = ""
+
+
+@dataclass(frozen=True)
+class Button:
+    """An action offered under a message; it runs a command as if the clicker typed it."""
+
+    label: str
+    command: str
+    style: str = ""
+
+
+@dataclass
+class Message:
+    """A message: spans in order, and buttons under it."""
+
+    spans: list[Span] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+
+    def plain(self) -> str:
+        """The text without styles."""
+        return "".join(span.text for span in self.spans)
+
+    def __add__(self, other: "Message") -> "Message":
+        return Message(self.spans + other.spans, self.buttons + other.buttons)
+
+    def to_json(self) -> dict:
+        """A JSON-able form for the outbox."""
+        return {
+            "spans": [[s.style, s.text] for s in self.spans],
+            "buttons": [[b.label, b.command, b.style] for b in self.buttons],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Message":
+        """Rebuild a message stored by to_json."""
+        return cls(
+            [Span(text, style) for style, text in data.get("spans", [])],
+            [Button(*b) for b in data.get("buttons", [])],
+        )
+
+
+def fmt(template: str, **values: object) -> Message:
+    """Fill a template: **bold** and `code` in the template are markup; values stay text."""
+    spans: list[Span] = []
+    style = ""
+    for part in _MARKERS.split(template):
+        if part == "**":
+            style = "" if style == "b" else "b"
+            continue
+        if part == "`":
+            style = "" if style == "code" else "code"
+            continue
+        for i, piece in enumerate(_FIELD.split(part)):
+            text = str(values[piece]) if i % 2 else piece
+            if text:
+                spans.append(Span(text, style))
+    return Message(_merge(spans))
+
+
+def text(value: str) -> Message:
+    """A message of plain text."""
+    return Message([Span(value)]) if value else Message()
+
+
+def lines(*messages: Message) -> Message:
+    """Join messages with newlines, skipping empty ones."""
+    result = Message()
+    for message in messages:
+        if not message.spans and not message.buttons:
+            continue
+        if result.spans:
+            result.spans.append(Span("\n"))
+        result = result + message
+    result.spans = _merge(result.spans)
+    return result
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    merged: list[Span] = []
+    for span in spans:
+        if merged and merged[-1].style == span.style:
+            merged[-1] = Span(merged[-1].text + span.text, span.style)
+        else:
+            merged.append(span)
+    return merged

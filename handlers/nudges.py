@@ -1,0 +1,63 @@
+"""Scheduling and clearing nudges: rows in the database are the source of truth."""
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from storage.models import Nudge
+
+ROLE_ACK = "role_ack"
+ROLE_UNFILLED = "role_unfilled"
+TASK_OVERDUE = "task_overdue"
+FIRST_STATEMENT = "first_statement"
+UPDATE_DUE = "update_due"
+REVIEW_DUE = "review_due"
+
+ACK_WITHIN = timedelta(minutes=10)
+FILL_WITHIN = timedelta(minutes=10)
+FIRST_STATEMENT_WARNING = timedelta(minutes=15)
+
+
+def schedule(
+    session: Session,
+    incident_id: int,
+    kind: str,
+    target: str,
+    due_at: datetime,
+    now: datetime,
+    subject: str = "",
+    reason: str = "",
+    repeat: timedelta | None = None,
+) -> None:
+    """Add a pending nudge."""
+    session.add(
+        Nudge(
+            incident_id=incident_id,
+            kind=kind,
+            subject=subject,
+            target=target,
+            due_at=due_at,
+            reason=reason,
+            created_at=now,
+            repeat_seconds=int(repeat.total_seconds()) if repeat else None,
+        )
+    )
+
+
+def clear(session: Session, incident_id: int, kind: str, subject: str | None = None) -> int:
+    """Clear the pending nudges of a kind (and subject): the thing was done."""
+    query = select(Nudge).where(Nudge.incident_id == incident_id, Nudge.kind == kind, Nudge.state.in_(("pending", "snoozed")))
+    if subject is not None:
+        query = query.where(Nudge.subject == subject)
+    cleared = 0
+    for nudge in session.exec(query):
+        nudge.state = "cleared"
+        session.add(nudge)
+        cleared += 1
+    return cleared
+
+
+def clear_all(session: Session, incident_id: int, kinds: tuple[str, ...]) -> None:
+    """Clear every pending nudge of these kinds in an incident."""
+    for kind in kinds:
+        clear(session, incident_id, kind)

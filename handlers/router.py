@@ -1,0 +1,169 @@
+"""The grammar: text → verb → actor, incident, permission → handler, in one transaction."""
+
+import difflib
+import logging
+import re
+import unicodedata
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
+
+from handlers import checklist, help, incidents, lifecycle, roles  # noqa: F401  (register their verbs)
+from handlers.context import Context, Deps
+from handlers.errors import Refusal, UsageError
+from handlers.i18n import _, speaking
+from handlers.markup import Message, fmt, lines, text
+from handlers.permissions import check_permission
+from handlers.ports import Command, Reply
+from handlers.verbs import ALIASES, VERBS
+from storage.models import Incident, PersonHandle, ProcessedEvent, Room
+
+log = logging.getLogger(__name__)
+
+MAX_LENGTH = 4000  # below Slack's and Telegram's message limits, so a reply can quote it
+_TARGET = re.compile(r"^#(\d{1,9})$")
+_FORBIDDEN = re.compile("[\u202a-\u202e\u2066-\u2069]")  # bidi overrides can disguise text
+
+
+def dispatch(session: Session, deps: Deps, command: Command) -> Reply:
+    """Handle one command; state changes, timeline and effects commit together or not at all."""
+    with speaking(deps.config.language):
+        if command.event_id:
+            seen = session.get(ProcessedEvent, command.event_id)
+            if seen is not None:
+                return _stored_reply(seen)
+        try:
+            reply = _handle(session, deps, command)
+        except Refusal as refusal:
+            session.rollback()
+            reply = Reply(refusal.message, ok=False)
+        except OperationalError:
+            session.rollback()
+            log.exception("database unavailable")
+            reply = Reply(text(_("The database is unavailable right now; nothing was changed. Please try again.")), ok=False)
+        except Exception:
+            session.rollback()
+            log.exception("command failed")
+            reply = Reply(text(_("Something went wrong; nothing was changed. Please try again.")), ok=False)
+        return _remember(session, deps, command, reply)
+
+
+def _remember(session: Session, deps: Deps, command: Command, reply: Reply) -> Reply:
+    """Commit the work with its dedup key, so a redelivery changes nothing twice."""
+    if command.event_id:
+        session.add(ProcessedEvent(key=command.event_id, at=deps.clock.now(), reply=_reply_json(reply)))
+    try:
+        session.commit()
+    except IntegrityError:
+        # Another worker handled the same delivery first: its result stands, ours is dropped.
+        session.rollback()
+        seen = session.get(ProcessedEvent, command.event_id) if command.event_id else None
+        if seen is None:
+            raise
+        return _stored_reply(seen)
+    return reply
+
+
+def _reply_json(reply: Reply) -> dict:
+    return {"message": reply.message.to_json(), "ok": reply.ok, "private": reply.private, "incident_id": reply.incident_id}
+
+
+def _stored_reply(seen: ProcessedEvent) -> Reply:
+    data = seen.reply
+    return Reply(Message.from_json(data["message"]), data["ok"], data["private"], data.get("incident_id"), {"duplicate": True})
+
+
+def _handle(session: Session, deps: Deps, command: Command) -> Reply:
+    words = check_text(command.text)
+    target = None
+    if words and _TARGET.match(words[0]):
+        target = int(words.pop(0)[1:])
+    if not words:
+        return Reply(help.overview(deps.config))
+    name = ALIASES.get(words[0].lower())
+    if name is None:
+        raise Refusal(_unknown_verb(words[0]))
+    spec = VERBS[name]
+    rest = _rest_after(command.text, target is not None)
+    actor = resolve_actor(session, deps, command)
+    incident = _incident_for(session, command, target)
+    ctx = Context(session, deps, command, actor, incident, rest)
+    if spec.needs_incident:
+        if incident is None:
+            raise Refusal(_name_the_incident(session, spec))
+        if incident.phase == "closed" and spec.changes:
+            raise Refusal(fmt(_("Incident #{id} is closed; nothing more can change there."), id=incident.id))
+    check_permission(ctx, spec)
+    try:
+        result = spec.handler(ctx)
+    except UsageError as problem:
+        raise Refusal(usage_message(spec, problem.problem)) from None
+    reply = result if isinstance(result, Reply) else Reply(result)
+    if reply.incident_id is None and ctx.incident is not None:
+        reply.incident_id = ctx.incident.id
+    reply.echoed = ctx.announced and command.room is not None and incident is not None and incident.id == reply.incident_id
+    return reply
+
+
+def _rest_after(raw: str, has_target: bool) -> str:
+    """The text after the verb (and after a leading #N), with its own spacing kept."""
+    parts = raw.strip().split(None, 2 if has_target else 1)
+    return parts[-1].strip() if len(parts) == (3 if has_target else 2) else ""
+
+
+def check_text(raw: str) -> list[str]:
+    """Refuse text that is too long or carries control characters; return its words."""
+    if len(raw) > MAX_LENGTH:
+        raise Refusal(fmt(_("That message is {size} characters long; the limit is {limit}. Shorten it and send it again."), size=len(raw), limit=MAX_LENGTH))
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in raw) or _FORBIDDEN.search(raw):
+        raise Refusal(_("That message contains invisible control characters; type it again as plain text."))
+    return raw.split()
+
+
+def usage_message(spec, problem: str = "") -> Message:
+    """A refusal that names the problem and the exact usage."""
+    return lines(text(problem), fmt(_("Usage: `{usage}`"), usage=spec.usage_line()), text(_(spec.summary)))
+
+
+def _unknown_verb(word: str) -> Message:
+    close = difflib.get_close_matches(word.lower(), list(ALIASES), n=1)
+    hint = fmt(_("Did you mean `{verb}`?"), verb=ALIASES[close[0]]) if close else Message()
+    return lines(fmt(_("Unknown command “{word}”."), word=word[:40]), hint, text(_("Type `/crisis help` for the list of commands.")))
+
+
+def resolve_actor(session: Session, deps: Deps, command: Command):
+    """The team member behind a platform user, or a refusal saying how to join."""
+    user = command.user
+    handle = session.exec(
+        select(PersonHandle.person).where(PersonHandle.platform == user.platform, PersonHandle.external_id == user.external_id)
+    ).first()
+    person = deps.config.team.people.get(handle) if handle else None
+    if person is None:
+        raise Refusal(fmt(_("You are not in the team model yet. Ask an admin to add your {platform} id `{id}` to onevoice.yaml."), platform=user.platform, id=user.external_id))
+    return person
+
+
+def _incident_for(session: Session, command: Command, target: int | None) -> Incident | None:
+    if target is not None:
+        incident = session.get(Incident, target)
+        if incident is None:
+            raise Refusal(fmt(_("There is no incident #{id}. Type `/crisis list` for the open incidents."), id=target))
+        return incident
+    room = command.room
+    if room is None or room.direct:
+        return None
+    query = select(Room.incident_id).where(Room.platform == room.platform, Room.external_id == room.external_id)
+    if room.thread_id is not None:
+        query = query.where(Room.thread_id == room.thread_id)
+    incident_id = session.exec(query).first()
+    return session.get(Incident, incident_id) if incident_id else None
+
+
+def _name_the_incident(session: Session, spec) -> Message:
+    open_ids = session.exec(select(Incident.id).where(Incident.phase != "closed").order_by(Incident.id.desc()).limit(5)).all()
+    example = f"#{open_ids[0]}" if open_ids else "#1"
+    listing = ", ".join(f"#{i}" for i in open_ids) or _("none")
+    return lines(
+        fmt(_("This is not an incident room: name the incident first, e.g. `/crisis {example} {verb}`."), example=example, verb=spec.name),
+        fmt(_("Open incidents: {listing}"), listing=listing),
+    )

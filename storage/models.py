@@ -1,0 +1,170 @@
+"""SQLModel tables: the domain's data. Times are UTC."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Incident(SQLModel, table=True):
+    """One crisis, from declaration to close."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    slug: str = Field(max_length=80)
+    playbook: str = Field(max_length=60)
+    severity: str = Field(max_length=4)
+    phase: str = Field(max_length=12, index=True)
+    drill: bool = False
+    declared_by: str = Field(max_length=60)
+    declared_at: datetime = _utc()
+    phase_changed_at: datetime = _utc()
+    next_update_at: datetime | None = _utc(default=None)
+    resolved_at: datetime | None = _utc(default=None)
+    closed_at: datetime | None = _utc(default=None)
+    summary: str | None = None
+    last_task_number: int = 0
+
+
+class Room(SQLModel, table=True):
+    """An incident's room on one platform; the external ids arrive when it is opened."""
+
+    __table_args__ = (
+        UniqueConstraint("incident_id", "platform"),
+        Index("ix_room_lookup", "platform", "external_id", "thread_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    platform: str = Field(max_length=20)
+    name: str = Field(max_length=80)
+    external_id: str | None = Field(default=None, max_length=64)
+    thread_id: str | None = Field(default=None, max_length=64)
+    card_message_id: str | None = Field(default=None, max_length=64)
+
+
+class PersonHandle(SQLModel, table=True):
+    """A team member's identity on one platform (platform, external id)."""
+
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person: str = Field(max_length=60, index=True)
+    platform: str = Field(max_length=20)
+    external_id: str = Field(max_length=64)
+
+
+class RoleAssignment(SQLModel, table=True):
+    """A person holding a role in an incident; ended_at is set when they hand it off."""
+
+    __table_args__ = (
+        Index(
+            "ux_one_holder_per_role",
+            "incident_id",
+            "role",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    role: str = Field(max_length=40)
+    person: str = Field(max_length=60)
+    assigned_by: str = Field(max_length=60)
+    assigned_at: datetime = _utc()
+    acked_at: datetime | None = _utc(default=None)
+    ended_at: datetime | None = _utc(default=None)
+
+
+class ChecklistItem(SQLModel, table=True):
+    """One item of an incident's checklist, numbered within the incident."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    number: int
+    title: str = Field(max_length=500)
+    owner_role: str | None = Field(default=None, max_length=40)
+    owner_person: str | None = Field(default=None, max_length=60)
+    phase: str = Field(max_length=12)
+    due_at: datetime | None = _utc(default=None)
+    state: str = Field(default="open", max_length=8)
+    reason: str | None = None
+    changed_by: str | None = Field(default=None, max_length=60)
+    changed_at: datetime | None = _utc(default=None)
+
+
+class TimelineEvent(SQLModel, table=True):
+    """Something that happened in an incident, by whom and when."""
+
+    __table_args__ = (Index("ix_timeline_incident_at", "incident_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    at: datetime = _utc()
+    actor: str = Field(max_length=60)
+    kind: str = Field(max_length=30)
+    text: str = ""
+    data: dict = _json()
+
+
+class Nudge(SQLModel, table=True):
+    """A durable reminder: the database row is the source of truth."""
+
+    __table_args__ = (Index("ix_nudge_due", "state", "due_at"), Index("ix_nudge_subject", "incident_id", "kind", "subject"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id")
+    kind: str = Field(max_length=30)
+    subject: str = Field(default="", max_length=60)
+    target: str = Field(max_length=80)
+    due_at: datetime = _utc()
+    reason: str = ""
+    state: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    repeat_seconds: int | None = None
+    created_at: datetime = _utc()
+    fired_at: datetime | None = _utc(default=None)
+    lease_until: datetime | None = _utc(default=None)
+
+
+class Outbox(SQLModel, table=True):
+    """An effect decided by a handler and waiting to be delivered to a platform."""
+
+    __table_args__ = (Index("ix_outbox_pending", "platform", "state", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int | None = Field(default=None, foreign_key="incident.id")
+    platform: str = Field(max_length=20)
+    kind: str = Field(max_length=20)
+    payload: dict = _json()
+    state: str = Field(default="pending", max_length=10)
+    attempts: int = 0
+    created_at: datetime = _utc()
+    next_attempt_at: datetime = _utc()
+    sent_at: datetime | None = _utc(default=None)
+    lease_until: datetime | None = _utc(default=None)
+    result: dict = _json()
+    error: str | None = None
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """A platform delivery already handled (dedup key), with the reply it got."""
+
+    key: str = Field(primary_key=True, max_length=200)
+    at: datetime = _utc()
+    reply: dict = _json()
