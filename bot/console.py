@@ -91,7 +91,7 @@ class Console:
         text = line.strip()
         command_name = self.bot.config.slack.command
         if text.split(maxsplit=1)[0] == command_name:
-            text = text[len(command_name):]
+            text = text[len(command_name) :]
         elif text.startswith("/"):
             text = text[1:]  # `/status` works as in Telegram
         else:
@@ -117,11 +117,13 @@ class Console:
                 self.out.write(_("(you are now in #{name})").format(name=name) + "\n")
 
     def _directive(self, directive: str) -> None:
-        word, _, arg = directive.partition(" ")
+        word, _sep, arg = directive.partition(" ")
         if word == "as" and arg.strip():
             name = arg.strip().lstrip("@")
             if name not in self.bot.config.team.people:
-                self.out.write(_("(no team member {name}; team: {team})").format(name=name, team=", ".join(self.bot.config.team.people)) + "\n")
+                self.out.write(
+                    _("(no team member {name}; team: {team})").format(name=name, team=", ".join(self.bot.config.team.people)) + "\n"
+                )
                 return
             self.speaker = name
             self.out.write(_("(now typing as {name})").format(name=name) + "\n")

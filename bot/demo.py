@@ -82,7 +82,9 @@ async def run_demo(language: str = "en", out: TextIO | None = None, folder: Path
     bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{folder / 'onevoice.db'}"), config=config, clock=clock)
     console = Console(bot, "alice", out)
     with speaking(language):
-        out.write(_("OneVoice demo — a product-quality crisis, on a fast clock. Database: {path}").format(path=folder / "onevoice.db") + "\n\n")
+        out.write(
+            _("OneVoice demo — a product-quality crisis, on a fast clock. Database: {path}").format(path=folder / "onevoice.db") + "\n\n"
+        )
     for speaker, line in SCRIPT[language]:
         if speaker == "wait":
             clock.advance(parse_duration(line))

@@ -102,21 +102,55 @@ def parse_config(text: str, filename: str = "onevoice.yaml") -> Config:
         raise ConfigError([ConfigProblem(filename, line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
     if not isinstance(data, dict):
         raise ConfigError([ConfigProblem(filename, 1, "", "expected a mapping of keys (language:, team:, …)")])
+    merged = merge(shipped_defaults(), data)
+    problems = [
+        ConfigProblem(filename, _line_of(root, path), ".".join(map(str, path)), message) for path, message in reference_problems(merged)
+    ]
     try:
-        config = Config.model_validate(merge(shipped_defaults(), data))
+        config = Config.model_validate(merged)
     except ValidationError as exc:
         problems = [
-            ConfigProblem(filename, _line_of(root, e["loc"]), ".".join(map(str, e["loc"])), _expected(e))
-            for e in exc.errors()
-        ]
-        raise ConfigError(problems) from None
-    problems = [
-        ConfigProblem(filename, _line_of(root, path), ".".join(map(str, path)), message)
-        for path, message in config.problems()
-    ]
+            ConfigProblem(filename, _line_of(root, e["loc"]), ".".join(map(str, e["loc"])), _expected(e)) for e in exc.errors()
+        ] + problems
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(sorted(problems, key=lambda p: p.line or 0))
     return config
+
+
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _names(value: object) -> list:
+    return value if isinstance(value, list) else []
+
+
+def reference_problems(data: dict) -> list[tuple[tuple, str]]:
+    """Every role or person named in the raw config that does not exist, as (path, message)."""
+    found: list[tuple[tuple, str]] = []
+    team = _mapping(data.get("team"))
+    roles, people = _mapping(team.get("roles")), _mapping(team.get("people"))
+
+    def check_role(path: tuple, role: object) -> None:
+        if isinstance(role, str) and role not in roles:
+            found.append((path, f"unknown role {role!r}; expected one of {', '.join(roles)}"))
+
+    for key, person in people.items():
+        for i, role in enumerate(_names(_mapping(person).get("roles"))):
+            check_role(("team", "people", key, "roles", i), role)
+    for key, role in roles.items():
+        backup = _mapping(role).get("backup")
+        if backup is not None and backup not in people:
+            found.append((("team", "roles", key, "backup"), f"unknown person {backup!r}"))
+    for key, playbook in _mapping(data.get("playbooks")).items():
+        playbook = _mapping(playbook)
+        for i, item in enumerate(_names(playbook.get("checklist"))):
+            check_role(("playbooks", key, "checklist", i, "owner"), _mapping(item).get("owner"))
+        for field in ("required_roles", "approvers"):
+            for sev, names in _mapping(playbook.get(field)).items():
+                for i, role in enumerate(_names(names)):
+                    check_role(("playbooks", key, field, sev, i), role)
+    return found
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -97,9 +97,7 @@ class Playbook(Strict):
     approvers: dict[Severity, list[str]] = Field(default_factory=dict)
     timings: dict[Severity, TimingOverride] = Field(default_factory=dict)
     checklist: list[ChecklistSpec] = Field(default_factory=list)
-    templates: dict[Literal["holding", "apology", "update", "clarification"], Localized] = Field(
-        default_factory=dict
-    )
+    templates: dict[Literal["holding", "apology", "update", "clarification"], Localized] = Field(default_factory=dict)
 
 
 class Team(Strict):
@@ -164,31 +162,6 @@ class Config(Strict):
             for key, item in group.items():
                 item.key = key
         return self
-
-    def problems(self) -> list[tuple[tuple, str]]:
-        """Every reference that names nothing real, as (path, message)."""
-        found: list[tuple[tuple, str]] = []
-        roles = self.team.roles
-        for key, person in self.team.people.items():
-            for i, role in enumerate(person.roles):
-                if role not in roles:
-                    found.append((("team", "people", key, "roles", i), f"unknown role {role!r}; expected one of {', '.join(roles)}"))
-        for key, role in roles.items():
-            if role.backup and role.backup not in self.team.people:
-                found.append((("team", "roles", key, "backup"), f"unknown person {role.backup!r}"))
-        for key, playbook in self.playbooks.items():
-            for i, item in enumerate(playbook.checklist):
-                if item.owner not in roles:
-                    found.append((("playbooks", key, "checklist", i, "owner"), f"unknown role {item.owner!r}"))
-            for field in ("required_roles", "approvers"):
-                for sev, names in getattr(playbook, field).items():
-                    for i, role in enumerate(names):
-                        if role not in roles:
-                            found.append((("playbooks", key, field, sev, i), f"unknown role {role!r}"))
-        for sev in SEVERITIES:
-            if sev not in self.severities:
-                found.append((("severities",), f"missing timings for {sev}"))
-        return found
 
     def timing(self, playbook: Playbook, severity: Severity) -> Timing:
         """The effective timing for a playbook at a severity."""

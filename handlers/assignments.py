@@ -7,9 +7,7 @@ from storage.models import RoleAssignment
 
 def current_holders(session: Session, incident_id: int) -> dict[str, RoleAssignment]:
     """The current assignment of each filled role."""
-    rows = session.exec(
-        select(RoleAssignment).where(RoleAssignment.incident_id == incident_id, RoleAssignment.ended_at.is_(None))
-    )
+    rows = session.exec(select(RoleAssignment).where(RoleAssignment.incident_id == incident_id, RoleAssignment.ended_at.is_(None)))
     return {row.role: row for row in rows}
 
 

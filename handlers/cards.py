@@ -67,9 +67,7 @@ def checklist_counts(session: Session, incident_id: int, now: datetime) -> dict[
     ).all()
     counts = {"open": 0, "done": 0, "skipped": 0, **dict(rows)}
     counts["overdue"] = session.exec(
-        select(func.count()).where(
-            ChecklistItem.incident_id == incident_id, ChecklistItem.state == "open", ChecklistItem.due_at < now
-        )
+        select(func.count()).where(ChecklistItem.incident_id == incident_id, ChecklistItem.state == "open", ChecklistItem.due_at < now)
     ).one()
     counts["total"] = counts["open"] + counts["done"] + counts["skipped"]
     return counts
@@ -102,7 +100,11 @@ def render_card(session: Session, config: Config, incident: Incident, now: datet
         skipped=counts["skipped"],
         overdue=counts["overdue"],
     )
-    line = fmt(_("Approved line: none yet · first statement due {at}"), at=when(config, incident.declared_at + timing.first_statement)) if timing else Message()
+    line = (
+        fmt(_("Approved line: none yet · first statement due {at}"), at=when(config, incident.declared_at + timing.first_statement))
+        if timing
+        else Message()
+    )
     update = Message()
     if incident.phase not in ("resolved", "closed") and incident.next_update_at:
         update = fmt(_("Next update due {at}"), at=when(config, incident.next_update_at))
@@ -119,9 +121,16 @@ def render_item(config: Config, item: ChecklistItem, now: datetime) -> Message:
         owner = role_name or "—"
     due = ""
     if item.state == "open" and item.due_at:
-        due = _(" · overdue since {at}").format(at=when(config, item.due_at)) if item.due_at < now else _(" · due {at}").format(at=when(config, item.due_at))
+        due = (
+            _(" · overdue since {at}").format(at=when(config, item.due_at))
+            if item.due_at < now
+            else _(" · due {at}").format(at=when(config, item.due_at))
+        )
     reason = fmt(_(" — skipped: {reason}"), reason=item.reason) if item.state == "skipped" and item.reason else Message()
-    return fmt("{mark} `{n}` {title} · {owner}{due}", mark=STATE_MARK[item.state], n=item.number, title=item.title, owner=owner, due=due) + reason
+    return (
+        fmt("{mark} `{n}` {title} · {owner}{due}", mark=STATE_MARK[item.state], n=item.number, title=item.title, owner=owner, due=due)
+        + reason
+    )
 
 
 def render_checklist(config: Config, items: list[ChecklistItem], now: datetime) -> Message:

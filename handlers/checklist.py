@@ -65,8 +65,13 @@ def add_task(ctx: Context) -> Message:
     incident.last_task_number += 1
     ctx.session.add(incident)
     item = ChecklistItem(
-        incident_id=incident.id, number=incident.last_task_number, title=body, owner_role=owner_role,
-        owner_person=owner_person, phase=incident.phase, due_at=due_at,
+        incident_id=incident.id,
+        number=incident.last_task_number,
+        title=body,
+        owner_role=owner_role,
+        owner_person=owner_person,
+        phase=incident.phase,
+        due_at=due_at,
     )
     ctx.session.add(item)
     if due_at:
@@ -97,7 +102,9 @@ def _change(ctx: Context, item: ChecklistItem, state: str, reason: str | None, v
     if state == "open":
         if item.due_at:
             target = f"person:{item.owner_person}" if item.owner_person else f"role:{item.owner_role or 'commander'}"
-            nudges.schedule(ctx.session, ctx.incident.id, nudges.TASK_OVERDUE, target, max(item.due_at, ctx.now), ctx.now, subject=str(item.number))
+            nudges.schedule(
+                ctx.session, ctx.incident.id, nudges.TASK_OVERDUE, target, max(item.due_at, ctx.now), ctx.now, subject=str(item.number)
+            )
     else:
         nudges.clear(ctx.session, ctx.incident.id, nudges.TASK_OVERDUE, subject=str(item.number))
     ctx.log(verb_name, item.title, number=item.number, old=old, reason=reason)

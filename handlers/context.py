@@ -53,9 +53,7 @@ class Context:
     def log(self, kind: str, text: str = "", **data: object) -> None:
         """Append to the incident's timeline."""
         assert self.incident is not None
-        self.session.add(
-            TimelineEvent(incident_id=self.incident.id, at=self.now, actor=self.actor.key, kind=kind, text=text, data=data)
-        )
+        self.session.add(TimelineEvent(incident_id=self.incident.id, at=self.now, actor=self.actor.key, kind=kind, text=text, data=data))
 
     def rooms(self) -> list[Room]:
         """The incident's rooms, one per platform."""

@@ -29,4 +29,6 @@ def show_help(ctx: Context) -> Message:
         raise Refusal(lines(fmt(_("Unknown command “{word}”."), word=word[:40]), text(_("Type `/crisis help` for the list of commands."))))
     spec = VERBS[name]
     aliases = fmt(_("Also: {aliases}"), aliases=", ".join(spec.aliases)) if spec.aliases else Message()
-    return lines(fmt("`{usage}`", usage=spec.usage_line()), text(_(spec.summary)), fmt(_("Who may: {who}"), who=who_text(spec, ctx.config)), aliases)
+    return lines(
+        fmt("`{usage}`", usage=spec.usage_line()), text(_(spec.summary)), fmt(_("Who may: {who}"), who=who_text(spec, ctx.config)), aliases
+    )

@@ -11,7 +11,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 LOCALES = Path(__file__).resolve().parent.parent / "config" / "locales"
-_current: ContextVar[gettext.NullTranslations] = ContextVar("translations", default=gettext.NullTranslations())
+_ENGLISH = gettext.NullTranslations()
+_current: ContextVar[gettext.NullTranslations | None] = ContextVar("translations", default=None)
 
 
 @cache
@@ -40,12 +41,12 @@ def speaking(language: str):
 
 def _(message: str) -> str:
     """Translate a message into the current language."""
-    return _current.get().gettext(message)
+    return (_current.get() or _ENGLISH).gettext(message)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """Translate a message that depends on a count."""
-    return _current.get().ngettext(singular, plural, count)
+    return (_current.get() or _ENGLISH).ngettext(singular, plural, count)
 
 
 def N_(message: str) -> str:

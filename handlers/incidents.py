@@ -33,7 +33,13 @@ def slugify(title: str, fallback: str) -> str:
     return slug[:40].rstrip("-") or fallback
 
 
-@verb("declare", "new", usage=N_("<playbook> [sev1-4] <title>"), summary=N_("Open an incident: room, card, roles, checklist."), needs_incident=False)
+@verb(
+    "declare",
+    "new",
+    usage=N_("<playbook> [sev1-4] <title>"),
+    summary=N_("Open an incident: room, card, roles, checklist."),
+    needs_incident=False,
+)
 def declare(ctx: Context, drill: bool = False) -> Reply:
     """Open an incident with its room, roles from the on-call order, checklist and clocks."""
     words = ctx.args.split()
@@ -41,7 +47,13 @@ def declare(ctx: Context, drill: bool = False) -> Reply:
         return Reply(_declare_form(ctx), data={"form": "declare"})
     playbook = ctx.config.playbooks.get(words[0].lower())
     if playbook is None:
-        raise Refusal(lines(fmt(_("There is no playbook “{name}”."), name=words[0][:40]), _playbook_list(ctx), fmt(_("Usage: `{usage}`"), usage="/crisis declare " + _("<playbook> [sev1-4] <title>"))))
+        raise Refusal(
+            lines(
+                fmt(_("There is no playbook “{name}”."), name=words[0][:40]),
+                _playbook_list(ctx),
+                fmt(_("Usage: `{usage}`"), usage="/crisis declare " + _("<playbook> [sev1-4] <title>")),
+            )
+        )
     severity = parse_severity(words[1]) if len(words) > 1 else None
     title = " ".join(words[2:] if severity else words[1:]).strip()
     if not title:
@@ -51,8 +63,16 @@ def declare(ctx: Context, drill: bool = False) -> Reply:
     severity = severity or playbook.severity
     timing = ctx.config.timing(playbook, severity)
     incident = Incident(
-        title=title, slug="", playbook=playbook.key, severity=severity, phase="detected", drill=drill,
-        declared_by=ctx.actor.key, declared_at=ctx.now, phase_changed_at=ctx.now, next_update_at=ctx.now + timing.update_every,
+        title=title,
+        slug="",
+        playbook=playbook.key,
+        severity=severity,
+        phase="detected",
+        drill=drill,
+        declared_by=ctx.actor.key,
+        declared_at=ctx.now,
+        phase_changed_at=ctx.now,
+        next_update_at=ctx.now + timing.update_every,
     )
     ctx.session.add(incident)
     ctx.session.flush()
@@ -64,15 +84,37 @@ def declare(ctx: Context, drill: bool = False) -> Reply:
     ctx.session.flush()
     ctx.log("declared", title, playbook=playbook.key, severity=severity, drill=drill)
     for platform in ctx.deps.platforms:
-        ctx.emit(platform, EffectKind.OPEN_ROOM, name=name, topic=f"#{incident.id} {title}", private=ctx.config.slack.private_rooms, drill=drill)
+        ctx.emit(
+            platform, EffectKind.OPEN_ROOM, name=name, topic=f"#{incident.id} {title}", private=ctx.config.slack.private_rooms, drill=drill
+        )
     holders = _fill_roles(ctx, ctx.config.required_roles(playbook, severity))
     staffing.invite(ctx, sorted({ctx.actor.key, *holders.values()}))
     items = _add_checklist(ctx, playbook, holders)
     _schedule_clocks(ctx, timing)
-    ctx.post(lines(text(_("Roles:")), *(fmt("• {role}: {person}", role=ctx.config.team.roles[r].title.get(ctx.config.language), person=ctx.name(p)) for r, p in holders.items())))
-    ctx.post(lines(fmt(_("**Checklist** ({count} items) — `/crisis done <n>` when finished:"), count=len(items)), render_checklist(ctx.config, items, ctx.now)))
+    ctx.post(
+        lines(
+            text(_("Roles:")),
+            *(
+                fmt("• {role}: {person}", role=ctx.config.team.roles[r].title.get(ctx.config.language), person=ctx.name(p))
+                for r, p in holders.items()
+            ),
+        )
+    )
+    ctx.post(
+        lines(
+            fmt(_("**Checklist** ({count} items) — `/crisis done <n>` when finished:"), count=len(items)),
+            render_checklist(ctx.config, items, ctx.now),
+        )
+    )
     return Reply(
-        fmt(_("Declared #{id} “{title}” ({playbook}, {sev}). Room: {room}"), id=incident.id, title=title, playbook=playbook.key, sev=severity, room=name),
+        fmt(
+            _("Declared #{id} “{title}” ({playbook}, {sev}). Room: {room}"),
+            id=incident.id,
+            title=title,
+            playbook=playbook.key,
+            sev=severity,
+            room=name,
+        ),
         private=False,
         incident_id=incident.id,
         data={"declared": True},
@@ -90,7 +132,9 @@ def _fill_roles(ctx: Context, required: list[str]) -> dict[str, str]:
     for role in required:
         person = staffing.on_call(ctx, role, set(holders.values()))
         if person is None:
-            nudges.schedule(ctx.session, ctx.incident.id, nudges.ROLE_UNFILLED, "role:commander", ctx.now + nudges.FILL_WITHIN, ctx.now, subject=role)
+            nudges.schedule(
+                ctx.session, ctx.incident.id, nudges.ROLE_UNFILLED, "role:commander", ctx.now + nudges.FILL_WITHIN, ctx.now, subject=role
+            )
             continue
         holders[role] = person
         staffing.assign(ctx, role, person)
@@ -101,8 +145,13 @@ def _add_checklist(ctx: Context, playbook, holders: dict[str, str]) -> list[Chec
     items = []
     for number, spec in enumerate(playbook.checklist, start=1):
         item = ChecklistItem(
-            incident_id=ctx.incident.id, number=number, title=spec.title.get(ctx.config.language), owner_role=spec.owner,
-            owner_person=holders.get(spec.owner), phase=spec.phase, due_at=ctx.now + spec.due,
+            incident_id=ctx.incident.id,
+            number=number,
+            title=spec.title.get(ctx.config.language),
+            owner_role=spec.owner,
+            owner_person=holders.get(spec.owner),
+            phase=spec.phase,
+            due_at=ctx.now + spec.due,
         )
         ctx.session.add(item)
         items.append(item)
@@ -117,14 +166,19 @@ def _schedule_clocks(ctx: Context, timing) -> None:
     for at in (due - nudges.FIRST_STATEMENT_WARNING, due):
         if at > ctx.now:
             nudges.schedule(ctx.session, incident.id, nudges.FIRST_STATEMENT, "role:commander", at, ctx.now)
-    nudges.schedule(ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=timing.update_every)
+    nudges.schedule(
+        ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=timing.update_every
+    )
 
 
 def _playbook_list(ctx: Context) -> Message:
     language = ctx.config.language
     return lines(
         text(_("Playbooks:")),
-        *(fmt("• `{key}` — {title} ({sev})", key=key, title=p.title.get(language), sev=p.severity) for key, p in ctx.config.playbooks.items()),
+        *(
+            fmt("• `{key}` — {title} ({sev})", key=key, title=p.title.get(language), sev=p.severity)
+            for key, p in ctx.config.playbooks.items()
+        ),
     )
 
 
@@ -145,7 +199,15 @@ def list_incidents(ctx: Context) -> Message:
     if not rows:
         return text(_("No open incidents."))
     shown = [
-        fmt("{mark} #{id} **{title}** · {sev} · {phase}{drill}", mark=SEVERITY_MARK[i.severity], id=i.id, title=i.title, sev=i.severity, phase=phase_name(i.phase), drill=_(" · DRILL") if i.drill else "")
+        fmt(
+            "{mark} #{id} **{title}** · {sev} · {phase}{drill}",
+            mark=SEVERITY_MARK[i.severity],
+            id=i.id,
+            title=i.title,
+            sev=i.severity,
+            phase=phase_name(i.phase),
+            drill=_(" · DRILL") if i.drill else "",
+        )
         for i in rows[:50]
     ]
     more = text(_("…and more; name one with `/crisis #<id> status`.")) if len(rows) > 50 else Message()

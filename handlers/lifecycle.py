@@ -11,7 +11,6 @@ from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
 from handlers.incidents import parse_severity
 from handlers.markup import Message, fmt, lines, text
-from handlers.ports import Reply
 from handlers.verbs import PARTICIPANT, verb
 
 # Nudges that belong to the live response and stop when it is resolved.
@@ -42,7 +41,9 @@ def change_severity(ctx: Context) -> Message:
     ctx.session.add(incident)
     nudges.clear(ctx.session, incident.id, nudges.UPDATE_DUE)
     if incident.phase not in ("resolved", "closed"):
-        nudges.schedule(ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=timing.update_every)
+        nudges.schedule(
+            ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=timing.update_every
+        )
     holders = current_holders(ctx.session, incident.id)
     busy = {a.person for a in holders.values()}
     added = []
@@ -53,7 +54,13 @@ def change_severity(ctx: Context) -> Message:
             busy.add(person)
             added.append(f"{ctx.config.team.roles[role].title.get(ctx.config.language)}: {ctx.name(person)}")
     ctx.log("severity", severity, old=old)
-    announcement = fmt(_("Severity changed {old} → **{new}** by {by}. Next update due {at}."), old=old, new=severity, by=ctx.actor.name, at=when(ctx.config, incident.next_update_at))
+    announcement = fmt(
+        _("Severity changed {old} → **{new}** by {by}. Next update due {at}."),
+        old=old,
+        new=severity,
+        by=ctx.actor.name,
+        at=when(ctx.config, incident.next_update_at),
+    )
     ctx.refresh_card()
     return ctx.announce(lines(announcement, fmt(_("Roles added: {roles}"), roles=", ".join(added)) if added else Message()))
 
@@ -63,7 +70,9 @@ def change_phase(ctx: Context) -> Message:
     """Move between the active phases; resolve and close have verbs of their own."""
     name = ctx.args.strip().lower()
     if name in ("resolved", "closed"):
-        raise Refusal(fmt(_("Use `/crisis {verb}` to move to {phase}."), verb="resolve" if name == "resolved" else "close", phase=phase_name(name)))
+        raise Refusal(
+            fmt(_("Use `/crisis {verb}` to move to {phase}."), verb="resolve" if name == "resolved" else "close", phase=phase_name(name))
+        )
     if name not in ACTIVE_PHASES:
         raise UsageError(fmt(_("“{name}” is not a phase."), name=name[:40]).plain() if name else _("Name the phase."))
     incident = ctx.incident
@@ -99,7 +108,11 @@ def post_update(ctx: Context) -> Message:
     if incident.phase not in ("resolved", "closed"):
         nudges.schedule(ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=cadence)
     ctx.log("update", body)
-    message = lines(fmt(_("**Update on #{id} {title}** from {by}:"), id=incident.id, title=incident.title, by=ctx.actor.name), text(body), fmt(_("Next update due {at}."), at=when(ctx.config, incident.next_update_at)))
+    message = lines(
+        fmt(_("**Update on #{id} {title}** from {by}:"), id=incident.id, title=incident.title, by=ctx.actor.name),
+        text(body),
+        fmt(_("Next update due {at}."), at=when(ctx.config, incident.next_update_at)),
+    )
     ctx.post(message)
     if not incident.drill:
         ctx.post_to_rooms(ctx.config.stakeholder_rooms, message)
@@ -141,7 +154,9 @@ def reopen(ctx: Context) -> Message:
     """Reopen a resolved incident and restart the update clock."""
     incident = ctx.incident
     if incident.phase != "resolved":
-        raise Refusal(fmt(_("Only a resolved incident can be reopened; #{id} is {phase}."), id=incident.id, phase=phase_name(incident.phase)))
+        raise Refusal(
+            fmt(_("Only a resolved incident can be reopened; #{id} is {phase}."), id=incident.id, phase=phase_name(incident.phase))
+        )
     _move(ctx, "responding")
     ctx.refresh_card()
     incident.resolved_at = None
@@ -164,7 +179,13 @@ def close(ctx: Context) -> Message:
     if words and not forced:
         raise UsageError(fmt(_("Unexpected “{word}”."), word=words[0][:40]).plain())
     if incident.phase != "resolved":
-        raise Refusal(fmt(_("Incident #{id} is {phase}: resolve it first (`/crisis resolve`), then review, then close."), id=incident.id, phase=phase_name(incident.phase)))
+        raise Refusal(
+            fmt(
+                _("Incident #{id} is {phase}: resolve it first (`/crisis resolve`), then review, then close."),
+                id=incident.id,
+                phase=phase_name(incident.phase),
+            )
+        )
     _move(ctx, "closed")
     ctx.refresh_card()
     incident.closed_at = ctx.now

@@ -28,15 +28,15 @@ def resolve_person(ctx: Context, token: str) -> Person:
     ident = match.group(1) or match.group(2)
     people = ctx.config.team.people
     platform = ctx.command.user.platform
-    key = ctx.session.exec(
-        select(PersonHandle.person).where(PersonHandle.platform == platform, PersonHandle.external_id == ident)
-    ).first()
+    key = ctx.session.exec(select(PersonHandle.person).where(PersonHandle.platform == platform, PersonHandle.external_id == ident)).first()
     if key is None:
         lowered = ident.lower()
         key = next((k for k in people if k.lower() == lowered), None)
     if key is None or key not in people:
         raise Refusal(
-            fmt(_("{who} is not a member of the team. Team members: {members}."), who=token[:60], members=", ".join(f"@{k}" for k in people))
+            fmt(
+                _("{who} is not a member of the team. Team members: {members}."), who=token[:60], members=", ".join(f"@{k}" for k in people)
+            )
         )
     return people[key]
 

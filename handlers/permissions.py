@@ -35,7 +35,9 @@ def check_permission(ctx: Context, spec: Verb) -> None:
         return
     holders = current_holders(ctx.session, ctx.incident.id)
     named = [f"{ctx.name(holders[r].person)}" for r in spec.who if r in holders]
-    instead = fmt(_("Ask {people}."), people=", ".join(named)) if named else fmt(_("Nobody holds that role yet; the commander can assign it."))
+    instead = (
+        fmt(_("Ask {people}."), people=", ".join(named)) if named else fmt(_("Nobody holds that role yet; the commander can assign it."))
+    )
     raise Refusal(
         lines(
             fmt(_("Only {who} may use `{verb}` in incident #{id}."), who=who_text(spec, ctx.config), verb=spec.name, id=ctx.incident.id),

@@ -40,13 +40,24 @@ def _give(ctx: Context, role: str, person: str, previous: str | None) -> Message
     staffing.invite(ctx, [person])
     staffing.announce_assignment(ctx, role, person, previous)
     if previous:
-        ctx.dm(previous, fmt(_("{by} handed {role} in #{id} to {new}. Thank you; you are released from it."), by=ctx.actor.name, role=role_title(ctx, role), id=ctx.incident.id, new=ctx.name(person)))
+        ctx.dm(
+            previous,
+            fmt(
+                _("{by} handed {role} in #{id} to {new}. Thank you; you are released from it."),
+                by=ctx.actor.name,
+                role=role_title(ctx, role),
+                id=ctx.incident.id,
+                new=ctx.name(person),
+            ),
+        )
     ctx.log("role", role, person=person, previous=previous)
     ctx.refresh_card()
     warning = Message()
     if role not in ctx.config.team.people[person].roles:
         warning = fmt(_("Note: {person} is not on the {role} rota in the team model."), person=ctx.name(person), role=role_title(ctx, role))
-    return lines(fmt(_("{person} is now {role} in #{id}."), person=ctx.name(person), role=role_title(ctx, role), id=ctx.incident.id), warning)
+    return lines(
+        fmt(_("{person} is now {role} in #{id}."), person=ctx.name(person), role=role_title(ctx, role), id=ctx.incident.id), warning
+    )
 
 
 @verb("ack", summary=N_("Accept the roles you were given."), who=(ANYONE,))
@@ -80,9 +91,17 @@ def handoff(ctx: Context) -> Message:
     role, person = _role_and_person(ctx)
     previous = current_holders(ctx.session, ctx.incident.id).get(role)
     if previous is None:
-        raise Refusal(fmt(_("Nobody holds {role} yet; the commander can `/crisis assign {key} @person`."), role=role_title(ctx, role), key=role))
+        raise Refusal(
+            fmt(_("Nobody holds {role} yet; the commander can `/crisis assign {key} @person`."), role=role_title(ctx, role), key=role)
+        )
     if previous.person != ctx.actor.key and not acts_as(ctx, ("commander",)):
-        raise Refusal(fmt(_("Only the commander or the holder of {role} ({holder}) may hand it off."), role=role_title(ctx, role), holder=ctx.name(previous.person)))
+        raise Refusal(
+            fmt(
+                _("Only the commander or the holder of {role} ({holder}) may hand it off."),
+                role=role_title(ctx, role),
+                holder=ctx.name(previous.person),
+            )
+        )
     if previous.person == person:
         raise Refusal(fmt(_("{person} already holds {role}."), person=ctx.name(person), role=role_title(ctx, role)))
     return _give(ctx, role, person, previous.person)

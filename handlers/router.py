@@ -114,7 +114,13 @@ def _rest_after(raw: str, has_target: bool) -> str:
 def check_text(raw: str) -> list[str]:
     """Refuse text that is too long or carries control characters; return its words."""
     if len(raw) > MAX_LENGTH:
-        raise Refusal(fmt(_("That message is {size} characters long; the limit is {limit}. Shorten it and send it again."), size=len(raw), limit=MAX_LENGTH))
+        raise Refusal(
+            fmt(
+                _("That message is {size} characters long; the limit is {limit}. Shorten it and send it again."),
+                size=len(raw),
+                limit=MAX_LENGTH,
+            )
+        )
     if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in raw) or _FORBIDDEN.search(raw):
         raise Refusal(_("That message contains invisible control characters; type it again as plain text."))
     return raw.split()
@@ -139,7 +145,13 @@ def resolve_actor(session: Session, deps: Deps, command: Command):
     ).first()
     person = deps.config.team.people.get(handle) if handle else None
     if person is None:
-        raise Refusal(fmt(_("You are not in the team model yet. Ask an admin to add your {platform} id `{id}` to onevoice.yaml."), platform=user.platform, id=user.external_id))
+        raise Refusal(
+            fmt(
+                _("You are not in the team model yet. Ask an admin to add your {platform} id `{id}` to onevoice.yaml."),
+                platform=user.platform,
+                id=user.external_id,
+            )
+        )
     return person
 
 

@@ -83,7 +83,13 @@ def announce_assignment(ctx: Context, role: str, person: str, previous: str | No
     """Tell the room who now holds a role."""
     title = ctx.config.team.roles[role].title.get(ctx.config.language)
     if previous:
-        message = fmt(_("{role}: {old} → **{new}** (by {by})"), role=title, old=person_name(ctx.config, previous), new=person_name(ctx.config, person), by=ctx.actor.name)
+        message = fmt(
+            _("{role}: {old} → **{new}** (by {by})"),
+            role=title,
+            old=person_name(ctx.config, previous),
+            new=person_name(ctx.config, person),
+            by=ctx.actor.name,
+        )
     else:
         message = fmt(_("{role}: **{new}** (by {by})"), role=title, new=person_name(ctx.config, person), by=ctx.actor.name)
     ctx.post(message)
