@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, PlainSerializer
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+LONGEST = timedelta(days=366)  # anything longer is a typo, and would overflow dates
 _PATTERN = re.compile(r"^\s*(\d{1,6})\s*([smhdw])\s*$", re.IGNORECASE)
 
 
@@ -15,7 +16,10 @@ def parse_duration(text: str) -> timedelta:
     match = _PATTERN.match(str(text))
     if not match:
         raise ValueError(f"expected a duration such as 45s, 30m, 2h or 3d, got {text!r}")
-    return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2).lower()])
+    value = timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2).lower()])
+    if value > LONGEST:
+        raise ValueError(f"expected a duration of at most {LONGEST.days}d, got {text!r}")
+    return value
 
 
 def format_duration(value: timedelta) -> str:

@@ -17,7 +17,8 @@ from handlers.verbs import PARTICIPANT, verb
 from storage.models import ChecklistItem
 
 MAX_TASK = 300
-_IN = re.compile(r"\s+in\s+(\S+)\s*$", re.IGNORECASE)
+_IN = re.compile(r"\s+in\s+(\d+[a-z]+)\s*$", re.IGNORECASE)  # `in 30m`; `in person` stays text
+_NUMBER = re.compile(r"^#?[0-9]{1,9}$")
 
 
 @verb("tasks", usage=N_("[mine|all]"), summary=N_("Show the checklist (open items; mine; or all)."), changes=False)
@@ -75,16 +76,22 @@ def add_task(ctx: Context) -> Message:
     )
     ctx.session.add(item)
     if due_at:
-        target = f"person:{owner_person}" if owner_person else f"role:{owner_role or 'commander'}"
-        nudges.schedule(ctx.session, incident.id, nudges.TASK_OVERDUE, target, due_at, ctx.now, subject=str(item.number))
+        nudges.schedule(ctx.session, incident.id, nudges.TASK_OVERDUE, owner_target(item), due_at, ctx.now, subject=str(item.number))
     ctx.log("task", body, number=item.number)
     ctx.post(lines(fmt(_("New checklist item by {by}:"), by=ctx.actor.name), render_checklist(ctx.config, [item], ctx.now)))
     ctx.refresh_card()
     return fmt(_("Added item {n}."), n=item.number)
 
 
+def owner_target(item: ChecklistItem) -> str:
+    """Who an overdue item nudges: its role (whoever holds it then), else its person, else the commander."""
+    if item.owner_role:
+        return f"role:{item.owner_role}"
+    return f"person:{item.owner_person}" if item.owner_person else "role:commander"
+
+
 def _item(ctx: Context, word: str | None) -> ChecklistItem:
-    if not word or not word.lstrip("#").isdigit() or len(word) > 9:
+    if not word or not _NUMBER.match(word):
         raise UsageError(_("Give the item's number, as shown by `/crisis tasks`."))
     number = int(word.lstrip("#"))
     item = ctx.session.exec(
@@ -101,9 +108,14 @@ def _change(ctx: Context, item: ChecklistItem, state: str, reason: str | None, v
     ctx.session.add(item)
     if state == "open":
         if item.due_at:
-            target = f"person:{item.owner_person}" if item.owner_person else f"role:{item.owner_role or 'commander'}"
             nudges.schedule(
-                ctx.session, ctx.incident.id, nudges.TASK_OVERDUE, target, max(item.due_at, ctx.now), ctx.now, subject=str(item.number)
+                ctx.session,
+                ctx.incident.id,
+                nudges.TASK_OVERDUE,
+                owner_target(item),
+                max(item.due_at, ctx.now),
+                ctx.now,
+                subject=str(item.number),
             )
     else:
         nudges.clear(ctx.session, ctx.incident.id, nudges.TASK_OVERDUE, subject=str(item.number))

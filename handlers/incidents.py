@@ -17,13 +17,20 @@ from handlers.verbs import verb
 from storage.models import ChecklistItem, Incident, Room
 
 MAX_TITLE = 200
-_SEVERITY = re.compile(r"^(?:sev)?([1-4])$", re.IGNORECASE)
+_SEVERITY = re.compile(r"^(sev)?([0-9]+)$", re.IGNORECASE)
 
 
-def parse_severity(word: str) -> str | None:
-    """'sev2', 'SEV2' or '2' → 'sev2'; anything else → None."""
+def parse_severity(word: str, bare_number: bool = True) -> str | None:
+    """'sev2', 'SEV2' (or '2' where a bare number is allowed) → 'sev2'; anything else → None."""
     match = _SEVERITY.match(word)
-    return f"sev{match.group(1)}" if match else None
+    if not match or not (match.group(1) or bare_number) or match.group(2) not in ("1", "2", "3", "4"):
+        return None
+    return f"sev{match.group(2)}"
+
+
+def _severity_word(word: str) -> bool:
+    """Whether a word was meant as a severity (sev0, sev7…), valid or not."""
+    return bool(re.match(r"^sev[0-9]+$", word, re.IGNORECASE))
 
 
 def slugify(title: str, fallback: str) -> str:
@@ -54,7 +61,9 @@ def declare(ctx: Context, drill: bool = False) -> Reply:
                 fmt(_("Usage: `{usage}`"), usage="/crisis declare " + _("<playbook> [sev1-4] <title>")),
             )
         )
-    severity = parse_severity(words[1]) if len(words) > 1 else None
+    severity = parse_severity(words[1], bare_number=False) if len(words) > 1 else None
+    if len(words) > 1 and severity is None and _severity_word(words[1]):
+        raise UsageError(fmt(_("“{word}” is not a severity: use sev1 (critical) to sev4 (minor)."), word=words[1][:20]).plain())
     title = " ".join(words[2:] if severity else words[1:]).strip()
     if not title:
         raise UsageError(_("Give the incident a title."))

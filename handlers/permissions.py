@@ -4,7 +4,7 @@ from handlers.assignments import current_holders, roles_held
 from handlers.context import Context
 from handlers.errors import Refusal
 from handlers.i18n import _
-from handlers.markup import fmt, lines
+from handlers.markup import Message, fmt, lines
 from handlers.verbs import ANYONE, PARTICIPANT, Verb, who_text
 
 
@@ -31,13 +31,11 @@ def check_permission(ctx: Context, spec: Verb) -> None:
     if PARTICIPANT in spec.who:
         if is_participant(ctx):
             return
+        instead = fmt(_("Ask the commander ({name}) to give you a role."), name=_commander_name(ctx))
     elif acts_as(ctx, spec.who):
         return
-    holders = current_holders(ctx.session, ctx.incident.id)
-    named = [f"{ctx.name(holders[r].person)}" for r in spec.who if r in holders]
-    instead = (
-        fmt(_("Ask {people}."), people=", ".join(named)) if named else fmt(_("Nobody holds that role yet; the commander can assign it."))
-    )
+    else:
+        instead = _whom_to_ask(ctx, spec.who)
     raise Refusal(
         lines(
             fmt(_("Only {who} may use `{verb}` in incident #{id}."), who=who_text(spec, ctx.config), verb=spec.name, id=ctx.incident.id),
@@ -45,3 +43,19 @@ def check_permission(ctx: Context, spec: Verb) -> None:
             fmt(_("Usage: `{usage}`"), usage=spec.usage_line()),
         )
     )
+
+
+def _commander_name(ctx: Context) -> str:
+    holder = current_holders(ctx.session, ctx.incident.id).get("commander")
+    return ctx.name(holder.person if holder else ctx.incident.declared_by)
+
+
+def _whom_to_ask(ctx: Context, roles: tuple[str, ...]) -> Message:
+    """The people who hold these roles now, each named once; the stand-in commander if none."""
+    holders = current_holders(ctx.session, ctx.incident.id)
+    names = list(dict.fromkeys(ctx.name(holders[r].person) for r in roles if r in holders))
+    if not names and "commander" in roles:
+        names = [ctx.name(ctx.incident.declared_by)]  # the declarer stands in while no commander is named
+    if not names:
+        return fmt(_("Nobody holds that role yet; the commander ({name}) can assign it."), name=_commander_name(ctx))
+    return fmt(_("Ask {people}."), people=", ".join(names))

@@ -11,7 +11,7 @@ from handlers.i18n import N_, _
 from handlers.markup import Message, fmt, lines
 from handlers.people import is_mention, resolve_person, resolve_role, role_title
 from handlers.permissions import acts_as
-from handlers.verbs import ANYONE, PARTICIPANT, verb
+from handlers.verbs import ANYONE, VERBS, verb
 from storage.models import RoleAssignment
 
 
@@ -85,7 +85,12 @@ def acknowledge(ctx: Context) -> Message:
     return ctx.announce(message)
 
 
-@verb("handoff", usage=N_("<role> @person"), summary=N_("Move a role to someone else; the old holder is told."), who=(PARTICIPANT,))
+@verb(
+    "handoff",
+    usage=N_("<role> @person"),
+    summary=N_("Move a role to someone else; the old holder is told."),
+    who_label=N_("the commander, or the holder of the role"),
+)
 def handoff(ctx: Context) -> Message:
     """Move a held role to another person: by the commander or the holder."""
     role, person = _role_and_person(ctx)
@@ -96,10 +101,13 @@ def handoff(ctx: Context) -> Message:
         )
     if previous.person != ctx.actor.key and not acts_as(ctx, ("commander",)):
         raise Refusal(
-            fmt(
-                _("Only the commander or the holder of {role} ({holder}) may hand it off."),
-                role=role_title(ctx, role),
-                holder=ctx.name(previous.person),
+            lines(
+                fmt(
+                    _("Only the commander or the holder of {role} ({holder}) may hand it off."),
+                    role=role_title(ctx, role),
+                    holder=ctx.name(previous.person),
+                ),
+                fmt(_("Usage: `{usage}`"), usage=VERBS["handoff"].usage_line()),
             )
         )
     if previous.person == person:

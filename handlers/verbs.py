@@ -21,6 +21,7 @@ class Verb:
     needs_incident: bool
     handler: Callable
     changes: bool = True  # False for read-only verbs, allowed on closed incidents
+    who_label: str = ""  # untranslated; says who may when the rule lives in the handler
 
     def usage_line(self) -> str:
         """The exact usage, as typed."""
@@ -39,11 +40,12 @@ def verb(
     who: tuple[str, ...] = (ANYONE,),
     needs_incident: bool = True,
     changes: bool = True,
+    who_label: str = "",
 ) -> Callable:
     """Register a handler under a verb and its aliases."""
 
     def register(handler: Callable) -> Callable:
-        VERBS[name] = Verb(name, aliases, usage, summary, who, needs_incident, handler, changes)
+        VERBS[name] = Verb(name, aliases, usage, summary, who, needs_incident, handler, changes, who_label)
         for key in (name, *aliases):
             ALIASES[key] = name
         return handler
@@ -53,6 +55,8 @@ def verb(
 
 def who_text(spec: Verb, config) -> str:
     """Who may use a verb, in words."""
+    if spec.who_label:
+        return _(spec.who_label)
     if ANYONE in spec.who:
         return _("anyone on the team")
     if PARTICIPANT in spec.who:
