@@ -26,7 +26,7 @@ def show_tasks(ctx: Context) -> Message:
     """The checklist: open items by default."""
     scope = ctx.args.strip().lower() or "open"
     if scope not in ("open", "mine", "all"):
-        raise UsageError(fmt(_("“{word}” is not a choice."), word=scope[:40]).plain())
+        raise UsageError(fmt(_("“{word}” is not a choice."), word=scope[:40]))
     query = select(ChecklistItem).where(ChecklistItem.incident_id == ctx.incident.id).order_by(ChecklistItem.number)
     if scope != "all":
         query = query.where(ChecklistItem.state == "open")
@@ -46,8 +46,10 @@ def add_task(ctx: Context) -> Message:
     if match := _IN.search(body):
         try:
             due_at = ctx.now + parse_duration(match.group(1))
-        except ValueError:
-            raise UsageError(fmt(_("“{value}” is not a duration; write 45s, 30m, 2h or 3d."), value=match.group(1)[:20]).plain()) from None
+        except ValueError as error:
+            if "at most" in str(error):
+                raise UsageError(fmt(_("“{value}” is too far away; the longest is 366d."), value=match.group(1)[:20])) from None
+            raise UsageError(fmt(_("“{value}” is not a duration; write 45s, 30m, 2h or 3d."), value=match.group(1)[:20])) from None
         body = body[: match.start()].strip()
     owner_role = owner_person = None
     words = body.split()
@@ -61,7 +63,7 @@ def add_task(ctx: Context) -> Message:
     if not body:
         raise UsageError(_("Describe the task."))
     if len(body) > MAX_TASK:
-        raise UsageError(fmt(_("The task is {size} characters long; keep it under {limit}."), size=len(body), limit=MAX_TASK).plain())
+        raise UsageError(fmt(_("The task is {size} characters long; keep it under {limit}."), size=len(body), limit=MAX_TASK))
     incident = ctx.incident
     incident.last_task_number += 1
     ctx.session.add(incident)

@@ -1,6 +1,6 @@
 """Refusals: a kind, explicit answer that leaves the state untouched."""
 
-from handlers.markup import Message, text
+from handlers.markup import Message, static, text
 
 
 class Refusal(Exception):
@@ -14,6 +14,6 @@ class Refusal(Exception):
 class UsageError(Exception):
     """The arguments do not fit the verb; the router replies with its usage."""
 
-    def __init__(self, problem: str = ""):
-        self.problem = problem
-        super().__init__(problem)
+    def __init__(self, problem: Message | str = ""):
+        self.problem = static(problem) if isinstance(problem, str) else problem
+        super().__init__(self.problem.plain())

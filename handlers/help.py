@@ -4,7 +4,7 @@ from config.model import Config
 from handlers.context import Context
 from handlers.errors import Refusal
 from handlers.i18n import N_, _
-from handlers.markup import Message, fmt, lines, text
+from handlers.markup import Message, fmt, lines, static, text
 from handlers.verbs import ALIASES, VERBS, verb, who_text
 
 
@@ -12,9 +12,9 @@ def overview(config: Config) -> Message:
     """Every verb with a one-line summary."""
     rows = [fmt("`{name}` — {summary}", name=spec.name, summary=_(spec.summary)) for spec in VERBS.values()]
     return lines(
-        text(_("OneVoice commands. In an incident room they act on that incident; elsewhere name it first: `/crisis #12 status`.")),
+        static(_("OneVoice commands. In an incident room they act on that incident; elsewhere name it first: `/crisis #12 status`.")),
         *rows,
-        text(_("`/crisis help <verb>` shows the usage of one.")),
+        static(_("`/crisis help <verb>` shows the usage of one.")),
     )
 
 
@@ -26,7 +26,9 @@ def show_help(ctx: Context) -> Message:
         return overview(ctx.config)
     name = ALIASES.get(word)
     if name is None:
-        raise Refusal(lines(fmt(_("Unknown command “{word}”."), word=word[:40]), text(_("Type `/crisis help` for the list of commands."))))
+        raise Refusal(
+            lines(fmt(_("Unknown command “{word}”."), word=word[:40]), static(_("Type `/crisis help` for the list of commands.")))
+        )
     spec = VERBS[name]
     aliases = fmt(_("Also: {aliases}"), aliases=", ".join(spec.aliases)) if spec.aliases else Message()
     return lines(

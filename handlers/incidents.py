@@ -11,7 +11,7 @@ from handlers.cards import SEVERITY_MARK, phase_name, render_card, render_checkl
 from handlers.context import Context
 from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
-from handlers.markup import Message, fmt, lines, text
+from handlers.markup import Message, fmt, lines, static, text
 from handlers.ports import EffectKind, Reply
 from handlers.verbs import verb
 from storage.models import ChecklistItem, Incident, Room
@@ -63,12 +63,12 @@ def declare(ctx: Context, drill: bool = False) -> Reply:
         )
     severity = parse_severity(words[1], bare_number=False) if len(words) > 1 else None
     if len(words) > 1 and severity is None and _severity_word(words[1]):
-        raise UsageError(fmt(_("“{word}” is not a severity: use sev1 (critical) to sev4 (minor)."), word=words[1][:20]).plain())
+        raise UsageError(fmt(_("“{word}” is not a severity: use sev1 (critical) to sev4 (minor)."), word=words[1][:20]))
     title = " ".join(words[2:] if severity else words[1:]).strip()
     if not title:
         raise UsageError(_("Give the incident a title."))
     if len(title) > MAX_TITLE:
-        raise UsageError(fmt(_("The title is {size} characters long; keep it under {limit}."), size=len(title), limit=MAX_TITLE).plain())
+        raise UsageError(fmt(_("The title is {size} characters long; keep it under {limit}."), size=len(title), limit=MAX_TITLE))
     severity = severity or playbook.severity
     timing = ctx.config.timing(playbook, severity)
     incident = Incident(
@@ -219,5 +219,5 @@ def list_incidents(ctx: Context) -> Message:
         )
         for i in rows[:50]
     ]
-    more = text(_("…and more; name one with `/crisis #<id> status`.")) if len(rows) > 50 else Message()
+    more = static(_("…and more; name one with `/crisis #<id> status`.")) if len(rows) > 50 else Message()
     return lines(fmt(_("**Open incidents** ({count}{plus}):"), count=min(len(rows), 50), plus="+" if len(rows) > 50 else ""), *shown, more)

@@ -74,7 +74,7 @@ def change_phase(ctx: Context) -> Message:
             fmt(_("Use `/crisis {verb}` to move to {phase}."), verb="resolve" if name == "resolved" else "close", phase=phase_name(name))
         )
     if name not in ACTIVE_PHASES:
-        raise UsageError(fmt(_("“{name}” is not a phase."), name=name[:40]).plain() if name else _("Name the phase."))
+        raise UsageError(fmt(_("“{name}” is not a phase."), name=name[:40]) if name else _("Name the phase."))
     incident = ctx.incident
     if incident.phase in ("resolved", "closed"):
         raise Refusal(fmt(_("Incident #{id} is {phase}; use `/crisis reopen` first."), id=incident.id, phase=phase_name(incident.phase)))
@@ -177,7 +177,7 @@ def close(ctx: Context) -> Message:
     if forced and len(words) < 2:
         raise UsageError(_("Say why you force the close."))
     if words and not forced:
-        raise UsageError(fmt(_("Unexpected “{word}”."), word=words[0][:40]).plain())
+        raise UsageError(fmt(_("Unexpected “{word}”."), word=words[0][:40]))
     if incident.phase != "resolved":
         raise Refusal(
             fmt(

@@ -58,8 +58,17 @@ class Message:
         )
 
 
+def static(template: str) -> Message:
+    """A template with markup and no fields to fill (braces stay as they are)."""
+    return _parse(template, None)
+
+
 def fmt(template: str, **values: object) -> Message:
     """Fill a template: **bold** and `code` in the template are markup; values stay text."""
+    return _parse(template, values)
+
+
+def _parse(template: str, values: dict | None) -> Message:
     spans: list[Span] = []
     style = ""
     for part in _MARKERS.split(template):
@@ -69,7 +78,8 @@ def fmt(template: str, **values: object) -> Message:
         if part == "`":
             style = "" if style == "code" else "code"
             continue
-        for i, piece in enumerate(_FIELD.split(part)):
+        pieces = [part] if values is None else _FIELD.split(part)
+        for i, piece in enumerate(pieces):
             text = str(values[piece]) if i % 2 else piece
             if text:
                 spans.append(Span(text, style))

@@ -12,7 +12,7 @@ from handlers import checklist, help, incidents, lifecycle, roles  # noqa: F401 
 from handlers.context import Context, Deps
 from handlers.errors import Refusal, UsageError
 from handlers.i18n import _, speaking
-from handlers.markup import Message, fmt, lines, text
+from handlers.markup import Message, fmt, lines, static, text
 from handlers.permissions import check_permission
 from handlers.ports import Command, Reply
 from handlers.verbs import ALIASES, VERBS
@@ -126,15 +126,15 @@ def check_text(raw: str) -> list[str]:
     return raw.split()
 
 
-def usage_message(spec, problem: str = "") -> Message:
+def usage_message(spec, problem: Message | None = None) -> Message:
     """A refusal that names the problem and the exact usage."""
-    return lines(text(problem), fmt(_("Usage: `{usage}`"), usage=spec.usage_line()), text(_(spec.summary)))
+    return lines(problem or Message(), fmt(_("Usage: `{usage}`"), usage=spec.usage_line()), text(_(spec.summary)))
 
 
 def _unknown_verb(word: str) -> Message:
     close = difflib.get_close_matches(word.lower(), list(ALIASES), n=1)
     hint = fmt(_("Did you mean `{verb}`?"), verb=ALIASES[close[0]]) if close else Message()
-    return lines(fmt(_("Unknown command “{word}”."), word=word[:40]), hint, text(_("Type `/crisis help` for the list of commands.")))
+    return lines(fmt(_("Unknown command “{word}”."), word=word[:40]), hint, static(_("Type `/crisis help` for the list of commands.")))
 
 
 def resolve_actor(session: Session, deps: Deps, command: Command):
