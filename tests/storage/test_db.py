@@ -15,7 +15,7 @@ from tests.conftest import table_names
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
-def _incident(db) -> Incident:
+def _incident(db, declared_at: datetime = NOW) -> Incident:
     incident = Incident(
         title="t",
         slug="t",
@@ -23,7 +23,7 @@ def _incident(db) -> Incident:
         severity="sev2",
         phase="detected",
         declared_by="alice",
-        declared_at=NOW,
+        declared_at=declared_at,
         phase_changed_at=NOW,
     )
     db.add(incident)
@@ -41,19 +41,7 @@ def test_migrations_create_every_table_and_match_the_models(any_engine):
 def test_times_are_stored_as_utc_and_read_back_aware(any_engine):
     shanghai = timezone(timedelta(hours=8))
     with session(any_engine) as db:
-        incident = Incident(
-            title="t",
-            slug="t",
-            playbook="outage",
-            severity="sev2",
-            phase="detected",
-            declared_by="a",
-            declared_at=datetime(2026, 3, 2, 9, 0, tzinfo=shanghai),
-            phase_changed_at=NOW,
-        )
-        db.add(incident)
-        db.commit()
-        incident_id = incident.id
+        incident_id = _incident(db, datetime(2026, 3, 2, 9, 0, tzinfo=shanghai)).id
     with session(any_engine) as db:
         stored = db.get(Incident, incident_id).declared_at
     assert stored == NOW and stored.tzinfo is not None
@@ -61,19 +49,7 @@ def test_times_are_stored_as_utc_and_read_back_aware(any_engine):
 
 def test_naive_datetimes_are_refused(any_engine):
     with session(any_engine) as db, pytest.raises(Exception, match="naive"):
-        db.add(
-            Incident(
-                title="t",
-                slug="t",
-                playbook="outage",
-                severity="sev2",
-                phase="detected",
-                declared_by="a",
-                declared_at=datetime(2026, 3, 2),
-                phase_changed_at=NOW,
-            )
-        )
-        db.commit()
+        _incident(db, datetime(2026, 3, 2))
 
 
 def test_one_current_holder_per_role_is_enforced_by_the_database(any_engine):
