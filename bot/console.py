@@ -42,7 +42,7 @@ class ConsoleAdapter:
         self.bold = out.isatty()
         self._sent = 0
 
-    def _print(self, where: str, message: Message | str) -> dict:
+    def show(self, where: str, message: Message | str) -> dict:
         body = message if isinstance(message, str) else render(message, self.bold)
         indented = body.replace("\n", "\n    ")
         self.out.write(f"[{where}] {indented}\n")
@@ -50,21 +50,21 @@ class ConsoleAdapter:
         return {"message_id": str(self._sent)}
 
     async def open_room(self, room: Room, payload: dict, card: Message) -> dict:
-        self._print(f"#{room.name}", _("room opened: {topic}").format(topic=payload.get("topic", "")))
-        sent = self._print(f"#{room.name}", "📌 " + render(card, self.bold))
+        self.show(f"#{room.name}", _("room opened: {topic}").format(topic=payload.get("topic", "")))
+        sent = self.show(f"#{room.name}", "📌 " + render(card, self.bold))
         return {"external_id": room.name, "card_message_id": sent["message_id"]}
 
     async def post(self, room: Room | None, to: str | None, message: Message) -> dict:
-        return self._print(f"#{room.name}" if room else f"#{to}", message)
+        return self.show(f"#{room.name}" if room else f"#{to}", message)
 
     async def edit_card(self, room: Room, card: Message) -> dict:
-        return self._print(f"#{room.name}", _("📌 card updated: ") + render(card, self.bold).split("\n", 1)[0])
+        return self.show(f"#{room.name}", _("📌 card updated: ") + render(card, self.bold).split("\n", 1)[0])
 
     async def invite(self, room: Room, users: list[str]) -> dict:
-        return self._print(f"#{room.name}", _("invited ") + ", ".join(f"@{u}" for u in users))
+        return self.show(f"#{room.name}", _("invited ") + ", ".join(f"@{u}" for u in users))
 
     async def dm(self, to: str, message: Message) -> dict:
-        return self._print(f"DM → {to}", message)
+        return self.show(f"DM → {to}", message)
 
 
 class Console:
@@ -105,7 +105,7 @@ class Console:
 
     def _show_reply(self, reply: Reply) -> None:
         if not reply.echoed:  # the room post that follows says the same thing
-            self.adapter._print(f"bot → {self.speaker}", reply.message)
+            self.adapter.show(f"bot → {self.speaker}", reply.message)
 
     def _follow(self, reply: Reply) -> None:
         """After declaring, the declarer is taken into the new room, as a chat app would."""

@@ -40,7 +40,7 @@ def dispatch(session: Session, deps: Deps, command: Command) -> Reply:
         except OperationalError:
             session.rollback()
             log.exception("database unavailable")
-            reply = Reply(text(_("The database is unavailable right now; nothing was changed. Please try again.")), ok=False)
+            return _database_unavailable()
         except Exception:
             session.rollback()
             log.exception("command failed")
@@ -54,6 +54,10 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply) -> R
         session.add(ProcessedEvent(key=command.event_id, at=deps.clock.now(), reply=_reply_json(reply)))
     try:
         session.commit()
+    except OperationalError:
+        session.rollback()
+        log.exception("database unavailable at commit")
+        return _database_unavailable()
     except IntegrityError:
         # Another worker handled the same delivery first: its result stands, ours is dropped.
         session.rollback()
@@ -62,6 +66,10 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply) -> R
             raise
         return _stored_reply(seen)
     return reply
+
+
+def _database_unavailable() -> Reply:
+    return Reply(text(_("The database is unavailable right now; nothing was changed. Please try again.")), ok=False)
 
 
 def _reply_json(reply: Reply) -> dict:
@@ -101,7 +109,8 @@ def _handle(session: Session, deps: Deps, command: Command) -> Reply:
     reply = result if isinstance(result, Reply) else Reply(result)
     if reply.incident_id is None and ctx.incident is not None:
         reply.incident_id = ctx.incident.id
-    reply.echoed = ctx.announced and command.room is not None and incident is not None and incident.id == reply.incident_id
+    # Typed in the incident's own room: the room post already answers it.
+    reply.echoed = ctx.announced and target is None and incident is not None
     return reply
 
 

@@ -138,3 +138,9 @@ def test_a_redelivered_command_changes_nothing_twice(chat):
     assert again.message.plain() == first.message.plain()
     with session(chat.engine) as db:
         assert len(db.exec(select(Incident)).all()) == 1
+
+
+def test_the_answer_to_a_command_typed_in_its_room_is_the_room_post(chat):
+    incident_id, room = chat.declare()
+    assert chat.say("alice", "phase assessing", room).echoed
+    assert not chat.say("alice", f"#{incident_id} phase responding", "lobby").echoed  # typed elsewhere: answered there
