@@ -3,7 +3,7 @@
 import logging
 from datetime import timedelta
 
-from sqlalchemy import Engine, or_
+from sqlalchemy import Engine, func, or_
 from sqlmodel import select
 
 from bot.adapter import Adapter, RetryLater, Undeliverable
@@ -43,12 +43,31 @@ class Deliverer:
                 .limit(self.batch)
                 .with_for_update(skip_locked=True)
             )
-            rows = list(session.exec(query))
+            rows = self._in_order(session, list(session.exec(query)), now)
             for row in rows:
                 row.lease_until = now + LEASE
                 session.add(row)
             session.commit()
             return [row.id for row in rows]
+
+    def _in_order(self, session, rows: list[Outbox], now) -> list[Outbox]:
+        """Drop rows queued behind an earlier effect of the same incident that is still waiting to be retried."""
+        incidents = {row.incident_id for row in rows if row.incident_id is not None}
+        if not incidents:
+            return rows
+        waiting = dict(
+            session.exec(
+                select(Outbox.incident_id, func.min(Outbox.id))
+                .where(
+                    Outbox.platform == self.adapter.platform,
+                    Outbox.state == "pending",
+                    Outbox.next_attempt_at > now,
+                    Outbox.incident_id.in_(incidents),
+                )
+                .group_by(Outbox.incident_id)
+            ).all()
+        )
+        return [row for row in rows if row.incident_id not in waiting or row.id < waiting[row.incident_id]]
 
     async def deliver_pending(self) -> int:
         """Deliver everything due now; return how many effects were sent."""

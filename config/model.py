@@ -1,6 +1,7 @@
 """The team model, playbooks and timings as validated pydantic models."""
 
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -12,6 +13,15 @@ SEVERITIES: tuple[Severity, ...] = ("sev1", "sev2", "sev3", "sev4")
 PHASES = ("detected", "assessing", "responding", "recovering", "resolved", "closed")
 ACTIVE_PHASES = PHASES[:4]
 TEMPLATE_KINDS = ("holding", "apology", "update", "clarification")
+
+
+def known_timezone(name: str) -> str:
+    """Accept only IANA zone names such as Asia/Shanghai."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {name!r}; expected an IANA name such as Asia/Shanghai or Europe/London") from None
+    return name
 
 
 class Strict(BaseModel):
@@ -52,6 +62,11 @@ class Person(Strict):
     slack: str | None = None
     telegram: int | None = None
     console: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return value if value is None else known_timezone(value)
 
     @field_validator("slack", "console", mode="before")
     @classmethod
@@ -154,6 +169,11 @@ class Config(Strict):
     stakeholder_rooms: list[RoomHandles] = Field(default_factory=list)
     broadcast: list[BroadcastTarget] = Field(default_factory=list)
     nudge_repeat_cap: int = Field(default=3, ge=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return known_timezone(value)
 
     @model_validator(mode="after")
     def _fill_keys(self) -> "Config":

@@ -109,7 +109,7 @@ def _change(ctx: Context, item: ChecklistItem, state: str, reason: str | None, v
     item.state, item.reason, item.changed_by, item.changed_at = state, reason, ctx.actor.key, ctx.now
     ctx.session.add(item)
     if state == "open":
-        if item.due_at:
+        if item.due_at and ctx.incident.phase not in ("resolved", "closed"):
             nudges.schedule(
                 ctx.session,
                 ctx.incident.id,

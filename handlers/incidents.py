@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
+from config.model import PHASES
 from handlers import nudges, staffing
 from handlers.cards import SEVERITY_MARK, phase_name, render_card, render_checklist
 from handlers.context import Context
@@ -17,6 +18,7 @@ from handlers.verbs import verb
 from storage.models import ChecklistItem, Incident, Room
 
 MAX_TITLE = 200
+OPEN_PHASES = PHASES[:5]  # listed explicitly so the phase index serves the query
 _SEVERITY = re.compile(r"^(sev)?([0-9]+)$", re.IGNORECASE)
 
 
@@ -88,6 +90,8 @@ def declare(ctx: Context, drill: bool = False) -> Reply:
     incident.slug = slugify(title, f"incident-{incident.id}")
     ctx.incident = incident
     name = room_name(ctx, incident)
+    if ctx.session.exec(select(Room.id).where(Room.name == name)).first():
+        name = f"{name[:70]}-{incident.id}"  # same title, same day: never two incidents in one room
     for platform in ctx.deps.platforms:
         ctx.session.add(Room(incident_id=incident.id, platform=platform, name=name))
     ctx.session.flush()
@@ -169,12 +173,19 @@ def _add_checklist(ctx: Context, playbook, holders: dict[str, str]) -> list[Chec
     return items
 
 
-def _schedule_clocks(ctx: Context, timing) -> None:
+def schedule_first_statement(ctx: Context, timing) -> None:
+    """The golden-hour reminders: 15 minutes before the first statement is due, and at the deadline."""
     incident = ctx.incident
+    nudges.clear(ctx.session, incident.id, nudges.FIRST_STATEMENT)
     due = incident.declared_at + timing.first_statement
     for at in (due - nudges.FIRST_STATEMENT_WARNING, due):
         if at > ctx.now:
             nudges.schedule(ctx.session, incident.id, nudges.FIRST_STATEMENT, "role:commander", at, ctx.now)
+
+
+def _schedule_clocks(ctx: Context, timing) -> None:
+    incident = ctx.incident
+    schedule_first_statement(ctx, timing)
     nudges.schedule(
         ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=timing.update_every
     )
@@ -204,7 +215,9 @@ def status(ctx: Context) -> Reply:
 @verb("list", summary=N_("List the open incidents."), needs_incident=False, changes=False)
 def list_incidents(ctx: Context) -> Message:
     """The open incidents, most severe first."""
-    rows = ctx.session.exec(select(Incident).where(Incident.phase != "closed").order_by(Incident.severity, Incident.id).limit(51)).all()
+    rows = ctx.session.exec(
+        select(Incident).where(Incident.phase.in_(OPEN_PHASES)).order_by(Incident.severity, Incident.id).limit(51)
+    ).all()
     if not rows:
         return text(_("No open incidents."))
     shown = [

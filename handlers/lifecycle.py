@@ -2,16 +2,20 @@
 
 from datetime import timedelta
 
+from sqlmodel import select
+
 from config.model import ACTIVE_PHASES
 from handlers import nudges, staffing
 from handlers.assignments import current_holders
 from handlers.cards import phase_name, when
+from handlers.checklist import owner_target
 from handlers.context import Context
 from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
-from handlers.incidents import parse_severity
+from handlers.incidents import parse_severity, schedule_first_statement
 from handlers.markup import Message, fmt, lines, text
 from handlers.verbs import PARTICIPANT, verb
+from storage.models import ChecklistItem
 
 # Nudges that belong to the live response and stop when it is resolved.
 LIVE_NUDGES = (nudges.UPDATE_DUE, nudges.FIRST_STATEMENT, nudges.ROLE_ACK, nudges.ROLE_UNFILLED, nudges.TASK_OVERDUE)
@@ -44,6 +48,7 @@ def change_severity(ctx: Context) -> Message:
         nudges.schedule(
             ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=timing.update_every
         )
+        schedule_first_statement(ctx, timing)
     holders = current_holders(ctx.session, incident.id)
     busy = {a.person for a in holders.values()}
     added = []
@@ -164,8 +169,27 @@ def reopen(ctx: Context) -> Message:
     incident.next_update_at = ctx.now + cadence
     nudges.clear(ctx.session, incident.id, nudges.REVIEW_DUE)
     nudges.schedule(ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=cadence)
+    _restore_live_nudges(ctx)
     message = fmt(_("#{id} reopened by {by}: back to responding."), id=incident.id, by=ctx.actor.name)
     return ctx.announce(message)
+
+
+def _restore_live_nudges(ctx: Context) -> None:
+    """Bring back what resolve stopped: overdue items, unacknowledged roles, the first-statement clock."""
+    incident = ctx.incident
+    schedule_first_statement(ctx, ctx.config.timing(ctx.config.playbooks[incident.playbook], incident.severity))
+    items = ctx.session.exec(
+        select(ChecklistItem).where(
+            ChecklistItem.incident_id == incident.id, ChecklistItem.state == "open", ChecklistItem.due_at.is_not(None)
+        )
+    )
+    for item in items:
+        due = max(item.due_at, ctx.now)
+        nudges.schedule(ctx.session, incident.id, nudges.TASK_OVERDUE, owner_target(item), due, ctx.now, subject=str(item.number))
+    for held in current_holders(ctx.session, incident.id).values():
+        if held.acked_at is None:
+            target, subject = f"person:{held.person}", f"{held.role}:{held.person}"
+            nudges.schedule(ctx.session, incident.id, nudges.ROLE_ACK, target, ctx.now + nudges.ACK_WITHIN, ctx.now, subject=subject)
 
 
 @verb("close", usage=N_("[--force <reason>]"), summary=N_("Close the incident after its review."), who=("commander",))

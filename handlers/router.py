@@ -12,6 +12,7 @@ from handlers import checklist, help, incidents, lifecycle, roles  # noqa: F401 
 from handlers.context import Context, Deps
 from handlers.errors import Refusal, UsageError
 from handlers.i18n import _, speaking
+from handlers.incidents import OPEN_PHASES
 from handlers.markup import Message, fmt, lines, static, text
 from handlers.permissions import check_permission
 from handlers.ports import Command, Reply
@@ -174,14 +175,14 @@ def _incident_for(session: Session, command: Command, target: int | None) -> Inc
     if room is None or room.direct:
         return None
     query = select(Room.incident_id).where(Room.platform == room.platform, Room.external_id == room.external_id)
-    if room.thread_id is not None:
-        query = query.where(Room.thread_id == room.thread_id)
+    # A group's main chat is not any of its topics: match the thread exactly, None included.
+    query = query.where(Room.thread_id == room.thread_id if room.thread_id is not None else Room.thread_id.is_(None))
     incident_id = session.exec(query).first()
     return session.get(Incident, incident_id) if incident_id else None
 
 
 def _name_the_incident(session: Session, spec) -> Message:
-    open_ids = session.exec(select(Incident.id).where(Incident.phase != "closed").order_by(Incident.id.desc()).limit(5)).all()
+    open_ids = session.exec(select(Incident.id).where(Incident.phase.in_(OPEN_PHASES)).order_by(Incident.id.desc()).limit(5)).all()
     example = f"#{open_ids[0]}" if open_ids else "#1"
     listing = ", ".join(f"#{i}" for i in open_ids) or _("none")
     return lines(

@@ -92,3 +92,15 @@ async def test_a_refused_effect_is_marked_failed_not_retried_forever(chat):
     with session(chat.engine) as db:
         first = db.exec(select(Outbox).order_by(Outbox.id)).first()
     assert first.state == "failed" and "channel_not_found" in first.error
+
+
+async def test_effects_behind_a_deferred_one_wait_for_it_across_ticks(chat, clock):
+    chat.declare()
+    adapter = FlakyChat(failures=1)
+    deliverer = Deliverer(chat.engine, chat.deps, adapter)
+    await deliverer.deliver_pending()
+    clock.advance(timedelta(seconds=5))  # a later tick, still inside the Retry-After
+    assert await deliverer.deliver_pending() == 0 and adapter.calls == []
+    clock.advance(timedelta(seconds=30))
+    await deliverer.deliver_pending()
+    assert adapter.calls[0][0] == "open_room"

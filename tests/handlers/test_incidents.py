@@ -144,3 +144,38 @@ def test_the_answer_to_a_command_typed_in_its_room_is_the_room_post(chat):
     incident_id, room = chat.declare()
     assert chat.say("alice", "phase assessing", room).echoed
     assert not chat.say("alice", f"#{incident_id} phase responding", "lobby").echoed  # typed elsewhere: answered there
+
+
+def test_same_title_same_day_gets_its_own_room(chat):
+    first_id, first_room = chat.declare(line="declare outage sev3 DB down")
+    second_id, second_room = chat.declare(line="declare outage sev3 DB down")
+    assert first_room != second_room and second_room.endswith(f"-{second_id}")
+    assert f"#{second_id} DB down" in chat.say("alice", "status", second_room).message.plain()
+
+
+def test_sev_moves_the_first_statement_deadline(chat, clock, config):
+    incident_id, room = chat.declare(line="declare outage sev3 Login errors")
+    deadline = config.timing(config.playbooks["outage"], "sev1").first_statement  # 30 min: outage overrides sev1
+    chat.say("alice", "sev 1", room)
+    with session(chat.engine) as db:
+        due = sorted(n.due_at for n in db.exec(select(Nudge).where(Nudge.kind == "first_statement", Nudge.state == "pending")))
+    declared = clock.now()
+    assert due == [declared + deadline - timedelta(minutes=15), declared + deadline]
+
+
+def test_reopen_brings_back_overdue_and_ack_reminders(chat):
+    incident_id, room = chat.declare()
+    chat.say("alice", "resolve", room)
+    chat.say("alice", "reopen", room)
+    with session(chat.engine) as db:
+        pending = {n.kind for n in db.exec(select(Nudge).where(Nudge.state == "pending"))}
+    assert {"task_overdue", "role_ack", "first_statement", "update_due"} <= pending and "review_due" not in pending
+
+
+def test_a_timezone_typo_is_a_config_error():
+    import pytest
+
+    from config.load import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match="unknown timezone 'Asia/Shangai'"):
+        parse_config("timezone: Asia/Shangai\n")
