@@ -183,12 +183,25 @@ def schedule_first_statement(ctx: Context, timing) -> None:
             nudges.schedule(ctx.session, incident.id, nudges.FIRST_STATEMENT, "role:commander", at, ctx.now)
 
 
-def _schedule_clocks(ctx: Context, timing) -> None:
+def incident_timing(ctx: Context):
+    """The clock of the incident's playbook at its current severity."""
+    return ctx.config.timing(ctx.config.playbooks[ctx.incident.playbook], ctx.incident.severity)
+
+
+def restart_update_clock(ctx: Context, due_at) -> None:
+    """Promise the next update at due_at; while the response is live, a repeating nudge keeps the promise."""
     incident = ctx.incident
+    incident.next_update_at = due_at
+    ctx.session.add(incident)
+    nudges.clear(ctx.session, incident.id, nudges.UPDATE_DUE)
+    if incident.phase not in ("resolved", "closed"):
+        cadence = incident_timing(ctx).update_every
+        nudges.schedule(ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", due_at, ctx.now, repeat=cadence)
+
+
+def _schedule_clocks(ctx: Context, timing) -> None:
     schedule_first_statement(ctx, timing)
-    nudges.schedule(
-        ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=timing.update_every
-    )
+    restart_update_clock(ctx, ctx.incident.next_update_at)
 
 
 def _playbook_list(ctx: Context) -> Message:

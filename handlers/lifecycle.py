@@ -1,7 +1,5 @@
 """Running an incident: severity, phase, updates, notes, resolve, reopen, close."""
 
-from datetime import timedelta
-
 from sqlmodel import select
 
 from config.model import ACTIVE_PHASES
@@ -12,7 +10,7 @@ from handlers.checklist import owner_target
 from handlers.context import Context
 from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
-from handlers.incidents import parse_severity, schedule_first_statement
+from handlers.incidents import incident_timing, parse_severity, restart_update_clock, schedule_first_statement
 from handlers.markup import Message, fmt, lines, text
 from handlers.verbs import PARTICIPANT, verb
 from storage.models import ChecklistItem
@@ -41,13 +39,8 @@ def change_severity(ctx: Context) -> Message:
     playbook = ctx.config.playbooks[incident.playbook]
     timing = ctx.config.timing(playbook, severity)
     last_update = incident.next_update_at - ctx.config.timing(playbook, old).update_every if incident.next_update_at else ctx.now
-    incident.next_update_at = max(ctx.now, last_update + timing.update_every)
-    ctx.session.add(incident)
-    nudges.clear(ctx.session, incident.id, nudges.UPDATE_DUE)
+    restart_update_clock(ctx, max(ctx.now, last_update + timing.update_every))
     if incident.phase not in ("resolved", "closed"):
-        nudges.schedule(
-            ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=timing.update_every
-        )
         schedule_first_statement(ctx, timing)
     holders = current_holders(ctx.session, incident.id)
     busy = {a.person for a in holders.values()}
@@ -105,13 +98,7 @@ def post_update(ctx: Context) -> Message:
     """Post a status update to the room and stakeholder rooms, and restart the cadence."""
     body = _require_text(ctx, _("Write the update after the verb."))
     incident = ctx.incident
-    playbook = ctx.config.playbooks[incident.playbook]
-    cadence: timedelta = ctx.config.timing(playbook, incident.severity).update_every
-    incident.next_update_at = ctx.now + cadence
-    ctx.session.add(incident)
-    nudges.clear(ctx.session, incident.id, nudges.UPDATE_DUE)
-    if incident.phase not in ("resolved", "closed"):
-        nudges.schedule(ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=cadence)
+    restart_update_clock(ctx, ctx.now + incident_timing(ctx).update_every)
     ctx.log("update", body)
     message = lines(
         fmt(_("**Update on #{id} {title}** from {by}:"), id=incident.id, title=incident.title, by=ctx.actor.name),
@@ -144,7 +131,7 @@ def resolve(ctx: Context) -> Message:
     incident.resolved_at = ctx.now
     incident.summary = ctx.args or incident.summary
     nudges.clear_all(ctx.session, incident.id, LIVE_NUDGES)
-    review_within = ctx.config.timing(ctx.config.playbooks[incident.playbook], incident.severity).review_within
+    review_within = incident_timing(ctx).review_within
     review = Message()
     if review_within:
         due = ctx.now + review_within
@@ -165,10 +152,8 @@ def reopen(ctx: Context) -> Message:
     _move(ctx, "responding")
     ctx.refresh_card()
     incident.resolved_at = None
-    cadence = ctx.config.timing(ctx.config.playbooks[incident.playbook], incident.severity).update_every
-    incident.next_update_at = ctx.now + cadence
     nudges.clear(ctx.session, incident.id, nudges.REVIEW_DUE)
-    nudges.schedule(ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", incident.next_update_at, ctx.now, repeat=cadence)
+    restart_update_clock(ctx, ctx.now + incident_timing(ctx).update_every)
     _restore_live_nudges(ctx)
     message = fmt(_("#{id} reopened by {by}: back to responding."), id=incident.id, by=ctx.actor.name)
     return ctx.announce(message)
@@ -177,7 +162,7 @@ def reopen(ctx: Context) -> Message:
 def _restore_live_nudges(ctx: Context) -> None:
     """Bring back what resolve stopped: overdue items, unacknowledged roles, the first-statement clock."""
     incident = ctx.incident
-    schedule_first_statement(ctx, ctx.config.timing(ctx.config.playbooks[incident.playbook], incident.severity))
+    schedule_first_statement(ctx, incident_timing(ctx))
     items = ctx.session.exec(
         select(ChecklistItem).where(
             ChecklistItem.incident_id == incident.id, ChecklistItem.state == "open", ChecklistItem.due_at.is_not(None)
