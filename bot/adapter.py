@@ -34,3 +34,7 @@ class Adapter(Protocol):
     async def invite(self, room: Room, users: list[str]) -> dict: ...
 
     async def dm(self, to: str, message: Message) -> dict: ...
+
+    async def pin(self, room: Room, message_id: str | None, message: Message) -> dict: ...  # post and pin, or edit in place
+
+    async def publish(self, to: str, text: str) -> dict: ...  # the approved text exactly as given: no markup, no escaping visible

@@ -27,7 +27,8 @@ def render(message: Message, bold: bool = False) -> str:
             parts.append(span.text)
     body = "".join(parts)
     for button in message.buttons:
-        body += f"\n  [{button.label}] → /crisis {button.command}"
+        more = f" <{button.prompt}>" if button.prompt else ""
+        body += f"\n  [{button.label}] → /crisis {button.command}{more}"
     return body
 
 
@@ -65,6 +66,14 @@ class ConsoleAdapter:
 
     async def dm(self, to: str, message: Message) -> dict:
         return self.show(f"DM → {to}", message)
+
+    async def pin(self, room: Room, message_id: str | None, message: Message) -> dict:
+        label = _("📌 pinned: ") if message_id is None else _("📌 pinned message updated: ")
+        sent = self.show(f"#{room.name}", label + render(message, self.bold))
+        return {"message_id": message_id or sent["message_id"]}
+
+    async def publish(self, to: str, text: str) -> dict:
+        return self.show(f"#{to}", text)
 
 
 class Console:

@@ -7,9 +7,11 @@ from sqlalchemy import Engine, func, or_
 from sqlmodel import select
 
 from bot.adapter import Adapter, RetryLater, Undeliverable
+from handlers import publishing
 from handlers.cards import render_card
 from handlers.context import Deps
 from handlers.i18n import speaking
+from handlers.line import render_pinned
 from handlers.markup import Message
 from handlers.ports import EffectKind
 from storage.db import session as new_session
@@ -18,6 +20,7 @@ from storage.models import Incident, Outbox, Room
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+REFRESHES = (EffectKind.REFRESH_CARD, EffectKind.REFRESH_LINE)  # re-rendered at delivery, so only the last one matters
 MAX_BACKOFF = 300.0
 
 
@@ -83,11 +86,11 @@ class Deliverer:
         sent = 0
         with new_session(self.engine) as session:
             rows = [session.get(Outbox, i) for i in ids]
-            last_refresh = {r.incident_id: r.id for r in rows if r.kind == EffectKind.REFRESH_CARD}
+            last_refresh = {(r.kind, r.incident_id): r.id for r in rows if r.kind in REFRESHES}
             for row in rows:
                 if row.incident_id in blocked and row.incident_id is not None:
                     row.lease_until = None  # keep the incident's order: wait for the failed one
-                elif row.kind == EffectKind.REFRESH_CARD and last_refresh[row.incident_id] != row.id:
+                elif row.kind in REFRESHES and last_refresh[(row.kind, row.incident_id)] != row.id:
                     self._mark_sent(row, {"coalesced": True})  # a later edit in this batch shows the same state
                 else:
                     if await self._deliver_one(session, row):
@@ -110,6 +113,9 @@ class Deliverer:
         except Undeliverable as refusal:
             row.attempts += 1
             row.state, row.lease_until, row.error = "failed", None, str(refusal)[:500]
+            if row.kind == EffectKind.PUBLISH:
+                with speaking(self.deps.config.language):
+                    publishing.mark_failed(session, row.payload["publication_id"], str(refusal), self.deps.clock.now())
             log.error("outbox %s (%s) cannot be delivered: %s", row.id, row.kind, refusal)
             return False
         except Exception as error:  # a bug or a network fault must not drop the effect
@@ -136,6 +142,15 @@ class Deliverer:
             return await self.adapter.post(None if payload.get("to") else room, payload.get("to"), message)
         if row.kind == EffectKind.INVITE:
             return await self.adapter.invite(room, payload["users"])
+        if row.kind == EffectKind.PUBLISH:
+            return await self._publish(session, payload)
+        if row.kind == EffectKind.REFRESH_LINE:
+            with speaking(self.deps.config.language):
+                line = render_pinned(session, self.deps.config, session.get(Incident, row.incident_id))
+            result = await self.adapter.pin(room, room.line_message_id, line)
+            room.line_message_id = result.get("message_id") or room.line_message_id
+            session.add(room)
+            return result
         card = self._card(session, row.incident_id)
         if row.kind == EffectKind.OPEN_ROOM:
             result = await self.adapter.open_room(room, payload, card)
@@ -147,6 +162,15 @@ class Deliverer:
         if row.kind == EffectKind.REFRESH_CARD:
             return await self.adapter.edit_card(room, card)
         raise Undeliverable(f"unknown effect kind {row.kind!r}")
+
+    async def _publish(self, session, payload: dict) -> dict:
+        """Send the approved text read from the database now, so a version superseded meanwhile never goes out."""
+        text = publishing.text_to_publish(session, payload["publication_id"])
+        if text is None:
+            return {"cancelled": True}
+        result = await self.adapter.publish(payload["to"], text)
+        publishing.mark_sent(session, payload["publication_id"], result or {}, self.deps.clock.now())
+        return result
 
     def _room(self, session, row: Outbox) -> Room | None:
         if row.incident_id is None:

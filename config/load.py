@@ -46,6 +46,7 @@ def shipped_defaults() -> dict:
         "team": {"roles": _read_yaml(DEFAULTS / "roles.yaml"), "people": {}},
         "severities": _read_yaml(DEFAULTS / "severities.yaml"),
         "playbooks": playbooks,
+        "vet": {p.stem: _read_yaml(p) for p in sorted((DEFAULTS / "vet").glob("*.yaml"))},
     }
 
 

@@ -1,9 +1,10 @@
 """The team model, playbooks and timings as validated pydantic models."""
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.durations import Duration
 
@@ -115,6 +116,32 @@ class Playbook(Strict):
     templates: dict[Literal["holding", "apology", "update", "clarification"], Localized] = Field(default_factory=dict)
 
 
+def _check_pattern(pattern: str) -> str:
+    """Accept a rule pattern only if it compiles as the vetter uses it (wrapped in a group)."""
+    try:
+        re.compile(pattern)
+        re.compile(f"(?:{pattern})")  # inline global flags such as (?i) must start the whole expression
+    except re.error as error:
+        raise ValueError(f"{pattern!r} is not a valid regular expression: {error}") from None
+    return pattern
+
+
+RegexPattern = Annotated[str, AfterValidator(_check_pattern)]  # checked one by one, so an error names its index
+
+
+class VetRules(Strict):
+    """One language's vetting rules (PRODUCT.md §4): phrases are case-insensitive regular expressions."""
+
+    whole_words: bool = True  # English phrases match whole words; Chinese has no spaces to match on
+    speculation: list[RegexPattern] = Field(default_factory=list)
+    no_comment: list[RegexPattern] = Field(default_factory=list)
+    blame: list[RegexPattern] = Field(default_factory=list)
+    empathy: list[RegexPattern] = Field(default_factory=list)  # at least one must appear
+    next_update: list[RegexPattern] = Field(default_factory=list)  # at least one must appear
+    facts: dict[str, list[RegexPattern]] = Field(default_factory=dict)  # kind (number, date, time, amount, percent, entity) → patterns
+    not_entities: list[str] = Field(default_factory=list)  # words that name nothing, trimmed from the ends of a name
+
+
 class Team(Strict):
     """Roles and people."""
 
@@ -169,6 +196,7 @@ class Config(Strict):
     stakeholder_rooms: list[RoomHandles] = Field(default_factory=list)
     broadcast: list[BroadcastTarget] = Field(default_factory=list)
     nudge_repeat_cap: int = Field(default=3, ge=1)
+    vet: dict[Language, VetRules] = Field(default_factory=dict)
 
     @field_validator("timezone")
     @classmethod

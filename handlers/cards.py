@@ -9,7 +9,8 @@ from config.model import Config
 from handlers.assignments import current_holders
 from handlers.i18n import _
 from handlers.markup import Message, fmt, lines, text
-from storage.models import ChecklistItem, Incident, Room
+from handlers.statements import current_line, latest_pending
+from storage.models import ChecklistItem, Incident, Publication, Room
 
 SEVERITY_MARK = {"sev1": "🔴", "sev2": "🟠", "sev3": "🟡", "sev4": "🔵"}
 STATE_MARK = {"open": "☐", "done": "☑", "skipped": "⤼"}
@@ -100,15 +101,31 @@ def render_card(session: Session, config: Config, incident: Incident, now: datet
         skipped=counts["skipped"],
         overdue=counts["overdue"],
     )
-    line = (
-        fmt(_("Approved line: none yet · first statement due {at}"), at=when(config, incident.declared_at + timing.first_statement))
-        if timing
-        else Message()
-    )
+    line = line_summary(session, config, incident, timing)
     update = Message()
     if incident.phase not in ("resolved", "closed") and incident.next_update_at:
         update = fmt(_("Next update due {at}"), at=when(config, incident.next_update_at))
     return lines(header, facts, declared, text(_("Roles:")), render_roles(session, config, incident), progress, line, update)
+
+
+def line_summary(session: Session, config: Config, incident: Incident, timing) -> Message:
+    """The card's line row: the current version and how many targets carry it, or the first-statement deadline."""
+    current = current_line(session, incident.id)
+    pending = latest_pending(session, incident.id)
+    waiting = fmt(_(" · v{n} awaiting approval"), n=pending.version) if pending else Message()
+    if current is None:
+        if timing is None:
+            return waiting
+        due = when(config, incident.declared_at + timing.first_statement)
+        return fmt(_("Approved line: none yet · first statement due {at}"), at=due) + waiting
+    carried = session.exec(
+        select(func.count(func.distinct(Publication.target))).where(Publication.statement_id == current.id, Publication.state == "sent")
+    ).one()
+    if incident.drill:
+        reach = _("drill: nothing goes outside")
+    else:
+        reach = _("on {count} of {total} targets").format(count=carried, total=len(config.broadcast))
+    return fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=when(config, current.decided_at), reach=reach) + waiting
 
 
 def render_item(config: Config, item: ChecklistItem, now: datetime) -> Message:

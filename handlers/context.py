@@ -62,18 +62,7 @@ class Context:
 
     def emit(self, platform: str, kind: EffectKind, message: Message | None = None, **payload: object) -> None:
         """Queue one effect for delivery on one platform."""
-        if message is not None:
-            payload["message"] = message.to_json()
-        self.session.add(
-            Outbox(
-                incident_id=self.incident.id if self.incident else None,
-                platform=platform,
-                kind=kind,
-                payload=payload,
-                created_at=self.now,
-                next_attempt_at=self.now,
-            )
-        )
+        queue_effect(self.session, self.incident.id if self.incident else None, platform, kind, self.now, message, **payload)
 
     def post(self, message: Message, **payload: object) -> None:
         """Post a message in the incident's room on every platform."""
@@ -108,6 +97,15 @@ class Context:
                 target = getattr(handles, platform, None)
                 if target is not None:
                     self.emit(platform, EffectKind.POST, message, to=str(target))
+
+
+def queue_effect(
+    session: Session, incident_id: int | None, platform: str, kind: EffectKind, now: datetime, message: Message | None = None, **payload
+) -> None:
+    """Add an effect to the outbox; it is delivered after the transaction commits."""
+    if message is not None:
+        payload["message"] = message.to_json()
+    session.add(Outbox(incident_id=incident_id, platform=platform, kind=kind, payload=payload, created_at=now, next_attempt_at=now))
 
 
 def handle_of(person: Person, platform: str) -> str | None:

@@ -26,6 +26,7 @@ class Button:
     label: str
     command: str
     style: str = ""
+    prompt: str = ""  # when set, the platform asks for more text (e.g. a reason) and appends it to the command
 
 
 @dataclass
@@ -46,7 +47,7 @@ class Message:
         """A JSON-able form for the outbox."""
         return {
             "spans": [[s.style, s.text] for s in self.spans],
-            "buttons": [[b.label, b.command, b.style] for b in self.buttons],
+            "buttons": [[b.label, b.command, b.style, b.prompt] for b in self.buttons],
         }
 
     @classmethod
@@ -97,7 +98,7 @@ def lines(*messages: Message) -> Message:
     for message in messages:
         if not message.spans and not message.buttons:
             continue
-        if result.spans:
+        if result.spans and message.spans:
             result.spans.append(Span("\n"))
         result = result + message
     result.spans = _merge(result.spans)

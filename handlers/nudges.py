@@ -12,6 +12,7 @@ TASK_OVERDUE = "task_overdue"
 FIRST_STATEMENT = "first_statement"
 UPDATE_DUE = "update_due"
 REVIEW_DUE = "review_due"
+APPROVAL_PENDING = "approval_pending"  # subject "v<n>:<role>"
 
 ACK_WITHIN = timedelta(minutes=10)
 FILL_WITHIN = timedelta(minutes=10)
@@ -55,6 +56,16 @@ def clear(session: Session, incident_id: int, kind: str, subject: str | None = N
         session.add(nudge)
         cleared += 1
     return cleared
+
+
+def clear_prefix(session: Session, incident_id: int, kind: str, prefix: str) -> None:
+    """Clear the pending nudges of a kind whose subject starts with a prefix (e.g. every role of one version)."""
+    query = select(Nudge).where(
+        Nudge.incident_id == incident_id, Nudge.kind == kind, Nudge.subject.startswith(prefix), Nudge.state.in_(("pending", "snoozed"))
+    )
+    for nudge in session.exec(query):
+        nudge.state = "cleared"
+        session.add(nudge)
 
 
 def clear_all(session: Session, incident_id: int, kinds: tuple[str, ...]) -> None:

@@ -28,6 +28,8 @@ class EffectKind(StrEnum):
     REFRESH_CARD = "refresh_card"  # re-render the pinned card and edit it in place
     INVITE = "invite"  # bring people into the incident room
     DM = "dm"  # a direct message to one person (`to` is their platform id)
+    REFRESH_LINE = "refresh_line"  # post and pin the approved line, or edit the pinned one in place
+    PUBLISH = "publish"  # the approved text, verbatim, to a broadcast channel (`to`), for `publication_id`
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,7 @@ class Room(SQLModel, table=True):
     external_id: str | None = Field(default=None, max_length=64)
     thread_id: str | None = Field(default=None, max_length=64)
     card_message_id: str | None = Field(default=None, max_length=64)
+    line_message_id: str | None = Field(default=None, max_length=64)  # the pinned approved line
 
 
 class PersonHandle(SQLModel, table=True):
@@ -120,6 +121,64 @@ class TimelineEvent(SQLModel, table=True):
     kind: str = Field(max_length=30)
     text: str = ""
     data: dict = _json()
+
+
+class Statement(SQLModel, table=True):
+    """A numbered version of an incident's statement: pending, approved, superseded or rejected."""
+
+    __table_args__ = (
+        UniqueConstraint("incident_id", "version"),
+        # The one approved voice: two approvals racing on two replicas cannot both win.
+        Index(
+            "ux_one_current_line",
+            "incident_id",
+            unique=True,
+            sqlite_where=text("state = 'approved'"),
+            postgresql_where=text("state = 'approved'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    version: int
+    text: str
+    author: str = Field(max_length=60)
+    created_at: datetime = _utc()
+    state: str = Field(default="pending", max_length=12)
+    decided_by: str | None = Field(default=None, max_length=60)
+    decided_at: datetime | None = _utc(default=None)
+    reason: str | None = None
+
+
+class Approval(SQLModel, table=True):
+    """One approver role's approval of one version."""
+
+    __table_args__ = (UniqueConstraint("statement_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    statement_id: int = Field(foreign_key="statement.id")
+    role: str = Field(max_length=40)
+    person: str = Field(max_length=60)
+    at: datetime = _utc()
+
+
+class Publication(SQLModel, table=True):
+    """One version sent to (or recorded on) one broadcast target."""
+
+    __table_args__ = (UniqueConstraint("statement_id", "target", "platform"), Index("ix_publication_incident", "incident_id", "id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    statement_id: int = Field(foreign_key="statement.id")
+    target: str = Field(max_length=60)
+    platform: str = Field(max_length=20)  # slack, telegram, console, manual, page
+    state: str = Field(default="queued", max_length=10)  # queued, sent, failed, cancelled, simulated
+    by: str = Field(max_length=60)
+    at: datetime = _utc()
+    sent_at: datetime | None = _utc(default=None)
+    url: str | None = Field(default=None, max_length=500)
+    message_id: str | None = Field(default=None, max_length=64)
+    error: str | None = None
 
 
 class Nudge(SQLModel, table=True):

@@ -45,6 +45,13 @@ class FlakyChat:
     async def dm(self, to, message):
         return await self._record("dm", to)
 
+    async def pin(self, room, message_id, message):
+        result = await self._record("pin", (message_id, message.plain()))
+        return {"message_id": message_id or result["message_id"]}
+
+    async def publish(self, to, text):
+        return await self._record("publish", (to, text))
+
 
 async def test_every_effect_is_delivered_once_in_order(chat):
     incident_id, room = chat.declare()

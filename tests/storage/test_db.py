@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
 from storage.db import session
-from storage.models import Incident, Outbox, RoleAssignment
+from storage.models import Incident, Outbox, RoleAssignment, Statement
 from tests.conftest import table_names
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -59,6 +59,20 @@ def test_one_current_holder_per_role_is_enforced_by_the_database(any_engine):
         db.add(RoleAssignment(incident_id=incident.id, role="legal", person="erin", assigned_by="alice", assigned_at=NOW))
         db.commit()  # an ended assignment and a current one may coexist
         db.add(RoleAssignment(incident_id=incident.id, role="legal", person="bob", assigned_by="alice", assigned_at=NOW))
+        with pytest.raises(IntegrityError):
+            db.commit()
+
+
+def test_one_current_approved_line_per_incident_is_enforced_by_the_database(any_engine):
+    with session(any_engine) as db:
+        incident = _incident(db)
+
+        def version(n: int, state: str) -> Statement:
+            return Statement(incident_id=incident.id, version=n, text=f"v{n}", author="carol", created_at=NOW, state=state)
+
+        db.add_all([version(1, "superseded"), version(2, "approved"), version(3, "pending")])
+        db.commit()  # superseded and pending versions may sit beside the approved one
+        db.add(version(4, "approved"))
         with pytest.raises(IntegrityError):
             db.commit()
 

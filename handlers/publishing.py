@@ -1,0 +1,235 @@
+"""Publishing the approved line, verbatim, to the broadcast targets; and recording where it went."""
+
+import re
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from config.model import BroadcastTarget
+from handlers import statements
+from handlers.cards import when
+from handlers.context import Context, queue_effect
+from handlers.errors import Refusal, UsageError
+from handlers.i18n import N_, _
+from handlers.line import publications_text
+from handlers.markup import Message, fmt, lines
+from handlers.ports import EffectKind
+from handlers.statements import APPROVED
+from handlers.targets import by_name, chat_handles, limit_of, names
+from handlers.verbs import verb
+from storage.models import Publication, Room, Statement
+
+_URL = re.compile(r"^https?://\S{1,490}$")
+CARRYING = ("queued", "sent")
+
+
+def _no_line(ctx: Context) -> Refusal:
+    return Refusal(
+        fmt(
+            _("#{id} has no approved line yet, so there is nothing to publish. Propose one with `/crisis draft <text>`."),
+            id=ctx.incident.id,
+        )
+    )
+
+
+def _chosen(ctx: Context) -> list[BroadcastTarget]:
+    """The targets named after the verb, or every configured target."""
+    if not ctx.config.broadcast:
+        raise Refusal(_("No broadcast targets are configured: add them under `broadcast:` in onevoice.yaml."))
+    words = ctx.args.split()
+    if not words:
+        return list(ctx.config.broadcast)
+    unknown = [w for w in words if by_name(ctx.config, w) is None]
+    if unknown:
+        raise UsageError(
+            fmt(_("No broadcast target “{name}”; the targets are: {targets}."), name=unknown[0][:40], targets=names(ctx.config))
+        )
+    return list({id(t): t for t in (by_name(ctx.config, w) for w in words)}.values())
+
+
+def _existing(ctx: Context, statement: Statement, target: str, platform: str) -> Publication | None:
+    return ctx.session.exec(
+        select(Publication).where(Publication.statement_id == statement.id, Publication.target == target, Publication.platform == platform)
+    ).first()
+
+
+def _record(ctx: Context, statement: Statement, target: str, platform: str, state: str, url: str | None = None) -> Publication | None:
+    """A new publication row, or a failed one tried again; None when the target already carries this version."""
+    row = _existing(ctx, statement, target, platform)
+    if row is not None and row.state in (*CARRYING, "simulated"):
+        return None
+    row = row or Publication(incident_id=ctx.incident.id, statement_id=statement.id, target=target, platform=platform, by=ctx.actor.key)
+    row.state, row.by, row.at, row.error, row.url = state, ctx.actor.key, ctx.now, None, url
+    row.sent_at = ctx.now if state == "sent" else None
+    ctx.session.add(row)
+    ctx.session.flush()
+    return row
+
+
+@verb(
+    "publish",
+    usage=N_("[target …]"),
+    summary=N_("Send the approved line, verbatim, to the broadcast targets."),
+    who=("spokesperson", "commander"),
+)
+def publish(ctx: Context) -> Message:
+    """Queue the current approved text for each chat target, record the page, and list what must be posted by hand."""
+    current = statements.current_line(ctx.session, ctx.incident.id)
+    if current is None:
+        raise _no_line(ctx)
+    chosen = _chosen(ctx)
+    too_long = [t for t in chosen if (limit := limit_of(t)) and len(current.text) > limit]
+    if too_long:
+        raise Refusal(
+            fmt(
+                _("v{n} is {size} characters long, too long for {targets}. Name the other targets, or approve a shorter version."),
+                n=current.version,
+                size=len(current.text),
+                targets=", ".join(f"{t.name} ({limit_of(t)})" for t in too_long),
+            )
+        )
+    if ctx.incident.drill:
+        return _simulate(ctx, current, chosen)
+    sent, already, offline, by_hand = [], [], [], []
+    for target in chosen:
+        if target.manual:
+            by_hand.append(target)
+            continue
+        outlets = [("page", "")] if target.page else chat_handles(target)
+        for platform, channel in outlets:
+            if platform != "page" and platform not in ctx.deps.platforms:
+                offline.append(f"{target.name} ({platform})")
+                continue
+            row = _record(ctx, current, target.name, platform, "sent" if platform == "page" else "queued")
+            if row is None:
+                already.append(target.name)
+            elif platform != "page":
+                ctx.emit(platform, EffectKind.PUBLISH, publication_id=row.id, to=channel)
+                sent.append(target.name)
+            else:
+                sent.append(target.name)
+    if not sent:
+        raise Refusal(lines(_nothing_sent(current, already, offline), _by_hand(by_hand)))
+    ctx.log("publish", f"v{current.version}", version=current.version, targets=sent)
+    ctx.refresh_card()
+    header = fmt(
+        _("📣 **v{n} published** by {who} to {targets}."), n=current.version, who=ctx.actor.name, targets=", ".join(dict.fromkeys(sent))
+    )
+    return ctx.announce(lines(header, _nothing_sent(None, already, offline), _by_hand(by_hand)))
+
+
+def _nothing_sent(current: Statement | None, already: list[str], offline: list[str]) -> Message:
+    parts = []
+    if already:
+        parts.append(fmt(_("Already carrying this version: {targets}."), targets=", ".join(dict.fromkeys(already))))
+    if offline:
+        parts.append(fmt(_("Not connected here, not sent: {targets}."), targets=", ".join(offline)))
+    if current is not None and not parts:
+        parts.append(fmt(_("Nothing to send for v{n}."), n=current.version))
+    return lines(*parts)
+
+
+def _by_hand(targets: list[BroadcastTarget]) -> Message:
+    if not targets:
+        return Message()
+    listed = ", ".join(f"{t.name} (≤ {t.limit})" if t.limit else t.name for t in targets)
+    return fmt(_("Post by hand: {targets} — then record each with `/crisis published <target> <url>`."), targets=listed)
+
+
+def _simulate(ctx: Context, current: Statement, chosen: list[BroadcastTarget]) -> Message:
+    """A drill rehearses publishing: recorded as simulated, nothing leaves the drill room."""
+    for target in chosen:
+        _record(ctx, current, target.name, "drill", "simulated")
+    ctx.log("publish", f"v{current.version}", version=current.version, targets=[t.name for t in chosen], simulated=True)
+    ctx.refresh_card()
+    return ctx.announce(
+        fmt(
+            _("🧪 DRILL: v{n} would now go to {targets}. Nothing was sent outside."),
+            n=current.version,
+            targets=", ".join(t.name for t in chosen),
+        )
+    )
+
+
+@verb(
+    "published",
+    usage=N_("<target> [url]"),
+    summary=N_("Record a publication made by hand (website, Weibo, press)."),
+    who=("spokesperson", "comms"),
+)
+def published(ctx: Context) -> Message:
+    """Record that the current line was posted by hand on a manual target; with no words, show where it is."""
+    current = statements.current_line(ctx.session, ctx.incident.id)
+    words = ctx.args.split()
+    if current is None:
+        raise _no_line(ctx)
+    if not words:
+        return lines(
+            fmt(_("Where v{n} of #{id} is:"), n=current.version, id=ctx.incident.id), publications_text(ctx.session, ctx.config, current.id)
+        )
+    if len(words) > 2:
+        raise UsageError(fmt(_("Unexpected “{word}”."), word=words[2][:40]))
+    target = by_name(ctx.config, words[0])
+    if target is None:
+        raise UsageError(fmt(_("No broadcast target “{name}”; the targets are: {targets}."), name=words[0][:40], targets=names(ctx.config)))
+    if not target.manual:
+        raise Refusal(fmt(_("{name} is published by the bot: use `/crisis publish {name}`."), name=target.name))
+    url = words[1] if len(words) == 2 else None
+    if url is not None and not _URL.match(url):
+        raise UsageError(fmt(_("“{url}” is not a link: give the full address, starting with https://."), url=url[:60]))
+    if ctx.incident.drill:
+        raise Refusal(fmt(_("#{id} is a drill: nothing is published outside, so there is nothing to record."), id=ctx.incident.id))
+    row = _existing(ctx, current, target.name, "manual")
+    if row is not None and row.state == "sent" and (url is None or url == row.url):
+        raise Refusal(
+            fmt(_("{name} already carries v{n} (recorded {at})."), name=target.name, n=current.version, at=when(ctx.config, row.sent_at))
+        )
+    if row is not None and row.state == "sent":
+        row.url = url  # the link came later than the post
+        ctx.session.add(row)
+    else:
+        _record(ctx, current, target.name, "manual", "sent", url)
+    ctx.log("published", target.name, version=current.version, url=url)
+    ctx.refresh_card()
+    limit = limit_of(target)
+    warning = fmt(_("Note: v{n} is longer than {name}'s limit of {limit}."), n=current.version, name=target.name, limit=limit)
+    header = fmt(_("🗞 v{n} recorded as published on {name} by {who}."), n=current.version, name=target.name, who=ctx.actor.name)
+    return ctx.announce(
+        lines(header + (fmt(" {url}", url=url) if url else Message()), warning if limit and len(current.text) > limit else Message())
+    )
+
+
+def text_to_publish(session: Session, publication_id: int) -> str | None:
+    """The approved text of a queued publication; None (and cancelled) when its version stopped being the line first."""
+    row = session.get(Publication, publication_id)
+    if row is None or row.state != "queued":
+        return None
+    statement = session.get(Statement, row.statement_id)
+    if statement.state != APPROVED:
+        row.state = "cancelled"
+        session.add(row)
+        return None
+    return statement.text
+
+
+def mark_sent(session: Session, publication_id: int, result: dict, now: datetime) -> None:
+    """The platform accepted the post."""
+    row = session.get(Publication, publication_id)
+    row.state, row.sent_at, row.message_id = "sent", now, str(result.get("message_id") or "")[:64] or None
+    session.add(row)
+
+
+def mark_failed(session: Session, publication_id: int, error: str, now: datetime) -> None:
+    """The platform refused for good: record it and tell the incident room, so the spokesperson can act."""
+    row = session.get(Publication, publication_id)
+    row.state, row.error = "failed", error[:300]
+    session.add(row)
+    version = session.get(Statement, row.statement_id).version
+    notice = fmt(
+        _("⚠ v{n} could not be published to {target}: {error}. Fix the target, then `/crisis publish {target}` again."),
+        n=version,
+        target=row.target,
+        error=error[:200],
+    )
+    for room in session.exec(select(Room).where(Room.incident_id == row.incident_id)):
+        queue_effect(session, row.incident_id, room.platform, EffectKind.POST, now, notice)

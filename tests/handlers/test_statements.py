@@ -1,0 +1,209 @@
+"""The one approved line: drafts, approvals, rejections, supersession, and the refusals that change nothing.
+
+Incident #1 is product-quality sev2 declared by alice: commander=alice, comms=alice, spokesperson=carol,
+legal=bob, monitor=dave. Approvers at sev2 are legal and commander; the starter team names dave as the
+commander's backup and erin as legal's.
+"""
+
+import pytest
+from sqlmodel import select
+
+from handlers.markup import Message
+from handlers.ports import EffectKind
+from storage.db import session
+from storage.models import Nudge, Statement, TimelineEvent
+
+DRAFT = "We are sorry for the worry caused by PB-20 power banks overheating. Next update at 11:00."
+
+
+@pytest.fixture
+def room(chat) -> str:
+    return chat.declare()[1]
+
+
+def versions(chat) -> dict[int, str]:
+    with session(chat.engine) as db:
+        return {s.version: s.state for s in db.exec(select(Statement).order_by(Statement.version))}
+
+
+def pending_nudges(chat, kind: str) -> list[str]:
+    with session(chat.engine) as db:
+        return sorted(n.subject for n in db.exec(select(Nudge).where(Nudge.kind == kind, Nudge.state == "pending")))
+
+
+def effects(chat, kind: str) -> list[dict]:
+    return [row.payload for row in chat.outbox() if row.kind == kind]
+
+
+def dms_to(chat, handle: str) -> list[Message]:
+    """DMs about the line (the role briefs of declaring are left out)."""
+    messages = [Message.from_json(p["message"]) for p in effects(chat, EffectKind.DM) if p["to"] == handle]
+    return [m for m in messages if "v1" in m.plain() or "v2" in m.plain()]
+
+
+def approve_fully(chat, room: str, version: int) -> None:
+    assert chat.say("bob", f"approve v{version}", room).ok
+    reply = chat.say("alice", f"approve v{version}", room)
+    assert reply.ok and "is now the approved line" in reply.message.plain(), reply.message.plain()
+
+
+def test_draft_asks_each_approver_with_buttons_and_schedules_their_nudges(chat, room):
+    reply = chat.say("carol", f"draft {DRAFT}", room)
+    plain = reply.message.plain()
+    assert reply.ok and reply.echoed
+    assert "Draft v1 of #1 by Carol Wang — approval needed from Legal counsel (Bob Li), Incident commander (Alice Chen)" in plain
+    assert DRAFT in plain.splitlines()
+    for approver in ("bob", "alice"):
+        (request,) = dms_to(chat, approver)
+        assert [(b.command, b.prompt) for b in request.buttons] == [("#1 approve v1", ""), ("#1 reject v1", "reason")]
+    assert not dms_to(chat, "carol")  # the author is not asked to approve their own draft
+    assert pending_nudges(chat, "approval_pending") == ["v1:commander", "v1:legal"]
+    assert versions(chat) == {1: "pending"}
+
+
+def test_reject_needs_a_reason_and_tells_the_author(chat, room):
+    chat.say("carol", f"draft {DRAFT}", room)
+    before = chat.snapshot()
+    refused = chat.say("bob", "reject v1", room)
+    assert not refused.ok and "Say why you reject it" in refused.message.plain()
+    assert chat.snapshot() == before
+    assert chat.say("bob", "reject v1 The cause is not confirmed yet; say less", room).ok
+    assert versions(chat) == {1: "rejected"}
+    (told,) = dms_to(chat, "carol")
+    assert "rejected by Bob Li: The cause is not confirmed yet; say less" in told.plain()
+    assert pending_nudges(chat, "approval_pending") == []
+
+
+def test_approval_by_legal_alone_leaves_it_pending_then_commander_makes_it_the_line(chat, room):
+    chat.say("carol", f"draft {DRAFT}", room)
+    partial = chat.say("bob", "approve", room).message.plain()
+    assert "Bob Li approved v1 as Legal counsel. Still needed: Incident commander (Alice Chen)." in partial
+    assert versions(chat) == {1: "pending"}
+    assert "no approved line yet" in chat.say("erin", "line", room).message.plain()
+    done = chat.say("alice", "approve", room).message.plain()
+    assert "v1 is now the approved line of #1 (approved by Legal counsel: Bob Li, Incident commander: Alice Chen)" in done
+    assert "first approved statement" in done
+    assert versions(chat) == {1: "approved"}
+    assert pending_nudges(chat, "approval_pending") == [] and pending_nudges(chat, "first_statement") == []
+    assert len(effects(chat, EffectKind.REFRESH_LINE)) == 1
+    line = chat.say("erin", "line", room).message.plain()
+    assert DRAFT in line.splitlines() and "approved line v1" in line
+
+
+def test_refusals_change_nothing(chat, room):
+    chat.say("carol", f"draft {DRAFT}", room)
+    before = chat.snapshot()
+    cases = {
+        ("carol", "approve"): "You wrote v1, so your own approval cannot count",
+        ("dave", "approve"): "Only the approvers of #1 may decide on a draft",
+        ("erin", "reject v1 no"): "Only the approvers of #1 may decide on a draft",  # legal's backup may approve, not a bystander
+        ("bob", "approve v7"): "#1 has no v7; the latest version is v1",
+        ("bob", "approve v1 now"): "Unexpected “now”",
+        ("bob", "publish"): "Only Spokesperson, Incident commander may use publish",
+        ("carol", "publish"): "#1 has no approved line yet",
+        ("dave", "draft hello"): "Only Content lead, Incident commander, Spokesperson may use draft",
+        ("carol", "draft"): "Write the proposed statement",
+    }
+    for (who, line), expected in cases.items():
+        reply = chat.say(who, line, room)
+        assert not reply.ok and expected in reply.message.plain(), (line, reply.message.plain())
+    assert chat.snapshot() == before
+
+
+def test_approving_a_superseded_draft_is_refused(chat, room):
+    chat.say("carol", "draft First try. We are sorry. Next update at 11:00.", room)
+    chat.say("carol", f"draft {DRAFT}", room)
+    approve_fully(chat, room, 2)
+    assert versions(chat) == {1: "superseded", 2: "approved"}
+    before = chat.snapshot()
+    reply = chat.say("bob", "approve v1", room)
+    assert not reply.ok and reply.message.plain() == "v1 was superseded; only a pending draft can be decided. The approved line is v2."
+    assert chat.say("bob", "approve v2", room).message.plain() == "v2 is already the approved line."
+    assert chat.snapshot() == before
+
+
+def test_approving_an_older_draft_keeps_the_newer_one_pending(chat, room):
+    chat.say("carol", f"draft {DRAFT}", room)
+    chat.say("carol", "draft A newer text. We are sorry. Next update at 12:00.", room)
+    approve_fully(chat, room, 1)
+    assert versions(chat) == {1: "approved", 2: "pending"}
+    approve_fully(chat, room, 2)
+    assert versions(chat) == {1: "superseded", 2: "approved"}
+
+
+def test_a_person_holding_two_approver_roles_counts_for_both(chat, room):
+    assert chat.say("alice", "assign legal @alice", room).ok
+    chat.say("carol", f"draft {DRAFT}", room)
+    reply = chat.say("alice", "approve", room).message.plain()
+    assert "v1 is now the approved line" in reply and "Legal counsel: Alice Chen, Incident commander: Alice Chen" in reply
+
+
+def test_when_the_commander_wrote_it_the_backup_approves_for_the_commander(chat, room):
+    request = chat.say("alice", f"draft {DRAFT}", room).message.plain()
+    assert "approval needed from Legal counsel (Bob Li), Incident commander (Dave Zhang)" in request
+    assert dms_to(chat, "dave") and not dms_to(chat, "alice")
+    chat.say("bob", "approve", room)
+    assert not chat.say("alice", "approve", room).ok
+    assert "is now the approved line" in chat.say("dave", "approve", room).message.plain()
+
+
+def test_a_new_approval_supersedes_the_line_and_lists_targets_to_republish(chat, room):
+    chat.say("carol", f"draft {DRAFT}", room)
+    approve_fully(chat, room, 1)
+    assert chat.say("carol", "publish", room).ok
+    assert chat.say("carol", "published weibo https://weibo.com/1", room).ok
+    chat.say("carol", "draft We are sorry: 3 lots of PB-20 power banks are recalled. Next update at 13:00.", room)
+    chat.say("bob", "approve", room)
+    done = chat.say("alice", "approve", room).message.plain()
+    assert "It replaces v1. Changes: " in done and "“11” → “13”" in done
+    assert "To republish: newsroom, weibo." in done
+    assert versions(chat) == {1: "superseded", 2: "approved"}
+    assert len(effects(chat, EffectKind.REFRESH_LINE)) == 2  # the pinned line is edited, not posted again
+
+
+def test_timeline_records_every_draft_decision_and_publication(chat, room):
+    chat.say("carol", f"draft {DRAFT}", room)
+    chat.say("bob", "reject too vague", room)
+    chat.say("carol", f"draft {DRAFT}", room)
+    approve_fully(chat, room, 2)
+    chat.say("carol", "publish newsroom", room)
+    chat.say("carol", "published website", room)
+    with session(chat.engine) as db:
+        kinds = [e.kind for e in db.exec(select(TimelineEvent).order_by(TimelineEvent.id)) if e.kind not in ("declared", "role")]
+    assert kinds == ["draft", "rejected", "draft", "approval", "approval", "approved", "publish", "published"]
+
+
+def test_history_lists_every_version_with_state_approvers_and_changes(chat, room):
+    chat.say("carol", "draft We are aware of the reports. Next update at 11:00.", room)
+    chat.say("bob", "reject No empathy", room)
+    chat.say("carol", f"draft {DRAFT}", room)
+    approve_fully(chat, room, 2)
+    plain = chat.say("dave", "history", room).message.plain()
+    assert "✋ v1 rejected — Carol Wang" in plain and "rejected by Bob Li: “No empathy”" in plain
+    assert "✅ v2 current — Carol Wang" in plain and "approvals: Legal counsel: Bob Li, Incident commander: Alice Chen" in plain
+    assert "changes from v1: " in plain
+
+
+def test_line_in_a_direct_message_shows_the_open_incidents_lines(chat, room):
+    chat.say("carol", f"draft {DRAFT}", room)
+    approve_fully(chat, room, 1)
+    reply = chat.say("erin", "line", room=None)
+    assert reply.ok and DRAFT in reply.message.plain().splitlines()
+    assert "#1 Battery overheating — approved line v1" in reply.message.plain()
+
+
+def test_template_fills_the_playbook_text_with_the_incident_facts(chat, room):
+    plain = chat.say("dave", "template holding", room).message.plain()
+    assert "reports about Battery overheating" in plain
+    assert "Our next update will be at 10:00 CST" in plain  # declared 09:00 Shanghai time, sev2 updates hourly
+    assert not chat.say("dave", "template speech", room).ok
+    assert versions(chat) == {}  # a template is a starting point, not a draft
+
+
+def test_the_card_shows_the_line_version_and_pending_draft(chat, room):
+    assert "Approved line: none yet · first statement due" in chat.say("bob", "status", room).message.plain()
+    chat.say("carol", f"draft {DRAFT}", room)
+    approve_fully(chat, room, 1)
+    chat.say("carol", "draft Next text. We are sorry. Next update at 12:00.", room)
+    card = chat.say("bob", "status", room).message.plain()
+    assert "Approved line: v1 (03-02 09:00) · on 0 of 3 targets · v2 awaiting approval" in card
