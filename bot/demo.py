@@ -37,6 +37,26 @@ SCRIPT = {
         ("carol", "/crisis ack"),
         ("bob", "/crisis skip 9 Regulator already informed by phone; written report filed under item 10"),
         ("carol", "/crisis tasks mine"),
+        ("carol", "/crisis template holding"),
+        (
+            "carol",
+            "/crisis draft We are aware of reports that PowerMax 20 power banks overheat while charging, and we are sorry for the worry "
+            "this has caused. The cause is probably a faulty cell from one supplier. Our next update will be at 10:30 CST on our "
+            "official website.",
+        ),
+        ("bob", "/crisis reject v1 Do not speculate about the cause or name a supplier before the lab confirms it"),
+        (
+            "carol",
+            "/crisis draft We are aware of reports that some of our power banks overheat while charging, and we are sorry for the "
+            "worry this has caused. We have stopped selling the affected lot in all channels while we investigate. Please stop "
+            "charging any power bank that feels hot and contact our customer service team. Our next update will be at 10:30 CST "
+            "on our official website.",
+        ),
+        ("bob", "/crisis approve"),
+        ("alice", "/crisis approve"),
+        ("carol", "/crisis publish"),
+        ("carol", "/crisis published weibo https://weibo.com/onevoice/5001"),
+        ("erin", "/crisis line"),
         ("wait", "2h"),
         ("alice", "/crisis phase recovering"),
         ("alice", "/crisis resolve Stop-sale complete; recall and refunds announced"),
@@ -64,6 +84,23 @@ SCRIPT = {
         ("carol", "/crisis ack"),
         ("bob", "/crisis skip 9 已电话告知监管部门，书面报告见第 10 项"),
         ("carol", "/crisis tasks mine"),
+        ("carol", "/crisis template holding"),
+        (
+            "carol",
+            "/crisis draft 我们已关注到部分移动电源充电发热的反馈，对由此带来的担忧深表歉意。初步估计是某供应商的电芯问题。"
+            "我们将于10:30在官方网站发布最新进展。",
+        ),
+        ("bob", "/crisis reject v1 检测结果出来之前，不要猜测原因，也不要点名供应商"),
+        (
+            "carol",
+            "/crisis draft 我们已关注到部分移动电源充电发热的反馈，对由此带来的担忧深表歉意。涉事批次已在各渠道暂停销售，"
+            "我们正在全面核查。如您的移动电源充电时明显发热，请立即停止使用并联系客服。我们将于10:30在官方网站发布最新进展。",
+        ),
+        ("bob", "/crisis approve"),
+        ("alice", "/crisis approve"),
+        ("carol", "/crisis publish"),
+        ("carol", "/crisis published weibo https://weibo.com/onevoice/5001"),
+        ("erin", "/crisis line"),
         ("wait", "2h"),
         ("alice", "/crisis phase recovering"),
         ("alice", "/crisis resolve 停售完成；已宣布召回和退款"),

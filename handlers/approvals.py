@@ -5,6 +5,7 @@ from handlers.context import Context
 from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
 from handlers.incidents import incident_timing
+from handlers.line import approvers_text
 from handlers.markup import Button, Message, fmt, lines, text
 from handlers.people import role_title
 from handlers.ports import EffectKind
@@ -180,9 +181,8 @@ def approve(ctx: Context) -> Message:
 def _make_it_the_line(ctx: Context, statement: Statement, roles: list[str]) -> Message:
     incident = ctx.incident
     old, dropped = statements.make_current(ctx, statement)
-    given = statements.approvals_of(ctx.session, statement.id)
     ctx.log("approved", f"v{statement.version}", version=statement.version, replaces=old.version if old else None)
-    by = ", ".join(f"{role_title(ctx, role)}: {ctx.name(person)}" for role, person in given.items())
+    by = approvers_text(ctx.session, ctx.config, statement)
     replaced = (
         fmt(_("It replaces v{old}. Changes: "), old=old.version) + short_diff(old.text, statement.text)
         if old

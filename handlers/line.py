@@ -28,8 +28,10 @@ def state_name(state: str) -> str:
 def approvers_text(session: Session, config: Config, statement: Statement) -> str:
     """'Legal: Bob Li, Commander: Alice Chen'."""
     roles = config.team.roles
-    return ", ".join(
-        f"{roles[role].title.get(config.language) if role in roles else role}: {person_name(config, person)}"
+    return _(", ").join(
+        _("{role}: {person}").format(
+            role=roles[role].title.get(config.language) if role in roles else role, person=person_name(config, person)
+        )
         for role, person in statements.approvals_of(session, statement.id).items()
     )
 

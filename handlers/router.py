@@ -42,6 +42,10 @@ def dispatch(session: Session, deps: Deps, command: Command) -> Reply:
             session.rollback()
             log.exception("database unavailable")
             return _database_unavailable()
+        except IntegrityError:
+            session.rollback()
+            log.info("command lost a race on a unique constraint", exc_info=True)
+            reply = _changed_meanwhile()
         except Exception:
             session.rollback()
             log.exception("command failed")
@@ -63,14 +67,16 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply) -> R
         # Another worker handled the same delivery first: its result stands, ours is dropped.
         session.rollback()
         seen = session.get(ProcessedEvent, command.event_id) if command.event_id else None
-        if seen is None:
-            raise
-        return _stored_reply(seen)
+        return _changed_meanwhile() if seen is None else _stored_reply(seen)
     return reply
 
 
 def _database_unavailable() -> Reply:
     return Reply(text(_("The database is unavailable right now; nothing was changed. Please try again.")), ok=False)
+
+
+def _changed_meanwhile() -> Reply:
+    return Reply(text(_("Someone changed the same thing at the same moment; nothing was changed. Please try again.")), ok=False)
 
 
 def _reply_json(reply: Reply) -> dict:

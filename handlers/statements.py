@@ -106,7 +106,7 @@ def who_approves(ctx: Context, role: str, author: str) -> str:
 
 def roles_with_people(ctx: Context, roles: list[str], author: str) -> str:
     """'Legal (Bob Li), Commander (Alice Chen)'."""
-    return ", ".join(f"{role_title(ctx, role)} ({who_approves(ctx, role, author)})" for role in roles)
+    return _(", ").join(_("{role} ({person})").format(role=role_title(ctx, role), person=who_approves(ctx, role, author)) for role in roles)
 
 
 def make_current(ctx: Context, statement: Statement) -> tuple[Statement | None, list[int]]:

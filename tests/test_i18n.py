@@ -24,7 +24,12 @@ def _code_messages() -> set[str]:
 
 def _zh_catalog() -> dict[str, str]:
     with open(LOCALES / "zh" / "LC_MESSAGES" / "onevoice.po", "rb") as handle:
-        return {m.id: m.string for m in read_po(handle) if m.id and isinstance(m.id, str)}
+        messages = [m for m in read_po(handle) if m.id]
+    # A plural message is keyed by its singular; Chinese has one form, so that form is its translation.
+    return {
+        m.id if isinstance(m.id, str) else m.id[0]: m.string if isinstance(m.string, str) else (m.string[0] if all(m.string) else "")
+        for m in messages
+    }
 
 
 def test_every_message_in_the_code_has_a_chinese_translation():

@@ -34,16 +34,16 @@ async def test_published_text_equals_the_approved_text_byte_for_byte(chat):
     room = await approved_line(chat, adapter, TRICKY)
     assert chat.say("carol", "publish", room).ok
     await Deliverer(chat.engine, chat.deps, adapter).deliver_pending()
-    ((to, text),) = published(adapter)
-    assert to == "newsroom" and text.encode("utf-8") == TRICKY.encode("utf-8")
+    assert [to for to, _text in published(adapter)] == ["newsroom", "announcements"]
+    assert all(text.encode("utf-8") == TRICKY.encode("utf-8") for _to, text in published(adapter))
     with session(chat.engine) as db:
-        row = db.exec(select(Publication)).one()
+        row = db.exec(select(Publication).where(Publication.target == "newsroom")).one()
     position = [kind for kind, _detail in adapter.calls].index("publish") + 1
     assert (row.target, row.state, row.message_id) == ("newsroom", "sent", str(position))  # the platform's message id
-    assert "on 1 of 3 targets" in chat.say("bob", "status", room).message.plain()
+    assert "on 3 of 4 targets" in chat.say("bob", "status", room).message.plain()  # two channels and the page
     assert not chat.say("carol", "publish newsroom", room).ok  # already carried: never sent twice
     await Deliverer(chat.engine, chat.deps, adapter).deliver_pending()
-    assert len(published(adapter)) == 1
+    assert len(published(adapter)) == 2
 
 
 async def test_the_pinned_line_is_posted_once_then_edited_in_place(chat):
@@ -61,7 +61,7 @@ async def test_the_pinned_line_is_posted_once_then_edited_in_place(chat):
 async def test_a_version_superseded_before_delivery_is_never_sent(chat):
     adapter = FlakyChat()
     room = await approved_line(chat, adapter, "We are sorry. Version one. Next update at 11:00.")
-    assert chat.say("carol", "publish", room).ok
+    assert chat.say("carol", "publish newsroom", room).ok
     chat.say("carol", "draft We are sorry. Version two. Next update at 12:00.", room)
     chat.say("bob", "approve", room)
     assert "To republish: newsroom." in chat.say("alice", "approve", room).message.plain()
@@ -74,7 +74,7 @@ async def test_a_version_superseded_before_delivery_is_never_sent(chat):
 async def test_a_refused_publication_is_marked_failed_and_the_room_told(chat):
     adapter = FlakyChat()
     room = await approved_line(chat, adapter, "We are sorry. Version one. Next update at 11:00.")
-    assert chat.say("carol", "publish", room).ok
+    assert chat.say("carol", "publish newsroom", room).ok
     await Deliverer(chat.engine, chat.deps, FlakyChat(refuse=True)).deliver_pending()
     with session(chat.engine) as db:
         assert db.exec(select(Publication.state)).one() == "failed"

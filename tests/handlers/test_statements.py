@@ -8,10 +8,12 @@ commander's backup and erin as legal's.
 import pytest
 from sqlmodel import select
 
+from config.model import BroadcastTarget
 from handlers.markup import Message
 from handlers.ports import EffectKind
 from storage.db import session
-from storage.models import Nudge, Statement, TimelineEvent
+from storage.models import Incident, Nudge, Publication, Statement, TimelineEvent
+from tests.conftest import Chat
 
 DRAFT = "We are sorry for the worry caused by PB-20 power banks overheating. Next update at 11:00."
 
@@ -156,7 +158,7 @@ def test_a_new_approval_supersedes_the_line_and_lists_targets_to_republish(chat,
     chat.say("bob", "approve", room)
     done = chat.say("alice", "approve", room).message.plain()
     assert "It replaces v1. Changes: " in done and "“11” → “13”" in done
-    assert "To republish: newsroom, weibo." in done
+    assert "To republish: newsroom, announcements, website, weibo." in done
     assert versions(chat) == {1: "superseded", 2: "approved"}
     assert len(effects(chat, EffectKind.REFRESH_LINE)) == 2  # the pinned line is edited, not posted again
 
@@ -167,7 +169,7 @@ def test_timeline_records_every_draft_decision_and_publication(chat, room):
     chat.say("carol", f"draft {DRAFT}", room)
     approve_fully(chat, room, 2)
     chat.say("carol", "publish newsroom", room)
-    chat.say("carol", "published website", room)
+    chat.say("carol", "published weibo", room)
     with session(chat.engine) as db:
         kinds = [e.kind for e in db.exec(select(TimelineEvent).order_by(TimelineEvent.id)) if e.kind not in ("declared", "role")]
     assert kinds == ["draft", "rejected", "draft", "approval", "approval", "approved", "publish", "published"]
@@ -206,4 +208,57 @@ def test_the_card_shows_the_line_version_and_pending_draft(chat, room):
     approve_fully(chat, room, 1)
     chat.say("carol", "draft Next text. We are sorry. Next update at 12:00.", room)
     card = chat.say("bob", "status", room).message.plain()
-    assert "Approved line: v1 (03-02 09:00) · on 0 of 3 targets · v2 awaiting approval" in card
+    assert "Approved line: v1 (03-02 09:00) · on 0 of 4 targets · v2 awaiting approval" in card
+
+
+def test_a_text_too_long_for_a_target_is_refused_whole(engine, config, clock):
+    narrow = config.model_copy(
+        update={"broadcast": [BroadcastTarget(name="newsroom", console="newsroom"), BroadcastTarget(name="sms", console="sms", limit=40)]}
+    )
+    chat = Chat(engine, narrow, clock)
+    room = chat.declare()[1]
+    chat.say("carol", f"draft {DRAFT}", room)
+    approve_fully(chat, room, 1)
+    before = chat.snapshot()
+    refused = chat.say("carol", "publish", room)
+    assert not refused.ok and f"v1 is {len(DRAFT)} characters long, too long for sms (40)" in refused.message.plain()
+    assert chat.snapshot() == before  # not even newsroom: nothing goes out halfway
+    assert chat.say("carol", "publish newsroom", room).ok
+    assert [p["to"] for p in effects(chat, EffectKind.PUBLISH)] == ["newsroom"]
+
+
+def test_a_drill_never_publishes_outside(chat, room):
+    with session(chat.engine) as db:
+        incident = db.get(Incident, 1)
+        incident.drill = True
+        db.add(incident)
+        db.commit()
+    chat.say("carol", f"draft {DRAFT}", room)
+    approve_fully(chat, room, 1)
+    reply = chat.say("carol", "publish", room).message.plain()
+    assert "DRILL: v1 would now go to newsroom, announcements, website, weibo. Nothing was sent outside." in reply
+    assert effects(chat, EffectKind.PUBLISH) == []
+    with session(chat.engine) as db:
+        assert {p.state for p in db.exec(select(Publication))} == {"simulated"}
+    assert not chat.say("carol", "published weibo https://weibo.com/1", room).ok
+    assert "drill: nothing goes outside" in chat.say("bob", "status", room).message.plain()
+
+
+def test_published_checks_its_target_and_link(chat, room):
+    chat.say("carol", f"draft {DRAFT}", room)
+    approve_fully(chat, room, 1)
+    before = chat.snapshot()
+    cases = {
+        "published tiktok": "No broadcast target “tiktok”; the targets are: newsroom, announcements, website, weibo.",
+        "published newsroom": "newsroom is published by the bot: use /crisis publish newsroom.",
+        "published weibo javascript:alert(1)": "“javascript:alert(1)” is not a link",
+        "published weibo https://a https://b": "Unexpected “https://b”.",
+    }
+    for line, expected in cases.items():
+        reply = chat.say("carol", line, room)
+        assert not reply.ok and expected in reply.message.plain(), (line, reply.message.plain())
+    assert chat.snapshot() == before
+    assert chat.say("carol", "published weibo", room).ok
+    assert chat.say("carol", "published weibo https://weibo.com/1", room).ok  # the link came later
+    assert not chat.say("carol", "published weibo https://weibo.com/1", room).ok  # recorded once
+    assert "weibo ✓ 03-02 09:00 https://weibo.com/1" in chat.say("erin", "line", room).message.plain()
