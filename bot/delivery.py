@@ -165,7 +165,8 @@ class Deliverer:
 
     async def _publish(self, session, payload: dict) -> dict:
         """Send the approved text read from the database now, so a version superseded meanwhile never goes out."""
-        text = publishing.text_to_publish(session, payload["publication_id"])
+        with speaking(self.deps.config.language):
+            text = publishing.text_to_publish(session, payload["publication_id"], self.deps.clock.now())
         if text is None:
             return {"cancelled": True}
         result = await self.adapter.publish(payload["to"], text)

@@ -11,7 +11,7 @@ from handlers.people import role_title
 from handlers.ports import EffectKind
 from handlers.statements import PENDING, REJECTED, SUPERSEDED
 from handlers.targets import target_limits
-from handlers.verbs import ANYONE, verb
+from handlers.verbs import ANYONE, VERBS, verb
 from handlers.worddiff import short_diff
 from storage.models import Approval, Statement
 
@@ -40,10 +40,12 @@ def draft(ctx: Context) -> Message:
     ctx.session.flush()
     ctx.log("draft", statement.text, version=statement.version)
     roles = statements.required_roles(ctx)
-    due = ctx.now + incident_timing(ctx).approval_nudge
+    wait = incident_timing(ctx).approval_nudge
     for role in roles:
         subject = f"v{statement.version}:{role}"
-        nudges.schedule(ctx.session, incident.id, nudges.APPROVAL_PENDING, f"role:{role}", due, ctx.now, subject=subject)
+        nudges.schedule(
+            ctx.session, incident.id, nudges.APPROVAL_PENDING, f"role:{role}", ctx.now + wait, ctx.now, subject=subject, repeat=wait
+        )
     request = approval_request(ctx, statement, roles)
     for person in dict.fromkeys(statements.approver_for(ctx, role, ctx.actor.key) for role in roles):
         if person and person != ctx.actor.key:
@@ -84,15 +86,23 @@ def _version_to_decide(ctx: Context, words: list[str]) -> tuple[Statement, list[
     incident = ctx.incident
     number = statements.parse_version(words[0]) if words else None
     if number is None:
-        statement = statements.latest_pending(ctx.session, incident.id)
-        if statement is None:
+        waiting = statements.pending_versions(ctx.session, incident.id)
+        if not waiting:
             raise Refusal(fmt(_("There is no draft waiting for approval in #{id}."), id=incident.id))
+        if len(waiting) > 1:
+            listed = ", ".join(f"v{v.version}" for v in waiting)
+            raise Refusal(
+                fmt(_("Several drafts are waiting ({versions}): name the one you mean, e.g. v{n}."), versions=listed, n=waiting[-1].version)
+            )
+        statement = waiting[0]
     else:
-        words = words[1:]
-        statement = statements.find_version(ctx.session, incident.id, number)
+        typed, words = words[0].lstrip("vV")[:12], words[1:]
+        statement = statements.find_version(ctx.session, incident.id, number) if number > 0 else None
         if statement is None:
             latest = statements.next_version(ctx.session, incident.id) - 1
-            raise Refusal(fmt(_("#{id} has no v{n}; the latest version is v{latest}."), id=incident.id, n=number, latest=latest))
+            if not latest:
+                raise Refusal(fmt(_("#{id} has no drafts yet."), id=incident.id))
+            raise Refusal(fmt(_("#{id} has no v{n}; the latest version is v{latest}."), id=incident.id, n=typed, latest=latest))
     statement = statements.lock(ctx.session, statement)
     if statement.state != PENDING:
         raise Refusal(_not_pending(ctx, statement))
@@ -114,7 +124,7 @@ def _not_pending(ctx: Context, statement: Statement) -> Message:
     return fmt(_("v{n} is already the approved line."), n=statement.version)
 
 
-def _refuse_non_approver(ctx: Context, statement: Statement, roles: list[str]) -> None:
+def _refuse_non_approver(ctx: Context, statement: Statement, roles: list[str], verb_name: str) -> None:
     if statement.author == ctx.actor.key:
         raise Refusal(
             fmt(
@@ -130,7 +140,7 @@ def _refuse_non_approver(ctx: Context, statement: Statement, roles: list[str]) -
                 id=ctx.incident.id,
                 approvers=statements.roles_with_people(ctx, roles, statement.author),
             ),
-            fmt(_("Usage: `{usage}`"), usage="/crisis approve [vN]"),
+            fmt(_("Usage: `{usage}`"), usage=VERBS[verb_name].usage_line()),
         )
     )
 
@@ -144,13 +154,15 @@ def approve(ctx: Context) -> Message:
     roles = statements.required_roles(ctx)
     given = statements.approvals_of(ctx.session, statement.id)
     if statement.author == ctx.actor.key:
-        _refuse_non_approver(ctx, statement, roles)
+        _refuse_non_approver(ctx, statement, roles, "approve")
     mine = [role for role in roles if role not in given and statements.may_approve_for(ctx, role, statement)]
+    missing = [role for role in roles if role not in given]
     if not mine:
         already = [role for role, person in given.items() if person == ctx.actor.key]
-        if not already:
-            _refuse_non_approver(ctx, statement, roles)
-        missing = [role for role in roles if role not in given]
+        if not already and not any(statements.may_approve_for(ctx, role, statement) for role in roles):
+            _refuse_non_approver(ctx, statement, roles, "approve")
+        if not missing:  # the severity changed since: the approvals given already suffice
+            return _make_it_the_line(ctx, statement)
         raise Refusal(
             fmt(
                 _("You already approved v{n} as {roles}. Still needed: {missing}."),
@@ -175,13 +187,13 @@ def approve(ctx: Context) -> Message:
                 missing=statements.roles_with_people(ctx, missing, statement.author),
             )
         )
-    return _make_it_the_line(ctx, statement, roles)
+    return _make_it_the_line(ctx, statement)
 
 
-def _make_it_the_line(ctx: Context, statement: Statement, roles: list[str]) -> Message:
+def _make_it_the_line(ctx: Context, statement: Statement) -> Message:
     incident = ctx.incident
     old, dropped = statements.make_current(ctx, statement)
-    ctx.log("approved", f"v{statement.version}", version=statement.version, replaces=old.version if old else None)
+    ctx.log("approved", f"v{statement.version}", version=statement.version, replaces=old.version if old else None, set_aside=dropped)
     by = approvers_text(ctx.session, ctx.config, statement)
     replaced = (
         fmt(_("It replaces v{old}. Changes: "), old=old.version) + short_diff(old.text, statement.text)
@@ -189,9 +201,10 @@ def _make_it_the_line(ctx: Context, statement: Statement, roles: list[str]) -> M
         else fmt(_("This is the first approved statement of #{id}."), id=incident.id)
     )
     set_aside = fmt(_("Drafts set aside: {versions}."), versions=", ".join(f"v{v}" for v in dropped)) if dropped else Message()
-    stale = statements.carrying(ctx.session, [old.id]) if old else []
+    stale = statements.stale_targets(ctx.session, incident.id, statement.id)
     republish = fmt(_("To republish: {targets}."), targets=", ".join(stale)) if stale else Message()
-    publish = Message(buttons=[Button(_("Publish v{n}").format(n=statement.version), f"#{incident.id} publish", "primary")])
+    button = Button(_("Publish v{n}").format(n=statement.version), f"#{incident.id} publish v{statement.version}", "primary")
+    publish = Message(buttons=[button])
     for room in ctx.rooms():
         ctx.emit(room.platform, EffectKind.REFRESH_LINE)
     ctx.refresh_card()
@@ -211,7 +224,7 @@ def reject(ctx: Context) -> Message:
         raise UsageError(_("Say why you reject it; the author will read it."))
     roles = statements.required_roles(ctx)
     if statement.author == ctx.actor.key or not any(statements.may_approve_for(ctx, role, statement) for role in roles):
-        _refuse_non_approver(ctx, statement, roles)
+        _refuse_non_approver(ctx, statement, roles, "reject")
     statement.state, statement.decided_by, statement.decided_at, statement.reason = REJECTED, ctx.actor.key, ctx.now, reason
     ctx.session.add(statement)
     nudges.clear_prefix(ctx.session, ctx.incident.id, nudges.APPROVAL_PENDING, f"v{statement.version}:")

@@ -113,6 +113,8 @@ def history(ctx: Context) -> Message:
         return fmt(_("#{id} has no drafts yet. Propose one with `/crisis draft <text>`."), id=ctx.incident.id)
     earlier = shown[0] if len(shown) > HISTORY_SHOWN else None
     rows = [fmt(_("**Statement history of #{id}**:"), id=ctx.incident.id)]
+    if earlier is not None:
+        rows.append(fmt(_("(the {count} versions before v{n} are not shown)"), count=earlier.version, n=earlier.version + 1))
     for statement in shown[1:] if earlier else shown:
         rows.append(_version_row(ctx, statement))
         rows.append(_change_row(earlier, statement))

@@ -14,13 +14,12 @@ from handlers.i18n import N_, _
 from handlers.line import publications_text
 from handlers.markup import Message, fmt, lines
 from handlers.ports import EffectKind
-from handlers.statements import APPROVED
+from handlers.statements import APPROVED, CARRYING
 from handlers.targets import by_name, chat_handles, limit_of, names
 from handlers.verbs import verb
-from storage.models import Publication, Room, Statement
+from storage.models import Publication, Room, Statement, TimelineEvent
 
 _URL = re.compile(r"^https?://\S{1,490}$")
-CARRYING = ("queued", "sent")
 
 
 def _no_line(ctx: Context) -> Refusal:
@@ -32,18 +31,30 @@ def _no_line(ctx: Context) -> Refusal:
     )
 
 
-def _chosen(ctx: Context) -> list[BroadcastTarget]:
-    """The targets named after the verb, or every configured target."""
+def _no_such_target(ctx: Context, name: str) -> UsageError:
+    return UsageError(fmt(_("No broadcast target “{name}”; the targets are: {targets}."), name=name[:40], targets=names(ctx.config)))
+
+
+def _chosen(ctx: Context, current: Statement) -> list[BroadcastTarget]:
+    """The targets named after the verb (after an optional vN, which must be the line), or every configured target."""
     if not ctx.config.broadcast:
         raise Refusal(_("No broadcast targets are configured: add them under `broadcast:` in onevoice.yaml."))
     words = ctx.args.split()
+    if words and (version := statements.parse_version(words[0])) is not None:
+        if version != current.version:
+            raise Refusal(
+                fmt(
+                    _("v{n} is no longer the approved line; v{m} is. Publish it with `/crisis publish`."),
+                    n=words[0].lstrip("vV")[:12],
+                    m=current.version,
+                )
+            )
+        words = words[1:]
     if not words:
         return list(ctx.config.broadcast)
-    unknown = [w for w in words if by_name(ctx.config, w) is None]
-    if unknown:
-        raise UsageError(
-            fmt(_("No broadcast target “{name}”; the targets are: {targets}."), name=unknown[0][:40], targets=names(ctx.config))
-        )
+    for word in words:
+        if by_name(ctx.config, word) is None:
+            raise _no_such_target(ctx, word)
     return list({id(t): t for t in (by_name(ctx.config, w) for w in words)}.values())
 
 
@@ -74,11 +85,14 @@ def _record(ctx: Context, statement: Statement, target: str, platform: str, stat
 )
 def publish(ctx: Context) -> Message:
     """Queue the current approved text for each chat target, record the page, and list what must be posted by hand."""
-    current = statements.current_line(ctx.session, ctx.incident.id)
+    # A shared lock: an approval superseding this version waits until the publication is recorded, then lists it to republish.
+    current = ctx.session.exec(
+        select(Statement).where(Statement.incident_id == ctx.incident.id, Statement.state == APPROVED).with_for_update(read=True)
+    ).first()
     if current is None:
         raise _no_line(ctx)
-    chosen = _chosen(ctx)
-    too_long = [t for t in chosen if (limit := limit_of(t)) and len(current.text) > limit]
+    chosen = _chosen(ctx, current)
+    too_long = [t for t in chosen if not t.manual and (limit := limit_of(t)) and len(current.text) > limit]
     if too_long:
         raise Refusal(
             fmt(
@@ -98,7 +112,7 @@ def publish(ctx: Context) -> Message:
         outlets = [("page", "")] if target.page else chat_handles(target)
         for platform, channel in outlets:
             if platform != "page" and platform not in ctx.deps.platforms:
-                offline.append(f"{target.name} ({platform})")
+                offline.append(f"{target.name} ({platform.capitalize()})")
                 continue
             row = _record(ctx, current, target.name, platform, "sent" if platform == "page" else "queued")
             if row is None:
@@ -109,13 +123,13 @@ def publish(ctx: Context) -> Message:
             else:
                 sent.append(target.name)
     if not sent:
-        raise Refusal(lines(_nothing_sent(current, already, offline), _by_hand(by_hand)))
+        raise Refusal(lines(_nothing_sent(current, already, offline), _by_hand(by_hand, len(current.text))))
     ctx.log("publish", f"v{current.version}", version=current.version, targets=sent)
     ctx.refresh_card()
     header = fmt(
         _("📣 **v{n} published** by {who} to {targets}."), n=current.version, who=ctx.actor.name, targets=", ".join(dict.fromkeys(sent))
     )
-    return ctx.announce(lines(header, _nothing_sent(None, already, offline), _by_hand(by_hand)))
+    return ctx.announce(lines(header, _nothing_sent(None, already, offline), _by_hand(by_hand, len(current.text))))
 
 
 def _nothing_sent(current: Statement | None, already: list[str], offline: list[str]) -> Message:
@@ -123,17 +137,23 @@ def _nothing_sent(current: Statement | None, already: list[str], offline: list[s
     if already:
         parts.append(fmt(_("Already carrying this version: {targets}."), targets=", ".join(dict.fromkeys(already))))
     if offline:
-        parts.append(fmt(_("Not connected here, not sent: {targets}."), targets=", ".join(offline)))
+        parts.append(fmt(_("Configured on platforms not connected here, so not sent there: {targets}."), targets=", ".join(offline)))
     if current is not None and not parts:
         parts.append(fmt(_("Nothing to send for v{n}."), n=current.version))
     return lines(*parts)
 
 
-def _by_hand(targets: list[BroadcastTarget]) -> Message:
+def _by_hand(targets: list[BroadcastTarget], size: int) -> Message:
     if not targets:
         return Message()
     listed = ", ".join(f"{t.name} (≤ {t.limit})" if t.limit else t.name for t in targets)
-    return fmt(_("Post by hand: {targets} — then record each with `/crisis published <target> <url>`."), targets=listed)
+    message = fmt(_("Post by hand: {targets} — then record each with `/crisis published <target> <url>`."), targets=listed)
+    too_long = [t.name for t in targets if t.limit and size > t.limit]
+    if too_long:
+        message = lines(
+            message, fmt(_("Too long for {targets} as it stands: post a shortened version there."), targets=", ".join(too_long))
+        )
+    return message
 
 
 def _simulate(ctx: Context, current: Statement, chosen: list[BroadcastTarget]) -> Message:
@@ -171,7 +191,7 @@ def published(ctx: Context) -> Message:
         raise UsageError(fmt(_("Unexpected “{word}”."), word=words[2][:40]))
     target = by_name(ctx.config, words[0])
     if target is None:
-        raise UsageError(fmt(_("No broadcast target “{name}”; the targets are: {targets}."), name=words[0][:40], targets=names(ctx.config)))
+        raise _no_such_target(ctx, words[0])
     if not target.manual:
         raise Refusal(fmt(_("{name} is published by the bot: use `/crisis publish {name}`."), name=target.name))
     url = words[1] if len(words) == 2 else None
@@ -199,7 +219,7 @@ def published(ctx: Context) -> Message:
     )
 
 
-def text_to_publish(session: Session, publication_id: int) -> str | None:
+def text_to_publish(session: Session, publication_id: int, now: datetime) -> str | None:
     """The approved text of a queued publication; None (and cancelled) when its version stopped being the line first."""
     row = session.get(Publication, publication_id)
     if row is None or row.state != "queued":
@@ -208,6 +228,13 @@ def text_to_publish(session: Session, publication_id: int) -> str | None:
     if statement.state != APPROVED:
         row.state = "cancelled"
         session.add(row)
+        _record_outcome(session, row, "publish_cancelled", now)
+        notice = fmt(
+            _("v{n} was superseded before it reached {target}, so it was not sent. Publish the new line with `/crisis publish {target}`."),
+            n=statement.version,
+            target=row.target,
+        )
+        _tell_rooms(session, row.incident_id, notice, now)
         return None
     return statement.text
 
@@ -217,6 +244,7 @@ def mark_sent(session: Session, publication_id: int, result: dict, now: datetime
     row = session.get(Publication, publication_id)
     row.state, row.sent_at, row.message_id = "sent", now, str(result.get("message_id") or "")[:64] or None
     session.add(row)
+    _record_outcome(session, row, "publish_sent", now)
 
 
 def mark_failed(session: Session, publication_id: int, error: str, now: datetime) -> None:
@@ -231,5 +259,16 @@ def mark_failed(session: Session, publication_id: int, error: str, now: datetime
         target=row.target,
         error=error[:200],
     )
-    for room in session.exec(select(Room).where(Room.incident_id == row.incident_id)):
-        queue_effect(session, row.incident_id, room.platform, EffectKind.POST, now, notice)
+    _record_outcome(session, row, "publish_failed", now)
+    _tell_rooms(session, row.incident_id, notice, now)
+
+
+def _tell_rooms(session: Session, incident_id: int, notice: Message, now: datetime) -> None:
+    for room in session.exec(select(Room).where(Room.incident_id == incident_id)):
+        queue_effect(session, incident_id, room.platform, EffectKind.POST, now, notice)
+
+
+def _record_outcome(session: Session, row: Publication, kind: str, now: datetime) -> None:
+    """What became of a publication goes on the timeline, as the bot's doing."""
+    version = session.get(Statement, row.statement_id).version
+    session.add(TimelineEvent(incident_id=row.incident_id, at=now, actor="onevoice", kind=kind, text=row.target, data={"version": version}))

@@ -17,13 +17,18 @@ from handlers.permissions import acts_as
 from storage.models import Approval, Nudge, Publication, Statement
 
 PENDING, APPROVED, SUPERSEDED, REJECTED = "pending", "approved", "superseded", "rejected"
-_VERSION = re.compile(r"^v(\d{1,6})$", re.IGNORECASE)
+_VERSION = re.compile(r"^v?(\d+)$", re.IGNORECASE)
+MAX_VERSION = 999_999  # beyond any real incident, and well inside the database's integers
+CARRYING = ("queued", "sent")  # a publication that went out or is on its way
 
 
 def parse_version(word: str) -> int | None:
-    """'v3' or 'V3' → 3; anything else → None."""
-    match = _VERSION.match(word)
-    return int(match.group(1)) if match else None
+    """'v3', 'V3' or '3' → 3 (a number too large to exist → -1); anything else → None."""
+    match = _VERSION.match(word) if word.isascii() else None
+    if not match:
+        return None
+    number = int(match.group(1)[:12])
+    return number if number <= MAX_VERSION else -1
 
 
 def current_line(session: Session, incident_id: int) -> Statement | None:
@@ -42,6 +47,12 @@ def versions(session: Session, incident_id: int, newest: int | None = None) -> l
 def find_version(session: Session, incident_id: int, version: int) -> Statement | None:
     """One version of an incident's statement."""
     return session.exec(select(Statement).where(Statement.incident_id == incident_id, Statement.version == version)).first()
+
+
+def pending_versions(session: Session, incident_id: int) -> list[Statement]:
+    """The versions waiting for approval, oldest first."""
+    query = select(Statement).where(Statement.incident_id == incident_id, Statement.state == PENDING).order_by(Statement.version)
+    return list(session.exec(query).all())
 
 
 def latest_pending(session: Session, incident_id: int) -> Statement | None:
@@ -79,11 +90,12 @@ def may_approve_for(ctx: Context, role: str, statement: Statement) -> bool:
     spec = ctx.config.team.roles.get(role)
     if spec is None or spec.backup != ctx.actor.key:
         return False
-    asked = select(Nudge.id).where(
+    asked = select(Nudge.id).where(  # the approval reminder has reached the backup
         Nudge.incident_id == ctx.incident.id,
         Nudge.kind == nudges.APPROVAL_PENDING,
         Nudge.subject == f"v{statement.version}:{role}",
-        Nudge.state == "escalated",
+        Nudge.target == f"backup:{role}",
+        Nudge.attempts > 0,
     )
     return approver_for(ctx, role, statement.author) == ctx.actor.key or ctx.session.exec(asked).first() is not None
 
@@ -148,16 +160,17 @@ def make_current(ctx: Context, statement: Statement) -> tuple[Statement | None, 
     return old, list(dropped)
 
 
-def carrying(session: Session, statement_ids: list[int]) -> list[str]:
-    """Targets where these versions went out (or are on their way), each named once."""
-    if not statement_ids:
-        return []
+def stale_targets(session: Session, incident_id: int, current_id: int) -> list[str]:
+    """Targets still carrying (or about to carry) an older version and not the current one, each named once."""
+    older = select(Statement.id).where(Statement.incident_id == incident_id, Statement.id != current_id)
     rows = session.exec(
-        select(Publication.target)
-        .where(Publication.statement_id.in_(statement_ids), Publication.state.in_(("queued", "sent")))
+        select(Publication.target, Publication.statement_id)
+        .where(Publication.incident_id == incident_id, Publication.state.in_(CARRYING))
         .order_by(Publication.id)
     ).all()
-    return list(dict.fromkeys(rows))
+    older_ids = set(session.exec(older).all())
+    current = {target for target, statement_id in rows if statement_id == current_id}
+    return list(dict.fromkeys(target for target, statement_id in rows if statement_id in older_ids and target not in current))
 
 
 def version_label(statement: Statement) -> Message:

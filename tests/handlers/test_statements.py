@@ -262,3 +262,61 @@ def test_published_checks_its_target_and_link(chat, room):
     assert chat.say("carol", "published weibo https://weibo.com/1", room).ok  # the link came later
     assert not chat.say("carol", "published weibo https://weibo.com/1", room).ok  # recorded once
     assert "weibo ✓ 03-02 09:00 https://weibo.com/1" in chat.say("erin", "line", room).message.plain()
+
+
+def test_a_named_version_that_does_not_exist_is_never_mistaken_for_a_reason(chat, room):
+    chat.say("carol", f"draft {DRAFT}", room)
+    before = chat.snapshot()
+    for line, expected in {
+        "reject v99999999999 too vague": "#1 has no v99999999999; the latest version is v1.",
+        "reject 7 too vague": "#1 has no v7; the latest version is v1.",
+        "approve v1000000": "#1 has no v1000000; the latest version is v1.",
+    }.items():
+        reply = chat.say("bob", line, room)
+        assert not reply.ok and expected in reply.message.plain(), (line, reply.message.plain())
+    assert chat.snapshot() == before
+
+
+def test_with_several_drafts_waiting_a_bare_approve_asks_which(chat, room):
+    chat.say("carol", f"draft {DRAFT}", room)
+    chat.say("carol", "draft Another text. We are sorry. Next update at 12:00.", room)
+    reply = chat.say("bob", "reject too vague", room)
+    assert not reply.ok and "Several drafts are waiting (v1, v2): name the one you mean, e.g. v2." in reply.message.plain()
+    assert versions(chat) == {1: "pending", 2: "pending"}
+
+
+def test_approvals_that_suffice_after_a_severity_change_make_the_line(chat, room):
+    chat.say("carol", f"draft {DRAFT}", room)
+    assert chat.say("alice", "approve", room).ok  # commander approved; legal still missing at sev2
+    assert chat.say("alice", "sev 4", room).ok  # sev4 needs only the commander
+    assert "v1 is now the approved line" in chat.say("alice", "approve", room).message.plain()
+
+
+def test_to_republish_names_every_target_still_carrying_an_older_version(chat, room):
+    chat.say("carol", f"draft {DRAFT}", room)
+    approve_fully(chat, room, 1)
+    chat.say("carol", "publish newsroom", room)
+    for version in (2, 3):
+        chat.say("carol", f"draft Text {version}. We are sorry. Next update at 12:00.", room)
+        chat.say("bob", "approve", room)
+        assert "To republish: newsroom." in chat.say("alice", "approve", room).message.plain()
+
+
+def test_a_stale_publish_button_does_not_publish_the_newer_line(chat, room):
+    chat.say("carol", f"draft {DRAFT}", room)
+    approve_fully(chat, room, 1)
+    chat.say("carol", "draft Text two. We are sorry. Next update at 12:00.", room)
+    approve_fully(chat, room, 2)
+    reply = chat.say("carol", "#1 publish v1", room)
+    assert not reply.ok and "v1 is no longer the approved line; v2 is." in reply.message.plain()
+    assert chat.say("carol", "#1 publish v2 newsroom", room).ok
+
+
+def test_a_manual_target_too_long_does_not_block_the_channels(engine, config, clock):
+    targets = [BroadcastTarget(name="newsroom", console="newsroom"), BroadcastTarget(name="sms", manual=True, limit=40)]
+    chat = Chat(engine, config.model_copy(update={"broadcast": targets}), clock)
+    room = chat.declare()[1]
+    chat.say("carol", f"draft {DRAFT}", room)
+    approve_fully(chat, room, 1)
+    reply = chat.say("carol", "publish", room).message.plain()
+    assert "v1 published by Carol Wang to newsroom." in reply and "Too long for sms as it stands" in reply
