@@ -14,6 +14,7 @@ format:
 
 bench:
 	python bench/commands.py
+	python bench/nudges.py
 
 demo:
 	onevoice demo

@@ -1,6 +1,10 @@
 """The composition root: settings → engine → team → domain → adapters."""
 
+import asyncio
 import logging
+import os
+import socket
+import uuid
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import delete, select
@@ -10,8 +14,9 @@ from bot.delivery import Deliverer
 from config.load import load_config
 from config.model import Config
 from config.settings import Settings
+from handlers import firing
 from handlers.context import Deps, handle_of
-from handlers.ports import Clock, Command, Reply, SystemClock
+from handlers.ports import Clock, Command, OffsetClock, Reply, SystemClock
 from handlers.router import dispatch
 from storage.db import make_engine, session, upgrade
 from storage.models import PersonHandle
@@ -28,8 +33,10 @@ class OneVoice:
         self.engine = make_engine(settings.database_url)
         if migrate:
             upgrade(self.engine)
-        self.deps = Deps(self.config, clock or SystemClock(), {})
+        clock = clock or (OffsetClock(settings.clock_start) if settings.clock_start else SystemClock())
+        self.deps = Deps(self.config, clock, {})
         self.deliverers: dict[str, Deliverer] = {}
+        self.worker = f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"  # whose lease a claim is
 
     def attach(self, adapter: Adapter) -> None:
         """Speak on a platform: its handles are synced and its outbox gets a worker."""
@@ -41,6 +48,29 @@ class OneVoice:
         """Run one command to completion (decided and committed, not yet delivered)."""
         with session(self.engine) as db:
             return dispatch(db, self.deps, command)
+
+    def fire_due(self) -> int:
+        """Fire every nudge due now, each exactly once across replicas; return how many spoke."""
+        fired = 0
+        while True:
+            with session(self.engine) as db:
+                claimed = firing.claim(db, self.deps.clock.now(), self.worker)
+            for nudge_id in claimed:
+                with session(self.engine) as db:
+                    fired += firing.fire(db, self.deps, nudge_id, self.worker)
+            if len(claimed) < 100:
+                return fired
+
+    async def tick(self) -> int:
+        """Fire what is due and deliver what that said; return how many nudges spoke."""
+        fired = await asyncio.to_thread(self.fire_due)
+        await self.deliver()  # also what another replica queued, or a retry now due
+        return fired
+
+    def next_due(self):
+        """When the next nudge is due, on the bot's clock."""
+        with session(self.engine) as db:
+            return firing.next_due(db)
 
     async def deliver(self) -> int:
         """Deliver whatever the outbox holds for every attached platform."""

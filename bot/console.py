@@ -7,6 +7,7 @@ from typing import TextIO
 from sqlmodel import select
 
 from bot.app import OneVoice
+from bot.scheduler import NudgeScheduler
 from handlers.i18n import _, speaking
 from handlers.markup import Message
 from handlers.ports import Capability, Command, Reply, RoomRef, UserRef
@@ -148,11 +149,21 @@ class Console:
 
 
 async def run_console(bot: OneVoice, speaker: str, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
-    """Read lines until end of input, echoing the prompt only on a terminal."""
+    """Read lines until end of input, echoing the prompt only on a terminal; reminders fire meanwhile."""
     console = Console(bot, speaker, out)
     interactive = stdin.isatty()
+    scheduler = NudgeScheduler(bot)
     with speaking(bot.config.language):
         await bot.deliver()
+        await scheduler.run()  # what fell due while the bot was down fires now, once
+    scheduler.start()
+    try:
+        await _read_lines(console, scheduler, stdin, out, interactive)
+    finally:
+        await scheduler.stop()
+
+
+async def _read_lines(console: Console, scheduler: NudgeScheduler, stdin: TextIO, out: TextIO, interactive: bool) -> None:
     while True:
         if interactive:
             out.write(console.prompt())
@@ -163,4 +174,5 @@ async def run_console(bot: OneVoice, speaker: str, stdin: TextIO = sys.stdin, ou
         if not interactive:
             out.write(f"{console.prompt()}{line.rstrip()}\n")
         await console.run_line(line)
+        scheduler.poke()
         out.flush()

@@ -57,7 +57,7 @@ SCRIPT = {
         ("carol", "/crisis publish"),
         ("carol", "/crisis published weibo https://weibo.com/onevoice/5001"),
         ("erin", "/crisis line"),
-        ("wait", "2h"),
+        ("wait", "40m"),
         ("alice", "/crisis phase recovering"),
         ("alice", "/crisis resolve Stop-sale complete; recall and refunds announced"),
         ("alice", "/crisis close"),
@@ -101,13 +101,20 @@ SCRIPT = {
         ("carol", "/crisis publish"),
         ("carol", "/crisis published weibo https://weibo.com/onevoice/5001"),
         ("erin", "/crisis line"),
-        ("wait", "2h"),
+        ("wait", "40m"),
         ("alice", "/crisis phase recovering"),
         ("alice", "/crisis resolve 停售完成；已宣布召回和退款"),
         ("alice", "/crisis close"),
         ("alice", "/crisis list"),
     ],
 }
+
+
+async def _pass_time(bot: OneVoice, clock: FakeClock, span: timedelta) -> None:
+    """Move the fast clock minute by minute, firing reminders as they fall due."""
+    for _minute in range(int(span.total_seconds() // 60)):
+        clock.advance(timedelta(minutes=1))
+        await bot.tick()
 
 
 async def run_demo(language: str = "en", out: TextIO | None = None, folder: Path | None = None) -> int:
@@ -124,11 +131,13 @@ async def run_demo(language: str = "en", out: TextIO | None = None, folder: Path
         )
     for speaker, line in SCRIPT[language]:
         if speaker == "wait":
-            clock.advance(parse_duration(line))
             with speaking(language):
                 out.write("\n" + _("… {duration} later …").format(duration=line) + "\n\n")
+                await _pass_time(bot, clock, parse_duration(line))
             continue
         clock.advance(timedelta(minutes=1))
+        with speaking(language):
+            await bot.tick()  # reminders due by now fire before the next person types
         console.speaker = speaker
         out.write(f"{console.prompt()}{line}\n")
         await console.run_line(line)

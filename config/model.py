@@ -1,6 +1,7 @@
 """The team model, playbooks and timings as validated pydantic models."""
 
 import re
+from datetime import time
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -182,6 +183,13 @@ class TelegramOptions(Strict):
     crisis_group: int | None = None
 
 
+class QuietHours(Strict):
+    """Night hours in each person's timezone: sev3–4 and post-incident reminders wait until they end."""
+
+    start: time = time(22, 0)
+    end: time = time(8, 0)
+
+
 class Config(Strict):
     """The whole configuration, after merging the shipped defaults."""
 
@@ -196,6 +204,7 @@ class Config(Strict):
     stakeholder_rooms: list[RoomHandles] = Field(default_factory=list)
     broadcast: list[BroadcastTarget] = Field(default_factory=list)
     nudge_repeat_cap: int = Field(default=3, ge=1)
+    quiet_hours: QuietHours = Field(default_factory=QuietHours)
     vet: dict[Language, VetRules] = Field(default_factory=dict)
 
     @field_validator("timezone")

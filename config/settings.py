@@ -1,5 +1,7 @@
 """Settings from the environment (PRODUCT.md §8); secrets stay SecretStr."""
 
+from datetime import datetime
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,3 +23,5 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_api_url: str = Field("https://api.telegram.org/bot", validation_alias="ONEVOICE_TELEGRAM_API_URL")
     signals_secret: SecretStr | None = Field(None, validation_alias="ONEVOICE_SIGNALS_SECRET")
+    # Rehearsals and tests: the process clock starts at this instant and runs at real speed from there.
+    clock_start: datetime | None = Field(None, validation_alias="ONEVOICE_CLOCK_START")

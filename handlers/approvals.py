@@ -1,6 +1,7 @@
 """Proposing and deciding versions of the line: draft, approve, reject."""
 
 from handlers import nudges, statements, vetting
+from handlers.assignments import current_holders
 from handlers.context import Context
 from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
@@ -40,18 +41,36 @@ def draft(ctx: Context) -> Message:
     ctx.session.flush()
     ctx.log("draft", statement.text, version=statement.version)
     roles = statements.required_roles(ctx)
-    wait = incident_timing(ctx).approval_nudge
-    for role in roles:
-        subject = f"v{statement.version}:{role}"
-        nudges.schedule(
-            ctx.session, incident.id, nudges.APPROVAL_PENDING, f"role:{role}", ctx.now + wait, ctx.now, subject=subject, repeat=wait
-        )
+    remind_approvers(ctx, statement, roles)
     request = approval_request(ctx, statement, roles)
     for person in dict.fromkeys(statements.approver_for(ctx, role, ctx.actor.key) for role in roles):
         if person and person != ctx.actor.key:
             ctx.dm(person, request)
     ctx.refresh_card()
     return ctx.announce(request)
+
+
+def remind_approvers(ctx: Context, statement: Statement, roles: list[str]) -> None:
+    """A reminder per approval still missing, due the severity's approval time after the draft was made."""
+    wait = incident_timing(ctx).approval_nudge
+    nudges.clear_prefix(ctx.session, ctx.incident.id, nudges.APPROVAL_PENDING, f"v{statement.version}:")
+    given = statements.approvals_of(ctx.session, statement.id)
+    holders = current_holders(ctx.session, ctx.incident.id)
+    for role in roles:
+        if role in given:
+            continue
+        wrote_it = role in holders and holders[role].person == statement.author
+        target = f"backup:{role}" if wrote_it else f"role:{role}"  # the author's own approval never counts
+        due = max(ctx.now, statement.created_at + wait)
+        subject = f"v{statement.version}:{role}"
+        nudges.schedule(ctx.session, ctx.incident.id, nudges.APPROVAL_PENDING, target, due, ctx.now, subject=subject, repeat=wait)
+
+
+def reconsider_pending(ctx: Context) -> None:
+    """After a change of severity: the pending drafts' reminders follow the new approver roles and timing."""
+    roles = statements.required_roles(ctx)
+    for statement in statements.pending_versions(ctx.session, ctx.incident.id):
+        remind_approvers(ctx, statement, roles)
 
 
 def approval_request(ctx: Context, statement: Statement, roles: list[str]) -> Message:

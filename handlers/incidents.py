@@ -14,6 +14,7 @@ from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
 from handlers.markup import Message, fmt, lines, static, text
 from handlers.ports import EffectKind, Reply
+from handlers.statements import current_line
 from handlers.verbs import verb
 from storage.models import ChecklistItem, Incident, Room
 
@@ -177,10 +178,23 @@ def schedule_first_statement(ctx: Context, timing) -> None:
     """The golden-hour reminders: 15 minutes before the first statement is due, and at the deadline."""
     incident = ctx.incident
     nudges.clear(ctx.session, incident.id, nudges.FIRST_STATEMENT)
+    if current_line(ctx.session, incident.id) is not None:
+        return  # already said: the golden hour is behind us
     due = incident.declared_at + timing.first_statement
-    for at in (due - nudges.FIRST_STATEMENT_WARNING, due):
-        if at > ctx.now:
-            nudges.schedule(ctx.session, incident.id, nudges.FIRST_STATEMENT, "role:commander", at, ctx.now)
+    target = "role:commander,role:comms"
+    warning = due - nudges.FIRST_STATEMENT_WARNING
+    if warning > ctx.now:
+        nudges.schedule(ctx.session, incident.id, nudges.FIRST_STATEMENT, target, warning, ctx.now, subject="warning")
+    nudges.schedule(
+        ctx.session,
+        incident.id,
+        nudges.FIRST_STATEMENT,
+        target,
+        max(due, ctx.now),
+        ctx.now,
+        subject="deadline",
+        repeat=nudges.FIRST_STATEMENT_WARNING,
+    )
 
 
 def incident_timing(ctx: Context):
@@ -196,7 +210,7 @@ def restart_update_clock(ctx: Context, due_at) -> None:
     nudges.clear(ctx.session, incident.id, nudges.UPDATE_DUE)
     if incident.phase not in ("resolved", "closed"):
         cadence = incident_timing(ctx).update_every
-        nudges.schedule(ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander", due_at, ctx.now, repeat=cadence)
+        nudges.schedule(ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander,role:comms", due_at, ctx.now, repeat=cadence)
 
 
 def _schedule_clocks(ctx: Context, timing) -> None:

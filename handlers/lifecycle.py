@@ -3,7 +3,7 @@
 from sqlmodel import select
 
 from config.model import ACTIVE_PHASES
-from handlers import nudges, staffing
+from handlers import approvals, nudges, staffing
 from handlers.assignments import current_holders
 from handlers.cards import phase_name, when
 from handlers.checklist import owner_target
@@ -46,11 +46,19 @@ def change_severity(ctx: Context) -> Message:
     busy = {a.person for a in holders.values()}
     added = []
     for role in ctx.config.required_roles(playbook, severity):
-        if role not in holders and (person := staffing.on_call(ctx, role, busy)):
-            staffing.assign(ctx, role, person)
-            staffing.invite(ctx, [person])
-            busy.add(person)
-            added.append(f"{ctx.config.team.roles[role].title.get(ctx.config.language)}: {ctx.name(person)}")
+        if role in holders:
+            continue
+        person = staffing.on_call(ctx, role, busy)
+        if person is None:  # nobody can hold it: the commander is reminded until someone does
+            nudges.clear(ctx.session, incident.id, nudges.ROLE_UNFILLED, subject=role)
+            due = ctx.now + nudges.FILL_WITHIN
+            nudges.schedule(ctx.session, incident.id, nudges.ROLE_UNFILLED, "role:commander", due, ctx.now, subject=role)
+            continue
+        staffing.assign(ctx, role, person)
+        staffing.invite(ctx, [person])
+        busy.add(person)
+        added.append(f"{ctx.config.team.roles[role].title.get(ctx.config.language)}: {ctx.name(person)}")
+    approvals.reconsider_pending(ctx)
     ctx.log("severity", severity, old=old)
     announcement = fmt(
         _("Severity changed {old} → **{new}** by {by}. Next update due {at}."),

@@ -17,6 +17,13 @@ APPROVAL_PENDING = "approval_pending"  # subject "v<n>:<role>"
 ACK_WITHIN = timedelta(minutes=10)
 FILL_WITHIN = timedelta(minutes=10)
 FIRST_STATEMENT_WARNING = timedelta(minutes=15)
+# How often a nudge comes back while the thing is still not done, unless the scheduler says otherwise.
+DEFAULT_REPEAT = {
+    ROLE_ACK: ACK_WITHIN,
+    ROLE_UNFILLED: FILL_WITHIN,
+    TASK_OVERDUE: timedelta(minutes=30),
+    REVIEW_DUE: timedelta(days=1),
+}
 
 
 def schedule(
@@ -30,7 +37,8 @@ def schedule(
     reason: str = "",
     repeat: timedelta | None = None,
 ) -> None:
-    """Add a pending nudge."""
+    """Add a pending nudge; it repeats at its kind's default pace unless told otherwise."""
+    repeat = repeat or DEFAULT_REPEAT.get(kind)
     session.add(
         Nudge(
             incident_id=incident_id,
@@ -38,6 +46,7 @@ def schedule(
             subject=subject,
             target=target,
             due_at=due_at,
+            first_due_at=due_at,
             reason=reason,
             created_at=now,
             repeat_seconds=int(repeat.total_seconds()) if repeat else None,

@@ -87,6 +87,17 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class OffsetClock:
+    """The real clock's pace from a chosen starting instant: for rehearsals and restart tests."""
+
+    def __init__(self, start: datetime):
+        self._offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        """The shifted now, in UTC."""
+        return datetime.now(UTC) + self._offset
+
+
 class FakeClock:
     """A clock that moves only when told: for tests and the demo."""
 

@@ -199,6 +199,8 @@ class Nudge(SQLModel, table=True):
     created_at: datetime = _utc()
     fired_at: datetime | None = _utc(default=None)
     lease_until: datetime | None = _utc(default=None)
+    lease_owner: str | None = Field(default=None, max_length=40)  # the worker that claimed it
+    first_due_at: datetime | None = _utc(default=None)  # when the thing was first due: "late by" counts from here
 
 
 class Outbox(SQLModel, table=True):

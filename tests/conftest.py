@@ -109,6 +109,25 @@ class Chat:
         assert reply.ok, reply.message.plain()
         return reply.incident_id, self.room_of(reply.incident_id)
 
+    def fire(self, worker: str = "test-worker") -> list[tuple[str, Message]]:
+        """Fire every nudge due on the fake clock, as the scheduler would; return (to, message) for each DM or post it queued."""
+        from handlers import firing
+
+        before = {row.id for row in self.outbox()}
+        while True:
+            with session(self.engine) as db:
+                claimed = firing.claim(db, self.clock.now(), worker)
+            for nudge_id in claimed:
+                with session(self.engine) as db:
+                    firing.fire(db, self.deps, nudge_id, worker)
+            if not claimed:
+                break
+        return [
+            (row.payload.get("to") or f"#room{row.incident_id}", Message.from_json(row.payload["message"]))
+            for row in self.outbox()
+            if row.id not in before and "message" in row.payload
+        ]
+
     def outbox(self) -> list[Outbox]:
         """Every effect queued so far."""
         with session(self.engine) as db:

@@ -1,0 +1,135 @@
+"""Lag between a nudge's due time and its delivery, with the real scheduler on the real clock.
+
+10,000 nudges fall due within one minute; the lag of each (delivery time − due
+time) is measured at the adapter, with nothing else pending and then with
+100,000 more nudges pending in the future. Prints median, p99 and max for each
+run and the ratio of the loaded run to the first (target: p99 under 2 s).
+Run: python bench/nudges.py [--count 10000] [--seconds 60] [--pending 100000] [--database-url URL]
+"""
+
+import argparse
+import asyncio
+import re
+import statistics
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bot.app import OneVoice  # noqa: E402
+from bot.scheduler import NudgeScheduler  # noqa: E402
+from config.settings import Settings  # noqa: E402
+from handlers.ports import Capability  # noqa: E402
+from storage.models import ChecklistItem, Incident, Nudge  # noqa: E402
+
+ITEM = re.compile(r"checklist item (\d+) ")
+
+
+class Stopwatch:
+    """A console-like platform that notes when each reminder reaches it."""
+
+    platform = "console"
+    capabilities = frozenset({Capability.DM})
+
+    def __init__(self):
+        self.arrived: dict[int, datetime] = {}
+
+    async def dm(self, to, message):
+        self.arrived[int(ITEM.search(message.plain()).group(1))] = datetime.now(UTC)
+        return {"message_id": str(len(self.arrived))}
+
+
+def seed(bot: OneVoice, count: int, seconds: float, pending: int) -> dict[int, datetime]:
+    """An incident whose checklist items fall due evenly over the next `seconds`, plus `pending` far-future nudges."""
+    start = datetime.now(UTC) + timedelta(seconds=3)
+    due = {n: start + timedelta(seconds=seconds * n / count) for n in range(1, count + 1)}
+    with bot.engine.begin() as connection:
+        incident_id = connection.execute(
+            insert(Incident).returning(Incident.id),
+            dict(
+                title="Bench",
+                slug="bench",
+                playbook="outage",
+                severity="sev1",
+                phase="responding",
+                drill=False,
+                declared_by="alice",
+                declared_at=start,
+                phase_changed_at=start,
+                last_task_number=count,
+            ),
+        ).scalar_one()
+        items = [
+            dict(incident_id=incident_id, number=n, title=f"Task {n}", owner_person="dave", phase="responding", due_at=at, state="open")
+            for n, at in due.items()
+        ]
+        connection.execute(insert(ChecklistItem), items)
+        soon = [_nudge(incident_id, str(n), at) for n, at in due.items()]
+        later = [_nudge(incident_id, "0", start + timedelta(days=30 + i % 100)) for i in range(pending)]
+        for batch in range(0, len(soon) + len(later), 20_000):
+            connection.execute(insert(Nudge), (soon + later)[batch : batch + 20_000])
+    return due
+
+
+def _nudge(incident_id: int, subject: str, at: datetime) -> dict:
+    return dict(
+        incident_id=incident_id,
+        kind="task_overdue",
+        subject=subject,
+        target="person:dave",
+        due_at=at,
+        first_due_at=at,
+        created_at=at,
+        state="pending",
+        attempts=0,
+        reason="",
+    )
+
+
+async def measure(database_url: str, count: int, seconds: float, pending: int) -> list[float]:
+    """Run the scheduler until every reminder arrived; return the lags in seconds."""
+    bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=database_url))
+    watch = Stopwatch()
+    bot.attach(watch)
+    due = seed(bot, count, seconds, pending)
+    scheduler = NudgeScheduler(bot, tick_seconds=1)
+    scheduler.start()
+    deadline = datetime.now(UTC) + timedelta(seconds=seconds + 120)
+    while len(watch.arrived) < count and datetime.now(UTC) < deadline:
+        await asyncio.sleep(0.2)
+    await scheduler.stop()
+    bot.engine.dispose()
+    return sorted((watch.arrived[n] - due[n]).total_seconds() for n in watch.arrived)
+
+
+def summary(label: str, lags: list[float], count: int) -> dict:
+    figures = {"median": statistics.median(lags), "p99": lags[int(len(lags) * 0.99) - 1], "max": lags[-1]}
+    shown = "  ".join(f"{name} {value:6.3f}s" for name, value in figures.items())
+    print(f"{label:<34} delivered {len(lags):>6}/{count}  {shown}")
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--pending", type=int, default=100_000)
+    parser.add_argument("--database-url", help="default: SQLite in a temporary folder (a fresh one per run)")
+    args = parser.parse_args()
+    runs = {}
+    for label, pending in (("nothing else pending", 0), (f"{args.pending:,} more pending", args.pending)):
+        url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='onevoice-bench-')}/bench.db"
+        lags = asyncio.run(measure(url, args.count, args.seconds, pending))
+        runs[label] = summary(f"{args.count:,} due in {args.seconds:g}s, {label}", lags, args.count)
+    base, loaded = runs.values()
+    ratios = ", ".join(f"{name} {loaded[name] / max(base[name], 1e-6):.2f}" for name in ("median", "p99"))
+    print(f"ratio loaded/baseline: {ratios}")
+    print(f"target p99 < 2 s: {'met' if max(base['p99'], loaded['p99']) < 2 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

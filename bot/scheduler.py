@@ -1,0 +1,72 @@
+"""The in-process scheduler: APScheduler wakes the bot at the next due nudge and on a safety tick.
+
+Nothing about a nudge lives here: the database rows are the truth, so a restart
+loses nothing and several processes can share the work.
+"""
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import OneVoice
+from handlers.i18n import speaking
+
+log = logging.getLogger(__name__)
+
+SAFETY_TICK = 15  # seconds: catches nudges added by another replica
+
+
+class NudgeScheduler:
+    """Runs `fire_due` then delivery when a nudge falls due, never twice at once."""
+
+    def __init__(self, bot: OneVoice, tick_seconds: float = SAFETY_TICK):
+        self.bot = bot
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.tick_seconds = tick_seconds
+        self._lock = asyncio.Lock()
+        self._again = False
+
+    def start(self) -> None:
+        """Start ticking and wake at the next due nudge (run `run` once first for what fell due while down)."""
+        self.scheduler.add_job(self.run, "interval", seconds=self.tick_seconds, id="tick", coalesce=True, max_instances=1)
+        self.scheduler.start()
+        self.poke()
+
+    def wake_at(self, moment: datetime) -> None:
+        """Run once at a real-clock moment (replacing an earlier wake-up; it may start while a run finishes)."""
+        self.scheduler.add_job(
+            self.run, "date", run_date=moment, id="wake", replace_existing=True, misfire_grace_time=None, max_instances=2
+        )
+
+    def poke(self) -> None:
+        """Something changed: wake at the next due nudge."""
+        due = self.bot.next_due()
+        if due is None:
+            return
+        delay = max(timedelta(0), due - self.bot.deps.clock.now())  # the bot's clock may be offset from the real one
+        self.wake_at(datetime.now(UTC) + delay)
+
+    async def run(self) -> None:
+        """Fire due nudges and deliver, again while something fell due meanwhile; then set the next wake-up."""
+        if self._lock.locked():
+            self._again = True  # the run in progress makes one more pass instead
+            return
+        async with self._lock:
+            self._again = True
+            while self._again:
+                self._again = False
+                try:
+                    with speaking(self.bot.config.language):
+                        await self.bot.tick()
+                except Exception:  # the next tick tries again; the rows are still there
+                    log.exception("firing nudges failed")
+        self.poke()
+
+    async def stop(self) -> None:
+        """Take no more work and let a firing in progress finish (a killed one's leases expire for another worker)."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+            async with self._lock:  # a run in progress finishes before the executor is torn down
+                self.scheduler.shutdown(wait=False)
