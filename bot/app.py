@@ -7,7 +7,7 @@ import socket
 import uuid
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import delete, select
+from sqlmodel import delete, func, select
 
 from bot.adapter import Adapter
 from bot.delivery import Deliverer
@@ -19,7 +19,7 @@ from handlers.context import Deps, handle_of
 from handlers.ports import Clock, Command, OffsetClock, Reply, SystemClock
 from handlers.router import dispatch
 from storage.db import make_engine, session, upgrade
-from storage.models import PersonHandle
+from storage.models import Outbox, PersonHandle
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,11 @@ class OneVoice:
         return fired
 
     def next_due(self):
-        """When the next nudge is due, on the bot's clock."""
+        """When the next nudge or deferred delivery is due, on the bot's clock."""
         with session(self.engine) as db:
-            return firing.next_due(db)
+            retry = db.exec(select(func.min(Outbox.next_attempt_at)).where(Outbox.state == "pending")).one()
+            moments = [m for m in (firing.next_due(db), retry) if m is not None]
+        return min(moments) if moments else None
 
     async def deliver(self) -> int:
         """Deliver whatever the outbox holds for every attached platform."""

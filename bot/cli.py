@@ -37,6 +37,15 @@ def cmd_console(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """Serve Slack (and later Telegram), the HTTP endpoints and the scheduler."""
+    from bot.app import OneVoice
+    from bot.run import serve
+
+    settings = _settings()
+    return asyncio.run(serve(OneVoice(settings), settings))
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     """Write a starter onevoice.yaml."""
     target = Path(args.path)
@@ -84,6 +93,8 @@ def parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="chat with the bot in the terminal")
     console.add_argument("--as", dest="as_", metavar="NAME", help="the team member typing")
     console.set_defaults(run=cmd_console)
+    run = sub.add_parser("run", help="serve the configured platforms, the HTTP endpoints and the scheduler")
+    run.set_defaults(run=cmd_run)
     init = sub.add_parser("init", help="write a starter onevoice.yaml")
     init.add_argument("path", nargs="?", default="onevoice.yaml")
     init.add_argument("--force", action="store_true")

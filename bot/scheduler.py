@@ -40,6 +40,11 @@ class NudgeScheduler:
             self.run, "date", run_date=moment, id="wake", replace_existing=True, misfire_grace_time=None, max_instances=2
         )
 
+    def kick(self) -> None:
+        """Work was decided: deliver (and fire) now, without waiting for the tick."""
+        if self.scheduler.running:
+            self.wake_at(datetime.now(UTC))
+
     def poke(self) -> None:
         """Something changed: wake at the next due nudge."""
         due = self.bot.next_due()

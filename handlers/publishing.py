@@ -112,7 +112,8 @@ def publish(ctx: Context) -> Message:
         outlets = [("page", "")] if target.page else chat_handles(target)
         for platform, channel in outlets:
             if platform != "page" and platform not in ctx.deps.platforms:
-                offline.append(f"{target.name} ({platform.capitalize()})")
+                if platform != "console":  # the terminal is for trying things out, never missed
+                    offline.append(f"{target.name} ({platform.capitalize()})")
                 continue
             row = _record(ctx, current, target.name, platform, "sent" if platform == "page" else "queued")
             if row is None:

@@ -116,8 +116,9 @@ def _handle(session: Session, deps: Deps, command: Command) -> Reply:
     reply = result if isinstance(result, Reply) else Reply(result)
     if reply.incident_id is None and ctx.incident is not None:
         reply.incident_id = ctx.incident.id
-    # Typed in the incident's own room: the room post already answers it.
-    reply.echoed = ctx.announced and target is None and incident is not None
+    # Typed (or clicked) in the incident's own room: the room post already answers it.
+    in_its_room = target is None or (incident is not None and _incident_for(session, command, None) is incident)
+    reply.echoed = ctx.announced and incident is not None and in_its_room
     return reply
 
 

@@ -1,0 +1,45 @@
+"""The one ASGI app: Slack events, health and readiness (Telegram and signals join it later)."""
+
+import asyncio
+import logging
+
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.app import OneVoice
+
+log = logging.getLogger(__name__)
+
+
+def build_app(bot: OneVoice, slack_app=None) -> Starlette:
+    """Routes for the platforms that are configured, and the probes."""
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    async def readyz(_request: Request) -> Response:
+        try:
+            await asyncio.to_thread(_ping, bot)
+        except Exception as error:  # noqa: BLE001  (any failure means not ready; the reason is logged, not shown)
+            log.warning("not ready: database unreachable (%s)", type(error).__name__)
+            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
+        return JSONResponse({"ok": True, "database": "ok", "platforms": sorted(bot.deliverers)})
+
+    routes = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    if slack_app is not None:
+        handler = AsyncSlackRequestHandler(slack_app)
+
+        async def slack_events(request: Request) -> Response:
+            return await handler.handle(request)
+
+        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+    return Starlette(routes=routes)
+
+
+def _ping(bot: OneVoice) -> None:
+    with bot.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

@@ -1,0 +1,143 @@
+"""Slack as a delivery target: outbox effects become Web API calls, paced per channel, retried, never doubled."""
+
+import asyncio
+import logging
+import time
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, AsyncServerErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapter import RetryLater, Undeliverable
+from bot.slack_render import blocks, escape, mrkdwn
+from handlers.markup import Message
+from handlers.ports import Capability
+from storage.models import Room
+
+log = logging.getLogger(__name__)
+
+PACE = 1.0  # seconds between two messages to one channel (Slack's ~1 message/s)
+FOR_GOOD = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed", "account_inactive", "user_not_found"}
+
+
+def web_client(token: str, base_url: str) -> AsyncWebClient:
+    """A Web API client on the configured base URL, retrying a 429 (after Retry-After) and a 5xx once in place."""
+    handlers = [AsyncRateLimitErrorRetryHandler(max_retry_count=1), AsyncServerErrorRetryHandler(max_retry_count=1)]
+    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=handlers)
+
+
+class SlackAdapter:
+    """Delivers effects to one Slack workspace."""
+
+    platform = "slack"
+    capabilities = frozenset(
+        {
+            Capability.CREATE_ROOMS,
+            Capability.INVITE,
+            Capability.PIN,
+            Capability.EDIT,
+            Capability.BUTTONS,
+            Capability.EPHEMERAL,
+            Capability.DM,
+        }
+    )
+
+    def __init__(self, client: AsyncWebClient, private_rooms: bool = False):
+        self.client, self.private_rooms = client, private_rooms
+        self._last_post: dict[str, float] = {}
+
+    async def _call(self, method: str, **params) -> dict:
+        """One Web API call; a platform refusal is for good, a rate limit or outage is for later."""
+        try:
+            response = await self.client.api_call(method, json=params)
+        except SlackApiError as error:
+            status = error.response.status_code
+            code = error.response.get("error", "") if isinstance(error.response.data, dict) else ""
+            if status == 429:
+                raise RetryLater(f"{method}: rate limited", after=float(error.response.headers.get("Retry-After", 1))) from None
+            if status >= 500:
+                raise RetryLater(f"{method}: HTTP {status}") from None
+            if code in FOR_GOOD:
+                raise Undeliverable(f"{method}: {code}") from None
+            raise
+        return response.data
+
+    async def _paced(self, channel: str) -> None:
+        """Keep to about one message a second per channel."""
+        wait = self._last_post.get(channel, 0) + PACE - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_post[channel] = time.monotonic()
+
+    async def _post(self, channel: str, message: Message) -> dict:
+        await self._paced(channel)
+        data = await self._call("chat.postMessage", channel=channel, text=mrkdwn(message), blocks=blocks(message), unfurl_links=False)
+        return {"message_id": data["ts"], "channel": data.get("channel", channel)}
+
+    async def open_room(self, room: Room, payload: dict, card: Message) -> dict:
+        """Create the channel (or find the one an interrupted attempt made), set the topic, post and pin the card."""
+        channel = await self._create_channel(room.name, payload.get("topic", ""), bool(payload.get("private")))
+        await self._call("conversations.setTopic", channel=channel, topic=payload.get("topic", "")[:250])
+        posted = await self._post(channel, card)
+        await self._pin(channel, posted["message_id"])
+        return {"external_id": channel, "card_message_id": posted["message_id"]}
+
+    async def _create_channel(self, name: str, topic: str, private: bool) -> str:
+        for attempt in range(1, 10):
+            candidate = name if attempt == 1 else f"{name[:76]}-{attempt}"
+            try:
+                data = await self._call("conversations.create", name=candidate, is_private=private or self.private_rooms)
+                return data["channel"]["id"]
+            except SlackApiError as error:
+                if error.response.get("error") != "name_taken":
+                    raise Undeliverable(f"conversations.create: {error.response.get('error')}") from None
+            ours = await self._channel_with_topic(candidate, topic)
+            if ours:
+                return ours  # created before a crash: never a second channel for one incident
+        raise Undeliverable(f"conversations.create: no free name near {name}")
+
+    async def _channel_with_topic(self, name: str, topic: str) -> str | None:
+        data = await self._call("conversations.list", types="public_channel,private_channel", limit=1000, exclude_archived=True)
+        for channel in data.get("channels", []):
+            if channel.get("name") == name and channel.get("topic", {}).get("value", "") == topic[:250]:
+                return channel["id"]
+        return None
+
+    async def _pin(self, channel: str, ts: str) -> None:
+        try:
+            await self._call("pins.add", channel=channel, timestamp=ts)
+        except SlackApiError as error:
+            if error.response.get("error") != "already_pinned":
+                raise
+
+    async def post(self, room: Room | None, to: str | None, message: Message) -> dict:
+        return await self._post(room.external_id if room else to, message)
+
+    async def edit_card(self, room: Room, card: Message) -> dict:
+        await self._call("chat.update", channel=room.external_id, ts=room.card_message_id, text=mrkdwn(card), blocks=blocks(card))
+        return {"message_id": room.card_message_id}
+
+    async def invite(self, room: Room, users: list[str]) -> dict:
+        try:
+            await self._call("conversations.invite", channel=room.external_id, users=",".join(users))
+        except SlackApiError as error:
+            if error.response.get("error") not in ("already_in_channel", "cant_invite_self"):
+                raise Undeliverable(f"conversations.invite: {error.response.get('error')}") from None
+        return {"invited": users}
+
+    async def dm(self, to: str, message: Message) -> dict:
+        return await self._post(to, message)
+
+    async def pin(self, room: Room, message_id: str | None, message: Message) -> dict:
+        if message_id:
+            await self._call("chat.update", channel=room.external_id, ts=message_id, text=mrkdwn(message), blocks=blocks(message))
+            return {"message_id": message_id}
+        posted = await self._post(room.external_id, message)
+        await self._pin(room.external_id, posted["message_id"])
+        return posted
+
+    async def publish(self, to: str, text: str) -> dict:
+        """The approved text as sent: no mrkdwn, only Slack's three escapes, which Slack shows back as typed."""
+        await self._paced(to)
+        data = await self._call("chat.postMessage", channel=to, text=escape(text), mrkdwn=False, unfurl_links=False)
+        return {"message_id": data["ts"]}

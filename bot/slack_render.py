@@ -1,0 +1,71 @@
+"""Neutral markup as Slack mrkdwn and Block Kit; user text escaped so it is never read as markup."""
+
+import html
+
+from handlers.markup import Button, Message
+
+SECTION_LIMIT = 3000  # a section block's text
+BUTTON_VALUE_LIMIT = 2000
+ACTION_PREFIX = "ov:"  # action ids of our buttons: "ov:<n>"
+
+
+def escape(text: str) -> str:
+    """Slack's three escapes: `<!channel>`, `<@U…>` and links cannot be smuggled in by user text."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def unescape(text: str) -> str:
+    """What the user typed, from Slack's escaped slash-command text (mentions like `<@U1|bob>` stay as they are)."""
+    return html.unescape(text) if "&" in text else text
+
+
+def mrkdwn(message: Message) -> str:
+    """The spans as mrkdwn: **bold** → *bold*, `code` → `code`, everything escaped."""
+    parts = []
+    for span in message.spans:
+        body = escape(span.text)
+        if span.style == "b" and body.strip():
+            parts.append(f"*{body}*")
+        elif span.style == "code" and body.strip():
+            parts.append(f"`{body}`")
+        else:
+            parts.append(body)
+    return "".join(parts)
+
+
+def blocks(message: Message) -> list[dict]:
+    """Sections for the text (split at Slack's limit) and one actions block for the buttons."""
+    text = mrkdwn(message)
+    result = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in _chunks(text)]
+    if message.buttons:
+        result.append({"type": "actions", "elements": [_button(i, b) for i, b in enumerate(message.buttons[:25])]})
+    return result
+
+
+def _button(index: int, button: Button) -> dict:
+    element = {
+        "type": "button",
+        "action_id": f"{ACTION_PREFIX}{index}",
+        "text": {"type": "plain_text", "text": button.label[:75], "emoji": True},
+        "value": f"{button.command}\n{button.prompt}"[:BUTTON_VALUE_LIMIT] if button.prompt else button.command[:BUTTON_VALUE_LIMIT],
+    }
+    if button.style in ("primary", "danger"):
+        element["style"] = button.style
+    return element
+
+
+def _chunks(text: str) -> list[str]:
+    """Pieces under the section limit, cut at line ends where possible."""
+    pieces = []
+    while len(text) > SECTION_LIMIT:
+        cut = text.rfind("\n", 0, SECTION_LIMIT)
+        cut = cut if cut > 0 else SECTION_LIMIT
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return [*pieces, text] if text else pieces or [" "]
+
+
+def button_command(value: str) -> tuple[str, str]:
+    """A button's value back into (command, prompt)."""
+    command, _sep, prompt = value.partition("\n")
+    return command, prompt
