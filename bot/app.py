@@ -82,6 +82,24 @@ class OneVoice:
         return sent
 
 
+def learn_alias(engine, platform: str, external_id: str, alias: str) -> None:
+    """Remember a platform user name (e.g. a Telegram @username) for a known member, so mentions by name resolve."""
+    with session(engine) as db:
+        person = db.exec(
+            select(PersonHandle.person).where(PersonHandle.platform == platform, PersonHandle.external_id == external_id)
+        ).first()
+        if (
+            person is None
+            or db.exec(select(PersonHandle.id).where(PersonHandle.platform == platform, PersonHandle.external_id == alias)).first()
+        ):
+            return
+        db.add(PersonHandle(person=person, platform=platform, external_id=alias))
+        try:
+            db.commit()
+        except IntegrityError:
+            db.rollback()  # learned by another replica at the same moment
+
+
 def sync_handles(engine, config: Config, platform: str) -> None:
     """Make the handle table match the team model for one platform."""
     wanted = {}

@@ -12,10 +12,10 @@ from handlers.cards import render_card
 from handlers.context import Deps
 from handlers.i18n import speaking
 from handlers.line import render_pinned
-from handlers.markup import Message
+from handlers.markup import Message, text
 from handlers.ports import EffectKind
 from storage.db import session as new_session
-from storage.models import Incident, Outbox, Room
+from storage.models import Incident, Outbox, PersonHandle, Room
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,13 @@ class Deliverer:
         message = Message.from_json(payload["message"]) if "message" in payload else None
         room = self._room(session, row)
         if row.kind == EffectKind.DM:
-            return await self.adapter.dm(payload["to"], message)
+            try:
+                return await self.adapter.dm(payload["to"], message)
+            except Undeliverable:
+                if room is None:
+                    raise
+                # Not reachable privately (on Telegram, someone who never started the bot): say it in the incident room.
+                return await self.adapter.post(room, None, text(f"{self._name_of(session, payload['to'])}: ") + message)
         if row.kind == EffectKind.POST:
             return await self.adapter.post(None if payload.get("to") else room, payload.get("to"), message)
         if row.kind == EffectKind.INVITE:
@@ -172,6 +178,13 @@ class Deliverer:
         result = await self.adapter.publish(payload["to"], text)
         publishing.mark_sent(session, payload["publication_id"], result or {}, self.deps.clock.now())
         return result
+
+    def _name_of(self, session, handle: str) -> str:
+        key = session.exec(
+            select(PersonHandle.person).where(PersonHandle.platform == self.adapter.platform, PersonHandle.external_id == handle)
+        ).first()
+        person = self.deps.config.team.people.get(key) if key else None
+        return person.name if person else handle
 
     def _room(self, session, row: Outbox) -> Room | None:
         if row.incident_id is None:

@@ -1,6 +1,8 @@
 """The one ASGI app: Slack events, health and readiness (Telegram and signals join it later)."""
 
 import asyncio
+import hmac
+import json
 import logging
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -9,13 +11,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from telegram import Update
 
 from bot.app import OneVoice
 
 log = logging.getLogger(__name__)
 
 
-def build_app(bot: OneVoice, slack_app=None) -> Starlette:
+def build_app(bot: OneVoice, slack_app=None, telegram=None, telegram_secret: str | None = None) -> Starlette:
     """Routes for the platforms that are configured, and the probes."""
 
     async def healthz(_request: Request) -> Response:
@@ -37,7 +40,28 @@ def build_app(bot: OneVoice, slack_app=None) -> Starlette:
             return await handler.handle(request)
 
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+    if telegram is not None and telegram_secret:
+        routes.append(Route("/telegram/webhook", _telegram_webhook(telegram, telegram_secret), methods=["POST"]))
     return Starlette(routes=routes)
+
+
+def _telegram_webhook(application, secret: str):
+    """Updates pushed by Telegram, accepted only with the secret token set on the webhook."""
+    expected = secret.encode()
+
+    async def webhook(request: Request) -> Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
+        if not hmac.compare_digest(given, expected):
+            return JSONResponse({"ok": False}, status_code=403)
+        try:
+            data = json.loads(await request.body())
+            update = Update.de_json(data, application.bot)
+        except (ValueError, TypeError, KeyError):
+            return JSONResponse({"ok": False, "error": "not a Telegram update"}, status_code=400)
+        await application.update_queue.put(update)
+        return JSONResponse({"ok": True})
+
+    return webhook
 
 
 def _ping(bot: OneVoice) -> None:

@@ -1,0 +1,146 @@
+"""Telegram as a delivery target: incident rooms are forum topics; effects become Bot API calls, rate-limited and retried."""
+
+import html
+import logging
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.adapter import RetryLater, Undeliverable
+from bot.telegram_render import keyboard, split, to_html
+from config.model import Config
+from handlers.markup import Message
+from handlers.ports import Capability
+from storage.models import Room
+
+log = logging.getLogger(__name__)
+
+NOT_A_FORUM = (
+    "I could not open a topic for incident {topic}: {reason}. In the group settings turn on Topics, "
+    "and make me an administrator with the right to manage topics; the incident is open meanwhile (see /crisis list)."
+)
+
+
+class TelegramAdapter:
+    """Delivers effects to the crisis supergroup's topics, to people, and to broadcast channels."""
+
+    platform = "telegram"
+    capabilities = frozenset({Capability.CREATE_ROOMS, Capability.PIN, Capability.EDIT, Capability.BUTTONS, Capability.DM})
+
+    def __init__(self, bot: Bot, config: Config):
+        self.bot, self.config = bot, config
+
+    async def _call(self, method: str, **params):
+        """One Bot API call; flood control and outages are for later, refusals are for good."""
+        try:
+            return await getattr(self.bot, method)(**params)
+        except RetryAfter as wait:
+            seconds = wait.retry_after.total_seconds() if hasattr(wait.retry_after, "total_seconds") else float(wait.retry_after)
+            raise RetryLater(f"{method}: flood control", after=seconds) from None
+        except (Forbidden, BadRequest) as refusal:
+            raise Undeliverable(f"{method}: {refusal.message}") from None
+        except (NetworkError, TelegramError) as error:  # timeouts and 5xx
+            raise RetryLater(f"{method}: {type(error).__name__}") from None
+
+    async def _send(self, chat_id, message: Message, thread_id=None) -> str:
+        """Post a message, split at 4,096 characters; the buttons go under the last piece. Return its id."""
+        pieces = split(to_html(message)) or [" "]
+        sent = None
+        for i, piece in enumerate(pieces):
+            markup = keyboard(message) if i == len(pieces) - 1 else None
+            sent = await self._call(
+                "send_message",
+                chat_id=chat_id,
+                text=piece,
+                parse_mode=ParseMode.HTML,
+                message_thread_id=thread_id,
+                reply_markup=markup,
+                disable_web_page_preview=True,
+            )
+        return str(sent.message_id)
+
+    def _group(self) -> int:
+        if self.config.telegram.crisis_group is None:
+            raise Undeliverable("telegram.crisis_group is not set in onevoice.yaml")
+        return self.config.telegram.crisis_group
+
+    async def open_room(self, room: Room, payload: dict, card: Message) -> dict:
+        """A forum topic named like Slack's channel, with the card posted and pinned in it."""
+        group = self._group()
+        name = ("🧪 " if payload.get("drill") else "") + room.name
+        try:
+            topic = await self._call("create_forum_topic", chat_id=group, name=name[:128])
+        except Undeliverable as refusal:
+            reason = "the group is not a forum" if "not a forum" in str(refusal) else f"Telegram said “{refusal}”"
+            await self._call("send_message", chat_id=group, text=NOT_A_FORUM.format(topic=payload.get("topic", room.name), reason=reason))
+            raise
+        thread = topic.message_thread_id
+        card_id = await self._send(group, card, thread)
+        await self._pin(group, card_id)
+        return {"external_id": str(group), "thread_id": str(thread), "card_message_id": card_id}
+
+    async def _pin(self, chat_id, message_id: str) -> None:
+        await self._call("pin_chat_message", chat_id=chat_id, message_id=int(message_id), disable_notification=True)
+
+    async def post(self, room: Room | None, to: str | None, message: Message) -> dict:
+        if room is not None:
+            return {"message_id": await self._send(int(room.external_id), message, _thread(room))}
+        return {"message_id": await self._send(to, message)}
+
+    async def edit_card(self, room: Room, card: Message) -> dict:
+        await self._edit(room, room.card_message_id, card)
+        return {"message_id": room.card_message_id}
+
+    async def _edit(self, room: Room, message_id: str, message: Message) -> None:
+        text = split(to_html(message))[0]
+        try:
+            await self._call(
+                "edit_message_text",
+                chat_id=int(room.external_id),
+                message_id=int(message_id),
+                text=text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(message),
+                disable_web_page_preview=True,
+            )
+        except Undeliverable as refusal:
+            if "not modified" not in str(refusal):
+                raise
+
+    async def invite(self, room: Room, users: list[str]) -> dict:
+        """A bot cannot add members: the responders are mentioned in the topic instead."""
+        names = {str(p.telegram): p.name for p in self.config.team.people.values() if p.telegram is not None}
+        mentions = ", ".join(
+            f'<a href="tg://user?id={int(u)}">{html.escape(names.get(u, u))}</a>' for u in users if u.lstrip("-").isdigit()
+        )
+        if mentions:
+            await self._call(
+                "send_message",
+                chat_id=int(room.external_id),
+                message_thread_id=_thread(room),
+                text=f"👋 {mentions}",
+                parse_mode=ParseMode.HTML,
+            )
+        return {"mentioned": users}
+
+    async def dm(self, to: str, message: Message) -> dict:
+        return {"message_id": await self._send(int(to), message)}
+
+    async def pin(self, room: Room, message_id: str | None, message: Message) -> dict:
+        if message_id:
+            await self._edit(room, message_id, message)
+            return {"message_id": message_id}
+        posted = await self._send(int(room.external_id), message, _thread(room))
+        await self._pin(int(room.external_id), posted)
+        return {"message_id": posted}
+
+    async def publish(self, to: str, text: str) -> dict:
+        """The approved text as sent: no parse mode, so every character reads exactly as approved."""
+        chat = int(to) if to.lstrip("-").isdigit() else to
+        sent = await self._call("send_message", chat_id=chat, text=text, disable_web_page_preview=True)
+        return {"message_id": str(sent.message_id)}
+
+
+def _thread(room: Room) -> int | None:
+    return int(room.thread_id) if room.thread_id else None
