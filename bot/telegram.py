@@ -16,6 +16,7 @@ from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, Comm
 from bot.app import OneVoice, learn_alias
 from bot.telegram_render import PROMPT_MARK, keyboard, split, to_html
 from handlers.i18n import _, speaking
+from handlers.markup import Message
 from handlers.ports import Command, Reply, RoomRef, UserRef
 from handlers.verbs import VERBS
 
@@ -73,7 +74,8 @@ class TelegramFront:
             await query.message.reply_text(f"{PROMPT_MARK} {ask}\n/crisis {data[1:]}", reply_markup=ForceReply(selective=True))
             return
         reply = await self._run(update, data, answer_in_chat=False)
-        await query.answer(text=reply.message.plain()[:190] if reply else None)
+        shown = (reply.data.get("refused") or reply.message.plain()) if reply else ""
+        await query.answer(text=shown[:190] or None)
 
     async def on_reply(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """A reply to the bot's question completes the command it asked about."""
@@ -91,6 +93,12 @@ class TelegramFront:
         if user is None or chat is None:
             return None
         message = update.effective_message
+        if not self._serves(chat.id, chat.type):
+            with speaking(self.bot.config.language):
+                refusal = _("This group is not set up for OneVoice: use the crisis group, or message me privately.")
+            if answer_in_chat and message is not None:
+                await message.reply_text(refusal)
+            return Reply(Message(), ok=False, data={"refused": refusal})
         thread = message.message_thread_id if message is not None and message.is_topic_message else None
         room = RoomRef(PLATFORM, str(chat.id), None if thread is None else str(thread), direct=chat.type == "private")
         if user.username:
@@ -101,6 +109,14 @@ class TelegramFront:
             await self._answer(reply, user.id, chat.id, thread, message.message_id if message else None)
         self.on_work()
         return reply
+
+    def _serves(self, chat_id: int, chat_type: str) -> bool:
+        """Private chats, the crisis group, and the triage and stakeholder rooms named in the config."""
+        if chat_type == "private":
+            return True
+        config = self.bot.config
+        rooms = [config.telegram.crisis_group, *(r.telegram for r in [config.triage_room, *config.stakeholder_rooms] if r is not None)]
+        return str(chat_id) in {str(room) for room in rooms if room is not None}
 
     async def _answer(self, reply: Reply, user_id: int, chat_id: int, thread: int | None, reply_to: int | None) -> None:
         """Private answers by DM (Telegram has no ephemeral messages); in the group when the DM is not possible."""
