@@ -37,4 +37,8 @@ class Adapter(Protocol):
 
     async def pin(self, room: Room, message_id: str | None, message: Message) -> dict: ...  # post and pin, or edit in place
 
-    async def publish(self, to: str, text: str) -> dict: ...  # the approved text exactly as given: no markup, no escaping visible
+    async def publish(self, to: str, text: str) -> dict: ...
+
+    async def edit_message(
+        self, to: str, message_id: str, message: Message
+    ) -> dict: ...  # a message posted with `post(None, to, …)`  # the approved text exactly as given: no markup, no escaping visible

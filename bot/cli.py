@@ -46,6 +46,43 @@ def cmd_run(args: argparse.Namespace) -> int:
     return asyncio.run(serve(OneVoice(settings), settings))
 
 
+def cmd_signal(args: argparse.Namespace) -> int:
+    """Send a correctly signed test signal to a running instance."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from bot.signals_http import HEADER, signature
+
+    settings = _settings()
+    if settings.signals_secret is None:
+        print("onevoice: set ONEVOICE_SIGNALS_SECRET to the secret the running instance uses", file=sys.stderr)
+        return 2
+    fields = {
+        "source": args.source,
+        "title": args.title,
+        "summary": args.summary,
+        "url": args.url,
+        "volume": args.volume,
+        "baseline": args.baseline,
+        "sentiment": args.sentiment,
+        "keywords": args.keyword,
+        "dedup_key": args.dedup_key,
+    }
+    body = json.dumps({k: v for k, v in fields.items() if v not in (None, [])}, ensure_ascii=False).encode()
+    url = args.to or f"http://{settings.http_host}:{settings.http_port}/signals"
+    headers = {"Content-Type": "application/json", HEADER: signature(settings.signals_secret.get_secret_value(), body)}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, body, headers, method="POST"), timeout=10) as response:
+            print(response.status, response.read().decode())
+            return 0
+    except urllib.error.HTTPError as error:
+        print(error.code, error.read().decode(), file=sys.stderr)
+    except urllib.error.URLError as error:
+        print(f"onevoice: cannot reach {url}: {error.reason}", file=sys.stderr)
+    return 1
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     """Write a starter onevoice.yaml."""
     target = Path(args.path)
@@ -95,6 +132,18 @@ def parser() -> argparse.ArgumentParser:
     console.set_defaults(run=cmd_console)
     run = sub.add_parser("run", help="serve the configured platforms, the HTTP endpoints and the scheduler")
     run.set_defaults(run=cmd_run)
+    signal = sub.add_parser("signal", help="send a signed test signal to a running instance")
+    signal.add_argument("--title", required=True)
+    signal.add_argument("--source", default="onevoice-cli")
+    signal.add_argument("--summary")
+    signal.add_argument("--url")
+    signal.add_argument("--volume", type=float)
+    signal.add_argument("--baseline", type=float)
+    signal.add_argument("--sentiment", type=float)
+    signal.add_argument("--keyword", action="append", default=[])
+    signal.add_argument("--dedup-key")
+    signal.add_argument("--to", help="the /signals URL (default: from ONEVOICE_HTTP_HOST/PORT)")
+    signal.set_defaults(run=cmd_signal)
     init = sub.add_parser("init", help="write a starter onevoice.yaml")
     init.add_argument("path", nargs="?", default="onevoice.yaml")
     init.add_argument("--force", action="store_true")

@@ -76,6 +76,10 @@ class ConsoleAdapter:
     async def publish(self, to: str, text: str) -> dict:
         return self.show(f"#{to}", text)
 
+    async def edit_message(self, to: str, message_id: str, message: Message) -> dict:
+        self.show(f"#{to}", _("(message updated) ") + render(message, self.bold))
+        return {"message_id": message_id}
+
 
 class Console:
     """A terminal session: who is typing, in which room, and the bot answering."""

@@ -150,6 +150,8 @@ class Deliverer:
             return await self.adapter.invite(room, payload["users"])
         if row.kind == EffectKind.PUBLISH:
             return await self._publish(session, payload)
+        if row.kind == EffectKind.EDIT:
+            return await self._edit(session, payload, message)
         if row.kind == EffectKind.REFRESH_LINE:
             with speaking(self.deps.config.language):
                 line = render_pinned(session, self.deps.config, session.get(Incident, row.incident_id))
@@ -178,6 +180,16 @@ class Deliverer:
         result = await self.adapter.publish(payload["to"], text)
         publishing.mark_sent(session, payload["publication_id"], result or {}, self.deps.clock.now())
         return result
+
+    async def _edit(self, session, payload: dict, message: Message) -> dict:
+        """Edit what an earlier post delivered; wait while that post is itself still on its way."""
+        posted = session.get(Outbox, payload["ref"])
+        if posted is None or posted.state == "failed":
+            return {"skipped": "nothing to edit"}
+        if posted.state != "sent":
+            raise RetryLater("the message to edit is not posted yet", after=2)
+        where = posted.result.get("channel") or posted.payload.get("to")
+        return await self.adapter.edit_message(where, posted.result.get("message_id"), message)
 
     def _name_of(self, session, handle: str) -> str:
         key = session.exec(

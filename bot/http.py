@@ -14,11 +14,14 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot.app import OneVoice
+from bot.signals_http import signal_endpoint
 
 log = logging.getLogger(__name__)
 
 
-def build_app(bot: OneVoice, slack_app=None, telegram=None, telegram_secret: str | None = None) -> Starlette:
+def build_app(
+    bot: OneVoice, slack_app=None, telegram=None, telegram_secret: str | None = None, signals_secret: str | None = None, on_work=None
+) -> Starlette:
     """Routes for the platforms that are configured, and the probes."""
 
     async def healthz(_request: Request) -> Response:
@@ -42,6 +45,8 @@ def build_app(bot: OneVoice, slack_app=None, telegram=None, telegram_secret: str
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
     if telegram is not None and telegram_secret:
         routes.append(Route("/telegram/webhook", _telegram_webhook(telegram, telegram_secret), methods=["POST"]))
+    if signals_secret:
+        routes.append(Route("/signals", signal_endpoint(bot, signals_secret, on_work or (lambda: None)), methods=["POST"]))
     return Starlette(routes=routes)
 
 

@@ -83,7 +83,8 @@ async def serve(bot: OneVoice, settings: Settings) -> int:
             print("onevoice: no platform is configured: set SLACK_BOT_TOKEN and/or TELEGRAM_BOT_TOKEN (see README)", file=sys.stderr)
             return 2
         secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
-        app = build_app(bot, slack_app, telegram, secret)
+        signals = settings.signals_secret.get_secret_value() if settings.signals_secret else None
+        app = build_app(bot, slack_app, telegram, secret, signals, on_work=scheduler.kick)
         server = uvicorn.Server(uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="off"))
         await scheduler.run()  # what fell due while the bot was down
         scheduler.start()

@@ -136,6 +136,10 @@ class SlackAdapter:
         await self._pin(room.external_id, posted["message_id"])
         return posted
 
+    async def edit_message(self, to: str, message_id: str, message: Message) -> dict:
+        await self._call("chat.update", channel=to, ts=message_id, text=mrkdwn(message), blocks=blocks(message))
+        return {"message_id": message_id}
+
     async def publish(self, to: str, text: str) -> dict:
         """The approved text as sent: no mrkdwn, only Slack's three escapes, which Slack shows back as typed."""
         await self._paced(to)

@@ -135,6 +135,23 @@ class TelegramAdapter:
         await self._pin(int(room.external_id), posted)
         return {"message_id": posted}
 
+    async def edit_message(self, to: str, message_id: str, message: Message) -> dict:
+        chat = int(to) if to.lstrip("-").isdigit() else to
+        try:
+            await self._call(
+                "edit_message_text",
+                chat_id=chat,
+                message_id=int(message_id),
+                text=split(to_html(message))[0],
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(message),
+                disable_web_page_preview=True,
+            )
+        except Undeliverable as refusal:
+            if "not modified" not in str(refusal):
+                raise
+        return {"message_id": message_id}
+
     async def publish(self, to: str, text: str) -> dict:
         """The approved text as sent: no parse mode, so every character reads exactly as approved."""
         chat = int(to) if to.lstrip("-").isdigit() else to

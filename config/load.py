@@ -47,6 +47,7 @@ def shipped_defaults() -> dict:
         "severities": _read_yaml(DEFAULTS / "severities.yaml"),
         "playbooks": playbooks,
         "vet": {p.stem: _read_yaml(p) for p in sorted((DEFAULTS / "vet").glob("*.yaml"))},
+        "signals": _read_yaml(DEFAULTS / "signals.yaml"),
     }
 
 

@@ -1,7 +1,7 @@
 """The team model, playbooks and timings as validated pydantic models."""
 
 import re
-from datetime import time
+from datetime import time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -190,6 +190,27 @@ class QuietHours(Strict):
     end: time = time(8, 0)
 
 
+class SignalRule(Strict):
+    """Which playbook (and severity) a signal suggests: its keywords, and optionally how loud and how negative it is."""
+
+    playbook: str
+    keywords: list[str] = Field(default_factory=list)  # any of them in the title, summary or keywords (case-insensitive)
+    severity: Severity | None = None
+    min_volume_ratio: float | None = None  # volume ≥ this × baseline
+    max_sentiment: float | None = None  # sentiment ≤ this (−1 … 1)
+
+
+class Signals(Strict):
+    """Early warning (PRODUCT.md §7): triage rules, de-duplication and rate limits."""
+
+    dedup_window: Duration = timedelta(hours=6)
+    per_source_per_minute: int = Field(default=30, ge=1)
+    default_playbook: str = "outage"
+    urgent_volume_ratio: float = 3.0  # with negative sentiment: urgent (sev2), unless a rule says otherwise
+    critical_volume_ratio: float = 10.0  # with clearly negative sentiment (≤ −0.5): sev1
+    rules: list[SignalRule] = Field(default_factory=list)
+
+
 class Config(Strict):
     """The whole configuration, after merging the shipped defaults."""
 
@@ -205,6 +226,7 @@ class Config(Strict):
     broadcast: list[BroadcastTarget] = Field(default_factory=list)
     nudge_repeat_cap: int = Field(default=3, ge=1)
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
+    signals: Signals = Field(default_factory=Signals)
     vet: dict[Language, VetRules] = Field(default_factory=dict)
 
     @field_validator("timezone")

@@ -14,9 +14,10 @@ from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
 from handlers.markup import Message, fmt, lines, static, text
 from handlers.ports import EffectKind, Reply
+from handlers.signals import triage_message
 from handlers.statements import current_line
 from handlers.verbs import verb
-from storage.models import ChecklistItem, Incident, Room
+from storage.models import ChecklistItem, Incident, Outbox, Room, Signal
 
 MAX_TITLE = 200
 OPEN_PHASES = PHASES[:5]  # listed explicitly so the phase index serves the query
@@ -53,6 +54,9 @@ def slugify(title: str, fallback: str) -> str:
 def declare(ctx: Context, drill: bool = False) -> Reply:
     """Open an incident with its room, roles from the on-call order, checklist and clocks."""
     words = ctx.args.split()
+    signal = _from_signal(ctx, words)
+    if signal is not None and not words:
+        words = [signal.playbook, signal.severity, *signal.title.split()]  # the Declare button: the triage suggestion as is
     if not words:
         return Reply(_declare_form(ctx), data={"form": "declare"})
     playbook = ctx.config.playbooks.get(words[0].lower())
@@ -97,6 +101,8 @@ def declare(ctx: Context, drill: bool = False) -> Reply:
         ctx.session.add(Room(incident_id=incident.id, platform=platform, name=name))
     ctx.session.flush()
     ctx.log("declared", title, playbook=playbook.key, severity=severity, drill=drill)
+    if signal is not None:
+        _carry_signal(ctx, signal)
     for platform in ctx.deps.platforms:
         ctx.emit(
             platform, EffectKind.OPEN_ROOM, name=name, topic=f"#{incident.id} {title}", private=ctx.config.slack.private_rooms, drill=drill
@@ -133,6 +139,35 @@ def declare(ctx: Context, drill: bool = False) -> Reply:
         incident_id=incident.id,
         data={"declared": True},
     )
+
+
+def _from_signal(ctx: Context, words: list[str]) -> Signal | None:
+    """Take `--signal <n>` out of the words; the signal it names, unless it was declared already."""
+    if "--signal" not in words:
+        return None
+    at = words.index("--signal")
+    number = words[at + 1] if at + 1 < len(words) else ""
+    del words[at : at + 2]
+    signal = ctx.session.get(Signal, int(number)) if number.isascii() and number.isdigit() and len(number) < 10 else None
+    if signal is None:
+        raise UsageError(fmt(_("There is no signal {n}."), n=number[:12] or "?"))
+    if signal.incident_id is not None:
+        raise Refusal(fmt(_("Signal {n} was already declared as #{id}."), n=signal.id, id=signal.incident_id))
+    return signal
+
+
+def _carry_signal(ctx: Context, signal: Signal) -> None:
+    """The incident starts with the alert that raised it on its timeline; the triage message says where it went."""
+    signal.incident_id = ctx.incident.id
+    ctx.session.add(signal)
+    ctx.log(
+        "signal", signal.title, signal=signal.id, source=signal.source, url=signal.url, volume=signal.volume, sentiment=signal.sentiment
+    )
+    message = triage_message(ctx.config, signal)
+    for outbox_id in signal.posts:
+        posted = ctx.session.get(Outbox, outbox_id)
+        if posted is not None:
+            ctx.emit(posted.platform, EffectKind.EDIT, message, ref=outbox_id)
 
 
 def room_name(ctx: Context, incident: Incident) -> str:

@@ -30,6 +30,7 @@ class EffectKind(StrEnum):
     DM = "dm"  # a direct message to one person (`to` is their platform id)
     REFRESH_LINE = "refresh_line"  # post and pin the approved line, or edit the pinned one in place
     PUBLISH = "publish"  # the approved text, verbatim, to a broadcast channel (`to`), for `publication_id`
+    EDIT = "edit"  # edit in place the message an earlier POST (outbox row `ref`) delivered
 
 
 @dataclass(frozen=True)

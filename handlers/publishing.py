@@ -1,6 +1,7 @@
 """Publishing the approved line, verbatim, to the broadcast targets; and recording where it went."""
 
 import re
+import secrets
 from datetime import datetime
 
 from sqlmodel import Session, select
@@ -115,6 +116,8 @@ def publish(ctx: Context) -> Message:
                 if platform != "console":  # the terminal is for trying things out, never missed
                     offline.append(f"{target.name} ({platform.capitalize()})")
                 continue
+            if platform == "page" and ctx.incident.public_id is None:
+                ctx.incident.public_id = secrets.token_urlsafe(9)  # unguessable: the page exists only once published to
             row = _record(ctx, current, target.name, platform, "sent" if platform == "page" else "queued")
             if row is None:
                 already.append(target.name)

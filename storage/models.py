@@ -20,6 +20,8 @@ def _json() -> Any:
 class Incident(SQLModel, table=True):
     """One crisis, from declaration to close."""
 
+    __table_args__ = (Index("ux_incident_public_id", "public_id", unique=True),)
+
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=200)
     slug: str = Field(max_length=80)
@@ -35,6 +37,7 @@ class Incident(SQLModel, table=True):
     closed_at: datetime | None = _utc(default=None)
     summary: str | None = None
     last_task_number: int = 0
+    public_id: str | None = Field(default=None, max_length=24)  # the public statement page, once published there
 
 
 class Room(SQLModel, table=True):
@@ -179,6 +182,30 @@ class Publication(SQLModel, table=True):
     url: str | None = Field(default=None, max_length=500)
     message_id: str | None = Field(default=None, max_length=64)
     error: str | None = None
+
+
+class Signal(SQLModel, table=True):
+    """An early-warning alert from a monitoring tool; repeats of its dedup key within the window update it."""
+
+    __table_args__ = (Index("ix_signal_dedup", "dedup_key", "last_at"), Index("ix_signal_source", "source", "first_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=80)
+    dedup_key: str = Field(max_length=200)
+    title: str = Field(max_length=300)
+    url: str | None = Field(default=None, max_length=1000)
+    summary: str = ""
+    volume: float | None = None
+    baseline: float | None = None
+    sentiment: float | None = None
+    keywords: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    playbook: str = Field(max_length=60)
+    severity: str = Field(max_length=4)
+    count: int = 1
+    first_at: datetime = _utc()
+    last_at: datetime = _utc()
+    posts: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # outbox ids of its triage messages
+    incident_id: int | None = Field(default=None, foreign_key="incident.id")
 
 
 class Nudge(SQLModel, table=True):

@@ -1,0 +1,65 @@
+"""`POST /signals`: alerts from monitoring tools, signed with HMAC-SHA256, size-limited, validated, rate-limited."""
+
+import asyncio
+import hashlib
+import hmac
+import json
+
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.app import OneVoice
+from handlers.signals import RateLimited, SignalIn, receive
+from storage.db import session
+
+MAX_BODY = 64 * 1024
+HEADER = "X-OneVoice-Signature"
+
+
+def signature(secret: str, body: bytes) -> str:
+    """The header value a sender puts on a body: sha256=<hex HMAC>."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signal_endpoint(bot: OneVoice, secret: str, on_work):
+    """The route's handler: 401 unsigned, 413 too big, 422 not a signal, 429 too many, 202 accepted."""
+
+    async def endpoint(request: Request) -> Response:
+        if int(request.headers.get("content-length") or 0) > MAX_BODY:
+            return JSONResponse({"error": f"body over {MAX_BODY} bytes"}, status_code=413)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                return JSONResponse({"error": f"body over {MAX_BODY} bytes"}, status_code=413)
+        if not hmac.compare_digest(request.headers.get(HEADER, "").encode(), signature(secret, body).encode()):
+            return JSONResponse({"error": f"missing or wrong {HEADER}"}, status_code=401)
+        try:
+            incoming = SignalIn.model_validate(json.loads(body))
+        except json.JSONDecodeError as error:
+            return JSONResponse({"error": f"not JSON: {error.msg} at {error.pos}"}, status_code=422)
+        except ValidationError as error:
+            problems = [
+                {"field": ".".join(map(str, e["loc"])), "problem": e["msg"]} for e in error.errors(include_url=False, include_input=False)
+            ]
+            return JSONResponse({"error": "not a signal", "problems": problems}, status_code=422)
+        try:
+            signal, new = await asyncio.to_thread(_receive, bot, incoming)
+        except RateLimited:
+            return JSONResponse(
+                {"error": "too many signals from this source; try again in a minute"}, status_code=429, headers={"Retry-After": "60"}
+            )
+        on_work()
+        status = "new" if new else "updated"
+        return JSONResponse(
+            {"signal": signal.id, "status": status, "count": signal.count, "playbook": signal.playbook, "severity": signal.severity},
+            status_code=202,
+        )
+
+    return endpoint
+
+
+def _receive(bot: OneVoice, incoming: SignalIn):
+    with session(bot.engine) as db:
+        return receive(db, bot.deps, incoming)
