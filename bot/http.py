@@ -14,6 +14,7 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot.app import OneVoice
+from bot.page import page_routes
 from bot.signals_http import signal_endpoint
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def build_app(
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
         return JSONResponse({"ok": True, "database": "ok", "platforms": sorted(bot.deliverers)})
 
-    routes = [Route("/healthz", healthz), Route("/readyz", readyz)]
+    routes = [Route("/healthz", healthz), Route("/readyz", readyz), *page_routes(bot)]
     if slack_app is not None:
         handler = AsyncSlackRequestHandler(slack_app)
 

@@ -132,7 +132,8 @@ def make_current(ctx: Context, statement: Statement) -> tuple[Statement | None, 
     ).all()
     closing = {"state": SUPERSEDED, "decided_at": ctx.now}
     try:
-        session.execute(update(Statement).where(Statement.incident_id == incident_id, Statement.state == APPROVED).values(**closing))
+        # The old line keeps its approval time; only its state changes.
+        session.execute(update(Statement).where(Statement.incident_id == incident_id, Statement.state == APPROVED).values(state=SUPERSEDED))
         session.execute(
             update(Statement)
             .where(Statement.incident_id == incident_id, Statement.state == PENDING, Statement.version < statement.version)
