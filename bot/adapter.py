@@ -1,18 +1,23 @@
 """What every platform adapter offers the delivery loop."""
 
+import asyncio
+import logging
 from typing import Protocol
 
 from handlers.markup import Message
 from handlers.ports import Capability
 from storage.models import Room
 
+log = logging.getLogger(__name__)
+
 
 class RetryLater(Exception):
     """The platform asked us to wait (429, 5xx, retry_after); the effect stays queued."""
 
-    def __init__(self, reason: str, after: float | None = None):
+    def __init__(self, reason: str, after: float | None = None, progress: dict | None = None):
         super().__init__(reason)
         self.after = after
+        self.progress = progress or {}  # room fields already created (channel, topic, card…): kept so a retry never repeats them
 
 
 class Undeliverable(Exception):
@@ -37,8 +42,21 @@ class Adapter(Protocol):
 
     async def pin(self, room: Room, message_id: str | None, message: Message) -> dict: ...  # post and pin, or edit in place
 
+    # The approved text exactly as given: no markup, and no escaping a reader would see.
     async def publish(self, to: str, text: str) -> dict: ...
 
-    async def edit_message(
-        self, to: str, message_id: str, message: Message
-    ) -> dict: ...  # a message posted with `post(None, to, …)`  # the approved text exactly as given: no markup, no escaping visible
+    # Edit a message that was posted with `post(None, to, …)`.
+    async def edit_message(self, to: str, message_id: str, message: Message) -> dict: ...
+
+
+async def pin_soon(pin, chat, message_id: str, tries: int = 5) -> None:
+    """Pin a message just posted, waiting out flood control a little; never post it again for a failed pin."""
+    for attempt in range(tries):
+        try:
+            await pin(chat, message_id)
+            return
+        except RetryLater as wait:
+            if attempt == tries - 1:
+                log.warning("message %s stays unpinned: %s", message_id, wait)
+                return
+            await asyncio.sleep(min(wait.after or 1.0, 5.0))

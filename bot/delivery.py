@@ -108,6 +108,7 @@ class Deliverer:
         try:
             result = await self._call(session, row)
         except RetryLater as wait:
+            self._keep_progress(session, row, wait.progress)
             self._defer(row, wait)
             return False
         except Undeliverable as refusal:
@@ -125,6 +126,26 @@ class Deliverer:
         self._mark_sent(row, result or {})
         return True
 
+    def _wait_for_room(self, session, row: Outbox) -> None:
+        """The room is still being opened (wait), or opening it failed for good (nothing to post into)."""
+        opening = session.exec(
+            select(Outbox.state).where(
+                Outbox.incident_id == row.incident_id, Outbox.platform == row.platform, Outbox.kind == EffectKind.OPEN_ROOM
+            )
+        ).first()
+        if opening == "pending":
+            raise RetryLater("the incident room is still being opened", after=2)
+        raise Undeliverable("the incident has no room on this platform (opening it failed)")
+
+    def _keep_progress(self, session, row: Outbox, progress: dict) -> None:
+        """A multi-step effect stopped halfway: note on the room what exists, so the retry carries on from there."""
+        room = self._room(session, row) if progress else None
+        for name in ("external_id", "thread_id", "card_message_id", "line_message_id"):
+            if room is not None and progress.get(name):
+                setattr(room, name, str(progress[name]))
+        if room is not None:
+            session.add(room)
+
     def _defer(self, row: Outbox, wait: RetryLater) -> None:
         row.attempts += 1
         delay = wait.after if wait.after is not None else min(MAX_BACKOFF, 2.0 ** min(row.attempts, 8))
@@ -136,6 +157,13 @@ class Deliverer:
         payload = row.payload
         message = Message.from_json(payload["message"]) if "message" in payload else None
         room = self._room(session, row)
+        roomless = (
+            row.kind != EffectKind.OPEN_ROOM
+            and not payload.get("to")
+            and row.kind not in (EffectKind.DM, EffectKind.PUBLISH, EffectKind.EDIT)
+        )
+        if roomless and (room is None or room.external_id is None):
+            self._wait_for_room(session, row)
         if row.kind == EffectKind.DM:
             try:
                 return await self.adapter.dm(payload["to"], message)

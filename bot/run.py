@@ -1,7 +1,9 @@
 """`onevoice run`: the platforms that are configured, the HTTP endpoints and the scheduler, in one asyncio process."""
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from contextlib import AsyncExitStack
 
@@ -13,6 +15,14 @@ from bot.scheduler import NudgeScheduler
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal capture: OneVoice stops it, then closes the platforms and the scheduler in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):
+        yield
 
 
 class Refused(Exception):
@@ -85,11 +95,14 @@ async def serve(bot: OneVoice, settings: Settings) -> int:
         secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
         signals = settings.signals_secret.get_secret_value() if settings.signals_secret else None
         app = build_app(bot, slack_app, telegram, secret, signals, on_work=scheduler.kick)
-        server = uvicorn.Server(uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="off"))
+        server = _Server(uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="off"))
+        loop = asyncio.get_running_loop()
+        for stop in (signal.SIGTERM, signal.SIGINT):  # stop taking requests; the exit stack then releases everything
+            loop.add_signal_handler(stop, setattr, server, "should_exit", True)
         await scheduler.run()  # what fell due while the bot was down
         scheduler.start()
         stack.push_async_callback(scheduler.stop)
-        serving = asyncio.create_task(server.serve())  # uvicorn handles SIGTERM/SIGINT: it stops taking requests, then returns
+        serving = asyncio.create_task(server.serve())
         while not server.started and not serving.done():
             await asyncio.sleep(0.05)
         print(f"OneVoice running: http://{settings.http_host}:{settings.http_port} · {' · '.join(modes)}", flush=True)

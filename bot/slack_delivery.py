@@ -8,7 +8,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, AsyncServerErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapter import RetryLater, Undeliverable
+from bot.adapter import RetryLater, Undeliverable, pin_soon
 from bot.slack_render import blocks, escape, mrkdwn
 from handlers.markup import Message
 from handlers.ports import Capability
@@ -76,11 +76,19 @@ class SlackAdapter:
 
     async def open_room(self, room: Room, payload: dict, card: Message) -> dict:
         """Create the channel (or find the one an interrupted attempt made), set the topic, post and pin the card."""
-        channel = await self._create_channel(room.name, payload.get("topic", ""), bool(payload.get("private")))
-        await self._call("conversations.setTopic", channel=channel, topic=payload.get("topic", "")[:250])
-        posted = await self._post(channel, card)
-        await self._pin(channel, posted["message_id"])
-        return {"external_id": channel, "card_message_id": posted["message_id"]}
+        progress = {}
+        try:
+            channel = room.external_id or await self._create_channel(room.name, payload.get("topic", ""), bool(payload.get("private")))
+            progress["external_id"] = channel
+            if not room.card_message_id:
+                await self._call("conversations.setTopic", channel=channel, topic=payload.get("topic", "")[:250])
+            card_ts = room.card_message_id or (await self._post(channel, card))["message_id"]
+            progress["card_message_id"] = card_ts
+            await self._pin(channel, card_ts)
+        except RetryLater as wait:
+            wait.progress = progress  # a retry resumes from here: never a second channel or card
+            raise
+        return {"external_id": channel, "card_message_id": card_ts}
 
     async def _create_channel(self, name: str, topic: str, private: bool) -> str:
         for attempt in range(1, 10):
@@ -133,7 +141,7 @@ class SlackAdapter:
             await self._call("chat.update", channel=room.external_id, ts=message_id, text=mrkdwn(message), blocks=blocks(message))
             return {"message_id": message_id}
         posted = await self._post(room.external_id, message)
-        await self._pin(room.external_id, posted["message_id"])
+        await pin_soon(self._pin, room.external_id, posted["message_id"])
         return posted
 
     async def edit_message(self, to: str, message_id: str, message: Message) -> dict:

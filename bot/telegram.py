@@ -74,6 +74,8 @@ class TelegramFront:
             await query.message.reply_text(f"{PROMPT_MARK} {ask}\n/crisis {data[1:]}", reply_markup=ForceReply(selective=True))
             return
         reply = await self._run(update, data, answer_in_chat=False)
+        if reply is not None and reply.data.get("duplicate"):
+            return  # the same press delivered again: it was answered the first time
         shown = (reply.data.get("refused") or reply.message.plain()) if reply else ""
         await query.answer(text=shown[:190] or None)
 
@@ -124,14 +126,15 @@ class TelegramFront:
         targets.append((chat_id, thread, reply_to))
         for target, target_thread, replying in targets:
             try:
-                for piece in split(to_html(reply.message)) or [" "]:
+                pieces = split(to_html(reply.message)) or [" "]
+                for i, piece in enumerate(pieces):
                     await self.application.bot.send_message(
                         target,
                         piece,
                         parse_mode=ParseMode.HTML,
                         message_thread_id=target_thread,
                         reply_to_message_id=replying,
-                        reply_markup=keyboard(reply.message),
+                        reply_markup=keyboard(reply.message) if i == len(pieces) - 1 else None,  # buttons once, under the last piece
                         disable_web_page_preview=True,
                     )
                 return

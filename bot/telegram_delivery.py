@@ -7,7 +7,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.adapter import RetryLater, Undeliverable
+from bot.adapter import RetryLater, Undeliverable, pin_soon
 from bot.telegram_render import keyboard, split, to_html
 from config.model import Config
 from handlers.markup import Message
@@ -66,19 +66,29 @@ class TelegramAdapter:
         return self.config.telegram.crisis_group
 
     async def open_room(self, room: Room, payload: dict, card: Message) -> dict:
-        """A forum topic named like Slack's channel, with the card posted and pinned in it."""
+        """A forum topic named like Slack's channel, with the card posted and pinned in it; a retry resumes, never repeats."""
         group = self._group()
+        progress = {"external_id": str(group)}
+        try:
+            thread = int(room.thread_id) if room.thread_id else await self._create_topic(group, room, payload)
+            progress["thread_id"] = str(thread)
+            card_id = room.card_message_id or await self._send(group, card, thread)
+            progress["card_message_id"] = card_id
+            await self._pin(group, card_id)
+        except RetryLater as wait:
+            wait.progress = progress
+            raise
+        return {"external_id": str(group), "thread_id": str(thread), "card_message_id": card_id}
+
+    async def _create_topic(self, group: int, room: Room, payload: dict) -> int:
         name = ("🧪 " if payload.get("drill") else "") + room.name
         try:
             topic = await self._call("create_forum_topic", chat_id=group, name=name[:128])
         except Undeliverable as refusal:
-            reason = "the group is not a forum" if "not a forum" in str(refusal) else f"Telegram said “{refusal}”"
+            reason = "the group is not a forum" if "not a forum" in str(refusal).lower() else f"Telegram said “{refusal}”"
             await self._call("send_message", chat_id=group, text=NOT_A_FORUM.format(topic=payload.get("topic", room.name), reason=reason))
             raise
-        thread = topic.message_thread_id
-        card_id = await self._send(group, card, thread)
-        await self._pin(group, card_id)
-        return {"external_id": str(group), "thread_id": str(thread), "card_message_id": card_id}
+        return topic.message_thread_id
 
     async def _pin(self, chat_id, message_id: str) -> None:
         await self._call("pin_chat_message", chat_id=chat_id, message_id=int(message_id), disable_notification=True)
@@ -132,7 +142,7 @@ class TelegramAdapter:
             await self._edit(room, message_id, message)
             return {"message_id": message_id}
         posted = await self._send(int(room.external_id), message, _thread(room))
-        await self._pin(int(room.external_id), posted)
+        await pin_soon(self._pin, int(room.external_id), posted)
         return {"message_id": posted}
 
     async def edit_message(self, to: str, message_id: str, message: Message) -> dict:

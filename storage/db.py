@@ -23,6 +23,13 @@ def make_engine(url: str, **kwargs) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            dbapi_connection.isolation_level = None  # we begin transactions ourselves, below
+
+        @event.listens_for(engine, "begin")
+        def _one_writer_at_a_time(connection):
+            # SQLite ignores SELECT … FOR UPDATE: taking the write lock up front makes each command's reads and
+            # writes happen as one unit, so two approvals at the same moment see each other (and nothing fails midway).
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
