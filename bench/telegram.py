@@ -1,0 +1,146 @@
+"""Cost per Telegram update through OneVoice's adapter vs a bare python-telegram-bot Application, side by side.
+
+Both run in one process against the fake Bot API (tests/fakes/telegram_api.py, real HTTP on loopback). Each update is
+built by the fake as Telegram would send it, turned into an `Update` (`Update.de_json`) and handed to
+`application.process_update`; the time counted is until its reply has reached the fake. OneVoice: `TelegramFront` (the
+handlers of bot/telegram.py: the command parsed, the person's @username learned, the command decided and committed in
+SQLite, the answer rendered as HTML and sent) on one open incident, commands typed in its forum topic. Bare: one
+`CommandHandler` that replies "ok". Updates alternate between the two, so drift affects both alike.
+
+`/status` answers with the card in the topic; `/note <text>` adds to the timeline and answers by DM. PTB's rate limiter
+paces the production bot on purpose (20 messages a minute per group): it is left out of both sides, since it measures
+Telegram's limits, not the cost of an update; nothing is delivered from the outbox meanwhile. Prints median and p99 per
+command for each side and their ratio (target: ≤ 1.5).
+Run: python bench/telegram.py [--updates 300] [--warmup 20] [--database-url URL]
+"""
+
+import argparse
+import asyncio
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # PTB 22 warns about its retry_after type otherwise
+
+HERE = Path(__file__).resolve().parent
+# this file is bench/telegram.py: its folder must leave sys.path, or `import telegram` would import this file, not PTB
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
+
+from telegram import Update  # noqa: E402
+from telegram.ext import Application, CommandHandler  # noqa: E402
+
+from bot.app import OneVoice  # noqa: E402
+from bot.telegram import TelegramFront  # noqa: E402
+from bot.telegram_delivery import TelegramAdapter  # noqa: E402
+from config.load import STARTER  # noqa: E402
+from config.settings import Settings  # noqa: E402
+from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
+
+GROUP = -1001234567890
+ALICE, DAVE = 100001, 100004
+COMMANDS = {"status": "/status", "note": "/note Supplier called back: batch 2 is clean & the lab agrees"}
+
+
+def application(fake: FakeTelegram) -> Application:
+    """A PTB Application on the fake, as bot/telegram.py builds it but without the rate limiter; updates handed in."""
+    return Application.builder().token(fake.token).base_url(fake.api_base).updater(None).build()
+
+
+async def onevoice_side(fake: FakeTelegram, folder: Path, database_url: str | None) -> tuple[Application, int]:
+    """OneVoice's Telegram front on a fresh database, with one incident declared and its topic opened; (app, thread)."""
+    config = folder / "onevoice.yaml"
+    config.write_text(STARTER.read_text(encoding="utf-8") + f"\ntelegram:\n  crisis_group: {GROUP}\n", encoding="utf-8")
+    url = database_url or f"sqlite:///{folder / 'bench.db'}"
+    bot = OneVoice(Settings(ONEVOICE_CONFIG=str(config), ONEVOICE_DATABASE_URL=url))
+    app = application(fake)
+    TelegramFront(bot, app)
+    await app.initialize()
+    bot.attach(TelegramAdapter(app.bot, bot.config))
+    await app.process_update(Update.de_json(fake.command_update(ALICE, "/declare outage sev3 Bench"), app.bot))
+    await bot.deliver()  # the topic opened, the card pinned
+    if not fake.topics:
+        raise SystemExit(f"the incident's topic was not opened: {fake.messages[-1:]}")
+    return app, max(fake.topics)
+
+
+async def bare_side(fake: FakeTelegram) -> Application:
+    """A bare PTB Application: one CommandHandler that replies."""
+
+    async def reply(update: Update, _context) -> None:
+        await update.effective_message.reply_text("ok")
+
+    app = application(fake)
+    app.add_handler(CommandHandler(["status", "note"], reply))
+    await app.initialize()
+    return app
+
+
+async def one_update(fake: FakeTelegram, app: Application, text: str, thread: int) -> float:
+    """Seconds from the update's JSON to its reply in the fake."""
+    before = len(fake.messages)
+    data = fake.command_update(DAVE, text, thread_id=thread)
+    started = time.perf_counter()
+    await app.process_update(Update.de_json(data, app.bot))
+    elapsed = time.perf_counter() - started
+    if len(fake.messages) <= before:
+        raise SystemExit(f"no reply to {text!r}: {fake.calls[-1:]}")
+    return elapsed
+
+
+async def measure(updates: int, warmup: int, database_url: str | None) -> dict[tuple[str, str], list[float]]:
+    fake = FakeTelegram()
+    fake.started_bot |= {ALICE, DAVE}
+    fake.user(DAVE, "Dave", "dave_z")
+    await fake.start()
+    try:
+        ours, thread = await onevoice_side(fake, Path(tempfile.mkdtemp(prefix="onevoice-bench-")), database_url)
+        bare = await bare_side(fake)
+        runs: dict[tuple[str, str], list[float]] = {}
+        for verb, text in COMMANDS.items():
+            for i in range(warmup + updates):
+                for side, app in (("onevoice", ours), ("bare PTB", bare)):
+                    elapsed = await one_update(fake, app, text, thread)
+                    if i >= warmup:
+                        runs.setdefault((verb, side), []).append(elapsed)
+        await ours.shutdown()
+        await bare.shutdown()
+    finally:
+        await fake.stop()
+    if fake.internal_errors:
+        raise SystemExit(f"the fake Telegram failed: {fake.internal_errors}")
+    return runs
+
+
+def figures(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    return {"median": statistics.median(ordered), "p99": ordered[max(0, int(len(ordered) * 0.99) - 1)]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--updates", type=int, default=300, help="timed updates per command and side")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed updates per command and side first")
+    parser.add_argument("--database-url", help="default: SQLite in a temporary folder (a fresh one per run)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    runs = asyncio.run(measure(args.updates, args.warmup, args.database_url))
+    worst = 0.0
+    for verb in COMMANDS:
+        ours, bare = figures(runs[(verb, "onevoice")]), figures(runs[(verb, "bare PTB")])
+        for side, shown in (("onevoice", ours), ("bare PTB", bare)):
+            print(
+                f"/{verb:<7} {side:<9} {args.updates} updates  median {shown['median'] * 1000:7.2f} ms  p99 {shown['p99'] * 1000:7.2f} ms"
+            )
+        ratios = {name: ours[name] / max(bare[name], 1e-9) for name in ("median", "p99")}
+        worst = max(worst, ratios["median"])
+        print(f"/{verb:<7} ratio onevoice/bare: median {ratios['median']:.2f}, p99 {ratios['p99']:.2f}")
+    print(f"target median ratio ≤ 1.5: {'met' if worst <= 1.5 else 'NOT met'} (worst {worst:.2f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""The real `onevoice run` process against the fake Slack (tests/fakes/slack_api.py), driven over real HTTP.
+
+Bring the fixtures into a test module by name: `slack_bot = slack_process.slack_bot` (an assignment, so linters
+do not take the test argument for a redefined import).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from config.load import STARTER
+from tests.fakes.slack_api import FakeSlack, unescape
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "e2e-signing-secret"
+CLOCK_START = "2026-03-02T01:00:00+00:00"
+ALICE, BOB, CAROL, DAVE, ERIN = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"
+GENERAL = "C0GENERAL"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def buttons(message: dict) -> list[dict]:
+    """The buttons of a message's blocks, as the fake holds it."""
+    return [e for block in message.get("blocks") or [] for e in block.get("elements") or [] if e.get("type") == "button"]
+
+
+def button_labelled(messages: list[dict], label: str) -> tuple[dict, dict] | None:
+    """The latest (message, button) whose button text starts with `label`."""
+    for message in reversed(messages):
+        for button in buttons(message):
+            if button["text"]["text"].startswith(label):
+                return message, button
+    return None
+
+
+class SlackBot:
+    """One `onevoice run` process serving Slack over HTTP (or Socket Mode), with the fake Slack it talks to."""
+
+    def __init__(self, folder: Path, config_extra: str = "", app_token: str | None = None):
+        self.folder, self.app_token = folder, app_token
+        self.fake = FakeSlack(signing_secret=SECRET)
+        self.config = folder / "onevoice.yaml"
+        self.config.write_text(STARTER.read_text(encoding="utf-8") + config_extra, encoding="utf-8")
+        self.database = folder / "onevoice.db"
+        self.log = folder / "onevoice.log"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+        self.http: aiohttp.ClientSession | None = None
+        self.allowed_tracebacks: list[str] = []  # log lines after which a traceback is expected (and reported)
+
+    async def start(self, timeout: float = 20) -> SlackBot:
+        await self.fake.start()
+        self.fake.add_channel("newsroom", channel_id="C0NEWS", members=[self.fake.bot_user_id])
+        env = {
+            **os.environ,
+            "ONEVOICE_CONFIG": str(self.config),
+            "ONEVOICE_DATABASE_URL": f"sqlite:///{self.database}",
+            "SLACK_BOT_TOKEN": self.fake.token,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "ONEVOICE_SLACK_API_URL": self.fake.api_url,
+            "ONEVOICE_HTTP_PORT": str(self.port),
+            "ONEVOICE_HTTP_HOST": "127.0.0.1",
+            "ONEVOICE_CLOCK_START": CLOCK_START,
+            "PYTHONPATH": str(ROOT),
+        }
+        env.pop("SLACK_APP_TOKEN", None)
+        if self.app_token:
+            env["SLACK_APP_TOKEN"] = self.app_token
+        with self.log.open("w") as out:  # a file, not a pipe: an unread pipe would stall the process
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run"], stdout=out, stderr=subprocess.STDOUT, cwd=self.folder, env=env
+            )
+        self.http = aiohttp.ClientSession()
+        await self.wait_for(
+            lambda: "OneVoice running" in self.output() or self.process.poll() is not None, timeout, "the 'OneVoice running' line"
+        )
+        assert "OneVoice running" in self.output(), f"onevoice run did not start:\n{self.output()}"
+        return self
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    async def stop(self) -> int | None:
+        """SIGTERM, wait; then the process log must hold no traceback and the fake no bug of its own."""
+        code = None
+        if self.http is not None:
+            await self.http.close()
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
+            try:
+                code = await asyncio.to_thread(self.process.wait, 15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise AssertionError(f"onevoice run ignored SIGTERM:\n{self.output()[-3000:]}") from None
+        await self.fake.stop()
+        assert not unexpected_tracebacks(self.output(), self.allowed_tracebacks), self.output()[-5000:]
+        assert not self.fake.internal_errors, self.fake.internal_errors
+        return code
+
+    # ---- requests Slack sends to the bot
+
+    async def post(self, body: bytes, headers: dict) -> tuple[int, str, float]:
+        """POST a request to /slack/events; (status, text, seconds until the answer)."""
+        started = time.monotonic()
+        async with self.http.post(f"{self.url}/slack/events", data=body, headers=headers) as response:
+            return response.status, await response.text(), time.monotonic() - started
+
+    async def command(self, user: str, text: str, channel: str = GENERAL, **kwargs) -> tuple[int, str, float]:
+        """A signed `/crisis …` slash command; Slack wants the ack within 3 s."""
+        status, body, seconds = await self.post(*self.fake.slash_command(user, text, channel, **kwargs))
+        assert status == 200, (status, body)
+        assert seconds < 3, f"/crisis {text!r} answered in {seconds:.2f}s"
+        return status, body, seconds
+
+    async def click(self, user: str, channel: str, message: dict, button: dict) -> tuple[int, str, float]:
+        """A signed block action: `user` clicks `button` of `message` in `channel`."""
+        body, headers = self.fake.block_action(user, channel, button["action_id"], button["value"], message_ts=message["ts"])
+        status, text, seconds = await self.post(body, headers)
+        assert status == 200, (status, text)
+        return status, text, seconds
+
+    async def submit(self, user: str, callback_id: str, values: dict) -> tuple[int, str, float]:
+        """A signed view submission of the last view opened with that callback_id."""
+        view = next(v["view"] for v in reversed(self.fake.views) if v["view"].get("callback_id") == callback_id)
+        status, text, seconds = await self.post(*self.fake.view_submission(user, callback_id, view.get("private_metadata", ""), values))
+        assert status == 200, (status, text)
+        return status, text, seconds
+
+    # ---- waiting and looking
+
+    async def wait_for(self, condition: Callable[[], Any], timeout: float = 10, what: str = "") -> Any:
+        """Poll until condition() is truthy (and return it); fail with the process log after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = condition()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                recent = "\n".join(f"{m['channel']} {m['ts']} {(m['text'] or '')[:100]!r}" for m in self.fake.messages[-12:])
+                log = self.output()[-3000:]
+                raise AssertionError(
+                    f"timed out after {timeout}s waiting for {what or condition}\n--- last messages:\n{recent}\n--- log:\n{log}"
+                )
+            await asyncio.sleep(0.05)
+
+    def crisis_channels(self, prefix: str = "crisis-") -> list[dict]:
+        return [c for c in self.fake.channels.values() if c["name"].startswith(prefix)]
+
+    async def room(self, name_part: str = "", timeout: float = 10) -> dict:
+        """The incident channel whose name contains name_part, once created."""
+        found = lambda: next((c for c in self.crisis_channels() if name_part in c["name"]), None)  # noqa: E731
+        return await self.wait_for(found, timeout, f"a crisis channel named like {name_part!r}")
+
+    def texts(self, channel: str) -> list[str]:
+        """The texts as they read now (after edits), unescaped, of the messages in a channel or a user's DM."""
+        return [unescape(self.fake.current(m["channel"], m["ts"]).get("text") or "") for m in self.fake.messages_in(channel)]
+
+    async def message(self, channel: str, contains: str, timeout: float = 10) -> dict:
+        """The latest message in the channel (or DM with a user id) whose current text contains `contains`."""
+
+        def found():
+            for m in reversed(self.fake.messages_in(channel)):
+                if contains in unescape(self.fake.current(m["channel"], m["ts"]).get("text") or ""):
+                    return self.fake.current(m["channel"], m["ts"]) | {"ephemeral": m["ephemeral"], "mrkdwn": m["mrkdwn"]}
+            return None
+
+        return await self.wait_for(found, timeout, f"a message containing {contains!r} in {channel}")
+
+    def query(self, sql: str, *args) -> list[tuple]:
+        """Read the bot's SQLite database."""
+        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=10) as db:
+            return db.execute(sql, args).fetchall()
+
+    def calls(self, method: str) -> list[dict]:
+        return [params for name, params in self.fake.calls if name == method]
+
+    def pending_effects(self) -> int:
+        return self.query("SELECT count(*) FROM outbox WHERE state = 'pending'")[0][0]
+
+    async def declare(self, title: str = "Battery overheating", head: str = "product-quality sev2", settled: bool = True) -> dict:
+        """Alice declares from #general; the incident channel once its card is pinned (and every effect delivered, if settled)."""
+        await self.command(ALICE, f"declare {head} {title}")
+        room = await self.room(title.lower().replace(" ", "-"))
+        done = lambda: room["pins"] and (not settled or self.pending_effects() == 0)  # noqa: E731
+        await self.wait_for(done, 15, "the card pinned" + (" and the outbox drained" if settled else ""))
+        return room
+
+
+def unexpected_tracebacks(log: str, allowed: list[str]) -> list[str]:
+    """Tracebacks in the log that do not follow one of the allowed log lines."""
+    lines, found = log.splitlines(), []
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            before = lines[i - 1] if i else ""
+            if not any(a in before for a in allowed):
+                found.append(before)
+    return found
+
+
+@pytest.fixture
+async def start_slack_bot(tmp_path):
+    """A factory: `await start_slack_bot(config_extra=..., app_token=...)`; every bot started is stopped and checked."""
+    started: list[SlackBot] = []
+
+    async def start(config_extra: str = "", app_token: str | None = None) -> SlackBot:
+        folder = tmp_path / f"bot{len(started)}"
+        folder.mkdir()
+        started.append(SlackBot(folder, config_extra, app_token))
+        return await started[-1].start()
+
+    yield start
+    for bot in started:
+        await bot.stop()
+
+
+@pytest.fixture
+async def slack_bot(tmp_path):
+    """The starter team's bot on the fake Slack, over HTTP."""
+    bot = SlackBot(tmp_path)
+    try:
+        yield await bot.start()
+    finally:
+        await bot.stop()
