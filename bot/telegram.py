@@ -41,6 +41,7 @@ class TelegramFront:
     def __init__(self, bot: OneVoice, application: Application, on_work=None):
         self.bot, self.application = bot, application
         self.on_work = on_work or (lambda: None)
+        self._aliases: set[tuple[int, str]] = set()  # usernames already remembered, to spare the database
         names = ["crisis", *VERBS]  # `/crisis <verb>` and each verb on its own, also as /verb@botname
         application.add_handler(CommandHandler(names, self.on_command))
         application.add_handler(CallbackQueryHandler(self.on_button))
@@ -103,8 +104,9 @@ class TelegramFront:
             return Reply(Message(), ok=False, data={"refused": refusal})
         thread = message.message_thread_id if message is not None and message.is_topic_message else None
         room = RoomRef(PLATFORM, str(chat.id), None if thread is None else str(thread), direct=chat.type == "private")
-        if user.username:
+        if user.username and (user.id, user.username) not in self._aliases:
             await asyncio.to_thread(learn_alias, self.bot.engine, PLATFORM, str(user.id), user.username)
+            self._aliases.add((user.id, user.username))
         command = Command(UserRef(PLATFORM, str(user.id), user.username or ""), text, room, f"telegram:{update.update_id}")
         reply = await asyncio.to_thread(self.bot.handle, command)
         if answer_in_chat and not reply.echoed and not reply.data.get("duplicate"):
