@@ -6,22 +6,17 @@ do not take the test argument for a redefined import).
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import socket
-import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
 from config.load import STARTER
+from tests.e2e.run_process import RunningBot, free_port
 from tests.fakes.slack_api import FakeSlack, unescape
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,12 +24,6 @@ SECRET = "e2e-signing-secret"
 CLOCK_START = "2026-03-02T01:00:00+00:00"
 ALICE, BOB, CAROL, DAVE, ERIN = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"
 GENERAL = "C0GENERAL"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def buttons(message: dict) -> list[dict]:
@@ -51,10 +40,11 @@ def button_labelled(messages: list[dict], label: str) -> tuple[dict, dict] | Non
     return None
 
 
-class SlackBot:
+class SlackBot(RunningBot):
     """One `onevoice run` process serving Slack over HTTP (or Socket Mode), with the fake Slack it talks to."""
 
     def __init__(self, folder: Path, config_extra: str = "", app_token: str | None = None):
+        super().__init__()
         self.folder, self.app_token = folder, app_token
         self.fake = FakeSlack(signing_secret=SECRET)
         self.config = folder / "onevoice.yaml"
@@ -65,7 +55,6 @@ class SlackBot:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         self.http: aiohttp.ClientSession | None = None
-        self.allowed_tracebacks: list[str] = []  # log lines after which a traceback is expected (and reported)
 
     async def start(self, timeout: float = 20) -> SlackBot:
         await self.fake.start()
@@ -96,27 +85,10 @@ class SlackBot:
         assert "OneVoice running" in self.output(), f"onevoice run did not start:\n{self.output()}"
         return self
 
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
     async def stop(self) -> int | None:
-        """SIGTERM, wait; then the process log must hold no traceback and the fake no bug of its own."""
-        code = None
         if self.http is not None:
             await self.http.close()
-        if self.process is not None:
-            if self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-            try:
-                code = await asyncio.to_thread(self.process.wait, 15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                raise AssertionError(f"onevoice run ignored SIGTERM:\n{self.output()[-3000:]}") from None
-        await self.fake.stop()
-        assert not unexpected_tracebacks(self.output(), self.allowed_tracebacks), self.output()[-5000:]
-        assert not self.fake.internal_errors, self.fake.internal_errors
-        return code
+        return await super().stop()
 
     # ---- requests Slack sends to the bot
 
@@ -149,20 +121,8 @@ class SlackBot:
 
     # ---- waiting and looking
 
-    async def wait_for(self, condition: Callable[[], Any], timeout: float = 10, what: str = "") -> Any:
-        """Poll until condition() is truthy (and return it); fail with the process log after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = condition()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                recent = "\n".join(f"{m['channel']} {m['ts']} {(m['text'] or '')[:100]!r}" for m in self.fake.messages[-12:])
-                log = self.output()[-3000:]
-                raise AssertionError(
-                    f"timed out after {timeout}s waiting for {what or condition}\n--- last messages:\n{recent}\n--- log:\n{log}"
-                )
-            await asyncio.sleep(0.05)
+    def recent(self) -> str:
+        return "\n".join(f"{m['channel']} {m['ts']} {(m['text'] or '')[:100]!r}" for m in self.fake.messages[-12:])
 
     def crisis_channels(self, prefix: str = "crisis-") -> list[dict]:
         return [c for c in self.fake.channels.values() if c["name"].startswith(prefix)]
@@ -187,17 +147,6 @@ class SlackBot:
 
         return await self.wait_for(found, timeout, f"a message containing {contains!r} in {channel}")
 
-    def query(self, sql: str, *args) -> list[tuple]:
-        """Read the bot's SQLite database."""
-        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=10) as db:
-            return db.execute(sql, args).fetchall()
-
-    def calls(self, method: str) -> list[dict]:
-        return [params for name, params in self.fake.calls if name == method]
-
-    def pending_effects(self) -> int:
-        return self.query("SELECT count(*) FROM outbox WHERE state = 'pending'")[0][0]
-
     async def declare(self, title: str = "Battery overheating", head: str = "product-quality sev2", settled: bool = True) -> dict:
         """Alice declares from #general; the incident channel once its card is pinned (and every effect delivered, if settled)."""
         await self.command(ALICE, f"declare {head} {title}")
@@ -205,17 +154,6 @@ class SlackBot:
         done = lambda: room["pins"] and (not settled or self.pending_effects() == 0)  # noqa: E731
         await self.wait_for(done, 15, "the card pinned" + (" and the outbox drained" if settled else ""))
         return room
-
-
-def unexpected_tracebacks(log: str, allowed: list[str]) -> list[str]:
-    """Tracebacks in the log that do not follow one of the allowed log lines."""
-    lines, found = log.splitlines(), []
-    for i, line in enumerate(lines):
-        if line.startswith("Traceback"):
-            before = lines[i - 1] if i else ""
-            if not any(a in before for a in allowed):
-                found.append(before)
-    return found
 
 
 @pytest.fixture

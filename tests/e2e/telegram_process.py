@@ -7,21 +7,15 @@ once per mode) and `start_telegram_bot = telegram_process.start_telegram_bot` (a
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import socket
-import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from config.load import STARTER
+from tests.e2e.run_process import RunningBot, free_port
 from tests.fakes.telegram_api import FakeTelegram, html_to_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,12 +34,6 @@ TEAM = {
 MODES = ("polling", "webhook")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def buttons(message: dict) -> list[tuple[str, str]]:
     """(label, callback_data) of each inline button of a message (as the fake holds it now, or as it was sent)."""
     rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
@@ -59,11 +47,12 @@ def data_of(message: dict, label: str) -> str:
     return found[0]
 
 
-class TelegramBot:
+class TelegramBot(RunningBot):
     """One `onevoice run` process on Telegram (long polling or webhook), with the fake Bot API it talks to."""
 
     def __init__(self, folder: Path, mode: str = "polling", config_extra: str = "", **fake_options):
         assert mode in MODES, mode
+        super().__init__()
         self.folder, self.mode = folder, mode
         self.fake = FakeTelegram(crisis_group=GROUP, bot_username=BOT_NAME, **fake_options)
         for user_id, (name, username) in TEAM.items():
@@ -76,7 +65,6 @@ class TelegramBot:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
-        self.allowed_tracebacks: list[str] = []  # log lines after which a traceback is expected (and reported)
 
     # ---- lifecycle
 
@@ -110,26 +98,6 @@ class TelegramBot:
         assert "OneVoice running" in self.output(), f"onevoice run did not start:\n{self.output()}"
         assert f"Telegram ({self.mode})" in self.output(), self.output()
         return self
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    async def stop(self) -> int | None:
-        """SIGTERM, wait; then the process log must hold no traceback and the fake no bug of its own."""
-        code = None
-        if self.process is not None:
-            if self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-            try:
-                code = await asyncio.to_thread(self.process.wait, 15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                raise AssertionError(f"onevoice run ignored SIGTERM:\n{self.output()[-3000:]}") from None
-        await self.fake.stop()
-        assert not unexpected_tracebacks(self.output(), self.allowed_tracebacks), self.output()[-5000:]
-        assert not self.fake.internal_errors, self.fake.internal_errors
-        return code
 
     # ---- updates Telegram sends to the bot
 
@@ -175,17 +143,6 @@ class TelegramBot:
 
     # ---- waiting and looking
 
-    async def wait_for(self, condition: Callable[[], Any], timeout: float = 10, what: str = "") -> Any:
-        """Poll until condition() is truthy (and return it); fail with the process log after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = condition()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}\n--- log:\n{self.output()[-3000:]}")
-            await asyncio.sleep(0.05)
-
     def current(self, message: dict) -> dict:
         """A message as Telegram holds it now (text as users read it, after edits; its inline keyboard)."""
         return self.fake.current_message(message["chat_id"], message["message_id"])
@@ -210,19 +167,6 @@ class TelegramBot:
 
         return await self.wait_for(found, timeout, f"a message containing {contains!r} in {chat} (topic {thread})")
 
-    def query(self, sql: str, *args) -> list[tuple]:
-        """Read the bot's SQLite database."""
-        if not self.database.exists():
-            return []
-        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=10) as db:
-            return db.execute(sql, args).fetchall()
-
-    def calls(self, method: str) -> list[dict]:
-        return [params for name, params in self.fake.calls if name == method]
-
-    def pending_effects(self) -> int:
-        return self.query("SELECT count(*) FROM outbox WHERE state = 'pending'")[0][0]
-
     def topics(self, prefix: str = "crisis-") -> dict[int, dict]:
         return {thread: t for thread, t in self.fake.topics.items() if t["name"].startswith(prefix)}
 
@@ -243,17 +187,6 @@ class TelegramBot:
     def pins_in(self, thread: int) -> list[int]:
         in_topic = {m["message_id"] for m in self.fake.messages_in(GROUP, thread)}
         return [message_id for chat, message_id in self.fake.pins if chat == GROUP and message_id in in_topic]
-
-
-def unexpected_tracebacks(log: str, allowed: list[str]) -> list[str]:
-    """Tracebacks in the log that do not follow one of the allowed log lines."""
-    lines, found = log.splitlines(), []
-    for i, line in enumerate(lines):
-        if line.startswith("Traceback"):
-            before = lines[i - 1] if i else ""
-            if not any(a in before for a in allowed):
-                found.append(before)
-    return found
 
 
 def valid_html(text: str) -> bool:

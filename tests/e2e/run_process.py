@@ -1,0 +1,93 @@
+"""What the Slack and Telegram end-to-end fixtures share: one `onevoice run` process, its log, its database, its fake."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def unexpected_tracebacks(log: str, allowed: list[str]) -> list[str]:
+    """Tracebacks in the log that do not follow one of the allowed log lines."""
+    lines, found = log.splitlines(), []
+    for i, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            before = lines[i - 1] if i else ""
+            if not any(a in before for a in allowed):
+                found.append(before)
+    return found
+
+
+class RunningBot:
+    """A started `onevoice run` (subclasses start it) and the fake platform it talks to."""
+
+    fake: Any
+    database: Path
+    log: Path
+    process: subprocess.Popen | None = None
+
+    def __init__(self) -> None:
+        self.allowed_tracebacks: list[str] = []  # log lines after which a traceback is expected (and reported)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    async def stop(self) -> int | None:
+        """SIGTERM, wait; then the process log must hold no traceback and the fake no bug of its own."""
+        code = None
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
+            try:
+                code = await asyncio.to_thread(self.process.wait, 15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise AssertionError(f"onevoice run ignored SIGTERM:\n{self.output()[-3000:]}") from None
+        await self.fake.stop()
+        assert not unexpected_tracebacks(self.output(), self.allowed_tracebacks), self.output()[-5000:]
+        assert not self.fake.internal_errors, self.fake.internal_errors
+        return code
+
+    def recent(self) -> str:
+        """The last things the fake saw, for a timeout's message."""
+        return ""
+
+    async def wait_for(self, condition: Callable[[], Any], timeout: float = 10, what: str = "") -> Any:
+        """Poll until condition() is truthy (and return it); fail with the process log after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = condition()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"timed out after {timeout}s waiting for {what or condition}\n--- last messages:\n{self.recent()}\n--- log:\n"
+                    f"{self.output()[-3000:]}"
+                )
+            await asyncio.sleep(0.05)
+
+    def query(self, sql: str, *args) -> list[tuple]:
+        """Read the bot's SQLite database."""
+        if not self.database.exists():
+            return []
+        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True, timeout=10) as db:
+            return db.execute(sql, args).fetchall()
+
+    def calls(self, method: str) -> list[dict]:
+        return [params for name, params in self.fake.calls if name == method]
+
+    def pending_effects(self) -> int:
+        return self.query("SELECT count(*) FROM outbox WHERE state = 'pending'")[0][0]
