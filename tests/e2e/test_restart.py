@@ -24,8 +24,11 @@ def pending_due_by(onevoice: Onevoice, moment: datetime) -> list[int]:
 def wait_for_nudges(onevoice: Onevoice, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if (onevoice.folder / "onevoice.db").exists() and pending_due_by(onevoice, DECLARED + timedelta(days=30)):
-            return
+        try:
+            if (onevoice.folder / "onevoice.db").exists() and pending_due_by(onevoice, DECLARED + timedelta(days=30)):
+                return
+        except sqlite3.OperationalError:
+            pass  # the database exists but its tables are still being created
         time.sleep(0.1)
     raise AssertionError("the declare never reached the database")
 
