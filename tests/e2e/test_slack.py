@@ -65,7 +65,8 @@ async def test_draft_approved_by_button_pinned_line_edited_draft_rejected_with_a
     await slack_bot.message(BOB, "Bob Li approved v1")
     await slack_bot.command(ALICE, "approve", room)
     pinned = await slack_bot.message(room, "Approved line of #1 — v1", 15)
-    assert pinned["ts"] in slack_bot.fake.channels[room]["pins"] and LINE in unescape(pinned["text"])
+    await slack_bot.wait_for(lambda: pinned["ts"] in slack_bot.fake.channels[room]["pins"], 15, "the line pinned")  # pinned after posting
+    assert LINE in unescape(pinned["text"])
     bobs_dm = slack_bot.texts(BOB)
     assert sum("approved v1" in t for t in bobs_dm) == 1 and not any("already" in t or "same moment" in t for t in bobs_dm)
     assert slack_bot.query("SELECT role, person FROM approval ORDER BY id") == [("legal", "bob"), ("commander", "alice")]
