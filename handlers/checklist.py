@@ -1,11 +1,12 @@
 """The shared checklist: tasks, task, done, skip, undo."""
 
 import re
+from dataclasses import replace
 
 from sqlmodel import select
 
 from config.durations import parse_duration
-from handlers import nudges
+from handlers import nudges, review
 from handlers.assignments import current_holders, roles_held
 from handlers.cards import render_checklist
 from handlers.context import Context
@@ -13,7 +14,8 @@ from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
 from handlers.markup import Message, fmt, lines, text
 from handlers.people import is_mention, resolve_person
-from handlers.verbs import PARTICIPANT, verb
+from handlers.permissions import check_permission
+from handlers.verbs import ANYONE, PARTICIPANT, VERBS, verb
 from storage.models import ChecklistItem
 
 MAX_TASK = 300
@@ -127,13 +129,34 @@ def _change(ctx: Context, item: ChecklistItem, state: str, reason: str | None, v
     return ctx.announce(message)
 
 
-@verb("done", usage=N_("<n>"), summary=N_("Mark a checklist item done."), who=(PARTICIPANT,))
+@verb(
+    "done",
+    usage=N_("<n>|a<n>"),
+    summary=N_("Mark a checklist item (or a follow-up action, a<n>) done."),
+    who=(ANYONE,),
+    who_label=N_("participants; a follow-up action also its owner"),
+    after_close=True,
+)
 def mark_done(ctx: Context) -> Message:
-    """Mark an item done."""
-    item = _item(ctx, ctx.args.strip() or None)
+    """Mark an item done, or a follow-up action (`a3`), which its owner may do even after close."""
+    word = ctx.args.strip()
+    action = review.action_number(word)
+    if action is not None:
+        if not review.owns(ctx, action):
+            _participants_only(ctx)
+        return review.mark_action_done(ctx, action)
+    if ctx.incident.phase == "closed":
+        raise Refusal(fmt(_("Incident #{id} is closed; nothing more can change there."), id=ctx.incident.id))
+    _participants_only(ctx)
+    item = _item(ctx, word or None)
     if item.state != "open":
         raise Refusal(fmt(_("Item {n} is already {state}; `/crisis undo {n}` reopens it."), n=item.number, state=_(item.state)))
     return _change(ctx, item, "done", None, "done")
+
+
+def _participants_only(ctx: Context) -> None:
+    """The checklist is the participants' (the owner of a follow-up action may also mark it done)."""
+    check_permission(ctx, replace(VERBS["done"], who=(PARTICIPANT,), who_label=""))
 
 
 @verb("skip", usage=N_("<n> <reason>"), summary=N_("Skip a checklist item, saying why."), who=(PARTICIPANT,))

@@ -24,10 +24,11 @@ LADDERS = {
     nudges.UPDATE_DUE: ("role:exec",),
     nudges.APPROVAL_PENDING: ("backup:{role}", "role:commander"),
     nudges.REVIEW_DUE: ("role:exec",),
+    nudges.ACTION_DUE: ("role:commander", "role:exec"),
 }
 # Kinds whose owner hears once before the next level does (PRODUCT.md §4–5); others use the configured cap.
 CAPS = {nudges.ROLE_ACK: 1, nudges.FIRST_STATEMENT: 1, nudges.APPROVAL_PENDING: 1}
-POST_INCIDENT = (nudges.REVIEW_DUE,)
+POST_INCIDENT = (nudges.REVIEW_DUE, nudges.ACTION_DUE)
 
 
 def claim(session: Session, now: datetime, owner: str, limit: int = 100) -> list[int]:
@@ -59,7 +60,7 @@ def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:
         return False
     nudge.lease_until, nudge.lease_owner = None, None
     incident = session.get(Incident, nudge.incident_id) if nudge.incident_id else None
-    if incident is None or incident.phase == "closed":
+    if incident is None or (incident.phase == "closed" and nudge.kind != nudges.ACTION_DUE):  # actions outlive the incident
         nudge.state = "cleared"
         session.commit()
         return False

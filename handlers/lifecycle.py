@@ -3,7 +3,7 @@
 from sqlmodel import select
 
 from config.model import ACTIVE_PHASES
-from handlers import approvals, nudges, staffing
+from handlers import approvals, nudges, review, staffing
 from handlers.assignments import current_holders
 from handlers.cards import phase_name, when
 from handlers.checklist import owner_target
@@ -11,7 +11,7 @@ from handlers.context import Context
 from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
 from handlers.incidents import incident_timing, parse_severity, restart_update_clock, schedule_first_statement
-from handlers.markup import Message, fmt, lines, text
+from handlers.markup import Message, fmt, lines, static, text
 from handlers.verbs import PARTICIPANT, verb
 from storage.models import ChecklistItem
 
@@ -201,6 +201,19 @@ def close(ctx: Context) -> Message:
                 _("Incident #{id} is {phase}: resolve it first (`/crisis resolve`), then review, then close."),
                 id=incident.id,
                 phase=phase_name(incident.phase),
+            )
+        )
+    gaps = review.review_gaps(ctx.session, incident.id)
+    if gaps and not forced:
+        raise Refusal(
+            lines(
+                fmt(_("The review of #{id} is not complete: {gaps}."), id=incident.id, gaps="; ".join(gaps)),
+                static(
+                    _(
+                        "Add one with `/crisis lesson + <what went well>` or `/crisis lesson - <what to improve>`, "
+                        "or close anyway with `/crisis close --force <reason>`."
+                    )
+                ),
             )
         )
     _move(ctx, "closed")

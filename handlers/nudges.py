@@ -13,6 +13,7 @@ FIRST_STATEMENT = "first_statement"
 UPDATE_DUE = "update_due"
 REVIEW_DUE = "review_due"
 APPROVAL_PENDING = "approval_pending"  # subject "v<n>:<role>"
+ACTION_DUE = "action_due"  # subject "a<n>": a follow-up action, tracked after close too
 
 ACK_WITHIN = timedelta(minutes=10)
 FILL_WITHIN = timedelta(minutes=10)
@@ -23,6 +24,7 @@ DEFAULT_REPEAT = {
     ROLE_UNFILLED: FILL_WITHIN,
     TASK_OVERDUE: timedelta(minutes=30),
     REVIEW_DUE: timedelta(days=1),
+    ACTION_DUE: timedelta(days=1),
 }
 
 

@@ -10,7 +10,7 @@ from handlers.assignments import current_holders
 from handlers.cards import person_name, when
 from handlers.i18n import N_, _
 from handlers.markup import Button, Message, fmt, text
-from storage.models import ChecklistItem, Incident, Nudge
+from storage.models import ChecklistItem, FollowUp, Incident, Nudge
 
 SNOOZES = (("15m", N_("Snooze 15 min")), ("1h", N_("Snooze 1 h")))
 
@@ -104,6 +104,11 @@ def _body(session, config, incident, nudge, late, escalated, waited) -> tuple[Me
             Button(_("Reject {version}").format(version=version), f"#{n} reject {version}", "danger", _("reason")),
         ]
         return fmt(words, **values), buttons
+    if kind == nudges.ACTION_DUE:
+        action = _action(session, incident.id, subject)
+        words = _("follow-up action {n} “{text}” is {late} late. Clear it: `/crisis done {key}`")
+        values = {"n": subject.upper(), "text": action.text if action else "", "late": late, "key": subject}
+        return fmt(words, **values), [Button(_("Done"), f"#{n} done {subject}", "primary")]
     if kind == nudges.REVIEW_DUE:
         words = _("the review meeting was due {at} ({late} late). Hold it, then close the incident: `/crisis close`")
         return fmt(words, at=when(config, nudge.first_due_at), late=late), []
@@ -124,9 +129,17 @@ def _for_the_sponsor(session, config, incident, nudge, late) -> Message:
         what = fmt(_("nobody holds {role}"), role=_role(config, subject))
     elif kind == nudges.REVIEW_DUE:
         what = text(_("the review meeting has not been held"))
+    elif kind == nudges.ACTION_DUE:
+        action = _action(session, incident.id, subject)
+        what = fmt(_("follow-up action {n} “{text}” is still open"), n=subject.upper(), text=action.text if action else "")
     else:
         what = text(kind)
     return what + fmt(_(" ({late} late); the people responsible were reminded. You may want to step in."), late=late)
+
+
+def _action(session, incident_id: int, subject: str):
+    number = int(subject[1:]) if subject[1:].isdigit() else 0
+    return session.exec(select(FollowUp).where(FollowUp.incident_id == incident_id, FollowUp.number == number)).first()
 
 
 def _first_statement(config, incident, nudge, late, escalated) -> tuple[Message, list[Button]]:

@@ -8,7 +8,7 @@ import unicodedata
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
-from handlers import approvals, checklist, composing, help, incidents, lifecycle, line, publishing, roles, snooze  # noqa: F401  (register verbs)
+from handlers import approvals, checklist, composing, help, incidents, lifecycle, line, publishing, review, roles, snooze  # noqa: F401  (register verbs)
 from handlers.context import Context, Deps
 from handlers.errors import Refusal, UsageError
 from handlers.i18n import _, speaking
@@ -106,7 +106,7 @@ def _handle(session: Session, deps: Deps, command: Command) -> Reply:
     if spec.needs_incident:
         if incident is None:
             raise Refusal(_name_the_incident(session, spec))
-        if incident.phase == "closed" and spec.changes:
+        if incident.phase == "closed" and spec.changes and not spec.after_close:
             raise Refusal(fmt(_("Incident #{id} is closed; nothing more can change there."), id=incident.id))
     check_permission(ctx, spec)
     try:

@@ -22,6 +22,7 @@ class Verb:
     handler: Callable
     changes: bool = True  # False for read-only verbs, allowed on closed incidents
     who_label: str = ""  # untranslated; says who may when the rule lives in the handler
+    after_close: bool = False  # changes allowed on a closed incident too (follow-up actions)
 
     def usage_line(self) -> str:
         """The exact usage, as typed."""
@@ -41,11 +42,12 @@ def verb(
     needs_incident: bool = True,
     changes: bool = True,
     who_label: str = "",
+    after_close: bool = False,
 ) -> Callable:
     """Register a handler under a verb and its aliases."""
 
     def register(handler: Callable) -> Callable:
-        VERBS[name] = Verb(name, aliases, usage, summary, who, needs_incident, handler, changes, who_label)
+        VERBS[name] = Verb(name, aliases, usage, summary, who, needs_incident, handler, changes, who_label, after_close)
         for key in (name, *aliases):
             ALIASES[key] = name
         return handler

@@ -208,6 +208,34 @@ class Signal(SQLModel, table=True):
     incident_id: int | None = Field(default=None, foreign_key="incident.id")
 
 
+class Lesson(SQLModel, table=True):
+    """A lesson for the review: what went well, or what to improve."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    kind: str = Field(max_length=12)  # went_well | to_improve
+    text: str
+    author: str = Field(max_length=60)
+    at: datetime = _utc()
+
+
+class FollowUp(SQLModel, table=True):
+    """A follow-up action with an owner and a due date, tracked until done, also after the incident is closed."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    number: int
+    text: str = Field(max_length=500)
+    owner: str = Field(max_length=60)
+    due_at: datetime | None = _utc(default=None)
+    state: str = Field(default="open", max_length=8)  # open | done
+    created_by: str = Field(max_length=60)
+    created_at: datetime = _utc()
+    done_at: datetime | None = _utc(default=None)
+
+
 class Nudge(SQLModel, table=True):
     """A durable reminder: the database row is the source of truth."""
 

@@ -46,7 +46,7 @@ VERBS = {
     "update": ("alice", "/crisis update Lot 2311 isolated\n", "Update on #1 Battery overheating reports from Alice Chen"),
     "resolve": ("alice", "/crisis resolve Recall under way\n", "#1 resolved by Alice Chen"),
     "reopen": ("alice", "/crisis resolve\n/crisis reopen\n", "#1 reopened by Alice Chen: back to responding."),
-    "close": ("alice", "/crisis resolve\n/crisis close\n", "#1 closed by Alice Chen."),
+    "close": ("alice", "/crisis resolve\n/crisis lesson + Quick stop-sale\n/crisis close\n", "#1 closed by Alice Chen."),
     "help": ("erin", "/crisis help assign\n", "/crisis assign <role> @person"),
     "status": ("erin", "/crisis card\n", "Checklist: 0/14 done"),
 }

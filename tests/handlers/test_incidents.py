@@ -92,6 +92,9 @@ def test_phases_run_forward_and_close_needs_resolve(chat):
     assert not chat.say("alice", "phase assessing", room).ok
     assert chat.say("alice", "reopen", room).ok
     assert chat.say("alice", "resolve", room).ok
+    refused = chat.say("alice", "close", room)
+    assert not refused.ok and "The review of #1 is not complete: no lesson yet." in refused.message.plain()
+    assert chat.say("dave", "lesson + The monitor caught it within the hour", room).ok
     assert chat.say("alice", "close", room).ok
     with session(chat.engine) as db:
         incident = db.get(Incident, incident_id)

@@ -84,7 +84,15 @@ MATRIX = [
     ),
     pytest.param("resolve Batch recalled", [], "alice", "erin", COMMANDER_ONLY, "/crisis resolve [summary]", id="resolve"),
     pytest.param("reopen", [("alice", "resolve")], "alice", "bob", COMMANDER_ONLY, "/crisis reopen", id="reopen"),
-    pytest.param("close", [("alice", "resolve")], "alice", "dave", COMMANDER_ONLY, "/crisis close [--force <reason>]", id="close"),
+    pytest.param(
+        "close",
+        [("alice", "resolve"), ("alice", "lesson + Stop-sale within the hour")],
+        "alice",
+        "dave",
+        COMMANDER_ONLY,
+        "/crisis close [--force <reason>]",
+        id="close",
+    ),
     pytest.param(
         "close --force Reviewed offline",
         [("alice", "resolve")],

@@ -15,6 +15,7 @@ def test_declare_work_and_close_on_each_database(any_engine, config, clock):
         ("dave", "done 1"),
         ("alice", "task Brief the call centre @carol in 30m"),
         ("alice", "resolve"),
+        ("alice", "lesson + The checklist kept everyone on track"),
         ("alice", "close"),
     ]:
         assert chat.say(who, line, room).ok, line

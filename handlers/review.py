@@ -1,0 +1,161 @@
+"""Learning from the crisis: lessons, follow-up actions tracked until done, and whether the review is complete."""
+
+import re
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, func, select
+
+from config.durations import parse_duration
+from handlers import nudges
+from handlers.cards import when
+from handlers.context import Context
+from handlers.errors import Refusal, UsageError
+from handlers.i18n import N_, _
+from handlers.markup import Button, Message, fmt, lines
+from handlers.people import is_mention, resolve_person
+from handlers.verbs import ANYONE, PARTICIPANT, verb
+from storage.models import FollowUp, Lesson
+
+_ACTION_NUMBER = re.compile(r"^[aA](\d{1,6})$")
+DUE_HOUR = time(18, 0)  # a due date means the end of that working day, in the team's timezone
+
+
+@verb("lesson", usage=N_("[+|-] <text>"), summary=N_("Add a lesson to the review: + went well, - to improve."), who=(PARTICIPANT,))
+def add_lesson(ctx: Context) -> Message:
+    """Record what went well (+) or what to improve (- , the default)."""
+    words = ctx.args.split(maxsplit=1)
+    kind = "to_improve"
+    if words and words[0] in ("+", "-"):
+        kind = "went_well" if words[0] == "+" else "to_improve"
+        words = words[1:]
+    if not words:
+        raise UsageError(_("Write the lesson after the verb."))
+    ctx.session.add(Lesson(incident_id=ctx.incident.id, kind=kind, text=words[0], author=ctx.actor.key, at=ctx.now))
+    ctx.log("lesson", words[0], sort=kind)
+    label = _("went well") if kind == "went_well" else _("to improve")
+    return fmt(_("Lesson added to the review of #{id} ({kind})."), id=ctx.incident.id, kind=label)
+
+
+@verb(
+    "action",
+    usage=N_("<text> @person [due <date|in 3d>]"),
+    summary=N_("Add a follow-up action with an owner; it is tracked until done."),
+    who=(PARTICIPANT,),
+)
+def add_action(ctx: Context) -> Message:
+    """A follow-up action: its owner is reminded when it falls due, until it is done."""
+    words = ctx.args.split()
+    owners = [w for w in words if is_mention(w)]
+    if len(owners) != 1:
+        raise UsageError(_("Name exactly one owner, as @name."))
+    owner = resolve_person(ctx, owners[0]).key
+    words.remove(owners[0])
+    due_at = _due(ctx, words)
+    if not words:
+        raise UsageError(_("Say what is to be done."))
+    number = (ctx.session.exec(select(func.max(FollowUp.number)).where(FollowUp.incident_id == ctx.incident.id)).one() or 0) + 1
+    action = FollowUp(
+        incident_id=ctx.incident.id,
+        number=number,
+        text=" ".join(words)[:500],
+        owner=owner,
+        due_at=due_at,
+        created_by=ctx.actor.key,
+        created_at=ctx.now,
+    )
+    ctx.session.add(action)
+    if due_at is not None:
+        nudges.schedule(ctx.session, ctx.incident.id, nudges.ACTION_DUE, f"person:{owner}", due_at, ctx.now, subject=f"a{number}")
+    ctx.log("action", action.text, number=number, owner=owner, due=due_at.isoformat() if due_at else None)
+    ctx.dm(
+        owner,
+        lines(
+            fmt(
+                _("{by} gave you a follow-up action from #{id}: A{n} “{text}”, due {at}."),
+                by=ctx.actor.name,
+                id=ctx.incident.id,
+                n=number,
+                text=action.text,
+                at=when(ctx.config, due_at),
+            ),
+            Message(buttons=[Button(_("Done"), f"#{ctx.incident.id} done a{number}", "primary")]),
+        ),
+    )
+    return fmt(_("Action A{n} for {owner}, due {at}."), n=number, owner=ctx.name(owner), at=when(ctx.config, due_at))
+
+
+def _due(ctx: Context, words: list[str]) -> datetime | None:
+    """Take `due 2026-03-20` or `due in 3d` out of the words."""
+    if "due" not in words:
+        return None
+    at = words.index("due")
+    rest = words[at + 1 : at + 3]
+    zone = ZoneInfo(ctx.config.timezone)
+    try:
+        if rest[:1] == ["in"] and len(rest) == 2:
+            del words[at : at + 3]
+            return ctx.now + parse_duration(rest[1])
+        day = date.fromisoformat(rest[0]) if rest else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise UsageError(_("Give the due date as YYYY-MM-DD or as `in 3d`."))
+    del words[at : at + 2]
+    return datetime.combine(day, DUE_HOUR, tzinfo=zone)
+
+
+@verb("actions", summary=N_("Follow-up actions and their state."), who=(ANYONE,), changes=False)
+def list_actions(ctx: Context) -> Message:
+    """Every follow-up action of the incident, open ones first."""
+    rows = ctx.session.exec(
+        select(FollowUp).where(FollowUp.incident_id == ctx.incident.id).order_by(FollowUp.state.desc(), FollowUp.number)
+    ).all()
+    if not rows:
+        return fmt(_("#{id} has no follow-up actions yet: `/crisis action <text> @person due in 3d`."), id=ctx.incident.id)
+    shown = [
+        fmt(
+            "{mark} `A{n}` {text} · {owner} · {due}",
+            mark="☑" if a.state == "done" else "☐",
+            n=a.number,
+            text=a.text,
+            owner=ctx.name(a.owner),
+            due=when(ctx.config, a.due_at),
+        )
+        for a in rows
+    ]
+    return lines(fmt(_("**Follow-up actions of #{id}**:"), id=ctx.incident.id), *shown)
+
+
+def action_number(word: str) -> int | None:
+    """'a3' or 'A3' → 3."""
+    match = _ACTION_NUMBER.match(word)
+    return int(match.group(1)) if match else None
+
+
+def owns(ctx: Context, number: int) -> bool:
+    """Whether the actor owns follow-up action `number` of the incident."""
+    owner = ctx.session.exec(select(FollowUp.owner).where(FollowUp.incident_id == ctx.incident.id, FollowUp.number == number)).first()
+    return owner == ctx.actor.key
+
+
+def mark_action_done(ctx: Context, number: int) -> Message:
+    """`done a<n>`: by its owner or a participant, also after the incident is closed."""
+    action = ctx.session.exec(select(FollowUp).where(FollowUp.incident_id == ctx.incident.id, FollowUp.number == number)).first()
+    if action is None:
+        raise Refusal(fmt(_("#{id} has no action A{n}; `/crisis actions` lists them."), id=ctx.incident.id, n=number))
+    if action.state == "done":
+        raise Refusal(fmt(_("Action A{n} is already done."), n=number))
+    action.state, action.done_at = "done", ctx.now
+    ctx.session.add(action)
+    nudges.clear(ctx.session, ctx.incident.id, nudges.ACTION_DUE, f"a{number}")
+    ctx.log("action_done", action.text, number=number)
+    return ctx.announce(fmt(_("☑ Action A{n} done by {who}: {text}"), n=number, who=ctx.actor.name, text=action.text))
+
+
+def review_gaps(session: Session, incident_id: int) -> list[str]:
+    """What the review still lacks before `close` (none: it is complete)."""
+    gaps = []
+    if not session.exec(select(Lesson.id).where(Lesson.incident_id == incident_id)).first():
+        gaps.append(_("no lesson yet"))
+    return gaps
