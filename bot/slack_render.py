@@ -2,7 +2,7 @@
 
 import html
 
-from handlers.markup import Button, Message
+from handlers.markup import Button, Message, render
 
 SECTION_LIMIT = 3000  # a section block's text
 BUTTON_VALUE_LIMIT = 2000
@@ -21,16 +21,7 @@ def unescape(text: str) -> str:
 
 def mrkdwn(message: Message) -> str:
     """The spans as mrkdwn: **bold** → *bold*, `code` → `code`, everything escaped."""
-    parts = []
-    for span in message.spans:
-        body = escape(span.text)
-        if span.style == "b" and body.strip():
-            parts.append(f"*{body}*")
-        elif span.style == "code" and body.strip():
-            parts.append(f"`{body}`")
-        else:
-            parts.append(body)
-    return "".join(parts)
+    return render(message, escape, {"b": "*{}*", "code": "`{}`"})
 
 
 def blocks(message: Message) -> list[dict]:

@@ -99,17 +99,17 @@ class TelegramAdapter:
         return {"message_id": await self._send(to, message)}
 
     async def edit_card(self, room: Room, card: Message) -> dict:
-        await self._edit(room, room.card_message_id, card)
+        await self._edit(int(room.external_id), room.card_message_id, card)
         return {"message_id": room.card_message_id}
 
-    async def _edit(self, room: Room, message_id: str, message: Message) -> None:
-        text = split(to_html(message))[0]
+    async def _edit(self, chat, message_id: str, message: Message) -> None:
+        """Edit a message in place; an edit that changes nothing is fine."""
         try:
             await self._call(
                 "edit_message_text",
-                chat_id=int(room.external_id),
+                chat_id=chat,
                 message_id=int(message_id),
-                text=text,
+                text=split(to_html(message))[0],
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard(message),
                 disable_web_page_preview=True,
@@ -139,34 +139,25 @@ class TelegramAdapter:
 
     async def pin(self, room: Room, message_id: str | None, message: Message) -> dict:
         if message_id:
-            await self._edit(room, message_id, message)
+            await self._edit(int(room.external_id), message_id, message)
             return {"message_id": message_id}
         posted = await self._send(int(room.external_id), message, _thread(room))
         await pin_soon(self._pin, int(room.external_id), posted)
         return {"message_id": posted}
 
     async def edit_message(self, to: str, message_id: str, message: Message) -> dict:
-        chat = int(to) if to.lstrip("-").isdigit() else to
-        try:
-            await self._call(
-                "edit_message_text",
-                chat_id=chat,
-                message_id=int(message_id),
-                text=split(to_html(message))[0],
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(message),
-                disable_web_page_preview=True,
-            )
-        except Undeliverable as refusal:
-            if "not modified" not in str(refusal):
-                raise
+        await self._edit(_chat(to), message_id, message)
         return {"message_id": message_id}
 
     async def publish(self, to: str, text: str) -> dict:
         """The approved text as sent: no parse mode, so every character reads exactly as approved."""
-        chat = int(to) if to.lstrip("-").isdigit() else to
-        sent = await self._call("send_message", chat_id=chat, text=text, disable_web_page_preview=True)
+        sent = await self._call("send_message", chat_id=_chat(to), text=text, disable_web_page_preview=True)
         return {"message_id": str(sent.message_id)}
+
+
+def _chat(to: str) -> int | str:
+    """A chat id as configured: numeric ids as numbers, `@channel` names as they are."""
+    return int(to) if to.lstrip("-").isdigit() else to
 
 
 def _thread(room: Room) -> int | None:

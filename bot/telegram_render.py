@@ -4,7 +4,7 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from handlers.markup import Message
+from handlers.markup import Message, render
 
 LIMIT = 4096  # characters of one Telegram message
 CALLBACK_LIMIT = 64  # bytes of callback_data
@@ -13,16 +13,7 @@ PROMPT_MARK = "↩"  # starts the bot's question whose reply completes a command
 
 def to_html(message: Message) -> str:
     """The spans as HTML: **bold** → <b>, `code` → <code>, everything else escaped."""
-    parts = []
-    for span in message.spans:
-        body = html.escape(span.text, quote=False)
-        if span.style == "b" and body.strip():
-            parts.append(f"<b>{body}</b>")
-        elif span.style == "code" and body.strip():
-            parts.append(f"<code>{body}</code>")
-        else:
-            parts.append(body)
-    return "".join(parts)
+    return render(message, lambda text: html.escape(text, quote=False), {"b": "<b>{}</b>", "code": "<code>{}</code>"})
 
 
 def keyboard(message: Message) -> InlineKeyboardMarkup | None:

@@ -5,6 +5,7 @@ and stays a plain span, so no adapter ever mistakes user text for markup.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 _MARKERS = re.compile(r"(\*\*|`)")
@@ -57,6 +58,16 @@ class Message:
             [Span(text, style) for style, text in data.get("spans", [])],
             [Button(*b) for b in data.get("buttons", [])],
         )
+
+
+def render(message: Message, escape: Callable[[str], str], styles: dict[str, str]) -> str:
+    """The spans in a platform's markup: each text escaped, then wrapped as `styles[style]` ("*{}*") says."""
+    parts = []
+    for span in message.spans:
+        body = escape(span.text)
+        wrap = styles.get(span.style)
+        parts.append(wrap.format(body) if wrap and body.strip() else body)
+    return "".join(parts)
 
 
 def static(template: str) -> Message:

@@ -11,7 +11,7 @@ from handlers.assignments import current_holders
 from handlers.context import Context
 from handlers.errors import Refusal
 from handlers.i18n import _
-from handlers.markup import Message, fmt
+from handlers.markup import fmt
 from handlers.people import role_title
 from handlers.permissions import acts_as
 from storage.models import Approval, Nudge, Publication, Statement
@@ -172,8 +172,3 @@ def stale_targets(session: Session, incident_id: int, current_id: int) -> list[s
     older_ids = set(session.exec(older).all())
     current = {target for target, statement_id in rows if statement_id == current_id}
     return list(dict.fromkeys(target for target, statement_id in rows if statement_id in older_ids and target not in current))
-
-
-def version_label(statement: Statement) -> Message:
-    """'v3' in bold."""
-    return fmt("**v{n}**", n=statement.version)
