@@ -38,6 +38,7 @@ class Incident(SQLModel, table=True):
     summary: str | None = None
     last_task_number: int = 0
     public_id: str | None = Field(default=None, max_length=24)  # the public statement page, once published there
+    scenario: str | None = Field(default=None, max_length=60)  # a drill's scenario key
 
 
 class Room(SQLModel, table=True):
@@ -234,6 +235,24 @@ class FollowUp(SQLModel, table=True):
     created_by: str = Field(max_length=60)
     created_at: datetime = _utc()
     done_at: datetime | None = _utc(default=None)
+
+
+class DrillInject(SQLModel, table=True):
+    """One scripted event of a drill: posted into the drill room at its time, answered by the team."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    number: int
+    kind: str = Field(max_length=30)
+    due_at: datetime = _utc()
+    answer_within: int  # seconds after it arrives
+    content: dict = _json()  # the inject as the scenario gave it (source, text, reach…): a running drill ignores later edits
+    posted_at: datetime | None = _utc(default=None)
+    answered_at: datetime | None = _utc(default=None)
+    answered_by: str | None = Field(default=None, max_length=60)
+    answer: str | None = None
 
 
 class Nudge(SQLModel, table=True):
