@@ -293,6 +293,7 @@ class Outbox(SQLModel, table=True):
     next_attempt_at: datetime = _utc()
     sent_at: datetime | None = _utc(default=None)
     lease_until: datetime | None = _utc(default=None)
+    lease_owner: str | None = Field(default=None, max_length=40)  # the worker delivering it while lease_until holds
     result: dict = _json()
     error: str | None = None
 
