@@ -7,6 +7,7 @@ from sqlalchemy import Engine, func, or_
 from sqlmodel import select
 
 from bot.adapter import Adapter, RetryLater, Undeliverable
+from bot.report import deliver_report
 from handlers import publishing
 from handlers.cards import render_card
 from handlers.context import Deps
@@ -180,6 +181,9 @@ class Deliverer:
             return await self._publish(session, payload)
         if row.kind == EffectKind.EDIT:
             return await self._edit(session, payload, message)
+        if row.kind == EffectKind.REPORT:  # the review's files are written on this side (bot/report.py); the room is told where
+            shown = deliver_report(session, self.deps.config, self.engine, row.incident_id, self.deps.clock.now(), message)
+            return await self.adapter.post(room, None, shown)
         if row.kind == EffectKind.REFRESH_LINE:
             with speaking(self.deps.config.language):
                 line = render_pinned(session, self.deps.config, session.get(Incident, row.incident_id))

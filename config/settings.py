@@ -23,5 +23,7 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_api_url: str = Field("https://api.telegram.org/bot", validation_alias="ONEVOICE_TELEGRAM_API_URL")
     signals_secret: SecretStr | None = Field(None, validation_alias="ONEVOICE_SIGNALS_SECRET")
+    # Where review reports are written; by default `reports/` beside the SQLite database (or in the current folder).
+    reports_dir: str | None = Field(None, validation_alias="ONEVOICE_REPORTS_DIR")
     # Rehearsals and tests: the process clock starts at this instant and runs at real speed from there.
     clock_start: datetime | None = Field(None, validation_alias="ONEVOICE_CLOCK_START")

@@ -31,6 +31,7 @@ class EffectKind(StrEnum):
     REFRESH_LINE = "refresh_line"  # post and pin the approved line, or edit the pinned one in place
     PUBLISH = "publish"  # the approved text, verbatim, to a broadcast channel (`to`), for `publication_id`
     EDIT = "edit"  # edit in place the message an earlier POST (outbox row `ref`) delivered
+    REPORT = "report"  # write the incident's review report files, then post `message` and where they are to the room
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, func, select
 
 from config.durations import parse_duration
-from handlers import nudges
+from handlers import nudges, report
 from handlers.cards import when
 from handlers.context import Context
 from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
 from handlers.markup import Button, Message, fmt, lines
 from handlers.people import is_mention, resolve_person
+from handlers.ports import EffectKind
 from handlers.verbs import ANYONE, PARTICIPANT, verb
 from storage.models import FollowUp, Lesson
 
@@ -151,6 +152,17 @@ def mark_action_done(ctx: Context, number: int) -> Message:
     nudges.clear(ctx.session, ctx.incident.id, nudges.ACTION_DUE, f"a{number}")
     ctx.log("action_done", action.text, number=number)
     return ctx.announce(fmt(_("☑ Action A{n} done by {who}: {text}"), n=number, who=ctx.actor.name, text=action.text))
+
+
+@verb("review", summary=N_("The review report: its figures here, the full report as Markdown and HTML files."), changes=False)
+def review_report(ctx: Context) -> Message:
+    """Post the short review to the room; the bot writes the report files on delivery and says where (PRODUCT.md §6)."""
+    message = report.summary(report.gather(ctx.session, ctx.config, ctx.incident.id, ctx.now), ctx.config)
+    rooms = ctx.rooms()
+    for room in rooms:
+        ctx.emit(room.platform, EffectKind.REPORT, message)
+    ctx.announced = bool(rooms)  # the room post (with the files' place) answers it
+    return message
 
 
 def review_gaps(session: Session, incident_id: int) -> list[str]:
