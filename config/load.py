@@ -116,6 +116,18 @@ def parse_config(text: str, filename: str = "onevoice.yaml") -> Config:
         ] + problems
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: p.line or 0))
+    return _with_scenarios(config, filename)
+
+
+def _with_scenarios(config: Config, filename: str) -> Config:
+    """Check the drill scenarios now, so a broken file stops the start, not a drill; a relative folder is the config's."""
+    from config.scenarios import check_scenarios  # it builds on this module's errors
+
+    if config.scenarios_dir:
+        config.scenarios_dir = str(Path(filename).parent / config.scenarios_dir)
+    problems = check_scenarios(config.scenarios_dir, config.playbooks)
+    if problems:
+        raise ConfigError(problems)
     return config
 
 

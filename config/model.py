@@ -228,6 +228,7 @@ class Config(Strict):
     quiet_hours: QuietHours = Field(default_factory=QuietHours)
     signals: Signals = Field(default_factory=Signals)
     vet: dict[Language, VetRules] = Field(default_factory=dict)
+    scenarios_dir: str | None = None  # the team's own drill scenarios (YAML files), besides the shipped ones
 
     @field_validator("timezone")
     @classmethod

@@ -7,7 +7,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, func, select
 
 from config.model import Config
-from handlers import nudges, reminders
+from handlers import injects, nudges, reminders
 from handlers.context import Deps, handle_of, queue_effect
 from handlers.i18n import speaking
 from handlers.ports import EffectKind
@@ -65,6 +65,12 @@ def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:
         session.commit()
         return False
     config = deps.config
+    if nudge.kind == nudges.DRILL_INJECT:  # scripted: on the minute, in the drill room, whatever the hour; no repeat, no ladder
+        with speaking(config.language):
+            injects.deliver(session, deps, incident, nudge, now)
+        nudge.attempts, nudge.fired_at, nudge.state = nudge.attempts + 1, now, "fired"
+        session.commit()
+        return True
     people = reminders.resolve_targets(session, config, incident, nudge.target)
     if _quiet_applies(incident, nudge):
         asleep = {key: end for key in people if (end := quiet_end(config, _zone(config, key), now))}

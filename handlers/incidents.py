@@ -14,6 +14,7 @@ from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
 from handlers.markup import Message, fmt, lines, static, text
 from handlers.ports import EffectKind, Reply
+from handlers.scorecard import render_scorecard
 from handlers.signals import triage_message
 from handlers.statements import current_line
 from handlers.verbs import verb
@@ -270,8 +271,11 @@ def _declare_form(ctx: Context) -> Message:
 
 @verb("status", "card", summary=N_("Show the incident card."), changes=False)
 def status(ctx: Context) -> Reply:
-    """Show the incident card."""
-    return Reply(render_card(ctx.session, ctx.config, ctx.incident, ctx.now), private=False)
+    """Show the incident card; a drill's card is followed by its scorecard so far."""
+    card = render_card(ctx.session, ctx.config, ctx.incident, ctx.now)
+    if ctx.incident.drill:
+        card = lines(card, render_scorecard(ctx.session, ctx.config, ctx.incident, ctx.now))
+    return Reply(card, private=False)
 
 
 @verb("list", summary=N_("List the open incidents."), needs_incident=False, changes=False)

@@ -12,11 +12,12 @@ from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
 from handlers.incidents import incident_timing, parse_severity, restart_update_clock, schedule_first_statement
 from handlers.markup import Message, fmt, lines, static, text
+from handlers.scorecard import render_scorecard
 from handlers.verbs import PARTICIPANT, verb
 from storage.models import ChecklistItem
 
 # Nudges that belong to the live response and stop when it is resolved.
-LIVE_NUDGES = (nudges.UPDATE_DUE, nudges.FIRST_STATEMENT, nudges.ROLE_ACK, nudges.ROLE_UNFILLED, nudges.TASK_OVERDUE)
+LIVE_NUDGES = (nudges.UPDATE_DUE, nudges.FIRST_STATEMENT, nudges.ROLE_ACK, nudges.ROLE_UNFILLED, nudges.TASK_OVERDUE, nudges.DRILL_INJECT)
 
 
 def _require_text(ctx: Context, what: str) -> str:
@@ -146,7 +147,10 @@ def resolve(ctx: Context) -> Message:
         nudges.schedule(ctx.session, incident.id, nudges.REVIEW_DUE, "role:commander", due, ctx.now)
         review = fmt(_("Review meeting due by {at}."), at=when(ctx.config, due))
     message = lines(fmt(_("✅ #{id} resolved by {by}."), id=incident.id, by=ctx.actor.name), text(ctx.args), review)
-    return ctx.announce(message)
+    answer = ctx.announce(message)
+    if incident.drill:  # the end of the drill: how the team did against each target
+        ctx.post(render_scorecard(ctx.session, ctx.config, incident, ctx.now))
+    return answer
 
 
 @verb("reopen", summary=N_("Back to responding after resolve."), who=("commander",))

@@ -14,6 +14,7 @@ UPDATE_DUE = "update_due"
 REVIEW_DUE = "review_due"
 APPROVAL_PENDING = "approval_pending"  # subject "v<n>:<role>"
 ACTION_DUE = "action_due"  # subject "a<n>": a follow-up action, tracked after close too
+DRILL_INJECT = "drill_inject"  # subject "i<n>": a drill's scripted event, posted in the room on the minute, never repeated
 
 ACK_WITHIN = timedelta(minutes=10)
 FILL_WITHIN = timedelta(minutes=10)

@@ -8,7 +8,7 @@ import unicodedata
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
-from handlers import approvals, checklist, composing, help, incidents, lifecycle, line, publishing, review, roles, snooze  # noqa: F401  (register verbs)
+from handlers import approvals, checklist, composing, drills, help, incidents, injects, lifecycle, line, publishing, review, roles, snooze  # noqa: F401  (register verbs)
 from handlers.context import Context, Deps
 from handlers.errors import Refusal, UsageError
 from handlers.i18n import _, speaking

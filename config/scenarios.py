@@ -1,0 +1,147 @@
+"""Drill scenarios: YAML files of timed injects, validated, with errors that name the file and line."""
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
+
+from config.durations import Duration
+from config.load import DEFAULTS, ConfigError, ConfigProblem, _expected, _line_of
+from config.model import Localized, Severity, Strict
+
+SHIPPED = DEFAULTS / "scenarios"
+LONGEST_DRILL = timedelta(hours=24)  # an inject later than this is a typo: drills last hours
+InjectKind = Literal[
+    "social_post",
+    "journalist_call",
+    "regulator_question",
+    "volume_spike",
+    "internal_leak",
+    "customer_complaint",
+    "partner_call",
+    "family_call",
+]
+# How long the team has to answer an inject of each kind when the scenario does not say.
+ANSWER_WITHIN = {
+    "social_post": timedelta(minutes=15),
+    "journalist_call": timedelta(minutes=20),
+    "regulator_question": timedelta(minutes=30),
+    "volume_spike": timedelta(minutes=10),
+    "internal_leak": timedelta(minutes=15),
+    "customer_complaint": timedelta(minutes=15),
+    "partner_call": timedelta(minutes=30),
+    "family_call": timedelta(minutes=10),
+}
+
+
+class Inject(Strict):
+    """One scripted event: who says what, when, and how long the team has to answer it."""
+
+    at: Duration  # after the drill starts
+    kind: InjectKind
+    source: Localized | str  # the author's handle, the outlet and reporter, the regulator's office, the colleague
+    text: Localized  # the post, the question, the leak
+    reach: int | None = Field(default=None, ge=0)  # followers, views or mentions
+    deadline: Duration | None = None  # the caller's own deadline, from when the inject arrives
+    answer_within: Duration | None = None
+
+    @field_validator("at")
+    @classmethod
+    def _within_a_drill(cls, value: timedelta) -> timedelta:
+        if value > LONGEST_DRILL:
+            raise ValueError(f"an inject at most {LONGEST_DRILL.days}d after the start, got {value}")
+        return value
+
+    def answer_span(self) -> timedelta:
+        """How long after arriving the inject should be answered."""
+        return self.answer_within or self.deadline or ANSWER_WITHIN[self.kind]
+
+    def source_in(self, language: str) -> str:
+        """The source in a language (handles are the same in every language)."""
+        return self.source if isinstance(self.source, str) else self.source.get(language)
+
+
+class Scenario(Strict):
+    """A drill: the crisis it rehearses and its injects, in time order."""
+
+    key: str = ""
+    playbook: str
+    title: Localized
+    description: Localized
+    severity: Severity = "sev2"
+    default: bool = False  # the playbook's drill when none is named
+    injects: list[Inject] = Field(min_length=1, max_length=30)
+    _file: str = PrivateAttr("")
+
+    @field_validator("injects")
+    @classmethod
+    def _in_time_order(cls, injects: list[Inject]) -> list[Inject]:
+        return sorted(injects, key=lambda inject: inject.at)
+
+
+def parse_scenario(text: str, filename: str) -> Scenario:
+    """One scenario from YAML text; raise ConfigError naming the file and line of each problem."""
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError([ConfigProblem(filename, mark.line + 1 if mark else None, "", f"not valid YAML: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem(filename, 1, "", "expected a mapping: playbook:, title:, description:, injects:")])
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = [ConfigProblem(filename, _line_of(root, e["loc"]), ".".join(map(str, e["loc"])), _expected(e)) for e in exc.errors()]
+        raise ConfigError(sorted(problems, key=lambda p: p.line or 0)) from None
+    scenario.key, scenario._file = Path(filename).stem, filename
+    return scenario
+
+
+def _read_folder(folder: Path) -> dict[str, Scenario]:
+    if not folder.is_dir():
+        raise ConfigError([ConfigProblem(str(folder), None, "scenarios_dir", "no such folder")])
+    found, problems = {}, []
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            found[path.stem] = parse_scenario(path.read_text(encoding="utf-8"), str(path))
+        except ConfigError as error:
+            problems += error.problems
+    if problems:
+        raise ConfigError(problems)
+    return found
+
+
+@lru_cache(maxsize=8)
+def load_scenarios(folder: str | None = None) -> dict[str, Scenario]:
+    """The shipped scenarios, then the team's own from a folder (a team file replaces a shipped one of the same name)."""
+    scenarios = _read_folder(SHIPPED)
+    if folder:
+        scenarios.update(_read_folder(Path(folder)))
+    return scenarios
+
+
+def check_scenarios(folder: str | None, playbooks: dict) -> list[ConfigProblem]:
+    """Every problem in the scenario files, and every scenario whose playbook does not exist, named by file and line."""
+    try:
+        scenarios = load_scenarios(folder)
+    except ConfigError as error:
+        return error.problems
+    problems = []
+    for scenario in scenarios.values():
+        if scenario.playbook not in playbooks:
+            root = yaml.compose(Path(scenario._file).read_text(encoding="utf-8"))
+            message = f"unknown playbook {scenario.playbook!r}; expected one of {', '.join(playbooks)}"
+            problems.append(ConfigProblem(scenario._file, _line_of(root, ("playbook",)), "playbook", message))
+    return problems
+
+
+def for_playbook(scenarios: dict[str, Scenario], playbook: str) -> list[Scenario]:
+    """A playbook's scenarios, its default first."""
+    mine = [s for s in scenarios.values() if s.playbook == playbook]
+    defaults = [s for s in mine if s.default]
+    first = defaults[-1] if defaults else None  # a team's default (read last) wins over the shipped one
+    return [first, *(s for s in mine if s is not first)] if first else mine
