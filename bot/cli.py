@@ -120,6 +120,66 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _clock(settings: Settings):
+    from handlers.ports import OffsetClock, SystemClock
+
+    return OffsetClock(settings.clock_start) if settings.clock_start else SystemClock()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write an incident's review report (Markdown and HTML) and print where."""
+    from bot.report import reports_dir, write_report
+    from storage.db import make_engine, session, upgrade
+
+    settings = _settings()
+    config = load_config(settings.config_path)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    folder = Path(args.out) if args.out else reports_dir(engine, settings)
+    with session(engine) as db:
+        paths = write_report(db, config, args.id, _clock(settings).now(), folder)
+    if paths is None:
+        print(f"onevoice: there is no incident #{args.id} in {settings.database_url}", file=sys.stderr)
+        return 1
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _counted(counts: dict[str, int]) -> str:
+    return ", ".join(f"{key} {n}" for key, n in counts.items()) or "—"
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    """Print the metrics across incidents, drills excluded."""
+    from handlers import report
+    from handlers.i18n import _, speaking
+    from storage.db import make_engine, session, upgrade
+
+    settings = _settings()
+    config = load_config(settings.config_path)
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with session(engine) as db, speaking(config.language):
+        stats = report.across(db, config, _clock(settings).now())
+        median = stats.median_first_statement
+        print(_("Incidents (drills excluded): {n}").format(n=stats.incidents))
+        print(_("By playbook: {counts}").format(counts=_counted(stats.by_playbook)))
+        print(_("By severity: {counts}").format(counts=_counted(stats.by_severity)))
+        print(
+            _("Median time to first approved statement: {median} ({n} of {total} incidents had one)").format(
+                median=report.duration(median), n=len(stats.first_statements), total=stats.incidents
+            )
+        )
+        kept = f"{stats.cadence_percent} %" if stats.cadence_percent is not None else "—"
+        print(
+            _("Update cadence kept: {kept} of {windows} windows ({percent})").format(
+                kept=stats.cadence_kept, windows=stats.cadence_windows, percent=kept
+            )
+        )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line grammar."""
     top = argparse.ArgumentParser(prog="onevoice", description="OneVoice: one approved voice in a crisis.")
@@ -151,6 +211,14 @@ def parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a config file")
     check.add_argument("path", nargs="?")
     check.set_defaults(run=cmd_check_config)
+    report = sub.add_parser("report", help="write an incident's review report (Markdown and HTML)")
+    report.add_argument("id", type=lambda v: int(v.lstrip("#")), help="the incident number, e.g. 12")
+    report.add_argument(
+        "--out", metavar="DIR", help="the folder to write into (default: ONEVOICE_REPORTS_DIR, or reports/ beside the database)"
+    )
+    report.set_defaults(run=cmd_report)
+    stats = sub.add_parser("stats", help="metrics across incidents, drills excluded")
+    stats.set_defaults(run=cmd_stats)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations").set_defaults(run=cmd_db_upgrade)

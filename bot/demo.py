@@ -8,6 +8,7 @@ from typing import TextIO
 
 from bot.app import OneVoice
 from bot.console import Console
+from bot.report import reports_dir
 from config.durations import parse_duration
 from config.load import load_config
 from config.settings import Settings
@@ -64,6 +65,7 @@ SCRIPT = {
         ("carol", "/crisis lesson - The first draft speculated about the cause; vet before sending"),
         ("alice", "/crisis action Add a battery-temperature test to incoming inspection @erin due in 14d"),
         ("alice", "/crisis actions"),
+        ("erin", "/crisis review"),
         ("alice", "/crisis close"),
         ("alice", "/crisis list"),
     ],
@@ -112,6 +114,7 @@ SCRIPT = {
         ("carol", "/crisis lesson - 初稿对原因进行了猜测；发送前先审查"),
         ("alice", "/crisis action 在来料检验中增加电池温度测试 @erin due in 14d"),
         ("alice", "/crisis actions"),
+        ("erin", "/crisis review"),
         ("alice", "/crisis close"),
         ("alice", "/crisis list"),
     ],
@@ -151,4 +154,5 @@ async def run_demo(language: str = "en", out: TextIO | None = None, folder: Path
         await console.run_line(line)
     with speaking(language):
         out.write("\n" + _("Demo finished. The whole incident is in {path}").format(path=folder / "onevoice.db") + "\n")
+        out.write(_("Review report: {path}").format(path=reports_dir(bot.engine) / "report-1.html") + "\n")
     return 0

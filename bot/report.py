@@ -155,16 +155,17 @@ def _context(review: Review, config: Config) -> dict:
     }
 
 
-def scorecard_rows(scorecard) -> list[tuple[str, ...]]:
-    """Drills: the scorecard as rows of text (milestone, took, target, verdict), whatever shape handlers.scorecard gives it."""
-    if not scorecard:
-        return []
-    rows = getattr(scorecard, "rows", scorecard)
-    shown = []
-    for row in rows:
-        values = row.values() if isinstance(row, dict) else (row if isinstance(row, tuple | list) else vars(row).values())
-        shown.append(tuple(duration(v) if hasattr(v, "total_seconds") else str(v) for v in values))
-    return shown
+def scorecard_rows(scorecard: list | None) -> list[tuple[str, str, str, str]]:
+    """Drills: one row per scorecard milestone: verdict, milestone, reached after, target."""
+    rows = []
+    for milestone in scorecard or []:
+        mark = {True: "✅", False: "❌"}.get(milestone.met, "⏳")
+        if milestone.elapsed is not None:
+            reached = duration(milestone.elapsed)
+        else:
+            reached = _("not yet") if milestone.met is None else _("not reached")
+        rows.append((mark, milestone.label, reached, duration(milestone.target)))
+    return rows
 
 
 def _event_text(event, config: Config, role) -> str:
@@ -253,6 +254,9 @@ def _labels() -> dict[str, str]:
         "due": _("Due"),
         "done_at": _("Done"),
         "scorecard": _("Drill scorecard"),
+        "milestone": _("Milestone"),
+        "reached": _("Reached after"),
+        "target": _("Target"),
         "generated": _("Generated"),
         "none": _("none"),
         "legend": _("Legend"),

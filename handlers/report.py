@@ -1,5 +1,7 @@
 """The review report's content: one incident's history gathered from the database, its metrics, and the short summary for the room."""
 
+import statistics
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,7 +61,7 @@ class Review:
     actions: list[FollowUp]
     nudges: list[Nudge]  # those that fired at least once
     metrics: metrics.Metrics
-    scorecard: object | None = None  # drills: filled by the drill scorecard when it exists (see attach_scorecard)
+    scorecard: list | None = None  # drills: handlers.scorecard milestones (see attach_scorecard)
 
     def milestones(self) -> list[tuple[str, datetime]]:
         """The milestones reached, each once: team assembled, first approved statement, resolved, closed."""
@@ -106,6 +108,43 @@ def gather(session: Session, config: Config, incident_id: int, now: datetime) ->
     return Review(incident, now, events, holdings, versions, checklist, lessons, actions, fired, figures)
 
 
+@dataclass(frozen=True)
+class Stats:
+    """The metrics across real incidents (drills never count)."""
+
+    incidents: int
+    by_playbook: dict[str, int]
+    by_severity: dict[str, int]
+    first_statements: list[timedelta]  # one per incident that had an approved statement
+    cadence_windows: int
+    cadence_kept: int
+
+    @property
+    def median_first_statement(self) -> timedelta | None:
+        """The median time to the first approved statement, over the incidents that had one."""
+        return statistics.median(self.first_statements) if self.first_statements else None
+
+    @property
+    def cadence_percent(self) -> int | None:
+        """Update windows kept out of all windows of all incidents, in whole percent (half up)."""
+        windows = self.cadence_windows
+        return None if not windows else (200 * self.cadence_kept + windows) // (2 * windows)
+
+
+def across(session: Session, config: Config, now: datetime) -> Stats:
+    """Gather every incident that is not a drill and add up its metrics."""
+    ids = session.exec(select(Incident.id).where(Incident.drill.is_(False)).order_by(Incident.id)).all()
+    reviews = [review for review in (gather(session, config, i, now) for i in ids) if review is not None]
+    return Stats(
+        incidents=len(reviews),
+        by_playbook=dict(sorted(Counter(r.incident.playbook for r in reviews).items())),
+        by_severity=dict(sorted(Counter(r.incident.severity for r in reviews).items())),
+        first_statements=[r.metrics.first_statement for r in reviews if r.metrics.first_statement is not None],
+        cadence_windows=sum(r.metrics.cadence_windows for r in reviews),
+        cadence_kept=sum(r.metrics.cadence_kept for r in reviews),
+    )
+
+
 def _versions(session: Session, incident_id: int) -> list[Version]:
     statements = list(session.exec(select(Statement).where(Statement.incident_id == incident_id).order_by(Statement.version)))
     ids = [s.id for s in statements]
@@ -123,16 +162,14 @@ def _versions(session: Session, incident_id: int) -> list[Version]:
 
 
 def attach_scorecard(review: Review, session: Session, config: Config) -> None:
-    """Drills only: the scorecard of each milestone against its target, from handlers.scorecard when that module exists."""
+    """Drills only: each milestone's time against its target, from handlers.scorecard (built with the drills)."""
     if not review.incident.drill:
         return
     try:
-        from handlers import scorecard  # built with the drills; absent until then
-    except ImportError:
+        from handlers import scorecard
+    except ImportError:  # drills not built in this version: the report simply has no scorecard
         return
-    build = getattr(scorecard, "scorecard", None)
-    if build is not None:
-        review.scorecard = build(session, config, review.incident.id, review.now)
+    review.scorecard = scorecard.scorecard(session, config, review.incident, review.now)
 
 
 def duration(span: timedelta | None) -> str:
