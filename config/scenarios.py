@@ -89,7 +89,9 @@ def parse_scenario(text: str, filename: str) -> Scenario:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise ConfigError([ConfigProblem(filename, mark.line + 1 if mark else None, "", f"not valid YAML: {exc}")]) from None
+        raise ConfigError(
+            [ConfigProblem(filename, mark.line + 1 if mark else None, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError([ConfigProblem(filename, 1, "", "expected a mapping: playbook:, title:, description:, injects:")])
     try:
