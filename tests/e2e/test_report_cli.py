@@ -1,0 +1,123 @@
+"""The review through the `onevoice` process: a scripted incident on a chosen clock, review, close, `onevoice report` and `stats`.
+
+Each step is one `onevoice console` run whose clock starts at the step's minute (ONEVOICE_CLOCK_START), so the
+timeline holds the scripted times to within the second or two a run takes; the report rounds to the minute.
+"""
+
+import re
+import sqlite3
+from datetime import UTC, datetime, timedelta
+
+import html5lib
+
+from tests.e2e.conftest import Onevoice
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
+XHTML = "{http://www.w3.org/1999/xhtml}"
+V1 = "We are sorry for the worry. The cause is probably a faulty cell. Next update at 10:30 CST on our website."
+V2 = "We are sorry for the worry. We have stopped selling the affected lot while we check it. Next update at 10:30 CST on our website."
+
+# (minute, lines typed at that minute; `:as NAME` switches the speaker). Incident #1 is product-quality sev1.
+STEPS = [
+    (0, ["/crisis declare product-quality sev1 Battery overheating"]),
+    (2, [":as bob", "/crisis #1 ack", ":as carol", "/crisis #1 ack", ":as dave", "/crisis #1 ack", ":as erin", "/crisis #1 ack"]),
+    (7, ["/crisis #1 ack"]),  # alice, the last required role: assembled in 7 min
+    (10, ["/crisis #1 phase assessing", ":as dave", "/crisis #1 done 1", ":as bob", "/crisis #1 skip 5 Samples already with the lab"]),
+    (14, [":as carol", f"/crisis #1 draft {V1}"]),
+    (20, ["/crisis #1 update Affected lot isolated"]),  # window 00–30 kept
+    (26, [":as bob", "/crisis #1 reject v1 Do not guess the cause"]),  # v1: 12 min
+    (30, [":as carol", f"/crisis #1 draft {V2}", ":as bob", "/crisis #1 approve"]),
+    (38, ["/crisis #1 approve", "/crisis #1 phase responding"]),  # first approved statement: 38 of 60 min; v2: 8 min
+    (70, ["/crisis #1 update Refunds open"]),  # window 30–60 missed, 60–90 kept
+    (95, ["/crisis #1 resolve Recall under way"]),
+]
+
+
+def at(onevoice: Onevoice, minute: int, lines: list[str], as_: str = "alice") -> str:
+    """Type lines into the console with the process clock set to T0 + minute."""
+    onevoice.env["ONEVOICE_CLOCK_START"] = (T0 + timedelta(minutes=minute)).isoformat()
+    return onevoice.console("\n".join(lines) + "\n", as_=as_)
+
+
+def metrics_of(html: str) -> dict[str, str]:
+    """The metrics table of the HTML report, as {metric: value}; strict parsing fails on any HTML error."""
+    document = html5lib.HTMLParser(strict=True).parse(html)
+    section = next(s for s in document.iter(f"{XHTML}section") if s.get("id") == "metrics")
+    rows = section.find(f".//{XHTML}table").iter(f"{XHTML}tr")
+    cells = [["".join(td.itertext()) for td in row.iter(f"{XHTML}td")] for row in rows]
+    return dict(cell for cell in cells if len(cell) == 2)
+
+
+def test_a_full_incident_ends_with_a_review_and_a_report_with_the_scripted_figures(onevoice, tmp_path):
+    for minute, lines in STEPS:
+        at(onevoice, minute, lines)
+    refused = at(onevoice, 100, ["/crisis #1 close"])
+    assert "The review of #1 is not complete: no lesson yet." in refused and "/crisis close --force <reason>" in refused
+    at(onevoice, 101, ["/crisis #1 lesson + Monitoring caught it early", "/crisis #1 action Add a temperature test @erin due in 14d"])
+    review = at(onevoice, 105, ["/crisis #1 review"], as_="erin")  # anyone may
+    assert "• Team assembled in: 7 min" in review and "• First approved statement: 38 min (target 60 min, on time)" in review
+    assert "• Approval latency: v1 12 min (rejected), v2 8 min (approved)" in review
+    assert "• Updates on cadence: 2 of 3 windows of 30 min (67 %)" in review
+    shown = re.search(r"📄 Full report: (\S+report-1\.md) · (\S+report-1\.html)", review)
+    assert shown and shown.group(2) == str(onevoice.folder / "reports" / "report-1.html")  # beside the database by default
+    assert "#1 closed by Alice Chen." in at(onevoice, 110, ["/crisis #1 close"])
+
+    onevoice.env["ONEVOICE_CLOCK_START"] = (T0 + timedelta(days=1)).isoformat()
+    done = onevoice.run("report", "1", "--out", str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    md_path, html_path = (tmp_path / "out" / "report-1.md", tmp_path / "out" / "report-1.html")
+    assert done.stdout.split() == [str(md_path), str(html_path)]
+    figures = metrics_of(html_path.read_text(encoding="utf-8"))
+    assert figures == {
+        "Time to assemble": "7 min",
+        "Time to first approved statement": "38 min (target 60 min, on time)",
+        "Update cadence kept": "2 of 3 windows of 30 min (67 %)",
+        "Checklist completion": "1 done, 1 skipped, 12 open (14 %)",
+        "Approval latency of v1": "12 min (rejected)",
+        "Approval latency of v2": "8 min (approved)",
+    }
+    markdown = md_path.read_text(encoding="utf-8")
+    for name, value in figures.items():
+        assert f"| {name} | {value} |" in markdown
+    for phase, took in {"detected": "10 min", "assessing": "28 min", "responding": "57 min", "resolved": "15 min"}.items():
+        assert f"| {phase} | {took} |" in markdown  # until close, whatever the report's own clock says
+    assert "- Monitoring caught it early (Alice Chen)" in markdown and "| A1 | Add a temperature test | Erin Liu |" in markdown
+
+    missing = onevoice.run("report", "9")
+    assert missing.returncode == 1 and "there is no incident #9" in missing.stderr
+
+
+def test_close_is_forced_only_by_the_commander_and_with_a_reason(onevoice):
+    onevoice.console("/crisis declare outage sev3 Checkout errors\n/crisis #1 resolve\n")
+    refused = onevoice.console("/crisis #1 close --force Reviewed offline\n", as_="dave")
+    assert "Only Incident commander may use close" in refused
+    without_reason = onevoice.console("/crisis #1 close --force\n")
+    assert "Say why you force the close." in without_reason and "#1 closed" not in without_reason
+    assert "#1 closed by Alice Chen." in onevoice.console("/crisis #1 close --force Reviewed with the board offline\n")
+    with sqlite3.connect(onevoice.folder / "onevoice.db") as db:
+        assert db.execute("select text from timelineevent where kind = 'forced_close'").fetchall() == [("Reviewed with the board offline",)]
+    assert "📋 Review of #1 Checkout errors (outage, sev3, closed)" in onevoice.console(
+        "/crisis #1 review\n", as_="erin"
+    )  # once closed too
+    assert (onevoice.folder / "reports" / "report-1.html").exists()
+
+
+def test_stats_count_real_incidents_and_leave_drills_out(onevoice):
+    at(onevoice, 0, ["/crisis declare product-quality sev1 Battery overheating", "/crisis declare product-quality sev2 Charger recall"])
+    at(onevoice, 1, ["/crisis declare product-quality sev1 Fake recall letter", "/crisis #1 update Lot isolated"])
+    with sqlite3.connect(onevoice.folder / "onevoice.db") as db:
+        db.execute("update incident set drill = 1 where id = 3")  # as `drill` flags it
+    for incident, drafted, approved in ((1, 10, 20), (2, 30, 40), (3, 2, 3)):  # the drill's 3 min would pull the median down
+        at(onevoice, drafted, [":as carol", f"/crisis #{incident} draft {V2}", ":as bob", f"/crisis #{incident} approve"])
+        at(onevoice, approved, [f"/crisis #{incident} approve"])
+    onevoice.env["ONEVOICE_CLOCK_START"] = (T0 + timedelta(minutes=125)).isoformat()  # clear of window edges
+    done = onevoice.run("stats")
+    assert done.returncode == 0, done.stderr
+    # #1 sev1: four 30-min windows, the first kept; #2 sev2: two 60-min windows, none kept.
+    assert done.stdout.splitlines() == [
+        "Incidents (drills excluded): 2",
+        "By playbook: product-quality 2",
+        "By severity: sev1 1, sev2 1",
+        "Median time to first approved statement: 30 min (2 of 2 incidents had one)",
+        "Update cadence kept: 1 of 6 windows (17 %)",
+    ]
