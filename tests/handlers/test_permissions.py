@@ -222,6 +222,8 @@ ANYONE_VERBS = [
     "help",
     "help assign",
     "declare outage sev3 Login errors",
+    "review",
+    "drill attack",
 ]
 
 
