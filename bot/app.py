@@ -6,11 +6,14 @@ import os
 import socket
 import uuid
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import delete, func, select
 
+from bot import logs
 from bot.adapter import Adapter
 from bot.delivery import Deliverer
+from bot.metrics import Metrics, outcome_of, verb_of
 from config.load import load_config
 from config.model import Config
 from config.settings import Settings
@@ -19,7 +22,7 @@ from handlers.context import Deps, handle_of
 from handlers.ports import Clock, Command, OffsetClock, Reply, SystemClock
 from handlers.router import dispatch
 from storage.db import make_engine, session, upgrade
-from storage.models import Outbox, PersonHandle
+from storage.models import Nudge, Outbox, PersonHandle
 
 log = logging.getLogger(__name__)
 
@@ -37,29 +40,43 @@ class OneVoice:
         self.deps = Deps(self.config, clock, {})
         self.deliverers: dict[str, Deliverer] = {}
         self.worker = f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"  # whose lease a claim is
+        self.metrics = Metrics(self.engine)
+        self.stopping = False  # SIGTERM: claim no more work, hand back what is held
 
     def attach(self, adapter: Adapter) -> None:
         """Speak on a platform: its handles are synced and its outbox gets a worker."""
         self.deps.platforms[adapter.platform] = adapter.capabilities
-        self.deliverers[adapter.platform] = Deliverer(self.engine, self.deps, adapter)
+        self.deliverers[adapter.platform] = Deliverer(self.engine, self.deps, adapter, worker=self.worker, metrics=self.metrics)
         sync_handles(self.engine, self.config, adapter.platform)
 
     def handle(self, command: Command) -> Reply:
         """Run one command to completion (decided and committed, not yet delivered)."""
         with session(self.engine) as db:
-            return dispatch(db, self.deps, command)
+            reply = dispatch(db, self.deps, command)
+        self.metrics.command(command, reply)
+        with logs.about(reply.incident_id):
+            log.info("command %s by %s:%s: %s", verb_of(command.text), command.user.platform, command.user.external_id, outcome_of(reply))
+        return reply
 
     def fire_due(self) -> int:
         """Fire every nudge due now, each exactly once across replicas; return how many spoke."""
         fired = 0
-        while True:
+        while not self.stopping:
             with session(self.engine) as db:
                 claimed = firing.claim(db, self.deps.clock.now(), self.worker)
+                about = {n.id: (n.kind, n.incident_id) for n in db.exec(select(Nudge).where(Nudge.id.in_(claimed)))} if claimed else {}
             for nudge_id in claimed:
-                with session(self.engine) as db:
-                    fired += firing.fire(db, self.deps, nudge_id, self.worker)
+                if self.stopping:
+                    break  # the rest of the batch is handed back by release_leases
+                kind, incident_id = about[nudge_id]
+                with session(self.engine) as db, logs.about(incident_id):
+                    spoke = firing.fire(db, self.deps, nudge_id, self.worker)
+                if spoke:
+                    self.metrics.nudges.labels(kind).inc()
+                    fired += 1
             if len(claimed) < 100:
-                return fired
+                break
+        return fired
 
     async def tick(self) -> int:
         """Fire what is due and deliver what that said; return how many nudges spoke."""
@@ -78,8 +95,27 @@ class OneVoice:
         """Deliver whatever the outbox holds for every attached platform."""
         sent = 0
         for deliverer in self.deliverers.values():
-            sent += await deliverer.deliver_pending()
+            if not self.stopping:
+                sent += await deliverer.deliver_pending()
         return sent
+
+    def stop_taking_work(self) -> None:
+        """SIGTERM: claim nothing more; a delivery in progress stops after the effect it is sending."""
+        self.stopping = True
+        for deliverer in self.deliverers.values():
+            deliverer.stopping = True
+
+    def release_leases(self) -> int:
+        """Hand back every nudge and outbox lease this worker holds, so another replica takes them at once; return how many."""
+        released = sum(deliverer.release() for deliverer in self.deliverers.values())
+        with session(self.engine) as db:
+            result = db.exec(
+                update(Nudge)
+                .where(Nudge.lease_owner == self.worker, Nudge.state.in_(firing.ACTIVE))
+                .values(lease_until=None, lease_owner=None)
+            )
+            db.commit()
+        return released + result.rowcount
 
 
 def learn_alias(engine, platform: str, external_id: str, alias: str) -> None:

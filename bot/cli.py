@@ -39,10 +39,12 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Serve Slack (and later Telegram), the HTTP endpoints and the scheduler."""
+    from bot import logs
     from bot.app import OneVoice
     from bot.run import serve
 
     settings = _settings()
+    logs.configure(settings)  # JSON lines or text, secrets redacted, from here on
     return asyncio.run(serve(OneVoice(settings), settings))
 
 

@@ -1,11 +1,15 @@
 """The outbox worker: claim effects, call the platform, mark them sent; never lose one."""
 
+import asyncio
 import logging
+import uuid
 from datetime import timedelta
 
-from sqlalchemy import Engine, func, or_
+from sqlalchemy import Engine, exists, func, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import select
 
+from bot import logs
 from bot.adapter import Adapter, RetryLater, Undeliverable
 from bot.report import deliver_report
 from handlers import publishing
@@ -20,19 +24,23 @@ from storage.models import Incident, Outbox, PersonHandle, Room
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=30)  # short, and renewed while the worker is alive: a dead replica's rows are free again soon
+HEARTBEAT = 10.0  # real seconds between renewals of the leases a delivering worker holds
 REFRESHES = (EffectKind.REFRESH_CARD, EffectKind.REFRESH_LINE)  # re-rendered at delivery, so only the last one matters
 MAX_BACKOFF = 300.0
 
 
 class Deliverer:
-    """Delivers one platform's outbox rows in order, per incident."""
+    """Delivers one platform's outbox rows in order, per incident, each under this worker's lease."""
 
-    def __init__(self, engine: Engine, deps: Deps, adapter: Adapter, batch: int = 50):
+    def __init__(self, engine: Engine, deps: Deps, adapter: Adapter, batch: int = 50, worker: str | None = None, metrics=None):
         self.engine, self.deps, self.adapter, self.batch = engine, deps, adapter, batch
+        self.worker = worker or f"deliverer:{uuid.uuid4().hex[:12]}"
+        self.metrics = metrics
+        self.stopping = False  # set on SIGTERM: the batch stops after the effect being sent, the rest is handed back
 
     def _claim(self) -> list[int]:
-        """Lease a batch of due rows so no other worker delivers them meanwhile."""
+        """Lease a batch of due rows to this worker so no other worker delivers them meanwhile."""
         now = self.deps.clock.now()
         with new_session(self.engine) as session:
             query = (
@@ -42,79 +50,149 @@ class Deliverer:
                     Outbox.state == "pending",
                     Outbox.next_attempt_at <= now,
                     or_(Outbox.lease_until.is_(None), Outbox.lease_until < now),
+                    ~exists().where(*self._held_back(now)),
                 )
                 .order_by(Outbox.id)
                 .limit(self.batch)
                 .with_for_update(skip_locked=True)
             )
-            rows = self._in_order(session, list(session.exec(query)), now)
+            rows = self._in_order(session, list(session.exec(query)))
             for row in rows:
-                row.lease_until = now + LEASE
+                row.lease_until, row.lease_owner = now + LEASE, self.worker
                 session.add(row)
             session.commit()
             return [row.id for row in rows]
 
-    def _in_order(self, session, rows: list[Outbox], now) -> list[Outbox]:
-        """Drop rows queued behind an earlier effect of the same incident that is still waiting to be retried."""
+    def _held_back(self, now) -> tuple:
+        """An earlier effect of the same incident waits for its retry, or another worker is delivering it."""
+        earlier = aliased(Outbox)
+        return (
+            earlier.platform == Outbox.platform,
+            earlier.incident_id == Outbox.incident_id,
+            earlier.state == "pending",
+            earlier.id < Outbox.id,
+            or_(earlier.next_attempt_at > now, earlier.lease_until >= now),
+        )
+
+    def _in_order(self, session, rows: list[Outbox]) -> list[Outbox]:
+        """Drop rows queued behind an earlier pending effect of the same incident that this batch does not hold: one
+        waiting for a retry, leased by another worker, or being claimed by one right now (skipped as locked)."""
         incidents = {row.incident_id for row in rows if row.incident_id is not None}
         if not incidents:
             return rows
-        waiting = dict(
+        earlier = dict(
             session.exec(
                 select(Outbox.incident_id, func.min(Outbox.id))
                 .where(
                     Outbox.platform == self.adapter.platform,
                     Outbox.state == "pending",
-                    Outbox.next_attempt_at > now,
                     Outbox.incident_id.in_(incidents),
+                    Outbox.id.not_in([row.id for row in rows]),
                 )
                 .group_by(Outbox.incident_id)
             ).all()
         )
-        return [row for row in rows if row.incident_id not in waiting or row.id < waiting[row.incident_id]]
+        return [row for row in rows if row.incident_id not in earlier or row.id < earlier[row.incident_id]]
 
     async def deliver_pending(self) -> int:
         """Deliver everything due now; return how many effects were sent."""
         sent = 0
-        while ids := self._claim():
-            sent += await self._deliver_batch(ids)
+        while not self.stopping and (ids := self._claim()):
+            heartbeat = asyncio.create_task(self._heartbeat(ids))
+            try:
+                sent += await self._deliver_batch(ids)
+            finally:
+                heartbeat.cancel()
             if len(ids) < self.batch:
                 break
         return sent
+
+    async def _heartbeat(self, ids: list[int]) -> None:
+        """Keep this worker's leases alive while it delivers (a long Retry-After wait must not let another replica in)."""
+        while True:
+            await asyncio.sleep(HEARTBEAT)
+            try:
+                await asyncio.to_thread(self._renew, ids)
+            except Exception:  # the database is away: the per-row check before each send still guards
+                log.warning("could not renew delivery leases", exc_info=True)
+
+    def _renew(self, ids: list[int]) -> int:
+        now = self.deps.clock.now()
+        with new_session(self.engine) as session:
+            renewed = session.execute(
+                update(Outbox).where(*self._mine(ids, now)).values(lease_until=now + LEASE),
+                execution_options={"synchronize_session": False},
+            ).rowcount
+            session.commit()
+        return renewed
+
+    def _mine(self, ids: list[int], now) -> tuple:
+        """Rows still pending under this worker's unexpired lease."""
+        return (Outbox.id.in_(ids), Outbox.lease_owner == self.worker, Outbox.lease_until > now, Outbox.state == "pending")
+
+    def _hold(self, session, row: Outbox) -> bool:
+        """Check and renew this worker's lease on one row in one statement, right before sending it: a row whose lease
+        expired (and may have been reclaimed by another replica) is never sent by two."""
+        now = self.deps.clock.now()
+        held = session.execute(
+            update(Outbox).where(*self._mine([row.id], now)).values(lease_until=now + LEASE),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        session.commit()
+        if not held:
+            session.expunge(row)  # another worker's now: never write our stale copy back
+            log.warning("outbox %s is no longer leased by this worker; skipped", row.id)
+        return held == 1
+
+    def release(self) -> int:
+        """Hand back every row this worker leases (shutdown), so another replica delivers it without waiting."""
+        with new_session(self.engine) as session:
+            released = session.execute(
+                update(Outbox)
+                .where(Outbox.lease_owner == self.worker, Outbox.state == "pending")
+                .values(lease_until=None, lease_owner=None),
+                execution_options={"synchronize_session": False},
+            ).rowcount
+            session.commit()
+        return released
 
     async def _deliver_batch(self, ids: list[int]) -> int:
         blocked: set[int | None] = set()
         sent = 0
         with new_session(self.engine) as session:
             rows = [session.get(Outbox, i) for i in ids]
+            session.commit()  # no transaction stays open while the platform is called
             last_refresh = {(r.kind, r.incident_id): r.id for r in rows if r.kind in REFRESHES}
             for row in rows:
-                if row.incident_id in blocked and row.incident_id is not None:
-                    row.lease_until = None  # keep the incident's order: wait for the failed one
+                if self.stopping or (row.incident_id in blocked and row.incident_id is not None):
+                    row.lease_until, row.lease_owner = None, None  # keep the incident's order: wait for the failed one
+                elif not self._hold(session, row):
+                    continue
                 elif row.kind in REFRESHES and last_refresh[(row.kind, row.incident_id)] != row.id:
                     self._mark_sent(row, {"coalesced": True})  # a later edit in this batch shows the same state
                 else:
-                    if await self._deliver_one(session, row):
-                        sent += 1
-                    elif row.state == "pending":
-                        blocked.add(row.incident_id)
+                    with logs.about(row.incident_id):
+                        if await self._deliver_one(session, row):
+                            sent += 1
+                        elif row.state == "pending":
+                            blocked.add(row.incident_id)
                 session.add(row)
                 session.commit()
         return sent
 
     def _mark_sent(self, row: Outbox, result: dict) -> None:
-        row.state, row.sent_at, row.result, row.lease_until = "sent", self.deps.clock.now(), result, None
+        row.state, row.sent_at, row.result, row.lease_until, row.lease_owner = "sent", self.deps.clock.now(), result, None, None
 
     async def _deliver_one(self, session, row: Outbox) -> bool:
         try:
-            result = await self._call(session, row)
+            result = await self._call(session, row, _Outside(self.adapter, session))
         except RetryLater as wait:
             self._keep_progress(session, row, wait.progress)
             self._defer(row, wait)
             return False
         except Undeliverable as refusal:
             row.attempts += 1
-            row.state, row.lease_until, row.error = "failed", None, str(refusal)[:500]
+            row.state, row.lease_until, row.lease_owner, row.error = "failed", None, None, str(refusal)[:500]
             if row.kind == EffectKind.PUBLISH:
                 with speaking(self.deps.config.language):
                     publishing.mark_failed(session, row.payload["publication_id"], str(refusal), self.deps.clock.now())
@@ -125,6 +203,9 @@ class Deliverer:
             self._defer(row, RetryLater(type(error).__name__))
             return False
         self._mark_sent(row, result or {})
+        if self.metrics is not None:
+            waited = (row.sent_at - row.created_at).total_seconds()
+            self.metrics.delivery_latency.labels(row.platform, row.kind).observe(max(0.0, waited))
         return True
 
     def _wait_for_room(self, session, row: Outbox) -> None:
@@ -151,10 +232,10 @@ class Deliverer:
         row.attempts += 1
         delay = wait.after if wait.after is not None else min(MAX_BACKOFF, 2.0 ** min(row.attempts, 8))
         row.next_attempt_at = self.deps.clock.now() + timedelta(seconds=delay)
-        row.lease_until, row.error = None, str(wait)[:500]
+        row.lease_until, row.lease_owner, row.error = None, None, str(wait)[:500]
         log.warning("delivery of outbox %s deferred %.1fs: %s", row.id, delay, wait)
 
-    async def _call(self, session, row: Outbox) -> dict:
+    async def _call(self, session, row: Outbox, adapter: Adapter) -> dict:
         payload = row.payload
         message = Message.from_json(payload["message"]) if "message" in payload else None
         room = self._room(session, row)
@@ -167,53 +248,54 @@ class Deliverer:
             self._wait_for_room(session, row)
         if row.kind == EffectKind.DM:
             try:
-                return await self.adapter.dm(payload["to"], message)
+                return await adapter.dm(payload["to"], message)
             except Undeliverable:
                 if room is None:
                     raise
                 # Not reachable privately (on Telegram, someone who never started the bot): say it in the incident room.
-                return await self.adapter.post(room, None, text(f"{self._name_of(session, payload['to'])}: ") + message)
+                return await adapter.post(room, None, text(f"{self._name_of(session, payload['to'])}: ") + message)
         if row.kind == EffectKind.POST:
-            return await self.adapter.post(None if payload.get("to") else room, payload.get("to"), message)
+            return await adapter.post(None if payload.get("to") else room, payload.get("to"), message)
         if row.kind == EffectKind.INVITE:
-            return await self.adapter.invite(room, payload["users"])
+            return await adapter.invite(room, payload["users"])
         if row.kind == EffectKind.PUBLISH:
-            return await self._publish(session, payload)
+            return await self._publish(session, payload, adapter)
         if row.kind == EffectKind.EDIT:
-            return await self._edit(session, payload, message)
-        if row.kind == EffectKind.REPORT:  # the review's files are written on this side (bot/report.py); the room is told where
-            shown = deliver_report(session, self.deps.config, self.engine, row.incident_id, self.deps.clock.now(), message)
-            return await self.adapter.post(room, None, shown)
+            return await self._edit(session, payload, message, adapter)
+        if row.kind == EffectKind.REPORT:  # the review's files are written on this side; the room is told where
+            return await adapter.post(
+                room, None, deliver_report(session, self.deps.config, self.engine, row.incident_id, self.deps.clock.now(), message)
+            )
         if row.kind == EffectKind.REFRESH_LINE:
             with speaking(self.deps.config.language):
                 line = render_pinned(session, self.deps.config, session.get(Incident, row.incident_id))
-            result = await self.adapter.pin(room, room.line_message_id, line)
+            result = await adapter.pin(room, room.line_message_id, line)
             room.line_message_id = result.get("message_id") or room.line_message_id
             session.add(room)
             return result
         card = self._card(session, row.incident_id)
         if row.kind == EffectKind.OPEN_ROOM:
-            result = await self.adapter.open_room(room, payload, card)
+            result = await adapter.open_room(room, payload, card)
             room.external_id = result.get("external_id")
             room.thread_id = result.get("thread_id")
             room.card_message_id = result.get("card_message_id")
             session.add(room)
             return result
         if row.kind == EffectKind.REFRESH_CARD:
-            return await self.adapter.edit_card(room, card)
+            return await adapter.edit_card(room, card)
         raise Undeliverable(f"unknown effect kind {row.kind!r}")
 
-    async def _publish(self, session, payload: dict) -> dict:
+    async def _publish(self, session, payload: dict, adapter: Adapter) -> dict:
         """Send the approved text read from the database now, so a version superseded meanwhile never goes out."""
         with speaking(self.deps.config.language):
             text = publishing.text_to_publish(session, payload["publication_id"], self.deps.clock.now())
         if text is None:
             return {"cancelled": True}
-        result = await self.adapter.publish(payload["to"], text)
+        result = await adapter.publish(payload["to"], text)
         publishing.mark_sent(session, payload["publication_id"], result or {}, self.deps.clock.now())
         return result
 
-    async def _edit(self, session, payload: dict, message: Message) -> dict:
+    async def _edit(self, session, payload: dict, message: Message, adapter: Adapter) -> dict:
         """Edit what an earlier post delivered; wait while that post is itself still on its way."""
         posted = session.get(Outbox, payload["ref"])
         if posted is None or posted.state == "failed":
@@ -221,7 +303,7 @@ class Deliverer:
         if posted.state != "sent":
             raise RetryLater("the message to edit is not posted yet", after=2)
         where = posted.result.get("channel") or posted.payload.get("to")
-        return await self.adapter.edit_message(where, posted.result.get("message_id"), message)
+        return await adapter.edit_message(where, posted.result.get("message_id"), message)
 
     def _name_of(self, session, handle: str) -> str:
         key = session.exec(
@@ -238,3 +320,20 @@ class Deliverer:
     def _card(self, session, incident_id: int) -> Message:
         with speaking(self.deps.config.language):
             return render_card(session, self.deps.config, session.get(Incident, incident_id), self.deps.clock.now())
+
+
+class _Outside:
+    """The adapter, called with no database transaction open: SQLite's write lock (and a PostgreSQL snapshot) is never held
+    while a platform answers slowly."""
+
+    def __init__(self, adapter: Adapter, session):
+        self.adapter, self.session = adapter, session
+
+    def __getattr__(self, name: str):
+        method = getattr(self.adapter, name)
+
+        async def call(*args, **kwargs):
+            self.session.commit()
+            return await method(*args, **kwargs)
+
+        return call if callable(method) else method

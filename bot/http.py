@@ -1,4 +1,4 @@
-"""The one ASGI app: Slack events, health and readiness (Telegram and signals join it later)."""
+"""The one ASGI app: Slack events, the Telegram webhook, signals, statement pages, health, readiness and metrics."""
 
 import asyncio
 import hmac
@@ -6,7 +6,6 @@ import json
 import logging
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,29 +13,37 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot.app import OneVoice
+from bot.metrics import CONTENT_TYPE
 from bot.page import page_routes
+from bot.readiness import Readiness
 from bot.signals_http import signal_endpoint
 
 log = logging.getLogger(__name__)
 
 
 def build_app(
-    bot: OneVoice, slack_app=None, telegram=None, telegram_secret: str | None = None, signals_secret: str | None = None, on_work=None
+    bot: OneVoice,
+    slack_app=None,
+    telegram=None,
+    telegram_secret: str | None = None,
+    signals_secret: str | None = None,
+    on_work=None,
+    readiness: Readiness | None = None,
 ) -> Starlette:
-    """Routes for the platforms that are configured, and the probes."""
+    """Routes for the platforms that are configured, the probes and the metrics."""
+    readiness = readiness or Readiness(bot.engine)
 
     async def healthz(_request: Request) -> Response:
-        return JSONResponse({"ok": True})
+        return JSONResponse({"ok": True})  # liveness: the process answers; /readyz says whether it should get traffic
 
     async def readyz(_request: Request) -> Response:
-        try:
-            await asyncio.to_thread(_ping, bot)
-        except Exception as error:  # noqa: BLE001  (any failure means not ready; the reason is logged, not shown)
-            log.warning("not ready: database unreachable (%s)", type(error).__name__)
-            return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
-        return JSONResponse({"ok": True, "database": "ok", "platforms": sorted(bot.deliverers)})
+        ready, found = await readiness.check()
+        return JSONResponse(found, status_code=200 if ready else 503)
 
-    routes = [Route("/healthz", healthz), Route("/readyz", readyz), *page_routes(bot)]
+    async def metrics(_request: Request) -> Response:
+        return Response(await asyncio.to_thread(bot.metrics.render), media_type=CONTENT_TYPE)
+
+    routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics), *page_routes(bot)]
     if slack_app is not None:
         handler = AsyncSlackRequestHandler(slack_app)
 
@@ -48,7 +55,34 @@ def build_app(
         routes.append(Route("/telegram/webhook", _telegram_webhook(telegram, telegram_secret), methods=["POST"]))
     if signals_secret:
         routes.append(Route("/signals", signal_endpoint(bot, signals_secret, on_work or (lambda: None)), methods=["POST"]))
-    return Starlette(routes=routes)
+    app = Starlette(routes=routes)
+    app.add_middleware(_Counted, metrics=bot.metrics)
+    return app
+
+
+class _Counted:
+    """Count each HTTP request by its route's pattern (so /s/<id> is one label) and status."""
+
+    def __init__(self, app, metrics):
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = {"code": 500}
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", None) or "other"
+            self.metrics.http.labels(path, str(status["code"])).inc()
 
 
 def _telegram_webhook(application, secret: str):
@@ -68,8 +102,3 @@ def _telegram_webhook(application, secret: str):
         return JSONResponse({"ok": True})
 
     return webhook
-
-
-def _ping(bot: OneVoice) -> None:
-    with bot.engine.connect() as connection:
-        connection.execute(text("SELECT 1"))

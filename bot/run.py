@@ -5,16 +5,23 @@ import contextlib
 import logging
 import signal
 import sys
+import time
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
 import uvicorn
 
+from bot import logs
 from bot.app import OneVoice
 from bot.http import build_app
+from bot.poller_lock import AlreadyPolling, hold_poller_lock
+from bot.readiness import Readiness
 from bot.scheduler import NudgeScheduler
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
+
+Stop = Callable[[], Awaitable[None]]
 
 
 class _Server(uvicorn.Server):
@@ -29,62 +36,96 @@ class Refused(Exception):
     """The settings cannot work; the message says what to set."""
 
 
-async def _start_slack(bot: OneVoice, settings: Settings, scheduler: NudgeScheduler, stack: AsyncExitStack):
+class _Started:
+    """What `serve` needs from each platform it started."""
+
+    def __init__(self, bot: OneVoice, settings: Settings, scheduler: NudgeScheduler, stack: AsyncExitStack, readiness: Readiness):
+        self.bot, self.settings, self.scheduler, self.stack, self.readiness = bot, settings, scheduler, stack, readiness
+        self.intake: list[Stop] = []  # what stops taking new work (polling, Socket Mode) first thing on SIGTERM
+
+
+async def _start_slack(started: _Started):
     """Slack over HTTP (or Socket Mode with an app token); return the Bolt app to route, if any."""
     from bot.slack import SlackFront
     from bot.slack_delivery import SlackAdapter, web_client
 
+    bot, settings = started.bot, started.settings
     client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     bot.attach(SlackAdapter(client, bot.config.slack.private_rooms))
+    started.readiness.platforms["slack"] = client.auth_test
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     if secret is None and not settings.slack_app_token:
         raise Refused("SLACK_SIGNING_SECRET is needed to accept Slack requests over HTTP (or set SLACK_APP_TOKEN for Socket Mode)")
-    front = SlackFront(bot, client, secret or "socket-mode", on_work=scheduler.kick)
+    front = SlackFront(bot, client, secret or "socket-mode", on_work=started.scheduler.kick)
     if not settings.slack_app_token:
         return front.app, "Slack (HTTP)"
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     socket_mode = AsyncSocketModeHandler(front.app, settings.slack_app_token.get_secret_value(), web_client=client)
     await socket_mode.connect_async()
-    stack.push_async_callback(socket_mode.close_async)
+    started.intake.append(_once(socket_mode.close_async))
+    started.stack.push_async_callback(started.intake[-1])
     return None, "Slack (Socket Mode)"
 
 
-async def _start_telegram(bot: OneVoice, settings: Settings, scheduler: NudgeScheduler, stack: AsyncExitStack):
+async def _start_telegram(started: _Started):
     """Telegram by webhook when a secret is set, else by long polling; return the application for the webhook route."""
     from bot.telegram import TelegramFront, build_application
     from bot.telegram_delivery import TelegramAdapter
 
+    bot, settings = started.bot, started.settings
     polling = settings.telegram_webhook_secret is None
+    if polling:
+        try:
+            started.stack.callback(hold_poller_lock(bot.engine))
+        except AlreadyPolling as refusal:
+            raise Refused(str(refusal)) from None
     application = build_application(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url, polling)
-    front = TelegramFront(bot, application, on_work=scheduler.kick)
+    front = TelegramFront(bot, application, on_work=started.scheduler.kick)
     await application.initialize()
-    stack.push_async_callback(application.shutdown)
+    started.stack.push_async_callback(application.shutdown)
     bot.attach(TelegramAdapter(application.bot, bot.config))
+    started.readiness.platforms["telegram"] = application.bot.get_me
     try:
         await front.register_commands()
     except Exception:  # the menu is a convenience; commands work without it
         log.warning("could not register the Telegram command menu", exc_info=True)
     await application.start()
-    stack.push_async_callback(application.stop)
+    started.stack.push_async_callback(application.stop)
     if polling:
         await application.updater.start_polling(drop_pending_updates=False)
-        stack.push_async_callback(application.updater.stop)
+        started.intake.append(_once(application.updater.stop))
+        started.stack.push_async_callback(started.intake[-1])
     return application, "Telegram (polling)" if polling else "Telegram (webhook)"
+
+
+def _once(stop: Stop) -> Stop:
+    """A stop that may be called early (SIGTERM) and again by the exit stack."""
+    done = []
+
+    async def once() -> None:
+        if not done:
+            done.append(True)
+            await stop()
+
+    return once
 
 
 async def serve(bot: OneVoice, settings: Settings) -> int:
     """Attach each configured platform, then serve until SIGTERM or SIGINT; return the exit code."""
+    logs.set_worker(bot.worker)
     scheduler = NudgeScheduler(bot)
+    readiness = Readiness(bot.engine)
     async with AsyncExitStack() as stack:
+        started = _Started(bot, settings, scheduler, stack, readiness)
         slack_app = telegram = None
         modes = []
         try:
             if settings.slack_bot_token:
-                slack_app, mode = await _start_slack(bot, settings, scheduler, stack)
+                slack_app, mode = await _start_slack(started)
                 modes.append(mode)
             if settings.telegram_bot_token:
-                telegram, mode = await _start_telegram(bot, settings, scheduler, stack)
+                telegram, mode = await _start_telegram(started)
                 modes.append(mode)
         except Refused as problem:
             print(f"onevoice: {problem}", file=sys.stderr)
@@ -94,11 +135,17 @@ async def serve(bot: OneVoice, settings: Settings) -> int:
             return 2
         secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
         signals = settings.signals_secret.get_secret_value() if settings.signals_secret else None
-        app = build_app(bot, slack_app, telegram, secret, signals, on_work=scheduler.kick)
-        server = _Server(uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="off"))
+        app = build_app(bot, slack_app, telegram, secret, signals, on_work=scheduler.kick, readiness=readiness)
+        grace = max(1.0, settings.shutdown_seconds / 4)  # requests in flight get a quarter of the budget
+        config = uvicorn.Config(
+            app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="off", log_config=None,
+            timeout_graceful_shutdown=grace,
+        )  # fmt: skip
+        server = _Server(config)
+        stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for stop in (signal.SIGTERM, signal.SIGINT):  # stop taking requests; the exit stack then releases everything
-            loop.add_signal_handler(stop, setattr, server, "should_exit", True)
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(stop, stopping.set)
         await scheduler.run()  # what fell due while the bot was down
         scheduler.start()
         stack.push_async_callback(scheduler.stop)
@@ -106,5 +153,24 @@ async def serve(bot: OneVoice, settings: Settings) -> int:
         while not server.started and not serving.done():
             await asyncio.sleep(0.05)
         print(f"OneVoice running: http://{settings.http_host}:{settings.http_port} · {' · '.join(modes)}", flush=True)
+        signalled = asyncio.create_task(stopping.wait())
+        await asyncio.wait([serving, signalled], return_when=asyncio.FIRST_COMPLETED)
+        if stopping.is_set():
+            await _shut_down(started, server, time.monotonic() + settings.shutdown_seconds)
+        signalled.cancel()
         await serving
     return 0
+
+
+async def _shut_down(started: _Started, server: _Server, deadline: float) -> None:
+    """SIGTERM: not ready at once, take no new work, let the delivery in progress finish (or hand its leases back), in time."""
+    log.warning("stopping: taking no new work; delivery in progress gets until the deadline")
+    started.readiness.stopping = True
+    started.bot.stop_taking_work()
+    for stop in started.intake:
+        try:
+            await asyncio.wait_for(stop(), max(0.1, deadline - time.monotonic()) / 2)
+        except Exception:  # noqa: BLE001  (stopping must go on: the exit stack tries again)
+            log.warning("could not stop an intake cleanly", exc_info=True)
+    server.should_exit = True  # uvicorn stops accepting, answers the requests in flight within its graceful timeout
+    await started.scheduler.stop(grace=max(0.5, deadline - time.monotonic() - 1.5))

@@ -27,6 +27,7 @@ class NudgeScheduler:
         self.tick_seconds = tick_seconds
         self._lock = asyncio.Lock()
         self._again = False
+        self._tick: asyncio.Task | None = None  # the firing and delivery in progress, cut short if shutdown runs out of time
 
     def start(self) -> None:
         """Start ticking and wake at the next due nudge (run `run` once first for what fell due while down)."""
@@ -60,18 +61,47 @@ class NudgeScheduler:
             return
         async with self._lock:
             self._again = True
-            while self._again:
+            while self._again and not self.bot.stopping:
                 self._again = False
+                self._tick = asyncio.create_task(self._one_tick())
                 try:
-                    with speaking(self.bot.config.language):
-                        await self.bot.tick()
-                except Exception:  # the next tick tries again; the rows are still there
-                    log.exception("firing nudges failed")
-        self.poke()
+                    await self._tick
+                except asyncio.CancelledError:
+                    if not self._tick.cancelled():
+                        raise  # we were cancelled ourselves, not just the tick
+                    log.warning("delivery in progress cut short by shutdown; its leases are handed back")
+                finally:
+                    self._tick = None
+        if not self.bot.stopping:
+            self.poke()
 
-    async def stop(self) -> None:
-        """Take no more work and let a firing in progress finish (a killed one's leases expire for another worker)."""
+    async def _one_tick(self) -> None:
+        try:
+            with speaking(self.bot.config.language):
+                await self.bot.tick()
+        except Exception:  # the next tick tries again; the rows are still there
+            log.exception("firing nudges failed")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Take no more work; let the run in progress finish within `grace` seconds, else cut it short; then hand back every
+        lease this worker holds so another replica carries on at once (a killed process's leases simply expire)."""
+        self.bot.stop_taking_work()
         if self.scheduler.running:
             self.scheduler.pause()
-            async with self._lock:  # a run in progress finishes before the executor is torn down
-                self.scheduler.shutdown(wait=False)
+        try:
+            await asyncio.wait_for(self._lock.acquire(), grace)
+            self._lock.release()
+        except TimeoutError:
+            if self._tick is not None:
+                self._tick.cancel()
+            async with self._lock:  # the run notices and lets go
+                pass
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        try:
+            released = await asyncio.to_thread(self.bot.release_leases)
+        except Exception:  # noqa: BLE001  (the database is away: the short leases expire by themselves)
+            log.warning("could not hand back leases at shutdown", exc_info=True)
+            return
+        if released:
+            log.warning("handed back %d leased outbox rows and nudges for another replica", released)

@@ -27,3 +27,7 @@ class Settings(BaseSettings):
     reports_dir: str | None = Field(None, validation_alias="ONEVOICE_REPORTS_DIR")
     # Rehearsals and tests: the process clock starts at this instant and runs at real speed from there.
     clock_start: datetime | None = Field(None, validation_alias="ONEVOICE_CLOCK_START")
+    # Operations (several replicas): log lines as `text` or `json`, their level, and how long SIGTERM may take.
+    log_format: str = Field("text", validation_alias="ONEVOICE_LOG_FORMAT")
+    log_level: str = Field("WARNING", validation_alias="ONEVOICE_LOG_LEVEL")
+    shutdown_seconds: float = Field(10.0, validation_alias="ONEVOICE_SHUTDOWN_SECONDS")

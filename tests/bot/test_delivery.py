@@ -1,14 +1,16 @@
 """The outbox worker: every effect delivered once, in order per incident, despite faults."""
 
+import asyncio
 from datetime import timedelta
 
 from sqlmodel import select
 
 from bot.adapter import RetryLater, Undeliverable
-from bot.delivery import Deliverer
+from bot.delivery import LEASE, Deliverer
 from handlers.ports import EffectKind
 from storage.db import session
 from storage.models import Outbox, Room
+from tests.conftest import Chat
 
 
 class FlakyChat:
@@ -111,3 +113,129 @@ async def test_effects_behind_a_deferred_one_wait_for_it_across_ticks(chat, cloc
     clock.advance(timedelta(seconds=30))
     await deliverer.deliver_pending()
     assert adapter.calls[0][0] == "open_room"
+
+
+class Stamping:
+    """A platform shared by several workers: each call gets the next number of a common sequence and says who made it.
+
+    The number lands in the outbox row's result, so the rows show who sent each effect and in which order."""
+
+    platform = "console"
+    capabilities = frozenset()
+
+    def __init__(self, worker: str, log: list, pause: float = 0.0, gate: asyncio.Event | None = None):
+        self.worker, self.log, self.pause, self.gate = worker, log, pause, gate
+
+    async def _stamp(self) -> dict:
+        if self.gate is not None:
+            await self.gate.wait()
+        await asyncio.sleep(self.pause)
+        self.log.append(self.worker)
+        return {"seq": len(self.log), "by": self.worker, "message_id": str(len(self.log))}
+
+    async def open_room(self, room, payload, card):
+        return {**await self._stamp(), "external_id": f"C{room.incident_id}", "card_message_id": "m1"}
+
+    async def post(self, room, to, message):
+        return await self._stamp()
+
+    async def edit_card(self, room, card):
+        return await self._stamp()
+
+    async def invite(self, room, users):
+        return await self._stamp()
+
+    async def dm(self, to, message):
+        return await self._stamp()
+
+    async def pin(self, room, message_id, message):
+        return await self._stamp()
+
+    async def publish(self, to, text):
+        return await self._stamp()
+
+
+def busy_incidents(chat, count: int = 4) -> None:
+    """Several incidents, each with its room opened and a few more effects queued behind."""
+    for n in range(count):
+        incident_id, _room = chat.declare(line=f"declare product-quality sev2 Fire number {n}")
+        for who in ("bob", "carol"):
+            chat.say(who, f"#{incident_id} ack")
+
+
+def sends_per_row(engine) -> dict[int, dict]:
+    with session(engine) as db:
+        return {row.id: row for row in db.exec(select(Outbox).order_by(Outbox.id))}
+
+
+async def test_two_workers_deliver_each_effect_once_in_order_per_incident(any_engine, config, clock):
+    chat = Chat(any_engine, config, clock)
+    busy_incidents(chat)
+    calls: list[str] = []
+    workers = [Deliverer(any_engine, chat.deps, Stamping(name, calls, pause=0.005), batch=3, worker=name) for name in ("w1", "w2")]
+    await asyncio.gather(*(worker.deliver_pending() for worker in workers))
+    rows = sends_per_row(any_engine)
+    assert {row.state for row in rows.values()} == {"sent"}
+    stamped = [row.result["seq"] for row in rows.values() if "seq" in row.result]
+    assert sorted(stamped) == list(range(1, len(calls) + 1))  # one call per effect: none sent twice, none lost
+    assert set(calls) == {"w1", "w2"}, "both workers should have shared the work"
+    for incident_id in {row.incident_id for row in rows.values()}:
+        order = [row.result["seq"] for row in rows.values() if row.incident_id == incident_id and "seq" in row.result]
+        assert order == sorted(order), f"incident {incident_id} delivered out of order across workers"
+
+
+async def test_a_worker_whose_lease_expired_cannot_send(any_engine, config, clock):
+    chat = Chat(any_engine, config, clock)
+    busy_incidents(chat, count=1)
+    calls: list[str] = []
+    gate = asyncio.Event()
+    stalled = Deliverer(any_engine, chat.deps, Stamping("stalled", calls, gate=gate), worker="stalled")
+    first = asyncio.create_task(stalled.deliver_pending())  # claims every row, then hangs on the first call
+    await asyncio.sleep(0.05)
+    with session(any_engine) as db:
+        assert {row.lease_owner for row in db.exec(select(Outbox))} == {"stalled"}
+    clock.advance(LEASE + timedelta(seconds=1))  # it never renewed: its leases lapse
+    healthy = Deliverer(any_engine, chat.deps, Stamping("healthy", calls), worker="healthy")
+    assert await healthy.deliver_pending() > 0
+    gate.set()
+    await first
+    # The call it was already making goes through (the documented at-least-once window); nothing after it does.
+    assert calls.count("stalled") == 1
+    rows = sends_per_row(any_engine)
+    assert all(row.state == "sent" for row in rows.values())
+    assert all(row.result.get("by") == "healthy" or row.result.get("coalesced") for row in list(rows.values())[1:])
+
+
+async def test_a_row_of_an_incident_another_worker_holds_waits(any_engine, config, clock):
+    chat = Chat(any_engine, config, clock)
+    busy_incidents(chat, count=1)
+    calls: list[str] = []
+    gate = asyncio.Event()
+    first = Deliverer(any_engine, chat.deps, Stamping("first", calls, gate=gate), batch=2, worker="first")
+    running = asyncio.create_task(first.deliver_pending())  # holds the incident's first two effects
+    await asyncio.sleep(0.05)
+    second = Deliverer(any_engine, chat.deps, Stamping("second", calls), worker="second")
+    assert await second.deliver_pending() == 0 and calls == []  # the rest wait behind them
+    gate.set()
+    await running
+    order = [row.result["seq"] for row in sends_per_row(any_engine).values() if "seq" in row.result]
+    assert order == sorted(order)
+
+
+async def test_shutdown_hands_back_the_rows_a_worker_holds(any_engine, config, clock):
+    chat = Chat(any_engine, config, clock)
+    busy_incidents(chat, count=1)
+    calls: list[str] = []
+    gate = asyncio.Event()
+    worker = Deliverer(any_engine, chat.deps, Stamping("leaving", calls, gate=gate), worker="leaving")
+    running = asyncio.create_task(worker.deliver_pending())
+    await asyncio.sleep(0.05)
+    worker.stopping = True  # SIGTERM: the effect being sent finishes, the rest are handed back
+    gate.set()
+    await running
+    rows = list(sends_per_row(any_engine).values())
+    assert [row.state for row in rows[:1]] == ["sent"] and calls == ["leaving"]
+    assert all(row.state == "pending" and row.lease_until is None and row.lease_owner is None for row in rows[1:])
+    assert worker.release() == 0  # nothing left to hand back
+    assert await Deliverer(any_engine, chat.deps, Stamping("next", calls), worker="next").deliver_pending() > 0
+    assert {row.state for row in sends_per_row(any_engine).values()} == {"sent"}
