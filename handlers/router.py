@@ -37,7 +37,8 @@ def dispatch(session: Session, deps: Deps, command: Command) -> Reply:
             reply = _handle(session, deps, command)
         except Refusal as refusal:
             session.rollback()
-            reply = Reply(refusal.message, ok=False)
+            usage = isinstance(refusal.__context__, UsageError)  # raised while handling the verb's UsageError
+            reply = Reply(refusal.message, ok=False, data={"outcome": "usage" if usage else "refused"})
         except OperationalError:
             session.rollback()
             log.exception("database unavailable")
@@ -49,7 +50,7 @@ def dispatch(session: Session, deps: Deps, command: Command) -> Reply:
         except Exception:
             session.rollback()
             log.exception("command failed")
-            reply = Reply(text(_("Something went wrong; nothing was changed. Please try again.")), ok=False)
+            reply = Reply(text(_("Something went wrong; nothing was changed. Please try again.")), ok=False, data={"outcome": "error"})
         return _remember(session, deps, command, reply)
 
 
@@ -72,11 +73,17 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply) -> R
 
 
 def _database_unavailable() -> Reply:
-    return Reply(text(_("The database is unavailable right now; nothing was changed. Please try again.")), ok=False)
+    return Reply(
+        text(_("The database is unavailable right now; nothing was changed. Please try again.")), ok=False, data={"outcome": "error"}
+    )
 
 
 def _changed_meanwhile() -> Reply:
-    return Reply(text(_("Someone changed the same thing at the same moment; nothing was changed. Please try again.")), ok=False)
+    return Reply(
+        text(_("Someone changed the same thing at the same moment; nothing was changed. Please try again.")),
+        ok=False,
+        data={"outcome": "error"},
+    )
 
 
 def _reply_json(reply: Reply) -> dict:
