@@ -104,8 +104,9 @@ def configure(settings: Settings) -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
-    for name in NOISY:
-        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    for name in NOISY:  # quiet unless asked for DEBUG (then every request shows, its token redacted)
+        logging.getLogger(name).setLevel(root.level if root.level <= logging.DEBUG else max(logging.WARNING, root.level))
+    logging.captureWarnings(True)  # library warnings become records too: one format on stderr
 
 
 def secrets_of(settings: Settings) -> list[str]:
