@@ -223,6 +223,7 @@ ANYONE_VERBS = [
     "help assign",
     "declare outage sev3 Login errors",
     "review",
+    "review",
     "drill attack",
 ]
 
