@@ -121,3 +121,13 @@ def test_stats_count_real_incidents_and_leave_drills_out(onevoice):
         "Median time to first approved statement: 30 min (2 of 2 incidents had one)",
         "Update cadence kept: 1 of 6 windows (17 %)",
     ]
+
+
+def test_the_demo_ends_with_the_review_and_prints_where_the_html_report_is(onevoice):
+    done = onevoice.run("demo", timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    last = done.stdout.rstrip().splitlines()[-1]
+    assert last.startswith("Review report: ") and last.endswith("report-1.html")
+    figures = metrics_of(open(last.removeprefix("Review report: "), encoding="utf-8").read())
+    assert figures["Time to first approved statement"].endswith("(target 60 min, on time)")
+    assert "📋 Review of #1 Power banks overheating while charging" in done.stdout
