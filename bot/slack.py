@@ -87,10 +87,13 @@ class SlackFront:
             Command(UserRef(PLATFORM, user), text, RoomRef(PLATFORM, meta.get("channel", "")), _view_event(body)), user, "", None
         )
 
-    async def on_mention(self, event: dict) -> None:
-        """ "@OneVoice" in a channel: the command overview, in that channel."""
-        command = Command(UserRef(PLATFORM, event.get("user", "")), "help", RoomRef(PLATFORM, event.get("channel", "")))
+    async def on_mention(self, event: dict, body: dict) -> None:
+        """ "@OneVoice" in a channel: the command overview, in that channel (once, whichever replica Slack retries on)."""
+        seen = f"slack:event:{body['event_id']}" if body.get("event_id") else None
+        command = Command(UserRef(PLATFORM, event.get("user", "")), "help", RoomRef(PLATFORM, event.get("channel", "")), seen)
         reply = await asyncio.to_thread(self.bot.handle, command)
+        if reply.data.get("duplicate"):
+            return
         await self.client.chat_postMessage(channel=event.get("channel", ""), text=mrkdwn(reply.message), blocks=blocks(reply.message))
 
     async def _run(self, command: Command, user: str, channel: str, trigger_id: str | None) -> None:
