@@ -6,6 +6,7 @@ import hmac
 import json
 
 from pydantic import ValidationError
+from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -62,4 +63,8 @@ def signal_endpoint(bot: OneVoice, secret: str, on_work):
 
 def _receive(bot: OneVoice, incoming: SignalIn):
     with session(bot.engine) as db:
+        if bot.engine.dialect.name == "postgresql":
+            # The same alert reaching two replicas at once: the second waits, then finds the first's row and counts a repeat
+            # (SQLite serialises writers already). Released at commit.
+            db.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"onevoice-signal:{incoming.key()}"})
         return receive(db, bot.deps, incoming)
