@@ -67,7 +67,10 @@ class SlackFront:
     async def on_prompt(self, ack, body: dict) -> None:
         """The form a button opened: its command plus the words typed."""
         await ack()
-        meta = json.loads(body["view"]["private_metadata"])
+        meta = _metadata(body)
+        if not isinstance(meta.get("command"), str) or not isinstance(meta.get("channel"), str):
+            log.warning("a form came back without the command it was opened for; ignored")
+            return
         typed = _single_value(body["view"]["state"]["values"])
         user = body["user"]["id"]
         command = Command(
@@ -81,11 +84,10 @@ class SlackFront:
         values = body["view"]["state"]["values"]
         picked = {action: _value(field) for block in values.values() for action, field in block.items()}
         text = f"declare {picked.get('playbook', '')} {picked.get('severity', '')} {picked.get('title', '')}".strip()
-        meta = json.loads(body["view"]["private_metadata"] or "{}")
+        channel = _metadata(body).get("channel")
         user = body["user"]["id"]
-        await self._run(
-            Command(UserRef(PLATFORM, user), text, RoomRef(PLATFORM, meta.get("channel", "")), _view_event(body)), user, "", None
-        )
+        room = RoomRef(PLATFORM, channel if isinstance(channel, str) else "")
+        await self._run(Command(UserRef(PLATFORM, user), text, room, _view_event(body)), user, "", None)
 
     async def on_mention(self, event: dict, body: dict) -> None:
         """ "@OneVoice" in a channel: the command overview, in that channel (once, whichever replica Slack retries on)."""
@@ -168,6 +170,15 @@ def _value(field: dict) -> str:
 
 def _single_value(values: dict) -> str:
     return next((_value(field) for block in values.values() for field in block.values()), "")
+
+
+def _metadata(body: dict) -> dict:
+    """What we stored in a form when opening it; {} when it does not read as ours."""
+    try:
+        meta = json.loads(body["view"].get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _view_event(body: dict) -> str:

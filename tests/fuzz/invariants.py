@@ -1,0 +1,161 @@
+"""What must hold in the database after any input whatsoever: one approved line, no orphans, nothing half-written."""
+
+from collections import Counter
+
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel, select
+
+from handlers.markup import Message
+from handlers.ports import EffectKind
+from storage.models import (
+    ChecklistItem,
+    Incident,
+    Outbox,
+    ProcessedEvent,
+    Publication,
+    RoleAssignment,
+    Room,
+    Signal,
+    Statement,
+    TimelineEvent,
+)
+
+EFFECT_KINDS = {kind.value for kind in EffectKind}
+
+
+def check(session: Session, config=None, outbox_after: int = 0) -> None:
+    """Raise AssertionError naming every broken invariant (pass the team config to check people and roles too).
+
+    Payloads are written once: a caller that checked the outbox up to some id may pass it, to read only the newer ones.
+    """
+    problems = [*_orphans(session), *_line(session), *_roles(session, config), *_incidents(session), *_outbox(session, outbox_after)]
+    problems += [*_numbering(session), *_replies(session), *_publications(session)]
+    assert not problems, "database invariants broken:\n" + "\n".join(problems[:30])
+
+
+def _orphans(session: Session) -> list[str]:
+    """Every foreign key of every table (those added later too) points at an existing row."""
+    found = []
+    for table in SQLModel.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            child, parent = fk.parent, fk.column
+            sql = (
+                f"SELECT count(*) FROM {table.name} c WHERE c.{child.name} IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {parent.table.name} p WHERE p.{parent.name} = c.{child.name})"
+            )
+            count = session.exec(text(sql)).one()[0]
+            if count:
+                found.append(f"{count} {table.name} row(s) whose {child.name} points at no {parent.table.name}")
+    return found
+
+
+def _line(session: Session) -> list[str]:
+    """At most one current approved version per incident; versions numbered 1..n; a decided version says by whom."""
+    found = []
+    approved = Counter(session.exec(select(Statement.incident_id).where(Statement.state == "approved")).all())
+    found += [f"incident #{i} has {n} approved versions" for i, n in approved.items() if n > 1]
+    versions: dict[int, list[int]] = {}
+    for incident_id, version, state, decided_by in session.exec(
+        select(Statement.incident_id, Statement.version, Statement.state, Statement.decided_by)
+    ):
+        versions.setdefault(incident_id, []).append(version)
+        if state not in ("pending", "approved", "superseded", "rejected"):
+            found.append(f"incident #{incident_id} v{version} is in an unknown state {state!r}")
+        if state in ("approved", "rejected") and not decided_by:
+            found.append(f"incident #{incident_id} v{version} is {state} by nobody")
+    for incident_id, numbers in versions.items():
+        if sorted(numbers) != list(range(1, len(numbers) + 1)):
+            found.append(f"incident #{incident_id} has versions {sorted(numbers)}")
+    return found
+
+
+def _roles(session: Session, config) -> list[str]:
+    """One current holder per role; holders and roles are the team model's."""
+    found = []
+    current = Counter(session.exec(select(RoleAssignment.incident_id, RoleAssignment.role).where(RoleAssignment.ended_at.is_(None))).all())
+    found += [f"incident #{i} role {r} has {n} current holders" for (i, r), n in current.items() if n > 1]
+    if config is not None:
+        for incident_id, role, person in session.exec(select(RoleAssignment.incident_id, RoleAssignment.role, RoleAssignment.person)):
+            if role not in config.team.roles or person not in config.team.people:
+                found.append(f"incident #{incident_id}: {person!r} holds {role!r}, not in the team model")
+    return found
+
+
+def _incidents(session: Session) -> list[str]:
+    """Every incident was written whole: its declaration on the timeline, a room per platform, each room being opened."""
+    found = []
+    declared = set(session.exec(select(TimelineEvent.incident_id).where(TimelineEvent.kind == "declared")).all())
+    rooms = Counter(session.exec(select(Room.incident_id)).all())
+    openings = set(session.exec(select(Outbox.incident_id, Outbox.platform).where(Outbox.kind == EffectKind.OPEN_ROOM)).all())
+    for incident_id, phase in session.exec(select(Incident.id, Incident.phase)):
+        if incident_id not in declared:
+            found.append(f"incident #{incident_id} has no 'declared' timeline event")
+        if not rooms[incident_id]:
+            found.append(f"incident #{incident_id} has no room")
+        if phase not in ("detected", "assessing", "responding", "recovering", "resolved", "closed"):
+            found.append(f"incident #{incident_id} is in an unknown phase {phase!r}")
+    for incident_id, platform in session.exec(select(Room.incident_id, Room.platform)):
+        if (incident_id, platform) not in openings:
+            found.append(f"the {platform} room of incident #{incident_id} was never opened (no open_room effect)")
+    return found
+
+
+def _outbox(session: Session, after: int) -> list[str]:
+    """Every queued effect can be read back by the delivery worker."""
+    found = []
+    for row in session.exec(select(Outbox).where(Outbox.id > after)):
+        where = f"outbox {row.id} ({row.kind})"
+        if row.kind not in EFFECT_KINDS:
+            found.append(f"{where}: unknown kind")
+        if row.state not in ("pending", "sent", "failed"):
+            found.append(f"{where}: unknown state {row.state!r}")
+        payload = row.payload
+        if not isinstance(payload, dict):
+            found.append(f"{where}: payload is not an object")
+            continue
+        if "message" in payload:
+            try:
+                Message.from_json(payload["message"]).plain()
+            except Exception as error:  # noqa: BLE001  (any failure is the finding)
+                found.append(f"{where}: message cannot be decoded ({error!r})")
+        if row.kind == EffectKind.PUBLISH and session.get(Publication, payload.get("publication_id") or -1) is None:
+            found.append(f"{where}: publishes an unknown publication {payload.get('publication_id')!r}")
+        if row.kind == EffectKind.EDIT and session.get(Outbox, payload.get("ref") or -1) is None:
+            found.append(f"{where}: edits an unknown message {payload.get('ref')!r}")
+        if row.kind in (EffectKind.DM, EffectKind.PUBLISH) and not payload.get("to"):
+            found.append(f"{where}: has nobody to send to")
+    for signal in session.exec(select(Signal)):
+        missing = [post for post in signal.posts if session.get(Outbox, post) is None]
+        if missing:
+            found.append(f"signal {signal.id}: triage posts {missing} are not in the outbox")
+    return found
+
+
+def _numbering(session: Session) -> list[str]:
+    """Checklist numbers are within what the incident handed out."""
+    found = []
+    last = dict(session.exec(select(Incident.id, Incident.last_task_number)).all())
+    for incident_id, number in session.exec(select(ChecklistItem.incident_id, ChecklistItem.number)):
+        if not 1 <= number <= last.get(incident_id, 0):
+            found.append(f"incident #{incident_id}: checklist item {number} beyond the last number handed out ({last.get(incident_id)})")
+    return found
+
+
+def _replies(session: Session) -> list[str]:
+    """A redelivered command gets its stored reply back: that reply must still read."""
+    found = []
+    for key, reply in session.exec(select(ProcessedEvent.key, ProcessedEvent.reply)):
+        try:
+            Message.from_json(reply["message"]).plain()
+            assert isinstance(reply["ok"], bool)
+        except Exception as error:  # noqa: BLE001
+            found.append(f"stored reply of {key!r} cannot be decoded ({error!r})")
+    return found
+
+
+def _publications(session: Session) -> list[str]:
+    """A publication belongs to its statement's incident."""
+    rows = session.exec(
+        select(Publication.id, Publication.incident_id, Statement.incident_id).join(Statement, Statement.id == Publication.statement_id)
+    )
+    return [f"publication {p} is filed under #{a} but its version is of #{b}" for p, a, b in rows if a != b]

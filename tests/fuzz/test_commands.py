@@ -1,0 +1,116 @@
+"""Fuzzing the domain: thousands of commands built from the grammar, typed by team members and strangers in incident
+rooms and outside, with time passing and nudges firing; every one gets a reply, nothing is logged as an error, and the
+database invariants hold on the state they accumulate."""
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlmodel import select
+
+from config.load import load_config
+from handlers import firing
+from handlers.markup import Message
+from handlers.ports import FakeClock, Reply
+from storage.db import make_engine, session, upgrade
+from storage.models import Outbox, Room
+from tests.conftest import Chat
+from tests.fuzz import invariants
+from tests.fuzz.conftest import assert_renders, examples
+from tests.fuzz.grammar import command_texts
+
+CONFIG = load_config(None)
+ACTORS = ["alice", "alice", *CONFIG.team.people, "mallory"]  # the commander most often: more commands get through
+
+
+@pytest.fixture(scope="module")
+def chat(tmp_path_factory):
+    """One database for the whole run: invariants must hold on everything the examples pile up."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}")
+    upgrade(engine)
+    chat = Chat(engine, CONFIG, FakeClock())
+    chat.declare()
+    room = chat.declare(line="declare attack sev1 Fake rumour 电池")[1]
+    chat.say("carol", "draft We are sorry. Next update at 11:00.", room)
+    yield chat
+    engine.dispose()
+
+
+def opened_rooms(chat: Chat) -> list[str]:
+    """Mark new rooms opened, as console delivery would; the rooms, newest first."""
+    with session(chat.engine) as db:
+        rooms = list(db.exec(select(Room).order_by(Room.id.desc())))
+        for room in rooms:
+            if room.external_id is None:
+                room.external_id = room.name
+                db.add(room)
+        db.commit()
+        return [room.name for room in rooms]
+
+
+def place(chat: Chat, choice: int) -> str | None:
+    """0: the lobby, 1: a direct chat, 2: an unknown room, 3+: an incident room (recent ones more often)."""
+    if choice == 0:
+        return "lobby"
+    if choice == 1:
+        return None
+    rooms = opened_rooms(chat)
+    if choice == 2 or not rooms:
+        return "random-room"
+    return rooms[(choice - 3) % min(len(rooms), 4)]
+
+
+def fire(chat: Chat) -> None:
+    """Fire every nudge due, as the scheduler would."""
+    while True:
+        with session(chat.engine) as db:
+            claimed = firing.claim(db, chat.clock.now(), "fuzz")
+        if not claimed:
+            return
+        for nudge_id in claimed:
+            with session(chat.engine) as db:
+                firing.fire(db, chat.deps, nudge_id, "fuzz")
+
+
+def new_messages(chat: Chat, after: int) -> tuple[list[Message], int]:
+    """The messages queued after outbox id `after`, and the last id now."""
+    with session(chat.engine) as db:
+        rows = list(db.exec(select(Outbox).where(Outbox.id > after).order_by(Outbox.id)))
+    messages = [Message.from_json(row.payload["message"]) for row in rows if "message" in row.payload]
+    return messages, rows[-1].id if rows else after
+
+
+STEP = st.one_of(
+    st.tuples(
+        st.just("say"),
+        st.sampled_from(ACTORS),
+        st.integers(0, 8),
+        command_texts(CONFIG),
+        st.one_of(st.none(), st.none(), st.sampled_from(["slack:e1", "slack:e2", "telegram:7"])),
+    ),
+    st.tuples(st.just("wait"), st.sampled_from([1, 5, 11, 16, 31, 61, 121, 24 * 60])),
+)
+
+
+@examples(3000)
+@given(steps=st.lists(STEP, min_size=1, max_size=4))
+def test_any_command_gets_a_reply_and_leaves_the_database_whole(chat, error_log, steps):
+    checked = chat.checked_outbox = getattr(chat, "checked_outbox", 0)
+    for step in steps:
+        if step[0] == "wait":
+            chat.clock.advance(timedelta(minutes=step[1]))
+            fire(chat)
+            continue
+        _kind, actor, where, line, event_id = step
+        reply = chat.say(actor, line, place(chat, where), event_id)
+        assert isinstance(reply, Reply) and isinstance(reply.message, Message)
+        assert reply.message.plain().strip() or reply.data.get("form"), f"an empty reply to {line!r}"
+        assert_renders(reply.message)
+    assert not (errors := error_log.take()), errors
+    opened_rooms(chat)
+    with session(chat.engine) as db:
+        invariants.check(db, CONFIG, outbox_after=checked)
+    messages, chat.checked_outbox = new_messages(chat, checked)
+    for message in messages:  # what the bot posts, DMs and pins
+        assert_renders(message)
