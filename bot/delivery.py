@@ -5,12 +5,12 @@ import logging
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import Engine, exists, func, or_, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot import logs
 from bot.adapter import Adapter, RetryLater, Undeliverable
+from bot.leases import HEARTBEAT, Leases
 from bot.report import deliver_report
 from handlers import publishing
 from handlers.cards import render_card
@@ -24,8 +24,6 @@ from storage.models import Incident, Outbox, PersonHandle, Room
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=30)  # short, and renewed while the worker is alive: a dead replica's rows are free again soon
-HEARTBEAT = 10.0  # real seconds between renewals of the leases a delivering worker holds
 REFRESHES = (EffectKind.REFRESH_CARD, EffectKind.REFRESH_LINE)  # re-rendered at delivery, so only the last one matters
 MAX_BACKOFF = 300.0
 
@@ -38,66 +36,16 @@ class Deliverer:
         self.worker = worker or f"deliverer:{uuid.uuid4().hex[:12]}"
         self.metrics = metrics
         self.stopping = False  # set on SIGTERM: the batch stops after the effect being sent, the rest is handed back
+        self.leases = Leases(engine, deps.clock, adapter.platform, self.worker, batch)
 
-    def _claim(self) -> list[int]:
-        """Lease a batch of due rows to this worker so no other worker delivers them meanwhile."""
-        now = self.deps.clock.now()
-        with new_session(self.engine) as session:
-            query = (
-                select(Outbox)
-                .where(
-                    Outbox.platform == self.adapter.platform,
-                    Outbox.state == "pending",
-                    Outbox.next_attempt_at <= now,
-                    or_(Outbox.lease_until.is_(None), Outbox.lease_until < now),
-                    ~exists().where(*self._held_back(now)),
-                )
-                .order_by(Outbox.id)
-                .limit(self.batch)
-                .with_for_update(skip_locked=True)
-            )
-            rows = self._in_order(session, list(session.exec(query)))
-            for row in rows:
-                row.lease_until, row.lease_owner = now + LEASE, self.worker
-                session.add(row)
-            session.commit()
-            return [row.id for row in rows]
-
-    def _held_back(self, now) -> tuple:
-        """An earlier effect of the same incident waits for its retry, or another worker is delivering it."""
-        earlier = aliased(Outbox)
-        return (
-            earlier.platform == Outbox.platform,
-            earlier.incident_id == Outbox.incident_id,
-            earlier.state == "pending",
-            earlier.id < Outbox.id,
-            or_(earlier.next_attempt_at > now, earlier.lease_until >= now),
-        )
-
-    def _in_order(self, session, rows: list[Outbox]) -> list[Outbox]:
-        """Drop rows queued behind an earlier pending effect of the same incident that this batch does not hold: one
-        waiting for a retry, leased by another worker, or being claimed by one right now (skipped as locked)."""
-        incidents = {row.incident_id for row in rows if row.incident_id is not None}
-        if not incidents:
-            return rows
-        earlier = dict(
-            session.exec(
-                select(Outbox.incident_id, func.min(Outbox.id))
-                .where(
-                    Outbox.platform == self.adapter.platform,
-                    Outbox.state == "pending",
-                    Outbox.incident_id.in_(incidents),
-                    Outbox.id.not_in([row.id for row in rows]),
-                )
-                .group_by(Outbox.incident_id)
-            ).all()
-        )
-        return [row for row in rows if row.incident_id not in earlier or row.id < earlier[row.incident_id]]
+    def release(self) -> int:
+        """Hand back every row this worker leases (shutdown), so another replica delivers it without waiting."""
+        return self.leases.release()
 
     async def deliver_pending(self) -> int:
         """Deliver everything due now; return how many effects were sent."""
         sent = 0
-        while not self.stopping and (ids := self._claim()):
+        while not self.stopping and (ids := self.leases.claim()):
             heartbeat = asyncio.create_task(self._heartbeat(ids))
             try:
                 sent += await self._deliver_batch(ids)
@@ -112,49 +60,9 @@ class Deliverer:
         while True:
             await asyncio.sleep(HEARTBEAT)
             try:
-                await asyncio.to_thread(self._renew, ids)
+                await asyncio.to_thread(self.leases.renew, ids)
             except Exception:  # the database is away: the per-row check before each send still guards
                 log.warning("could not renew delivery leases", exc_info=True)
-
-    def _renew(self, ids: list[int]) -> int:
-        now = self.deps.clock.now()
-        with new_session(self.engine) as session:
-            renewed = session.execute(
-                update(Outbox).where(*self._mine(ids, now)).values(lease_until=now + LEASE),
-                execution_options={"synchronize_session": False},
-            ).rowcount
-            session.commit()
-        return renewed
-
-    def _mine(self, ids: list[int], now) -> tuple:
-        """Rows still pending under this worker's unexpired lease."""
-        return (Outbox.id.in_(ids), Outbox.lease_owner == self.worker, Outbox.lease_until > now, Outbox.state == "pending")
-
-    def _hold(self, session, row: Outbox) -> bool:
-        """Check and renew this worker's lease on one row in one statement, right before sending it: a row whose lease
-        expired (and may have been reclaimed by another replica) is never sent by two."""
-        now = self.deps.clock.now()
-        held = session.execute(
-            update(Outbox).where(*self._mine([row.id], now)).values(lease_until=now + LEASE),
-            execution_options={"synchronize_session": False},
-        ).rowcount
-        session.commit()
-        if not held:
-            session.expunge(row)  # another worker's now: never write our stale copy back
-            log.warning("outbox %s is no longer leased by this worker; skipped", row.id)
-        return held == 1
-
-    def release(self) -> int:
-        """Hand back every row this worker leases (shutdown), so another replica delivers it without waiting."""
-        with new_session(self.engine) as session:
-            released = session.execute(
-                update(Outbox)
-                .where(Outbox.lease_owner == self.worker, Outbox.state == "pending")
-                .values(lease_until=None, lease_owner=None),
-                execution_options={"synchronize_session": False},
-            ).rowcount
-            session.commit()
-        return released
 
     async def _deliver_batch(self, ids: list[int]) -> int:
         blocked: set[int | None] = set()
@@ -166,7 +74,7 @@ class Deliverer:
             for row in rows:
                 if self.stopping or (row.incident_id in blocked and row.incident_id is not None):
                     row.lease_until, row.lease_owner = None, None  # keep the incident's order: wait for the failed one
-                elif not self._hold(session, row):
+                elif not self.leases.hold(session, row):
                     continue
                 elif row.kind in REFRESHES and last_refresh[(row.kind, row.incident_id)] != row.id:
                     self._mark_sent(row, {"coalesced": True})  # a later edit in this batch shows the same state

@@ -6,7 +6,8 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.adapter import RetryLater, Undeliverable
-from bot.delivery import LEASE, Deliverer
+from bot.delivery import Deliverer
+from bot.leases import LEASE
 from handlers.ports import EffectKind
 from storage.db import session
 from storage.models import Outbox, Room
