@@ -19,8 +19,9 @@ from config.model import Config
 from config.settings import Settings
 from handlers import firing
 from handlers.context import Deps, handle_of
+from handlers.i18n import speaking
 from handlers.ports import Clock, Command, OffsetClock, Reply, SystemClock
-from handlers.router import dispatch
+from handlers.router import UNREACHABLE, database_unreachable, dispatch
 from storage.db import make_engine, session, upgrade
 from storage.models import Nudge, Outbox, PersonHandle
 
@@ -51,8 +52,13 @@ class OneVoice:
 
     def handle(self, command: Command) -> Reply:
         """Run one command to completion (decided and committed, not yet delivered)."""
-        with session(self.engine) as db:
-            reply = dispatch(db, self.deps, command)
+        try:
+            with session(self.engine) as db:
+                reply = dispatch(db, self.deps, command)
+        except UNREACHABLE as error:  # before the command's transaction began (or while ending it): nothing was written
+            log.warning("database unreachable: %s", str(error).split("\n", 1)[0])
+            with speaking(self.config.language):
+                reply = database_unreachable()
         self.metrics.command(command, reply)
         with logs.about(reply.incident_id):
             log.info("command %s by %s:%s: %s", verb_of(command.text), command.user.platform, command.user.external_id, outcome_of(reply))

@@ -18,6 +18,7 @@ from bot.telegram_render import PROMPT_MARK, keyboard, split, to_html
 from handlers.i18n import _, speaking
 from handlers.markup import Message
 from handlers.ports import Command, Reply, RoomRef, UserRef
+from handlers.router import UNREACHABLE
 from handlers.verbs import VERBS
 
 log = logging.getLogger(__name__)
@@ -105,8 +106,11 @@ class TelegramFront:
         thread = message.message_thread_id if message is not None and message.is_topic_message else None
         room = RoomRef(PLATFORM, str(chat.id), None if thread is None else str(thread), direct=chat.type == "private")
         if user.username and (user.id, user.username) not in self._aliases:
-            await asyncio.to_thread(learn_alias, self.bot.engine, PLATFORM, str(user.id), user.username)
-            self._aliases.add((user.id, user.username))
+            try:
+                await asyncio.to_thread(learn_alias, self.bot.engine, PLATFORM, str(user.id), user.username)
+                self._aliases.add((user.id, user.username))
+            except UNREACHABLE:
+                pass  # learned on a later update; the command itself answers that the database is unreachable
         command = Command(UserRef(PLATFORM, str(user.id), user.username or ""), text, room, f"telegram:{update.update_id}")
         reply = await asyncio.to_thread(self.bot.handle, command)
         if answer_in_chat and not reply.echoed and not reply.data.get("duplicate"):

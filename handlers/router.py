@@ -5,7 +5,7 @@ import logging
 import re
 import unicodedata
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, select
 
 from handlers import approvals, checklist, composing, drills, help, incidents, injects, lifecycle, line, publishing, review, roles, snooze  # noqa: F401  (register verbs)
@@ -21,6 +21,7 @@ from storage.models import Incident, PersonHandle, ProcessedEvent, Room
 
 log = logging.getLogger(__name__)
 
+UNREACHABLE = (OperationalError, InterfaceError)  # the database is down or the connection was cut; a retry may work
 MAX_LENGTH = 4000  # below Slack's and Telegram's message limits, so a reply can quote it
 _TARGET = re.compile(r"^#(\d{1,9})$")
 _FORBIDDEN = re.compile("[\u202a-\u202e\u2066-\u2069]")  # bidi overrides can disguise text
@@ -39,10 +40,10 @@ def dispatch(session: Session, deps: Deps, command: Command) -> Reply:
             session.rollback()
             usage = isinstance(refusal.__context__, UsageError)  # raised while handling the verb's UsageError
             reply = Reply(refusal.message, ok=False, data={"outcome": "usage" if usage else "refused"})
-        except OperationalError:
+        except UNREACHABLE as error:
             session.rollback()
-            log.exception("database unavailable")
-            return _database_unavailable()
+            log.warning("database unreachable: %s", str(error).split("\n", 1)[0])
+            return database_unreachable()
         except IntegrityError:
             session.rollback()
             log.info("command lost a race on a unique constraint", exc_info=True)
@@ -60,10 +61,10 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply) -> R
         session.add(ProcessedEvent(key=command.event_id, at=deps.clock.now(), reply=_reply_json(reply)))
     try:
         session.commit()
-    except OperationalError:
+    except UNREACHABLE as error:
         session.rollback()
-        log.exception("database unavailable at commit")
-        return _database_unavailable()
+        log.warning("database unreachable at commit: %s", str(error).split("\n", 1)[0])
+        return database_unreachable()
     except IntegrityError:
         # Another worker handled the same delivery first: its result stands, ours is dropped.
         session.rollback()
@@ -72,10 +73,10 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply) -> R
     return reply
 
 
-def _database_unavailable() -> Reply:
-    return Reply(
-        text(_("The database is unavailable right now; nothing was changed. Please try again.")), ok=False, data={"outcome": "error"}
-    )
+def database_unreachable() -> Reply:
+    """The answer when the database cannot be reached (stopped, restarting, network cut): nothing changed, try again."""
+    message = _("The database cannot be reached right now; nothing was changed. Try again in a moment.")
+    return Reply(text(message), ok=False, data={"outcome": "error"})
 
 
 def _changed_meanwhile() -> Reply:
