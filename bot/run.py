@@ -146,8 +146,7 @@ async def serve(bot: OneVoice, settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for stop in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(stop, stopping.set)
-        await scheduler.run()  # what fell due while the bot was down
-        scheduler.start()
+        scheduler.start()  # at once it catches up on what fell due while the bot was down, while requests are served
         stack.push_async_callback(scheduler.stop)
         serving = asyncio.create_task(server.serve())
         while not server.started and not serving.done():
