@@ -19,12 +19,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+CHAINED = ("The above exception was the direct cause", "During handling of the above exception")
+
+
 def unexpected_tracebacks(log: str, allowed: list[str]) -> list[str]:
     """Tracebacks in the log that do not follow one of the allowed log lines."""
     lines, found = log.splitlines(), []
     for i, line in enumerate(lines):
         if line.startswith("Traceback"):
             before = lines[i - 1] if i else ""
+            if i > 1 and lines[i - 2].startswith(CHAINED):
+                continue  # the cause of an exception already judged by the traceback above it
             if not any(a in before for a in allowed):
                 found.append(before)
     return found

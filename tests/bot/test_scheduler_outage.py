@@ -1,0 +1,39 @@
+"""The scheduler while the database is unreachable: it keeps its wake-ups and says so in one line, not a traceback a tick."""
+
+import logging
+from datetime import datetime
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from bot.scheduler import NudgeScheduler
+from config.load import load_config
+
+
+class DatabaseDown:
+    """A bot whose every database call fails as when PostgreSQL is stopped."""
+
+    def __init__(self):
+        self.config = load_config(None)
+        self.ticks = 0
+
+    async def tick(self) -> int:
+        self.ticks += 1
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    def next_due(self) -> datetime:
+        raise OperationalError("SELECT min(due_at)", {}, ConnectionRefusedError("connection refused"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bot/scheduler.py: NudgeScheduler.run calls poke() (a database query) outside its try, so during an outage "
+    "every wake-up raises into APScheduler ('Job … raised an exception') and the next wake-up is not set; and each failed "
+    "tick logs a full traceback (log.exception) where one warning line would do",
+)
+async def test_during_an_outage_a_wake_up_neither_raises_nor_logs_a_traceback(caplog):
+    scheduler = NudgeScheduler(DatabaseDown())
+    with caplog.at_level(logging.WARNING):
+        await scheduler.run()
+    assert scheduler.bot.ticks == 1
+    assert not [r for r in caplog.records if r.exc_info], "one line per failed tick is enough while the database is away"
