@@ -8,6 +8,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+CONNECT_TIMEOUT = 5  # seconds to reach PostgreSQL before a command is answered "try again"
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -32,7 +33,12 @@ def make_engine(url: str, **kwargs) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # A connection checked out after an outage is tested first (pre-ping) and replaced if dead, so the bot recovers by
+    # itself; an unreachable server fails a command within seconds instead of hanging it for the OS's TCP timeout.
+    connect_args = kwargs.pop("connect_args", {})
+    if "connect_timeout" not in url:
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT, **connect_args}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

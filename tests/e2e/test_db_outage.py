@@ -5,6 +5,8 @@ The outage is played by a TCP proxy in front of the machine's PostgreSQL (tests/
 """
 
 import asyncio
+import socket
+import threading
 import time
 from datetime import UTC, datetime
 
@@ -195,3 +197,17 @@ def test_the_try_again_answer_in_english(tmp_path):
     reply = bot.handle(Command(UserRef("slack", "U0ALICE"), "declare outage sev2 Nothing", RoomRef("slack", "C0GENERAL")))
     assert not reply.ok and reply.message.plain() == UNREACHABLE
     bot.engine.dispose()
+
+
+def test_a_database_that_accepts_connections_but_never_answers_gets_the_try_again_answer_not_a_hang(tmp_path):
+    with socket.socket() as silent:  # a server gone mute (a network partition): the connection opens, nothing comes back
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{silent.getsockname()[1]}/test"
+        bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=url), config=load_config(None), migrate=False)
+        replies = []
+        worker = threading.Thread(target=lambda: replies.append(bot.handle(Command(UserRef("slack", "U0ALICE"), "list"))), daemon=True)
+        worker.start()
+        worker.join(120)  # not a speed check: without a connect timeout it would wait forever
+        assert replies and replies[0].message.plain() == UNREACHABLE
+        bot.engine.dispose()
