@@ -73,13 +73,29 @@ class TelegramFront:
             with speaking(self.bot.config.language):
                 ask = _("Reply to this message with the reason for:")
             await query.answer()
-            await query.message.reply_text(f"{PROMPT_MARK} {ask}\n/crisis {data[1:]}", reply_markup=ForceReply(selective=True))
+            await self._ask(query, f"{PROMPT_MARK} {ask}\n/crisis {data[1:]}")
             return
         reply = await self._run(update, data, answer_in_chat=False)
         if reply is not None and reply.data.get("duplicate"):
             return  # the same press delivered again: it was answered the first time
         shown = (reply.data.get("refused") or reply.message.plain()) if reply else ""
         await query.answer(text=shown[:190] or None)
+
+    async def _ask(self, query, question: str) -> None:
+        """Ask under the pressed message; when it is gone (deleted meanwhile), ask in its chat instead."""
+        message = query.message
+        try:
+            await message.reply_text(question, reply_markup=ForceReply(selective=True))
+            return
+        except TelegramError as error:
+            log.info("could not ask under message %s: %s", message.message_id, error)
+        try:
+            thread = message.message_thread_id if getattr(message, "is_topic_message", False) else None
+            await self.application.bot.send_message(
+                message.chat.id, question, message_thread_id=thread, reply_markup=ForceReply(selective=True)
+            )
+        except TelegramError as error:
+            log.info("could not ask in chat %s: %s", message.chat.id, error)
 
     async def on_reply(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """A reply to the bot's question completes the command it asked about."""
