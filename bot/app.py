@@ -5,8 +5,9 @@ import logging
 import os
 import socket
 import uuid
+from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import delete, func, select
 
@@ -43,11 +44,14 @@ class OneVoice:
         self.worker = f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"  # whose lease a claim is
         self.metrics = Metrics(self.engine)
         self.stopping = False  # SIGTERM: claim no more work, hand back what is held
+        self.lease = timedelta(seconds=settings.lease_seconds)
 
     def attach(self, adapter: Adapter) -> None:
         """Speak on a platform: its handles are synced and its outbox gets a worker."""
         self.deps.platforms[adapter.platform] = adapter.capabilities
-        self.deliverers[adapter.platform] = Deliverer(self.engine, self.deps, adapter, worker=self.worker, metrics=self.metrics)
+        self.deliverers[adapter.platform] = Deliverer(
+            self.engine, self.deps, adapter, worker=self.worker, metrics=self.metrics, lease=self.lease
+        )
         sync_handles(self.engine, self.config, adapter.platform)
 
     def handle(self, command: Command) -> Reply:
@@ -69,7 +73,7 @@ class OneVoice:
         fired = 0
         while not self.stopping:
             with session(self.engine) as db:
-                claimed = firing.claim(db, self.deps.clock.now(), self.worker)
+                claimed = firing.claim(db, self.deps.clock.now(), self.worker, lease=self.lease)
                 about = {n.id: (n.kind, n.incident_id) for n in db.exec(select(Nudge).where(Nudge.id.in_(claimed)))} if claimed else {}
             for nudge_id in claimed:
                 if self.stopping:
@@ -93,7 +97,9 @@ class OneVoice:
     def next_due(self):
         """When the next nudge or deferred delivery is due, on the bot's clock."""
         with session(self.engine) as db:
-            retry = db.exec(select(func.min(Outbox.next_attempt_at)).where(Outbox.state == "pending")).one()
+            # a row leased by another (perhaps dead) worker is due when its lease ends, not before: no busy waking meanwhile
+            free_at = case((Outbox.lease_until > Outbox.next_attempt_at, Outbox.lease_until), else_=Outbox.next_attempt_at)
+            retry = db.exec(select(func.min(free_at)).where(Outbox.state == "pending")).one()
             moments = [m for m in (firing.next_due(db), retry) if m is not None]
         return min(moments) if moments else None
 

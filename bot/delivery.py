@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot import logs
 from bot.adapter import Adapter, RetryLater, Undeliverable
-from bot.leases import HEARTBEAT, Leases
+from bot.leases import LEASE, Leases
 from bot.report import deliver_report
 from handlers import publishing
 from handlers.cards import render_card
@@ -31,12 +31,21 @@ MAX_BACKOFF = 300.0
 class Deliverer:
     """Delivers one platform's outbox rows in order, per incident, each under this worker's lease."""
 
-    def __init__(self, engine: Engine, deps: Deps, adapter: Adapter, batch: int = 50, worker: str | None = None, metrics=None):
+    def __init__(
+        self,
+        engine: Engine,
+        deps: Deps,
+        adapter: Adapter,
+        batch: int = 50,
+        worker: str | None = None,
+        metrics=None,
+        lease: timedelta = LEASE,
+    ):
         self.engine, self.deps, self.adapter, self.batch = engine, deps, adapter, batch
         self.worker = worker or f"deliverer:{uuid.uuid4().hex[:12]}"
         self.metrics = metrics
         self.stopping = False  # set on SIGTERM: the batch stops after the effect being sent, the rest is handed back
-        self.leases = Leases(engine, deps.clock, adapter.platform, self.worker, batch)
+        self.leases = Leases(engine, deps.clock, adapter.platform, self.worker, batch, lease)
 
     def release(self) -> int:
         """Hand back every row this worker leases (shutdown), so another replica delivers it without waiting."""
@@ -58,7 +67,7 @@ class Deliverer:
     async def _heartbeat(self, ids: list[int]) -> None:
         """Keep this worker's leases alive while it delivers (a long Retry-After wait must not let another replica in)."""
         while True:
-            await asyncio.sleep(HEARTBEAT)
+            await asyncio.sleep(self.leases.heartbeat)
             try:
                 await asyncio.to_thread(self.leases.renew, ids)
             except Exception:  # the database is away: the per-row check before each send still guards

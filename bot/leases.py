@@ -14,14 +14,15 @@ from storage.models import Outbox
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)  # short, and renewed while the worker is alive: a dead replica's rows are free again soon
-HEARTBEAT = 10.0  # real seconds between renewals of the leases a delivering worker holds
 
 
 class Leases:
     """One worker's leases on one platform's outbox rows."""
 
-    def __init__(self, engine: Engine, clock: Clock, platform: str, worker: str, batch: int):
+    def __init__(self, engine: Engine, clock: Clock, platform: str, worker: str, batch: int, lease: timedelta = LEASE):
         self.engine, self.clock, self.platform, self.worker, self.batch = engine, clock, platform, worker, batch
+        self.lease = lease
+        self.heartbeat = lease.total_seconds() / 3  # real seconds between renewals: two may be missed before the lease ends
 
     def claim(self) -> list[int]:
         """Lease a batch of due rows to this worker so no other worker delivers them meanwhile."""
@@ -42,7 +43,7 @@ class Leases:
             )
             rows = self._in_order(session, list(session.exec(query)))
             for row in rows:
-                row.lease_until, row.lease_owner = now + LEASE, self.worker
+                row.lease_until, row.lease_owner = now + self.lease, self.worker
                 session.add(row)
             session.commit()
             return [row.id for row in rows]
@@ -82,7 +83,7 @@ class Leases:
         now = self.clock.now()
         with new_session(self.engine) as session:
             renewed = session.execute(
-                update(Outbox).where(*self._mine(ids, now)).values(lease_until=now + LEASE),
+                update(Outbox).where(*self._mine(ids, now)).values(lease_until=now + self.lease),
                 execution_options={"synchronize_session": False},
             ).rowcount
             session.commit()
@@ -97,7 +98,7 @@ class Leases:
         expired (and may have been reclaimed by another replica) is never sent by two."""
         now = self.clock.now()
         held = session.execute(
-            update(Outbox).where(*self._mine([row.id], now)).values(lease_until=now + LEASE),
+            update(Outbox).where(*self._mine([row.id], now)).values(lease_until=now + self.lease),
             execution_options={"synchronize_session": False},
         ).rowcount
         session.commit()

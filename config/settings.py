@@ -31,3 +31,5 @@ class Settings(BaseSettings):
     log_format: str = Field("text", validation_alias="ONEVOICE_LOG_FORMAT")
     log_level: str = Field("WARNING", validation_alias="ONEVOICE_LOG_LEVEL")
     shutdown_seconds: float = Field(10.0, validation_alias="ONEVOICE_SHUTDOWN_SECONDS")
+    # How long a claim on a nudge or an effect lasts unless renewed: how soon a dead replica's work is taken over.
+    lease_seconds: float = Field(30.0, gt=0, validation_alias="ONEVOICE_LEASE_SECONDS")

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, update
+from sqlalchemy import case, or_, update
 from sqlmodel import Session, func, select
 
 from config.model import Config
@@ -31,13 +31,13 @@ CAPS = {nudges.ROLE_ACK: 1, nudges.FIRST_STATEMENT: 1, nudges.APPROVAL_PENDING: 
 POST_INCIDENT = (nudges.REVIEW_DUE, nudges.ACTION_DUE)
 
 
-def claim(session: Session, now: datetime, owner: str, limit: int = 100) -> list[int]:
+def claim(session: Session, now: datetime, owner: str, limit: int = 100, lease: timedelta = LEASE) -> list[int]:
     """Lease a batch of due nudges to one worker in one statement (skip-locked on PostgreSQL); return their ids."""
     claimable = (Nudge.state.in_(ACTIVE), Nudge.due_at <= now, or_(Nudge.lease_until.is_(None), Nudge.lease_until < now))
     due = select(Nudge.id).where(*claimable).order_by(Nudge.due_at, Nudge.id).limit(limit).with_for_update(skip_locked=True)
     claimed = (
         session.execute(
-            update(Nudge).where(Nudge.id.in_(due), *claimable).values(lease_until=now + LEASE, lease_owner=owner).returning(Nudge.id)
+            update(Nudge).where(Nudge.id.in_(due), *claimable).values(lease_until=now + lease, lease_owner=owner).returning(Nudge.id)
         )
         .scalars()
         .all()
@@ -47,8 +47,9 @@ def claim(session: Session, now: datetime, owner: str, limit: int = 100) -> list
 
 
 def next_due(session: Session) -> datetime | None:
-    """When the next active nudge is due."""
-    return session.exec(select(func.min(Nudge.due_at)).where(Nudge.state.in_(ACTIVE))).one()
+    """When the next active nudge is due, or its lease ends if another worker holds it."""
+    free_at = case((Nudge.lease_until > Nudge.due_at, Nudge.lease_until), else_=Nudge.due_at)
+    return session.exec(select(func.min(free_at)).where(Nudge.state.in_(ACTIVE))).one()
 
 
 def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:
