@@ -223,7 +223,6 @@ ANYONE_VERBS = [
     "help assign",
     "declare outage sev3 Login errors",
     "review",
-    "review",
     "drill attack",
 ]
 
