@@ -42,8 +42,9 @@ def team_config(folder: Path, extra_people: int) -> Path:
     return path
 
 
-def seed_overdue(engine, count: int, people: int, due: datetime) -> int:
-    """One sev1 incident whose `count` checklist items are overdue, owned round-robin by p000…; one nudge each. Its id."""
+def seed_overdue(engine, count: int, people: int, due: datetime, label: str = "") -> int:
+    """One sev1 incident whose `count` checklist items (“Task <label><n>”) are overdue, owned round-robin by p000…; one
+    nudge each. Its id."""
     with session(engine) as db:
         incident = Incident(
             title="Overdue load",
@@ -59,7 +60,11 @@ def seed_overdue(engine, count: int, people: int, due: datetime) -> int:
         db.flush()
         for n in range(1, count + 1):
             owner = f"p{n % people:03d}"
-            db.add(ChecklistItem(incident_id=incident.id, number=n, title=f"Task {n}", owner_person=owner, phase="responding", due_at=due))
+            db.add(
+                ChecklistItem(
+                    incident_id=incident.id, number=n, title=f"Task {label}{n}", owner_person=owner, phase="responding", due_at=due
+                )
+            )
             db.add(
                 Nudge(
                     incident_id=incident.id,
@@ -87,7 +92,7 @@ def backlog(engine) -> tuple[int, int]:
 class Replicas:
     """N `onevoice run` processes (Slack over HTTP) on one database, sharing one fake Slack."""
 
-    def __init__(self, folder: Path, database_url: str, config: Path, clock_start: datetime, env: dict | None = None):
+    def __init__(self, folder: Path, database_url: str, config: Path, clock_start: datetime | None, env: dict | None = None):
         self.folder, self.database_url, self.config, self.clock_start = folder, database_url, config, clock_start
         self.extra_env = env or {}
         self.fake = FakeSlack(signing_secret=SECRET)
@@ -119,10 +124,11 @@ class Replicas:
             "ONEVOICE_SLACK_API_URL": self.fake.api_url,
             "ONEVOICE_HTTP_HOST": "127.0.0.1",
             "ONEVOICE_HTTP_PORT": str(self.ports[index]),
-            "ONEVOICE_CLOCK_START": self.clock_start.isoformat(),
             "PYTHONPATH": str(ROOT),
             **self.extra_env,
         }
+        if self.clock_start is not None:  # a clock per process, from this instant: unset, every replica reads the same real time
+            env["ONEVOICE_CLOCK_START"] = self.clock_start.isoformat()
         for name in ("SLACK_APP_TOKEN", "TELEGRAM_BOT_TOKEN"):
             env.pop(name, None)
         with log.open("w") as out:  # a file, not a pipe: an unread pipe would stall the process

@@ -64,6 +64,7 @@ class FakeSlack(BotRequests):
         self.triggers: set[str] = set()
         self.used_triggers: set[str] = set()
         self.fail_ratio, self.fail_methods = 0.0, None  # fail_methods: a set of methods fail_ratio applies to (None: all)
+        self.latency: dict[str, float] = {}  # method -> seconds between doing the call and answering it (a slow Slack)
         self.seed = 0
         self.socket_connected = asyncio.Event()
         self.socket_acks: list[dict] = []
@@ -158,7 +159,10 @@ class FakeSlack(BotRequests):
             if handler is None:
                 raise SlackError("unknown_method")
             self._check_token(method, token)
-            return web.json_response({"ok": True, **handler(params)})
+            result = handler(params)
+            if self.latency.get(method):
+                await asyncio.sleep(self.latency[method])  # done already: a caller killed meanwhile never hears of it
+            return web.json_response({"ok": True, **result})
         except SlackError as error:
             body = {"ok": False, "error": error.error}
             if error.messages:
