@@ -6,6 +6,7 @@ import json
 import logging
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -17,6 +18,7 @@ from bot.metrics import CONTENT_TYPE
 from bot.page import page_routes
 from bot.readiness import Readiness
 from bot.signals_http import signal_endpoint
+from bot.slack import unreadable
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,12 @@ def build_app(
         handler = AsyncSlackRequestHandler(slack_app)
 
         async def slack_events(request: Request) -> Response:
+            body = await request.body()
+            if unreadable(body, request.headers.get("content-type")):  # Bolt would fail on it before checking the signature
+                secret = bot.settings.slack_signing_secret
+                verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
+                signed = verifier is not None and verifier.is_valid_request(body, dict(request.headers))
+                return JSONResponse({"ok": False, "error": "unreadable body"}, status_code=400 if signed else 401)
             return await handler.handle(request)
 
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
@@ -95,8 +103,10 @@ def _telegram_webhook(application, secret: str):
             return JSONResponse({"ok": False}, status_code=403)
         try:
             data = json.loads(await request.body())
+            if not isinstance(data, dict):
+                raise TypeError("an update is a JSON object")
             update = Update.de_json(data, application.bot)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):  # AttributeError: PTB met a non-object where one belongs
             return JSONResponse({"ok": False, "error": "not a Telegram update"}, status_code=400)
         await application.update_queue.put(update)
         return JSONResponse({"ok": True})

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import re
+from urllib.parse import parse_qsl
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -189,3 +190,23 @@ def _view_event(body: dict) -> str:
 def rendered(message: Message) -> dict:
     """The Slack form of a neutral message (for tests and the bench)."""
     return {"text": mrkdwn(message), "blocks": blocks(message)}
+
+
+def unreadable(body: bytes, content_type: str | None) -> bool:
+    """A body Slack never sends and Bolt cannot parse: not UTF-8, or JSON (or a `payload=` field) that is not an object."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    if content_type == "application/json" or text.startswith("{"):
+        raw = text  # Bolt's own test for a JSON body
+    elif "payload" in text:
+        raw = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+        if raw is None:
+            return False
+    else:
+        return False
+    try:
+        return not isinstance(json.loads(raw), dict)
+    except ValueError:
+        return True

@@ -82,8 +82,6 @@ async def test_ten_seconds_without_postgresql_users_are_told_to_retry_nothing_is
             config = tmp_path / "onevoice.yaml"
             config.write_text(STARTER.read_text(encoding="utf-8") + FAST, encoding="utf-8")
             replicas = Replicas(tmp_path, url, config, START)
-            # The loops log the outage (with a traceback each tick, for now) and go on; see test_scheduler_outage.py.
-            replicas.allowed_tracebacks += ["firing nudges failed", "delivery of outbox", "raised an exception"]
             await replicas.start(1)
 
             assert await replicas.post(0, *replicas.slash("declare outage sev3 Payments down")) == 200
