@@ -22,6 +22,7 @@ from handlers.i18n import speaking
 from storage.db import session
 from storage.models import Incident, Nudge
 from tests.handlers.report_timeline import scripted
+from tests.handlers.test_drills import Drill
 
 SVG = "{http://www.w3.org/2000/svg}"
 XHTML = "{http://www.w3.org/1999/xhtml}"
@@ -156,3 +157,19 @@ def test_chromium_renders_the_report(chat, clock, tmp_path):
     width, height, pixels = png_pixels(shot)
     assert (width, height) == (1200, 1600) and shot.stat().st_size > 20_000
     assert len(set(pixels)) > 64  # text, bands and marks in many shades, not one blank colour
+
+
+def test_a_drill_report_carries_its_scorecard_with_each_inject_answered(chat, clock, tmp_path):
+    drill = Drill(chat, clock)
+    assert drill.injects_at(5 * 60 + 1)  # I1 arrives at minute 5…
+    drill.at(9 * 60 + 1)
+    assert drill.say("carol", "answer i1 holding line sent to the reporter").ok  # …and is answered four minutes later
+    with session(chat.engine) as db:
+        _md_path, html_path = write_report(db, chat.config, drill.id, clock.now(), tmp_path)
+    html = html_path.read_text(encoding="utf-8")
+    [section] = [s for s in parse(html).iter(f"{XHTML}section") if s.get("id") == "scorecard"]
+    rows = [[("".join(cell.itertext())).strip() for cell in row] for row in section.iter(f"{XHTML}tr")][1:]
+    # times count from the start of the drill: answered at minute 9, against minute 5 + 15 min allowed for a post
+    assert [row for row in rows if "I1" in " ".join(row)] == [["✅", "I1 Social media post answered", "9 min", "20 min"]]
+    assert [row for row in rows if "I2" in " ".join(row)][0][0] == "⏳"  # not arrived yet, still in time
+    assert len(rows) >= 3 + 7  # roles, first statement, first update, and each of the 7 injects
