@@ -6,7 +6,6 @@ import json
 import logging
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,7 +17,7 @@ from bot.metrics import CONTENT_TYPE
 from bot.page import page_routes
 from bot.readiness import Readiness
 from bot.signals_http import signal_endpoint
-from bot.slack import unreadable
+from bot.slack import signed_by_slack, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +52,7 @@ def build_app(
             body = await request.body()
             if unreadable(body, request.headers.get("content-type")):  # Bolt would fail on it before checking the signature
                 secret = bot.settings.slack_signing_secret
-                verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
-                signed = verifier is not None and verifier.is_valid_request(body, dict(request.headers))
+                signed = secret is not None and signed_by_slack(secret.get_secret_value(), body, request.headers)
                 return JSONResponse({"ok": False, "error": "unreadable body"}, status_code=400 if signed else 401)
             return await handler.handle(request)
 

@@ -36,7 +36,7 @@ def seed(engine) -> None:
         db.add(incident)
         db.flush()
         for n in range(1, COUNT + 1):
-            due = NOW - timedelta(minutes=5)
+            due = NOW + timedelta(seconds=6)  # once both processes are up: neither may do it all before the other starts
             db.add(ChecklistItem(incident_id=incident.id, number=n, title=f"Task {n}", owner_person="dave", phase="responding", due_at=due))
             db.add(
                 Nudge(

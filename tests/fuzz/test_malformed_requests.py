@@ -5,7 +5,7 @@ import json
 import pytest
 
 from bot.slack import DECLARE_VIEW, PROMPT_VIEW
-from tests.fuzz.test_slack_http import SlackWorld, broken
+from tests.fuzz.test_slack_http import SlackWorld, broken, click
 from tests.fuzz.test_telegram_http import GROUP, TelegramWorld
 
 
@@ -18,8 +18,15 @@ def world(tmp_path):
 
 @pytest.mark.parametrize(
     ("body", "how"),
-    [(b"\x80", "unsigned"), (b"{", "unsigned"), (b"payload=%7B", "signed"), (b"payload=%5B%5D", "signed"), (b"x", "json-type")],
-    ids=["not-utf8", "broken-json", "broken-payload", "payload-not-an-object", "json-type-not-json"],
+    [
+        (b"\x80", "unsigned"),
+        (b"\x80", "signed"),
+        (b"{", "unsigned"),
+        (b"payload=%7B", "signed"),
+        (b"payload=%5B%5D", "signed"),
+        (b"x", "json-type"),
+    ],
+    ids=["not-utf8", "not-utf8-signed", "broken-json", "broken-payload", "payload-not-an-object", "json-type-not-json"],
 )
 def test_a_garbled_request_to_slack_events_is_refused_with_a_4xx_not_a_server_error(world, body, how):
     try:
@@ -58,3 +65,10 @@ def test_a_reason_button_pressed_on_a_message_deleted_meanwhile_still_asks_for_t
     assert telegram.run(telegram.post(json.dumps(update).encode())) == 200
     asked = [m for m in telegram.fake.messages if m["chat_id"] == GROUP and "/crisis #1 reject v1" in (m.get("plain") or "")]
     assert len(asked) == 1 and not error_log.take()
+
+
+def test_a_reason_button_longer_than_slack_allows_is_ignored_without_an_error(world, error_log):
+    body, headers = click(world, "U0ALICE", "C0GENERAL", "ov:0", "?#1 reject v1 " + "a" * 3000)
+    assert world.run(world.post(body, headers)) == 200
+    assert not error_log.take()  # not one of our buttons: no form is opened for it, and nothing fails
+    assert not world.fake.views
