@@ -25,37 +25,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
 from sqlmodel import func, select  # noqa: E402
 
-from storage.db import session, upgrade  # noqa: E402
+from storage.db import session  # noqa: E402
 from storage.models import Incident, ProcessedEvent  # noqa: E402
-from tests.conftest import POSTGRES_URL, postgres_engine_or_skip  # noqa: E402
+from tests.conftest import private_schema  # noqa: E402
 from tests.e2e.crash_rounds import run_rounds  # noqa: E402
-from tests.e2e.replicas import Replicas, backlog, seed_overdue, team_config  # noqa: E402
+from tests.e2e.replicas import Replicas, backlog, people, seed_overdue, team_config  # noqa: E402
 
 PEOPLE = 250
 INCIDENTS = 6  # commands are spread over several open incidents, as in a busy week
-
-
-class Schema:
-    """A fresh PostgreSQL schema, dropped on exit."""
-
-    def __enter__(self):
-        self.base, self.engine, self.name = postgres_engine_or_skip()
-        upgrade(self.engine)
-        return self
-
-    def __exit__(self, *_exc):
-        self.engine.dispose()
-        with self.base.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {self.name} CASCADE"))
-            connection.commit()
-        self.base.dispose()
-
-    @property
-    def url(self) -> str:
-        return f"{POSTGRES_URL}?options=-csearch_path%3D{self.name}"
 
 
 async def until(condition, timeout: float, what: str) -> float:
@@ -97,7 +76,7 @@ async def commands_per_second(replicas: Replicas, engine, n: int, commands: int)
 
 async def reminder_lag(replicas: Replicas, engine, n: int, reminders: int) -> list[float]:
     """Seconds from waking the replicas to Slack receiving each of `reminders` reminders due now."""
-    seed_overdue(engine, reminders, PEOPLE, datetime.now(UTC) - timedelta(seconds=1), "lag-")
+    seed_overdue(engine, reminders, people(PEOPLE), datetime.now(UTC) - timedelta(seconds=1), "lag-")
     calls_before = len(replicas.fake.calls)
     started = time.monotonic()
     for index in range(n):
@@ -116,27 +95,20 @@ async def reminder_lag(replicas: Replicas, engine, n: int, reminders: int) -> li
 
 
 async def one_configuration(n: int, commands: int, reminders: int) -> tuple[float, list[float]]:
-    with Schema() as schema, tempfile.TemporaryDirectory(prefix="onevoice-replicas-") as folder:
-        replicas = Replicas(Path(folder), schema.url, team_config(Path(folder), PEOPLE), None)
-        await replicas.start(n)
-        try:
-            rate = await commands_per_second(replicas, schema.engine, n, commands)
-            lags = await reminder_lag(replicas, schema.engine, n, reminders)
-        finally:
-            await replicas.stop()
+    with private_schema() as (engine, url), tempfile.TemporaryDirectory(prefix="onevoice-replicas-") as folder:
+        async with Replicas(Path(folder), url, team_config(Path(folder), PEOPLE), None) as replicas:
+            await replicas.start(n)
+            rate = await commands_per_second(replicas, engine, n, commands)
+            lags = await reminder_lag(replicas, engine, n, reminders)
         return rate, lags
 
 
 async def crash(rounds: int, lease: str) -> None:
-    with Schema() as schema, tempfile.TemporaryDirectory(prefix="onevoice-crash-") as folder:
-        now = datetime.now(UTC)
-        replicas = Replicas(Path(folder), schema.url, team_config(Path(folder), 40), None, env={"ONEVOICE_LEASE_SECONDS": lease})
-        replicas.fake.latency["chat.postMessage"] = 0.1
-        await replicas.start(2)
-        try:
-            tally = await run_rounds(replicas, schema.engine, rounds, 40, now - timedelta(minutes=5))
-        finally:
-            await replicas.stop()
+    with private_schema() as (engine, url), tempfile.TemporaryDirectory(prefix="onevoice-crash-") as folder:
+        async with Replicas(Path(folder), url, team_config(Path(folder), 40), None, env={"ONEVOICE_LEASE_SECONDS": lease}) as replicas:
+            replicas.fake.latency["chat.postMessage"] = 0.1
+            await replicas.start(2)
+            tally = await run_rounds(replicas, engine, rounds, 40, datetime.now(UTC) - timedelta(minutes=5))
     seconds = statistics.median(tally.seconds)
     print(
         f"crash rounds: {rounds} SIGKILLs mid-delivery, {tally.due} reminders due, lost {len(tally.lost)}, sent twice {len(tally.doubled)}"

@@ -3,6 +3,7 @@
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import inspect, text
@@ -37,6 +38,22 @@ def postgres_engine_or_skip():
     return base, engine, schema
 
 
+@contextmanager
+def private_schema() -> Iterator:
+    """A migrated private schema of the test PostgreSQL (skip or fail as above): (engine, URL for other processes).
+    Dropped on exit."""
+    base, engine, schema = postgres_engine_or_skip()
+    try:
+        upgrade(engine)
+        yield engine, f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        engine.dispose()
+        with base.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+            connection.commit()
+        base.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def any_engine(request, tmp_path) -> Iterator:
     """A migrated, empty database: SQLite and PostgreSQL both."""
@@ -46,14 +63,8 @@ def any_engine(request, tmp_path) -> Iterator:
         yield engine
         engine.dispose()
         return
-    base, engine, schema = postgres_engine_or_skip()
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-    with base.connect() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        connection.commit()
-    base.dispose()
+    with private_schema() as (engine, _url):
+        yield engine
 
 
 @pytest.fixture

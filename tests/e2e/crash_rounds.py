@@ -16,7 +16,7 @@ from sqlmodel import func, select
 
 from storage.db import session
 from storage.models import Nudge
-from tests.e2e.replicas import Replicas, backlog, seed_overdue
+from tests.e2e.replicas import Replicas, backlog, people, seed_overdue
 
 PER_ROUND = 24
 REMINDER = re.compile(r"“Task (r\d+-\d+)” is overdue")
@@ -43,11 +43,11 @@ def delivered(replicas: Replicas, label: str) -> int:
     return sum(1 for text in replicas.texts() for match in REMINDER.findall(text) if match.startswith(label))
 
 
-async def crash_round(replicas: Replicas, engine, number: int, people: int, due: datetime, timeout: float = 90) -> Tally:
+async def crash_round(replicas: Replicas, engine, number: int, team: int, due: datetime, timeout: float = 90) -> Tally:
     """Seed a round, kill replica `number % 2` mid-delivery, restart it, wait for the round, and count."""
     label, victim = f"r{number}-", number % 2
     started = time.monotonic()
-    incident = seed_overdue(engine, PER_ROUND, people, due, label)
+    incident = seed_overdue(engine, PER_ROUND, people(team), due, label)
     await wake(replicas, [0, 1])
     deadline = time.monotonic() + timeout
     while delivered(replicas, label) < PER_ROUND // 3:
@@ -74,11 +74,11 @@ async def crash_round(replicas: Replicas, engine, number: int, people: int, due:
     return tally
 
 
-async def run_rounds(replicas: Replicas, engine, rounds: int, people: int, due: datetime) -> Tally:
+async def run_rounds(replicas: Replicas, engine, rounds: int, team: int, due: datetime) -> Tally:
     """`rounds` crash rounds in a row; their tallies added up."""
     total = Tally()
     for number in range(rounds):
-        tally = await crash_round(replicas, engine, number, people, due)
+        tally = await crash_round(replicas, engine, number, team, due)
         total.due += tally.due
         total.lost += tally.lost
         total.doubled += tally.doubled

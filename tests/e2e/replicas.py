@@ -32,19 +32,24 @@ GENERAL = "C0GENERAL"
 ALICE = "U0ALICE"
 
 
+def people(count: int) -> list[str]:
+    """The keys of the extra members team_config adds: p000, p001, …"""
+    return [f"p{n:03d}" for n in range(count)]
+
+
 def team_config(folder: Path, extra_people: int) -> Path:
     """The starter team plus `extra_people` members (p000, p001, …), each with a Slack id: a larger organisation."""
     config = yaml.safe_load(STARTER.read_text(encoding="utf-8"))
-    for n in range(extra_people):
-        config["team"]["people"][f"p{n:03d}"] = {"name": f"Person {n:03d}", "roles": ["scribe"], "slack": f"U0P{n:03d}"}
+    for key in people(extra_people):
+        config["team"]["people"][key] = {"name": f"Person {key[1:]}", "roles": ["scribe"], "slack": f"U0P{key[1:]}"}
     path = folder / "onevoice.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path
 
 
-def seed_overdue(engine, count: int, people: int, due: datetime, label: str = "") -> int:
-    """One sev1 incident whose `count` checklist items (“Task <label><n>”) are overdue, owned round-robin by p000…; one
-    nudge each. Its id."""
+def seed_overdue(engine, count: int, owners: list[str], due: datetime, label: str = "") -> int:
+    """One sev1 incident whose `count` checklist items (“Task <label><n>”) are overdue, owned by `owners` in turn; one
+    reminder each. Its id."""
     with session(engine) as db:
         incident = Incident(
             title="Overdue load",
@@ -59,7 +64,7 @@ def seed_overdue(engine, count: int, people: int, due: datetime, label: str = ""
         db.add(incident)
         db.flush()
         for n in range(1, count + 1):
-            owner = f"p{n % people:03d}"
+            owner = owners[n % len(owners)]
             db.add(
                 ChecklistItem(
                     incident_id=incident.id, number=n, title=f"Task {label}{n}", owner_person=owner, phase="responding", due_at=due
@@ -101,6 +106,14 @@ class Replicas:
         self.logs: dict[int, list[Path]] = {}  # every log a replica slot has had (a restarted replica writes a new one)
         self.http: aiohttp.ClientSession | None = None
         self.allowed_tracebacks: list[str] = []
+        self.stopped = False
+
+    async def __aenter__(self) -> Replicas:
+        return self
+
+    async def __aexit__(self, *_exc) -> None:
+        if not self.stopped:  # a test that failed midway: stop them all the same
+            await self.stop()
 
     async def start(self, count: int) -> Replicas:
         await self.fake.start()
@@ -148,6 +161,7 @@ class Replicas:
 
     async def stop(self) -> list[int | None]:
         """SIGTERM every replica still running; then no log may hold an unexpected traceback."""
+        self.stopped = True
         codes = []
         for process in self.processes.values():
             if process.poll() is None:

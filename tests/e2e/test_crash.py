@@ -8,10 +8,7 @@ doubles and holds them to that bound; bench/replicas.py runs 100 rounds and prin
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
-
-from storage.db import upgrade
-from tests.conftest import POSTGRES_URL, postgres_engine_or_skip
+from tests.conftest import private_schema
 from tests.e2e.crash_rounds import run_rounds
 from tests.e2e.replicas import Replicas, team_config
 
@@ -20,27 +17,14 @@ LEASE = "6"  # seconds: how soon a dead replica's claims are free for the other 
 
 
 async def test_ten_sigkills_mid_delivery_lose_nothing(tmp_path):
-    base, engine, schema = postgres_engine_or_skip()
-    replicas = None
-    try:
-        upgrade(engine)
-        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-        # the real clock: with ONEVOICE_CLOCK_START each process's clock would start anew, and a replica restarted later
-        # would run behind the other one, which would then find a repeat reminder due early
-        replicas = Replicas(tmp_path, url, team_config(tmp_path, PEOPLE), None, env={"ONEVOICE_LEASE_SECONDS": LEASE})
-        replicas.fake.latency["chat.postMessage"] = 0.1
-        await replicas.start(2)
-        tally = await run_rounds(replicas, engine, ROUNDS, PEOPLE, datetime.now(UTC) - timedelta(minutes=5))
-        print(f"{ROUNDS} SIGKILLs: {tally.due} reminders due, {len(tally.lost)} lost, {len(tally.doubled)} sent twice {tally.doubled}")
-        assert tally.lost == []  # nothing acknowledged is lost
-        assert len(tally.doubled) <= ROUNDS  # at most the one call in flight when a replica died
-        await replicas.stop()
-        replicas = None
-    finally:
-        if replicas is not None:
-            await replicas.stop()
-        engine.dispose()
-        with base.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            connection.commit()
-        base.dispose()
+    # the real clock: with ONEVOICE_CLOCK_START each process's clock would start anew, and a replica restarted later would
+    # run behind the other one, which would then find a repeat reminder due early
+    with private_schema() as (engine, url):
+        config = team_config(tmp_path, PEOPLE)
+        async with Replicas(tmp_path, url, config, None, env={"ONEVOICE_LEASE_SECONDS": LEASE}) as replicas:
+            replicas.fake.latency["chat.postMessage"] = 0.1
+            await replicas.start(2)
+            tally = await run_rounds(replicas, engine, ROUNDS, PEOPLE, datetime.now(UTC) - timedelta(minutes=5))
+            print(f"{ROUNDS} SIGKILLs: {tally.due} reminders due, {len(tally.lost)} lost, {len(tally.doubled)} sent twice {tally.doubled}")
+            assert tally.lost == []  # nothing acknowledged is lost
+            assert len(tally.doubled) <= ROUNDS  # at most the one call in flight when a replica died

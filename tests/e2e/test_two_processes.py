@@ -7,49 +7,16 @@ import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
 from sqlmodel import func, select
 
-from storage.db import session, upgrade
-from storage.models import ChecklistItem, Incident, Nudge, Outbox
-from tests.conftest import POSTGRES_URL, postgres_engine_or_skip
+from storage.db import session
+from storage.models import Nudge, Outbox
+from tests.conftest import private_schema
 from tests.e2e.conftest import Onevoice
+from tests.e2e.replicas import seed_overdue
 
 COUNT = 1000
-NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 ITEM = re.compile(r"checklist item (\d+) “Task \d+” is overdue")
-
-
-def seed(engine) -> None:
-    """One sev1 incident with 1,000 checklist items, each with an overdue nudge for dave."""
-    with session(engine) as db:
-        incident = Incident(
-            title="Load",
-            slug="load",
-            playbook="outage",
-            severity="sev1",
-            phase="responding",
-            declared_by="alice",
-            declared_at=NOW,
-            phase_changed_at=NOW,
-        )
-        db.add(incident)
-        db.flush()
-        for n in range(1, COUNT + 1):
-            due = NOW + timedelta(seconds=6)  # once both processes are up: neither may do it all before the other starts
-            db.add(ChecklistItem(incident_id=incident.id, number=n, title=f"Task {n}", owner_person="dave", phase="responding", due_at=due))
-            db.add(
-                Nudge(
-                    incident_id=incident.id,
-                    kind="task_overdue",
-                    subject=str(n),
-                    target="person:dave",
-                    due_at=due,
-                    first_due_at=due,
-                    created_at=NOW,
-                )
-            )
-        db.commit()
 
 
 def settled(engine) -> bool:
@@ -60,16 +27,11 @@ def settled(engine) -> bool:
 
 
 def test_two_processes_fire_each_of_1000_nudges_exactly_once(tmp_path):
-    base, engine, schema = postgres_engine_or_skip()
-    try:
-        upgrade(engine)
-        seed(engine)
+    with private_schema() as (engine, url):
+        # due on the real clock once both processes are up, so that neither does it all before the other has started
+        seed_overdue(engine, COUNT, ["dave"], datetime.now(UTC) + timedelta(seconds=15))
         onevoice = Onevoice(tmp_path)
-        env = {
-            **onevoice.env,
-            "ONEVOICE_DATABASE_URL": f"{POSTGRES_URL}?options=-csearch_path%3D{schema}",
-            "ONEVOICE_CLOCK_START": NOW.isoformat(),
-        }
+        env = {**onevoice.env, "ONEVOICE_DATABASE_URL": url}
         logs = [tmp_path / f"process{i}.log" for i in range(2)]
         processes = [
             subprocess.Popen(
@@ -98,9 +60,3 @@ def test_two_processes_fire_each_of_1000_nudges_exactly_once(tmp_path):
         assert all(sum(counts.values()) > 0 for counts in per_process), "both processes should have shared the work"
         with session(engine) as db:
             assert set(db.exec(select(Nudge.state)).all()) == {"fired"}
-    finally:
-        engine.dispose()
-        with base.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            connection.commit()
-        base.dispose()
