@@ -22,7 +22,7 @@ from handlers import firing
 from handlers.context import Deps, handle_of
 from handlers.i18n import speaking
 from handlers.ports import Clock, Command, OffsetClock, Reply, SystemClock
-from handlers.router import UNREACHABLE, database_unreachable, dispatch
+from handlers.router import UNREACHABLE, database_unreachable, dispatch, outage
 from storage.db import make_engine, session, upgrade
 from storage.models import Nudge, Outbox, PersonHandle
 
@@ -60,7 +60,7 @@ class OneVoice:
             with session(self.engine) as db:
                 reply = dispatch(db, self.deps, command)
         except UNREACHABLE as error:  # before the command's transaction began (or while ending it): nothing was written
-            log.warning("database unreachable: %s", str(error).split("\n", 1)[0])
+            log.warning("database unreachable: %s", outage(error))
             with speaking(self.config.language):
                 reply = database_unreachable()
         self.metrics.command(command, reply)

@@ -12,7 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import OneVoice
 from handlers.i18n import speaking
-from handlers.router import UNREACHABLE
+from handlers.router import UNREACHABLE, outage
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +77,14 @@ class NudgeScheduler:
             try:
                 self.poke()
             except UNREACHABLE as error:  # the safety tick comes anyway and sets the wake-up once the database is back
-                log.warning("database unreachable; the next wake-up is the safety tick: %s", _first_line(error))
+                log.warning("database unreachable; the next wake-up is the safety tick: %s", outage(error))
 
     async def _one_tick(self) -> None:
         try:
             with speaking(self.bot.config.language):
                 await self.bot.tick()
         except UNREACHABLE as error:  # an outage: one line a tick, the rows wait in the database
-            log.warning("database unreachable; nudges and deliveries wait for the next tick: %s", _first_line(error))
+            log.warning("database unreachable; nudges and deliveries wait for the next tick: %s", outage(error))
         except Exception:  # the next tick tries again; the rows are still there
             log.exception("firing nudges failed")
 
@@ -111,7 +111,3 @@ class NudgeScheduler:
             return
         if released:
             log.warning("handed back %d leased outbox rows and nudges for another replica", released)
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).split("\n", 1)[0]

@@ -27,6 +27,11 @@ _TARGET = re.compile(r"^#(\d{1,9})$")
 _FORBIDDEN = re.compile("[\u202a-\u202e\u2066-\u2069]")  # bidi overrides can disguise text
 
 
+def outage(error: Exception) -> str:
+    """What a database error says in its first line: enough for a log line, without the SQL that follows."""
+    return str(error).split("\n", 1)[0]
+
+
 def dispatch(session: Session, deps: Deps, command: Command) -> Reply:
     """Handle one command; state changes, timeline and effects commit together or not at all."""
     with speaking(deps.config.language):
@@ -42,7 +47,7 @@ def dispatch(session: Session, deps: Deps, command: Command) -> Reply:
             reply = Reply(refusal.message, ok=False, data={"outcome": "usage" if usage else "refused"})
         except UNREACHABLE as error:
             session.rollback()
-            log.warning("database unreachable: %s", str(error).split("\n", 1)[0])
+            log.warning("database unreachable: %s", outage(error))
             return database_unreachable()
         except IntegrityError:
             session.rollback()
@@ -63,7 +68,7 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply) -> R
         session.commit()
     except UNREACHABLE as error:
         session.rollback()
-        log.warning("database unreachable at commit: %s", str(error).split("\n", 1)[0])
+        log.warning("database unreachable at commit: %s", outage(error))
         return database_unreachable()
     except IntegrityError:
         # Another worker handled the same delivery first: its result stands, ours is dropped.

@@ -10,16 +10,16 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from sqlalchemy import text
+from sqlalchemy import make_url
 from sqlmodel import select
 
 from bot.app import OneVoice
 from config.load import STARTER, load_config
 from config.settings import Settings
 from handlers.ports import Command, RoomRef, UserRef
-from storage.db import session, upgrade
+from storage.db import session
 from storage.models import ChecklistItem, Incident, Outbox, Room, TimelineEvent
-from tests.conftest import postgres_engine_or_skip
+from tests.conftest import private_schema
 from tests.e2e.replicas import GENERAL, Replicas
 from tests.e2e.run_process import free_port
 from tests.fakes.pg_proxy import PgProxy
@@ -72,13 +72,12 @@ async def until(condition, timeout: float, what: str):
 
 
 async def test_ten_seconds_without_postgresql_users_are_told_to_retry_nothing_is_half_written_and_the_bot_recovers(tmp_path):
-    base, engine, schema = postgres_engine_or_skip()
     replicas = None
-    try:
-        upgrade(engine)
+    with private_schema() as (engine, direct):
         proxy = await PgProxy().start()
         try:
-            url = f"postgresql+psycopg://postgres@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{schema}&connect_timeout=3"
+            through_proxy = make_url(direct).set(host="127.0.0.1", port=proxy.port).update_query_dict({"connect_timeout": "3"})
+            url = through_proxy.render_as_string(hide_password=False)
             config = tmp_path / "onevoice.yaml"
             config.write_text(STARTER.read_text(encoding="utf-8") + FAST, encoding="utf-8")
             replicas = Replicas(tmp_path, url, config, START)
@@ -137,12 +136,6 @@ async def test_ten_seconds_without_postgresql_users_are_told_to_retry_nothing_is
                 await proxy.up()
                 await replicas.stop()
             await proxy.stop()
-    finally:
-        engine.dispose()
-        with base.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            connection.commit()
-        base.dispose()
 
 
 def _pending(engine) -> int:
