@@ -101,6 +101,7 @@ async def run(runs: int, warmup: int) -> None:
         "SLACK_SIGNING_SECRET": SECRET,
         "ONEVOICE_SLACK_API_URL": fake.api_url,
         "ONEVOICE_HTTP_PORT": str(ports["onevoice"]),
+        "ONEVOICE_ADMIN_PORT": "0",
         "PYTHONPATH": str(ROOT),
     }
     env.pop("SLACK_APP_TOKEN", None)

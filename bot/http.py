@@ -1,9 +1,11 @@
-"""The one ASGI app: Slack events, the Telegram webhook, signals, statement pages, health, readiness and metrics."""
+"""The two ASGI apps: the public one (Slack events, the Telegram webhook, signals, statement pages, liveness) and the
+internal one (readiness and metrics), each behind the body gate of bot/bodies.py."""
 
 import asyncio
 import hmac
 import json
 import logging
+import re
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from starlette.applications import Starlette
@@ -13,6 +15,7 @@ from starlette.routing import Route
 from telegram import Update
 
 from bot.app import OneVoice
+from bot.bodies import LIMITS, BodyGate
 from bot.metrics import CONTENT_TYPE
 from bot.page import page_routes
 from bot.readiness import Readiness
@@ -20,6 +23,8 @@ from bot.signals_http import signal_endpoint
 from bot.slack import signed_by_slack, unreadable
 
 log = logging.getLogger(__name__)
+
+_SLACK_STAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds; anything else cannot be a Slack signature (and slack_sdk's int() fails on it)
 
 
 def build_app(
@@ -29,26 +34,22 @@ def build_app(
     telegram_secret: str | None = None,
     signals_secret: str | None = None,
     on_work=None,
-    readiness: Readiness | None = None,
+    body_seconds: float = 10.0,
 ) -> Starlette:
-    """Routes for the platforms that are configured, the probes and the metrics."""
-    readiness = readiness or Readiness(bot.engine)
+    """The public routes: the platforms that are configured, signals, statement pages and liveness."""
 
     async def healthz(_request: Request) -> Response:
-        return JSONResponse({"ok": True})  # liveness: the process answers; /readyz says whether it should get traffic
+        return JSONResponse({"ok": True})  # liveness: the process answers; /readyz (internal) says whether it should get traffic
 
-    async def readyz(_request: Request) -> Response:
-        ready, found = await readiness.check()
-        return JSONResponse(found, status_code=200 if ready else 503)
-
-    async def metrics(_request: Request) -> Response:
-        return Response(await asyncio.to_thread(bot.metrics.render), media_type=CONTENT_TYPE)
-
-    routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics), *page_routes(bot)]
+    routes = [Route("/healthz", healthz), *page_routes(bot)]
     if slack_app is not None:
         handler = AsyncSlackRequestHandler(slack_app)
 
         async def slack_events(request: Request) -> Response:
+            stamp = request.headers.get("x-slack-request-timestamp")
+            if stamp is not None and not _SLACK_STAMP.fullmatch(stamp):
+                log.warning("refused POST /slack/events: malformed X-Slack-Request-Timestamp (401)")
+                return JSONResponse({"ok": False, "error": "unsigned"}, status_code=401)
             body = await request.body()
             if unreadable(body, request.headers.get("content-type")):  # Bolt would fail on it before checking the signature
                 secret = bot.settings.slack_signing_secret
@@ -61,8 +62,31 @@ def build_app(
         routes.append(Route("/telegram/webhook", _telegram_webhook(telegram, telegram_secret), methods=["POST"]))
     if signals_secret:
         routes.append(Route("/signals", signal_endpoint(bot, signals_secret, on_work or (lambda: None)), methods=["POST"]))
-    app = Starlette(routes=routes)
-    app.add_middleware(_Counted, metrics=bot.metrics)
+    return _gated(Starlette(routes=routes), bot, body_seconds)
+
+
+def build_admin_app(bot: OneVoice, readiness: Readiness | None = None, body_seconds: float = 10.0) -> Starlette:
+    """The internal routes, for the orchestrator and Prometheus only: readiness, metrics (and liveness again)."""
+    readiness = readiness or Readiness(bot.engine)
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"ok": True})
+
+    async def readyz(_request: Request) -> Response:
+        ready, found = await readiness.check()
+        return JSONResponse(found, status_code=200 if ready else 503)
+
+    async def metrics(_request: Request) -> Response:
+        return Response(await asyncio.to_thread(bot.metrics.render), media_type=CONTENT_TYPE)
+
+    routes = [Route("/healthz", healthz), Route("/readyz", readyz), Route("/metrics", metrics)]
+    return _gated(Starlette(routes=routes), bot, body_seconds)
+
+
+def _gated(app: Starlette, bot: OneVoice, body_seconds: float) -> Starlette:
+    """Bodies bounded before any route reads them; every request counted, refusals included."""
+    app.add_middleware(BodyGate, body_seconds=body_seconds)
+    app.add_middleware(_Counted, metrics=bot.metrics)  # added last, so outermost: it sees the gate's 413s and 408s
     return app
 
 
@@ -87,7 +111,7 @@ class _Counted:
             await self.app(scope, receive, sending)
         finally:
             route = scope.get("route")
-            path = getattr(route, "path", None) or "other"
+            path = getattr(route, "path", None) or (scope["path"] if scope["path"] in LIMITS else "other")  # the gate answers unrouted
             self.metrics.http.labels(path, str(status["code"])).inc()
 
 

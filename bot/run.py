@@ -1,7 +1,6 @@
 """`onevoice run`: the platforms that are configured, the HTTP endpoints and the scheduler, in one asyncio process."""
 
 import asyncio
-import contextlib
 import logging
 import signal
 import sys
@@ -9,11 +8,10 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 
-import uvicorn
-
 from bot import logs
 from bot.app import OneVoice
-from bot.http import build_app
+from bot.http import build_admin_app, build_app
+from bot.listeners import Server, bind, http_server
 from bot.poller_lock import AlreadyPolling, hold_poller_lock
 from bot.readiness import Readiness
 from bot.scheduler import NudgeScheduler
@@ -22,14 +20,6 @@ from config.settings import Settings
 log = logging.getLogger(__name__)
 
 Stop = Callable[[], Awaitable[None]]
-
-
-class _Server(uvicorn.Server):
-    """uvicorn without its own signal capture: OneVoice stops it, then closes the platforms and the scheduler in order."""
-
-    @contextlib.contextmanager
-    def capture_signals(self):
-        yield
 
 
 class Refused(Exception):
@@ -114,9 +104,16 @@ def _once(stop: Stop) -> Stop:
 async def serve(bot: OneVoice, settings: Settings) -> int:
     """Attach each configured platform, then serve until SIGTERM or SIGINT; return the exit code."""
     logs.set_worker(bot.worker)
+    try:
+        sockets = _bind(settings)
+    except Refused as problem:
+        print(f"onevoice: {problem}", file=sys.stderr)
+        return 2
     scheduler = NudgeScheduler(bot)
     readiness = Readiness(bot.engine)
     async with AsyncExitStack() as stack:
+        for sock in sockets.values():
+            stack.callback(sock.close)
         started = _Started(bot, settings, scheduler, stack, readiness)
         slack_app = telegram = None
         modes = []
@@ -135,33 +132,56 @@ async def serve(bot: OneVoice, settings: Settings) -> int:
             return 2
         secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
         signals = settings.signals_secret.get_secret_value() if settings.signals_secret else None
-        app = build_app(bot, slack_app, telegram, secret, signals, on_work=scheduler.kick, readiness=readiness)
+        seconds = settings.http_body_seconds
+        app = build_app(bot, slack_app, telegram, secret, signals, on_work=scheduler.kick, body_seconds=seconds)
         grace = max(1.0, settings.shutdown_seconds / 4)  # requests in flight get a quarter of the budget
-        config = uvicorn.Config(
-            app, host=settings.http_host, port=settings.http_port, log_level="warning", lifespan="off", log_config=None,
-            timeout_graceful_shutdown=grace,
-        )  # fmt: skip
-        server = _Server(config)
+        server = http_server(app, settings.http_host, settings.http_port, settings, grace)
+        admin = None
+        if "admin" in sockets:
+            admin = http_server(build_admin_app(bot, readiness, seconds), settings.admin_host, settings.admin_port, settings, 1.0)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for stop in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(stop, stopping.set)
         scheduler.start()  # at once it catches up on what fell due while the bot was down, while requests are served
         stack.push_async_callback(scheduler.stop)
-        serving = asyncio.create_task(server.serve())
-        while not server.started and not serving.done():
+        serving = asyncio.create_task(server.serve(sockets=[sockets["public"]]))
+        probing = asyncio.create_task(admin.serve(sockets=[sockets["admin"]])) if admin else None
+        tasks = [serving, probing] if probing else [serving]
+        while not all(s.started for s in (server, admin) if s) and not any(task.done() for task in tasks):
             await asyncio.sleep(0.05)
-        print(f"OneVoice running: http://{settings.http_host}:{settings.http_port} · {' · '.join(modes)}", flush=True)
+        where = f"http://{settings.http_host}:{settings.http_port}"
+        inside = f"readiness and metrics on http://{settings.admin_host}:{settings.admin_port}" if admin else "no internal listener"
+        print(f"OneVoice running: {where} · {inside} · {' · '.join(modes)}", flush=True)
         signalled = asyncio.create_task(stopping.wait())
         await asyncio.wait([serving, signalled], return_when=asyncio.FIRST_COMPLETED)
         if stopping.is_set():
             await _shut_down(started, server, time.monotonic() + settings.shutdown_seconds)
         signalled.cancel()
         await serving
+        if admin is not None:  # last: /readyz answers 503 to the orchestrator for the whole shutdown
+            admin.should_exit = True
+            await probing
     return 0
 
 
-async def _shut_down(started: _Started, server: _Server, deadline: float) -> None:
+def _bind(settings: Settings) -> dict:
+    """The public listening socket and, unless ONEVOICE_ADMIN_PORT is 0, the internal one; a port in use is refused."""
+    wanted = {"public": (settings.http_host, settings.http_port, "ONEVOICE_HTTP_PORT")}
+    if settings.admin_port:
+        wanted["admin"] = (settings.admin_host, settings.admin_port, "ONEVOICE_ADMIN_PORT (0 turns the internal listener off)")
+    sockets = {}
+    for name, (host, port, setting) in wanted.items():
+        try:
+            sockets[name] = bind(host, port)
+        except OSError as error:
+            for sock in sockets.values():
+                sock.close()
+            raise Refused(f"cannot listen on {host}:{port} ({error.strerror or error}); choose another with {setting}") from None
+    return sockets
+
+
+async def _shut_down(started: _Started, server: Server, deadline: float) -> None:
     """SIGTERM: not ready at once, take no new work, let the delivery in progress finish (or hand its leases back), in time."""
     log.warning("stopping: taking no new work; delivery in progress gets until the deadline")
     started.readiness.stopping = True

@@ -33,3 +33,10 @@ class Settings(BaseSettings):
     shutdown_seconds: float = Field(10.0, validation_alias="ONEVOICE_SHUTDOWN_SECONDS")
     # How long a claim on a nudge or an effect lasts unless renewed: how soon a dead replica's work is taken over.
     lease_seconds: float = Field(30.0, gt=0, validation_alias="ONEVOICE_LEASE_SECONDS")
+    # The internal listener for /readyz and /metrics (never route it from the internet); port 0 turns it off.
+    admin_host: str = Field("127.0.0.1", validation_alias="ONEVOICE_ADMIN_HOST")
+    admin_port: int = Field(9090, ge=0, le=65535, validation_alias="ONEVOICE_ADMIN_PORT")
+    # What a client gets to send a request: its headers, then its body, each within this time; and how many connections.
+    http_header_seconds: float = Field(5.0, gt=0, validation_alias="ONEVOICE_HTTP_HEADER_SECONDS")
+    http_body_seconds: float = Field(10.0, gt=0, validation_alias="ONEVOICE_HTTP_BODY_SECONDS")
+    http_max_connections: int = Field(1000, gt=0, validation_alias="ONEVOICE_HTTP_MAX_CONNECTIONS")

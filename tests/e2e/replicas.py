@@ -137,6 +137,7 @@ class Replicas:
             "ONEVOICE_SLACK_API_URL": self.fake.api_url,
             "ONEVOICE_HTTP_HOST": "127.0.0.1",
             "ONEVOICE_HTTP_PORT": str(self.ports[index]),
+            "ONEVOICE_ADMIN_PORT": str(free_port()),
             "PYTHONPATH": str(ROOT),
             **self.extra_env,
         }

@@ -53,6 +53,7 @@ class SlackBot(RunningBot):
         self.log = folder / "onevoice.log"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.admin_url = f"http://127.0.0.1:{free_port()}"  # /readyz and /metrics, on the internal listener
         self.process: subprocess.Popen | None = None
         self.http: aiohttp.ClientSession | None = None
 
@@ -67,6 +68,7 @@ class SlackBot(RunningBot):
             "SLACK_SIGNING_SECRET": SECRET,
             "ONEVOICE_SLACK_API_URL": self.fake.api_url,
             "ONEVOICE_HTTP_PORT": str(self.port),
+            "ONEVOICE_ADMIN_PORT": self.admin_url.rsplit(":", 1)[1],
             "ONEVOICE_HTTP_HOST": "127.0.0.1",
             "ONEVOICE_CLOCK_START": CLOCK_START,
             "PYTHONPATH": str(ROOT),

@@ -64,6 +64,7 @@ class TelegramBot(RunningBot):
         self.log = folder / "onevoice.log"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.admin_url = f"http://127.0.0.1:{free_port()}"  # /readyz and /metrics, on the internal listener
         self.process: subprocess.Popen | None = None
 
     # ---- lifecycle
@@ -77,6 +78,7 @@ class TelegramBot(RunningBot):
             "TELEGRAM_BOT_TOKEN": self.fake.token,
             "ONEVOICE_TELEGRAM_API_URL": self.fake.api_base,
             "ONEVOICE_HTTP_PORT": str(self.port),
+            "ONEVOICE_ADMIN_PORT": self.admin_url.rsplit(":", 1)[1],
             "ONEVOICE_HTTP_HOST": "127.0.0.1",
             "ONEVOICE_CLOCK_START": CLOCK_START,
             "PTB_TIMEDELTA": "true",

@@ -1,4 +1,5 @@
-"""`GET /metrics` on the real `onevoice run`: what an operator's Prometheus scrapes after a few slash commands."""
+"""`GET /metrics` on the real `onevoice run`'s internal listener: what an operator's Prometheus scrapes after a few slash
+commands; the public listener does not serve it."""
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -10,7 +11,7 @@ slack_bot = slack_process.slack_bot
 
 async def scrape(bot) -> dict[tuple[str, tuple], float]:
     """Every sample as {(name, sorted labels): value}."""
-    async with bot.http.get(f"{bot.url}/metrics") as response:
+    async with bot.http.get(f"{bot.admin_url}/metrics") as response:
         assert response.status == 200
         assert response.headers["Content-Type"].startswith("text/plain")
         body = await response.text()
@@ -47,3 +48,13 @@ async def test_metrics_count_commands_deliveries_nudges_and_requests(slack_bot):
 
     again = await scrape(slack_bot)  # the scrape itself is counted, under its route
     assert value(again, "onevoice_http_requests_total", path="/metrics", status="200") == 1
+
+
+async def test_metrics_and_readiness_are_not_served_on_the_public_listener(slack_bot):
+    for path in ("/metrics", "/readyz"):
+        async with slack_bot.http.get(f"{slack_bot.url}{path}") as public:
+            assert public.status == 404, path
+    async with slack_bot.http.get(f"{slack_bot.url}/healthz") as alive:  # liveness stays public, for the load balancer
+        assert alive.status == 200
+    samples = await scrape(slack_bot)
+    assert value(samples, "onevoice_http_requests_total", path="other", status="404") == 2

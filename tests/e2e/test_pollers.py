@@ -32,6 +32,7 @@ class Poller(TelegramBot):
             TELEGRAM_BOT_TOKEN=self.fake.token,
             ONEVOICE_TELEGRAM_API_URL=self.fake.api_base,
             ONEVOICE_HTTP_PORT=str(port),
+            ONEVOICE_ADMIN_PORT="0",
             ONEVOICE_HTTP_HOST="127.0.0.1",
             ONEVOICE_CLOCK_START=CLOCK_START,
             PYTHONPATH=str(ROOT),

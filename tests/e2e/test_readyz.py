@@ -1,4 +1,5 @@
-"""`/readyz` on the real `onevoice run`: ready only when the database answers and each platform is reachable."""
+"""`/readyz` on the real `onevoice run`'s internal listener: ready only when the database answers and each platform is
+reachable."""
 
 from bot.readiness import Readiness
 from storage.db import make_engine
@@ -17,7 +18,7 @@ async def probe(url: str) -> tuple[int, dict]:
 
 async def test_slack_unreachable_makes_the_replica_unready_but_alive(slack_bot):
     slack_bot.fake.fail_next("auth.test", 500, times=100)
-    status, body = await probe(slack_bot.url)
+    status, body = await probe(slack_bot.admin_url)
     assert status == 503
     assert body["failed"] == ["slack"] and body["database"] == "ok"
     async with slack_bot.http.get(f"{slack_bot.url}/healthz") as alive:  # liveness is not readiness: do not restart it
@@ -26,7 +27,7 @@ async def test_slack_unreachable_makes_the_replica_unready_but_alive(slack_bot):
 
 async def test_ready_checks_are_cached_so_probes_do_not_hammer_slack(slack_bot):
     for _ in range(5):
-        status, body = await probe(slack_bot.url)
+        status, body = await probe(slack_bot.admin_url)
         assert status == 200 and body["slack"] == "ok" and body["database"] == "ok"
     assert len(slack_bot.calls("auth.test")) <= 2  # at most once by Bolt at start and once by the first probe
 
@@ -34,7 +35,7 @@ async def test_ready_checks_are_cached_so_probes_do_not_hammer_slack(slack_bot):
 async def test_telegram_unreachable_makes_the_replica_unready(start_telegram_bot):
     bot = await start_telegram_bot("webhook")
     bot.fake.fail_next("getMe", 500, times=100)
-    status, body = await probe(bot.url)
+    status, body = await probe(bot.admin_url)
     assert status == 503 and body["failed"] == ["telegram"]
 
 

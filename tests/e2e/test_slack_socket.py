@@ -28,5 +28,5 @@ async def test_socket_mode_acks_a_slash_command_and_declares(start_slack_bot):
     await bot.fake.socket_send({"type": "interactive", "payload": action})
     card_now = lambda: "Spokesperson: Carol Wang ✓" in bot.fake.current(room["id"], room["pins"][0])["text"]  # noqa: E731
     await bot.wait_for(card_now, 10, "the card edited to show Carol's ack")
-    async with bot.http.get(f"{bot.url}/readyz") as ready:  # the probes are still served over HTTP
+    async with bot.http.get(f"{bot.admin_url}/readyz") as ready:  # the probes are still served over HTTP
         assert ready.status == 200 and (await ready.json())["platforms"] == ["slack"]
