@@ -128,20 +128,42 @@ def _clock(settings: Settings):
     return OffsetClock(settings.clock_start) if settings.clock_start else SystemClock()
 
 
+LARGEST_ID = 2**31 - 1  # an incident number is a 32-bit integer in PostgreSQL
+
+
+def incident_number(raw: str) -> int | None:
+    """`12` or `#12` as an incident number, or None when it cannot be one."""
+    digits = raw.strip().removeprefix("#")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 10 or not 0 < int(digits) <= LARGEST_ID:
+        return None
+    return int(digits)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Write an incident's review report (Markdown and HTML) and print where."""
-    from bot.report import reports_dir, write_report
+    from bot.report import ReportNotWritten, reports_dir, write_report
     from storage.db import make_engine, session, upgrade
 
+    number = incident_number(args.id)
+    if number is None:
+        print(f"onevoice: {args.id!r} is not an incident number (a whole number from 1, e.g. 12)", file=sys.stderr)
+        return 2
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        print(f"onevoice: --out {args.out} is a file; name a folder (it is created if missing)", file=sys.stderr)
+        return 2
     settings = _settings()
     config = load_config(settings.config_path)
     engine = make_engine(settings.database_url)
     upgrade(engine)
     folder = Path(args.out) if args.out else reports_dir(engine, settings)
-    with session(engine) as db:
-        paths = write_report(db, config, args.id, _clock(settings).now(), folder)
+    try:
+        with session(engine) as db:
+            paths = write_report(db, config, number, _clock(settings).now(), folder)
+    except ReportNotWritten as problem:
+        print(f"onevoice: {problem}", file=sys.stderr)
+        return 2
     if paths is None:
-        print(f"onevoice: there is no incident #{args.id} in {settings.database_url}", file=sys.stderr)
+        print(f"onevoice: there is no incident #{number} in {engine.url}", file=sys.stderr)  # the URL's password masked
         return 1
     for path in paths:
         print(path)
@@ -214,7 +236,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?")
     check.set_defaults(run=cmd_check_config)
     report = sub.add_parser("report", help="write an incident's review report (Markdown and HTML)")
-    report.add_argument("id", type=lambda v: int(v.lstrip("#")), help="the incident number, e.g. 12")
+    report.add_argument("id", help="the incident number, e.g. 12")
     report.add_argument(
         "--out", metavar="DIR", help="the folder to write into (default: ONEVOICE_REPORTS_DIR, or reports/ beside the database)"
     )

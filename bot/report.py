@@ -5,7 +5,9 @@ knows nothing about. `review` queues a REPORT effect; delivering it writes the f
 place, so a crash between the two loses nothing (the effect waits in the outbox) and a retry just writes them again.
 """
 
+import os
 import re
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +17,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot import report_chart
+from bot.adapter import Undeliverable
 from config.model import Config
 from config.settings import Settings
 from handlers import report
@@ -49,8 +52,14 @@ def reports_dir(engine: Engine, settings: Settings | None = None) -> Path:
     return Path.cwd() / "reports"
 
 
+class ReportNotWritten(Exception):
+    """The folder cannot take the report (a file stands there, no permission, disk full); the message says which."""
+
+
 def write_report(session: Session, config: Config, incident_id: int, now: datetime, folder: Path) -> tuple[Path, Path] | None:
-    """Write report-<id>.md and report-<id>.html into folder; return their paths, or None for an unknown incident."""
+    """Write report-<id>.md and report-<id>.html into folder; return their paths, or None for an unknown incident.
+
+    Raises ReportNotWritten when the folder cannot take them."""
     with speaking(config.language):
         review = report.gather(session, config, incident_id, now)
         if review is None:
@@ -59,18 +68,46 @@ def write_report(session: Session, config: Config, incident_id: int, now: dateti
         context = _context(review, config)
         markdown = _templates.get_template("report.md.j2").render(context)
         html = _templates.get_template("report.html.j2").render(context)
-    folder.mkdir(parents=True, exist_ok=True)
     paths = folder / f"report-{incident_id}.md", folder / f"report-{incident_id}.html"
-    for path, body in zip(paths, (markdown, html), strict=True):
-        partial = path.with_suffix(path.suffix + ".part")
-        partial.write_text(body, encoding="utf-8")
-        partial.replace(path)  # a reader never sees half a report
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, body in zip(paths, (markdown, html), strict=True):
+            _replace_safely(path, body)
+    except OSError as error:
+        raise ReportNotWritten(f"cannot write the report into {folder}: {_why(folder, error)}") from None
     return paths
 
 
+def _replace_safely(path: Path, body: str) -> None:
+    """Write body to a new file of a random name beside path (created exclusively, never through a link), then rename it
+    over path: a reader never sees half a report, and a link planted in the folder is never followed."""
+    descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)  # O_CREAT|O_EXCL|O_NOFOLLOW
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            os.fchmod(out.fileno(), 0o644)  # readable like any file written here (mkstemp makes it private)
+            out.write(body)
+        os.replace(partial, path)  # renames over a link at path itself, never into what it points to
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+
+
+def _why(folder: Path, error: OSError) -> str:
+    if isinstance(error, FileExistsError | NotADirectoryError) or (folder.exists() and not folder.is_dir()):
+        return "a file stands where the folder should be"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    return error.strerror or str(error)
+
+
 def deliver_report(session: Session, config: Config, engine: Engine, incident_id: int, now: datetime, summary: Message) -> Message:
-    """Delivery of a REPORT effect: write the files, and return the summary with their place, to post in the room."""
-    paths = write_report(session, config, incident_id, now, reports_dir(engine))
+    """Delivery of a REPORT effect: write the files, and return the summary with their place, to post in the room.
+
+    A folder that cannot take them fails the effect for good (retrying would fail the same way)."""
+    try:
+        paths = write_report(session, config, incident_id, now, reports_dir(engine))
+    except ReportNotWritten as problem:
+        raise Undeliverable(str(problem)) from None
     with speaking(config.language):
         if paths is None:
             return summary

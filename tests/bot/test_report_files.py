@@ -173,3 +173,47 @@ def test_a_drill_report_carries_its_scorecard_with_each_inject_answered(chat, cl
     assert [row for row in rows if "I1" in " ".join(row)] == [["✅", "I1 Social media post answered", "9 min", "20 min"]]
     assert [row for row in rows if "I2" in " ".join(row)][0][0] == "⏳"  # not arrived yet, still in time
     assert len(rows) >= 3 + 7  # roles, first statement, first update, and each of the 7 injects
+
+
+def test_a_link_planted_in_the_reports_folder_is_never_written_through(chat, clock, tmp_path):
+    scripted(chat, clock)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("keep me", encoding="utf-8")
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for name in ("report-1.md.part", "report-1.html.part", "report-1.md"):  # the old temporary names, and the final one
+        (folder / name).symlink_to(secret)
+    md, html = written(chat, clock, folder)
+    assert secret.read_text(encoding="utf-8") == "keep me"
+    assert not (folder / "report-1.md").is_symlink() and md.startswith("# ") and "<html" in html
+    leftovers = sorted(p.name for p in folder.iterdir())
+    assert leftovers == ["report-1.html", "report-1.html.part", "report-1.md", "report-1.md.part"]  # no temporary file left
+
+
+def test_a_reports_folder_that_is_a_file_fails_the_report_once_and_for_good(chat, clock, tmp_path, monkeypatch, caplog):
+    blocker = tmp_path / "reports"
+    blocker.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("ONEVOICE_REPORTS_DIR", str(blocker))
+    room = scripted(chat, clock)
+    assert chat.say("erin", "review", room).ok
+    deliverer = Deliverer(chat.engine, chat.deps, ConsoleAdapter(_Out()))
+    with speaking("en"):
+        asyncio.run(deliverer.deliver_pending())
+        clock.advance(timedelta(days=1))  # long past any backoff: an effect still being retried would run again now
+        asyncio.run(deliverer.deliver_pending())
+    failures = [r.getMessage() for r in caplog.records if "report" in r.getMessage() and r.levelname == "ERROR"]
+    assert len(failures) == 1 and failures[0].endswith(f"cannot write the report into {blocker}: a file stands where the folder should be")
+    assert not [r for r in caplog.records if "will retry" in r.getMessage()]
+    assert blocker.read_text(encoding="utf-8") == "not a folder" and "📄 Full report" not in deliverer.adapter.out.text
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into any folder; the permission check needs an ordinary user")
+def test_a_folder_without_write_permission_is_refused_with_a_clear_message(chat, clock, tmp_path):
+    from bot.report import ReportNotWritten
+
+    scripted(chat, clock)
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o500)
+    with session(chat.engine) as db, pytest.raises(ReportNotWritten, match=f"cannot write the report into {folder}: permission denied"):
+        write_report(db, chat.config, 1, clock.now(), folder)
+    assert not list(folder.iterdir())

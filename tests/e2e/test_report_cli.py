@@ -131,3 +131,20 @@ def test_the_demo_ends_with_the_review_and_prints_where_the_html_report_is(onevo
     figures = metrics_of(open(last.removeprefix("Review report: "), encoding="utf-8").read())
     assert figures["Time to first approved statement"].endswith("(target 60 min, on time)")
     assert "📋 Review of #1 Power banks overheating while charging" in done.stdout
+
+
+def test_report_refuses_what_cannot_be_an_incident_number_or_a_folder_in_one_line(onevoice, tmp_path):
+    onevoice.console("/crisis declare outage sev3 Checkout errors\n")
+    for given in ("99999999999999999999", "abc", "0", "-3", "#", "٣"):
+        done = onevoice.run("report", given)
+        assert done.returncode == 2, (given, done.stderr)
+        assert done.stderr == f"onevoice: {given!r} is not an incident number (a whole number from 1, e.g. 12)\n", given
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine", encoding="utf-8")
+    for out in (a_file, a_file / "reports"):  # the folder named is a file, or sits inside one
+        done = onevoice.run("report", "1", "--out", str(out))
+        assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+        assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr == f"onevoice: cannot write the report into {a_file / 'reports'}: a file stands where the folder should be\n"
+    assert a_file.read_text(encoding="utf-8") == "mine" and not (onevoice.folder / "reports").exists()
+    assert onevoice.run("report", "#1").returncode == 0  # a real number still works, with or without its #
