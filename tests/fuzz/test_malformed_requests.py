@@ -72,3 +72,13 @@ def test_a_reason_button_longer_than_slack_allows_is_ignored_without_an_error(wo
     assert world.run(world.post(body, headers)) == 200
     assert not error_log.take()  # not one of our buttons: no form is opened for it, and nothing fails
     assert not world.fake.views
+
+
+@pytest.mark.parametrize("stamp", ["abc", "", "²", "9" * 5000, "-1", " 1700000000"])
+def test_a_slack_timestamp_that_is_not_a_number_is_refused_as_unsigned_not_a_server_error(world, error_log, stamp):
+    body, headers = world.fake.slash_command("U0ALICE", "declare outage sev2 Checkout down", "C0GENERAL")
+    try:
+        status = world.run(world.post(body, {**headers, "X-Slack-Request-Timestamp": stamp.encode("latin-1")}))
+    except Exception as error:  # noqa: BLE001  (the in-process transport raises what the server would answer 500 for)
+        pytest.fail(f"500: {error!r}")
+    assert status == 401 and not world.fake.messages and not error_log.take()
