@@ -19,6 +19,7 @@ KIB = 1024
 # under 1 MiB; a Telegram update is at most a few tens of KiB; a signal is a few fields. Other routes take no body.
 LIMITS = {"/slack/events": 1024 * KIB, "/telegram/webhook": 256 * KIB, "/signals": 64 * KIB}
 OTHER_LIMIT = 4 * KIB
+HEADER_BYTES = 16 * KIB  # the request line and headers together; Slack's and Telegram's are well under 2 KiB
 # Slack's and Telegram's payloads nest about ten levels; nothing honest comes near this.
 MAX_DEPTH = 32
 # How each route's body is parsed downstream, so the depth check looks where the parser will.
@@ -80,6 +81,9 @@ class BodyGate:
             await self.app(scope, receive, send)
             return
         path, limit = scope["path"], self.limits.get(scope["path"], OTHER_LIMIT)
+        if sum(len(name) + len(value) for name, value in scope["headers"]) > HEADER_BYTES:  # h11 bounds only what it buffers
+            await _refuse(scope, send, 431, f"headers over {HEADER_BYTES} bytes")
+            return
         headers = {name.lower(): value for name, value in scope["headers"]}
         declared = headers.get(b"content-length", b"")
         if declared and (not declared.isdigit() or int(declared) > limit):  # refused before a byte of it is read

@@ -8,11 +8,10 @@ import socket
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from bot.bodies import HEADER_BYTES
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
-
-HEADER_BYTES = 16 * 1024  # the request line and headers together; Slack's and Telegram's are a few hundred bytes
 
 
 class Server(uvicorn.Server):

@@ -112,6 +112,17 @@ async def test_headers_sent_a_byte_at_a_time_are_cut_off(edge_bot):
     assert "request headers not complete within 1 s" in edge_bot.output()
 
 
+async def test_headers_over_16_kib_are_refused_whether_they_come_at_once_or_in_pieces(edge_bot):
+    for pieces in (1, 20):
+        exchange = await Exchange.open(edge_bot.port)
+        data = head("/slack/events", {"X-Padding": "a" * 17_000}, edge_bot.port)
+        for at in range(pieces):
+            await exchange.send(data[at * len(data) // pieces : (at + 1) * len(data) // pieces])
+        status, _answer = await exchange.response()
+        await exchange.close()
+        assert status in (400, 431), pieces  # h11 refuses what it would have to buffer (400), the gate the rest (431)
+
+
 async def test_bodies_sent_a_byte_at_a_time_are_answered_408_and_cut_off(edge_bot):
     before = unchanged(edge_bot)
     body = json.dumps(SIGNAL).encode()
