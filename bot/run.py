@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 import time
@@ -177,7 +178,8 @@ def _bind(settings: Settings) -> dict:
         except OSError as error:
             for sock in sockets.values():
                 sock.close()
-            raise Refused(f"cannot listen on {host}:{port} ({error.strerror or error}); choose another with {setting}") from None
+            why = os.strerror(error.errno) if error.errno else str(error)
+            raise Refused(f"cannot listen on {host}:{port} ({why}); choose another with {setting}") from None
     return sockets
 
 

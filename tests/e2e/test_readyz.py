@@ -1,9 +1,15 @@
 """`/readyz` on the real `onevoice run`'s internal listener: ready only when the database answers and each platform is
 reachable."""
 
+import os
+import socket
+import subprocess
+import sys
+
 from bot.readiness import Readiness
 from storage.db import make_engine
 from tests.e2e import slack_process, telegram_process
+from tests.e2e.run_process import free_port
 
 slack_bot = slack_process.slack_bot
 start_telegram_bot = telegram_process.start_telegram_bot
@@ -52,3 +58,22 @@ async def test_no_database_means_not_ready():
 
 async def _reachable() -> dict:
     return {"ok": True}
+
+
+def test_an_internal_port_in_use_is_refused_at_start_in_one_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            **os.environ,
+            "ONEVOICE_DATABASE_URL": f"sqlite:///{tmp_path / 'onevoice.db'}",
+            "SLACK_BOT_TOKEN": "xoxb-never-used",
+            "SLACK_SIGNING_SECRET": "never-used",
+            "ONEVOICE_HTTP_PORT": str(free_port()),
+            "ONEVOICE_ADMIN_PORT": str(port),
+        }
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "run"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2, done.stderr
+    expected = f"onevoice: cannot listen on 127.0.0.1:{port} (Address already in use); choose another with ONEVOICE_ADMIN_PORT"
+    assert done.stderr.startswith(expected) and "Traceback" not in done.stderr, done.stderr
