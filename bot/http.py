@@ -24,7 +24,7 @@ from bot.slack import signed_by_slack, unreadable
 
 log = logging.getLogger(__name__)
 
-_SLACK_STAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds; anything else cannot be a Slack signature (and slack_sdk's int() fails on it)
+_SLACK_STAMP = re.compile(r"[0-9]{1,12}")  # Unix seconds, as Slack sends them
 
 
 def build_app(
@@ -46,10 +46,6 @@ def build_app(
         handler = AsyncSlackRequestHandler(slack_app)
 
         async def slack_events(request: Request) -> Response:
-            stamp = request.headers.get("x-slack-request-timestamp")
-            if stamp is not None and not _SLACK_STAMP.fullmatch(stamp):
-                log.warning("refused POST /slack/events: malformed X-Slack-Request-Timestamp (401)")
-                return JSONResponse({"ok": False, "error": "unsigned"}, status_code=401)
             body = await request.body()
             if unreadable(body, request.headers.get("content-type")):  # Bolt would fail on it before checking the signature
                 secret = bot.settings.slack_signing_secret
@@ -57,12 +53,25 @@ def build_app(
                 return JSONResponse({"ok": False, "error": "unreadable body"}, status_code=400 if signed else 401)
             return await handler.handle(request)
 
-        routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+        routes.append(Route("/slack/events", _slack_stamp_checked(slack_events), methods=["POST"]))
     if telegram is not None and telegram_secret:
         routes.append(Route("/telegram/webhook", _telegram_webhook(telegram, telegram_secret), methods=["POST"]))
     if signals_secret:
         routes.append(Route("/signals", signal_endpoint(bot, signals_secret, on_work or (lambda: None)), methods=["POST"]))
     return _gated(Starlette(routes=routes), bot, body_seconds)
+
+
+def _slack_stamp_checked(endpoint):
+    """The endpoint, after refusing a Slack timestamp that is not a number as unsigned (slack_sdk's int() would fail on it)."""
+
+    async def checked(request: Request) -> Response:
+        stamp = request.headers.get("x-slack-request-timestamp")
+        if stamp is not None and not _SLACK_STAMP.fullmatch(stamp):
+            log.warning("refused POST /slack/events: malformed X-Slack-Request-Timestamp (401)")
+            return JSONResponse({"ok": False, "error": "unsigned"}, status_code=401)
+        return await endpoint(request)
+
+    return checked
 
 
 def build_admin_app(bot: OneVoice, readiness: Readiness | None = None, body_seconds: float = 10.0) -> Starlette:
