@@ -10,7 +10,6 @@ import asyncio
 import json
 import logging
 import re
-from urllib.parse import parse_qsl
 
 log = logging.getLogger(__name__)
 
@@ -22,33 +21,45 @@ OTHER_LIMIT = 4 * KIB
 HEADER_BYTES = 16 * KIB  # the request line and headers together; Slack's and Telegram's are well under 2 KiB
 # Slack's and Telegram's payloads nest about ten levels; nothing honest comes near this.
 MAX_DEPTH = 32
+OFF_LOOP = 64 * KIB  # a bigger body is checked in a thread, so a flood of them does not stall the event loop
 # How each route's body is parsed downstream, so the depth check looks where the parser will.
 SHAPES = {"/slack/events": "slack", "/telegram/webhook": "json", "/signals": "json"}
 
-_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"?|[\[\]{}]', re.DOTALL)  # a string (skipped whole, brackets inside it do not count), or a bracket
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+_LEVELS = bytes.maketrans(b"[{]}", b"(())")  # arrays and objects nest alike
+_STRINGS = re.compile(rb'"[^"]*"')  # once escaped quotes are gone, a string runs to the next quote
+_FORM_ESCAPES = [(f"%{ord(c):02{case}}".encode(), c.encode()) for c in '[]{}"\\' for case in "Xx"]
+_NAME_ESCAPES = [(f"%{ord(c):02{case}}".encode(), c.encode()) for c in "payload" for case in "Xx"]
 
 
 class Malformed(ValueError):
     """A body the route cannot take; the message says why, in one line."""
 
 
-def depth_of(text: bytes | str) -> int:
-    """How deeply JSON arrays and objects nest in text (brackets inside strings not counted); cheap on any input."""
+def nests_deeper(text: bytes | str, max_depth: int = MAX_DEPTH) -> bool:
+    """Whether JSON text nests arrays and objects deeper than max_depth (brackets inside strings not counted).
+
+    Every step runs at C speed on any input up to the body limits: a check must not cost more than the parse it guards."""
     data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    depth = deepest = 0
-    for token in _TOKENS.finditer(data):
-        bracket = token.group()
-        if bracket in (b"[", b"{"):
-            depth += 1
-            deepest = max(deepest, depth)
-        elif bracket in (b"]", b"}"):
-            depth = max(0, depth - 1)
-    return deepest
+    data = data.replace(b"\\\\", b"").replace(b'\\"', b"")  # escaped backslashes and quotes neither open nor close a string
+    data = _STRINGS.sub(b"", data).translate(None, _NOT_BRACKETS)  # the brackets outside strings
+    if data.count(b"[") + data.count(b"{") <= max_depth:
+        return False
+    data = data.translate(_LEVELS)
+    too_many = b"(" * (max_depth + 1)
+    for depth in range(max_depth + 1):  # each pass removes the innermost level of every group
+        if too_many in data:
+            return True
+        inner = data.replace(b"()", b"")
+        if inner == data:
+            return depth + data.count(b"(") > max_depth  # what is left: stray closes, then groups never closed
+        data = inner
+    return True
 
 
 def parse_json(body: bytes | str, max_depth: int = MAX_DEPTH):
     """json.loads with a depth limit checked first, and every failure (huge integers included) a Malformed."""
-    if depth_of(body) > max_depth:
+    if nests_deeper(body, max_depth):
         raise Malformed(f"JSON nested deeper than {max_depth} levels")
     try:
         return json.loads(body)
@@ -62,11 +73,29 @@ def too_deep(path: str, body: bytes, content_type: str) -> bool:
     """Whether the JSON this route will parse out of body nests deeper than MAX_DEPTH."""
     shape = SHAPES.get(path)
     if shape == "json" or (shape == "slack" and (content_type.startswith("application/json") or body.startswith(b"{"))):
-        return depth_of(body) > MAX_DEPTH
-    if shape == "slack" and b"payload" in body:  # a form whose `payload` field is JSON (buttons, forms, shortcuts)
-        fields = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-        return any(depth_of(value) > MAX_DEPTH for name, value in fields if name == "payload")
+        return nests_deeper(body)
+    if shape == "slack":  # a form whose `payload` field is JSON (buttons, forms, shortcuts)
+        return any(nests_deeper(_form_value(value)) for value in _payload_fields(body))
     return False
+
+
+def _payload_fields(body: bytes) -> list[bytes]:
+    """The first and the last `payload` field of a form (parsers keep one or the other), however its name is escaped."""
+    for escaped, letter in _NAME_ESCAPES:
+        body = body.replace(escaped, letter)
+    joined, name = b"&" + body, b"&payload="
+    found = []
+    for at in {joined.find(name), joined.rfind(name)} - {-1}:
+        end = joined.find(b"&", at + len(name))
+        found.append(joined[at + len(name) : end if end >= 0 else None])
+    return found
+
+
+def _form_value(value: bytes) -> bytes:
+    """Enough of a form value's decoding for nests_deeper: its brackets, quotes and backslashes."""
+    for escaped, plain in _FORM_ESCAPES:
+        value = value.replace(escaped, plain)
+    return value
 
 
 class BodyGate:
@@ -89,27 +118,28 @@ class BodyGate:
         if declared and (not declared.isdigit() or int(declared) > limit):  # refused before a byte of it is read
             await _refuse(scope, send, 413, f"body over {limit} bytes")
             return
-        body = bytearray()
+        body, more = bytearray(), True
         try:
             async with asyncio.timeout(self.body_seconds):
-                while True:
+                while more and len(body) <= limit:
                     message = await receive()
                     if message["type"] == "http.disconnect":
                         return  # the client left: nobody to answer
                     body += message.get("body", b"")
-                    if len(body) > limit:
-                        await _refuse(scope, send, 413, f"body over {limit} bytes")
-                        return
-                    if not message.get("more_body", False):
-                        break
+                    more = message.get("more_body", False)
         except TimeoutError:
             await _refuse(scope, send, 408, f"body not received within {self.body_seconds:g} s")
             return
+        if len(body) > limit:  # the stream passed the limit: what else it holds is never read
+            await _refuse(scope, send, 413, f"body over {limit} bytes")
+            return
         content_type = headers.get(b"content-type", b"").decode("latin-1").lower()
-        if too_deep(path, bytes(body), content_type):
+        body = bytes(body)
+        shape = (path, body, content_type)
+        if await asyncio.to_thread(too_deep, *shape) if len(body) > OFF_LOOP else too_deep(*shape):
             await _refuse(scope, send, 400, f"JSON nested deeper than {MAX_DEPTH} levels")
             return
-        await self.app(scope, _replay(bytes(body), receive), send)
+        await self.app(scope, _replay(body, receive), send)
 
 
 def _replay(body: bytes, receive):
