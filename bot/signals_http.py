@@ -32,6 +32,7 @@ def signal_endpoint(bot: OneVoice, secret: str, on_work):
     async def endpoint(request: Request) -> Response:
         body = await request.body()
         if not hmac.compare_digest(request.headers.get(HEADER, "").encode(), signature(secret, body).encode()):
+            log.warning("refused POST /signals: missing or wrong %s (401)", HEADER)
             return JSONResponse({"error": f"missing or wrong {HEADER}"}, status_code=401)
         try:
             incoming = SignalIn.model_validate(parse_json(body))
@@ -42,6 +43,7 @@ def signal_endpoint(bot: OneVoice, secret: str, on_work):
             problems = [
                 {"field": ".".join(map(str, e["loc"])), "problem": e["msg"]} for e in error.errors(include_url=False, include_input=False)
             ]
+            log.warning("refused POST /signals: not a signal (%s) (422)", ", ".join(p["field"] or "body" for p in problems))
             return JSONResponse({"error": "not a signal", "problems": problems}, status_code=422)
         try:
             signal, new = await asyncio.to_thread(_receive, bot, incoming)

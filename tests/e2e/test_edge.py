@@ -175,8 +175,11 @@ async def test_signed_signals_with_a_huge_number_or_deep_json_get_a_4xx_and_chan
         answers.append(await refused(edge_bot.port, "/signals", {HEADER: signature(SIGNALS_SECRET, body)}, body))
     assert answers[0][0] == 422 and answers[0][1]["error"].startswith("not JSON: Exceeds the limit (4300 digits)")
     assert answers[1] == (400, {"ok": False, "error": f"JSON nested deeper than {MAX_DEPTH} levels"})
+    unsigned = await refused(edge_bot.port, "/signals", {}, json.dumps(SIGNAL).encode())
+    assert unsigned == (401, {"error": f"missing or wrong {HEADER}"})
     assert unchanged(edge_bot) == before
-    assert "refused POST /signals: not JSON: Exceeds the limit" in edge_bot.output()
+    log = edge_bot.output()
+    assert "refused POST /signals: not JSON: Exceeds the limit" in log and f"refused POST /signals: missing or wrong {HEADER} (401)" in log
 
 
 async def test_the_telegram_webhook_refuses_deep_json_and_big_bodies_and_changes_nothing(start_telegram_bot):
