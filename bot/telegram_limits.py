@@ -11,7 +11,7 @@ from collections.abc import Callable
 from telegram.ext import AIORateLimiter
 
 GROUP_RATE = 20  # messages a minute in one group (Telegram's limit)
-INCIDENT_RESERVE = 12  # of those, always left for the outbox: a sev1's topic, card, pin and mentions fit twice over
+INCIDENT_RESERVE = 8  # of those, always left for the outbox: a declaration (notice, topic, card, pin, mentions, roles, checklist) is 7
 
 
 class IncidentFirstLimiter(AIORateLimiter):
