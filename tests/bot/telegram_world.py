@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 
 import httpx
@@ -34,9 +35,10 @@ class TelegramWorld:
     """The HTTP app with Telegram by webhook, a fake clock, and the fake Bot API; `limited`: PTB's rate limiter as
     `onevoice run` builds it (build_application), else none (fast)."""
 
-    def __init__(self, database_url: str, limited: bool = False, config: Config | None = None):
+    def __init__(self, database_url: str, limited: bool = False, config: Config | None = None, restart: int = 0):
         self.loop = asyncio.new_event_loop()
         self.fake = FakeTelegram(crisis_group=GROUP)
+        self.fake._update_ids = itertools.count(100000001 + restart * 10_000_000)  # a restarted bot gets new updates, not old ones again
         self.fake.started_bot |= {ALICE, BOB, CAROL, DAVE, ERIN}
         self.run(self.fake.start())
         self.clock = FakeClock()
