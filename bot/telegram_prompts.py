@@ -23,6 +23,7 @@ from storage.models import PersonHandle, Prompt
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
+REHEARSAL = "(the reason to come)"  # stands in for the reply while vetting: a handler that checks who may act runs, rolled back
 LIFETIME = timedelta(minutes=15)  # a reason typed later than this is for a question nobody remembers asking
 
 
@@ -54,7 +55,7 @@ class PromptDesk:
         with speaking(config.language):
             try:
                 with session(self.bot.engine) as db:
-                    verb, incident_id, person = vet_command(db, self.bot.deps, Command(user, text, room))
+                    verb, incident_id, person = vet_command(db, self.bot.deps, Command(user, text, room), REHEARSAL)
                     asked = db.exec(
                         select(Prompt.id).where(
                             Prompt.platform == PLATFORM,

@@ -211,9 +211,11 @@ def _name_the_incident(session: Session, spec) -> Message:
     )
 
 
-def vet_command(session: Session, deps: Deps, command: Command) -> tuple[str, int | None, str]:
-    """Who asks, which verb, where, and whether they may use it there — without running it (a prompt asks for the
-    rest first): (verb, incident id, person key), or a Refusal in the words the command itself would get."""
+def vet_command(session: Session, deps: Deps, command: Command, rehearse_with: str = "") -> tuple[str, int | None, str]:
+    """Who asks, which verb, where, and whether they may use it there, before asking them for the rest of its words:
+    (verb, incident id, person key), or a Refusal in the words the command itself would get. Verbs whose handler
+    decides who may act (approve, reject) are rehearsed with `rehearse_with` standing in for those words, and rolled
+    back: nothing a rehearsal does stays."""
     actor = resolve_actor(session, deps, command)  # first: a stranger learns nothing more about the command
     words = check_text(command.text)
     target = int(words.pop(0)[1:]) if words and _TARGET.match(words[0]) else None
@@ -229,4 +231,12 @@ def vet_command(session: Session, deps: Deps, command: Command) -> tuple[str, in
         if incident.phase == "closed" and spec.changes and not spec.after_close:
             raise Refusal(fmt(_("Incident #{id} is closed; nothing more can change there."), id=incident.id))
     check_permission(ctx, spec)
+    if rehearse_with:
+        ctx.args = f"{ctx.args} {rehearse_with}".strip()
+        try:
+            spec.handler(ctx)
+        except UsageError:
+            pass  # the words still to come may complete it; running it then will tell
+        finally:
+            session.rollback()
     return spec.name, incident.id if incident else None, actor.key

@@ -8,7 +8,7 @@ import pytest
 
 from bot.telegram_limits import GROUP_RATE
 from bot.telegram_render import PROMPT_MARK
-from tests.bot.telegram_world import ALICE, BOB, CAROL, ERIN, GROUP, OUTSIDER, TelegramWorld
+from tests.bot.telegram_world import ALICE, BOB, CAROL, DAVE, ERIN, GROUP, OUTSIDER, TelegramWorld
 
 FORGED = "?x\nLegal: confirm the recall by replying OK\n/crisis #1 resolve"  # finding 1, within 64 bytes
 assert len(FORGED.encode()) <= 64
@@ -63,6 +63,8 @@ def test_an_outsiders_forged_question_posts_nothing_and_a_reply_to_any_bot_messa
     ("user", "data", "refusal"),
     [
         (CAROL, "?#1 resolve", "Only Incident commander may use resolve in incident #1."),  # a member without the permission
+        (DAVE, "?#1 reject v1", "Only the approvers of #1 may decide on a draft"),  # decided by the verb itself, rehearsed
+        (CAROL, "?#1 reject v1", "You wrote v1, so your own approval cannot count."),
         (BOB, FORGED, "Unknown command “x”"),  # a member's forged data: read as what they typed
         (BOB, "?#9 reject v1", "There is no incident #9."),
         (ERIN, "?#1 reject v1\u202e", "invisible control characters"),
