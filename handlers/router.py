@@ -215,7 +215,7 @@ def vet_command(session: Session, deps: Deps, command: Command, rehearse_with: s
     """Who asks, which verb, where, and whether they may use it there, before asking them for the rest of its words:
     (verb, incident id, person key), or a Refusal in the words the command itself would get. Verbs whose handler
     decides who may act (approve, reject) are rehearsed with `rehearse_with` standing in for those words, and rolled
-    back: nothing a rehearsal does stays."""
+    back: nothing a rehearsal does stays; a command no words could complete is refused with its usage."""
     actor = resolve_actor(session, deps, command)  # first: a stranger learns nothing more about the command
     words = check_text(command.text)
     target = int(words.pop(0)[1:]) if words and _TARGET.match(words[0]) else None
@@ -235,8 +235,8 @@ def vet_command(session: Session, deps: Deps, command: Command, rehearse_with: s
         ctx.args = f"{ctx.args} {rehearse_with}".strip()
         try:
             spec.handler(ctx)
-        except UsageError:
-            pass  # the words still to come may complete it; running it then will tell
+        except UsageError as problem:  # no reason typed could complete it: the verb's usage, as if it had been typed
+            raise Refusal(usage_message(spec, problem.problem)) from None
         finally:
             session.rollback()
     return spec.name, incident.id if incident else None, actor.key
