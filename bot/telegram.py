@@ -215,15 +215,15 @@ class TelegramFront:
 
     async def _answer(self, reply: Reply, user_id: int, chat_id: int, thread: int | None, reply_to: int | None) -> None:
         """Private answers by DM (Telegram has no ephemeral messages); in the group when the DM is not possible — except
-        refusals of people outside the team, which are never posted in the group (and are rationed per person)."""
+        refusals (not on the team, not permitted): by DM only, never in the group; to strangers only a few a minute."""
         refused = not reply.ok and reply.data.get("outcome") == "refused"
-        if refused and not self.prompts.refusals.take(user_id):
-            return  # a stream of refusals to one person: the first few said it
+        if refused and not self.prompts.refusals.take(user_id) and not await self._is_member(user_id):
+            return  # a stream of refusals to one stranger: the first few said it
         targets = [(user_id, None, None)] if reply.private and chat_id != user_id else []
         targets.append((chat_id, thread, reply_to))
         for target, target_thread, replying in targets:
-            if target != user_id and refused and not await self._is_member(user_id):
-                log.info("a refusal to %s, who is not on the team, stays out of chat %s", user_id, chat_id)
+            if refused and target != user_id:
+                log.info("a refusal to %s stays out of chat %s (no DM possible)", user_id, chat_id)
                 return
             try:
                 pieces = split(to_html(reply.message)) or [" "]

@@ -164,3 +164,14 @@ def test_a_question_is_not_posted_in_the_group_when_only_the_incident_reserve_is
     request_dm = next(m for m in reversed(limited.fake.messages_in(BOB)) if "Draft v1" in m["plain"])
     limited.press(BOB, reject_data(request_dm), request_dm)  # in a private chat a question costs the group nothing
     assert limited.fake.messages_in(BOB)[-1]["plain"].startswith(PROMPT_MARK)
+
+
+def test_a_members_refused_command_in_the_group_is_answered_by_dm_or_not_at_all_never_in_the_group(world):
+    thread = declare(world)
+    before = len(world.in_group())
+    world.command(CAROL, "/crisis resolve All fine", thread=thread)
+    assert world.said_to(CAROL)[-1].startswith("Only Incident commander may use resolve in incident #1.")
+    world.fake.started_bot.discard(CAROL)  # Carol blocks the bot: no DM possible, and still nothing in the group
+    world.command(CAROL, "/crisis resolve All fine", thread=thread)
+    assert len(world.in_group()) == before
+    assert "phase detected" in world.status()
