@@ -6,6 +6,7 @@ long polling, or from `POST /telegram/webhook` when a webhook secret is set.
 
 import asyncio
 import logging
+import time
 from functools import cached_property
 
 from telegram import BotCommand, ForceReply, Update
@@ -26,6 +27,7 @@ from handlers.verbs import VERBS
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
+NAME_RECHECK = 600  # seconds a remembered user name is trusted before it is stored again
 
 
 def build_application(token: str, api_url: str, polling: bool) -> Application:
@@ -42,7 +44,7 @@ class TelegramFront:
     def __init__(self, bot: OneVoice, application: Application, on_work=None):
         self.bot, self.application = bot, application
         self.on_work = on_work or (lambda: None)
-        self._aliases: set[tuple[int, str]] = set()  # usernames already remembered, to spare the database
+        self._names: dict[int, tuple[str, float]] = {}  # user id -> (user name last remembered, when): spares the database
         names = ["crisis", *VERBS]  # `/crisis <verb>` and each verb on its own, also as /verb@botname
         application.add_handler(CommandHandler(names, self.on_command))
         application.add_handler(CallbackQueryHandler(self.on_button))
@@ -163,6 +165,18 @@ class TelegramFront:
                 told = _("That question was answered already or has expired; press the button again.")
             await self._tell_privately(user.id, told)
 
+    async def _learn_name(self, user) -> None:
+        """Remember the user name a member writes under (stored for every replica); checked again after a while, since
+        another replica may have stored a newer one meanwhile."""
+        known = self._names.get(user.id)
+        if not user.username or (known and known[0] == user.username and time.monotonic() - known[1] < NAME_RECHECK):
+            return
+        try:
+            await asyncio.to_thread(learn_alias, self.bot.engine, PLATFORM, str(user.id), user.username, self.bot.config.team.people)
+            self._names[user.id] = (user.username, time.monotonic())
+        except UNREACHABLE:
+            pass  # learned on a later update; the command itself answers that the database is unreachable
+
     async def _is_member(self, user_id: int) -> bool:
         try:
             return await asyncio.to_thread(self.prompts.is_member, user_id)
@@ -192,12 +206,7 @@ class TelegramFront:
             return Reply(Message(), ok=False, data={"refused": refusal})
         thread = message.message_thread_id if message is not None and message.is_topic_message else None
         room = RoomRef(PLATFORM, str(chat.id), None if thread is None else str(thread), direct=chat.type == "private")
-        if user.username and (user.id, user.username) not in self._aliases:
-            try:
-                await asyncio.to_thread(learn_alias, self.bot.engine, PLATFORM, str(user.id), user.username, self.bot.config.team.people)
-                self._aliases.add((user.id, user.username))
-            except UNREACHABLE:
-                pass  # learned on a later update; the command itself answers that the database is unreachable
+        await self._learn_name(user)
         command = Command(UserRef(PLATFORM, str(user.id), user.username or ""), text, room, f"telegram:{update.update_id}")
         reply = await asyncio.to_thread(self.bot.handle, command)
         if answer_in_chat and not reply.echoed and not reply.data.get("duplicate"):

@@ -75,5 +75,8 @@ def test_a_learned_username_survives_a_restart_and_a_changed_one_replaces_it(dat
         assert "@dz_on_tg is not a member of the team" in assign(restarted, "liaison", "@dz_on_tg")
         assert "Dave Zhang" in assign(restarted, "liaison", "@dave_renamed")  # Telegram names are case-insensitive
         assert "External liaison: Dave Zhang" in restarted.status()
+        restarted.command(DAVE, "/crisis list", chat=DAVE, username="dz_on_tg")  # and back to the first name
+        assert "@dave_renamed is not a member of the team" in assign(restarted, "scribe", "@dave_renamed")
+        assert "Dave Zhang" in assign(restarted, "monitor", "@dz_on_tg")
     finally:
         restarted.close()
