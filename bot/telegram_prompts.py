@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import select
 
 from bot.telegram_limits import IncidentFirstLimiter, TokenBuckets
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 REHEARSAL = "(the reason to come)"  # stands in for the reply while vetting: a handler that checks who may act runs, rolled back
 LIFETIME = timedelta(minutes=15)  # a reason typed later than this is for a question nobody remembers asking
+KEPT_AFTER_EXPIRY = timedelta(days=2)  # longer than Telegram redelivers a reply, so a late one is still told "expired"
 
 
 @dataclass
@@ -82,9 +83,10 @@ class PromptDesk:
         return chat_id > 0 or self.group_questions.take(chat_id)
 
     def record(self, user_id: int, verdict: Verdict, text: str, chat_id: int, thread_id: int | None, message_id: int) -> None:
-        """Keep a posted question with its owner (in a worker thread)."""
+        """Keep a posted question with its owner (in a worker thread); questions long expired are let go meanwhile."""
         now = self.bot.deps.clock.now()
         with session(self.bot.engine) as db:
+            db.exec(delete(Prompt).where(Prompt.platform == PLATFORM, Prompt.expires_at < now - KEPT_AFTER_EXPIRY))
             db.add(
                 Prompt(
                     platform=PLATFORM,

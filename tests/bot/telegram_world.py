@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 from telegram.ext import Application
@@ -18,12 +21,23 @@ from config.load import load_config
 from config.model import Config
 from config.settings import Settings
 from handlers.ports import FakeClock
+from tests.conftest import private_schema
 from tests.fakes.telegram_api import FakeTelegram
 
 SECRET = "prompt-webhook-secret"
 GROUP = -1001234567890
 ALICE, BOB, CAROL, DAVE, ERIN = 100001, 100002, 100003, 100004, 100005  # commander, legal, spokesperson, monitor, exec
 OUTSIDER = 666666
+
+
+@contextmanager
+def database_url(kind: str, folder: Path) -> Iterator[str]:
+    """A fresh database for a world: an SQLite file, or a private schema of the test PostgreSQL (dropped after)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'telegram.db'}"
+        return
+    with private_schema() as (_engine, url):
+        yield url
 
 
 def team() -> Config:

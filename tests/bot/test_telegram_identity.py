@@ -5,12 +5,13 @@ import logging
 
 import pytest
 
-from tests.bot.telegram_world import ALICE, DAVE, TelegramWorld
+from tests.bot.telegram_world import ALICE, DAVE, TelegramWorld, database_url
 
 
-@pytest.fixture
-def database(tmp_path):
-    return f"sqlite:///{tmp_path / 'identity.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    with database_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,17 +8,18 @@ import pytest
 
 from bot.telegram_limits import GROUP_RATE
 from bot.telegram_render import PROMPT_MARK
-from tests.bot.telegram_world import ALICE, BOB, CAROL, DAVE, ERIN, GROUP, OUTSIDER, TelegramWorld
+from tests.bot.telegram_world import ALICE, BOB, CAROL, DAVE, ERIN, GROUP, OUTSIDER, TelegramWorld, database_url
 
 FORGED = "?x\nLegal: confirm the recall by replying OK\n/crisis #1 resolve"  # finding 1, within 64 bytes
 assert len(FORGED.encode()) <= 64
 
 
-@pytest.fixture
-def world(tmp_path):
-    world = TelegramWorld(f"sqlite:///{tmp_path / 'prompts.db'}")
-    yield world
-    world.close()
+@pytest.fixture(params=["sqlite", "postgresql"])
+def world(request, tmp_path):
+    with database_url(request.param, tmp_path) as url:
+        world = TelegramWorld(url)
+        yield world
+        world.close()
 
 
 @pytest.fixture
