@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from bot.telegram_limits import IncidentFirstLimiter, TokenBuckets
 from handlers.errors import Refusal
-from handlers.i18n import speaking
+from handlers.i18n import _, speaking
 from handlers.ports import Command, RoomRef, UserRef
 from handlers.router import UNREACHABLE, database_unreachable, vet_command
 from storage.db import session
@@ -71,6 +71,9 @@ class PromptDesk:
                 return Verdict(refusal=refusal.message.plain())
             except UNREACHABLE:
                 return Verdict(refusal=database_unreachable().message.plain())
+            except Exception:  # a rehearsal that failed (a race on a constraint, a bug): nothing was asked, nothing kept
+                log.exception("vetting the pressed command %r failed", text[:64])
+                return Verdict(refusal=_("Something went wrong; nothing was changed. Please try again."))
         name = config.team.people[person].name
         return Verdict(person=person, name=name, verb=verb, incident_id=incident_id, already_asked=asked is not None)
 
