@@ -2,6 +2,8 @@
 
 import asyncio
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Protocol
 
 from handlers.markup import Message
@@ -18,6 +20,24 @@ class RetryLater(Exception):
         super().__init__(reason)
         self.after = after
         self.progress = progress or {}  # room fields already created (channel, topic, card…): kept so a retry never repeats them
+
+
+_RESUMING: ContextVar[dict | None] = ContextVar("resuming", default=None)
+
+
+@contextmanager
+def resuming(progress: dict):
+    """Deliver an effect knowing what its earlier attempts did (`RetryLater.progress` kept on its outbox row)."""
+    token = _RESUMING.set(progress)
+    try:
+        yield
+    finally:
+        _RESUMING.reset(token)
+
+
+def resumed() -> dict:
+    """What earlier attempts of the effect being delivered did (empty on a first attempt)."""
+    return _RESUMING.get() or {}
 
 
 class Undeliverable(Exception):

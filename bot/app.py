@@ -5,7 +5,8 @@ import logging
 import os
 import socket
 import uuid
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, update
 from sqlalchemy.exc import IntegrityError
@@ -24,7 +25,7 @@ from handlers.i18n import speaking
 from handlers.ports import Clock, Command, OffsetClock, Reply, SystemClock
 from handlers.router import UNREACHABLE, database_unreachable, dispatch, outage
 from storage.db import make_engine, session, upgrade
-from storage.models import Nudge, Outbox, PersonHandle
+from storage.models import LearnedName, Nudge, Outbox, PersonHandle
 
 log = logging.getLogger(__name__)
 
@@ -130,18 +131,32 @@ class OneVoice:
         return released + result.rowcount
 
 
-def learn_alias(engine, platform: str, external_id: str, alias: str) -> None:
-    """Remember a platform user name (e.g. a Telegram @username) for a known member, so mentions by name resolve."""
+def learn_alias(engine, platform: str, external_id: str, alias: str, keys: Iterable[str] = (), now: datetime | None = None) -> None:
+    """Remember the user name a member writes under (a Telegram @username), so mentions by that name resolve — kept in
+    the database for every replica and restart. A changed name replaces the old one; a name that is another member's
+    key is never learned, since `@key` must always name that member."""
+    name = alias.lower()
     with session(engine) as db:
         person = db.exec(
             select(PersonHandle.person).where(PersonHandle.platform == platform, PersonHandle.external_id == external_id)
         ).first()
-        if (
-            person is None
-            or db.exec(select(PersonHandle.id).where(PersonHandle.platform == platform, PersonHandle.external_id == alias)).first()
-        ):
+        if person is None:
             return
-        db.add(PersonHandle(person=person, platform=platform, external_id=alias))
+        mine = db.exec(select(LearnedName).where(LearnedName.platform == platform, LearnedName.external_id == external_id)).first()
+        if mine is not None and mine.name == name and mine.person == person:
+            return
+        db.exec(delete(LearnedName).where(LearnedName.platform == platform, LearnedName.external_id == external_id))
+        db.exec(delete(LearnedName).where(LearnedName.platform == platform, LearnedName.name == name))  # a name moves with its owner
+        if name in {key.lower() for key in keys if key != person}:
+            log.warning(
+                "the %s user name @%s of %s is another member's key; it is not learned (@%s names that member)",
+                platform,
+                alias,
+                person,
+                name,
+            )
+        else:
+            db.add(LearnedName(platform=platform, name=name, external_id=external_id, person=person, learned_at=now or datetime.now(UTC)))
         try:
             db.commit()
         except IntegrityError:
@@ -149,7 +164,7 @@ def learn_alias(engine, platform: str, external_id: str, alias: str) -> None:
 
 
 def sync_handles(engine, config: Config, platform: str) -> None:
-    """Make the handle table match the team model for one platform."""
+    """Make the handle table match the team model for one platform; learned user names stay while their owner's id does."""
     wanted = {}
     for person in config.team.people.values():
         handle = handle_of(person, platform)
@@ -163,6 +178,9 @@ def sync_handles(engine, config: Config, platform: str) -> None:
         for external_id, person in wanted.items():
             if external_id not in existing or existing[external_id].person != person:
                 db.add(PersonHandle(person=person, platform=platform, external_id=external_id))
+        for learned in db.exec(select(LearnedName).where(LearnedName.platform == platform)):
+            if wanted.get(learned.external_id) != learned.person:  # the member left, or their id changed: the name is not theirs
+                db.delete(learned)
         try:
             db.commit()
         except IntegrityError:

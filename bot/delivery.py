@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot import logs
-from bot.adapter import Adapter, RetryLater, Undeliverable
+from bot.adapter import Adapter, RetryLater, Undeliverable, resuming
 from bot.leases import LEASE, Leases
 from bot.report import deliver_report
 from handlers import publishing
@@ -102,7 +102,8 @@ class Deliverer:
 
     async def _deliver_one(self, session, row: Outbox) -> bool:
         try:
-            result = await self._call(session, row, _Outside(self.adapter, session))
+            with resuming(row.result.get("resume", {})):
+                result = await self._call(session, row, _Outside(self.adapter, session))
         except RetryLater as wait:
             self._keep_progress(session, row, wait.progress)
             self._defer(row, wait)
@@ -138,12 +139,14 @@ class Deliverer:
 
     def _keep_progress(self, session, row: Outbox, progress: dict) -> None:
         """A multi-step effect stopped halfway: note on the room what exists, so the retry carries on from there."""
-        room = self._room(session, row) if progress else None
+        room = self._room(session, row) if set(progress) - {"pieces"} else None
         for name in ("external_id", "thread_id", "card_message_id", "line_message_id"):
             if room is not None and progress.get(name):
                 setattr(room, name, str(progress[name]))
         if room is not None:
             session.add(room)
+        if progress.get("pieces"):
+            row.result = {"resume": {"pieces": progress["pieces"]}}  # a split message: the retry sends only what is missing
 
     def _defer(self, row: Outbox, wait: RetryLater) -> None:
         row.attempts += 1

@@ -1,13 +1,15 @@
 """Telegram as a delivery target: incident rooms are forum topics; effects become Bot API calls, rate-limited and retried."""
 
+import hashlib
 import html
+import json
 import logging
 
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.adapter import RetryLater, Undeliverable, pin_soon
+from bot.adapter import RetryLater, Undeliverable, pin_soon, resumed
 from bot.telegram_render import keyboard, split, to_html
 from config.model import Config
 from handlers.markup import Message
@@ -44,21 +46,31 @@ class TelegramAdapter:
             raise RetryLater(f"{method}: {type(error).__name__}") from None
 
     async def _send(self, chat_id, message: Message, thread_id=None) -> str:
-        """Post a message, split at 4,096 characters; the buttons go under the last piece. Return its id."""
+        """Post a message, split at 4,096 characters; the buttons go under the last piece. Return its id.
+
+        A retry resumes from the first piece not yet sent (the pieces sent are kept as progress), so none arrives twice."""
         pieces = split(to_html(message)) or [" "]
-        sent = None
-        for i, piece in enumerate(pieces):
+        fingerprint = hashlib.sha256(json.dumps([str(chat_id), thread_id, pieces]).encode()).hexdigest()[:24]
+        earlier = resumed().get("pieces") or {}
+        sent = list(earlier.get("sent", [])) if earlier.get("of") == fingerprint else []
+        for i, piece in enumerate(pieces[len(sent) :], start=len(sent)):
             markup = keyboard(message) if i == len(pieces) - 1 else None
-            sent = await self._call(
-                "send_message",
-                chat_id=chat_id,
-                text=piece,
-                parse_mode=ParseMode.HTML,
-                message_thread_id=thread_id,
-                reply_markup=markup,
-                disable_web_page_preview=True,
-            )
-        return str(sent.message_id)
+            try:
+                posted = await self._call(
+                    "send_message",
+                    chat_id=chat_id,
+                    text=piece,
+                    parse_mode=ParseMode.HTML,
+                    message_thread_id=thread_id,
+                    reply_markup=markup,
+                    disable_web_page_preview=True,
+                )
+            except RetryLater as wait:
+                if sent:
+                    wait.progress = {**wait.progress, "pieces": {"of": fingerprint, "sent": sent}}
+                raise
+            sent.append(str(posted.message_id))
+        return sent[-1]
 
     def _group(self) -> int:
         if self.config.telegram.crisis_group is None:
@@ -76,7 +88,7 @@ class TelegramAdapter:
             progress["card_message_id"] = card_id
             await self._pin(group, card_id)
         except RetryLater as wait:
-            wait.progress = progress
+            wait.progress = {**wait.progress, **progress}  # with the pieces of a split card already sent
             raise
         return {"external_id": str(group), "thread_id": str(thread), "card_message_id": card_id}
 

@@ -8,7 +8,7 @@ from handlers.markup import Message, render
 
 LIMIT = 4096  # characters of one Telegram message
 CALLBACK_LIMIT = 64  # bytes of callback_data
-PROMPT_MARK = "↩"  # starts the bot's question whose reply completes a command
+PROMPT_MARK = "↩"  # starts the bot's question whose reply (by the one it names) completes a command
 
 
 def to_html(message: Message) -> str:
@@ -25,6 +25,15 @@ def keyboard(message: Message) -> InlineKeyboardMarkup | None:
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def question_html(template: str, name: str, user_id: int, verb: str, incident_id: int | None) -> str:
+    """A question for one person: a mention of them (so only they are asked to reply) and the verb and incident the
+    domain vetted; never a word of the callback data that asked for it."""
+    mention = f'<a href="tg://user?id={int(user_id)}">{html.escape(name, quote=False)}</a>'
+    where = "" if incident_id is None else f"#{int(incident_id)}"
+    parts = [html.escape(part, quote=False).format(verb=f"<code>{html.escape(verb)}</code>", id=where) for part in template.split("{name}")]
+    return f"{PROMPT_MARK} " + mention.join(parts)
 
 
 def _data(command: str, prompt: str) -> str:

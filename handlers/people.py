@@ -9,7 +9,7 @@ from handlers.context import Context
 from handlers.errors import Refusal
 from handlers.i18n import _
 from handlers.markup import fmt
-from storage.models import PersonHandle
+from storage.models import LearnedName, PersonHandle
 
 # `@alice`, Slack `<@U123>` or `<@U123|alice>`, and adapters' `@<id>` forms.
 _MENTION = re.compile(r"^(?:<@([A-Za-z0-9_.-]+)(?:\|[^>]*)?>|@([\w.-]+))$")
@@ -28,10 +28,7 @@ def resolve_person(ctx: Context, token: str) -> Person:
     ident = match.group(1) or match.group(2)
     people = ctx.config.team.people
     platform = ctx.command.user.platform
-    key = ctx.session.exec(select(PersonHandle.person).where(PersonHandle.platform == platform, PersonHandle.external_id == ident)).first()
-    if key is None:
-        lowered = ident.lower()
-        key = next((k for k in people if k.lower() == lowered), None)
+    key = _by_key(people, ident) or _by_handle(ctx, platform, ident) or _by_learned_name(ctx, platform, ident)
     if key is None or key not in people:
         raise Refusal(
             fmt(
@@ -39,6 +36,28 @@ def resolve_person(ctx: Context, token: str) -> Person:
             )
         )
     return people[key]
+
+
+def _by_key(people: dict, ident: str) -> str | None:
+    """A person key wins over any platform name: `@frank` is always the member whose key is frank."""
+    lowered = ident.lower()
+    return next((key for key in people if key.lower() == lowered), None)
+
+
+def _by_handle(ctx: Context, platform: str, ident: str) -> str | None:
+    query = select(PersonHandle.person).where(PersonHandle.platform == platform, PersonHandle.external_id == ident)
+    return ctx.session.exec(query).first()
+
+
+def _by_learned_name(ctx: Context, platform: str, ident: str) -> str | None:
+    """A user name seen on a member's own messages, while it is still that member's (their id unchanged in the model)."""
+    learned = ctx.session.exec(select(LearnedName).where(LearnedName.platform == platform, LearnedName.name == ident.lower())).first()
+    if learned is None:
+        return None
+    current = ctx.session.exec(
+        select(PersonHandle.person).where(PersonHandle.platform == platform, PersonHandle.external_id == learned.external_id)
+    ).first()
+    return learned.person if current == learned.person else None
 
 
 def resolve_role(ctx: Context, word: str) -> str:

@@ -209,3 +209,34 @@ def _name_the_incident(session: Session, spec) -> Message:
         fmt(_("This is not an incident room: name the incident first, e.g. `/crisis {example} {verb}`."), example=example, verb=spec.name),
         fmt(_("Open incidents: {listing}"), listing=listing),
     )
+
+
+def vet_command(session: Session, deps: Deps, command: Command, rehearse_with: str = "") -> tuple[str, int | None, str]:
+    """Who asks, which verb, where, and whether they may use it there, before asking them for the rest of its words:
+    (verb, incident id, person key), or a Refusal in the words the command itself would get. Verbs whose handler
+    decides who may act (approve, reject) are rehearsed with `rehearse_with` standing in for those words, and rolled
+    back: nothing a rehearsal does stays; a command no words could complete is refused with its usage."""
+    actor = resolve_actor(session, deps, command)  # first: a stranger learns nothing more about the command
+    words = check_text(command.text)
+    target = int(words.pop(0)[1:]) if words and _TARGET.match(words[0]) else None
+    name = ALIASES.get(words[0].lower()) if words else None
+    if name is None:
+        raise Refusal(_unknown_verb(words[0]) if words else static(_("Type `/crisis help` for the list of commands.")))
+    spec = VERBS[name]
+    incident = _incident_for(session, command, target)
+    ctx = Context(session, deps, command, actor, incident, _rest_after(command.text, target is not None))
+    if spec.needs_incident:
+        if incident is None:
+            raise Refusal(_name_the_incident(session, spec))
+        if incident.phase == "closed" and spec.changes and not spec.after_close:
+            raise Refusal(fmt(_("Incident #{id} is closed; nothing more can change there."), id=incident.id))
+    check_permission(ctx, spec)
+    if rehearse_with:
+        ctx.args = f"{ctx.args} {rehearse_with}".strip()
+        try:
+            spec.handler(ctx)
+        except UsageError as problem:  # no reason typed could complete it: the verb's usage, as if it had been typed
+            raise Refusal(usage_message(spec, problem.problem)) from None
+        finally:
+            session.rollback()
+    return spec.name, incident.id if incident else None, actor.key

@@ -304,3 +304,35 @@ class ProcessedEvent(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     at: datetime = _utc()
     reply: dict = _json()
+
+
+class Prompt(SQLModel, table=True):
+    """A question the bot asked one person (a reason for a pressed button); only their reply to it, once, completes it."""
+
+    __table_args__ = (Index("ux_prompt_message", "platform", "chat_id", "message_id", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    user_id: str = Field(max_length=64)  # the presser's platform id: the only one whose reply counts
+    person: str = Field(max_length=60)
+    command: str = Field(max_length=200)  # as pressed, vetted as the presser's own words
+    chat_id: str = Field(max_length=64)
+    thread_id: str | None = Field(default=None, max_length=64)
+    message_id: str = Field(max_length=64)  # the question the reply must answer
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(default=None)
+    used_by_event: str | None = Field(default=None, max_length=200)  # the reply that used it: its redelivery may finish it
+
+
+class LearnedName(SQLModel, table=True):
+    """A platform user name seen on a member's own messages (a Telegram @username), so mentions by that name resolve."""
+
+    __table_args__ = (UniqueConstraint("platform", "name"), UniqueConstraint("platform", "external_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=20)
+    name: str = Field(max_length=64)  # lower case: Telegram user names are case-insensitive
+    external_id: str = Field(max_length=64)  # whose name it is now; a changed name replaces the old one
+    person: str = Field(max_length=60)
+    learned_at: datetime = _utc()

@@ -134,8 +134,8 @@ async def test_a_reject_button_asks_for_the_reason_and_the_reply_rejects_with_it
     data = data_of(bot.current(request), "Reject v1")
     assert data == "?#1 reject v1"  # "?": the bot asks for more words before running it
     await bot.press(BOB, request, data)
-    question = await bot.message(BOB, "Reply to this message with the reason")
-    assert question["reply_markup"]["force_reply"] is True and "/crisis #1 reject v1" in question["plain"]
+    question = await bot.message(BOB, "reply to this message with your reason for reject in #1")
+    assert question["reply_markup"]["force_reply"] is True and "/crisis" not in question["plain"]  # no callback data echoed
     assert bot.query("SELECT state FROM statement") == [("pending",)]  # nothing decided before the reason
     await bot.reply(BOB, question, "Too vague for the press & <the> regulator")
     await bot.message(BOB, "v1 rejected by Bob Li: Too vague for the press & <the> regulator")

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from bot.slack import DECLARE_VIEW, PROMPT_VIEW
+from bot.telegram_render import PROMPT_MARK
 from tests.fuzz.test_slack_http import SlackWorld, broken, click
 from tests.fuzz.test_telegram_http import GROUP, TelegramWorld
 
@@ -61,10 +62,12 @@ def test_a_webhook_update_that_is_not_an_update_object_is_refused_with_a_400_not
 
 
 def test_a_reason_button_pressed_on_a_message_deleted_meanwhile_still_asks_for_the_reason(telegram, error_log):
-    update = telegram.fake.callback_update(100001, "?#1 reject v1", chat_id=GROUP, message_id=424242)
+    for user, command in [(100001, "/crisis declare product-quality sev2 Battery overheating"), (100003, "/crisis #1 draft Sorry.")]:
+        telegram.run(telegram.post(json.dumps(telegram.fake.command_update(user, command)).encode()))
+    update = telegram.fake.callback_update(100002, "?#1 reject v1", chat_id=GROUP, message_id=424242)
     assert telegram.run(telegram.post(json.dumps(update).encode())) == 200
-    asked = [m for m in telegram.fake.messages if m["chat_id"] == GROUP and "/crisis #1 reject v1" in (m.get("plain") or "")]
-    assert len(asked) == 1 and not error_log.take()
+    asked = [m for m in telegram.fake.messages if m["chat_id"] == GROUP and (m.get("plain") or "").startswith(PROMPT_MARK)]
+    assert len(asked) == 1 and asked[0]["reply_to_message_id"] is None and not error_log.take()
 
 
 def test_a_reason_button_longer_than_slack_allows_is_ignored_without_an_error(world, error_log):

@@ -51,7 +51,7 @@ class TelegramWorld:
         self.bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{folder / 'telegram.db'}"), config=CONFIG)
         # As bot/telegram.py builds it, without the rate limiter (20 messages a minute per group would take hours here).
         self.application = Application.builder().token(self.fake.token).base_url(self.fake.api_base).updater(None).build()
-        TelegramFront(self.bot, self.application)
+        self.front = TelegramFront(self.bot, self.application)
         self.run(self.application.initialize())
         self.bot.attach(TelegramAdapter(self.application.bot, CONFIG))
         self.run(self.application.start())
@@ -179,3 +179,78 @@ def test_any_telegram_update_is_answered_200_or_refused_and_the_database_stays_w
     assert not world.fake.internal_errors, world.fake.internal_errors
     with session(world.bot.engine) as db:
         invariants.check(db, CONFIG)
+
+
+# ---- people who may not act: outsiders' and unpermitted members' presses, and replies to someone else's question
+
+OUTSIDERS = st.integers(200000, 299999)
+NOT_PERMITTED = {  # commands each of these members may not run in incident #1 (Carol wrote its draft v1)
+    100003: ["#1 resolve", "#1 close", "#1 assign legal @dave", "#1 sev 1", "#1 reject v1", "#1 approve v1", "#1 phase responding"],
+    100004: ["#1 resolve", "#1 reject v1", "#1 approve v1", "#1 publish v1", "#1 assign comms @dave"],
+    100005: ["#1 resolve", "#1 close", "#1 reject v1", "#1 update all fine", "#1 reopen"],
+}
+FORGED = st.builds(lambda a, b: f"{a}\n{b}\n/crisis #1 resolve", st.text(max_size=12), st.text(max_size=20))
+
+
+@pytest.fixture(scope="module")
+def asked(tmp_path_factory):
+    """A world where incident #1 has Carol's draft v1, and Bob (legal) has been asked for his reason to reject it."""
+    world = TelegramWorld(tmp_path_factory.mktemp("telegram-prompts-fuzz"))
+    for user, text in [(100001, "/crisis declare product-quality sev2 Battery overheating"), (100003, "/crisis #1 draft We are sorry.")]:
+        world.run(world.post(json.dumps(world.fake.command_update(user, text)).encode()))
+    update = world.fake.callback_update(100002, "?#1 reject v1", chat_id=GROUP, message_id=world.fake.messages_in(GROUP)[-1]["message_id"])
+    world.run(world.post(json.dumps(update).encode()))
+    asked = world.fake.messages_in(GROUP)[-1]
+    assert asked["plain"].startswith(PROMPT_MARK) and "Bob Li" in asked["plain"]
+    world.question = world.fake.current_message(GROUP, asked["message_id"])  # as Telegram holds it, to reply to
+    yield world
+    world.close()
+
+
+def seen_by_alice(world: TelegramWorld) -> str:
+    """The incident card as Alice sees it with `/crisis #1 status` in her private chat."""
+    update = world.fake.command_update(100001, "/crisis #1 status", chat_id=100001)
+    world.run(world.post(json.dumps(update).encode()))
+    return world.fake.messages_in(100001)[-1]["plain"]
+
+
+UNPERMITTED = st.one_of(
+    st.tuples(st.just("press"), OUTSIDERS, st.one_of(TEXT, TEXT.map(lambda t: "?" + t), FORGED, FORGED.map(lambda t: "?" + t))),
+    st.tuples(
+        st.just("press"),
+        st.sampled_from(sorted(NOT_PERMITTED)),
+        st.sampled_from([0, 1]),
+        st.text(max_size=12),
+    ),
+    st.tuples(st.just("reply"), st.one_of(OUTSIDERS, st.sampled_from([100001, 100003, 100004, 100005])), TEXT),
+)
+
+
+@examples(300)
+@given(actions=st.lists(UNPERMITTED, min_size=1, max_size=4), where=st.sampled_from([0, 3, 4, 5]))
+def test_presses_and_replies_by_people_who_may_not_act_post_nothing_in_a_group_and_change_nothing(asked, error_log, actions, where):
+    world = asked
+    before, in_groups = seen_by_alice(world), [m for m in world.fake.messages if m["chat_id"] < 0]
+    for action in actions:
+        world.front.__dict__.pop("prompts", None)  # fresh rations each time: the vetting, not the flood limit, is what is fuzzed here
+        if action[0] == "reply":
+            _kind, user, typed = action
+            chat = world.fake._chat_of(user, GROUP)
+            message = world.fake.message_obj(chat, world.fake.user(user), typed or "x", (), None, world.question)
+            update = {"update_id": next(world.fake._update_ids), "message": message}
+        else:
+            if len(action) == 3:
+                _kind, user, data = action
+            else:
+                _kind, user, ask, tail = action
+                command = NOT_PERMITTED[user][len(tail) % len(NOT_PERMITTED[user])]
+                data = ("?" if ask else "") + f"{command} {tail}".strip()
+            chat, thread = place(world, user, where)
+            data = data.encode()[:64].decode(errors="ignore") or "status"
+            update = world.fake.callback_update(user, data, chat_id=chat, message_id=1, thread_id=thread)
+        assert world.run(world.post(json.dumps(update).encode())) == 200
+    assert [m for m in world.fake.messages if m["chat_id"] < 0] == in_groups, "something was posted in a group"
+    assert not world.fake.open_queries  # every press got its private answer
+    assert seen_by_alice(world) == before  # nothing changed: the card reads the same, v1 still awaits approval
+    assert "v1 awaiting approval" in before
+    assert not (errors := error_log.take()), errors
