@@ -2,16 +2,26 @@
 
 import html
 
-from handlers.markup import Button, Message, render
+from handlers.markup import VERBATIM, Button, Message, render
 
 SECTION_LIMIT = 3000  # a section block's text
 BUTTON_VALUE_LIMIT = 2000
+TOPIC_LIMIT = 250  # characters of conversations.setTopic
 ACTION_PREFIX = "ov:"  # action ids of our buttons: "ov:<n>"
 
 
 def escape(text: str) -> str:
     """Slack's three escapes: `<!channel>`, `<@U…>` and links cannot be smuggled in by user text."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def topic(text: str, limit: int = TOPIC_LIMIT) -> str:
+    """A channel topic: escaped like any user text (a title must not ping <!channel> or link), within Slack's limit."""
+    shown = escape(text)
+    while len(shown) > limit:  # cut the text, not its escapes: never a dangling "&am"
+        text = text[: max(0, len(text) - (len(shown) - limit))]
+        shown = escape(text)
+    return shown
 
 
 def unescape(text: str) -> str:
@@ -25,12 +35,27 @@ def mrkdwn(message: Message) -> str:
 
 
 def blocks(message: Message) -> list[dict]:
-    """Sections for the text (split at Slack's limit) and one actions block for the buttons."""
-    text = mrkdwn(message)
-    result = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in _chunks(text)]
+    """Sections for the text (split at Slack's limit), or rich text when it quotes a statement; one actions block for the buttons."""
+    if any(span.style == VERBATIM for span in message.spans):
+        result = [rich_text(message)]
+    else:
+        result = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in _chunks(mrkdwn(message))]
     if message.buttons:
         result.append({"type": "actions", "elements": [_button(i, b) for i, b in enumerate(message.buttons[:25])]})
     return result
+
+
+def rich_text(message: Message) -> dict:
+    """A rich text block: each span a text element, styled by its flags only, so a statement's `*`, `_`, `~` and
+    backticks, mentions and links stay exactly as typed (mrkdwn cannot escape them; rich text never parses them)."""
+    styles = {"b": {"bold": True}, "code": {"code": True}}
+    elements = []
+    for span in message.spans:
+        element = {"type": "text", "text": span.text}
+        if span.style in styles:
+            element["style"] = styles[span.style]
+        elements.append(element)
+    return {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": elements}]}
 
 
 def _button(index: int, button: Button) -> dict:

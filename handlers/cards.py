@@ -29,11 +29,14 @@ def phase_name(phase: str) -> str:
     return names.get(phase, phase)
 
 
-def when(config: Config, moment: datetime | None) -> str:
-    """A time in the team's timezone, short."""
+def when(config: Config, moment: datetime | None, now: datetime | None = None) -> str:
+    """A time in the team's timezone, short; with its year when that is not the year of `now` (where the caller knows now)."""
     if moment is None:
         return "—"
-    return moment.astimezone(ZoneInfo(config.timezone)).strftime("%m-%d %H:%M")
+    zone = ZoneInfo(config.timezone)
+    local = moment.astimezone(zone)
+    other_year = now is not None and local.year != now.astimezone(zone).year
+    return local.strftime("%Y-%m-%d %H:%M" if other_year else "%m-%d %H:%M")
 
 
 def person_name(config: Config, key: str | None) -> str:
@@ -93,7 +96,8 @@ def render_card(session: Session, config: Config, incident: Incident, now: datet
         phase=phase_name(incident.phase),
         playbook=playbook.title.get(config.language) if playbook else incident.playbook,
     )
-    declared = fmt(_("Declared by {who} at {at}"), who=person_name(config, incident.declared_by), at=when(config, incident.declared_at))
+    declared_at = when(config, incident.declared_at, now)
+    declared = fmt(_("Declared by {who} at {at}"), who=person_name(config, incident.declared_by), at=declared_at)
     progress = fmt(
         _("Checklist: {done}/{total} done, {skipped} skipped, {overdue} overdue"),
         done=counts["done"],
@@ -104,7 +108,7 @@ def render_card(session: Session, config: Config, incident: Incident, now: datet
     line = line_summary(session, config, incident, timing)
     update = Message()
     if incident.phase not in ("resolved", "closed") and incident.next_update_at:
-        update = fmt(_("Next update due {at}"), at=when(config, incident.next_update_at))
+        update = fmt(_("Next update due {at}"), at=when(config, incident.next_update_at, now))
     return lines(header, facts, declared, text(_("Roles:")), render_roles(session, config, incident), progress, line, update)
 
 
@@ -139,9 +143,9 @@ def render_item(config: Config, item: ChecklistItem, now: datetime) -> Message:
     due = ""
     if item.state == "open" and item.due_at:
         due = (
-            _(" · overdue since {at}").format(at=when(config, item.due_at))
+            _(" · overdue since {at}").format(at=when(config, item.due_at, now))
             if item.due_at < now
-            else _(" · due {at}").format(at=when(config, item.due_at))
+            else _(" · due {at}").format(at=when(config, item.due_at, now))
         )
     reason = fmt(_(" — skipped: {reason}"), reason=item.reason) if item.state == "skipped" and item.reason else Message()
     return (

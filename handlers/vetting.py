@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from config.model import VetRules
 from handlers.facts import LATIN_WORD, compiled, normalise, unapproved_facts
 from handlers.i18n import N_, _, ngettext
-from handlers.markup import Message, fmt, lines
+from handlers.markup import Message, fmt, lines, verbatim
 
 FORBIDDEN = ("speculation", "no_comment", "blame")  # each match is a finding
 REQUIRED = ("empathy", "next_update")  # one phrase of any language must appear
@@ -143,15 +143,15 @@ def _finding_line(finding: Finding, limits: Mapping[str, int]) -> Message:
         return _length_line(finding, limits.get(finding.detail))
     if finding.rule == "consistency":
         kind = _FACT_KINDS.get(finding.detail)
-        return fmt(_(_LINES["consistency"]), kind=_(kind) if kind else finding.detail, quote=finding.quote)
+        return fmt(_(_LINES["consistency"]), kind=_(kind) if kind else finding.detail, quote=verbatim(finding.quote))
     if finding.rule in _LINES:
-        return fmt(_(_LINES[finding.rule]), quote=finding.quote)
-    return fmt(_("• {rule}: “{quote}”"), rule=finding.rule, quote=finding.quote)
+        return fmt(_(_LINES[finding.rule]), quote=verbatim(finding.quote))
+    return fmt(_("• {rule}: “{quote}”"), rule=finding.rule, quote=verbatim(finding.quote))
 
 
 def _length_line(finding: Finding, limit: int | None) -> Message:
     """The line for an over-length text: how long it is, the limit, and where it overflows."""
     if limit and finding.size:
         template = _("• Too long for {target}: {size} characters, the limit is {limit} (beyond it: “{quote}”)")
-        return fmt(template, target=finding.detail, size=f"{finding.size:,}", limit=f"{limit:,}", quote=finding.quote)
-    return fmt(_("• Too long for {target} (beyond it: “{quote}”)"), target=finding.detail, quote=finding.quote)
+        return fmt(template, target=finding.detail, size=f"{finding.size:,}", limit=f"{limit:,}", quote=verbatim(finding.quote))
+    return fmt(_("• Too long for {target} (beyond it: “{quote}”)"), target=finding.detail, quote=verbatim(finding.quote))
