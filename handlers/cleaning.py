@@ -59,9 +59,26 @@ def _joins_emoji(text: str, index: int) -> bool:
     return (unicodedata.category(before) in _EMOJI_LEFT or before == _VARIATION) and unicodedata.category(after) == "So"
 
 
-def matching_form(text: str) -> str:
-    """The form text is matched in (vet rules, keywords): cleaned, then NFKC, so look-alikes and full-width forms match."""
-    return unicodedata.normalize("NFKC", cleaned(text))
+def matching_form(text: str) -> tuple[str, list[int]]:
+    """The form text is matched in (vet rules): without invisible or control characters, each character NFKC, so
+    `No c\u200bomment` and full-width letters match; with, for each of its characters, where it came from in `text`
+    (so a finding quotes the words as written)."""
+    seen: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        if char in INVISIBLE or char in MARKS or char in DISGUISING or (unicodedata.category(char) == "Cc" and char not in "\n\t"):
+            continue
+        for piece in unicodedata.normalize("NFKC", char):
+            seen.append(piece)
+            origin.append(index)
+    return "".join(seen), origin
+
+
+def quoted(text: str, origin: list[int], start: int, end: int) -> str:
+    """The words of `text` behind characters start..end of its matching form."""
+    if start >= end:
+        return ""
+    return text[origin[start] : origin[end - 1] + 1]
 
 
 def keyword(word: str) -> str:

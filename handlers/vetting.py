@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from config.model import VetRules
+from handlers.cleaning import matching_form, quoted
 from handlers.facts import LATIN_WORD, compiled, normalise, unapproved_facts
 from handlers.i18n import N_, _, ngettext
 from handlers.markup import Message, fmt, lines, verbatim
@@ -56,12 +57,18 @@ class _Placed:
 def vet(text: str, rules: Iterable[VetRules], approved: str | None = None, limits: Mapping[str, int] | None = None) -> list[Finding]:
     """All findings for a proposed text: phrases, length per target and, given the approved line, facts it lacks."""
     rules = list(rules)
-    placed = [*_phrase_findings(text, rules), *_length_findings(text, limits or {})]
+    # Matched in NFKC without invisible characters (`No c\u200bomment` is "No comment"); quoted as written.
+    seen, origin = matching_form(text)
+    placed = [*_phrase_findings(seen, rules, text, origin), *_length_findings(text, limits or {})]
     if approved is not None:
-        placed += [_Placed(f.start, Finding("consistency", f.text, f.kind)) for f in unapproved_facts(text, approved, rules)]
+        reference = matching_form(approved)[0]
+        placed += [
+            _Placed(origin[f.start], Finding("consistency", quoted(text, origin, f.start, f.end), f.kind))
+            for f in unapproved_facts(seen, reference, rules)
+        ]
     placed.sort(key=lambda p: (p.position, RULE_ORDER.index(p.finding.rule)))
     findings = [p.finding for p in placed]
-    findings += [Finding(rule, "") for rule in REQUIRED if not _any_phrase(text, rules, rule)]
+    findings += [Finding(rule, "") for rule in REQUIRED if not _any_phrase(seen, rules, rule)]
     return _without_repeats(findings)
 
 
@@ -88,12 +95,12 @@ def _matches(text: str, rules: list[VetRules], rule: str) -> Iterator[re.Match[s
             yield from _phrase(pattern, ruleset.whole_words).finditer(text)
 
 
-def _phrase_findings(text: str, rules: list[VetRules]) -> list[_Placed]:
-    """A finding for each forbidden phrase in the text, the longest where phrases overlap."""
+def _phrase_findings(seen: str, rules: list[VetRules], text: str, origin: list[int]) -> list[_Placed]:
+    """A finding for each forbidden phrase in the matching form, the longest where phrases overlap, quoted from the text."""
     placed = []
     for rule in FORBIDDEN:
-        spans = _longest_first([match.span() for match in _matches(text, rules, rule)])
-        placed += [_Placed(start, Finding(rule, text[start:end])) for start, end in spans]
+        spans = _longest_first([match.span() for match in _matches(seen, rules, rule)])
+        placed += [_Placed(origin[start], Finding(rule, quoted(text, origin, start, end))) for start, end in spans if start < end]
     return placed
 
 
