@@ -17,11 +17,14 @@ def escape(text: str) -> str:
 
 def topic(text: str, limit: int = TOPIC_LIMIT) -> str:
     """A channel topic: escaped like any user text (a title must not ping <!channel> or link), within Slack's limit."""
-    shown = escape(text)
-    while len(shown) > limit:  # cut the text, not its escapes: never a dangling "&am"
-        text = text[: max(0, len(text) - (len(shown) - limit))]
-        shown = escape(text)
-    return shown
+    pieces, size = [], 0
+    for char in text:  # cut the text, not its escapes: never a dangling "&am"
+        piece = escape(char)
+        if size + len(piece) > limit:
+            break
+        pieces.append(piece)
+        size += len(piece)
+    return "".join(pieces)
 
 
 def unescape(text: str) -> str:

@@ -1,0 +1,263 @@
+"""Text from outside is cleaned once, at the edge, and escaped wherever a platform renders it (issue 15, findings 7–10).
+
+Incident #1 is product-quality sev2 declared by alice (commander, comms); bob holds legal, dave backs the commander.
+"""
+
+import json
+import unicodedata
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlmodel import select
+
+from bot.console import render as console_render
+from bot.report import write_report
+from bot.slack_delivery import SlackAdapter
+from bot.slack_render import blocks, escape, mrkdwn, unescape
+from bot.telegram_render import to_html
+from handlers import vetting
+from handlers.cards import render_card
+from handlers.cleaning import DISGUISING, INVISIBLE, MARKS
+from handlers.markup import Message
+from handlers.ports import Command, EffectKind, RoomRef, UserRef
+from handlers.signals import SignalIn, receive
+from storage.db import session
+from storage.models import Incident, Outbox, Room, Signal
+from tests.conftest import Chat
+from tests.e2e.test_signals import LOUD, Instance, encoded
+from tests.fakes.slack_api import FakeSlack
+
+# An escape sequence clearing the screen, a window-title change ended by a bell, a right-to-left override and an
+# isolate, a zero-width space and a soft hyphen inside words, a NUL, a direction mark.
+DIRTY = "\x1b[2J\x1b]0;pwned\x07Recall \u202eevil\u202c \u2066iso\u2069 hid\u200bden soft\u00adhyphen \x00nul\u200f end"
+CLEANED = "[2J]0;pwnedRecall evil iso hidden softhyphen nul end"
+
+
+def assert_clean(rendered: str) -> None:
+    """No control character but a newline, no bidi control, no invisible character."""
+    bad = [ch for ch in rendered if ch in DISGUISING | INVISIBLE | MARKS or (unicodedata.category(ch) == "Cc" and ch not in "\n")]
+    assert not bad, f"{bad!r} in {rendered!r}"
+
+
+def every_rendering(message: Message) -> list[str]:
+    """The message as Slack (fallback text and blocks), Telegram and the console show it."""
+    return [mrkdwn(message), json.dumps(blocks(message), ensure_ascii=False), to_html(message), console_render(message)]
+
+
+# ---- signals: every string field cleaned, every figure a finite JSON number
+
+
+async def test_a_signal_with_control_bidi_and_invisible_characters_comes_out_clean_everywhere(tmp_path):
+    dirty = {
+        **LOUD,
+        "title": DIRTY,
+        "source": "brand\x00watch\u202e",
+        "summary": f"first line\n{DIRTY}",
+        "keywords": ["over\u200bheat\x1b", "Power\u00adMax"],
+        "dedup_key": "pm20\x00-overheat",
+    }
+    async with Instance(tmp_path) as instance:
+        status, answer = await instance.send(encoded(dirty))
+        await instance.bot.deliver()
+        declared = instance.bot.handle(Command(UserRef("console", "dave"), "declare --signal 1", RoomRef("console", "triage")))
+        await instance.bot.deliver()
+    assert status == 202 and answer["status"] == "new", answer
+    printed = instance.out.getvalue()
+    assert_clean(printed)
+    assert f"📡 Signal 1 from brandwatch: {CLEANED}" in printed and "first line\n    " in printed  # the summary keeps its lines
+    assert declared.ok and f"Declared #1 “{CLEANED}”" in declared.message.plain()
+    assert f"room opened: #1 {CLEANED}" in printed
+    with session(instance.bot.engine) as db:
+        effects = list(db.exec(select(Outbox).order_by(Outbox.id)))
+        markdown, page = write_report(db, instance.bot.config, 1, instance.bot.deps.clock.now(), tmp_path / "reports")
+        card = render_card(db, instance.bot.config, db.get(Incident, 1), instance.bot.deps.clock.now())
+    for effect in effects:
+        if "message" in effect.payload:
+            for shown in every_rendering(Message.from_json(effect.payload["message"])):
+                assert_clean(shown)
+    for shown in [*every_rendering(card), markdown.read_text(), page.read_text()]:
+        assert_clean(shown)
+    assert CLEANED in page.read_text()
+
+
+@pytest.mark.parametrize("field", ["volume", "baseline", "sentiment"])
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ("Infinity", "must be a finite number"),
+        ("-Infinity", "must be a finite number"),
+        ("NaN", "must be a finite number"),
+        ("1e999", "must be a finite number"),
+        ('"1e3"', "must be a JSON number, not a string or true/false"),
+        ("true", "must be a JSON number, not a string or true/false"),
+    ],
+)
+async def test_a_non_finite_or_non_numeric_signal_figure_is_refused_and_nothing_is_stored(tmp_path, field, raw, problem):
+    """Was: a volume of Infinity, 1e999, "1e3" or true was accepted and shown as "volume inf (nan×)"."""
+    body = encoded({**LOUD, field: 0}).replace(f'"{field}": 0'.encode(), f'"{field}": {raw}'.encode())
+    async with Instance(tmp_path) as instance:
+        status, answer = await instance.send(body)
+    assert status == 422 and answer["error"] == "not a signal", answer
+    assert answer["problems"] == [{"field": field, "problem": f"Value error, {problem}"}]
+    assert instance.rows(Signal) == 0 and instance.rows(Outbox) == 0
+
+
+def test_a_nul_in_a_signal_title_source_or_dedup_key_is_stored_without_it(any_engine, config, clock):
+    """Was: on PostgreSQL a NUL in these fields crashed the insert (a 500)."""
+    incoming = SignalIn.model_validate({"source": "mon\x00itor", "title": "Battery\x00 fire", "dedup_key": "k\x001"})
+    chat = Chat(any_engine, config, clock)
+    with session(any_engine) as db:
+        signal, new = receive(db, chat.deps, incoming)
+        assert new and (signal.source, signal.title, signal.dedup_key) == ("monitor", "Battery fire", "k1")
+    with session(any_engine) as db:
+        again, new = receive(db, chat.deps, SignalIn.model_validate({"source": "monitor", "title": "Battery fire", "dedup_key": "k\x001"}))
+        assert not new and again.count == 2  # the same key once cleaned: a repeat
+
+
+def test_a_field_of_nothing_but_control_characters_is_refused():
+    with pytest.raises(ValueError, match="title"):
+        SignalIn.model_validate({"source": "monitor", "title": "\x00\x1b\u202e\u200b"})
+
+
+# ---- typed commands: one cleaning step in the Command itself
+
+
+def test_zero_width_characters_and_soft_hyphens_cannot_hide_words_from_vet(chat):
+    """Was: `No c\\u200bomment` passed vet."""
+    room = chat.declare()[1]
+    checked = chat.say("alice", "vet We are sorry. No c\u200bomm\u00adent on v1. Next update at 11:00.", room).message.plain()
+    assert "• “No comment”: “No comment”" in checked
+    request = chat.say("alice", "draft We are sorry. No c\u200bomment on v1. Next update at 11:00.", room).message.plain()
+    assert "We are sorry. No comment on v1. Next update at 11:00." in request and "• “No comment”: “No comment”" in request
+    # Stored text as it came in (old rows, config): still matched, quoted as written.
+    assert [f.quote for f in vetting.vet("No\u00a0c\u200bomment", chat.config.vet.values())[:1]] == ["No\u00a0c\u200bomment"]
+
+
+def test_keywords_are_matched_in_their_full_width_forms_and_the_text_is_stored_as_typed(chat, tmp_path):
+    room = chat.declare()[1]
+    assert chat.say("alice", "resolve 全部解决", room).ok
+    assert "(went well)" in chat.say("dave", "ｌｅｓｓｏｎ ＋ 监测（提前）发现：很好！", room).message.plain()
+    with session(chat.engine) as db:
+        _markdown, page = write_report(db, chat.config, 1, chat.clock.now(), tmp_path)
+    assert "监测（提前）发现：很好！" in page.read_text()  # full-width punctuation kept: NFC, never NFKC
+
+
+def test_a_zwj_emoji_keeps_its_joiner_and_a_stray_joiner_goes(chat):
+    room = chat.declare()[1]
+    assert chat.say("alice", "task Brief the 👩\u200d🚒 team and re\u200dcheck", room).ok
+    assert "Brief the 👩\u200d🚒 team and recheck" in chat.say("alice", "tasks", room).message.plain()
+
+
+# ---- escaping where a platform renders: the Slack topic, and drafts exactly as they will go out
+
+
+async def test_a_title_with_slack_markup_reaches_the_topic_escaped(chat):
+    """Was: `<!channel> <@U0ERIN> <https://evil.example|click>` reached conversations.setTopic raw."""
+    title = "<!channel> <@U0ERIN> <https://evil.example|click> & co"
+    reply = chat.say("alice", f"declare outage sev3 {title}")
+    assert reply.ok, reply.message.plain()
+    with session(chat.engine) as db:
+        room = db.exec(select(Room).where(Room.incident_id == reply.incident_id)).one()
+        payload = next(r.payload for r in db.exec(select(Outbox).where(Outbox.kind == EffectKind.OPEN_ROOM)))
+        card = render_card(db, chat.config, db.get(Incident, reply.incident_id), chat.clock.now())
+    async with FakeSlack() as fake:
+        adapter = SlackAdapter(AsyncWebClient(token=fake.token, base_url=fake.api_url))
+        opened = await adapter.open_room(room, payload, card)
+        topic = fake.channels[opened["external_id"]]["topic"]
+    assert topic == f"#{reply.incident_id} &lt;!channel&gt; &lt;@U0ERIN&gt; &lt;https://evil.example|click&gt; &amp; co"
+    assert unescape(topic) == f"#{reply.incident_id} {title}"
+
+
+def test_a_long_escaped_topic_stays_within_slacks_limit_without_a_broken_escape():
+    from bot.slack_render import topic
+
+    shown = topic("<" * 300)
+    assert len(shown) <= 250 and shown == "&lt;" * 62
+
+
+def test_approvers_see_a_draft_exactly_as_publish_sends_it(chat):
+    """Was: `*`, `_`, `~` and backticks of a draft were rendered as Slack formatting while publish sent them literally."""
+    room = chat.declare()[1]
+    body = "We are *sorry*: _all_ ~units~ `PB-20` <!channel> & <b>co</b>. Next update at 11:00."
+    chat.say("alice", f"draft {body}", room)
+    request = next(
+        Message.from_json(row.payload["message"]) for row in chat.outbox() if row.kind == EffectKind.POST and "Draft v1" in str(row.payload)
+    )
+    rich = [block for block in blocks(request) if block["type"] == "rich_text"]
+    elements = rich[0]["elements"][0]["elements"]
+    assert {"type": "text", "text": body} in elements  # no style, and rich text never reads mrkdwn or mentions in it
+    assert escape(body) in to_html(request)  # HTML-escaped (the same three escapes), so Telegram shows it as typed
+    assert "<b>co</b>" not in to_html(request) and "<b>Draft v1</b>" in to_html(request)
+    assert f"\n{body}\n" in console_render(request)
+    # What publish sends on Slack: the text with Slack's three escapes and mrkdwn off, which Slack shows as typed.
+    assert unescape(escape(body)) == body
+
+
+def test_history_and_line_show_the_statement_verbatim(chat):
+    room = chat.declare()[1]
+    body = "We are *sorry*. Next update at 11:00."
+    chat.say("alice", f"draft {body}", room)
+    assert chat.say("bob", "approve v1", room).ok and chat.say("dave", "approve v1", room).ok
+    for verb in ("history", "line"):
+        shown = chat.say("alice", verb, room).message
+        assert [span.text for span in shown.spans if span.style == "verbatim"] == [body]
+        assert {"type": "text", "text": body} in blocks(shown)[0]["elements"][0]["elements"]
+
+
+# ---- odd values are refused with the usage, in English and Chinese, and change nothing
+
+TASK_USAGE = "Usage: /crisis task <text> [@person|role] [in 30m]"
+ACTION_USAGE = "Usage: /crisis action <text> @person [due <date|in 3d>]"
+
+
+def refused(chat, room, line, *fragments):
+    before = chat.snapshot()
+    reply = chat.say("alice", line, room)
+    assert not reply.ok, reply.message.plain()
+    for fragment in fragments:
+        assert fragment in reply.message.plain(), reply.message.plain()
+    assert chat.snapshot() == before
+
+
+@pytest.mark.parametrize("span", ["-5m", "1.5h", "0m", "+0h", "0,5d", "－５ｍ"])
+def test_a_negative_fractional_or_zero_duration_is_refused(chat, span):
+    """Was: `task neg in -5m` and `task frac in 1.5h` became title text with no due time."""
+    room = chat.declare()[1]
+    refused(chat, room, f"task neg in {span}", f"“{span}” is not a duration: use a whole number above zero", TASK_USAGE)
+    refused(chat, room, f"action Check @erin due in {span}", f"“{span}” is not a duration", ACTION_USAGE)
+
+
+@pytest.mark.parametrize(
+    ("day", "problem"),
+    [
+        ("1999-01-01", "1999-01-01 is in the past: give a date from today on."),
+        ("2026-03-01", "2026-03-01 is in the past"),
+        ("2040-01-01", "2040-01-01 is too far away: give a date within 5 years."),
+        ("2026-02-30", "Give the due date as YYYY-MM-DD or as in 3d."),
+        ("20260310", "Give the due date as YYYY-MM-DD or as in 3d."),
+    ],
+)
+def test_a_due_date_in_the_past_or_years_ahead_is_refused(chat, day, problem):
+    """Was: `action … due 1999-01-01` was accepted (and shown without its year)."""
+    room = chat.declare()[1]
+    refused(chat, room, f"action Brief retail partners @carol due {day}", problem, ACTION_USAGE)
+
+
+def test_the_refusals_speak_chinese(engine, config, clock):
+    chat = Chat(engine, config.model_copy(update={"language": "zh"}), clock)
+    room = chat.declare()[1]
+    refused(chat, room, "task neg in -5m", "“-5m”不是有效的时长：请用大于零的整数加单位")
+    refused(chat, room, "action 通知 @carol due 1999-01-01", "1999-01-01 已经过去：请给出今天或以后的日期。")
+    refused(chat, room, "action 通知 @carol due 2040-01-01", "2040-01-01 太远了：请给出 5 年以内的日期。")
+
+
+def test_a_date_in_another_year_is_shown_with_its_year(chat):
+    room = chat.declare()[1]
+    reply = chat.say("alice", "action Audit the supplier @erin due 2027-01-15", room)
+    assert reply.ok and reply.message.plain() == "Action A1 for Erin Liu, due 2027-01-15 18:00."
+    assert (
+        chat.say("alice", "action Brief partners @carol due 2026-03-10", room).message.plain()
+        == "Action A2 for Carol Wang, due 03-10 18:00."
+    )
+    listing = chat.say("bob", "actions", room).message.plain()
+    assert "A1 Audit the supplier · Erin Liu · 2027-01-15 18:00" in listing and "A2 Brief partners · Carol Wang · 03-10 18:00" in listing
