@@ -93,7 +93,7 @@ STEP = st.one_of(
         st.just("say"),
         st.sampled_from(ACTORS),
         st.integers(0, 8),
-        command_texts(CONFIG),
+        st.one_of(command_texts(CONFIG), st.tuples(command_texts(CONFIG), st.sampled_from(["\ud800", "\udfff"])).map("".join)),
         st.one_of(st.none(), st.none(), st.sampled_from(["slack:e1", "slack:e2", "telegram:7"])),
     ),
     st.tuples(st.just("wait"), st.sampled_from([1, 5, 11, 16, 31, 61, 121, 24 * 60])),
@@ -139,12 +139,12 @@ FIGURE = st.one_of(
     st.text(max_size=6),
 )
 SIGNALS = st.fixed_dictionaries(
-    {"source": unicode_text(20), "title": free_text()},
+    {"source": unicode_text(20, surrogates=True), "title": free_text(surrogates=True)},
     optional={
-        "summary": st.one_of(free_text(), st.just("line one\nline two")),
-        "url": st.one_of(unicode_text(20), st.just("https://example.com/\u200bx\x00")),
-        "keywords": st.lists(unicode_text(12), max_size=3),
-        "dedup_key": unicode_text(20),
+        "summary": st.one_of(free_text(surrogates=True), st.just("line one\nline two")),
+        "url": st.one_of(unicode_text(20, surrogates=True), st.just("https://example.com/\u200bx\x00")),
+        "keywords": st.lists(unicode_text(12, surrogates=True), max_size=3),
+        "dedup_key": unicode_text(20, surrogates=True),
         "volume": FIGURE,
         "baseline": FIGURE,
         "sentiment": FIGURE,
