@@ -105,14 +105,14 @@ def render_card(session: Session, config: Config, incident: Incident, now: datet
         skipped=counts["skipped"],
         overdue=counts["overdue"],
     )
-    line = line_summary(session, config, incident, timing)
+    line = line_summary(session, config, incident, timing, now)
     update = Message()
     if incident.phase not in ("resolved", "closed") and incident.next_update_at:
         update = fmt(_("Next update due {at}"), at=when(config, incident.next_update_at, now))
     return lines(header, facts, declared, text(_("Roles:")), render_roles(session, config, incident), progress, line, update)
 
 
-def line_summary(session: Session, config: Config, incident: Incident, timing) -> Message:
+def line_summary(session: Session, config: Config, incident: Incident, timing, now: datetime | None = None) -> Message:
     """The card's line row: the current version and how many targets carry it, or the first-statement deadline."""
     current = current_line(session, incident.id)
     pending = latest_pending(session, incident.id)
@@ -120,7 +120,7 @@ def line_summary(session: Session, config: Config, incident: Incident, timing) -
     if current is None:
         if timing is None:
             return waiting
-        due = when(config, incident.declared_at + timing.first_statement)
+        due = when(config, incident.declared_at + timing.first_statement, now)
         return fmt(_("Approved line: none yet · first statement due {at}"), at=due) + waiting
     carried = session.exec(
         select(func.count(func.distinct(Publication.target))).where(Publication.statement_id == current.id, Publication.state == "sent")
@@ -129,7 +129,8 @@ def line_summary(session: Session, config: Config, incident: Incident, timing) -
         reach = _("drill: nothing goes outside")
     else:
         reach = _("on {count} of {total} targets").format(count=carried, total=len(config.broadcast))
-    return fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=when(config, current.decided_at), reach=reach) + waiting
+    approved_at = when(config, current.decided_at, now)
+    return fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=approved_at, reach=reach) + waiting
 
 
 def render_item(config: Config, item: ChecklistItem, now: datetime) -> Message:

@@ -130,7 +130,7 @@ def _version_row(ctx: Context, statement: Statement) -> Message:
         n=statement.version,
         state=state_name(statement.state),
         author=ctx.name(statement.author),
-        at=when(config, statement.created_at),
+        at=when(config, statement.created_at, ctx.now),
     )
     if statement.state == REJECTED:
         return row + fmt(_("; rejected by {who}: “{reason}”"), who=ctx.name(statement.decided_by), reason=statement.reason or "")

@@ -261,3 +261,9 @@ def test_a_date_in_another_year_is_shown_with_its_year(chat):
     )
     listing = chat.say("bob", "actions", room).message.plain()
     assert "A1 Audit the supplier · Erin Liu · 2027-01-15 18:00" in listing and "A2 Brief partners · Carol Wang · 03-10 18:00" in listing
+
+
+def test_the_checklist_shows_a_due_time_next_year_with_its_year(chat):
+    room = chat.declare()[1]
+    assert chat.say("alice", "task Archive the records in 366d", room).ok
+    assert "☐ 15 Archive the records · — · due 2027-03-03 09:00" in chat.say("alice", "tasks", room).message.plain()
