@@ -267,3 +267,27 @@ def test_the_checklist_shows_a_due_time_next_year_with_its_year(chat):
     room = chat.declare()[1]
     assert chat.say("alice", "task Archive the records in 366d", room).ok
     assert "☐ 15 Archive the records · — · due 2027-03-03 09:00" in chat.say("alice", "tasks", room).message.plain()
+
+
+def test_a_dirty_signal_title_reaches_the_public_page_clean(tmp_path, config, clock):
+    from bot.app import OneVoice
+    from bot.page import render as render_page
+    from config.settings import Settings
+
+    bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path / 'page.db'}"), config=config, clock=clock)
+    chat = Chat(bot.engine, config, clock)
+    with session(bot.engine) as db:
+        receive(db, chat.deps, SignalIn.model_validate({**LOUD, "title": DIRTY}))
+    assert chat.say("alice", "declare --signal 1").ok
+    room = chat.room_of(1)
+    for who, line in [("carol", "draft We are sorry.\u200b Next up\u00addate at 11:00."), ("bob", "approve"), ("alice", "approve")]:
+        assert chat.say(who, line, room).ok, line
+    assert chat.say("carol", "publish website", room).ok
+    with session(bot.engine) as db:
+        public_id = db.get(Incident, 1).public_id
+    for kind in ("html", "json", "atom"):
+        shown = render_page(bot, public_id, kind).body.decode()
+        assert_clean(shown)
+        assert "We are sorry. Next update at 11:00." in shown
+    assert CLEANED in render_page(bot, public_id, "json").body.decode()
+    bot.engine.dispose()
