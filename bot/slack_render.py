@@ -7,6 +7,7 @@ from handlers.markup import VERBATIM, Button, Message, render
 SECTION_LIMIT = 3000  # a section block's text
 BUTTON_VALUE_LIMIT = 2000
 TOPIC_LIMIT = 250  # characters of conversations.setTopic
+RICH_TEXT_PIECE = 1000  # characters of one rich text element, well inside what Slack accepts
 ACTION_PREFIX = "ov:"  # action ids of our buttons: "ov:<n>"
 
 
@@ -54,10 +55,11 @@ def rich_text(message: Message) -> dict:
     styles = {"b": {"bold": True}, "code": {"code": True}}
     elements = []
     for span in message.spans:
-        element = {"type": "text", "text": span.text}
-        if span.style in styles:
-            element["style"] = styles[span.style]
-        elements.append(element)
+        for start in range(0, len(span.text), RICH_TEXT_PIECE):  # long text elements are refused (msg_blocks_too_long)
+            element = {"type": "text", "text": span.text[start : start + RICH_TEXT_PIECE]}
+            if span.style in styles:
+                element["style"] = styles[span.style]
+            elements.append(element)
     return {"type": "rich_text", "elements": [{"type": "rich_text_section", "elements": elements}]}
 
 

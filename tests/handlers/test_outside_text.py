@@ -291,3 +291,11 @@ def test_a_dirty_signal_title_reaches_the_public_page_clean(tmp_path, config, cl
         assert "We are sorry. Next update at 11:00." in shown
     assert CLEANED in render_page(bot, public_id, "json").body.decode()
     bot.engine.dispose()
+
+
+def test_a_long_draft_is_shown_whole_in_rich_text_pieces_slack_accepts():
+    from handlers.markup import lines, text, verbatim
+
+    body = "*" + "x" * 2500 + "*"
+    elements = blocks(lines(text("Draft v1"), verbatim(body)))[0]["elements"][0]["elements"]
+    assert all(len(e["text"]) <= 1000 for e in elements) and "".join(e["text"] for e in elements) == "Draft v1\n" + body
