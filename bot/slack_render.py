@@ -50,8 +50,8 @@ def blocks(message: Message) -> list[dict]:
 
 
 def rich_text(message: Message) -> dict:
-    """A rich text block: each span a text element, styled by its flags only, so a statement's `*`, `_`, `~` and
-    backticks, mentions and links stay exactly as typed (mrkdwn cannot escape them; rich text never parses them)."""
+    """A rich text block: each span a text element styled by flags only, never parsed for mrkdwn or mentions."""
+    # mrkdwn cannot escape `*`, `_`, `~` or backticks; in rich text a statement's characters stay exactly as typed.
     styles = {"b": {"bold": True}, "code": {"code": True}}
     elements = []
     for span in message.spans:

@@ -60,9 +60,9 @@ def _joins_emoji(text: str, index: int) -> bool:
 
 
 def matching_form(text: str) -> tuple[str, list[int]]:
-    """The form text is matched in (vet rules): without invisible or control characters, each character NFKC, so
-    `No c\u200bomment` and full-width letters match; with, for each of its characters, where it came from in `text`
-    (so a finding quotes the words as written)."""
+    """The form text is matched in (vet rules), and where each of its characters came from in `text`."""
+    # Invisible and control characters dropped, each character NFKC: `No c\u200bomment` and full-width letters
+    # match; the origins let a finding quote the words as written.
     seen: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
