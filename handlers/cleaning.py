@@ -5,6 +5,7 @@ what an author drafted and what gets published. NFKC is applied only where text 
 the vet rules, fact comparison and the grammar's keywords.
 """
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
 ZWJ = "\u200d"
 _EMOJI_LEFT = ("So", "Sk")  # what a ZWJ sequence joins after: a pictograph, a skin tone ...
 _VARIATION = "\ufe0f"  # ... or the emoji presentation selector of one
+# Any character the loop below would look at twice: most text has none, and is then only NFC-normalised.
+_SUSPECT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,10 @@ class Cleaned:
 def clean(raw: str, multiline: bool = True) -> Cleaned:
     """NFC text without control, bidi and invisible characters; newlines and tabs kept when multiline, else spaces."""
     text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\u2028", "\n").replace("\u2029", "\n"))
+    if not multiline:
+        text = text.replace("\n", " ").replace("\t", " ")
+    if not _SUSPECT.search(text):
+        return Cleaned(text, False)
     kept: list[str] = []
     disguised = False
     for index, char in enumerate(text):
