@@ -26,7 +26,7 @@ _NUMBER = re.compile(r"^#?[0-9]{1,9}$")
 @verb("tasks", usage=N_("[mine|all]"), summary=N_("Show the checklist (open items; mine; or all)."), changes=False)
 def show_tasks(ctx: Context) -> Message:
     """The checklist: open items by default."""
-    scope = ctx.args.strip().lower() or "open"
+    scope = keyword(ctx.args.strip()) or "open"
     if scope not in ("open", "mine", "all"):
         raise UsageError(fmt(_("“{word}” is not a choice."), word=scope[:40]))
     query = select(ChecklistItem).where(ChecklistItem.incident_id == ctx.incident.id).order_by(ChecklistItem.number)
