@@ -3,6 +3,7 @@
 Incident #1 is product-quality sev2 declared by alice (commander, comms); bob holds legal, dave backs the commander.
 """
 
+import io
 import json
 import unicodedata
 
@@ -299,3 +300,14 @@ def test_a_long_draft_is_shown_whole_in_rich_text_pieces_slack_accepts():
     body = "*" + "x" * 2500 + "*"
     elements = blocks(lines(text("Draft v1"), verbatim(body)))[0]["elements"][0]["elements"]
     assert all(len(e["text"]) <= 1000 for e in elements) and "".join(e["text"] for e in elements) == "Draft v1\n" + body
+
+
+def test_a_platform_display_name_is_cleaned_and_old_stored_text_never_reaches_the_terminal_raw():
+    assert UserRef("telegram", "7", "\u202eevil\x00 na\u200bme\n").display == "evil name "
+    shown = io.StringIO()
+    from bot.console import ConsoleAdapter
+    from handlers.markup import text
+
+    ConsoleAdapter(shown).show("#room", text("stored before cleaning: \x1b[2J\x1b]0;pwned\x07 \u202eend"))
+    assert_clean(shown.getvalue())
+    assert "stored before cleaning: [2J]0;pwned end" in shown.getvalue()
