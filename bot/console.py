@@ -2,12 +2,14 @@
 
 import asyncio
 import sys
+import unicodedata
 from typing import TextIO
 
 from sqlmodel import select
 
 from bot.app import OneVoice
 from bot.scheduler import NudgeScheduler
+from handlers.cleaning import DISGUISING
 from handlers.i18n import _, speaking
 from handlers.markup import Message
 from handlers.ports import Capability, Command, Reply, RoomRef, UserRef
@@ -18,18 +20,23 @@ PLATFORM = "console"
 LOBBY = "lobby"
 
 
+def printable(text: str) -> str:
+    """Text safe for a terminal: no escape sequence, bell or bidi override, even from rows stored before cleaning."""
+    return "".join(ch for ch in text if ch in "\n\t" or (unicodedata.category(ch) != "Cc" and ch not in DISGUISING))
+
+
 def render(message: Message, bold: bool = False) -> str:
-    """Plain text for a terminal; bold in ANSI when the output is a terminal."""
+    """Plain text for a terminal, as typed (a statement's `*` stays a `*`); bold in ANSI when the output is a terminal."""
     parts = []
     for span in message.spans:
         if span.style == "b" and bold:
-            parts.append(f"\033[1m{span.text}\033[0m")
+            parts.append(f"\033[1m{printable(span.text)}\033[0m")
         else:
-            parts.append(span.text)
+            parts.append(printable(span.text))
     body = "".join(parts)
     for button in message.buttons:
         more = f" <{button.prompt}>" if button.prompt else ""
-        body += f"\n  [{button.label}] → /crisis {button.command}{more}"
+        body += printable(f"\n  [{button.label}] → /crisis {button.command}{more}")
     return body
 
 
@@ -52,7 +59,7 @@ class ConsoleAdapter:
         return {"message_id": str(self._sent)}
 
     async def open_room(self, room: Room, payload: dict, card: Message) -> dict:
-        self.show(f"#{room.name}", _("room opened: {topic}").format(topic=payload.get("topic", "")))
+        self.show(f"#{room.name}", _("room opened: {topic}").format(topic=printable(payload.get("topic", ""))))
         sent = self.show(f"#{room.name}", "📌 " + render(card, self.bold))
         return {"external_id": room.name, "card_message_id": sent["message_id"]}
 
@@ -74,7 +81,7 @@ class ConsoleAdapter:
         return {"message_id": message_id or sent["message_id"]}
 
     async def publish(self, to: str, text: str) -> dict:
-        return self.show(f"#{to}", text)
+        return self.show(f"#{to}", printable(text))
 
     async def edit_message(self, to: str, message_id: str, message: Message) -> dict:
         self.show(f"#{to}", _("(message updated) ") + render(message, self.bold))
@@ -176,7 +183,7 @@ async def _read_lines(console: Console, scheduler: NudgeScheduler, stdin: TextIO
         if not line:
             break
         if not interactive:
-            out.write(f"{console.prompt()}{line.rstrip()}\n")
+            out.write(f"{console.prompt()}{printable(line.rstrip())}\n")
         await console.run_line(line)
         scheduler.poke()
         out.flush()

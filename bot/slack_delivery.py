@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapter import RetryLater, Undeliverable, pin_soon
 from bot.slack_render import blocks, escape, mrkdwn
+from bot.slack_render import topic as slack_topic
 from handlers.markup import Message
 from handlers.ports import Capability
 from storage.models import Room
@@ -76,12 +77,12 @@ class SlackAdapter:
 
     async def open_room(self, room: Room, payload: dict, card: Message) -> dict:
         """Create the channel (or find the one an interrupted attempt made), set the topic, post and pin the card."""
-        progress = {}
+        progress, topic = {}, slack_topic(payload.get("topic", ""))
         try:
-            channel = room.external_id or await self._create_channel(room.name, payload.get("topic", ""), bool(payload.get("private")))
+            channel = room.external_id or await self._create_channel(room.name, topic, bool(payload.get("private")))
             progress["external_id"] = channel
             if not room.card_message_id:
-                await self._call("conversations.setTopic", channel=channel, topic=payload.get("topic", "")[:250])
+                await self._call("conversations.setTopic", channel=channel, topic=topic)
             card_ts = room.card_message_id or (await self._post(channel, card))["message_id"]
             progress["card_message_id"] = card_ts
             await self._pin(channel, card_ts)

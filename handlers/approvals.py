@@ -7,7 +7,7 @@ from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
 from handlers.incidents import incident_timing
 from handlers.line import approvers_text
-from handlers.markup import Button, Message, fmt, lines, text
+from handlers.markup import Button, Message, fmt, lines, verbatim
 from handlers.people import role_title
 from handlers.ports import EffectKind
 from handlers.statements import PENDING, REJECTED, SUPERSEDED
@@ -97,7 +97,7 @@ def approval_request(ctx: Context, statement: Statement, roles: list[str]) -> Me
             ),
         ]
     )
-    return lines(header, text(statement.text), changes, vetting.render_findings(findings, target_limits(ctx.config)), buttons)
+    return lines(header, verbatim(statement.text), changes, vetting.render_findings(findings, target_limits(ctx.config)), buttons)
 
 
 def _version_to_decide(ctx: Context, words: list[str]) -> tuple[Statement, list[str]]:
@@ -228,7 +228,7 @@ def _make_it_the_line(ctx: Context, statement: Statement) -> Message:
         ctx.emit(room.platform, EffectKind.REFRESH_LINE)
     ctx.refresh_card()
     header = fmt(_("✅ **v{n} is now the approved line** of #{id} (approved by {by})."), n=statement.version, id=incident.id, by=by)
-    return ctx.announce(lines(header, text(statement.text), replaced, set_aside, republish, publish))
+    return ctx.announce(lines(header, verbatim(statement.text), replaced, set_aside, republish, publish))
 
 
 @verb(

@@ -29,11 +29,14 @@ def phase_name(phase: str) -> str:
     return names.get(phase, phase)
 
 
-def when(config: Config, moment: datetime | None) -> str:
-    """A time in the team's timezone, short."""
+def when(config: Config, moment: datetime | None, now: datetime | None = None) -> str:
+    """A time in the team's timezone, short; with its year when that is not the year of `now` (where the caller knows now)."""
     if moment is None:
         return "—"
-    return moment.astimezone(ZoneInfo(config.timezone)).strftime("%m-%d %H:%M")
+    zone = ZoneInfo(config.timezone)
+    local = moment.astimezone(zone)
+    other_year = now is not None and local.year != now.astimezone(zone).year
+    return local.strftime("%Y-%m-%d %H:%M" if other_year else "%m-%d %H:%M")
 
 
 def person_name(config: Config, key: str | None) -> str:
@@ -93,7 +96,8 @@ def render_card(session: Session, config: Config, incident: Incident, now: datet
         phase=phase_name(incident.phase),
         playbook=playbook.title.get(config.language) if playbook else incident.playbook,
     )
-    declared = fmt(_("Declared by {who} at {at}"), who=person_name(config, incident.declared_by), at=when(config, incident.declared_at))
+    declared_at = when(config, incident.declared_at, now)
+    declared = fmt(_("Declared by {who} at {at}"), who=person_name(config, incident.declared_by), at=declared_at)
     progress = fmt(
         _("Checklist: {done}/{total} done, {skipped} skipped, {overdue} overdue"),
         done=counts["done"],
@@ -101,14 +105,14 @@ def render_card(session: Session, config: Config, incident: Incident, now: datet
         skipped=counts["skipped"],
         overdue=counts["overdue"],
     )
-    line = line_summary(session, config, incident, timing)
+    line = line_summary(session, config, incident, timing, now)
     update = Message()
     if incident.phase not in ("resolved", "closed") and incident.next_update_at:
-        update = fmt(_("Next update due {at}"), at=when(config, incident.next_update_at))
+        update = fmt(_("Next update due {at}"), at=when(config, incident.next_update_at, now))
     return lines(header, facts, declared, text(_("Roles:")), render_roles(session, config, incident), progress, line, update)
 
 
-def line_summary(session: Session, config: Config, incident: Incident, timing) -> Message:
+def line_summary(session: Session, config: Config, incident: Incident, timing, now: datetime | None = None) -> Message:
     """The card's line row: the current version and how many targets carry it, or the first-statement deadline."""
     current = current_line(session, incident.id)
     pending = latest_pending(session, incident.id)
@@ -116,7 +120,7 @@ def line_summary(session: Session, config: Config, incident: Incident, timing) -
     if current is None:
         if timing is None:
             return waiting
-        due = when(config, incident.declared_at + timing.first_statement)
+        due = when(config, incident.declared_at + timing.first_statement, now)
         return fmt(_("Approved line: none yet · first statement due {at}"), at=due) + waiting
     carried = session.exec(
         select(func.count(func.distinct(Publication.target))).where(Publication.statement_id == current.id, Publication.state == "sent")
@@ -125,7 +129,8 @@ def line_summary(session: Session, config: Config, incident: Incident, timing) -
         reach = _("drill: nothing goes outside")
     else:
         reach = _("on {count} of {total} targets").format(count=carried, total=len(config.broadcast))
-    return fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=when(config, current.decided_at), reach=reach) + waiting
+    approved_at = when(config, current.decided_at, now)
+    return fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=approved_at, reach=reach) + waiting
 
 
 def render_item(config: Config, item: ChecklistItem, now: datetime) -> Message:
@@ -139,9 +144,9 @@ def render_item(config: Config, item: ChecklistItem, now: datetime) -> Message:
     due = ""
     if item.state == "open" and item.due_at:
         due = (
-            _(" · overdue since {at}").format(at=when(config, item.due_at))
+            _(" · overdue since {at}").format(at=when(config, item.due_at, now))
             if item.due_at < now
-            else _(" · due {at}").format(at=when(config, item.due_at))
+            else _(" · due {at}").format(at=when(config, item.due_at, now))
         )
     reason = fmt(_(" — skipped: {reason}"), reason=item.reason) if item.state == "skipped" and item.reason else Message()
     return (

@@ -5,12 +5,13 @@ from dataclasses import replace
 
 from sqlmodel import select
 
-from config.durations import parse_duration
 from handlers import nudges, review
 from handlers.assignments import current_holders, roles_held
 from handlers.cards import render_checklist
+from handlers.cleaning import keyword
 from handlers.context import Context
 from handlers.errors import Refusal, UsageError
+from handlers.grammar import duration, is_word, looks_like_duration, trailing
 from handlers.i18n import N_, _
 from handlers.markup import Message, fmt, lines, text
 from handlers.people import is_mention, resolve_person
@@ -19,14 +20,13 @@ from handlers.verbs import ANYONE, PARTICIPANT, VERBS, verb
 from storage.models import ChecklistItem
 
 MAX_TASK = 300
-_IN = re.compile(r"\s+in\s+(\d+[a-z]+)\s*$", re.IGNORECASE)  # `in 30m`; `in person` stays text
 _NUMBER = re.compile(r"^#?[0-9]{1,9}$")
 
 
 @verb("tasks", usage=N_("[mine|all]"), summary=N_("Show the checklist (open items; mine; or all)."), changes=False)
 def show_tasks(ctx: Context) -> Message:
     """The checklist: open items by default."""
-    scope = ctx.args.strip().lower() or "open"
+    scope = keyword(ctx.args.strip()) or "open"
     if scope not in ("open", "mine", "all"):
         raise UsageError(fmt(_("“{word}” is not a choice."), word=scope[:40]))
     query = select(ChecklistItem).where(ChecklistItem.incident_id == ctx.incident.id).order_by(ChecklistItem.number)
@@ -45,23 +45,17 @@ def show_tasks(ctx: Context) -> Message:
 def add_task(ctx: Context) -> Message:
     """Add an ad-hoc item with an optional owner and due time."""
     body, due_at = ctx.args.strip(), None
-    if match := _IN.search(body):
-        try:
-            due_at = ctx.now + parse_duration(match.group(1))
-        except ValueError as error:
-            if "at most" in str(error):
-                raise UsageError(fmt(_("“{value}” is too far away; the longest is 366d."), value=match.group(1)[:20])) from None
-            raise UsageError(fmt(_("“{value}” is not a duration; write 45s, 30m, 2h or 3d."), value=match.group(1)[:20])) from None
-        body = body[: match.start()].strip()
+    head, tail = trailing(body, 2)
+    if len(tail) == 2 and is_word(tail[0], "in") and looks_like_duration(tail[1]):
+        due_at, body = ctx.now + duration(tail[1]), head
     owner_role = owner_person = None
-    words = body.split()
-    if len(words) > 1 and is_mention(words[-1]):
-        owner_person = resolve_person(ctx, words[-1]).key
-        body = body[: body.rstrip().rfind(words[-1])].strip()
-    elif len(words) > 1 and words[-1].lower() in ctx.config.team.roles:
-        owner_role = words[-1].lower()
+    head, tail = trailing(body, 1)
+    if head and tail and is_mention(tail[0]):
+        owner_person, body = resolve_person(ctx, tail[0]).key, head
+    elif head and tail and keyword(tail[0]) in ctx.config.team.roles:
+        owner_role = keyword(tail[0])
         owner_person = getattr(current_holders(ctx.session, ctx.incident.id).get(owner_role), "person", None)
-        body = body[: body.rstrip().rfind(words[-1])].strip()
+        body = head
     if not body:
         raise UsageError(_("Describe the task."))
     if len(body) > MAX_TASK:

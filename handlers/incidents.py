@@ -9,8 +9,10 @@ from sqlmodel import select
 from config.model import PHASES
 from handlers import nudges, staffing
 from handlers.cards import SEVERITY_MARK, phase_name, render_card, render_checklist
+from handlers.cleaning import keyword
 from handlers.context import Context
 from handlers.errors import Refusal, UsageError
+from handlers.grammar import is_word, leading
 from handlers.i18n import N_, _
 from handlers.markup import Message, fmt, lines, static, text
 from handlers.ports import EffectKind, Reply
@@ -54,13 +56,14 @@ def slugify(title: str, fallback: str) -> str:
 )
 def declare(ctx: Context, drill: bool = False) -> Reply:
     """Open an incident with its room, roles from the on-call order, checklist and clocks."""
-    words = ctx.args.split()
-    signal = _from_signal(ctx, words)
+    flag, rest = leading(ctx.args, 2)
+    signal = _from_signal(ctx, flag[1] if len(flag) > 1 else "") if is_word(flag[0] if flag else None, "--signal") else None
+    words = (rest if signal is not None else ctx.args).split()
     if signal is not None and not words:
         words = [signal.playbook, signal.severity, *signal.title.split()]  # the Declare button: the triage suggestion as is
     if not words:
         return Reply(_declare_form(ctx), data={"form": "declare"})
-    playbook = ctx.config.playbooks.get(words[0].lower())
+    playbook = ctx.config.playbooks.get(keyword(words[0]))
     if playbook is None:
         raise Refusal(
             lines(
@@ -142,13 +145,9 @@ def declare(ctx: Context, drill: bool = False) -> Reply:
     )
 
 
-def _from_signal(ctx: Context, words: list[str]) -> Signal | None:
-    """Take `--signal <n>` out of the words; the signal it names, unless it was declared already."""
-    if "--signal" not in words:
-        return None
-    at = words.index("--signal")
-    number = words[at + 1] if at + 1 < len(words) else ""
-    del words[at : at + 2]
+def _from_signal(ctx: Context, number: str) -> Signal:
+    """The signal `--signal <n>` (first, as the Declare button sends it) names, unless it was declared already."""
+    number = keyword(number)
     signal = ctx.session.get(Signal, int(number)) if number.isascii() and number.isdigit() and len(number) < 10 else None
     if signal is None:
         raise UsageError(fmt(_("There is no signal {n}."), n=number[:12] or "?"))

@@ -131,7 +131,7 @@ def answer(ctx: Context) -> Message:
     if row is None:
         raise Refusal(fmt(_("#{id} has no inject I{n}; its injects are I1 to I{last}."), id=incident.id, n=number, last=len(rows)))
     if row.posted_at is None:
-        raise Refusal(fmt(_("Inject I{n} has not arrived yet: it is due {at}."), n=number, at=when(ctx.config, row.due_at)))
+        raise Refusal(fmt(_("Inject I{n} has not arrived yet: it is due {at}."), n=number, at=when(ctx.config, row.due_at, ctx.now)))
     if row.answered_at is not None:
         raise Refusal(fmt(_("Inject I{n} was already answered by {who}."), n=number, who=ctx.name(row.answered_by)))
     how = words[1].strip() if len(words) > 1 else ""

@@ -9,6 +9,7 @@ from handlers.cards import phase_name, when
 from handlers.checklist import owner_target
 from handlers.context import Context
 from handlers.errors import Refusal, UsageError
+from handlers.grammar import is_word, leading
 from handlers.i18n import N_, _
 from handlers.incidents import incident_timing, parse_severity, restart_update_clock, schedule_first_statement
 from handlers.markup import Message, fmt, lines, static, text
@@ -66,7 +67,7 @@ def change_severity(ctx: Context) -> Message:
         old=old,
         new=severity,
         by=ctx.actor.name,
-        at=when(ctx.config, incident.next_update_at),
+        at=when(ctx.config, incident.next_update_at, ctx.now),
     )
     ctx.refresh_card()
     return ctx.announce(lines(announcement, fmt(_("Roles added: {roles}"), roles=", ".join(added)) if added else Message()))
@@ -112,13 +113,13 @@ def post_update(ctx: Context) -> Message:
     message = lines(
         fmt(_("**Update on #{id} {title}** from {by}:"), id=incident.id, title=incident.title, by=ctx.actor.name),
         text(body),
-        fmt(_("Next update due {at}."), at=when(ctx.config, incident.next_update_at)),
+        fmt(_("Next update due {at}."), at=when(ctx.config, incident.next_update_at, ctx.now)),
     )
     ctx.post(message)
     if not incident.drill:
         ctx.post_to_rooms(ctx.config.stakeholder_rooms, message)
     ctx.refresh_card()
-    return fmt(_("Update posted. Next one due {at}."), at=when(ctx.config, incident.next_update_at))
+    return fmt(_("Update posted. Next one due {at}."), at=when(ctx.config, incident.next_update_at, ctx.now))
 
 
 @verb("note", usage=N_("<text>"), summary=N_("Add a note to the timeline."), who=(PARTICIPANT,))
@@ -145,7 +146,7 @@ def resolve(ctx: Context) -> Message:
     if review_within:
         due = ctx.now + review_within
         nudges.schedule(ctx.session, incident.id, nudges.REVIEW_DUE, "role:commander", due, ctx.now)
-        review = fmt(_("Review meeting due by {at}."), at=when(ctx.config, due))
+        review = fmt(_("Review meeting due by {at}."), at=when(ctx.config, due, ctx.now))
     message = lines(fmt(_("✅ #{id} resolved by {by}."), id=incident.id, by=ctx.actor.name), text(ctx.args), review)
     answer = ctx.announce(message)
     if incident.drill:  # the end of the drill: how the team did against each target
@@ -193,12 +194,12 @@ def _restore_live_nudges(ctx: Context) -> None:
 def close(ctx: Context) -> Message:
     """Close a resolved incident; --force with a reason records why the review was skipped."""
     incident = ctx.incident
-    words = ctx.args.split(maxsplit=1)
-    forced = bool(words) and words[0] == "--force"
-    if forced and len(words) < 2:
+    first, reason = leading(ctx.args, 1)
+    forced = is_word(first[0] if first else None, "--force")
+    if forced and not reason:
         raise UsageError(_("Say why you force the close."))
-    if words and not forced:
-        raise UsageError(fmt(_("Unexpected “{word}”."), word=words[0][:40]))
+    if first and not forced:
+        raise UsageError(fmt(_("Unexpected “{word}”."), word=first[0][:40]))
     if incident.phase != "resolved":
         raise Refusal(
             fmt(
@@ -225,6 +226,6 @@ def close(ctx: Context) -> Message:
     incident.closed_at = ctx.now
     nudges.clear(ctx.session, incident.id, nudges.REVIEW_DUE)
     if forced:
-        ctx.log("forced_close", words[1])
+        ctx.log("forced_close", reason)
     message = fmt(_("#{id} closed by {by}."), id=incident.id, by=ctx.actor.name)
     return ctx.announce(message)

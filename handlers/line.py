@@ -8,7 +8,7 @@ from handlers.cards import person_name, when
 from handlers.context import Context
 from handlers.i18n import N_, _
 from handlers.incidents import OPEN_PHASES
-from handlers.markup import Message, fmt, lines, text
+from handlers.markup import Message, fmt, lines, text, verbatim
 from handlers.statements import APPROVED, PENDING, REJECTED, SUPERSEDED
 from handlers.verbs import verb
 from handlers.worddiff import short_diff
@@ -67,7 +67,7 @@ def render_pinned(session: Session, config: Config, incident: Incident) -> Messa
         at=when(config, current.decided_at),
         by=approvers_text(session, config, current),
     )
-    return lines(header, text(current.text))
+    return lines(header, verbatim(current.text))
 
 
 def line_of(session: Session, config: Config, incident: Incident) -> Message:
@@ -85,7 +85,7 @@ def line_of(session: Session, config: Config, incident: Incident) -> Message:
         at=when(config, current.decided_at),
         by=approvers_text(session, config, current),
     )
-    return lines(header, text(current.text), publications_text(session, config, current.id), waiting)
+    return lines(header, verbatim(current.text), publications_text(session, config, current.id), waiting)
 
 
 @verb("line", summary=N_("Show the current approved line, verbatim."), needs_incident=False, changes=False)
@@ -130,7 +130,7 @@ def _version_row(ctx: Context, statement: Statement) -> Message:
         n=statement.version,
         state=state_name(statement.state),
         author=ctx.name(statement.author),
-        at=when(config, statement.created_at),
+        at=when(config, statement.created_at, ctx.now),
     )
     if statement.state == REJECTED:
         return row + fmt(_("; rejected by {who}: “{reason}”"), who=ctx.name(statement.decided_by), reason=statement.reason or "")
@@ -148,5 +148,5 @@ def _version_row(ctx: Context, statement: Statement) -> Message:
 def _change_row(earlier: Statement | None, statement: Statement) -> Message:
     if earlier is None:
         excerpt = statement.text if len(statement.text) <= EXCERPT else statement.text[: EXCERPT - 1] + "…"
-        return text("   ") + fmt("“{text}”", text=excerpt)
+        return text("   ") + fmt("“{text}”", text=verbatim(excerpt))
     return text("   ") + fmt(_("changes from v{old}: "), old=earlier.version) + short_diff(earlier.text, statement.text)

@@ -12,9 +12,12 @@ _MARKERS = re.compile(r"(\*\*|`)")
 _FIELD = re.compile(r"\{(\w+)\}")
 
 
+VERBATIM = "verbatim"  # a statement's words: shown exactly as they will be published, no platform formatting applied
+
+
 @dataclass(frozen=True)
 class Span:
-    """A run of text with one style: '' plain, 'b' bold, 'code' monospace."""
+    """A run of text with one style: '' plain, 'b' bold, 'code' monospace, VERBATIM as published."""
 
     text: str
     style: str = ""
@@ -76,7 +79,7 @@ def static(template: str) -> Message:
 
 
 def fmt(template: str, **values: object) -> Message:
-    """Fill a template: **bold** and `code` in the template are markup; values stay text."""
+    """Fill a template: **bold** and `code` in the template are markup; values stay text (a Message value keeps its spans)."""
     return _parse(template, values)
 
 
@@ -92,6 +95,9 @@ def _parse(template: str, values: dict | None) -> Message:
             continue
         pieces = [part] if values is None else _FIELD.split(part)
         for i, piece in enumerate(pieces):
+            if i % 2 and isinstance(values[piece], Message):
+                spans.extend(values[piece].spans)  # e.g. a verbatim() quote keeps its own style
+                continue
             text = str(values[piece]) if i % 2 else piece
             if text:
                 spans.append(Span(text, style))
@@ -101,6 +107,11 @@ def _parse(template: str, values: dict | None) -> Message:
 def text(value: str) -> Message:
     """A message of plain text."""
     return Message([Span(value)]) if value else Message()
+
+
+def verbatim(value: str) -> Message:
+    """Text that must look exactly as it will be published (a draft, the line): never read as platform formatting."""
+    return Message([Span(value, VERBATIM)]) if value else Message()
 
 
 def lines(*messages: Message) -> Message:

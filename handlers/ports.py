@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from handlers.cleaning import clean, cleaned
 from handlers.markup import Message
 
 
@@ -42,6 +43,9 @@ class UserRef:
     external_id: str
     display: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "display", cleaned(self.display, multiline=False))  # a platform name is outside text too
+
 
 @dataclass(frozen=True)
 class RoomRef:
@@ -61,6 +65,13 @@ class Command:
     text: str
     room: RoomRef | None = None
     event_id: str | None = None  # the platform's delivery id, for de-duplication
+    disguised: bool = field(default=False, init=False, compare=False)  # held control or bidi characters (now removed)
+
+    def __post_init__(self) -> None:
+        # Every command is cleaned here, whatever built it (typed, button, form, prompt reply): no path can skip it.
+        result = clean(self.text)
+        object.__setattr__(self, "text", result.text)
+        object.__setattr__(self, "disguised", result.disguised)
 
 
 @dataclass

@@ -205,9 +205,8 @@ def published(ctx: Context) -> Message:
         raise Refusal(fmt(_("#{id} is a drill: nothing is published outside, so there is nothing to record."), id=ctx.incident.id))
     row = _existing(ctx, current, target.name, "manual")
     if row is not None and row.state == "sent" and (url is None or url == row.url):
-        raise Refusal(
-            fmt(_("{name} already carries v{n} (recorded {at})."), name=target.name, n=current.version, at=when(ctx.config, row.sent_at))
-        )
+        recorded = when(ctx.config, row.sent_at, ctx.now)
+        raise Refusal(fmt(_("{name} already carries v{n} (recorded {at})."), name=target.name, n=current.version, at=recorded))
     if row is not None and row.state == "sent":
         row.url = url  # the link came later than the post
         ctx.session.add(row)

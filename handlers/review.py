@@ -1,16 +1,17 @@
 """Learning from the crisis: lessons, follow-up actions tracked until done, and whether the review is complete."""
 
 import re
-from datetime import date, datetime, time
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
 
-from config.durations import parse_duration
 from handlers import nudges, report
 from handlers.cards import when
+from handlers.cleaning import keyword
 from handlers.context import Context
 from handlers.errors import Refusal, UsageError
+from handlers.grammar import due_day, duration, is_word, leading, trailing
 from handlers.i18n import N_, _
 from handlers.markup import Button, Message, fmt, lines
 from handlers.people import is_mention, resolve_person
@@ -25,15 +26,15 @@ DUE_HOUR = time(18, 0)  # a due date means the end of that working day, in the t
 @verb("lesson", usage=N_("[+|-] <text>"), summary=N_("Add a lesson to the review: + went well, - to improve."), who=(PARTICIPANT,))
 def add_lesson(ctx: Context) -> Message:
     """Record what went well (+) or what to improve (- , the default)."""
-    words = ctx.args.split(maxsplit=1)
-    kind = "to_improve"
-    if words and words[0] in ("+", "-"):
-        kind = "went_well" if words[0] == "+" else "to_improve"
-        words = words[1:]
-    if not words:
+    first, rest = leading(ctx.args, 1)
+    kind, body = "to_improve", ctx.args.strip()
+    if is_word(first[0] if first else None, "+", "-"):
+        kind = "went_well" if keyword(first[0]) == "+" else "to_improve"
+        body = rest
+    if not body:
         raise UsageError(_("Write the lesson after the verb."))
-    ctx.session.add(Lesson(incident_id=ctx.incident.id, kind=kind, text=words[0], author=ctx.actor.key, at=ctx.now))
-    ctx.log("lesson", words[0], sort=kind)
+    ctx.session.add(Lesson(incident_id=ctx.incident.id, kind=kind, text=body, author=ctx.actor.key, at=ctx.now))
+    ctx.log("lesson", body, sort=kind)
     label = _("went well") if kind == "went_well" else _("to improve")
     return fmt(_("Lesson added to the review of #{id} ({kind})."), id=ctx.incident.id, kind=label)
 
@@ -46,20 +47,19 @@ def add_lesson(ctx: Context) -> Message:
 )
 def add_action(ctx: Context) -> Message:
     """A follow-up action: its owner is reminded when it falls due, until it is done."""
-    words = ctx.args.split()
-    owners = [w for w in words if is_mention(w)]
-    if len(owners) != 1:
+    body, due_at = _due(ctx, ctx.args.strip())
+    body, owner_word = trailing(body, 1)
+    owners = [word for word in (*body.split(), *owner_word) if is_mention(word)]
+    if not owner_word or not is_mention(owner_word[0]) or len(owners) != 1:
         raise UsageError(_("Name exactly one owner, as @name."))
-    owner = resolve_person(ctx, owners[0]).key
-    words.remove(owners[0])
-    due_at = _due(ctx, words)
-    if not words:
+    owner = resolve_person(ctx, owner_word[0]).key
+    if not body:
         raise UsageError(_("Say what is to be done."))
     number = (ctx.session.exec(select(func.max(FollowUp.number)).where(FollowUp.incident_id == ctx.incident.id)).one() or 0) + 1
     action = FollowUp(
         incident_id=ctx.incident.id,
         number=number,
-        text=" ".join(words)[:500],
+        text=body[:500],
         owner=owner,
         due_at=due_at,
         created_by=ctx.actor.key,
@@ -78,32 +78,28 @@ def add_action(ctx: Context) -> Message:
                 id=ctx.incident.id,
                 n=number,
                 text=action.text,
-                at=when(ctx.config, due_at),
+                at=when(ctx.config, due_at, ctx.now),
             ),
             Message(buttons=[Button(_("Done"), f"#{ctx.incident.id} done a{number}", "primary")]),
         ),
     )
-    return fmt(_("Action A{n} for {owner}, due {at}."), n=number, owner=ctx.name(owner), at=when(ctx.config, due_at))
+    return fmt(_("Action A{n} for {owner}, due {at}."), n=number, owner=ctx.name(owner), at=when(ctx.config, due_at, ctx.now))
 
 
-def _due(ctx: Context, words: list[str]) -> datetime | None:
-    """Take `due 2026-03-20` or `due in 3d` out of the words."""
-    if "due" not in words:
-        return None
-    at = words.index("due")
-    rest = words[at + 1 : at + 3]
-    zone = ZoneInfo(ctx.config.timezone)
-    try:
-        if rest[:1] == ["in"] and len(rest) == 2:
-            del words[at : at + 3]
-            return ctx.now + parse_duration(rest[1])
-        day = date.fromisoformat(rest[0]) if rest else None
-    except ValueError:
-        day = None
-    if day is None:
+def _due(ctx: Context, body: str) -> tuple[str, datetime | None]:
+    """Take `due 2026-03-20` or `due in 3d` after the owner off the text; a "due" inside the text is text."""
+    head, tail = trailing(body, 4)
+    if len(tail) == 4 and is_mention(tail[0]) and is_word(tail[1], "due") and is_word(tail[2], "in"):
+        return f"{head} {tail[0]}", ctx.now + duration(tail[3])
+    head, tail = trailing(body, 3)
+    if len(tail) == 3 and is_mention(tail[0]) and is_word(tail[1], "due"):
+        zone = ZoneInfo(ctx.config.timezone)
+        day = due_day(tail[2], ctx.now.astimezone(zone).date())
+        return f"{head} {tail[0]}", datetime.combine(day, DUE_HOUR, tzinfo=zone)
+    head, tail = trailing(body, 2)
+    if len(tail) == 2 and is_mention(tail[0]) and is_word(tail[1], "due"):
         raise UsageError(_("Give the due date as YYYY-MM-DD or as `in 3d`."))
-    del words[at : at + 2]
-    return datetime.combine(day, DUE_HOUR, tzinfo=zone)
+    return body, None
 
 
 @verb("actions", summary=N_("Follow-up actions and their state."), who=(ANYONE,), changes=False)
@@ -121,7 +117,7 @@ def list_actions(ctx: Context) -> Message:
             n=a.number,
             text=a.text,
             owner=ctx.name(a.owner),
-            due=when(ctx.config, a.due_at),
+            due=when(ctx.config, a.due_at, ctx.now),
         )
         for a in rows
     ]

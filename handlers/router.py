@@ -3,12 +3,12 @@
 import difflib
 import logging
 import re
-import unicodedata
 
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, select
 
 from handlers import approvals, checklist, composing, drills, help, incidents, injects, lifecycle, line, publishing, review, roles, snooze  # noqa: F401  (register verbs)
+from handlers.cleaning import keyword
 from handlers.context import Context, Deps
 from handlers.errors import Refusal, UsageError
 from handlers.i18n import _, speaking
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 UNREACHABLE = (OperationalError, InterfaceError)  # the database is down or the connection was cut; a retry may work
 MAX_LENGTH = 4000  # below Slack's and Telegram's message limits, so a reply can quote it
 _TARGET = re.compile(r"^#(\d{1,9})$")
-_FORBIDDEN = re.compile("[\u202a-\u202e\u2066-\u2069]")  # bidi overrides can disguise text
 
 
 def outage(error: Exception) -> str:
@@ -102,13 +101,13 @@ def _stored_reply(seen: ProcessedEvent) -> Reply:
 
 
 def _handle(session: Session, deps: Deps, command: Command) -> Reply:
-    words = check_text(command.text)
+    words = check_text(command)
     target = None
-    if words and _TARGET.match(words[0]):
-        target = int(words.pop(0)[1:])
+    if words and _TARGET.match(keyword(words[0])):
+        target = int(keyword(words.pop(0))[1:])
     if not words:
         return Reply(help.overview(deps.config))
-    name = ALIASES.get(words[0].lower())
+    name = ALIASES.get(keyword(words[0]))
     if name is None:
         raise Refusal(_unknown_verb(words[0]))
     spec = VERBS[name]
@@ -141,8 +140,9 @@ def _rest_after(raw: str, has_target: bool) -> str:
     return parts[-1].strip() if len(parts) == (3 if has_target else 2) else ""
 
 
-def check_text(raw: str) -> list[str]:
-    """Refuse text that is too long or carries control characters; return its words."""
+def check_text(command: Command) -> list[str]:
+    """Refuse text that is too long or held control or bidi characters (the Command removed them); return its words."""
+    raw = command.text
     if len(raw) > MAX_LENGTH:
         raise Refusal(
             fmt(
@@ -151,7 +151,7 @@ def check_text(raw: str) -> list[str]:
                 limit=MAX_LENGTH,
             )
         )
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in raw) or _FORBIDDEN.search(raw):
+    if command.disguised:
         raise Refusal(_("That message contains invisible control characters; type it again as plain text."))
     return raw.split()
 

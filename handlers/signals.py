@@ -1,12 +1,14 @@
 """Early warning (PRODUCT.md §7): a signal becomes a triage message with a Declare button, once per dedup key."""
 
 import hashlib
+import math
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, func, select
 
 from config.model import Config
+from handlers.cleaning import cleaned
 from handlers.context import Deps, queue_effect
 from handlers.i18n import _, speaking
 from handlers.markup import Button, Message, fmt, lines, text
@@ -28,6 +30,33 @@ class SignalIn(BaseModel):
     sentiment: float | None = Field(default=None, ge=-1, le=1)
     keywords: list[str] = Field(default_factory=list, max_length=50)
     dedup_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("source", "title", "url", "summary", "dedup_key", mode="before")
+    @classmethod
+    def _clean_text(cls, value: object, info) -> object:
+        # Before the length checks: a title of nothing but control characters is then empty, and refused.
+        return cleaned(value, multiline=info.field_name == "summary") if isinstance(value, str) else value
+
+    @field_validator("keywords", mode="before")
+    @classmethod
+    def _clean_keywords(cls, value: object) -> object:
+        return [cleaned(word, multiline=False) if isinstance(word, str) else word for word in value] if isinstance(value, list) else value
+
+    @field_validator("volume", "baseline", "sentiment", mode="before")
+    @classmethod
+    def _finite_number(cls, value: object) -> object:
+        # JSON numbers only: "1e3" and true are not figures, and Infinity or 1e999 would print as "inf (nan×)".
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("must be a JSON number, not a string or true/false")
+        try:
+            figure = float(value)
+        except OverflowError:
+            figure = math.inf
+        if not math.isfinite(figure):
+            raise ValueError("must be a finite number")
+        return figure
 
     @field_validator("keywords")
     @classmethod

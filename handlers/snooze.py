@@ -52,7 +52,7 @@ def snooze(ctx: Context) -> Message:
     nudge.state, nudge.due_at, nudge.lease_until, nudge.lease_owner = "snoozed", ctx.now + delay, None, None
     ctx.session.add(nudge)
     ctx.log("snooze", nudge.kind, nudge=nudge.id, until=nudge.due_at.isoformat())
-    return fmt(_("Reminder {n} snoozed until {at}."), n=nudge.id, at=when(ctx.config, nudge.due_at))
+    return fmt(_("Reminder {n} snoozed until {at}."), n=nudge.id, at=when(ctx.config, nudge.due_at, ctx.now))
 
 
 def _live_successor(ctx: Context, nudge: Nudge) -> Nudge | None:

@@ -9,9 +9,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from config.model import VetRules
+from handlers.cleaning import matching_form, quoted
 from handlers.facts import LATIN_WORD, compiled, normalise, unapproved_facts
 from handlers.i18n import N_, _, ngettext
-from handlers.markup import Message, fmt, lines
+from handlers.markup import Message, fmt, lines, verbatim
 
 FORBIDDEN = ("speculation", "no_comment", "blame")  # each match is a finding
 REQUIRED = ("empathy", "next_update")  # one phrase of any language must appear
@@ -56,12 +57,18 @@ class _Placed:
 def vet(text: str, rules: Iterable[VetRules], approved: str | None = None, limits: Mapping[str, int] | None = None) -> list[Finding]:
     """All findings for a proposed text: phrases, length per target and, given the approved line, facts it lacks."""
     rules = list(rules)
-    placed = [*_phrase_findings(text, rules), *_length_findings(text, limits or {})]
+    # Matched in NFKC without invisible characters (`No c\u200bomment` is "No comment"); quoted as written.
+    seen, origin = matching_form(text)
+    placed = [*_phrase_findings(seen, rules, text, origin), *_length_findings(text, limits or {})]
     if approved is not None:
-        placed += [_Placed(f.start, Finding("consistency", f.text, f.kind)) for f in unapproved_facts(text, approved, rules)]
+        reference = matching_form(approved)[0]
+        placed += [
+            _Placed(origin[f.start], Finding("consistency", quoted(text, origin, f.start, f.end), f.kind))
+            for f in unapproved_facts(seen, reference, rules)
+        ]
     placed.sort(key=lambda p: (p.position, RULE_ORDER.index(p.finding.rule)))
     findings = [p.finding for p in placed]
-    findings += [Finding(rule, "") for rule in REQUIRED if not _any_phrase(text, rules, rule)]
+    findings += [Finding(rule, "") for rule in REQUIRED if not _any_phrase(seen, rules, rule)]
     return _without_repeats(findings)
 
 
@@ -88,12 +95,12 @@ def _matches(text: str, rules: list[VetRules], rule: str) -> Iterator[re.Match[s
             yield from _phrase(pattern, ruleset.whole_words).finditer(text)
 
 
-def _phrase_findings(text: str, rules: list[VetRules]) -> list[_Placed]:
-    """A finding for each forbidden phrase in the text, the longest where phrases overlap."""
+def _phrase_findings(seen: str, rules: list[VetRules], text: str, origin: list[int]) -> list[_Placed]:
+    """A finding for each forbidden phrase in the matching form, the longest where phrases overlap, quoted from the text."""
     placed = []
     for rule in FORBIDDEN:
-        spans = _longest_first([match.span() for match in _matches(text, rules, rule)])
-        placed += [_Placed(start, Finding(rule, text[start:end])) for start, end in spans]
+        spans = _longest_first([match.span() for match in _matches(seen, rules, rule)])
+        placed += [_Placed(origin[start], Finding(rule, quoted(text, origin, start, end))) for start, end in spans if start < end]
     return placed
 
 
@@ -143,15 +150,15 @@ def _finding_line(finding: Finding, limits: Mapping[str, int]) -> Message:
         return _length_line(finding, limits.get(finding.detail))
     if finding.rule == "consistency":
         kind = _FACT_KINDS.get(finding.detail)
-        return fmt(_(_LINES["consistency"]), kind=_(kind) if kind else finding.detail, quote=finding.quote)
+        return fmt(_(_LINES["consistency"]), kind=_(kind) if kind else finding.detail, quote=verbatim(finding.quote))
     if finding.rule in _LINES:
-        return fmt(_(_LINES[finding.rule]), quote=finding.quote)
-    return fmt(_("• {rule}: “{quote}”"), rule=finding.rule, quote=finding.quote)
+        return fmt(_(_LINES[finding.rule]), quote=verbatim(finding.quote))
+    return fmt(_("• {rule}: “{quote}”"), rule=finding.rule, quote=verbatim(finding.quote))
 
 
 def _length_line(finding: Finding, limit: int | None) -> Message:
     """The line for an over-length text: how long it is, the limit, and where it overflows."""
     if limit and finding.size:
         template = _("• Too long for {target}: {size} characters, the limit is {limit} (beyond it: “{quote}”)")
-        return fmt(template, target=finding.detail, size=f"{finding.size:,}", limit=f"{limit:,}", quote=finding.quote)
-    return fmt(_("• Too long for {target} (beyond it: “{quote}”)"), target=finding.detail, quote=finding.quote)
+        return fmt(template, target=finding.detail, size=f"{finding.size:,}", limit=f"{limit:,}", quote=verbatim(finding.quote))
+    return fmt(_("• Too long for {target} (beyond it: “{quote}”)"), target=finding.detail, quote=verbatim(finding.quote))

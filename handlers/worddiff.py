@@ -4,7 +4,7 @@ import difflib
 import re
 
 from handlers.i18n import _
-from handlers.markup import Message, fmt, text
+from handlers.markup import Message, fmt, text, verbatim
 
 # Chinese is written without spaces: each ideograph is a word of its own; other scripts split on non-word characters.
 _TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\W\u3400-\u9fff\uf900-\ufaff]+|[^\w\s]")
@@ -39,11 +39,11 @@ def short_diff(old: str, new: str) -> Message:
     parts = []
     for removed, added in found[:MAX_CHANGES]:
         if removed and added:
-            parts.append(fmt("“{old}” → “{new}”", old=removed, new=added))
+            parts.append(fmt("“{old}” → “{new}”", old=verbatim(removed), new=verbatim(added)))
         elif added:
-            parts.append(fmt("+ “{new}”", new=added))
+            parts.append(fmt("+ “{new}”", new=verbatim(added)))
         else:
-            parts.append(fmt("− “{old}”", old=removed))
+            parts.append(fmt("− “{old}”", old=verbatim(removed)))
     message = Message()
     for i, part in enumerate(parts):
         message = message + (text("; ") if i else Message()) + part

@@ -19,9 +19,18 @@ ODD = [
     "\u200b",  # zero width space
     "\u200d",
     "\ufeff",
+    "\u200e",  # direction marks
+    "\u200f",
+    "\u061c",
+    "\u2060",  # word joiner
+    "\u00ad",  # soft hyphen
+    "\u2028",  # line separator
     "\x00",
     "\x07",
     "\x1b[31m",
+    "\x1b]0;title\x07",  # a terminal window-title change
+    "\x85",  # C1 controls
+    "\x9b2J",
     "\r",
     "²",  # digits int() refuses
     "³",
@@ -56,6 +65,26 @@ ODD = [
 NUMBERS = ["0", "1", "2", "3", "7", "-1", "+1", "01", "1.5", "1e3", "99999999999999999999", "2147483648", "NaN"]
 DURATIONS = ["30m", "45s", "2h", "3d", "0m", "1w", "99999d", "-5m", "1.5h", "m", "10", "２h"]
 DATES = ["2026-03-09", "2026-02-30", "tomorrow", "9999-12-31", "0000-00-00", "2026-03-09T10:00", "03/09"]
+# Every general category: letters, marks, numbers, punctuation, symbols, separators, controls, format characters,
+# private use and unassigned code points; lone surrogates ("Cs") only where JSON carries the text (a form body cannot).
+CATEGORIES = [
+    *("Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po"),
+    *("Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp", "Cc", "Cf", "Co", "Cn"),
+]
+
+
+def unicode_text(max_size: int = 40, surrogates: bool = False) -> st.SearchStrategy[str]:
+    """Text drawn from one to three random Unicode categories (controls, bidi and invisible format characters included)."""
+    categories = st.lists(st.sampled_from([*CATEGORIES, *(["Cs"] if surrogates else [])]), min_size=1, max_size=3, unique=True)
+    return categories.flatmap(lambda chosen: st.text(st.characters(categories=chosen), min_size=1, max_size=max_size))
+
+
+def free_text(surrogates: bool = False) -> st.SearchStrategy[str]:
+    """A phrase with random unicode inside it, or random unicode alone: what a free-text field may receive."""
+    phrase = st.sampled_from(PHRASES)
+    return st.one_of(st.tuples(phrase, unicode_text(6, surrogates), phrase).map(" ".join), unicode_text(40, surrogates))
+
+
 WORDS = ["in", "due", "mine", "all", "v", "to", "the", "battery", "next", "update", "at", "11:00", "help", "lobby", "#"]
 
 
@@ -85,6 +114,7 @@ def grammar_words(config) -> st.SearchStrategy[str]:
         st.sampled_from(WORDS),
         st.sampled_from(ODD),
         st.text(min_size=1, max_size=12),
+        unicode_text(12),
         st.sampled_from(["x" * 300, "长" * 250, "😀" * 100, "a" * 4001]),
     )
 
@@ -103,7 +133,7 @@ PHRASES = [
 def well_formed(config) -> st.SearchStrategy[str]:
     """A verb with the arguments its usage asks for (each may be dropped or replaced by an odd word)."""
     odd = grammar_words(config)
-    words = st.one_of(st.sampled_from(PHRASES), st.lists(odd, min_size=1, max_size=5).map(" ".join))
+    words = st.one_of(st.sampled_from(PHRASES), st.lists(odd, min_size=1, max_size=5).map(" ".join), free_text())
     person = st.sampled_from([f"@{p}" for p in config.team.people] + ["@mallory", "<@U0BOB>"])
     role = st.sampled_from([*config.team.roles, "ceo"])
     number = st.integers(-1, 15).map(str)

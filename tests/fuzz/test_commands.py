@@ -2,23 +2,30 @@
 rooms and outside, with time passing and nudges firing; every one gets a reply, nothing is logged as an error, and the
 database invariants hold on the state they accumulate."""
 
+import math
+import unicodedata
 from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from sqlmodel import select
 
 from config.load import load_config
+from config.model import RoomHandles
 from handlers import firing
+from handlers.cleaning import clean
+from handlers.context import Deps
 from handlers.markup import Message
 from handlers.ports import FakeClock, Reply
+from handlers.signals import RateLimited, SignalIn, receive, triage_message
 from storage.db import make_engine, session, upgrade
 from storage.models import Outbox, Room
 from tests.conftest import Chat
 from tests.fuzz import invariants
 from tests.fuzz.conftest import assert_renders, examples
-from tests.fuzz.grammar import command_texts
+from tests.fuzz.grammar import command_texts, free_text, unicode_text
 
 CONFIG = load_config(None)
 ACTORS = ["alice", "alice", *CONFIG.team.people, "mallory"]  # the commander most often: more commands get through
@@ -86,7 +93,7 @@ STEP = st.one_of(
         st.just("say"),
         st.sampled_from(ACTORS),
         st.integers(0, 8),
-        command_texts(CONFIG),
+        st.one_of(command_texts(CONFIG), st.tuples(command_texts(CONFIG), st.sampled_from(["\ud800", "\udfff"])).map("".join)),
         st.one_of(st.none(), st.none(), st.sampled_from(["slack:e1", "slack:e2", "telegram:7"])),
     ),
     st.tuples(st.just("wait"), st.sampled_from([1, 5, 11, 16, 31, 61, 121, 24 * 60])),
@@ -107,6 +114,7 @@ def test_any_command_gets_a_reply_and_leaves_the_database_whole(chat, error_log,
         assert isinstance(reply, Reply) and isinstance(reply.message, Message)
         assert reply.message.plain().strip() or reply.data.get("form"), f"an empty reply to {line!r}"
         assert_renders(reply.message)
+        assert_clean(reply.message.plain())
     assert not (errors := error_log.take()), errors
     opened_rooms(chat)
     with session(chat.engine) as db:
@@ -114,3 +122,56 @@ def test_any_command_gets_a_reply_and_leaves_the_database_whole(chat, error_log,
     messages, chat.checked_outbox = new_messages(chat, checked)
     for message in messages:  # what the bot posts, DMs and pins
         assert_renders(message)
+        assert_clean(message.plain())
+
+
+def assert_clean(shown: str) -> None:
+    """No control (but newline and tab), bidi or invisible character: the text is what cleaning would leave of it."""
+    result = clean(shown)
+    assert not result.disguised and result.text == unicodedata.normalize("NFC", shown), f"not clean: {shown!r}"
+
+
+FIGURE = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**400), 10**400),
+    st.booleans(),
+    st.text(max_size=6),
+)
+SIGNALS = st.fixed_dictionaries(
+    {"source": unicode_text(20, surrogates=True), "title": free_text(surrogates=True)},
+    optional={
+        "summary": st.one_of(free_text(surrogates=True), st.just("line one\nline two")),
+        "url": st.one_of(unicode_text(20, surrogates=True), st.just("https://example.com/\u200bx\x00")),
+        "keywords": st.lists(unicode_text(12, surrogates=True), max_size=3),
+        "dedup_key": unicode_text(20, surrogates=True),
+        "volume": FIGURE,
+        "baseline": FIGURE,
+        "sentiment": FIGURE,
+    },
+)
+TRIAGE = CONFIG.model_copy(update={"triage_room": RoomHandles(console="triage")})
+
+
+@examples(400)
+@given(fields=SIGNALS)
+def test_any_signal_is_refused_or_stored_and_shown_clean(chat, error_log, fields):
+    try:
+        incoming = SignalIn.model_validate(fields)
+    except ValidationError:
+        return  # the HTTP layer answers 422 with the problems
+    deps = Deps(TRIAGE, chat.clock, chat.deps.platforms)
+    with session(chat.engine) as db:
+        try:
+            signal, _new = receive(db, deps, incoming)
+        except RateLimited:
+            return
+        for name in ("source", "title", "summary", "url", "dedup_key"):
+            value = getattr(signal, name)
+            assert value is None or (clean(value).text == value and not clean(value).disguised), (name, value)
+        for name in ("volume", "baseline", "sentiment"):
+            assert getattr(signal, name) is None or math.isfinite(getattr(signal, name))
+        message = triage_message(TRIAGE, signal)
+    assert_renders(message)
+    assert_clean(message.plain())
+    assert not (errors := error_log.take()), errors

@@ -5,6 +5,8 @@ Every command is typed by alice, the commander of incident #1 (product-quality s
 so a refusal is about the input, never about permissions.
 """
 
+import unicodedata
+
 import pytest
 from sqlmodel import select
 
@@ -250,7 +252,7 @@ def timeline_notes(chat) -> list[str]:
         "电池 battery 🔥 Ωmega",
         "批次 2231 已封存，等待检测报告。",
         "تحديث: הודעה update",  # right-to-left scripts without override characters
-        "Cafe\u0301 vs Café",  # combining accent kept as typed, not normalized
+        "Cafe\u0301 vs Café",  # a combining accent is composed (NFC), nothing else changes
         "👩\u200d🚒 firefighter on site 👍🏽",  # zero-width joiner and skin tone
         "Ｆｕｌｌｗｉｄｔｈ ５ units",
         "line one\nline two\ttabbed",
@@ -262,7 +264,7 @@ def timeline_notes(chat) -> list[str]:
 def test_notes_in_any_script_are_stored_verbatim(chat, room, body):
     reply = chat.say("alice", f"note {body}", room)
     assert reply.ok, reply.message.plain()
-    assert timeline_notes(chat) == [body]
+    assert timeline_notes(chat) == [unicodedata.normalize("NFC", body)]
 
 
 def test_a_cjk_and_emoji_title_is_kept_verbatim_and_the_room_gets_a_safe_name(chat, room):
