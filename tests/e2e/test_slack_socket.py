@@ -16,6 +16,7 @@ async def test_socket_mode_acks_a_slash_command_and_declares(start_slack_bot):
     fields = bot.fake.command_fields(ALICE, "declare product-quality sev2 Battery overheating", GENERAL)
     ack = await bot.fake.socket_send({"type": "slash_commands", "payload": fields})
     assert ack["envelope_id"].startswith("env-")
+    assert "Declared #1" in ack["payload"]["text"]  # the ack waited for the decision: it carries the new incident's number
     room = await bot.room("battery-overheating")
     await bot.wait_for(lambda: room["pins"], 10, "the card pinned")
     assert room["name"] == "crisis-20260302-battery-overheating"
