@@ -4,7 +4,7 @@ Each configuration runs real `onevoice run` processes (tests/e2e/replicas.py) on
 fake Slack on loopback, on the real clock.
 - Commands: six incidents are declared (their rooms opened first), then `--commands` signed `/crisis #N note …` requests
   are spread over the incidents and the replicas, 20 in flight at a time; commands per second = commands / seconds
-  until the last one is committed (Slack gets its ack at once; the work follows it). Scaling = commands per second of
+  until the last one is committed (each is committed before Slack gets its ack). Scaling = commands per second of
   N replicas / of 1, measured in the same run.
 - Reminders: `--reminders` overdue-item reminders for 250 people are written due now and the replicas woken; the lag of
   each is the time from then until Slack received it (median, p99, last).

@@ -23,7 +23,7 @@ from handlers import firing
 from handlers.context import Deps, handle_of
 from handlers.i18n import speaking
 from handlers.ports import Clock, Command, OffsetClock, Reply, SystemClock
-from handlers.router import UNREACHABLE, database_unreachable, dispatch, outage
+from handlers.router import UNREACHABLE, AnswerRoute, database_unreachable, dispatch, outage
 from storage.db import make_engine, session, upgrade
 from storage.models import LearnedName, Nudge, Outbox, PersonHandle
 
@@ -55,11 +55,11 @@ class OneVoice:
         )
         sync_handles(self.engine, self.config, adapter.platform)
 
-    def handle(self, command: Command) -> Reply:
-        """Run one command to completion (decided and committed, not yet delivered)."""
+    def handle(self, command: Command, answer: AnswerRoute | None = None) -> Reply:
+        """Run one command to completion (decided and committed, not yet delivered); `answer` routes a reply to send later."""
         try:
             with session(self.engine) as db:
-                reply = dispatch(db, self.deps, command)
+                reply = dispatch(db, self.deps, command, answer)
         except UNREACHABLE as error:  # before the command's transaction began (or while ending it): nothing was written
             log.warning("database unreachable: %s", outage(error))
             with speaking(self.config.language):

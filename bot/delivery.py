@@ -158,6 +158,8 @@ class Deliverer:
     async def _call(self, session, row: Outbox, adapter: Adapter) -> dict:
         payload = row.payload
         message = Message.from_json(payload["message"]) if "message" in payload else None
+        if row.kind == EffectKind.ANSWER:  # issue 14 (Slack): a command's answer, by the platform's reply channel; no room
+            return await adapter.answer(payload, message)
         room = self._room(session, row)
         roomless = (
             row.kind != EffectKind.OPEN_ROOM

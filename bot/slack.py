@@ -1,6 +1,10 @@
-"""Slack in: slash commands, buttons and forms become neutral commands; answers go back ephemeral or in channel.
+"""Slack in: slash commands, buttons, forms and @mentions become neutral commands, decided before Slack is told OK.
 
-Every request is acknowledged at once (Slack allows 3 s); the command runs after the ack.
+Bolt runs each listener to its end before answering (process_before_response): the command is decided and committed in a
+worker thread first, then acknowledged, well within Slack's 3 s. A process that dies before the commit never said OK, so
+Slack shows the user a failure instead of losing the command. A slash command's answer rides in the ack itself; other
+answers (buttons, forms, @mentions, answers too big for an ack) are an outbox effect written in the command's transaction
+and delivered through the request's `response_url` (SlackAdapter.answer), retried like every effect.
 """
 
 import asyncio
@@ -14,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.app import OneVoice
 from bot.slack_render import ACTION_PREFIX, blocks, button_command, mrkdwn, unescape
@@ -27,6 +32,8 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 BUTTON_VALUE_LIMIT = 2000  # Slack's limit for a button's value: what a real click can carry
 PROMPT_VIEW, DECLARE_VIEW = "ov_prompt", "ov_declare"
+ACK_BLOCKS, ACK_TEXT = 50, 40_000  # a message's limits: a longer answer goes by response_url, in pieces
+FORM_ERROR = 150  # characters of an inline form error
 
 
 class SlackFront:
@@ -35,9 +42,10 @@ class SlackFront:
     def __init__(self, bot: OneVoice, client: AsyncWebClient, signing_secret: str, on_work=None):
         self.bot, self.client = bot, client
         self.on_work = on_work or (lambda: None)  # something was decided: wake the delivery loop
+        self._after_ack: set[asyncio.Task] = set()  # forms being opened after the ack (a reference keeps each task alive)
         quiet = logging.getLogger("onevoice.slack_bolt")
         quiet.setLevel(logging.ERROR)  # Bolt warns that SLACK_BOT_TOKEN is unused when a client is given: it is meant
-        self.app = AsyncApp(signing_secret=signing_secret, client=client, process_before_response=False, logger=quiet)
+        self.app = AsyncApp(signing_secret=signing_secret, client=client, process_before_response=True, logger=quiet)
         self.app.command(bot.config.slack.command)(self.on_command)
         self.app.action(re.compile(f"^{ACTION_PREFIX}"))(self.on_button)
         self.app.view(PROMPT_VIEW)(self.on_prompt)
@@ -45,109 +53,129 @@ class SlackFront:
         self.app.event("app_mention")(self.on_mention)
 
     async def on_command(self, ack, body: dict) -> None:
-        """`/crisis <verb> …`: ack within Slack's 3 s, then run."""
-        await ack()
-        channel = body.get("channel_id", "")
+        """`/crisis <verb> …`: decided and committed, then acknowledged with the answer in the ack."""
+        channel, user, url = body.get("channel_id", ""), body["user_id"], body.get("response_url")
         command = Command(
-            UserRef(PLATFORM, body["user_id"], body.get("user_name", "")),
+            UserRef(PLATFORM, user, body.get("user_name", "")),
             unescape(body.get("text", "")),
             RoomRef(PLATFORM, channel, direct=channel.startswith("D")),
-            event_id=f"slack:{body.get('trigger_id') or body.get('response_url')}",
+            event_id=f"slack:{body.get('trigger_id') or url}",
         )
-        await self._run(command, body["user_id"], channel, body.get("trigger_id"))
+
+        def too_big_for_the_ack(reply: Reply) -> dict | None:
+            return None if reply.data.get("form") or fits_in_ack(reply.message) else _route(url, user, channel)
+
+        reply = await self._decide(command, too_big_for_the_ack)
+        if reply.data.get("form") == "declare" and body.get("trigger_id"):
+            await ack()
+            self._soon(self._declare_form(body["trigger_id"], channel, url))
+        elif reply.echoed or reply.data.get("answer_queued"):
+            await ack()
+        else:
+            await ack(**in_ack(reply))
 
     async def on_button(self, ack, body: dict) -> None:
         """A button carries a command; one that needs more words (a reason) opens a form first."""
-        await ack()
         action = body["actions"][0]
         text, prompt = button_command(action.get("value", ""))
         channel = (body.get("channel") or body.get("container") or {}).get("id") or body.get("container", {}).get("channel_id", "")
+        user, url = body["user"]["id"], body.get("response_url")
         if prompt:
+            await ack()
             if len(text) > BUTTON_VALUE_LIMIT:  # not one of our buttons, and too long to carry through a form
                 log.info("ignored a button whose command is %d characters long", len(text))
                 return
-            await self._ask(body["trigger_id"], text, prompt, channel)
+            self._soon(self._ask(body["trigger_id"], text, prompt, channel, url))
             return
         event = f"slack:action:{body.get('trigger_id')}:{action.get('action_ts', '')}"
-        command = Command(UserRef(PLATFORM, body["user"]["id"]), text, RoomRef(PLATFORM, channel, direct=channel.startswith("D")), event)
-        await self._run(command, body["user"]["id"], channel, body.get("trigger_id"))
+        command = Command(UserRef(PLATFORM, user), text, RoomRef(PLATFORM, channel, direct=channel.startswith("D")), event)
+        reply = await self._decide(command, lambda reply: None if reply.data.get("form") else _route(url, user, channel))
+        await ack()
+        if reply.data.get("form") == "declare" and body.get("trigger_id"):
+            self._soon(self._declare_form(body["trigger_id"], channel, url))
+        elif _unanswered(reply):  # nothing was written (the database is away): say so, as well as can be
+            self._soon(self._respond_now(url, reply))
 
     async def on_prompt(self, ack, body: dict) -> None:
         """The form a button opened: its command plus the words typed."""
-        await ack()
         meta = _metadata(body)
         if not isinstance(meta.get("command"), str) or not isinstance(meta.get("channel"), str):
             log.warning("a form came back without the command it was opened for; ignored")
+            await ack()
             return
         typed = _single_value(body["view"]["state"]["values"])
-        user = body["user"]["id"]
-        command = Command(
-            UserRef(PLATFORM, user), f"{meta['command']} {typed}".strip(), RoomRef(PLATFORM, meta["channel"]), _view_event(body)
-        )
-        await self._run(command, user, meta["channel"], None)
+        user, channel = body["user"]["id"], meta["channel"]
+        command = Command(UserRef(PLATFORM, user), f"{meta['command']} {typed}".strip(), RoomRef(PLATFORM, channel), _view_event(body))
+        reply = await self._decide(command, lambda _reply: _route(_url(meta), user, channel))
+        await self._close_form(ack, reply, "answer")
 
     async def on_declare_form(self, ack, body: dict) -> None:
         """The declare form: playbook, severity and title become `declare <playbook> <sev> <title>`."""
-        await ack()
         values = body["view"]["state"]["values"]
         picked = {action: _value(field) for block in values.values() for action, field in block.items()}
         text = f"declare {picked.get('playbook', '')} {picked.get('severity', '')} {picked.get('title', '')}".strip()
-        channel = _metadata(body).get("channel")
+        meta = _metadata(body)
+        channel = meta.get("channel") if isinstance(meta.get("channel"), str) else ""
         user = body["user"]["id"]
-        room = RoomRef(PLATFORM, channel if isinstance(channel, str) else "")
-        await self._run(Command(UserRef(PLATFORM, user), text, room, _view_event(body)), user, "", None)
+        command = Command(UserRef(PLATFORM, user), text, RoomRef(PLATFORM, channel), _view_event(body))
+        reply = await self._decide(command, lambda _reply: _route(_url(meta), user, ""))
+        await self._close_form(ack, reply, "title")
 
     async def on_mention(self, event: dict, body: dict) -> None:
         """ "@OneVoice" in a channel: the command overview, in that channel (once, whichever replica Slack retries on)."""
         seen = f"slack:event:{body['event_id']}" if body.get("event_id") else None
-        command = Command(UserRef(PLATFORM, event.get("user", "")), "help", RoomRef(PLATFORM, event.get("channel", "")), seen)
-        reply = await asyncio.to_thread(self.bot.handle, command)
-        if reply.data.get("duplicate"):
-            return
-        await self.client.chat_postMessage(channel=event.get("channel", ""), text=mrkdwn(reply.message), blocks=blocks(reply.message))
+        user, channel = event.get("user", ""), event.get("channel", "")
+        command = Command(UserRef(PLATFORM, user), "help", RoomRef(PLATFORM, channel), seen)
+        await self._decide(command, lambda _reply: {"to": user, "channel": channel, "in_channel": True})
+        # Bolt acknowledges the event when this returns: after the answer is committed to the outbox
 
-    async def _run(self, command: Command, user: str, channel: str, trigger_id: str | None) -> None:
-        reply = await asyncio.to_thread(self.bot.handle, command)
-        if reply.data.get("form") == "declare" and trigger_id:
-            await self._declare_form(trigger_id, channel)
-            return
-        if not reply.echoed and not reply.data.get("duplicate"):
-            await self._answer(reply, user, channel)
+    async def _decide(self, command: Command, answer) -> Reply:
+        """Decide and commit the command (and its answer still to send) off the event loop; wake the delivery."""
+        reply = await asyncio.to_thread(self.bot.handle, command, answer)
         self.on_work()
+        return reply
 
-    async def _answer(self, reply: Reply, user: str, channel: str) -> None:
-        """Private answers as ephemeral messages (a DM in a DM), public ones in the channel."""
-        message = reply.message
+    async def _close_form(self, ack, reply: Reply, block_id: str) -> None:
+        """Close the form once decided; when nothing could be written, keep it open with the reason under the field."""
+        if _unanswered(reply):
+            await ack(response_action="errors", errors={block_id: reply.message.plain()[:FORM_ERROR]})
+        else:
+            await ack()
+
+    def _soon(self, work) -> None:
+        """Run after the ack: what needs no decision (opening a form, a best-effort word)."""
+        task = asyncio.create_task(work)
+        self._after_ack.add(task)
+        task.add_done_callback(self._after_ack.discard)
+
+    async def _respond_now(self, url: str | None, reply: Reply) -> None:
+        if not url:
+            return
         try:
-            if reply.private and channel and not channel.startswith("D"):
-                await self.client.chat_postEphemeral(channel=channel, user=user, text=mrkdwn(message), blocks=blocks(message))
-            else:
-                await self.client.chat_postMessage(
-                    channel=channel if channel and not reply.private else user, text=mrkdwn(message), blocks=blocks(message)
-                )
-        except Exception:  # the decision is committed; a lost answer is logged, not raised back to Slack
-            log.exception("could not answer a Slack command")
+            await AsyncWebhookClient(url, timeout=10).send_dict({**in_ack(reply), "replace_original": False})
+        except Exception:  # nothing was changed, and the user can click again
+            log.warning("could not tell a Slack user that nothing was changed", exc_info=True)
 
-    async def _ask(self, trigger_id: str, command: str, prompt: str, channel: str) -> None:
+    async def _ask(self, trigger_id: str, command: str, prompt: str, channel: str, url: str | None) -> None:
         with speaking(self.bot.config.language):
             view = {
                 "type": "modal",
                 "callback_id": PROMPT_VIEW,
-                "private_metadata": json.dumps({"command": command, "channel": channel}),
+                "private_metadata": json.dumps({"command": command, "channel": channel, "response_url": url}),
                 "title": {"type": "plain_text", "text": "OneVoice"},
                 "submit": {"type": "plain_text", "text": _("Send")},
                 "blocks": [_input("answer", "text", prompt.capitalize(), multiline=True)],
             }
-        await self.client.views_open(trigger_id=trigger_id, view=view)
+        await self._open(trigger_id, view)
 
-    async def _declare_form(self, trigger_id: str, channel: str) -> None:
+    async def _declare_form(self, trigger_id: str, channel: str, url: str | None) -> None:
         config = self.bot.config
         with speaking(config.language):
             playbooks = [(key, p.title.get(config.language)) for key, p in config.playbooks.items()]
             view = {
                 "type": "modal",
                 "callback_id": DECLARE_VIEW,
-                "private_metadata": json.dumps({"channel": channel}),
+                "private_metadata": json.dumps({"channel": channel, "response_url": url}),
                 "title": {"type": "plain_text", "text": _("Declare an incident")[:24]},
                 "submit": {"type": "plain_text", "text": _("Declare")},
                 "blocks": [
@@ -156,7 +184,39 @@ class SlackFront:
                     _input("title", "title", _("Title")),
                 ],
             }
-        await self.client.views_open(trigger_id=trigger_id, view=view)
+        await self._open(trigger_id, view)
+
+    async def _open(self, trigger_id: str, view: dict) -> None:
+        try:
+            await self.client.views_open(trigger_id=trigger_id, view=view)
+        except Exception:  # nothing was decided yet: the user sees no form and can ask again
+            log.exception("could not open a Slack form")
+
+
+def fits_in_ack(message: Message) -> bool:
+    """Whether an answer is small enough to ride in the acknowledgement (one message's limits)."""
+    return len(blocks(message)) <= ACK_BLOCKS and len(mrkdwn(message)) <= ACK_TEXT
+
+
+def in_ack(reply: Reply) -> dict:
+    """The answer as an acknowledgement's body: ephemeral unless public."""
+    message = reply.message
+    return {"response_type": "ephemeral" if reply.private else "in_channel", "text": mrkdwn(message), "blocks": blocks(message)}
+
+
+def _route(url: str | None, user: str, channel: str) -> dict:
+    """Where an ANSWER effect goes: the request's response_url (works where the bot is not a member), else to the user."""
+    return {"to": user, "channel": channel, "response_url": url}
+
+
+def _url(meta: dict) -> str | None:
+    url = meta.get("response_url")
+    return url if isinstance(url, str) else None
+
+
+def _unanswered(reply: Reply) -> bool:
+    """Nothing was queued to answer (the database could not be written), and the reply is not the room post or a repeat."""
+    return not (reply.echoed or reply.data.get("answer_queued") or reply.data.get("duplicate"))
 
 
 def _input(block_id: str, action_id: str, label: str, multiline: bool = False) -> dict:

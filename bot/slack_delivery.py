@@ -7,6 +7,7 @@ import time
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, AsyncServerErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapter import RetryLater, Undeliverable, pin_soon
 from bot.slack_render import blocks, escape, mrkdwn
@@ -18,13 +19,18 @@ from storage.models import Room
 log = logging.getLogger(__name__)
 
 PACE = 1.0  # seconds between two messages to one channel (Slack's ~1 message/s)
+MESSAGE_BLOCKS = 50  # Slack's limit of blocks in one message: a longer answer goes in pieces
+LIST_PAGES = 1000  # conversations.list pages read at most (1,000 channels a page) when looking for a channel by name
 FOR_GOOD = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed", "account_inactive", "user_not_found"}
+
+
+def _in_place_retries() -> list:
+    return [AsyncRateLimitErrorRetryHandler(max_retry_count=1), AsyncServerErrorRetryHandler(max_retry_count=1)]
 
 
 def web_client(token: str, base_url: str) -> AsyncWebClient:
     """A Web API client on the configured base URL, retrying a 429 (after Retry-After) and a 5xx once in place."""
-    handlers = [AsyncRateLimitErrorRetryHandler(max_retry_count=1), AsyncServerErrorRetryHandler(max_retry_count=1)]
-    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=handlers)
+    return AsyncWebClient(token=token, base_url=base_url, retry_handlers=_in_place_retries())
 
 
 class SlackAdapter:
@@ -106,10 +112,18 @@ class SlackAdapter:
         raise Undeliverable(f"conversations.create: no free name near {name}")
 
     async def _channel_with_topic(self, name: str, topic: str) -> str | None:
-        data = await self._call("conversations.list", types="public_channel,private_channel", limit=1000, exclude_archived=True)
-        for channel in data.get("channels", []):
-            if channel.get("name") == name and channel.get("topic", {}).get("value", "") == topic[:250]:
-                return channel["id"]
+        """The channel of that name and topic, looked for on every page of the workspace's channels."""
+        cursor = ""
+        for _page in range(LIST_PAGES):
+            more = {"cursor": cursor} if cursor else {}
+            data = await self._call("conversations.list", types="public_channel,private_channel", limit=1000, exclude_archived=True, **more)
+            for channel in data.get("channels", []):
+                if channel.get("name") == name and channel.get("topic", {}).get("value", "") == topic[:250]:
+                    return channel["id"]
+            cursor = (data.get("response_metadata") or {}).get("next_cursor") or ""
+            if not cursor:
+                return None
+        log.warning("stopped looking for channel %s after %d pages of channels", name, LIST_PAGES)
         return None
 
     async def _pin(self, channel: str, ts: str) -> None:
@@ -154,3 +168,39 @@ class SlackAdapter:
         await self._paced(to)
         data = await self._call("chat.postMessage", channel=to, text=escape(text), mrkdwn=False, unfurl_links=False)
         return {"message_id": data["ts"]}
+
+    async def answer(self, payload: dict, message: Message) -> dict:
+        """The answer to a command: through its response_url (which works where the bot is not a member), else by the bot."""
+        private = payload.get("private", True) and not payload.get("in_channel")
+        if payload.get("response_url"):
+            try:
+                return await self._respond(payload["response_url"], message, private)
+            except Undeliverable as gone:  # expired (after 30 min) or used up: the bot says it instead
+                log.info("answering by the bot instead: %s", gone)
+        channel = payload.get("channel") or ""
+        if not private and channel and not channel.startswith("D"):
+            try:
+                return await self._post(channel, message)
+            except Undeliverable:  # a channel the bot cannot post in: the asker still hears the answer
+                log.info("answer for %s not postable in %s; sent by direct message", payload["to"], channel)
+        return await self._post(payload["to"], message)
+
+    async def _respond(self, url: str, message: Message, private: bool) -> dict:
+        """POST the message to a response_url, in pieces of at most 50 blocks (Slack allows a few posts to one URL)."""
+        rendered = blocks(message)
+        pieces = [rendered[i : i + MESSAGE_BLOCKS] for i in range(0, len(rendered), MESSAGE_BLOCKS)]
+        client = AsyncWebhookClient(url, timeout=10, retry_handlers=_in_place_retries())
+        for piece in pieces:
+            text = mrkdwn(message) if len(pieces) == 1 else "\n".join(b["text"]["text"] for b in piece if "text" in b)
+            body = {"response_type": "ephemeral" if private else "in_channel", "replace_original": False, "text": text, "blocks": piece}
+            response = await client.send_dict(body)
+            if response.status_code == 429 or response.status_code >= 500:
+                raise RetryLater(f"response_url: HTTP {response.status_code}", after=_retry_after(response.headers))
+            if response.status_code != 200:
+                raise Undeliverable(f"response_url: HTTP {response.status_code} {response.body[:100]}")
+        return {"via": "response_url", "pieces": len(pieces)}
+
+
+def _retry_after(headers) -> float | None:
+    value = (headers or {}).get("Retry-After")
+    return float(value) if value and value.isdigit() else None

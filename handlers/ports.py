@@ -33,6 +33,7 @@ class EffectKind(StrEnum):
     PUBLISH = "publish"  # the approved text, verbatim, to a broadcast channel (`to`), for `publication_id`
     EDIT = "edit"  # edit in place the message an earlier POST (outbox row `ref`) delivered
     REPORT = "report"  # write the incident's review report files, then post `message` and where they are to the room
+    ANSWER = "answer"  # the answer to a command, by the way its platform named (`to` is the person who asked)
 
 
 @dataclass(frozen=True)

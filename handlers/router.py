@@ -3,19 +3,20 @@
 import difflib
 import logging
 import re
+from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, select
 
 from handlers import approvals, checklist, composing, drills, help, incidents, injects, lifecycle, line, publishing, review, roles, snooze  # noqa: F401  (register verbs)
 from handlers.cleaning import keyword
-from handlers.context import Context, Deps
+from handlers.context import Context, Deps, queue_effect
 from handlers.errors import Refusal, UsageError
 from handlers.i18n import _, speaking
 from handlers.incidents import OPEN_PHASES
 from handlers.markup import Message, fmt, lines, static, text
 from handlers.permissions import check_permission
-from handlers.ports import Command, Reply
+from handlers.ports import Command, EffectKind, Reply
 from handlers.verbs import ALIASES, VERBS
 from storage.models import Incident, PersonHandle, ProcessedEvent, Room
 
@@ -31,8 +32,13 @@ def outage(error: Exception) -> str:
     return str(error).split("\n", 1)[0]
 
 
-def dispatch(session: Session, deps: Deps, command: Command) -> Reply:
-    """Handle one command; state changes, timeline and effects commit together or not at all."""
+# Given the reply, where the platform wants it delivered later (an ANSWER effect's payload), or None when it goes back
+# with the platform's acknowledgement itself.
+AnswerRoute = Callable[[Reply], dict | None]
+
+
+def dispatch(session: Session, deps: Deps, command: Command, answer: AnswerRoute | None = None) -> Reply:
+    """Handle one command; state changes, timeline, effects and the answer to send commit together or not at all."""
     with speaking(deps.config.language):
         if command.event_id:
             seen = session.get(ProcessedEvent, command.event_id)
@@ -56,13 +62,17 @@ def dispatch(session: Session, deps: Deps, command: Command) -> Reply:
             session.rollback()
             log.exception("command failed")
             reply = Reply(text(_("Something went wrong; nothing was changed. Please try again.")), ok=False, data={"outcome": "error"})
-        return _remember(session, deps, command, reply)
+        return _remember(session, deps, command, reply, answer)
 
 
-def _remember(session: Session, deps: Deps, command: Command, reply: Reply) -> Reply:
-    """Commit the work with its dedup key, so a redelivery changes nothing twice."""
+def _remember(session: Session, deps: Deps, command: Command, reply: Reply, answer: AnswerRoute | None = None) -> Reply:
+    """Commit the work with its dedup key (so a redelivery changes nothing twice) and the answer still to be sent."""
     if command.event_id:
         session.add(ProcessedEvent(key=command.event_id, at=deps.clock.now(), reply=_reply_json(reply)))
+    route = answer(reply) if answer is not None and not reply.echoed else None
+    if route is not None:
+        now, platform = deps.clock.now(), command.user.platform
+        queue_effect(session, None, platform, EffectKind.ANSWER, now, reply.message, private=reply.private, **route)
     try:
         session.commit()
     except UNREACHABLE as error:
@@ -74,6 +84,8 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply) -> R
         session.rollback()
         seen = session.get(ProcessedEvent, command.event_id) if command.event_id else None
         return _changed_meanwhile() if seen is None else _stored_reply(seen)
+    if route is not None:
+        reply.data["answer_queued"] = True
     return reply
 
 

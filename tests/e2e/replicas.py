@@ -192,9 +192,9 @@ class Replicas:
         return self.fake.slash_command(user, text, channel)
 
     async def post(self, index: int, body: bytes, headers: dict) -> int:
-        """POST a Slack request to replica `index`; its HTTP status."""
+        """POST a Slack request to replica `index` as Slack does (an answer in the ack is shown); its HTTP status."""
         async with self.http.post(f"http://127.0.0.1:{self.ports[index]}/slack/events", data=body, headers=headers) as response:
-            await response.read()
+            self.fake.receive_ack(body, response.status, await response.text())
             return response.status
 
     # ---- what the fake Slack received

@@ -95,10 +95,12 @@ class SlackBot(RunningBot):
     # ---- requests Slack sends to the bot
 
     async def post(self, body: bytes, headers: dict) -> tuple[int, str, float]:
-        """POST a request to /slack/events; (status, text, seconds until the answer)."""
+        """POST a request to /slack/events as Slack does (an answer in the ack is shown); (status, text, seconds)."""
         started = time.monotonic()
         async with self.http.post(f"{self.url}/slack/events", data=body, headers=headers) as response:
-            return response.status, await response.text(), time.monotonic() - started
+            status, text = response.status, await response.text()
+        self.fake.receive_ack(body, status, text)
+        return status, text, time.monotonic() - started
 
     async def command(self, user: str, text: str, channel: str = GENERAL, **kwargs) -> tuple[int, str, float]:
         """A signed `/crisis …` slash command; Slack wants the ack within 3 s."""
@@ -144,7 +146,8 @@ class SlackBot(RunningBot):
         def found():
             for m in reversed(self.fake.messages_in(channel)):
                 if contains in unescape(self.fake.current(m["channel"], m["ts"]).get("text") or ""):
-                    return self.fake.current(m["channel"], m["ts"]) | {"ephemeral": m["ephemeral"], "mrkdwn": m["mrkdwn"]}
+                    shown = {k: m.get(k) for k in ("ephemeral", "mrkdwn", "user", "via")}  # via: "ack", "response_url", None (Web API)
+                    return self.fake.current(m["channel"], m["ts"]) | shown
             return None
 
         return await self.wait_for(found, timeout, f"a message containing {contains!r} in {channel}")

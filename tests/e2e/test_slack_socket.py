@@ -16,6 +16,7 @@ async def test_socket_mode_acks_a_slash_command_and_declares(start_slack_bot):
     fields = bot.fake.command_fields(ALICE, "declare product-quality sev2 Battery overheating", GENERAL)
     ack = await bot.fake.socket_send({"type": "slash_commands", "payload": fields})
     assert ack["envelope_id"].startswith("env-")
+    assert "Declared #1" in ack["payload"]["text"]  # the ack waited for the decision: it carries the new incident's number
     room = await bot.room("battery-overheating")
     await bot.wait_for(lambda: room["pins"], 10, "the card pinned")
     assert room["name"] == "crisis-20260302-battery-overheating"
@@ -28,5 +29,14 @@ async def test_socket_mode_acks_a_slash_command_and_declares(start_slack_bot):
     await bot.fake.socket_send({"type": "interactive", "payload": action})
     card_now = lambda: "Spokesperson: Carol Wang ✓" in bot.fake.current(room["id"], room["pins"][0])["text"]  # noqa: E731
     await bot.wait_for(card_now, 10, "the card edited to show Carol's ack")
+    # "@OneVoice" in a channel it is in: the command overview posted there, once, though Slack sends the event twice
+    bot.fake.channels[GENERAL]["members"].add(bot.fake.bot_user_id)
+    event = {"type": "app_mention", "user": ALICE, "channel": GENERAL, "text": "<@UBOT0001> hi", "ts": "1700000999.000100"}
+    callback = {"type": "event_callback", "team_id": bot.fake.team_id, "event_id": "Ev0MENTION", "event_time": 1, "event": event}
+    for _ in range(2):
+        await bot.fake.socket_send({"type": "events_api", "payload": callback})
+    overview = await bot.message(GENERAL, "/crisis", 10)
+    assert overview["via"] is None and not overview["ephemeral"]  # posted by the bot (from the outbox), not an ack
+    assert sum("/crisis" in m["text"] and m.get("via") is None for m in bot.fake.messages_in(GENERAL)) == 1
     async with bot.http.get(f"{bot.admin_url}/readyz") as ready:  # the probes are still served over HTTP
         assert ready.status == 200 and (await ready.json())["platforms"] == ["slack"]

@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .slack_requests import BotRequests, SlackError, unescape
+from .slack_responses import Responses
 from .slack_web_api import WebApi
 
 __all__ = ["FakeSlack", "SlackError", "unescape"]
@@ -24,7 +25,7 @@ __all__ = ["FakeSlack", "SlackError", "unescape"]
 APP_METHODS = {"apps.connections.open"}  # methods that take the app-level token (xapp-…) instead of the bot token
 
 
-class FakeSlack(WebApi, BotRequests):
+class FakeSlack(WebApi, Responses, BotRequests):
     """A fake Slack workspace: Web API methods, response_url sink, signed requests to the bot, faults."""
 
     def __init__(
@@ -46,6 +47,12 @@ class FakeSlack(WebApi, BotRequests):
         self.open_views: dict[str, dict] = {}  # view id -> the view as Slack holds it
         self.responses: list[dict] = []
         self.response_log: list[tuple[str, dict, int]] = []  # (response_url name, body, status) for every POST, faulted too
+        self.response_targets: dict[str, tuple[str, str | None]] = {}  # response_url name -> (channel, user) it answers
+        self.response_uses: dict[str, int] = {}
+        self.acks: list[dict] = []  # message bodies of slash-command acks, shown to the user (receive_ack, socket_send)
+        self.refused_acks: list[dict] = []  # ack bodies Slack would refuse to show (bad blocks)
+        self.acked_triggers: set[str | None] = set()
+        self.members_only = True  # chat.postMessage/postEphemeral in a channel without the bot: not_in_channel, as on Slack
         self.calls: list[tuple[str, dict]] = []
         self.internal_errors: list[str] = []  # exceptions raised inside the fake (answered with HTTP 599): should stay empty
         self.call_times: list[float] = []  # time.monotonic() of each entry of `calls`
@@ -169,15 +176,6 @@ class FakeSlack(WebApi, BotRequests):
         if (method in APP_METHODS) != is_app and method != "auth.test":
             raise SlackError("not_allowed_token_type")
 
-    async def _response(self, request: web.Request) -> web.Response:
-        name, body = request.match_info["name"], await request.json()
-        fault = self._fault("response_url")
-        self.response_log.append((name, body, fault[0] if fault else 200))
-        if fault:
-            return self._fault_response(*fault)
-        self.responses.append(body)
-        return web.json_response({"ok": True})
-
     # ---- Socket Mode
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
@@ -208,7 +206,10 @@ class FakeSlack(WebApi, BotRequests):
         envelope = {"envelope_id": f"env-{next(self._request_ids)}", "accepts_response_payload": False, **envelope}
         future = self._acks[envelope["envelope_id"]] = asyncio.get_running_loop().create_future()
         await self._ws.send_json(envelope)
-        return await asyncio.wait_for(future, timeout)
+        ack = await asyncio.wait_for(future, timeout)
+        if envelope.get("type") == "slash_commands":
+            self._ack_shown(envelope.get("payload") or {}, 200, ack.get("payload"))
+        return ack
 
     async def socket_disconnect(self, reason: str = "refresh_requested") -> None:
         """Ask the client to reconnect, as Slack does now and then, and drop the connection."""

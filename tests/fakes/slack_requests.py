@@ -194,9 +194,13 @@ class BotRequests(Workspace):
         """The same headers as a redelivery by Slack (`X-Slack-Retry-Num`, `X-Slack-Retry-Reason`)."""
         return {**headers, "X-Slack-Retry-Num": str(num), "X-Slack-Retry-Reason": reason}
 
-    def response_url(self, name: str = "") -> str:
-        """A URL on the fake that records POSTed JSON into `responses` (a fresh name when none is given)."""
-        return f"{self.base_url}/response/{name or f'r{next(self._request_ids)}'}"
+    def response_url(self, name: str = "", channel: str | None = None, user: str | None = None) -> str:
+        """A URL on the fake that records POSTed JSON into `responses` (a fresh name when none is given); given the channel
+        and user of the request it answers, what is POSTed is also shown there, as Slack shows it."""
+        name = name or f"r{next(self._request_ids)}"
+        if channel is not None:
+            self.response_targets[name] = (channel, user)
+        return f"{self.base_url}/response/{name}"
 
     def register_trigger(self, trigger_id: str | None = None) -> str:
         """A trigger_id views.open will accept once (the given one, or a fresh Slack-like one)."""
@@ -237,7 +241,7 @@ class BotRequests(Workspace):
             "text": text,
             "api_app_id": self.app_id,
             "is_enterprise_install": "false",
-            "response_url": self.response_url(),
+            "response_url": self.response_url(channel=where["id"], user=user_id),
             "trigger_id": trigger,
         }
 
@@ -278,7 +282,7 @@ class BotRequests(Workspace):
             "is_enterprise_install": False,
             "channel": where,
             "state": {"values": {}},
-            "response_url": self.response_url(),
+            "response_url": self.response_url(channel=where["id"], user=user_id),
             "actions": [
                 {
                     "action_id": action_id,

@@ -51,7 +51,7 @@ class WebApi:
         if ref in self.ims.values():
             return ref
         if ref in self.channels or ref.startswith("#"):
-            return self._channel(ref)["id"]
+            return self._channel(ref, member=self.members_only)["id"]
         if self.user(ref) is not None:
             return self.im_of(ref)
         raise SlackError("channel_not_found")
