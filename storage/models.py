@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -258,7 +258,11 @@ class DrillInject(SQLModel, table=True):
 class Nudge(SQLModel, table=True):
     """A durable reminder: the database row is the source of truth."""
 
-    __table_args__ = (Index("ix_nudge_due", "state", "due_at"), Index("ix_nudge_subject", "incident_id", "kind", "subject"))
+    __table_args__ = (
+        Index("ix_nudge_due", "state", "due_at"),
+        Index("ix_nudge_subject", "incident_id", "kind", "subject"),
+        Index("ix_nudge_leased", "lease_until"),  # the few claimed rows, found without reading every pending one
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int | None = Field(default=None, foreign_key="incident.id")
@@ -280,7 +284,11 @@ class Nudge(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """An effect decided by a handler and waiting to be delivered to a platform."""
 
-    __table_args__ = (Index("ix_outbox_pending", "platform", "state", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "platform", "state", "id"),
+        Index("ix_outbox_lane", "incident_id", "platform", "state", "lane"),
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int | None = Field(default=None, foreign_key="incident.id")
@@ -296,11 +304,33 @@ class Outbox(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=40)  # the worker delivering it while lease_until holds
     result: dict = _json()
     error: str | None = None
+    lane: str = Field(default="room", max_length=80)  # effects of one incident in one lane stay in order (outbox_lane)
 
 
 class ProcessedEvent(SQLModel, table=True):
     """A platform delivery already handled (dedup key), with the reply it got."""
 
+    __table_args__ = (Index("ix_processed_event_at", "at"),)  # pruned by age
+
     key: str = Field(primary_key=True, max_length=200)
     at: datetime = _utc()
     reply: dict = _json()
+
+
+def outbox_lane(kind: str, payload: dict) -> str:
+    """Which effects of an incident must keep their order: room messages among themselves, each DM recipient's, each
+    target's, each edited message's; the card and the line stand alone (only their latest state matters). Everything
+    also waits for the room to open (open_room is in the room lane and holds every lane back while it waits)."""
+    to = str(payload.get("to") or "")[:60]
+    if kind in ("refresh_card", "refresh_line"):
+        return kind
+    if kind == "edit":
+        return f"edit:{payload.get('ref')}"
+    if kind in ("dm", "publish"):
+        return f"{kind}:{to}"
+    return f"to:{to}" if to else "room"
+
+
+@event.listens_for(Outbox, "before_insert")
+def _set_lane(_mapper, _connection, row: Outbox) -> None:
+    row.lane = outbox_lane(str(row.kind), row.payload or {})
