@@ -50,7 +50,14 @@ class OneVoice:
         """Speak on a platform: its handles are synced and its outbox gets a worker."""
         self.deps.platforms[adapter.platform] = adapter.capabilities
         self.deliverers[adapter.platform] = Deliverer(
-            self.engine, self.deps, adapter, worker=self.worker, metrics=self.metrics, lease=self.lease
+            self.engine,
+            self.deps,
+            adapter,
+            worker=self.worker,
+            metrics=self.metrics,
+            lease=self.lease,
+            attempts=self.settings.delivery_attempts,
+            give_up_after=self.settings.delivery_give_up_seconds,
         )
         sync_handles(self.engine, self.config, adapter.platform)
 
@@ -99,9 +106,11 @@ class OneVoice:
         with session(self.engine) as db:
             # a row leased by another (perhaps dead) worker is due when its lease ends, not before: no busy waking meanwhile
             free_at = case((Outbox.lease_until > Outbox.next_attempt_at, Outbox.lease_until), else_=Outbox.next_attempt_at)
-            retry = db.exec(select(func.min(free_at)).where(Outbox.state == "pending")).one()
-            moments = [m for m in (firing.next_due(db), retry) if m is not None]
-        return min(moments) if moments else None
+            free = select(Outbox.next_attempt_at).where(Outbox.state == "pending", Outbox.lease_until.is_(None))
+            leased = select(func.min(free_at)).where(Outbox.state == "pending", Outbox.lease_until.is_not(None))
+            moments = [firing.next_due(db), db.exec(free.order_by(Outbox.next_attempt_at).limit(1)).first(), db.exec(leased).one()]
+        found = [moment for moment in moments if moment is not None]
+        return min(found) if found else None
 
     async def deliver(self) -> int:
         """Deliver whatever the outbox holds for every attached platform."""
