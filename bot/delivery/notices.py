@@ -35,33 +35,35 @@ REDO = {  # the command that does it again ({n}: the incident number, {target}: 
 }
 
 
-def tell_given_up(session: Session, deps: Deps, row: Outbox, reason: str) -> None:
-    """Queue the notice of a given-up effect to its incident room, or to the triage room when there is no usable room."""
+def tell_given_up(session: Session, deps: Deps, row: Outbox, reason: str) -> bool:
+    """Queue the notice of a given-up effect to its incident room, or to the triage room when there is no usable room;
+    return whether one was queued."""
     if row.payload.get(NOTICE):
         log.error("a delivery-failure notice could not be delivered either (outbox %s): %s", row.id, reason)
-        return
+        return False
     incident = session.get(Incident, row.incident_id) if row.incident_id is not None else None
     message = _notice(session, row, incident, reason)
     room = session.exec(select(Room).where(Room.incident_id == row.incident_id, Room.platform == row.platform)).first()
     now = deps.clock.now()
     if incident is not None and row.kind != EffectKind.OPEN_ROOM and room is not None and room.external_id is not None:
         queue_effect(session, incident.id, row.platform, EffectKind.POST, now, message, **{NOTICE: True})
-        return
+        return True
     triage = getattr(deps.config.triage_room, row.platform, None) if deps.config.triage_room else None
     if triage is None:
         log.error("outbox %s was given up and there is no room to say so: %s", row.id, message.plain())
-        return
+        return False
     queue_effect(session, row.incident_id, row.platform, EffectKind.POST, now, message, to=str(triage), **{NOTICE: True})
+    return True
 
 
 def _notice(session: Session, row: Outbox, incident: Incident | None, reason: str) -> Message:
     what = _(WHAT[row.kind]) if row.kind in WHAT else row.kind
-    said = Message.from_json(row.payload["message"]).plain().strip().splitlines() if "message" in row.payload else []
+    said = " ".join(Message.from_json(row.payload["message"]).plain().split()) if "message" in row.payload else ""
     if said:
-        what = f"{what} “{said[0][:80]}”"
+        what = f"{what} “{said[:160]}{'…' if len(said) > 160 else ''}”"
     if row.kind == EffectKind.DM:
         what = _("{what} to {to}").format(what=what, to=row.payload.get("to", "?"))
-    headline = _("⚠️ Could not deliver {what} on {platform} after {attempts} attempts ({reason}).").format(
+    headline = _("⚠️ Could not deliver {what} on {platform} ({reason}); attempts: {attempts}.").format(
         what=what, platform=row.platform, attempts=row.attempts, reason=reason[:200]
     )
     redo = _redo(session, row, incident)
@@ -77,5 +79,7 @@ def _redo(session: Session, row: Outbox, incident: Incident | None) -> str | Non
     if row.kind == EffectKind.PUBLISH:
         publication = session.get(Publication, row.payload.get("publication_id"))
         target = publication.target if publication else ""
-    template = REDO.get(row.kind, "/crisis #{n} status")
+    template = REDO.get(row.kind)
+    if template is None:
+        return None
     return template.format(n=incident.id, target=target).strip()

@@ -48,6 +48,7 @@ class Deliverer:
         self.stopping = False  # set on SIGTERM: the batch stops after the effect being sent, the rest is handed back
         self.leases = Leases(engine, deps.clock, adapter.platform, self.worker, batch, lease)
         self.attempts = max(1, attempts)
+        self.told = False
         # the first wait, so that the doubling waits between `attempts` tries add up to `give_up_after`
         self.first_wait = give_up_after / max(1, 2 ** (self.attempts - 1) - 1)
 
@@ -64,8 +65,9 @@ class Deliverer:
                 sent += await self._deliver_batch(ids)
             finally:
                 heartbeat.cancel()
-            if len(ids) < self.batch:
+            if len(ids) < self.batch and not self.told:
                 break
+            self.told = False  # a notice of a given-up effect was queued meanwhile: it goes out in this pass too
         return sent
 
     async def _heartbeat(self, ids: list[int]) -> None:
@@ -156,7 +158,7 @@ class Deliverer:
             if row.kind == EffectKind.PUBLISH:
                 publishing.mark_failed(session, row.payload["publication_id"], reason, self.deps.clock.now())
             if tell:
-                tell_given_up(session, self.deps, row, reason)
+                self.told = tell_given_up(session, self.deps, row, reason) or self.told
 
         await delivery.db(record)
 
