@@ -106,8 +106,10 @@ class OneVoice:
         with session(self.engine) as db:
             # a row leased by another (perhaps dead) worker is due when its lease ends, not before: no busy waking meanwhile
             free_at = case((Outbox.lease_until > Outbox.next_attempt_at, Outbox.lease_until), else_=Outbox.next_attempt_at)
-            free = select(Outbox.next_attempt_at).where(Outbox.state == "pending", Outbox.lease_until.is_(None))
-            leased = select(func.min(free_at)).where(Outbox.state == "pending", Outbox.lease_until.is_not(None))
+            on = (Outbox.platform.in_(list(self.deliverers)),) if self.deliverers else ()  # read through the pending index
+            pending = (*on, Outbox.state == "pending")
+            free = select(Outbox.next_attempt_at).where(*pending, Outbox.lease_until.is_(None))
+            leased = select(func.min(free_at)).where(*pending, Outbox.lease_until.is_not(None))
             moments = [firing.next_due(db), db.exec(free.order_by(Outbox.next_attempt_at).limit(1)).first(), db.exec(leased).one()]
         found = [moment for moment in moments if moment is not None]
         return min(found) if found else None

@@ -287,7 +287,6 @@ class Outbox(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_pending", "platform", "state", "id"),
         Index("ix_outbox_lane", "incident_id", "platform", "state", "lane"),
-        Index("ix_outbox_due", "state", "next_attempt_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

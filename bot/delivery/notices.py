@@ -8,7 +8,7 @@ from handlers.context import Deps, queue_effect
 from handlers.i18n import N_, _
 from handlers.markup import Message, text
 from handlers.ports import EffectKind
-from storage.models import Incident, Outbox, Publication, Room
+from storage.models import Incident, Outbox, Room
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +25,11 @@ WHAT = {
     EffectKind.EDIT: N_("an update of an earlier message"),
     EffectKind.REPORT: N_("the review report"),
 }
-REDO = {  # the command that does it again ({n}: the incident number, {target}: a publication's target)
+REDO = {  # the command that does it again ({n}: the incident number); a publication's failure is told by the domain
     EffectKind.OPEN_ROOM: "/crisis #{n} status",
     EffectKind.REFRESH_CARD: "/crisis #{n} status",
     EffectKind.INVITE: "/crisis #{n} roles",
     EffectKind.REFRESH_LINE: "/crisis #{n} line",
-    EffectKind.PUBLISH: "/crisis #{n} publish {target}",
     EffectKind.REPORT: "/crisis #{n} review",
 }
 
@@ -75,11 +74,5 @@ def _notice(session: Session, row: Outbox, incident: Incident | None, reason: st
 def _redo(session: Session, row: Outbox, incident: Incident | None) -> str | None:
     if incident is None:
         return None
-    target = ""
-    if row.kind == EffectKind.PUBLISH:
-        publication = session.get(Publication, row.payload.get("publication_id"))
-        target = publication.target if publication else ""
     template = REDO.get(row.kind)
-    if template is None:
-        return None
-    return template.format(n=incident.id, target=target).strip()
+    return template.format(n=incident.id) if template else None

@@ -155,9 +155,10 @@ class Deliverer:
         log.error("outbox %s (%s) given up after %d attempts: %s", row.id, row.kind, row.attempts, reason)
 
         def record(session) -> None:
-            if row.kind == EffectKind.PUBLISH:
+            if row.kind == EffectKind.PUBLISH:  # the domain tells the room itself, with the target's name
                 publishing.mark_failed(session, row.payload["publication_id"], reason, self.deps.clock.now())
-            if tell:
+                self.told = True
+            elif tell:
                 self.told = tell_given_up(session, self.deps, row, reason) or self.told
 
         await delivery.db(record)

@@ -1,4 +1,4 @@
-"""delivery lanes, due and retention indexes
+"""delivery lanes, claimed-nudge and retention indexes
 
 Revision ID: 0011
 Revises: 0007
@@ -20,7 +20,6 @@ def upgrade() -> None:
         # rows queued before lanes existed keep the old order: one lane per incident
         batch_op.add_column(sa.Column("lane", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False, server_default="room"))
         batch_op.create_index("ix_outbox_lane", ["incident_id", "platform", "state", "lane"], unique=False)
-        batch_op.create_index("ix_outbox_due", ["state", "next_attempt_at"], unique=False)
     with op.batch_alter_table("nudge", schema=None) as batch_op:
         batch_op.create_index("ix_nudge_leased", ["lease_until"], unique=False)
     with op.batch_alter_table("processedevent", schema=None) as batch_op:
@@ -33,6 +32,5 @@ def downgrade() -> None:
     with op.batch_alter_table("nudge", schema=None) as batch_op:
         batch_op.drop_index("ix_nudge_leased")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_due")
         batch_op.drop_index("ix_outbox_lane")
         batch_op.drop_column("lane")
