@@ -20,6 +20,7 @@ PACE = 1.0  # seconds between two messages to one channel (Slack's ~1 message/s)
 # Error codes a caller handles itself (a name taken, a pin already there, a message deleted); every other refusal is
 # for good at once: retrying an unknown 4xx cannot help.
 HANDLED = {"name_taken", "already_pinned", "already_in_channel", "cant_invite_self", "message_not_found", "cant_update_message"}
+TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}  # Slack's side: later
 GONE = {"message_not_found", "cant_update_message"}  # the message to edit was deleted (or is no longer ours to edit)
 
 
@@ -58,8 +59,8 @@ class SlackAdapter:
             code = error.response.get("error", "") if isinstance(error.response.data, dict) else ""
             if status == 429:
                 raise RetryLater(f"{method}: rate limited", after=float(error.response.headers.get("Retry-After", 1))) from None
-            if status >= 500:
-                raise RetryLater(f"{method}: HTTP {status}") from None
+            if status >= 500 or (status < 400 and code in TRANSIENT):  # an HTTP 4xx is final, whatever its code
+                raise RetryLater(f"{method}: {code or f'HTTP {status}'}") from None
             if code in HANDLED:
                 raise
             raise Undeliverable(f"{method}: {code or f'HTTP {status}'}") from None

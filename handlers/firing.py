@@ -54,7 +54,9 @@ def next_due(session: Session) -> datetime | None:
         for state in ACTIVE
     ]
     free_at = case((Nudge.lease_until > Nudge.due_at, Nudge.lease_until), else_=Nudge.due_at)
-    moments.append(session.exec(select(func.min(free_at)).where(Nudge.lease_until.is_not(None), Nudge.state.in_(ACTIVE))).one())
+    moments += [
+        session.exec(select(func.min(free_at)).where(Nudge.state == state, Nudge.lease_until.is_not(None))).one() for state in ACTIVE
+    ]
     found = [moment for moment in moments if moment is not None]
     return min(found) if found else None
 

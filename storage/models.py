@@ -261,7 +261,7 @@ class Nudge(SQLModel, table=True):
     __table_args__ = (
         Index("ix_nudge_due", "state", "due_at"),
         Index("ix_nudge_subject", "incident_id", "kind", "subject"),
-        Index("ix_nudge_leased", "lease_until"),  # the few claimed rows, found without reading every pending one
+        Index("ix_nudge_leased", "state", "lease_until"),  # the few claimed rows, found without reading every pending one
     )
 
     id: int | None = Field(default=None, primary_key=True)

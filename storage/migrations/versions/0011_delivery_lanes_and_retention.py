@@ -21,7 +21,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("lane", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False, server_default="room"))
         batch_op.create_index("ix_outbox_lane", ["incident_id", "platform", "state", "lane"], unique=False)
     with op.batch_alter_table("nudge", schema=None) as batch_op:
-        batch_op.create_index("ix_nudge_leased", ["lease_until"], unique=False)
+        batch_op.create_index("ix_nudge_leased", ["state", "lease_until"], unique=False)
     with op.batch_alter_table("processedevent", schema=None) as batch_op:
         batch_op.create_index("ix_processed_event_at", ["at"], unique=False)
 
