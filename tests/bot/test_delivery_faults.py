@@ -117,3 +117,34 @@ async def test_the_notice_is_in_chinese_for_a_chinese_team(tmp_path, monkeypatch
         [notice] = [t for t in space.texts() if "Stores are pulling the batch" in t]
         assert "未能" in notice
         space.bot.engine.dispose()
+
+
+async def test_a_deleted_pinned_card_on_telegram_is_posted_and_pinned_again(tmp_path):
+    from telegram import Bot
+
+    from bot.telegram_delivery import TelegramAdapter
+    from tests.fakes.telegram_api import FakeTelegram
+
+    group = -1001234567890
+    config = CONFIG.model_copy(update={"telegram": CONFIG.telegram.model_copy(update={"crisis_group": group})})
+    async with FakeTelegram(crisis_group=group) as fake:
+        bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path / 'tg.db'}"), config=config)
+        telegram = Bot(fake.token, base_url=fake.api_base)
+        await telegram.initialize()
+        bot.attach(TelegramAdapter(telegram, config))
+        alice = str(config.team.people["alice"].telegram)
+        reply = bot.handle(
+            Command(UserRef("telegram", alice), "declare product-quality sev2 Battery overheating", RoomRef("telegram", str(group)))
+        )
+        assert reply.ok
+        await bot.deliver()
+        [(chat, card)] = fake.pins
+        del fake._store[(chat, card)]  # someone deletes the pinned card
+        bob = str(config.team.people["bob"].telegram)
+        assert bot.handle(Command(UserRef("telegram", bob), "#1 ack", RoomRef("telegram", str(group)))).ok
+        await bot.deliver()
+        assert len(fake.pins) == 2 and fake.pins[1][1] != card  # a fresh card, pinned
+        fresh = next(m for m in fake.messages if m["message_id"] == fake.pins[1][1])
+        assert "Battery overheating" in fresh["plain"] and fresh["message_thread_id"] is not None  # in the incident's topic
+        await telegram.shutdown()
+        bot.engine.dispose()
