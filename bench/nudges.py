@@ -5,7 +5,8 @@ time) is measured at the adapter, with nothing else pending and then with
 100,000 more nudges pending in the future. Prints median, p99 and max for each
 run and the ratios of the loaded run to the first (targets: median and p99 at most
 1.5x the empty run's, and p99 under 1 s, in both runs).
-Run: python bench/nudges.py [--count 10000] [--seconds 60] [--pending 100000] [--database-url URL]
+Run: python bench/nudges.py [--count 10000] [--seconds 60] [--pending 100000] [--postgres URL]
+(--postgres: each run on a fresh schema of that PostgreSQL database, dropped afterwards; default SQLite.)
 """
 
 import argparse
@@ -14,10 +15,12 @@ import re
 import statistics
 import sys
 import tempfile
+import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert
+from sqlalchemy import create_engine, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -110,6 +113,23 @@ async def measure(database_url: str, count: int, seconds: float, pending: int) -
     return sorted((watch.arrived[n] - due[n]).total_seconds() for n in watch.arrived)
 
 
+@contextmanager
+def fresh_database(postgres: str | None):
+    """A new SQLite file, or a new schema of the PostgreSQL database (dropped afterwards)."""
+    if postgres is None:
+        yield f"sqlite:///{tempfile.mkdtemp(prefix='onevoice-bench-')}/bench.db"
+        return
+    schema, base = f"onevoice_bench_{uuid.uuid4().hex[:8]}", create_engine(postgres)
+    with base.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{postgres}{'&' if '?' in postgres else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with base.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        base.dispose()
+
+
 def summary(label: str, lags: list[float], count: int) -> dict:
     figures = {"median": statistics.median(lags), "p99": lags[int(len(lags) * 0.99) - 1], "max": lags[-1]}
     shown = "  ".join(f"{name} {value:6.3f}s" for name, value in figures.items())
@@ -122,12 +142,12 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--pending", type=int, default=100_000)
-    parser.add_argument("--database-url", help="default: SQLite in a temporary folder (a fresh one per run)")
+    parser.add_argument("--postgres", help="a PostgreSQL URL; default: SQLite in a temporary folder (a fresh one per run)")
     args = parser.parse_args()
     runs = {}
     for label, pending in (("nothing else pending", 0), (f"{args.pending:,} more pending", args.pending)):
-        url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='onevoice-bench-')}/bench.db"
-        lags = asyncio.run(measure(url, args.count, args.seconds, pending))
+        with fresh_database(args.postgres) as url:
+            lags = asyncio.run(measure(url, args.count, args.seconds, pending))
         runs[label] = summary(f"{args.count:,} due in {args.seconds:g}s, {label}", lags, args.count)
     base, loaded = runs.values()
     ratios = {name: loaded[name] / max(base[name], 1e-6) for name in ("median", "p99")}

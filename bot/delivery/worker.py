@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 REFRESHES = (EffectKind.REFRESH_CARD, EffectKind.REFRESH_LINE)  # re-rendered at delivery, so only the last one matters
 ATTEMPTS = 8  # tries before an effect is given up
 GIVE_UP_AFTER = 1800.0  # seconds the backoff between those tries adds up to, about
+FIRST_WAIT = 2.0  # seconds before the first retry: a blip passes quickly, a long outage is waited out by the later ones
 
 
 class Deliverer:
@@ -49,8 +50,7 @@ class Deliverer:
         self.leases = Leases(engine, deps.clock, adapter.platform, self.worker, batch, lease)
         self.attempts = max(1, attempts)
         self.told = False
-        # the first wait, so that the doubling waits between `attempts` tries add up to `give_up_after`
-        self.first_wait = give_up_after / max(1, 2 ** (self.attempts - 1) - 1)
+        self.growth = growth(self.attempts - 1, give_up_after)
 
     def release(self) -> int:
         """Hand back every row this worker leases (shutdown), so another replica delivers it without waiting."""
@@ -140,8 +140,9 @@ class Deliverer:
             self._defer(delivery.row, wait, counted=True)
 
     def _defer(self, row: Outbox, wait: RetryLater, counted: bool) -> None:
-        """Try again later: when the platform said, else after a doubling wait with jitter (replicas do not retry in step)."""
-        delay = wait.after if wait.after is not None else self.first_wait * 2 ** (max(row.attempts, 1) - 1) * random.uniform(0.5, 1.5)
+        """Try again later: when the platform said, else after a growing wait with jitter (replicas do not retry in step)."""
+        backoff = FIRST_WAIT * self.growth ** (max(row.attempts, 1) - 1) * random.uniform(0.5, 1.5)
+        delay = wait.after if wait.after is not None else backoff
         row.next_attempt_at = self.deps.clock.now() + timedelta(seconds=delay)
         row.lease_until, row.lease_owner = None, None
         if counted:
@@ -168,6 +169,15 @@ def _load(session, ids: list[int]) -> list[Outbox]:
     rows = [session.get(Outbox, i) for i in ids]
     session.commit()  # no transaction stays open while the platform is called
     return [row for row in rows if row is not None]
+
+
+def growth(waits: int, total: float) -> float:
+    """The factor by which each wait exceeds the one before, so that `waits` waits from FIRST_WAIT add up to `total`."""
+    low, high = 1.0, max(2.0, total / FIRST_WAIT)
+    for _step in range(60):  # bisection: the sum grows with the factor
+        middle = (low + high) / 2
+        low, high = (middle, high) if sum(FIRST_WAIT * middle**i for i in range(waits)) < total else (low, middle)
+    return high
 
 
 def _save(session, row: Outbox) -> None:

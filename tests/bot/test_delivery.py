@@ -248,3 +248,32 @@ async def test_shutdown_hands_back_the_rows_a_worker_holds(any_engine, config, c
     assert worker.release() == 0  # nothing left to hand back
     assert await Deliverer(any_engine, chat.deps, Stamping("next", calls), worker="next").deliver_pending() > 0
     assert {row.state for row in sends_per_row(any_engine).values()} == {"sent"}
+
+
+class Down(FlakyChat):
+    """A platform whose outage never ends: every call answers 503, with no Retry-After."""
+
+    def __init__(self, clock):
+        super().__init__()
+        self.clock, self.tries = clock, []
+
+    async def _record(self, kind: str, detail: object) -> dict:
+        if kind == "open_room":
+            self.tries.append(self.clock.now())
+        raise RetryLater("HTTP 503")
+
+
+async def test_an_outage_is_retried_with_growing_waits_and_given_up_after_about_half_an_hour(chat, clock):
+    chat.declare()
+    down = Down(clock)
+    deliverer = Deliverer(chat.engine, chat.deps, down)  # the defaults: 8 attempts over about 30 minutes
+    for _step in range(12 * 60):  # an hour, five seconds at a time
+        await deliverer.deliver_pending()
+        clock.advance(timedelta(seconds=5))
+    assert len(down.tries) == 8  # the room could not be opened: eight tries, then given up
+    waits = [(b - a).total_seconds() for a, b in zip(down.tries, down.tries[1:], strict=False)]
+    assert waits[0] <= 5 and waits[-1] > 100 * waits[0]  # a blip is retried at once, a long outage waited out
+    assert 15 * 60 <= (down.tries[-1] - down.tries[0]).total_seconds() <= 60 * 60
+    with session(chat.engine) as db:
+        opening = db.exec(select(Outbox).where(Outbox.kind == EffectKind.OPEN_ROOM)).one()
+    assert (opening.state, opening.attempts) == ("failed", 8)
