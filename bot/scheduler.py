@@ -93,24 +93,25 @@ class NudgeScheduler:
         if self._lock.locked():
             self._again = True  # the run in progress makes one more pass instead
             return
-        async with self._lock:
+        async with self._lock:  # the wake-up is set inside it too: shutdown waits for it, a kick meanwhile runs once more
             self._again = True
             while self._again and not self.bot.stopping:
-                self._again = False
-                self._tick = asyncio.create_task(self._one_tick())
-                try:
-                    await self._tick
-                except asyncio.CancelledError:
-                    if not self._tick.cancelled():
-                        raise  # we were cancelled ourselves, not just the tick
-                    log.warning("delivery in progress cut short by shutdown; its leases are handed back")
-                finally:
-                    self._tick = None
-        if not self.bot.stopping:
-            try:
-                await self.rewake()
-            except UNREACHABLE as error:  # the safety tick comes anyway and sets the wake-up once the database is back
-                log.warning("database unreachable; the next wake-up is the safety tick: %s", outage(error))
+                while self._again and not self.bot.stopping:
+                    self._again = False
+                    await self._tick_once()
+                if not self.bot.stopping:
+                    await self._rewake_or_wait()
+
+    async def _tick_once(self) -> None:
+        self._tick = asyncio.create_task(self._one_tick())
+        try:
+            await self._tick
+        except asyncio.CancelledError:
+            if not self._tick.cancelled():
+                raise  # we were cancelled ourselves, not just the tick
+            log.warning("delivery in progress cut short by shutdown; its leases are handed back")
+        finally:
+            self._tick = None
 
     async def _one_tick(self) -> None:
         try:
