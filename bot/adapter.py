@@ -75,6 +75,9 @@ async def pin_soon(pin, chat, message_id: str, tries: int = 5) -> None:
         try:
             await pin(chat, message_id)
             return
+        except Undeliverable as refusal:  # the message is out; a retry would post it again
+            log.warning("message %s stays unpinned: %s", message_id, refusal)
+            return
         except RetryLater as wait:
             if attempt == tries - 1:
                 log.warning("message %s stays unpinned: %s", message_id, wait)

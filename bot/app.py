@@ -29,6 +29,8 @@ from storage.models import LearnedName, Nudge, Outbox, PersonHandle
 
 log = logging.getLogger(__name__)
 
+FIRE_BATCH = 50  # nudges decided before what they said is delivered
+
 
 class OneVoice:
     """One running bot: its database, its team, and the platforms it speaks on."""
@@ -51,7 +53,14 @@ class OneVoice:
         """Speak on a platform: its handles are synced and its outbox gets a worker."""
         self.deps.platforms[adapter.platform] = adapter.capabilities
         self.deliverers[adapter.platform] = Deliverer(
-            self.engine, self.deps, adapter, worker=self.worker, metrics=self.metrics, lease=self.lease
+            self.engine,
+            self.deps,
+            adapter,
+            worker=self.worker,
+            metrics=self.metrics,
+            lease=self.lease,
+            attempts=self.settings.delivery_attempts,
+            give_up_after=self.settings.delivery_give_up_seconds,
         )
         sync_handles(self.engine, self.config, adapter.platform)
 
@@ -71,28 +80,37 @@ class OneVoice:
 
     def fire_due(self) -> int:
         """Fire every nudge due now, each exactly once across replicas; return how many spoke."""
-        fired = 0
-        while not self.stopping:
-            with session(self.engine) as db:
-                claimed = firing.claim(db, self.deps.clock.now(), self.worker, lease=self.lease)
-                about = {n.id: (n.kind, n.incident_id) for n in db.exec(select(Nudge).where(Nudge.id.in_(claimed)))} if claimed else {}
-            for nudge_id in claimed:
-                if self.stopping:
-                    break  # the rest of the batch is handed back by release_leases
-                kind, incident_id = about[nudge_id]
-                with session(self.engine) as db, logs.about(incident_id):
-                    spoke = firing.fire(db, self.deps, nudge_id, self.worker)
-                if spoke:
-                    self.metrics.nudges.labels(kind).inc()
-                    fired += 1
-            if len(claimed) < 100:
-                break
+        fired, more = 0, True
+        while more and not self.stopping:
+            spoke, more = self.fire_batch()
+            fired += spoke
         return fired
 
+    def fire_batch(self) -> tuple[int, bool]:
+        """Fire one batch of the nudges due now; return how many spoke and whether more may be due."""
+        with session(self.engine) as db:
+            claimed = firing.claim(db, self.deps.clock.now(), self.worker, limit=FIRE_BATCH, lease=self.lease)
+            about = {n.id: (n.kind, n.incident_id) for n in db.exec(select(Nudge).where(Nudge.id.in_(claimed)))} if claimed else {}
+        fired = 0
+        for nudge_id in claimed:
+            if self.stopping:
+                break  # the rest of the batch is handed back by release_leases
+            kind, incident_id = about[nudge_id]
+            with session(self.engine) as db, logs.about(incident_id):
+                spoke = firing.fire(db, self.deps, nudge_id, self.worker)
+            if spoke:
+                self.metrics.nudges.labels(kind).inc()
+                fired += 1
+        return fired, len(claimed) == FIRE_BATCH
+
     async def tick(self) -> int:
-        """Fire what is due and deliver what that said; return how many nudges spoke."""
-        fired = await asyncio.to_thread(self.fire_due)
-        await self.deliver()  # also what another replica queued, or a retry now due
+        """Fire what is due a batch at a time, delivering what each batch said before the next (so the first reminders do not
+        wait for the last to be decided), then what another replica queued or a retry now due; return how many spoke."""
+        fired, more = 0, True
+        while more and not self.stopping:
+            spoke, more = await asyncio.to_thread(self.fire_batch)
+            fired += spoke
+            await self.deliver()
         return fired
 
     def next_due(self):
@@ -100,9 +118,13 @@ class OneVoice:
         with session(self.engine) as db:
             # a row leased by another (perhaps dead) worker is due when its lease ends, not before: no busy waking meanwhile
             free_at = case((Outbox.lease_until > Outbox.next_attempt_at, Outbox.lease_until), else_=Outbox.next_attempt_at)
-            retry = db.exec(select(func.min(free_at)).where(Outbox.state == "pending")).one()
-            moments = [m for m in (firing.next_due(db), retry) if m is not None]
-        return min(moments) if moments else None
+            on = (Outbox.platform.in_(list(self.deliverers)),) if self.deliverers else ()  # read through the pending index
+            pending = (*on, Outbox.state == "pending")
+            free = select(Outbox.next_attempt_at).where(*pending, Outbox.lease_until.is_(None))
+            leased = select(func.min(free_at)).where(*pending, Outbox.lease_until.is_not(None))
+            moments = [firing.next_due(db), db.exec(free.order_by(Outbox.next_attempt_at).limit(1)).first(), db.exec(leased).one()]
+        found = [moment for moment in moments if moment is not None]
+        return min(found) if found else None
 
     async def deliver(self) -> int:
         """Deliver whatever the outbox holds for every attached platform."""

@@ -21,7 +21,11 @@ log = logging.getLogger(__name__)
 PACE = 1.0  # seconds between two messages to one channel (Slack's ~1 message/s)
 MESSAGE_BLOCKS = 50  # Slack's limit of blocks in one message: a longer answer goes in pieces
 LIST_PAGES = 1000  # conversations.list pages read at most (1,000 channels a page) when looking for a channel by name
-FOR_GOOD = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed", "account_inactive", "user_not_found"}
+# Error codes a caller handles itself (a name taken, a pin already there, a message deleted); every other refusal is
+# for good at once: retrying an unknown 4xx cannot help.
+HANDLED = {"name_taken", "already_pinned", "already_in_channel", "cant_invite_self", "message_not_found", "cant_update_message"}
+TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}  # Slack's side: later
+GONE = {"message_not_found", "cant_update_message"}  # the message to edit was deleted (or is no longer ours to edit)
 
 
 def _in_place_retries() -> list:
@@ -62,11 +66,11 @@ class SlackAdapter:
             code = error.response.get("error", "") if isinstance(error.response.data, dict) else ""
             if status == 429:
                 raise RetryLater(f"{method}: rate limited", after=float(error.response.headers.get("Retry-After", 1))) from None
-            if status >= 500:
-                raise RetryLater(f"{method}: HTTP {status}") from None
-            if code in FOR_GOOD:
-                raise Undeliverable(f"{method}: {code}") from None
-            raise
+            if status >= 500 or (status < 400 and code in TRANSIENT):  # an HTTP 4xx is final, whatever its code
+                raise RetryLater(f"{method}: {code or f'HTTP {status}'}") from None
+            if code in HANDLED:
+                raise
+            raise Undeliverable(f"{method}: {code or f'HTTP {status}'}") from None
         return response.data
 
     async def _paced(self, channel: str) -> None:
@@ -131,14 +135,26 @@ class SlackAdapter:
             await self._call("pins.add", channel=channel, timestamp=ts)
         except SlackApiError as error:
             if error.response.get("error") != "already_pinned":
-                raise
+                raise Undeliverable(f"pins.add: {error.response.get('error')}") from None
 
     async def post(self, room: Room | None, to: str | None, message: Message) -> dict:
         return await self._post(room.external_id if room else to, message)
 
     async def edit_card(self, room: Room, card: Message) -> dict:
-        await self._call("chat.update", channel=room.external_id, ts=room.card_message_id, text=mrkdwn(card), blocks=blocks(card))
-        return {"message_id": room.card_message_id}
+        return await self._edit_pinned(room.external_id, room.card_message_id, card)
+
+    async def _edit_pinned(self, channel: str, ts: str, message: Message) -> dict:
+        """Edit a pinned message in place; when it was deleted, post and pin a fresh one (its id is returned)."""
+        try:
+            await self._call("chat.update", channel=channel, ts=ts, text=mrkdwn(message), blocks=blocks(message))
+        except SlackApiError as error:
+            if error.response.get("error") not in GONE:
+                raise Undeliverable(f"chat.update: {error.response.get('error')}") from None
+            log.warning("pinned message %s in %s is gone: posting a fresh one", ts, channel)
+            posted = await self._post(channel, message)
+            await pin_soon(self._pin, channel, posted["message_id"])
+            return posted
+        return {"message_id": ts}
 
     async def invite(self, room: Room, users: list[str]) -> dict:
         try:
@@ -153,14 +169,16 @@ class SlackAdapter:
 
     async def pin(self, room: Room, message_id: str | None, message: Message) -> dict:
         if message_id:
-            await self._call("chat.update", channel=room.external_id, ts=message_id, text=mrkdwn(message), blocks=blocks(message))
-            return {"message_id": message_id}
+            return await self._edit_pinned(room.external_id, message_id, message)
         posted = await self._post(room.external_id, message)
         await pin_soon(self._pin, room.external_id, posted["message_id"])
         return posted
 
     async def edit_message(self, to: str, message_id: str, message: Message) -> dict:
-        await self._call("chat.update", channel=to, ts=message_id, text=mrkdwn(message), blocks=blocks(message))
+        try:
+            await self._call("chat.update", channel=to, ts=message_id, text=mrkdwn(message), blocks=blocks(message))
+        except SlackApiError as error:
+            raise Undeliverable(f"chat.update: {error.response.get('error')}") from None
         return {"message_id": message_id}
 
     async def publish(self, to: str, text: str) -> dict:

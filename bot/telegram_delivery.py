@@ -111,8 +111,20 @@ class TelegramAdapter:
         return {"message_id": await self._send(to, message)}
 
     async def edit_card(self, room: Room, card: Message) -> dict:
-        await self._edit(int(room.external_id), room.card_message_id, card)
-        return {"message_id": room.card_message_id}
+        return await self._edit_pinned(room, room.card_message_id, card)
+
+    async def _edit_pinned(self, room: Room, message_id: str, message: Message) -> dict:
+        """Edit a pinned message in its topic; when it was deleted, post and pin a fresh one (its id is returned)."""
+        try:
+            await self._edit(int(room.external_id), message_id, message)
+        except Undeliverable as refusal:
+            if "message to edit not found" not in str(refusal).lower():
+                raise
+            log.warning("pinned message %s is gone: posting a fresh one", message_id)
+            posted = await self._send(int(room.external_id), message, _thread(room))
+            await pin_soon(self._pin, int(room.external_id), posted)
+            return {"message_id": posted}
+        return {"message_id": message_id}
 
     async def _edit(self, chat, message_id: str, message: Message) -> None:
         """Edit a message in place; an edit that changes nothing is fine."""
@@ -151,8 +163,7 @@ class TelegramAdapter:
 
     async def pin(self, room: Room, message_id: str | None, message: Message) -> dict:
         if message_id:
-            await self._edit(int(room.external_id), message_id, message)
-            return {"message_id": message_id}
+            return await self._edit_pinned(room, message_id, message)
         posted = await self._send(int(room.external_id), message, _thread(room))
         await pin_soon(self._pin, int(room.external_id), posted)
         return {"message_id": posted}

@@ -40,3 +40,9 @@ class Settings(BaseSettings):
     http_header_seconds: float = Field(5.0, gt=0, validation_alias="ONEVOICE_HTTP_HEADER_SECONDS")
     http_body_seconds: float = Field(10.0, gt=0, validation_alias="ONEVOICE_HTTP_BODY_SECONDS")
     http_max_connections: int = Field(1000, gt=0, validation_alias="ONEVOICE_HTTP_MAX_CONNECTIONS")
+    # Delivery: tries of one effect before it is given up (the room is then told), and about how long those tries span.
+    delivery_attempts: int = Field(8, ge=1, le=50, validation_alias="ONEVOICE_DELIVERY_ATTEMPTS")
+    delivery_give_up_seconds: float = Field(1800.0, gt=0, validation_alias="ONEVOICE_DELIVERY_GIVE_UP_SECONDS")
+    # Processed-event keys and delivered outbox rows older than this are pruned; at least 2 days, longer than any
+    # platform retries a delivery (Telegram keeps an update for 24 hours), so a redelivery is still recognised.
+    retention_days: float = Field(30.0, ge=2, validation_alias="ONEVOICE_RETENTION_DAYS")

@@ -3,9 +3,10 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, text
 from sqlmodel import Field, SQLModel
 
+from storage.lanes import outbox_lane
 from storage.types import UTCDateTime
 
 
@@ -258,7 +259,11 @@ class DrillInject(SQLModel, table=True):
 class Nudge(SQLModel, table=True):
     """A durable reminder: the database row is the source of truth."""
 
-    __table_args__ = (Index("ix_nudge_due", "state", "due_at"), Index("ix_nudge_subject", "incident_id", "kind", "subject"))
+    __table_args__ = (
+        Index("ix_nudge_due", "state", "due_at"),
+        Index("ix_nudge_subject", "incident_id", "kind", "subject"),
+        Index("ix_nudge_leased", "state", "lease_until"),  # the few claimed rows, found without reading every pending one
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int | None = Field(default=None, foreign_key="incident.id")
@@ -280,7 +285,10 @@ class Nudge(SQLModel, table=True):
 class Outbox(SQLModel, table=True):
     """An effect decided by a handler and waiting to be delivered to a platform."""
 
-    __table_args__ = (Index("ix_outbox_pending", "platform", "state", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "platform", "state", "id"),
+        Index("ix_outbox_lane", "incident_id", "platform", "state", "lane"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int | None = Field(default=None, foreign_key="incident.id")
@@ -296,10 +304,13 @@ class Outbox(SQLModel, table=True):
     lease_owner: str | None = Field(default=None, max_length=40)  # the worker delivering it while lease_until holds
     result: dict = _json()
     error: str | None = None
+    lane: str = Field(default="room", max_length=80)  # effects of one incident in one lane stay in order (outbox_lane)
 
 
 class ProcessedEvent(SQLModel, table=True):
     """A platform delivery already handled (dedup key), with the reply it got."""
+
+    __table_args__ = (Index("ix_processed_event_at", "at"),)  # pruned by age
 
     key: str = Field(primary_key=True, max_length=200)
     at: datetime = _utc()
@@ -336,3 +347,8 @@ class LearnedName(SQLModel, table=True):
     external_id: str = Field(max_length=64)  # whose name it is now; a changed name replaces the old one
     person: str = Field(max_length=60)
     learned_at: datetime = _utc()
+
+
+@event.listens_for(Outbox, "before_insert")
+def _set_lane(_mapper, _connection, row: Outbox) -> None:
+    row.lane = outbox_lane(str(row.kind), row.payload or {})

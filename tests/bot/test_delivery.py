@@ -126,9 +126,11 @@ class Stamping:
 
     def __init__(self, worker: str, log: list, pause: float = 0.0, gate: asyncio.Event | None = None):
         self.worker, self.log, self.pause, self.gate = worker, log, pause, gate
+        self.at_gate = asyncio.Event()  # a call is waiting for the gate
 
     async def _stamp(self) -> dict:
         if self.gate is not None:
+            self.at_gate.set()
             await self.gate.wait()
         await asyncio.sleep(self.pause)
         self.log.append(self.worker)
@@ -169,7 +171,7 @@ def sends_per_row(engine) -> dict[int, dict]:
         return {row.id: row for row in db.exec(select(Outbox).order_by(Outbox.id))}
 
 
-async def test_two_workers_deliver_each_effect_once_in_order_per_incident(any_engine, config, clock):
+async def test_two_workers_deliver_each_effect_once_in_order_per_incident_lane(any_engine, config, clock):
     chat = Chat(any_engine, config, clock)
     busy_incidents(chat)
     calls: list[str] = []
@@ -180,9 +182,12 @@ async def test_two_workers_deliver_each_effect_once_in_order_per_incident(any_en
     stamped = [row.result["seq"] for row in rows.values() if "seq" in row.result]
     assert sorted(stamped) == list(range(1, len(calls) + 1))  # one call per effect: none sent twice, none lost
     assert set(calls) == {"w1", "w2"}, "both workers should have shared the work"
+    for incident_id, lane in {(row.incident_id, row.lane) for row in rows.values()}:
+        order = [row.result["seq"] for row in rows.values() if (row.incident_id, row.lane) == (incident_id, lane) and "seq" in row.result]
+        assert order == sorted(order), f"incident {incident_id} delivered out of order across workers in lane {lane}"
     for incident_id in {row.incident_id for row in rows.values()}:
-        order = [row.result["seq"] for row in rows.values() if row.incident_id == incident_id and "seq" in row.result]
-        assert order == sorted(order), f"incident {incident_id} delivered out of order across workers"
+        mine = [row for row in rows.values() if row.incident_id == incident_id and "seq" in row.result]
+        assert min(mine, key=lambda row: row.result["seq"]).kind == EffectKind.OPEN_ROOM  # everything waits for the room
 
 
 async def test_a_worker_whose_lease_expired_cannot_send(any_engine, config, clock):
@@ -190,9 +195,10 @@ async def test_a_worker_whose_lease_expired_cannot_send(any_engine, config, cloc
     busy_incidents(chat, count=1)
     calls: list[str] = []
     gate = asyncio.Event()
-    stalled = Deliverer(any_engine, chat.deps, Stamping("stalled", calls, gate=gate), worker="stalled")
+    hanging = Stamping("stalled", calls, gate=gate)
+    stalled = Deliverer(any_engine, chat.deps, hanging, worker="stalled")
     first = asyncio.create_task(stalled.deliver_pending())  # claims every row, then hangs on the first call
-    await asyncio.sleep(0.05)
+    await hanging.at_gate.wait()
     with session(any_engine) as db:
         assert {row.lease_owner for row in db.exec(select(Outbox))} == {"stalled"}
     clock.advance(LEASE + timedelta(seconds=1))  # it never renewed: its leases lapse
@@ -212,9 +218,10 @@ async def test_a_row_of_an_incident_another_worker_holds_waits(any_engine, confi
     busy_incidents(chat, count=1)
     calls: list[str] = []
     gate = asyncio.Event()
-    first = Deliverer(any_engine, chat.deps, Stamping("first", calls, gate=gate), batch=2, worker="first")
+    holding = Stamping("first", calls, gate=gate)
+    first = Deliverer(any_engine, chat.deps, holding, batch=2, worker="first")
     running = asyncio.create_task(first.deliver_pending())  # holds the incident's first two effects
-    await asyncio.sleep(0.05)
+    await holding.at_gate.wait()
     second = Deliverer(any_engine, chat.deps, Stamping("second", calls), worker="second")
     assert await second.deliver_pending() == 0 and calls == []  # the rest wait behind them
     gate.set()
@@ -228,9 +235,10 @@ async def test_shutdown_hands_back_the_rows_a_worker_holds(any_engine, config, c
     busy_incidents(chat, count=1)
     calls: list[str] = []
     gate = asyncio.Event()
-    worker = Deliverer(any_engine, chat.deps, Stamping("leaving", calls, gate=gate), worker="leaving")
+    leaving = Stamping("leaving", calls, gate=gate)
+    worker = Deliverer(any_engine, chat.deps, leaving, worker="leaving")
     running = asyncio.create_task(worker.deliver_pending())
-    await asyncio.sleep(0.05)
+    await leaving.at_gate.wait()
     worker.stopping = True  # SIGTERM: the effect being sent finishes, the rest are handed back
     gate.set()
     await running
@@ -240,3 +248,32 @@ async def test_shutdown_hands_back_the_rows_a_worker_holds(any_engine, config, c
     assert worker.release() == 0  # nothing left to hand back
     assert await Deliverer(any_engine, chat.deps, Stamping("next", calls), worker="next").deliver_pending() > 0
     assert {row.state for row in sends_per_row(any_engine).values()} == {"sent"}
+
+
+class Down(FlakyChat):
+    """A platform whose outage never ends: every call answers 503, with no Retry-After."""
+
+    def __init__(self, clock):
+        super().__init__()
+        self.clock, self.tries = clock, []
+
+    async def _record(self, kind: str, detail: object) -> dict:
+        if kind == "open_room":
+            self.tries.append(self.clock.now())
+        raise RetryLater("HTTP 503")
+
+
+async def test_an_outage_is_retried_with_growing_waits_and_given_up_after_about_half_an_hour(chat, clock):
+    chat.declare()
+    down = Down(clock)
+    deliverer = Deliverer(chat.engine, chat.deps, down)  # the defaults: 8 attempts over about 30 minutes
+    for _step in range(12 * 60):  # an hour, five seconds at a time
+        await deliverer.deliver_pending()
+        clock.advance(timedelta(seconds=5))
+    assert len(down.tries) == 8  # the room could not be opened: eight tries, then given up
+    waits = [(b - a).total_seconds() for a, b in zip(down.tries, down.tries[1:], strict=False)]
+    assert waits[0] <= 5 and waits[-1] > 100 * waits[0]  # a blip is retried at once, a long outage waited out
+    assert 15 * 60 <= (down.tries[-1] - down.tries[0]).total_seconds() <= 60 * 60
+    with session(chat.engine) as db:
+        opening = db.exec(select(Outbox).where(Outbox.kind == EffectKind.OPEN_ROOM)).one()
+    assert (opening.state, opening.attempts) == ("failed", 8)

@@ -2,9 +2,10 @@
 
 from sqlmodel import select
 
+from bot.adapter import Undeliverable
 from bot.delivery import Deliverer
 from storage.db import session
-from storage.models import Outbox, Publication
+from storage.models import Publication
 from tests.bot.test_delivery import FlakyChat
 
 TRICKY = (
@@ -71,13 +72,22 @@ async def test_a_version_superseded_before_delivery_is_never_sent(chat):
         assert db.exec(select(Publication.state)).one() == "cancelled"
 
 
+class RefusesToPublish(FlakyChat):
+    """The broadcast channel is gone; the incident room is fine."""
+
+    async def publish(self, to, text):
+        raise Undeliverable("channel_not_found")
+
+
 async def test_a_refused_publication_is_marked_failed_and_the_room_told(chat):
     adapter = FlakyChat()
     room = await approved_line(chat, adapter, "We are sorry. Version one. Next update at 11:00.")
     assert chat.say("carol", "publish newsroom", room).ok
-    await Deliverer(chat.engine, chat.deps, FlakyChat(refuse=True)).deliver_pending()
+    refusing = RefusesToPublish()
+    await Deliverer(chat.engine, chat.deps, refusing).deliver_pending()
     with session(chat.engine) as db:
         assert db.exec(select(Publication.state)).one() == "failed"
-        notices = [r.payload["message"] for r in db.exec(select(Outbox).where(Outbox.state == "pending"))]
-    assert any("could not be published to newsroom: channel_not_found" in str(n) for n in notices)
+    told = [detail for kind, detail in refusing.calls if kind == "post"]
+    assert [t for t in told if "could not be published to newsroom: channel_not_found" in t]  # in the same pass
+    assert not [t for t in told if "Could not deliver" in t]  # told once, by the domain, with the target's name
     assert chat.say("carol", "publish newsroom", room).ok  # a failed target can be tried again

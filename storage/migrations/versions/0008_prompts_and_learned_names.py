@@ -1,6 +1,6 @@
 """telegram prompts owned by their presser, and learned user names that survive restarts
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-06 08:00:00.000000
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 import storage.types
 
-revision = "0009"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
