@@ -112,11 +112,16 @@ def _stored_reply(seen: ProcessedEvent) -> Reply:
     return Reply(Message.from_json(data["message"]), data["ok"], data["private"], data.get("incident_id"), {"duplicate": True})
 
 
-def _handle(session: Session, deps: Deps, command: Command) -> Reply:
+def _target_and_words(command: Command) -> tuple[int | None, list[str]]:
+    """The incident named first (`#12`, full-width digits too), and the words after it, checked."""
     words = check_text(command)
-    target = None
     if words and _TARGET.match(keyword(words[0])):
-        target = int(keyword(words.pop(0))[1:])
+        return int(keyword(words.pop(0))[1:]), words
+    return None, words
+
+
+def _handle(session: Session, deps: Deps, command: Command) -> Reply:
+    target, words = _target_and_words(command)
     if not words:
         return Reply(help.overview(deps.config))
     name = ALIASES.get(keyword(words[0]))
@@ -229,9 +234,8 @@ def vet_command(session: Session, deps: Deps, command: Command, rehearse_with: s
     decides who may act (approve, reject) are rehearsed with `rehearse_with` standing in for those words, and rolled
     back: nothing a rehearsal does stays; a command no words could complete is refused with its usage."""
     actor = resolve_actor(session, deps, command)  # first: a stranger learns nothing more about the command
-    words = check_text(command.text)
-    target = int(words.pop(0)[1:]) if words and _TARGET.match(words[0]) else None
-    name = ALIASES.get(words[0].lower()) if words else None
+    target, words = _target_and_words(command)
+    name = ALIASES.get(keyword(words[0])) if words else None
     if name is None:
         raise Refusal(_unknown_verb(words[0]) if words else static(_("Type `/crisis help` for the list of commands.")))
     spec = VERBS[name]
