@@ -1,8 +1,6 @@
 """The one ASGI app: Slack events, the Telegram webhook, signals, statement pages, health, readiness and metrics."""
 
 import asyncio
-import hmac
-import json
 import logging
 
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -10,7 +8,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from telegram import Update
 
 from bot.app import OneVoice
 from bot.metrics import CONTENT_TYPE
@@ -18,6 +15,7 @@ from bot.page import page_routes
 from bot.readiness import Readiness
 from bot.signals_http import signal_endpoint
 from bot.slack import signed_by_slack, unreadable
+from bot.telegram_webhook import telegram_webhook
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +56,7 @@ def build_app(
 
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
     if telegram is not None and telegram_secret:
-        routes.append(Route("/telegram/webhook", _telegram_webhook(telegram, telegram_secret), methods=["POST"]))
+        routes.append(Route("/telegram/webhook", telegram_webhook(telegram, telegram_secret), methods=["POST"]))
     if signals_secret:
         routes.append(Route("/signals", signal_endpoint(bot, signals_secret, on_work or (lambda: None)), methods=["POST"]))
     app = Starlette(routes=routes)
@@ -90,23 +88,3 @@ class _Counted:
             path = getattr(route, "path", None) or "other"
             self.metrics.http.labels(path, str(status["code"])).inc()
 
-
-def _telegram_webhook(application, secret: str):
-    """Updates pushed by Telegram, accepted only with the secret token set on the webhook."""
-    expected = secret.encode()
-
-    async def webhook(request: Request) -> Response:
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
-        if not hmac.compare_digest(given, expected):
-            return JSONResponse({"ok": False}, status_code=403)
-        try:
-            data = json.loads(await request.body())
-            if not isinstance(data, dict):
-                raise TypeError("an update is a JSON object")
-            update = Update.de_json(data, application.bot)
-        except (ValueError, TypeError, KeyError, AttributeError):  # AttributeError: PTB met a non-object where one belongs
-            return JSONResponse({"ok": False, "error": "not a Telegram update"}, status_code=400)
-        await application.update_queue.put(update)
-        return JSONResponse({"ok": True})
-
-    return webhook

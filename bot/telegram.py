@@ -1,10 +1,12 @@
 """Telegram in: group and private commands, inline buttons and replies become neutral commands.
 
-A python-telegram-bot Application runs inside OneVoice's own loop: updates come from
-long polling, or from `POST /telegram/webhook` when a webhook secret is set.
+A python-telegram-bot Application runs inside OneVoice's own loop: updates come from long polling
+(bot/telegram_poller.py), or from `POST /telegram/webhook` when a webhook secret is set (bot/telegram_webhook.py).
+Either way an update is decided and committed (`decide_update`) before Telegram is told it arrived.
 """
 
 import asyncio
+import contextvars
 import logging
 import re
 
@@ -14,6 +16,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.app import OneVoice, learn_alias
+from bot.telegram_edits import EditedCommands
 from bot.telegram_render import PROMPT_MARK, keyboard, split, to_html
 from handlers.i18n import _, speaking
 from handlers.markup import Message
@@ -25,15 +28,33 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 _PROMPTED = re.compile(rf"^{PROMPT_MARK} .*?(/crisis (#\d+ \S+(?: v\d+)?))\s*$", re.S)
+_FAILURES: contextvars.ContextVar[list] = contextvars.ContextVar("telegram_update_failures")
 
 
-def build_application(token: str, api_url: str, polling: bool) -> Application:
+def build_application(token: str, api_url: str) -> Application:
     """PTB wired to the configured Bot API base, within Telegram's limits (30 messages/s overall, 20/min per group)."""
     limiter = AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20, group_time_period=60, max_retries=0)
     builder = Application.builder().token(token).base_url(api_url).rate_limiter(limiter)
-    if not polling:
-        builder = builder.updater(None)
-    return builder.build()
+    return builder.updater(None).build()  # no PTB Updater: it would confirm an update to Telegram before it is decided
+
+
+async def decide_update(application: Application, update: Update) -> bool:
+    """Run the update's handlers to completion; whether they finished (False: one raised, so Telegram should send it again)."""
+    failures: list = []
+    token = _FAILURES.set(failures)
+    try:
+        await application.process_update(update)
+    finally:
+        _FAILURES.reset(token)
+    return not failures
+
+
+async def _record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """PTB's error handler: log the failure and mark the update undecided for `decide_update`."""
+    log.error("Telegram update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
+    failures = _FAILURES.get(None)
+    if failures is not None:
+        failures.append(context.error)
 
 
 class TelegramFront:
@@ -44,9 +65,12 @@ class TelegramFront:
         self.on_work = on_work or (lambda: None)
         self._aliases: set[tuple[int, str]] = set()  # usernames already remembered, to spare the database
         names = ["crisis", *VERBS]  # `/crisis <verb>` and each verb on its own, also as /verb@botname
-        application.add_handler(CommandHandler(names, self.on_command))
+        new = filters.UpdateType.MESSAGE  # an edited message is never a new command (PTB's default would run it again)
+        application.add_handler(CommandHandler(names, self.on_command, filters=new))
         application.add_handler(CallbackQueryHandler(self.on_button))
-        application.add_handler(MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_reply))
+        application.add_handler(MessageHandler(new & filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_reply))
+        application.add_handler(MessageHandler(filters.UpdateType.EDITED, EditedCommands(bot, application.bot).on_edit))
+        application.add_error_handler(_record_failure)
 
     async def register_commands(self) -> None:
         """The command menu, in English and Chinese."""
