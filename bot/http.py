@@ -87,4 +87,3 @@ class _Counted:
             route = scope.get("route")
             path = getattr(route, "path", None) or "other"
             self.metrics.http.labels(path, str(status["code"])).inc()
-
