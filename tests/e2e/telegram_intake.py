@@ -111,7 +111,8 @@ class TelegramReplicas:
             if self.mode == "webhook":
                 env["TELEGRAM_WEBHOOK_SECRET"] = SECRET
             with log.open("w") as out:  # a file, not a pipe: an unread pipe would stall the process
-                process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], stdout=out, stderr=subprocess.STDOUT, cwd=self.folder, env=env)
+                command = [sys.executable, "-m", "bot.cli", "run"]
+                process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=self.folder, env=env)
             self.processes[index] = process
             while "OneVoice running" not in log.read_text(errors="replace") and process.poll() is None:
                 assert time.monotonic() < deadline, f"{self.mode} {index} did not start:\n{log.read_text(errors='replace')[-3000:]}"
@@ -172,11 +173,16 @@ async def acknowledgement_time(replicas: TelegramReplicas, thread: int, count: i
 
 
 async def webhook_round(replicas: TelegramReplicas, number: int, thread: int, window: float) -> tuple[str, bool]:
-    """POST `/task intake r<n>` to one replica, SIGKILL it within `window`, deliver again if no 200, restart it."""
+    """POST `/task intake r<n>` to one replica, SIGKILL it `window` seconds later (0: just after its 200), deliver again
+    if no 200 came, restart it."""
     victim, other = number % 2, 1 - number % 2
     update = replicas.fake.command_update(ALICE, f"/task intake r{number}", thread_id=thread)
     posting = asyncio.create_task(replicas.post(victim, update))
-    await asyncio.sleep(random.uniform(0, window))
+    if window > 0:
+        await asyncio.sleep(window)
+    else:  # a few milliseconds after the 200
+        await asyncio.shield(posting)
+        await asyncio.sleep(random.uniform(0, SLACK))
     replicas.kill(victim)
     acknowledged = await posting == 200
     if not acknowledged:  # Telegram delivers it again until some replica answers 200
@@ -186,10 +192,15 @@ async def webhook_round(replicas: TelegramReplicas, number: int, thread: int, wi
 
 
 async def polling_round(replicas: TelegramReplicas, number: int, thread: int, window: float) -> tuple[str, bool]:
-    """Make `/task intake r<n>` available to getUpdates, SIGKILL the poller within `window`, restart it."""
+    """Make `/task intake r<n>` available to getUpdates, SIGKILL the poller `window` seconds later (0: just after the
+    offset confirmed it), restart it."""
     update = replicas.fake.command_update(ALICE, f"/task intake r{number}", thread_id=thread)
     replicas.fake.queue_update(update)
-    await asyncio.sleep(random.uniform(0, window))
+    if window > 0:
+        await asyncio.sleep(window)
+    else:  # a few milliseconds after the offset confirmed it
+        await replicas.wait_for(lambda: replicas.fake.confirmed > update["update_id"], 30, f"round {number} confirmed")
+        await asyncio.sleep(random.uniform(0, SLACK))
     replicas.kill(0)
     await asyncio.sleep(0.2)  # a getUpdates the poller sent just before dying still reaches the fake: it confirms all the same
     acknowledged = replicas.fake.confirmed > update["update_id"]
@@ -218,7 +229,9 @@ async def crash_rounds(folder: Path, database_url: str, mode: str, rounds: int) 
         play = webhook_round if mode == "webhook" else polling_round
         acknowledged = []
         for number in range(rounds):
-            label, acked = await play(replicas, number, thread, window)
+            # moments spread evenly over receipt → acknowledgement + a few ms; every fifth round just after the acknowledgement
+            moment = 0 if number % 5 == 4 else window * (number % 5 + random.random()) / 4
+            label, acked = await play(replicas, number, thread, moment)
             if acked:
                 acknowledged.append(label)
         shown = await tasks_shown(replicas, thread)

@@ -24,3 +24,4 @@ async def test_sigkills_at_intake_lose_no_acknowledged_update_and_double_none(tm
     print(tally.line(f"{mode} batch {batch}"))
     assert tally.lost == []  # acknowledged means done
     assert tally.doubled == []  # a redelivered update finds its dedup key
+    assert tally.acknowledged >= 1  # the last round is killed just after its acknowledgement
