@@ -194,11 +194,11 @@ def _incident_for(session: Session, command: Command, target: int | None) -> Inc
     room = command.room
     if room is None or room.direct:
         return None
-    query = select(Room.incident_id).where(Room.platform == room.platform, Room.external_id == room.external_id)
+    query = select(Incident).join(Room, Room.incident_id == Incident.id)  # one query: every command in a room asks it
+    query = query.where(Room.platform == room.platform, Room.external_id == room.external_id)
     # A group's main chat is not any of its topics: match the thread exactly, None included.
     query = query.where(Room.thread_id == room.thread_id if room.thread_id is not None else Room.thread_id.is_(None))
-    incident_id = session.exec(query).first()
-    return session.get(Incident, incident_id) if incident_id else None
+    return session.exec(query).first()
 
 
 def _name_the_incident(session: Session, spec) -> Message:
