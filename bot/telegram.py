@@ -40,6 +40,8 @@ def build_application(token: str, api_url: str) -> Application:
 
 async def decide_update(application: Application, update: Update) -> bool:
     """Run the update's handlers to completion; whether they finished (False: one raised, so Telegram should send it again)."""
+    if _record_failure not in application.error_handlers:  # how a handler's failure is known here
+        application.add_error_handler(_record_failure)
     failures: list = []
     token = _FAILURES.set(failures)
     try:
@@ -70,7 +72,6 @@ class TelegramFront:
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_handler(MessageHandler(new & filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_reply))
         application.add_handler(MessageHandler(filters.UpdateType.EDITED, EditedCommands(bot, application.bot).on_edit))
-        application.add_error_handler(_record_failure)
 
     async def register_commands(self) -> None:
         """The command menu, in English and Chinese."""
