@@ -41,7 +41,8 @@ async def main() -> int:
             upgrade(engine)
             engine.dispose()
             url = f"{args.database_url}?options=-csearch_path%3D{schema}"
-            tally = await crash_rounds(Path(tempfile.mkdtemp(prefix="onevoice-intake-")), url, mode, args.rounds)
+            with tempfile.TemporaryDirectory(prefix="onevoice-intake-telegram-") as folder:
+                tally = await crash_rounds(Path(folder), url, mode, args.rounds)
         finally:
             with base.connect() as connection:
                 connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
