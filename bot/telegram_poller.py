@@ -50,18 +50,26 @@ class TelegramPoller:
 
     async def _poll(self) -> None:
         while not self._stopping.is_set():
-            updates = await self._fetch()
-            if updates is None:
+            try:
+                await self._round()
+            except Exception:  # noqa: BLE001  (polling must go on: a dead poller would take no command at all)
+                log.exception("Telegram polling failed")
+                await self._pause(self._backoff(), "polling failed")
+
+    async def _round(self) -> None:
+        """One getUpdates, then each update it handed out decided in order."""
+        updates = await self._fetch()
+        if updates is None:
+            return
+        for update in updates:
+            if self._stopping.is_set():
+                break  # not decided: Telegram hands it out again after the restart
+            if self.offset is not None and update.update_id < self.offset:
                 continue
-            for update in updates:
-                if self._stopping.is_set():
-                    break  # not decided: Telegram hands it out again after the restart
-                if self.offset is not None and update.update_id < self.offset:
-                    continue
-                if not await self._decide(update):
-                    await self._pause(self._backoff(), "an update could not be handled")
-                    break  # fetched again from this update on: nothing after it is confirmed before it
-                self.offset = update.update_id + 1
+            if not await self._decide(update):
+                await self._pause(self._backoff(), "an update could not be handled")
+                break  # fetched again from this update on: nothing after it is confirmed before it
+            self.offset = update.update_id + 1
 
     async def _fetch(self) -> list | None:
         """One getUpdates (confirming everything below the offset); None after an error, once its backoff is over."""
