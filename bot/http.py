@@ -2,8 +2,6 @@
 internal one (readiness and metrics), each behind the body gate of bot/bodies.py."""
 
 import asyncio
-import hmac
-import json
 import logging
 import re
 
@@ -12,7 +10,6 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from telegram import Update
 
 from bot.app import OneVoice
 from bot.bodies import LIMITS, BodyGate
@@ -21,6 +18,7 @@ from bot.page import page_routes
 from bot.readiness import Readiness
 from bot.signals_http import signal_endpoint
 from bot.slack import signed_by_slack, unreadable
+from bot.telegram_webhook import telegram_webhook
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +53,7 @@ def build_app(
 
         routes.append(Route("/slack/events", _slack_stamp_checked(slack_events), methods=["POST"]))
     if telegram is not None and telegram_secret:
-        routes.append(Route("/telegram/webhook", _telegram_webhook(telegram, telegram_secret), methods=["POST"]))
+        routes.append(Route("/telegram/webhook", telegram_webhook(telegram, telegram_secret), methods=["POST"]))
     if signals_secret:
         routes.append(Route("/signals", signal_endpoint(bot, signals_secret, on_work or (lambda: None)), methods=["POST"]))
     return _gated(Starlette(routes=routes), bot, body_seconds)
@@ -122,24 +120,3 @@ class _Counted:
             route = scope.get("route")
             path = getattr(route, "path", None) or (scope["path"] if scope["path"] in LIMITS else "other")  # the gate answers unrouted
             self.metrics.http.labels(path, str(status["code"])).inc()
-
-
-def _telegram_webhook(application, secret: str):
-    """Updates pushed by Telegram, accepted only with the secret token set on the webhook."""
-    expected = secret.encode()
-
-    async def webhook(request: Request) -> Response:
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
-        if not hmac.compare_digest(given, expected):
-            return JSONResponse({"ok": False}, status_code=403)
-        try:
-            data = json.loads(await request.body())
-            if not isinstance(data, dict):
-                raise TypeError("an update is a JSON object")
-            update = Update.de_json(data, application.bot)
-        except (ValueError, TypeError, KeyError, AttributeError):  # AttributeError: PTB met a non-object where one belongs
-            return JSONResponse({"ok": False, "error": "not a Telegram update"}, status_code=400)
-        await application.update_queue.put(update)
-        return JSONResponse({"ok": True})
-
-    return webhook

@@ -63,6 +63,7 @@ async def _start_telegram(started: _Started):
     """Telegram by webhook when a secret is set, else by long polling; return the application for the webhook route."""
     from bot.telegram import TelegramFront, build_application
     from bot.telegram_delivery import TelegramAdapter
+    from bot.telegram_poller import TelegramPoller
 
     bot, settings = started.bot, started.settings
     polling = settings.telegram_webhook_secret is None
@@ -71,7 +72,7 @@ async def _start_telegram(started: _Started):
             started.stack.callback(hold_poller_lock(bot.engine))
         except AlreadyPolling as refusal:
             raise Refused(str(refusal)) from None
-    application = build_application(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url, polling)
+    application = build_application(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
     front = TelegramFront(bot, application, on_work=started.scheduler.kick)
     await application.initialize()
     started.stack.push_async_callback(application.shutdown)
@@ -83,9 +84,10 @@ async def _start_telegram(started: _Started):
         log.warning("could not register the Telegram command menu", exc_info=True)
     await application.start()
     started.stack.push_async_callback(application.stop)
-    if polling:
-        await application.updater.start_polling(drop_pending_updates=False)
-        started.intake.append(_once(application.updater.stop))
+    if polling:  # each update is confirmed to Telegram only once decided (bot/telegram_poller.py)
+        poller = TelegramPoller(application)
+        await poller.start()
+        started.intake.append(_once(poller.stop))
         started.stack.push_async_callback(started.intake[-1])
     return application, "Telegram (polling)" if polling else "Telegram (webhook)"
 

@@ -1,10 +1,12 @@
 """Telegram in: group and private commands, inline buttons and replies become neutral commands.
 
-A python-telegram-bot Application runs inside OneVoice's own loop: updates come from
-long polling, or from `POST /telegram/webhook` when a webhook secret is set.
+A python-telegram-bot Application runs inside OneVoice's own loop: updates come from long polling
+(bot/telegram_poller.py), or from `POST /telegram/webhook` when a webhook secret is set (bot/telegram_webhook.py).
+Either way an update is decided and committed (`decide_update`) before Telegram is told it arrived.
 """
 
 import asyncio
+import contextvars
 import logging
 import time
 from functools import cached_property
@@ -15,6 +17,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.app import OneVoice, learn_alias
+from bot.telegram_edits import EditedCommands
 from bot.telegram_limits import IncidentFirstLimiter
 from bot.telegram_prompts import PromptDesk
 from bot.telegram_render import keyboard, question_html, split, to_html
@@ -28,14 +31,34 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 NAME_RECHECK = 600  # seconds a remembered user name is trusted before it is stored again
+_FAILURES: contextvars.ContextVar[list] = contextvars.ContextVar("telegram_update_failures")
 
 
-def build_application(token: str, api_url: str, polling: bool) -> Application:
+def build_application(token: str, api_url: str) -> Application:
     """PTB wired to the configured Bot API base, within Telegram's limits (30 messages/s overall, 20/min per group)."""
     builder = Application.builder().token(token).base_url(api_url).rate_limiter(IncidentFirstLimiter())
-    if not polling:
-        builder = builder.updater(None)
-    return builder.build()
+    return builder.updater(None).build()  # no PTB Updater: it would confirm an update to Telegram before it is decided
+
+
+async def decide_update(application: Application, update: Update) -> bool:
+    """Run the update's handlers to completion; whether they finished (False: one raised, so Telegram should send it again)."""
+    if _record_failure not in application.error_handlers:  # how a handler's failure is known here
+        application.add_error_handler(_record_failure)
+    failures: list = []
+    token = _FAILURES.set(failures)
+    try:
+        await application.process_update(update)
+    finally:
+        _FAILURES.reset(token)
+    return not failures
+
+
+async def _record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """PTB's error handler: log the failure and mark the update undecided for `decide_update`."""
+    log.error("Telegram update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
+    failures = _FAILURES.get(None)
+    if failures is not None:
+        failures.append(context.error)
 
 
 class TelegramFront:
@@ -46,9 +69,11 @@ class TelegramFront:
         self.on_work = on_work or (lambda: None)
         self._names: dict[int, tuple[str, float]] = {}  # user id -> (user name last remembered, when): spares the database
         names = ["crisis", *VERBS]  # `/crisis <verb>` and each verb on its own, also as /verb@botname
-        application.add_handler(CommandHandler(names, self.on_command))
+        new = filters.UpdateType.MESSAGE  # an edited message is never a new command (PTB's default would run it again)
+        application.add_handler(CommandHandler(names, self.on_command, filters=new))
         application.add_handler(CallbackQueryHandler(self.on_button))
-        application.add_handler(MessageHandler(filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_reply))
+        application.add_handler(MessageHandler(new & filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_reply))
+        application.add_handler(MessageHandler(filters.UpdateType.EDITED, EditedCommands(bot, application.bot).on_edit))
 
     async def register_commands(self) -> None:
         """The command menu, in English and Chinese."""

@@ -1,5 +1,8 @@
 """Queries on who holds which role in an incident."""
 
+from functools import cache
+
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from storage.models import RoleAssignment
@@ -7,8 +10,14 @@ from storage.models import RoleAssignment
 
 def current_holders(session: Session, incident_id: int) -> dict[str, RoleAssignment]:
     """The current assignment of each filled role."""
-    rows = session.exec(select(RoleAssignment).where(RoleAssignment.incident_id == incident_id, RoleAssignment.ended_at.is_(None)))
+    rows = session.exec(_holders_query(), params={"incident": incident_id})
     return {row.role: row for row in rows}
+
+
+@cache
+def _holders_query():
+    """Built once: every card and every permission check asks it."""
+    return select(RoleAssignment).where(RoleAssignment.incident_id == bindparam("incident"), RoleAssignment.ended_at.is_(None))
 
 
 def roles_held(session: Session, incident_id: int, person: str) -> set[str]:

@@ -1,16 +1,18 @@
 """Neutral renderings: the incident card, the roles list and the checklist."""
 
 from datetime import datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam, case
 from sqlmodel import Session, func, select
 
 from config.model import Config
 from handlers.assignments import current_holders
 from handlers.i18n import _
 from handlers.markup import Message, fmt, lines, text
-from handlers.statements import current_line, latest_pending
-from storage.models import ChecklistItem, Incident, Publication, Room
+from handlers.statements import APPROVED, PENDING
+from storage.models import ChecklistItem, Incident, Publication, Room, Statement
 
 SEVERITY_MARK = {"sev1": "🔴", "sev2": "🟠", "sev3": "🟡", "sev4": "🔵"}
 STATE_MARK = {"open": "☐", "done": "☑", "skipped": "⤼"}
@@ -66,15 +68,26 @@ def render_roles(session: Session, config: Config, incident: Incident) -> Messag
 
 def checklist_counts(session: Session, incident_id: int, now: datetime) -> dict[str, int]:
     """How many items are open, done, skipped and overdue."""
-    rows = session.exec(
-        select(ChecklistItem.state, func.count()).where(ChecklistItem.incident_id == incident_id).group_by(ChecklistItem.state)
-    ).all()
-    counts = {"open": 0, "done": 0, "skipped": 0, **dict(rows)}
-    counts["overdue"] = session.exec(
-        select(func.count()).where(ChecklistItem.incident_id == incident_id, ChecklistItem.state == "open", ChecklistItem.due_at < now)
-    ).one()
+    rows = session.exec(_checklist_counts_query(), params={"incident": incident_id, "now": now}).all()
+    counts = {"open": 0, "done": 0, "skipped": 0, **{state: count for state, count, _late in rows}}
+    counts["overdue"] = next((int(overdue or 0) for state, _count, overdue in rows if state == "open"), 0)
     counts["total"] = counts["open"] + counts["done"] + counts["skipped"]
     return counts
+
+
+@cache
+def _checklist_counts_query():
+    """One query for the card's counts, built once: building a statement costs more than running it on SQLite."""
+    late = func.sum(case((ChecklistItem.due_at < bindparam("now"), 1), else_=0))
+    query = select(ChecklistItem.state, func.count(), late).where(ChecklistItem.incident_id == bindparam("incident"))
+    return query.group_by(ChecklistItem.state)
+
+
+@cache
+def _line_query():
+    """The approved version and the pending ones, newest first, built once."""
+    shown = Statement.incident_id == bindparam("incident"), Statement.state.in_((APPROVED, PENDING))
+    return select(Statement).where(*shown).order_by(Statement.version.desc())
 
 
 def render_card(session: Session, config: Config, incident: Incident, now: datetime) -> Message:
@@ -114,8 +127,9 @@ def render_card(session: Session, config: Config, incident: Incident, now: datet
 
 def line_summary(session: Session, config: Config, incident: Incident, timing, now: datetime | None = None) -> Message:
     """The card's line row: the current version and how many targets carry it, or the first-statement deadline."""
-    current = current_line(session, incident.id)
-    pending = latest_pending(session, incident.id)
+    shown = session.exec(_line_query(), params={"incident": incident.id}).all()  # the approved version and the newest pending
+    current = next((s for s in shown if s.state == APPROVED), None)
+    pending = next((s for s in shown if s.state == PENDING), None)
     waiting = fmt(_(" · v{n} awaiting approval"), n=pending.version) if pending else Message()
     if current is None:
         if timing is None:

@@ -4,7 +4,9 @@ import difflib
 import logging
 import re
 from collections.abc import Callable
+from functools import cache
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, select
 
@@ -187,9 +189,7 @@ def _unknown_verb(word: str) -> Message:
 def resolve_actor(session: Session, deps: Deps, command: Command):
     """The team member behind a platform user, or a refusal saying how to join."""
     user = command.user
-    handle = session.exec(
-        select(PersonHandle.person).where(PersonHandle.platform == user.platform, PersonHandle.external_id == user.external_id)
-    ).first()
+    handle = session.exec(_handle_query(), params={"platform": user.platform, "external_id": user.external_id}).first()
     person = deps.config.team.people.get(handle) if handle else None
     if person is None:
         raise Refusal(
@@ -211,11 +211,24 @@ def _incident_for(session: Session, command: Command, target: int | None) -> Inc
     room = command.room
     if room is None or room.direct:
         return None
-    query = select(Room.incident_id).where(Room.platform == room.platform, Room.external_id == room.external_id)
+    params = {"platform": room.platform, "external_id": room.external_id, "thread": room.thread_id}
+    return session.exec(_room_incident_query(room.thread_id is not None), params=params).first()
+
+
+@cache
+def _handle_query():
+    """The person behind a platform user, built once (every command asks it)."""
+    query = select(PersonHandle.person).where(PersonHandle.platform == bindparam("platform"))
+    return query.where(PersonHandle.external_id == bindparam("external_id"))
+
+
+@cache
+def _room_incident_query(in_thread: bool):
+    """The incident of a room, in one query built once: every command typed in a room asks it."""
+    query = select(Incident).join(Room, Room.incident_id == Incident.id)
+    query = query.where(Room.platform == bindparam("platform"), Room.external_id == bindparam("external_id"))
     # A group's main chat is not any of its topics: match the thread exactly, None included.
-    query = query.where(Room.thread_id == room.thread_id if room.thread_id is not None else Room.thread_id.is_(None))
-    incident_id = session.exec(query).first()
-    return session.get(Incident, incident_id) if incident_id else None
+    return query.where(Room.thread_id == bindparam("thread") if in_thread else Room.thread_id.is_(None))
 
 
 def _name_the_incident(session: Session, spec) -> Message:

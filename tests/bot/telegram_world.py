@@ -59,7 +59,7 @@ class TelegramWorld:
         self.config = config or team()
         self.bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=database_url), config=self.config, clock=self.clock)
         if limited:
-            self.application = build_application(self.fake.token, self.fake.api_base, polling=False)
+            self.application = build_application(self.fake.token, self.fake.api_base)
         else:
             self.application = Application.builder().token(self.fake.token).base_url(self.fake.api_base).updater(None).build()
         self.front = TelegramFront(self.bot, self.application)

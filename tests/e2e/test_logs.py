@@ -24,6 +24,7 @@ async def test_json_logs_carry_incidents_and_no_secrets(start_telegram_bot, monk
     thread = await bot.declare()
     bot.fake.fail_next("sendMessage", 500, times=1)  # a failing delivery: retried, and logged with its incident
     await bot.command(BOB, "/crisis ack", thread=thread)
+    await bot.wait_for(lambda: "deferred" in bot.output(), 20, "the failed send deferred")  # before another answer takes the fault
     await bot.command(ALICE, "/crisis frobnicate", chat=GROUP)
     await bot.wait_for(lambda: bot.pending_effects() == 0 and "deferred" in bot.output(), 20, "the failed send retried")
     await bot.stop()

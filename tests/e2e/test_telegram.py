@@ -188,6 +188,8 @@ async def test_an_update_delivered_twice_changes_nothing_twice(telegram_bot):
     await bot.send(declare)
     await bot.send(declare)  # the same update_id again (polling: twice in one getUpdates batch; webhook: POSTed twice)
     thread = await bot.wait_for(lambda: next(iter(bot.topics()), None), 15, "the topic")
+    # the topic is known as the incident's room once its opening is recorded (a webhook update is handled at once now)
+    await bot.wait_for(lambda: bot.card_id(thread) and bot.pending_effects() == 0, 20, "the card pinned and the outbox drained")
     note = fake.command_update(DAVE, "/note Supplier called back", thread_id=thread)
     await bot.send(note)
     await bot.send(note)

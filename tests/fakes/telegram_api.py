@@ -63,7 +63,8 @@ class FakeTelegram(Updates):
         self.internal_errors: list[str] = []  # exceptions raised inside the fake (answered with HTTP 599): should stay empty
         self.started_bot: set[int] = set()
         self.open_queries: set[str] = set()  # callback query ids not yet answered
-        self.pending: list[dict] = []  # the getUpdates queue
+        self.pending: list[dict] = []  # the getUpdates queue: handed out again on every call until an offset confirms them
+        self.confirmed = 0  # the highest offset getUpdates was given: every update below it is acknowledged
         self.poll_cap = 1.0  # getUpdates waits at most this long, whatever `timeout` says
         self.fail_ratio, self.fail_methods, self.ratio_retry_after = 0.0, None, 1  # fail_methods: a set fail_ratio applies to
         self.seed = 0
@@ -365,6 +366,7 @@ class FakeTelegram(Updates):
             self.pending[:] = self.pending[offset:]
         elif offset:
             self.pending[:] = [u for u in self.pending if u["update_id"] >= offset]  # confirmed: gone for good
+            self.confirmed = max(self.confirmed, offset)
         limit = min(max(param_int(params.get("limit"), "limit") or 100, 1), 100)
         allowed = set(param_json(params.get("allowed_updates")) or [])
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), self.poll_cap)

@@ -328,6 +328,17 @@ class Updates:
         query = {"id": query_id, "from": self.user(user_id), "message": message, "chat_instance": str(-chat["id"] * 7 + 11), "data": data}
         return {"update_id": next(self._update_ids), "callback_query": query}
 
+    def edit_update(self, update: dict, text: str) -> dict:
+        """The user edits the message of an earlier update (a command or a reply) to `text`: an `edited_message` update."""
+        message = copy.deepcopy(update["message"])
+        entities = [e for e in message.get("entities", []) if e["type"] not in ("bot_command", "mention")]
+        edited = self._user_message(message["from"]["id"], text, message["chat"]["id"], message.get("message_thread_id"), entities)
+        self._store.pop((edited["chat"]["id"], edited["message_id"]), None)  # the same message, not a new one
+        edited = {k: v for k, v in edited.items() if k not in ("message_id", "date", "reply_to_message")}
+        message = {k: v for k, v in message.items() if k not in ("text", "entities")} | edited | {"edit_date": int(time.time())}
+        self._store[(message["chat"]["id"], message["message_id"])] = message
+        return {"update_id": next(self._update_ids), "edited_message": message}
+
     def queue_update(self, update: dict) -> None:
         """Hand an update to getUpdates (long polling)."""
         self.pending.append(update)

@@ -250,6 +250,22 @@ async def test_get_updates_with_offset_and_a_capped_wait(fake, bot):
     assert [u.update_id for u in await bot.get_updates(timeout=5)] == [late["update_id"]] and time.monotonic() - start < 0.8
 
 
+async def test_unconfirmed_updates_are_handed_out_again_and_an_edit_keeps_its_message(fake, bot):
+    first, second = fake.command_update(100001, "/task call the regulator"), fake.command_update(100001, "/status")
+    fake.queue_update(first)
+    fake.queue_update(second)
+    assert [u.update_id for u in await bot.get_updates(timeout=0)] == [first["update_id"], second["update_id"]]
+    assert [u.update_id for u in await bot.get_updates(timeout=0)] == [first["update_id"], second["update_id"]]  # not confirmed
+    assert [u.update_id for u in await bot.get_updates(offset=second["update_id"], timeout=0)] == [second["update_id"]]
+    assert fake.confirmed == second["update_id"]
+    edit = fake.edit_update(first, "/task call the regulator today")
+    fake.queue_update(edit)
+    got = (await bot.get_updates(offset=second["update_id"] + 1, timeout=0))[0]
+    assert got.edited_message.message_id == first["message"]["message_id"] and got.update_id > second["update_id"]
+    assert got.edited_message.text == "/task call the regulator today" and got.edited_message.entities[0].type == "bot_command"
+    assert got.edited_message.edit_date is not None and got.message is None
+
+
 async def test_a_ptb_application_polls_and_replies(fake):
     async def status(update, context):
         await update.message.reply_text(f"status of topic {update.message.message_thread_id}")

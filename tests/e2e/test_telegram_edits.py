@@ -1,0 +1,69 @@
+"""Edited Telegram messages never run commands (issue 15, finding 3), by long polling and by webhook.
+
+An edit of a command comes as an `edited_message` update for the same message. OneVoice tells its author once, by DM,
+that an edit is not a new command, and changes nothing: no second incident, no extra task, no approval of a newer draft.
+"""
+
+from tests.e2e import telegram_process
+from tests.e2e.telegram_process import ALICE, CAROL, GROUP
+
+telegram_bot = telegram_process.telegram_bot  # the real `onevoice run`, once per mode
+
+NOT_RUN = "Editing a message does not run its command again"
+
+
+def told(bot, user: int) -> int:
+    """How many times `user` was told by DM that an edit runs nothing."""
+    return sum(NOT_RUN in m["plain"] for m in bot.fake.messages_in(user))
+
+
+async def edit(bot, update: dict, text: str, times_told: int) -> dict:
+    """The author edits the message of `update` to `text`; wait for the DM that says it runs nothing; the edit's update."""
+    edited = bot.fake.edit_update(update, text)
+    await bot.send(edited)
+    user = update["message"]["from"]["id"]
+    await bot.wait_for(lambda: told(bot, user) == times_told, 10, f"the answer to edit {times_told}")
+    return edited
+
+
+async def test_editing_a_declare_opens_no_second_incident_and_a_redelivered_edit_answers_nothing_more(telegram_bot):
+    bot = telegram_bot
+    declared = await bot.command(ALICE, "/crisis declare product-quality sev2 Battery overheating")
+    thread = await bot.wait_for(lambda: next(iter(bot.topics()), None), 15, "the topic")
+    edited = await edit(bot, declared, "/crisis declare product-quality sev1 Battery overheating badly", 1)
+    await bot.send(edited)  # Telegram sends the same edit again (no 200 seen): still one answer
+    await bot.command(ALICE, "/crisis status", thread)  # handled after the redelivery
+    status = await bot.message(GROUP, "#1 Battery overheating", thread)
+    assert "Battery overheating badly" not in bot.current(status)["text"]
+    assert told(bot, ALICE) == 1
+    assert list(bot.topics()) == [thread]  # one incident, one topic
+    assert not any("#2" in text for text in bot.texts(GROUP))
+
+
+async def test_editing_a_task_three_times_leaves_one_task(telegram_bot):
+    bot = telegram_bot
+    thread = await bot.declare()
+    task = await bot.command(ALICE, "/task call the regulator", thread)
+    for n, text in enumerate(["/task call the regulator now", "/task call the regulator today", "/task call the regulator back"], 1):
+        await edit(bot, task, text, n)
+    await bot.command(ALICE, "/tasks all", thread)
+    listing = await bot.message(ALICE, "call the regulator")
+    lines = [line for line in bot.current(listing)["text"].splitlines() if "call the regulator" in line]
+    assert len(lines) == 1 and " call the regulator · " in lines[0], lines
+    edited_titles = ("regulator now", "regulator today", "regulator back")
+    assert not any(title in m["plain"] for title in edited_titles for m in bot.fake.messages)  # said nowhere: never a task
+
+
+async def test_an_edited_old_approve_approves_nothing(telegram_bot):
+    bot = telegram_bot
+    thread = await bot.declare(head="product-quality sev4")  # sev4: the commander alone approves
+    await bot.command(CAROL, "/draft We are sorry for the worry. Next update at 11:00.", thread)
+    approve = await bot.command(ALICE, "/approve", thread)  # the newest draft: v1
+    await bot.message(GROUP, "Approved line of #1 — v1", thread, timeout=15)
+    await bot.command(CAROL, "/draft We are sorry. The lot is recalled; next update at 12:00.", thread)
+    await edit(bot, approve, "/approve ", 1)  # re-run, it would approve v2, the newest draft now
+    await bot.command(ALICE, "/status", thread)
+    await bot.message(GROUP, "#1 Battery overheating", thread)
+    assert not any("Approved line of #1 — v2" in text for text in bot.texts(GROUP, thread))
+    await bot.command(ALICE, "/approve v2", thread)  # v2 was still waiting for its approval
+    await bot.message(GROUP, "Approved line of #1 — v2", thread, timeout=15)
