@@ -18,6 +18,8 @@ from handlers.router import dispatch
 from storage.db import make_engine, session, upgrade
 from storage.models import Outbox, ProcessedEvent, Room
 
+# Processes a test starts keep off the fixed internal port (several run at once); a test that needs it names its own.
+os.environ.setdefault("ONEVOICE_ADMIN_PORT", "0")
 POSTGRES_URL = os.environ.get("ONEVOICE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CONSOLE_CAPS = frozenset({Capability.CREATE_ROOMS, Capability.INVITE, Capability.PIN, Capability.EDIT, Capability.DM})
 

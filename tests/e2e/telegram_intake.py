@@ -105,6 +105,7 @@ class TelegramReplicas:
                 "ONEVOICE_TELEGRAM_API_URL": self.fake.api_base,
                 "ONEVOICE_HTTP_HOST": "127.0.0.1",
                 "ONEVOICE_HTTP_PORT": str(self.ports[index]),
+                "ONEVOICE_ADMIN_PORT": "0",  # several replicas on one machine: no internal listener to share
                 "PTB_TIMEDELTA": "true",
                 "PYTHONPATH": str(ROOT),
             }
