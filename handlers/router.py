@@ -114,6 +114,17 @@ def _stored_reply(seen: ProcessedEvent) -> Reply:
     return Reply(Message.from_json(data["message"]), data["ok"], data["private"], data.get("incident_id"), {"duplicate": True})
 
 
+def _admit(session: Session, spec, ctx: Context) -> None:
+    """Refuse a verb that needs an incident and has none, that would change a closed one, or that this actor may not use."""
+    incident = ctx.incident
+    if spec.needs_incident:
+        if incident is None:
+            raise Refusal(_name_the_incident(session, spec))
+        if incident.phase == "closed" and spec.changes and not spec.after_close:
+            raise Refusal(fmt(_("Incident #{id} is closed; nothing more can change there."), id=incident.id))
+    check_permission(ctx, spec)
+
+
 def _target_and_words(command: Command) -> tuple[int | None, list[str]]:
     """The incident named first (`#12`, full-width digits too), and the words after it, checked."""
     words = check_text(command)
@@ -134,12 +145,7 @@ def _handle(session: Session, deps: Deps, command: Command) -> Reply:
     actor = resolve_actor(session, deps, command)
     incident = _incident_for(session, command, target)
     ctx = Context(session, deps, command, actor, incident, rest)
-    if spec.needs_incident:
-        if incident is None:
-            raise Refusal(_name_the_incident(session, spec))
-        if incident.phase == "closed" and spec.changes and not spec.after_close:
-            raise Refusal(fmt(_("Incident #{id} is closed; nothing more can change there."), id=incident.id))
-    check_permission(ctx, spec)
+    _admit(session, spec, ctx)
     try:
         result = spec.handler(ctx)
     except UsageError as problem:
@@ -254,12 +260,7 @@ def vet_command(session: Session, deps: Deps, command: Command, rehearse_with: s
     spec = VERBS[name]
     incident = _incident_for(session, command, target)
     ctx = Context(session, deps, command, actor, incident, _rest_after(command.text, target is not None))
-    if spec.needs_incident:
-        if incident is None:
-            raise Refusal(_name_the_incident(session, spec))
-        if incident.phase == "closed" and spec.changes and not spec.after_close:
-            raise Refusal(fmt(_("Incident #{id} is closed; nothing more can change there."), id=incident.id))
-    check_permission(ctx, spec)
+    _admit(session, spec, ctx)
     if rehearse_with:
         ctx.args = f"{ctx.args} {rehearse_with}".strip()
         try:
