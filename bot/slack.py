@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.app import OneVoice
+from bot.slack_delivery import is_response_url
 from bot.slack_render import ACTION_PREFIX, blocks, button_command, mrkdwn, unescape
 from config.model import SEVERITIES
 from handlers.i18n import _, speaking
@@ -149,7 +150,7 @@ class SlackFront:
         task.add_done_callback(self._after_ack.discard)
 
     async def _respond_now(self, url: str | None, reply: Reply) -> None:
-        if not url:
+        if not url or not is_response_url(url, self.client.base_url):
             return
         try:
             await AsyncWebhookClient(url, timeout=10).send_dict({**in_ack(reply), "replace_original": False})

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import time
+from urllib.parse import urlsplit
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, AsyncServerErrorRetryHandler
@@ -26,6 +27,21 @@ LIST_PAGES = 1000  # conversations.list pages read at most (1,000 channels a pag
 HANDLED = {"name_taken", "already_pinned", "already_in_channel", "cant_invite_self", "message_not_found", "cant_update_message"}
 TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}  # Slack's side: later
 GONE = {"message_not_found", "cant_update_message"}  # the message to edit was deleted (or is no longer ours to edit)
+
+
+RESPONSE_HOSTS = {"hooks.slack.com"}  # where Slack's response_urls live; nothing else is POSTed to from a request's body
+
+
+def is_response_url(url: str, api_base: str) -> bool:
+    """Whether a response_url is Slack's own (https on hooks.slack.com, or the host of the configured API base, as a
+    test or a proxy sets it): the bot never POSTs to whatever URL a request names."""
+    try:
+        target, api = urlsplit(url), urlsplit(api_base)
+    except ValueError:
+        return False
+    if target.scheme == "https" and target.hostname in RESPONSE_HOSTS and not target.username and not target.password:
+        return True
+    return bool(api.netloc) and (target.scheme, target.netloc) == (api.scheme, api.netloc)
 
 
 def _in_place_retries() -> list:
@@ -190,9 +206,12 @@ class SlackAdapter:
     async def answer(self, payload: dict, message: Message) -> dict:
         """The answer to a command: through its response_url (which works where the bot is not a member), else by the bot."""
         private = payload.get("private", True) and not payload.get("in_channel")
-        if payload.get("response_url"):
+        url = payload.get("response_url")
+        if url and not is_response_url(url, self.client.base_url):
+            log.warning("a response_url outside Slack was not used: %.80s", url)
+        elif url:
             try:
-                return await self._respond(payload["response_url"], message, private)
+                return await self._respond(url, message, private)
             except Undeliverable as gone:  # expired (after 30 min) or used up: the bot says it instead
                 log.info("answering by the bot instead: %s", gone)
         channel = payload.get("channel") or ""
