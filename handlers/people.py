@@ -1,6 +1,7 @@
 """Naming people and roles in commands: mentions, keys, and the team model."""
 
 import re
+import unicodedata
 
 from sqlmodel import select
 
@@ -16,13 +17,17 @@ _MENTION = re.compile(r"^(?:<@([A-Za-z0-9_.-]+)(?:\|[^>]*)?>|@([\w.-]+))$")
 
 
 def is_mention(token: str) -> bool:
-    """Whether a word names a person by mention."""
-    return bool(_MENTION.match(token))
+    """Whether a word names a person by mention (＠name, as a full-width input method types it, too)."""
+    return bool(_mention(token))
+
+
+def _mention(token: str) -> re.Match | None:
+    return _MENTION.match(unicodedata.normalize("NFKC", token))
 
 
 def resolve_person(ctx: Context, token: str) -> Person:
     """The team member a mention names, or a refusal listing who is on the team."""
-    match = _MENTION.match(token)
+    match = _mention(token)
     if not match:
         raise Refusal(fmt(_("“{token}” is not a mention: name people as @name."), token=token[:60]))
     ident = match.group(1) or match.group(2)
