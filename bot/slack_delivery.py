@@ -1,6 +1,8 @@
 """Slack as a delivery target: outbox effects become Web API calls, paced per channel, retried, never doubled."""
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
 from urllib.parse import urlsplit
@@ -10,7 +12,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapter import RetryLater, Undeliverable, pin_soon
+from bot.adapter import RetryLater, Undeliverable, pin_soon, resumed
 from bot.slack_render import blocks, escape, mrkdwn
 from bot.slack_render import topic as slack_topic
 from handlers.markup import Message
@@ -223,16 +225,23 @@ class SlackAdapter:
         return await self._post(payload["to"], message)
 
     async def _respond(self, url: str, message: Message, private: bool) -> dict:
-        """POST the message to a response_url, in pieces of at most 50 blocks (Slack allows a few posts to one URL)."""
+        """POST the message to a response_url, in pieces of at most 50 blocks (Slack allows a few posts to one URL); a
+        retry resumes from the first piece not yet shown (the count shown is kept as progress), so none shows twice."""
         rendered = blocks(message)
         pieces = [rendered[i : i + MESSAGE_BLOCKS] for i in range(0, len(rendered), MESSAGE_BLOCKS)]
+        fingerprint = hashlib.sha256(json.dumps([url, pieces]).encode()).hexdigest()[:24]
+        earlier = resumed().get("pieces") or {}
+        shown = earlier.get("shown", 0) if earlier.get("of") == fingerprint else 0
         client = AsyncWebhookClient(url, timeout=10, retry_handlers=_in_place_retries())
-        for piece in pieces:
+        for index in range(shown, len(pieces)):
+            piece = pieces[index]
             text = mrkdwn(message) if len(pieces) == 1 else "\n".join(b["text"]["text"] for b in piece if "text" in b)
             body = {"response_type": "ephemeral" if private else "in_channel", "replace_original": False, "text": text, "blocks": piece}
             response = await client.send_dict(body)
             if response.status_code == 429 or response.status_code >= 500:
-                raise RetryLater(f"response_url: HTTP {response.status_code}", after=_retry_after(response.headers))
+                wait = RetryLater(f"response_url: HTTP {response.status_code}", after=_retry_after(response.headers))
+                wait.progress = {"pieces": {"of": fingerprint, "shown": index}} if index else {}
+                raise wait
             if response.status_code != 200:
                 raise Undeliverable(f"response_url: HTTP {response.status_code} {response.body[:100]}")
         return {"via": "response_url", "pieces": len(pieces)}

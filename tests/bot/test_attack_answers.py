@@ -6,8 +6,10 @@ from datetime import timedelta
 import pytest
 
 from bot import slack_delivery
+from bot.adapter import RetryLater, resuming
 from bot.slack_delivery import is_response_url
 from config.model import RoomHandles
+from handlers.markup import lines, text
 from handlers.ports import Command, RoomRef, UserRef
 from tests.bot.test_delivery_faults import CONFIG, Workspace
 from tests.fakes.slack_api import FakeSlack
@@ -93,3 +95,27 @@ async def test_an_answer_that_cannot_be_delivered_is_told_once_without_its_priva
     # A private answer is the asker's: the room hears that an answer to Alice did not go out, not what it said.
     assert "an answer to a command to U0ALICE" in notices[0]
     assert "Battery overheating" not in notices[0] and "Incident commander" not in notices[0]
+
+
+async def test_a_long_answer_cut_off_by_a_server_error_resumes_without_repeating_a_piece(triaged, monkeypatch):
+    """A 120-line answer goes by response_url in three pieces; the second fails twice (the in-place retry too)."""
+    fake = triaged.fake
+    url = fake.response_url(channel="C0GENERAL", user="U0ALICE")
+    adapter = triaged.bot.deliverers["slack"].adapter
+    payload = {"to": "U0ALICE", "channel": "C0GENERAL", "response_url": url, "private": True}
+    message = lines(*(text(f"line {n} " + "x" * 2990) for n in range(120)))  # one section per line: 120 blocks
+    real_send, pieces = slack_delivery.AsyncWebhookClient.send_dict, []
+
+    async def second_piece_fails(self, body, headers=None):
+        pieces.append(body["blocks"][0])
+        if len(pieces) == 2:
+            fake.fail_next("response_url", 500, times=2)  # the second piece, and the client's own retry of it
+        return await real_send(self, body, headers)
+
+    monkeypatch.setattr(slack_delivery.AsyncWebhookClient, "send_dict", second_piece_fails)
+    with pytest.raises(RetryLater) as cut:
+        await adapter.answer(payload, message)
+    with resuming(cut.value.progress):  # what the worker does on the next attempt: the row keeps the progress
+        await adapter.answer(payload, message)
+    shown = [m["blocks"][0]["text"]["text"][:8] for m in fake.messages_in("C0GENERAL") if m.get("via") == "response_url"]
+    assert shown == ["line 0 x", "line 50 ", "line 100"]  # each piece once, in order
