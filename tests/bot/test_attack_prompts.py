@@ -69,3 +69,18 @@ def test_another_members_press_of_the_same_button_gets_their_own_question_and_th
     assert "v1 awaiting approval" in world.status()
     world.reply(ALICE, alices, "Too vague")
     assert [m["plain"] for m in world.in_group() if "rejected by" in m["plain"]] == ["✋ v1 rejected by Alice Chen: Too vague"]
+
+
+def test_a_member_pressing_many_buttons_quickly_is_never_silently_ignored(world):
+    """A commander clearing eight checklist items with their Done buttons, one after another: a press beyond the
+    per-person ration is told it did nothing (was: the spinner stopped and nothing happened, without a word)."""
+    declare(world)
+    answers = [(world.press(ALICE, f"#1 done {n}") or {}).get("text") or "" for n in range(1, 9)]
+    assert all(answers), answers
+    world.command(ALICE, "/crisis #1 tasks all", chat=ALICE)
+    listing = world.said_to(ALICE)[-1]
+    for n, answer in enumerate(answers, start=1):
+        if answer.startswith("Too many presses at once; this one did nothing."):
+            assert f"☐ {n} " in listing  # it did nothing indeed
+        else:
+            assert f"☐ {n} " not in listing
