@@ -67,7 +67,7 @@ def _by_learned_name(ctx: Context, platform: str, ident: str) -> str | None:
 
 def resolve_role(ctx: Context, word: str) -> str:
     """A role key, or a refusal listing the roles."""
-    key = word.lower()
+    key = unicodedata.normalize("NFKC", word).casefold()
     if key not in ctx.config.team.roles:
         raise Refusal(fmt(_("There is no role “{role}”. Roles: {roles}."), role=word[:40], roles=", ".join(ctx.config.team.roles)))
     return key

@@ -32,3 +32,32 @@ def test_combining_marks_emoji_joiners_and_rtl_words_are_kept_as_typed(chat, roo
     listing = said(chat, "alice", "tasks all", room)
     composed = text.replace("e\u0301", "é")
     assert f"{composed} · Carol Wang" in listing  # stored NFC: the same letters, composed
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ｓｅｖ １",
+        "sev ①",
+        "phase ＲＥＳＰＯＮＤＩＮＧ",
+        "done ３",
+        "skip ４ not needed here",
+        "done ３\nundo ３",
+        "ｔａｓｋｓ ａｌｌ",
+        "ＡＳＳＩＧＮ ｌｅｇａｌ ＠ｅｒｉｎ",
+        "action Call the lab @bob due ２０２６-０３-２０",
+        "action Call the lab @bob ｄｕｅ ｉｎ ３ｄ",
+    ],
+)
+def test_every_word_the_grammar_reads_may_be_typed_full_width(chat, room, line):
+    """Was: full-width digits, phases and roles were refused (`done ３`: "Give the item's number")."""
+    for each in line.split("\n"):
+        said(chat, "alice", each, room)
+
+
+def test_a_severity_typed_full_width_in_a_declaration_is_the_severity_not_part_of_the_title(chat):
+    """Was: `declare product-quality ｓｅｖ１ Fire` declared at the playbook's default severity, titled "ｓｅｖ１ Fire"."""
+    reply = chat.say("alice", "declare product-quality ｓｅｖ１ Plant fire", "lobby")
+    assert reply.ok, reply.message.plain()
+    status = chat.say("alice", "#1 status", "lobby").message.plain()
+    assert "Severity sev1" in status and "Plant fire" in status and "ｓｅｖ" not in status
