@@ -61,3 +61,10 @@ def test_a_severity_typed_full_width_in_a_declaration_is_the_severity_not_part_o
     assert reply.ok, reply.message.plain()
     status = chat.say("alice", "#1 status", "lobby").message.plain()
     assert "Severity sev1" in status and "Plant fire" in status and "ｓｅｖ" not in status
+
+
+def test_a_playbook_and_a_draft_version_typed_full_width(chat):
+    _incident, room = chat.declare(line="declare ｐｒｏｄｕｃｔ-ｑｕａｌｉｔｙ sev2 Battery overheating")
+    said(chat, "carol", "draft We are sorry for the worry.", room)
+    said(chat, "bob", "reject ｖ１ Too vague", room)
+    assert "v1 rejected" in said(chat, "alice", "history", room) or "rejected" in said(chat, "alice", "history", room)
