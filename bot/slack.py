@@ -23,6 +23,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.app import OneVoice
 from bot.slack_delivery import is_response_url
 from bot.slack_render import ACTION_PREFIX, blocks, button_command, mrkdwn, unescape
+from bot.slack_shapes import misshapen, slash_misshapen
 from config.model import SEVERITIES
 from handlers.i18n import _, speaking
 from handlers.markup import Message
@@ -261,23 +262,24 @@ def rendered(message: Message) -> dict:
 
 
 def unreadable(body: bytes, content_type: str | None) -> bool:
-    """A body Slack never sends and Bolt cannot parse: not UTF-8, or JSON (or a `payload=` field) that is not an object."""
+    """A body Slack never sends and our listeners cannot read: not UTF-8, JSON (or a `payload=` field) that is not an
+    object, or one not shaped as Slack sends it (bot/slack_shapes.py)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return True
     if content_type == "application/json" or text.startswith("{"):
         raw = text  # Bolt's own test for a JSON body
-    elif "payload" in text:
-        raw = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
-        if raw is None:
-            return False
     else:
-        return False
+        fields = dict(parse_qsl(text, keep_blank_values=True))
+        raw = fields.get("payload")
+        if raw is None:
+            return slash_misshapen(fields) is not None
     try:
-        return not isinstance(json.loads(raw), dict)
+        payload = json.loads(raw)
     except ValueError:
         return True
+    return not isinstance(payload, dict) or misshapen(payload) is not None
 
 
 def signed_by_slack(secret: str, body: bytes, headers) -> bool:
