@@ -31,7 +31,7 @@ TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_ti
 GONE = {"message_not_found", "cant_update_message"}  # the message to edit was deleted (or is no longer ours to edit)
 
 
-RESPONSE_HOSTS = {"hooks.slack.com"}  # where Slack's response_urls live; nothing else is POSTed to from a request's body
+RESPONSE_HOSTS = {"hooks.slack.com", "hooks.slack-gov.com"}  # where Slack's (and GovSlack's) response_urls live
 
 
 def is_response_url(url: str, api_base: str) -> bool:

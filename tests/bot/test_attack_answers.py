@@ -53,6 +53,7 @@ async def test_an_answer_is_never_posted_to_a_response_url_outside_slack(slack):
 def test_only_slacks_own_response_urls_are_used():
     api = "https://slack.com/api/"
     assert is_response_url("https://hooks.slack.com/actions/T1/2/abc", api)
+    assert is_response_url("https://hooks.slack-gov.com/commands/T1/2/abc", "https://slack-gov.com/api/")
     assert is_response_url("http://127.0.0.1:9000/response/r1", "http://127.0.0.1:9000/api/")
     for url in (
         "http://hooks.slack.com/actions/T1/2/abc",
