@@ -24,6 +24,7 @@ from bot.app import OneVoice
 from bot.slack_delivery import is_response_url
 from bot.slack_render import ACTION_PREFIX, blocks, button_command, mrkdwn, unescape
 from bot.slack_shapes import misshapen, slash_misshapen
+from bot.telegram_limits import TokenBuckets
 from config.model import SEVERITIES
 from handlers.i18n import _, speaking
 from handlers.markup import Message
@@ -45,6 +46,7 @@ class SlackFront:
         self.bot, self.client = bot, client
         self.on_work = on_work or (lambda: None)  # something was decided: wake the delivery loop
         self._after_ack: set[asyncio.Task] = set()  # forms being opened after the ack (a reference keeps each task alive)
+        self.mentions = TokenBuckets(burst=2, per_minute=2)  # public answers to @mentions, per person: no channel flooding
         quiet = logging.getLogger("onevoice.slack_bolt")
         quiet.setLevel(logging.ERROR)  # Bolt warns that SLACK_BOT_TOKEN is unused when a client is given: it is meant
         self.app = AsyncApp(signing_secret=signing_secret, client=client, process_before_response=True, logger=quiet)
@@ -127,6 +129,9 @@ class SlackFront:
         """ "@OneVoice" in a channel: the command overview, in that channel (once, whichever replica Slack retries on)."""
         seen = f"slack:event:{body['event_id']}" if body.get("event_id") else None
         user, channel = event.get("user", ""), event.get("channel", "")
+        if not self.mentions.take(user):
+            log.info("a mention by %s in %s was not answered: the help was posted for them a moment ago", user, channel)
+            return
         command = Command(UserRef(PLATFORM, user), "help", RoomRef(PLATFORM, channel), seen)
         await self._decide(command, lambda _reply: {"to": user, "channel": channel, "in_channel": True})
         # Bolt acknowledges the event when this returns: after the answer is committed to the outbox

@@ -9,7 +9,7 @@ import pytest
 from bot import slack_delivery
 from bot.slack import PROMPT_VIEW
 from tests.fakes.slack_api import FakeSlack
-from tests.fuzz.test_slack_http import SlackWorld
+from tests.fuzz.test_slack_http import SlackWorld, event
 
 
 @pytest.fixture
@@ -80,3 +80,12 @@ def test_a_signed_payload_of_the_wrong_shape_is_refused_with_a_4xx(world, part, 
     response = world.run(world.http.post("/slack/events", content=body, headers=headers))
     assert response.status_code == 400
     assert not [r for r in caplog.records if r.exc_info]  # no traceback
+
+
+def test_a_strangers_mentions_do_not_fill_a_channel_with_the_bots_help(world):
+    """Anyone in a channel the bot is in can @mention it; a stream of mentions from one person is not a stream of posts."""
+    before = len([m for m in world.fake.messages_in("C0NEWS") if not m["ephemeral"]])
+    for _ in range(10):
+        assert world.run(world.post(*event(world, "U0STRANGER", "C0NEWS", "<@UBOT> hi", "app_mention"))) == 200
+    posted = len([m for m in world.fake.messages_in("C0NEWS") if not m["ephemeral"]]) - before
+    assert 1 <= posted <= 3, posted
