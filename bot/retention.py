@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Engine, delete, select
 
 from storage.db import session as new_session
-from storage.models import Outbox, ProcessedEvent
+from storage.models import Outbox, ProcessedEvent, Signal
 
 log = logging.getLogger(__name__)
 
@@ -16,9 +16,11 @@ BATCH = 500  # rows per transaction: a short write lock, so commands never queue
 def prune(engine: Engine, before: datetime, batch: int = BATCH, stop=lambda: False) -> int:
     """Delete what is older than `before`, one short transaction per batch; return how many rows went."""
     removed = 0
+    with new_session(engine) as session:
+        needed = _still_edited(session, before)
     for table, old in (
         (ProcessedEvent, ProcessedEvent.at < before),
-        (Outbox, (Outbox.state.in_(("sent", "failed"))) & (Outbox.next_attempt_at < before)),
+        (Outbox, (Outbox.state.in_(("sent", "failed"))) & (Outbox.next_attempt_at < before) & Outbox.id.not_in(needed)),
     ):
         key = ProcessedEvent.key if table is ProcessedEvent else Outbox.id
         while not stop():
@@ -33,3 +35,10 @@ def prune(engine: Engine, before: datetime, batch: int = BATCH, stop=lambda: Fal
     if removed:
         log.info("pruned %d processed-event keys and delivered outbox rows older than %s", removed, before.isoformat())
     return removed
+
+
+def _still_edited(session, before: datetime) -> list[int]:
+    """Triage posts an alert may still edit (a repeat counts on it, a declaration says where it went): those of alerts
+    not declared yet or seen again inside the window."""
+    live = session.execute(select(Signal.posts).where(Signal.incident_id.is_(None) | (Signal.last_at >= before))).scalars()
+    return sorted({int(post) for posts in live for post in posts or []})

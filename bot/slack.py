@@ -21,7 +21,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.app import OneVoice
+from bot.slack_delivery import is_response_url
 from bot.slack_render import ACTION_PREFIX, blocks, button_command, mrkdwn, unescape
+from bot.slack_shapes import misshapen, slash_misshapen
+from bot.telegram_limits import TokenBuckets
 from config.model import SEVERITIES
 from handlers.i18n import _, speaking
 from handlers.markup import Message
@@ -43,6 +46,7 @@ class SlackFront:
         self.bot, self.client = bot, client
         self.on_work = on_work or (lambda: None)  # something was decided: wake the delivery loop
         self._after_ack: set[asyncio.Task] = set()  # forms being opened after the ack (a reference keeps each task alive)
+        self.mentions = TokenBuckets(burst=2, per_minute=2)  # public answers to @mentions, per person: no channel flooding
         quiet = logging.getLogger("onevoice.slack_bolt")
         quiet.setLevel(logging.ERROR)  # Bolt warns that SLACK_BOT_TOKEN is unused when a client is given: it is meant
         self.app = AsyncApp(signing_secret=signing_secret, client=client, process_before_response=True, logger=quiet)
@@ -125,6 +129,9 @@ class SlackFront:
         """ "@OneVoice" in a channel: the command overview, in that channel (once, whichever replica Slack retries on)."""
         seen = f"slack:event:{body['event_id']}" if body.get("event_id") else None
         user, channel = event.get("user", ""), event.get("channel", "")
+        if not self.mentions.take(user):
+            log.info("a mention by %s in %s was not answered: the help was posted for them a moment ago", user, channel)
+            return
         command = Command(UserRef(PLATFORM, user), "help", RoomRef(PLATFORM, channel), seen)
         await self._decide(command, lambda _reply: {"to": user, "channel": channel, "in_channel": True})
         # Bolt acknowledges the event when this returns: after the answer is committed to the outbox
@@ -149,7 +156,7 @@ class SlackFront:
         task.add_done_callback(self._after_ack.discard)
 
     async def _respond_now(self, url: str | None, reply: Reply) -> None:
-        if not url:
+        if not url or not is_response_url(url, self.client.base_url):
             return
         try:
             await AsyncWebhookClient(url, timeout=10).send_dict({**in_ack(reply), "replace_original": False})
@@ -260,23 +267,24 @@ def rendered(message: Message) -> dict:
 
 
 def unreadable(body: bytes, content_type: str | None) -> bool:
-    """A body Slack never sends and Bolt cannot parse: not UTF-8, or JSON (or a `payload=` field) that is not an object."""
+    """A body Slack never sends and our listeners cannot read: not UTF-8, JSON (or a `payload=` field) that is not an
+    object, or one not shaped as Slack sends it (bot/slack_shapes.py)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return True
     if content_type == "application/json" or text.startswith("{"):
         raw = text  # Bolt's own test for a JSON body
-    elif "payload" in text:
-        raw = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
-        if raw is None:
-            return False
     else:
-        return False
+        fields = dict(parse_qsl(text, keep_blank_values=True))
+        raw = fields.get("payload")
+        if raw is None:
+            return slash_misshapen(fields) is not None
     try:
-        return not isinstance(json.loads(raw), dict)
+        payload = json.loads(raw)
     except ValueError:
         return True
+    return not isinstance(payload, dict) or misshapen(payload) is not None
 
 
 def signed_by_slack(secret: str, body: bytes, headers) -> bool:

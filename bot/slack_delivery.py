@@ -1,15 +1,18 @@
 """Slack as a delivery target: outbox effects become Web API calls, paced per channel, retried, never doubled."""
 
 import asyncio
+import hashlib
+import json
 import logging
 import time
+from urllib.parse import urlsplit
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, AsyncServerErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.adapter import RetryLater, Undeliverable, pin_soon
+from bot.adapter import RetryLater, Undeliverable, pin_soon, resumed
 from bot.slack_render import blocks, escape, mrkdwn
 from bot.slack_render import topic as slack_topic
 from handlers.markup import Message
@@ -26,6 +29,21 @@ LIST_PAGES = 1000  # conversations.list pages read at most (1,000 channels a pag
 HANDLED = {"name_taken", "already_pinned", "already_in_channel", "cant_invite_self", "message_not_found", "cant_update_message"}
 TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}  # Slack's side: later
 GONE = {"message_not_found", "cant_update_message"}  # the message to edit was deleted (or is no longer ours to edit)
+
+
+RESPONSE_HOSTS = {"hooks.slack.com", "hooks.slack-gov.com"}  # where Slack's (and GovSlack's) response_urls live
+
+
+def is_response_url(url: str, api_base: str) -> bool:
+    """Whether a response_url is Slack's own (https on hooks.slack.com, or the host of the configured API base, as a
+    test or a proxy sets it): the bot never POSTs to whatever URL a request names."""
+    try:
+        target, api = urlsplit(url), urlsplit(api_base)
+    except ValueError:
+        return False
+    if target.scheme == "https" and target.hostname in RESPONSE_HOSTS and not target.username and not target.password:
+        return True
+    return bool(api.netloc) and (target.scheme, target.netloc) == (api.scheme, api.netloc)
 
 
 def _in_place_retries() -> list:
@@ -190,9 +208,12 @@ class SlackAdapter:
     async def answer(self, payload: dict, message: Message) -> dict:
         """The answer to a command: through its response_url (which works where the bot is not a member), else by the bot."""
         private = payload.get("private", True) and not payload.get("in_channel")
-        if payload.get("response_url"):
+        url = payload.get("response_url")
+        if url and not is_response_url(url, self.client.base_url):
+            log.warning("a response_url outside Slack was not used: %.80s", url)
+        elif url:
             try:
-                return await self._respond(payload["response_url"], message, private)
+                return await self._respond(url, message, private)
             except Undeliverable as gone:  # expired (after 30 min) or used up: the bot says it instead
                 log.info("answering by the bot instead: %s", gone)
         channel = payload.get("channel") or ""
@@ -204,16 +225,23 @@ class SlackAdapter:
         return await self._post(payload["to"], message)
 
     async def _respond(self, url: str, message: Message, private: bool) -> dict:
-        """POST the message to a response_url, in pieces of at most 50 blocks (Slack allows a few posts to one URL)."""
+        """POST the message to a response_url, in pieces of at most 50 blocks (Slack allows a few posts to one URL); a
+        retry resumes from the first piece not yet shown (the count shown is kept as progress), so none shows twice."""
         rendered = blocks(message)
         pieces = [rendered[i : i + MESSAGE_BLOCKS] for i in range(0, len(rendered), MESSAGE_BLOCKS)]
+        fingerprint = hashlib.sha256(json.dumps([url, pieces]).encode()).hexdigest()[:24]
+        earlier = resumed().get("pieces") or {}
+        shown = earlier.get("shown", 0) if earlier.get("of") == fingerprint else 0
         client = AsyncWebhookClient(url, timeout=10, retry_handlers=_in_place_retries())
-        for piece in pieces:
+        for index in range(shown, len(pieces)):
+            piece = pieces[index]
             text = mrkdwn(message) if len(pieces) == 1 else "\n".join(b["text"]["text"] for b in piece if "text" in b)
             body = {"response_type": "ephemeral" if private else "in_channel", "replace_original": False, "text": text, "blocks": piece}
             response = await client.send_dict(body)
             if response.status_code == 429 or response.status_code >= 500:
-                raise RetryLater(f"response_url: HTTP {response.status_code}", after=_retry_after(response.headers))
+                wait = RetryLater(f"response_url: HTTP {response.status_code}", after=_retry_after(response.headers))
+                wait.progress = {"pieces": {"of": fingerprint, "shown": index}} if index else {}
+                raise wait
             if response.status_code != 200:
                 raise Undeliverable(f"response_url: HTTP {response.status_code} {response.body[:100]}")
         return {"via": "response_url", "pieces": len(pieces)}

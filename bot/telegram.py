@@ -97,7 +97,8 @@ class TelegramFront:
         query = update.callback_query
         data = query.data or ""
         if update.effective_user is None or not self.prompts.presses.take(update.effective_user.id):
-            await _answer_query(query)  # a flood of presses: stop the spinner, touch nothing else
+            with speaking(self.bot.config.language):  # a flood of presses: touch nothing, but never leave one unexplained
+                await _answer_query(query, _("Too many presses at once; this one did nothing. Press it again in a few seconds."))
             return
         if data.startswith("?"):
             await self._ask(update, data[1:])

@@ -89,6 +89,7 @@ def owner_target(item: ChecklistItem) -> str:
 
 
 def _item(ctx: Context, word: str | None) -> ChecklistItem:
+    word = keyword(word) if word else word  # ３ as a full-width input method types it, too
     if not word or not _NUMBER.match(word):
         raise UsageError(_("Give the item's number, as shown by `/crisis tasks`."))
     number = int(word.lstrip("#"))

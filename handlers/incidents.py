@@ -29,7 +29,7 @@ _SEVERITY = re.compile(r"^(sev)?([0-9]+)$", re.IGNORECASE)
 
 def parse_severity(word: str, bare_number: bool = True) -> str | None:
     """'sev2', 'SEV2' (or '2' where a bare number is allowed) → 'sev2'; anything else → None."""
-    match = _SEVERITY.match(word)
+    match = _SEVERITY.match(keyword(word))  # ｓｅｖ１ as a full-width input method types it, too
     if not match or not (match.group(1) or bare_number) or match.group(2) not in ("1", "2", "3", "4"):
         return None
     return f"sev{match.group(2)}"
@@ -37,7 +37,7 @@ def parse_severity(word: str, bare_number: bool = True) -> str | None:
 
 def _severity_word(word: str) -> bool:
     """Whether a word was meant as a severity (sev0, sev7…), valid or not."""
-    return bool(re.match(r"^sev[0-9]+$", word, re.IGNORECASE))
+    return bool(re.match(r"^sev[0-9]+$", keyword(word)))
 
 
 def slugify(title: str, fallback: str) -> str:

@@ -7,6 +7,7 @@ from handlers import approvals, nudges, review, staffing
 from handlers.assignments import current_holders
 from handlers.cards import phase_name, when
 from handlers.checklist import owner_target
+from handlers.cleaning import keyword
 from handlers.context import Context
 from handlers.errors import Refusal, UsageError
 from handlers.grammar import is_word, leading
@@ -76,7 +77,7 @@ def change_severity(ctx: Context) -> Message:
 @verb("phase", usage=N_("<detected|assessing|responding|recovering>"), summary=N_("Move the incident to a phase."), who=("commander",))
 def change_phase(ctx: Context) -> Message:
     """Move between the active phases; resolve and close have verbs of their own."""
-    name = ctx.args.strip().lower()
+    name = keyword(ctx.args.strip())
     if name in ("resolved", "closed"):
         raise Refusal(
             fmt(_("Use `/crisis {verb}` to move to {phase}."), verb="resolve" if name == "resolved" else "close", phase=phase_name(name))

@@ -1,6 +1,7 @@
 """Naming people and roles in commands: mentions, keys, and the team model."""
 
 import re
+import unicodedata
 
 from sqlmodel import select
 
@@ -16,13 +17,17 @@ _MENTION = re.compile(r"^(?:<@([A-Za-z0-9_.-]+)(?:\|[^>]*)?>|@([\w.-]+))$")
 
 
 def is_mention(token: str) -> bool:
-    """Whether a word names a person by mention."""
-    return bool(_MENTION.match(token))
+    """Whether a word names a person by mention (＠name, as a full-width input method types it, too)."""
+    return bool(_mention(token))
+
+
+def _mention(token: str) -> re.Match | None:
+    return _MENTION.match(unicodedata.normalize("NFKC", token))
 
 
 def resolve_person(ctx: Context, token: str) -> Person:
     """The team member a mention names, or a refusal listing who is on the team."""
-    match = _MENTION.match(token)
+    match = _mention(token)
     if not match:
         raise Refusal(fmt(_("“{token}” is not a mention: name people as @name."), token=token[:60]))
     ident = match.group(1) or match.group(2)
@@ -62,7 +67,7 @@ def _by_learned_name(ctx: Context, platform: str, ident: str) -> str | None:
 
 def resolve_role(ctx: Context, word: str) -> str:
     """A role key, or a refusal listing the roles."""
-    key = word.lower()
+    key = unicodedata.normalize("NFKC", word).casefold()
     if key not in ctx.config.team.roles:
         raise Refusal(fmt(_("There is no role “{role}”. Roles: {roles}."), role=word[:40], roles=", ".join(ctx.config.team.roles)))
     return key

@@ -126,7 +126,7 @@ def list_actions(ctx: Context) -> Message:
 
 def action_number(word: str) -> int | None:
     """'a3' or 'A3' → 3."""
-    match = _ACTION_NUMBER.match(word)
+    match = _ACTION_NUMBER.match(keyword(word))
     return int(match.group(1)) if match else None
 
 

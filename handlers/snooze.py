@@ -7,6 +7,7 @@ from sqlmodel import select
 from config.durations import parse_duration
 from handlers import reminders
 from handlers.cards import when
+from handlers.cleaning import keyword
 from handlers.context import Context
 from handlers.errors import Refusal, UsageError
 from handlers.i18n import N_, _
@@ -31,7 +32,7 @@ def snooze(ctx: Context) -> Message:
     words = ctx.args.split()
     if len(words) != 2:
         raise UsageError(_("Name the reminder (its number) and for how long, e.g. `42 15m`."))
-    number, span = words[0].lstrip("#"), words[1]
+    number, span = keyword(words[0]).lstrip("#"), keyword(words[1])  # full-width digits as an input method types them
     nudge = ctx.session.get(Nudge, int(number)) if number.isascii() and number.isdigit() and len(number) < 10 else None
     if nudge is None or nudge.incident_id != ctx.incident.id:
         raise Refusal(fmt(_("#{id} has no reminder {n}."), id=ctx.incident.id, n=number[:12]))

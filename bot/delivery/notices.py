@@ -24,7 +24,9 @@ WHAT = {
     EffectKind.PUBLISH: N_("the publication"),
     EffectKind.EDIT: N_("an update of an earlier message"),
     EffectKind.REPORT: N_("the review report"),
+    EffectKind.ANSWER: N_("an answer to a command"),
 }
+UNQUOTED = {EffectKind.ANSWER}  # an answer is the asker's alone (and may repeat what a stranger typed): never in a room
 REDO = {  # the command that does it again ({n}: the incident number); a publication's failure is told by the domain
     EffectKind.OPEN_ROOM: "/crisis #{n} status",
     EffectKind.REFRESH_CARD: "/crisis #{n} status",
@@ -57,10 +59,11 @@ def tell_given_up(session: Session, deps: Deps, row: Outbox, reason: str) -> boo
 
 def _notice(session: Session, row: Outbox, incident: Incident | None, reason: str) -> Message:
     what = _(WHAT[row.kind]) if row.kind in WHAT else row.kind
-    said = " ".join(Message.from_json(row.payload["message"]).plain().split()) if "message" in row.payload else ""
+    quoted = "message" in row.payload and row.kind not in UNQUOTED
+    said = " ".join(Message.from_json(row.payload["message"]).plain().split()) if quoted else ""
     if said:
         what = f"{what} “{said[:160]}{'…' if len(said) > 160 else ''}”"
-    if row.kind == EffectKind.DM:
+    if row.kind in (EffectKind.DM, EffectKind.ANSWER):
         what = _("{what} to {to}").format(what=what, to=row.payload.get("to", "?"))
     headline = _("⚠️ Could not deliver {what} on {platform} ({reason}); attempts: {attempts}.").format(
         what=what, platform=row.platform, attempts=row.attempts, reason=reason[:200]
