@@ -21,10 +21,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.app import OneVoice
+from bot.rations import TokenBuckets
 from bot.slack_delivery import is_response_url
 from bot.slack_render import ACTION_PREFIX, blocks, button_command, mrkdwn, unescape
 from bot.slack_shapes import misshapen, slash_misshapen
-from bot.telegram_limits import TokenBuckets
 from config.model import SEVERITIES
 from handlers.i18n import _, speaking
 from handlers.markup import Message

@@ -12,7 +12,8 @@ from datetime import timedelta
 from sqlalchemy import delete, update
 from sqlmodel import select
 
-from bot.telegram_limits import IncidentFirstLimiter, TokenBuckets
+from bot.rations import TokenBuckets
+from bot.telegram_limits import IncidentFirstLimiter
 from handlers.errors import Refusal
 from handlers.i18n import _, speaking
 from handlers.ports import Command, RoomRef, UserRef
