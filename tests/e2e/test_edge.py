@@ -72,7 +72,10 @@ async def test_a_streamed_body_is_cut_off_once_past_the_limit(edge_bot):
                 break
         status, answer = await exchange.response()
         await exchange.close()
-        assert (status, json.loads(answer)["error"]) == (413, f"body over {LIMITS[path]} bytes"), path
+        if status is not None:  # on a loaded machine the reset for the unread rest can overtake the 413 (no lingering close)
+            assert (status, json.loads(answer)["error"]) == (413, f"body over {LIMITS[path]} bytes"), path
+        refused = f"refused POST {path} from 127.0.0.1: body over {LIMITS[path]} bytes (413)"
+        await edge_bot.wait_for(lambda: refused in edge_bot.output(), 10, f"the refusal of {path} logged")  # noqa: B023
         assert exchange.sent < 64 * MIB  # the client was stopped long before the end
     assert unchanged(edge_bot) == before
 
