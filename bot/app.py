@@ -21,9 +21,10 @@ from config.model import Config
 from config.settings import Settings
 from handlers import firing
 from handlers.context import Deps, handle_of
+from handlers.errors import Refusal
 from handlers.i18n import speaking
 from handlers.ports import Clock, Command, OffsetClock, Reply, SystemClock
-from handlers.router import UNREACHABLE, AnswerRoute, database_unreachable, dispatch, outage
+from handlers.router import REHEARSAL, UNREACHABLE, AnswerRoute, database_unreachable, dispatch, outage, vet_command
 from storage.db import make_engine, session, upgrade
 from storage.models import LearnedName, Nudge, Outbox, PersonHandle
 
@@ -77,6 +78,18 @@ class OneVoice:
         with logs.about(reply.incident_id):
             log.info("command %s by %s:%s: %s", verb_of(command.text), command.user.platform, command.user.external_id, outcome_of(reply))
         return reply
+
+    def refusal_before_asking(self, command: Command) -> Reply | None:
+        """Whether the presser of a button may run its command at all, before a form asks them for its words (None: yes)."""
+        with speaking(self.config.language):
+            try:
+                with session(self.engine) as db:
+                    vet_command(db, self.deps, command, REHEARSAL)
+            except Refusal as refusal:
+                return Reply(refusal.message, ok=False)
+            except UNREACHABLE:
+                return database_unreachable()
+        return None
 
     def fire_due(self) -> int:
         """Fire every nudge due now, each exactly once across replicas; return how many spoke."""

@@ -85,11 +85,14 @@ class SlackFront:
         channel = (body.get("channel") or body.get("container") or {}).get("id") or body.get("container", {}).get("channel_id", "")
         user, url = body["user"]["id"], body.get("response_url")
         if prompt:
-            await ack()
             if len(text) > BUTTON_VALUE_LIMIT:  # not one of our buttons, and too long to carry through a form
                 log.info("ignored a button whose command is %d characters long", len(text))
+                await ack()
                 return
-            self._soon(self._ask(body["trigger_id"], text, prompt, channel, url))
+            pressed = Command(UserRef(PLATFORM, user), text, RoomRef(PLATFORM, channel, direct=channel.startswith("D")))
+            refusal = await asyncio.to_thread(self.bot.refusal_before_asking, pressed)  # the presser first, then the form
+            await ack()
+            self._soon(self._respond_now(url, refusal) if refusal else self._ask(body["trigger_id"], text, prompt, channel, url))
             return
         event = f"slack:action:{body.get('trigger_id')}:{action.get('action_ts', '')}"
         command = Command(UserRef(PLATFORM, user), text, RoomRef(PLATFORM, channel, direct=channel.startswith("D")), event)

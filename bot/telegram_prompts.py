@@ -17,14 +17,13 @@ from bot.telegram_limits import IncidentFirstLimiter
 from handlers.errors import Refusal
 from handlers.i18n import _, speaking
 from handlers.ports import Command, RoomRef, UserRef
-from handlers.router import UNREACHABLE, database_unreachable, vet_command
+from handlers.router import REHEARSAL, UNREACHABLE, database_unreachable, vet_command
 from storage.db import session
 from storage.models import PersonHandle, Prompt
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-REHEARSAL = "(the reason to come)"  # stands in for the reply while vetting: a handler that checks who may act runs, rolled back
 LIFETIME = timedelta(minutes=15)  # a reason typed later than this is for a question nobody remembers asking
 KEPT_AFTER_EXPIRY = timedelta(days=2)  # longer than Telegram redelivers a reply, so a late one is still told "expired"
 

@@ -247,6 +247,9 @@ def _name_the_incident(session: Session, spec) -> Message:
     )
 
 
+REHEARSAL = "(the reason to come)"  # stands in for the words a form or a question will ask for, while vetting a press
+
+
 def vet_command(session: Session, deps: Deps, command: Command, rehearse_with: str = "") -> tuple[str, int | None, str]:
     """Who asks, which verb, where, and whether they may use it there, before asking them for the rest of its words:
     (verb, incident id, person key), or a Refusal in the words the command itself would get. Verbs whose handler

@@ -2,7 +2,9 @@
 carried in a form's private_metadata) points outside Slack gets its answer by the bot instead, never POSTed there;
 a stranger's click and form change nothing and show nothing in the room."""
 
+import asyncio
 import json
+import time
 
 import pytest
 
@@ -89,3 +91,33 @@ def test_a_strangers_mentions_do_not_fill_a_channel_with_the_bots_help(world):
         assert world.run(world.post(*event(world, "U0STRANGER", "C0NEWS", "<@UBOT> hi", "app_mention"))) == 200
     posted = len([m for m in world.fake.messages_in("C0NEWS") if not m["ephemeral"]]) - before
     assert 1 <= posted <= 3, posted
+
+
+def _eventually(world, check, what: str) -> None:
+    """Let the work done after the ack (opening a form, a private word) run until `check` holds."""
+    deadline = time.monotonic() + 10
+    while not check():
+        assert time.monotonic() < deadline, what
+        world.run(asyncio.sleep(0.01))
+
+
+@pytest.mark.parametrize("presser, why", [("U0STRANGER", "not in the team model"), ("U0CAROL", "resolve")])
+def test_a_reason_button_opens_no_form_for_someone_who_may_not_run_its_command(world, presser, why):
+    """The presser is checked before any form opens: a stranger or a member without the permission is told privately."""
+    world.fake._seen_in(presser, world.room)
+    payload = world.fake.action_payload(presser, world.room, "ov:0", "#1 resolve\nthe summary")
+    room_before, told_before = len(world.fake.messages_in(world.room)), len(world.fake.responses)
+    assert world.run(world.post(*signed_payload(world, payload))) == 200
+    _eventually(world, lambda: len(world.fake.responses) > told_before, "the presser told why not")
+    told = world.fake.responses[told_before:]
+    assert len(told) == 1 and told[0]["response_type"] == "ephemeral" and why in told[0]["text"], told
+    assert world.fake.views == []  # no form asked for words that could not be used
+    assert [m for m in world.fake.messages_in(world.room)[room_before:] if not m["ephemeral"]] == []
+    assert "phase *detected*" in status(world)
+
+
+def test_a_reason_button_opens_its_form_for_the_commander(world):
+    payload = world.fake.action_payload("U0ALICE", world.room, "ov:0", "#1 resolve\nthe summary")
+    assert world.run(world.post(*signed_payload(world, payload))) == 200
+    _eventually(world, lambda: world.fake.views, "the reason form opened")
+    assert "phase *detected*" in status(world)  # nothing decided until the form comes back
