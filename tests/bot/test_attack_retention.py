@@ -5,24 +5,15 @@ from datetime import timedelta
 
 import pytest
 
-from bot import slack_delivery
 from bot.scheduler import NudgeScheduler
 from bot.signals_http import _receive
-from config.model import RoomHandles
 from handlers.signals import SignalIn
-from tests.bot.test_delivery_faults import CONFIG, Workspace
-from tests.fakes.slack_api import FakeSlack
+from tests.bot.test_delivery_faults import Workspace
 
 
 @pytest.fixture
-async def triage(tmp_path, monkeypatch):
-    monkeypatch.setattr(slack_delivery, "PACE", 0)
-    async with FakeSlack() as fake:
-        fake.add_channel("general", channel_id="C0GENERAL")
-        fake.add_channel("triage", channel_id="C0TRIAGE", members=[fake.bot_user_id])
-        space = Workspace(fake, tmp_path, config=CONFIG.model_copy(update={"triage_room": RoomHandles(slack="C0TRIAGE")}))
-        yield space
-        space.bot.engine.dispose()
+def triage(slack_with_triage):
+    return slack_with_triage
 
 
 def triage_text(space: Workspace) -> str:

@@ -4,16 +4,7 @@ and combining marks, emoji joiners and right-to-left text in free text come back
 
 import pytest
 
-
-@pytest.fixture
-def room(chat) -> str:
-    return chat.declare()[1]
-
-
-def said(chat, who: str, line: str, room: str) -> str:
-    reply = chat.say(who, line, room)
-    assert reply.ok, reply.message.plain()
-    return reply.message.plain()
+from tests.handlers.chat_lines import said
 
 
 def test_full_width_forms_mean_what_the_ascii_forms_mean(chat, room):

@@ -9,20 +9,10 @@ import pytest
 
 from bot.report import write_report
 from storage.db import session
+from tests.handlers.chat_lines import said
 
 # Every keyword of the grammar, inside free text (one line: titles are one line too).
 FREE = "Check + the - due diligence in person due 2026-03-09 in 30m --signal 1 --force v2 all mine @ #1 due in 3d, then call"
-
-
-@pytest.fixture
-def room(chat) -> str:
-    return chat.declare()[1]
-
-
-def said(chat, who: str, line: str, room: str) -> str:
-    reply = chat.say(who, line, room)
-    assert reply.ok, reply.message.plain()
-    return reply.message.plain()
 
 
 def report_of(chat, tmp_path) -> str:

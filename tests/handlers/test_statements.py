@@ -5,7 +5,6 @@ legal=bob, monitor=dave. Approvers at sev2 are legal and commander; the starter 
 commander's backup and erin as legal's.
 """
 
-import pytest
 from sqlmodel import select
 
 from config.model import BroadcastTarget
@@ -16,11 +15,6 @@ from storage.models import Incident, Nudge, Publication, Statement, TimelineEven
 from tests.conftest import Chat
 
 DRAFT = "We are sorry for the worry caused by PB-20 power banks overheating. Next update at 11:00."
-
-
-@pytest.fixture
-def room(chat) -> str:
-    return chat.declare()[1]
 
 
 def versions(chat) -> dict[int, str]:
