@@ -72,8 +72,11 @@ async def test_a_streamed_body_is_cut_off_once_past_the_limit(edge_bot):
                 break
         status, answer = await exchange.response()
         await exchange.close()
-        if status is not None:  # on a loaded machine the reset for the unread rest can overtake the 413 (no lingering close)
-            assert (status, json.loads(answer)["error"]) == (413, f"body over {LIMITS[path]} bytes"), path
+        # On a loaded machine the reset for the unread rest can overtake the 413, whole or after its status line
+        # (no lingering close): what did arrive must be the refusal, and the log below says it in full.
+        assert status in (None, 413), (path, status)
+        if answer:
+            assert json.loads(answer)["error"] == f"body over {LIMITS[path]} bytes", path
         refused = f"refused POST {path} from 127.0.0.1: body over {LIMITS[path]} bytes (413)"
         await edge_bot.wait_for(lambda: refused in edge_bot.output(), 10, f"the refusal of {path} logged")  # noqa: B023
         assert exchange.sent < 64 * MIB  # the client was stopped long before the end
@@ -98,7 +101,7 @@ async def test_many_huge_unsigned_bodies_at_once_leave_memory_near_idle(edge_bot
     statuses = await asyncio.gather(*(attack(streamed) for streamed in [True] * 6 + [False] * 6))
     after = memory_of(edge_bot.process.pid)
     # A client that goes on sending after its 413 may see the connection reset before it reads the answer.
-    assert statuses[:6] == [413] * 6 and set(statuses[6:]) <= {413, None}
+    assert set(statuses) <= {413, None} and 413 in statuses, statuses
     grew = (after["VmHWM"] - idle["VmHWM"]) / 1024  # the peak, at any moment of the attack, in MB
     print(f"idle RSS {idle['VmRSS'] / 1024:.0f} MB, peak {after['VmHWM'] / 1024:.0f} MB during 12 bodies of 64 MiB")
     assert grew < 40, f"the process grew {grew:.0f} MB during the attack"  # 12 x 64 MiB read whole would be 768 MB
