@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import sync_handles  # noqa: E402
 from config.load import load_config  # noqa: E402
-from handlers.context import Deps  # noqa: E402
-from handlers.ports import Capability, Command, FakeClock, RoomRef, UserRef  # noqa: E402
+from handlers.core.context import Deps  # noqa: E402
+from handlers.core.ports import Capability, Command, FakeClock, RoomRef, UserRef  # noqa: E402
 from handlers.router import dispatch  # noqa: E402
 from storage.db import make_engine, session, upgrade  # noqa: E402
 from storage.models import ChecklistItem, Incident, RoleAssignment, Room, TimelineEvent  # noqa: E402

@@ -20,14 +20,14 @@ import httpx
 
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # not bench/: its telegram.py would shadow the library
 
-from bot import slack_delivery  # noqa: E402
 from bot.app import OneVoice  # noqa: E402
 from bot.http import build_app  # noqa: E402
-from bot.slack import SlackFront  # noqa: E402
-from bot.slack_delivery import SlackAdapter, web_client  # noqa: E402
+from bot.slack import delivery as slack_delivery  # noqa: E402
+from bot.slack.delivery import SlackAdapter, web_client  # noqa: E402
+from bot.slack.front import SlackFront  # noqa: E402
 from config.load import load_config  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from handlers.ports import Command, RoomRef, UserRef  # noqa: E402
+from handlers.core.ports import Command, RoomRef, UserRef  # noqa: E402
 from tests.fakes.slack_api import FakeSlack  # noqa: E402
 
 SECRET = "bench-signing-secret"

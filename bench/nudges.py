@@ -25,9 +25,9 @@ from sqlalchemy import create_engine, insert, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.app import OneVoice  # noqa: E402
-from bot.scheduler import NudgeScheduler  # noqa: E402
+from bot.outbox.scheduler import NudgeScheduler  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from handlers.ports import Capability  # noqa: E402
+from handlers.core.ports import Capability  # noqa: E402
 from storage.models import ChecklistItem, Incident, Nudge  # noqa: E402
 
 ITEM = re.compile(r"checklist item (\d+) ")

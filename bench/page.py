@@ -108,7 +108,7 @@ def serve(database_url: str, port: int) -> None:
     import uvicorn
     from starlette.applications import Starlette
 
-    from bot.page import page_routes
+    from bot.web.page import page_routes
 
     bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=database_url), migrate=False)
     cached, uncached = Starlette(routes=page_routes(bot)), Starlette(routes=page_routes(bot, cache_seconds=0))

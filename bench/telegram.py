@@ -42,8 +42,8 @@ from telegram import Update  # noqa: E402
 from telegram.ext import Application, CommandHandler  # noqa: E402
 
 from bot.app import OneVoice  # noqa: E402
-from bot.telegram import TelegramFront, decide_update  # noqa: E402
-from bot.telegram_delivery import TelegramAdapter  # noqa: E402
+from bot.telegram.delivery import TelegramAdapter  # noqa: E402
+from bot.telegram.front import TelegramFront, decide_update  # noqa: E402
 from config.load import STARTER  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from storage.db import session  # noqa: E402

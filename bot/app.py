@@ -13,18 +13,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import delete, func, select
 
 from bot import logs
-from bot.adapter import Adapter
-from bot.delivery import Deliverer
 from bot.metrics import Metrics, outcome_of, verb_of
+from bot.outbox import Deliverer
+from bot.outbox.adapter import Adapter
 from config.load import load_config
 from config.model import Config
 from config.settings import Settings
-from handlers import firing
-from handlers.context import Deps, handle_of
-from handlers.errors import Refusal
-from handlers.i18n import speaking
-from handlers.ports import Clock, Command, OffsetClock, Reply, SystemClock
+from handlers.core.context import Deps, handle_of
+from handlers.core.errors import Refusal
+from handlers.core.ports import Clock, Command, OffsetClock, Reply, SystemClock
+from handlers.nudges import firing
 from handlers.router import REHEARSAL, UNREACHABLE, AnswerRoute, database_unreachable, dispatch, outage, vet_command
+from handlers.text.i18n import speaking
 from storage.db import make_engine, session, upgrade
 from storage.models import LearnedName, Nudge, Outbox, PersonHandle
 

@@ -17,7 +17,7 @@ def _settings() -> Settings:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the scripted crisis on the console."""
-    from bot.demo import run_demo
+    from bot.console.demo import run_demo
 
     return asyncio.run(run_demo(language=args.language, out=sys.stdout))
 
@@ -25,7 +25,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_console(args: argparse.Namespace) -> int:
     """Chat with the bot in the terminal."""
     from bot.app import OneVoice
-    from bot.console import run_console
+    from bot.console.front import run_console
 
     settings = _settings()
     bot = OneVoice(settings)
@@ -54,7 +54,7 @@ def cmd_signal(args: argparse.Namespace) -> int:
     import urllib.error
     import urllib.request
 
-    from bot.signals_http import HEADER, signature
+    from bot.web.signals import HEADER, signature
 
     settings = _settings()
     if settings.signals_secret is None:
@@ -123,7 +123,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _clock(settings: Settings):
-    from handlers.ports import OffsetClock, SystemClock
+    from handlers.core.ports import OffsetClock, SystemClock
 
     return OffsetClock(settings.clock_start) if settings.clock_start else SystemClock()
 
@@ -141,7 +141,7 @@ def incident_number(raw: str) -> int | None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write an incident's review report (Markdown and HTML) and print where."""
-    from bot.report import ReportNotWritten, reports_dir, write_report
+    from bot.web.report_files import ReportNotWritten, reports_dir, write_report
     from storage.db import make_engine, session, upgrade
 
     number = incident_number(args.id)
@@ -176,8 +176,8 @@ def _counted(counts: dict[str, int]) -> str:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     """Print the metrics across incidents, drills excluded."""
-    from handlers import report
-    from handlers.i18n import _, speaking
+    from handlers.review import report
+    from handlers.text.i18n import _, speaking
     from storage.db import make_engine, session, upgrade
 
     settings = _settings()

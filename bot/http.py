@@ -14,11 +14,11 @@ from starlette.routing import Route
 from bot.app import OneVoice
 from bot.bodies import LIMITS, BodyGate
 from bot.metrics import CONTENT_TYPE
-from bot.page import page_routes
 from bot.readiness import Readiness
-from bot.signals_http import signal_endpoint
-from bot.slack import signed_by_slack, unreadable
-from bot.telegram_webhook import telegram_webhook
+from bot.slack.front import signed_by_slack, unreadable
+from bot.telegram.webhook import telegram_webhook
+from bot.web.page import page_routes
+from bot.web.signals import signal_endpoint
 
 log = logging.getLogger(__name__)
 

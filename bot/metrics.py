@@ -7,9 +7,9 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine, func
 from sqlmodel import select
 
-from handlers.firing import ACTIVE
-from handlers.ports import Command, Reply
-from handlers.verbs import ALIASES
+from handlers.catalog import registry
+from handlers.core.ports import Command, Reply
+from handlers.nudges.firing import ACTIVE
 from storage.db import session
 from storage.models import Nudge, Outbox
 
@@ -56,7 +56,7 @@ def verb_of(raw: str) -> str:
         words = words[1:]
     if not words:
         return "help"
-    return ALIASES.get(words[0].lower(), "unknown")
+    return registry().aliases.get(words[0].lower(), "unknown")
 
 
 def outcome_of(reply: Reply) -> str:

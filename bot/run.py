@@ -13,9 +13,9 @@ from bot import logs
 from bot.app import OneVoice
 from bot.http import build_admin_app, build_app
 from bot.listeners import Server, bind, http_server
-from bot.poller_lock import AlreadyPolling, hold_poller_lock
+from bot.outbox.scheduler import NudgeScheduler
 from bot.readiness import Readiness
-from bot.scheduler import NudgeScheduler
+from bot.telegram.poller_lock import AlreadyPolling, hold_poller_lock
 from config.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,8 @@ class _Started:
 
 async def _start_slack(started: _Started):
     """Slack over HTTP (or Socket Mode with an app token); return the Bolt app to route, if any."""
-    from bot.slack import SlackFront
-    from bot.slack_delivery import SlackAdapter, web_client
+    from bot.slack.delivery import SlackAdapter, web_client
+    from bot.slack.front import SlackFront
 
     bot, settings = started.bot, started.settings
     client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
@@ -61,9 +61,9 @@ async def _start_slack(started: _Started):
 
 async def _start_telegram(started: _Started):
     """Telegram by webhook when a secret is set, else by long polling; return the application for the webhook route."""
-    from bot.telegram import TelegramFront, build_application
-    from bot.telegram_delivery import TelegramAdapter
-    from bot.telegram_poller import TelegramPoller
+    from bot.telegram.delivery import TelegramAdapter
+    from bot.telegram.front import TelegramFront, build_application
+    from bot.telegram.poller import TelegramPoller
 
     bot, settings = started.bot, started.settings
     polling = settings.telegram_webhook_secret is None

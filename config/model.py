@@ -14,6 +14,7 @@ Severity = Literal["sev1", "sev2", "sev3", "sev4"]
 SEVERITIES: tuple[Severity, ...] = ("sev1", "sev2", "sev3", "sev4")
 PHASES = ("detected", "assessing", "responding", "recovering", "resolved", "closed")
 ACTIVE_PHASES = PHASES[:4]
+OPEN_PHASES = PHASES[:5]  # listed explicitly so the phase index serves the query
 TEMPLATE_KINDS = ("holding", "apology", "update", "clarification")
 
 

@@ -10,16 +10,16 @@ from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, select
 
-from handlers import approvals, checklist, composing, drills, help, incidents, injects, lifecycle, line, publishing, review, roles, snooze  # noqa: F401  (register verbs)
-from handlers.cleaning import keyword
-from handlers.context import Context, Deps, queue_effect
-from handlers.errors import Refusal, UsageError
-from handlers.i18n import _, speaking
-from handlers.incidents import OPEN_PHASES
-from handlers.markup import Message, fmt, lines, static, text
-from handlers.permissions import check_permission
-from handlers.ports import Command, EffectKind, Reply
-from handlers.verbs import ALIASES, VERBS
+from config.model import OPEN_PHASES
+from handlers import help
+from handlers.catalog import registry
+from handlers.core.cleaning import keyword
+from handlers.core.context import Context, Deps, queue_effect
+from handlers.core.errors import Refusal, UsageError
+from handlers.core.permissions import check_permission
+from handlers.core.ports import Command, EffectKind, Reply
+from handlers.text.i18n import _, speaking
+from handlers.text.markup import Message, fmt, lines, static, text
 from storage.models import Incident, PersonHandle, ProcessedEvent, Room
 
 log = logging.getLogger(__name__)
@@ -137,10 +137,10 @@ def _handle(session: Session, deps: Deps, command: Command) -> Reply:
     target, words = _target_and_words(command)
     if not words:
         return Reply(help.overview(deps.config))
-    name = ALIASES.get(keyword(words[0]))
+    name = registry().aliases.get(keyword(words[0]))
     if name is None:
         raise Refusal(_unknown_verb(words[0]))
-    spec = VERBS[name]
+    spec = registry().verbs[name]
     rest = _rest_after(command.text, target is not None)
     actor = resolve_actor(session, deps, command)
     incident = _incident_for(session, command, target)
@@ -187,8 +187,8 @@ def usage_message(spec, problem: Message | None = None) -> Message:
 
 
 def _unknown_verb(word: str) -> Message:
-    close = difflib.get_close_matches(word.lower(), list(ALIASES), n=1)
-    hint = fmt(_("Did you mean `{verb}`?"), verb=ALIASES[close[0]]) if close else Message()
+    close = difflib.get_close_matches(word.lower(), list(registry().aliases), n=1)
+    hint = fmt(_("Did you mean `{verb}`?"), verb=registry().aliases[close[0]]) if close else Message()
     return lines(fmt(_("Unknown command “{word}”."), word=word[:40]), hint, static(_("Type `/crisis help` for the list of commands.")))
 
 
@@ -257,10 +257,10 @@ def vet_command(session: Session, deps: Deps, command: Command, rehearse_with: s
     back: nothing a rehearsal does stays; a command no words could complete is refused with its usage."""
     actor = resolve_actor(session, deps, command)  # first: a stranger learns nothing more about the command
     target, words = _target_and_words(command)
-    name = ALIASES.get(keyword(words[0])) if words else None
+    name = registry().aliases.get(keyword(words[0])) if words else None
     if name is None:
         raise Refusal(_unknown_verb(words[0]) if words else static(_("Type `/crisis help` for the list of commands.")))
-    spec = VERBS[name]
+    spec = registry().verbs[name]
     incident = _incident_for(session, command, target)
     ctx = Context(session, deps, command, actor, incident, _rest_after(command.text, target is not None))
     _admit(session, spec, ctx)

@@ -11,10 +11,10 @@ from sqlmodel import SQLModel, select
 
 from config.load import load_config
 from config.model import Config
-from handlers.context import Deps
-from handlers.markup import Message
-from handlers.ports import Capability, Command, FakeClock, Reply, RoomRef, UserRef
+from handlers.core.context import Deps
+from handlers.core.ports import Capability, Command, FakeClock, Reply, RoomRef, UserRef
 from handlers.router import dispatch
+from handlers.text.markup import Message
 from storage.db import make_engine, session, upgrade
 from storage.models import Outbox, ProcessedEvent, Room
 
@@ -124,7 +124,7 @@ class Chat:
 
     def fire(self, worker: str = "test-worker") -> list[tuple[str, Message]]:
         """Fire every nudge due on the fake clock, as the scheduler would; return (to, message) for each DM or post it queued."""
-        from handlers import firing
+        from handlers.nudges import firing
 
         before = {row.id for row in self.outbox()}
         while True:

@@ -1,40 +1,141 @@
-"""Dependencies point one way: bot → handlers → storage, config."""
+"""The layering of docs/architecture.md, enforced: who may import whom, and how deep the chains may grow."""
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN = {"bot", "slack_bolt", "slack_sdk", "telegram", "apscheduler"}
+FORBIDDEN = {"bot", "slack_bolt", "slack_sdk", "telegram", "apscheduler", "nio", "mautrix"}
+FEATURES = {"incident", "line", "nudges", "review", "drills", "signals"}
+TOP = {"handlers.router", "handlers.help", "handlers.catalog"}  # the grammar: it lists the features, nothing lists it
+# The small, named surface through which one feature may use another (everything else is that feature's own business).
+SURFACE = {
+    "handlers.nudges.schedule": "scheduling and clearing reminders, for every feature that promises something",
+    "handlers.line.states": "the states of a version of the line",
+    "handlers.line.statements": "the current approved line",
+    "handlers.line.approvals": "pending versions, which resolving an incident sets aside",
+    "handlers.incident.timing": "the incident's clock",
+    "handlers.incident.declare": "opening an incident (a drill opens one too)",
+    "handlers.review.lessons": "follow-up actions, which `done a<n>` marks",
+    "handlers.review.scorecard": "the drill scorecard, shown when a drill opens and ends",
+    "handlers.signals.intake": "the triage post a declaration from a signal updates",
+    "handlers.drills.injects": "a drill's scripted events, fired like reminders",
+}
+PLATFORMS = {"bot.slack", "bot.telegram", "bot.console", "bot.matrix"}
+DEEPEST = 8  # modules in the longest import chain inside a feature (14 before the packages); do not let it grow
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
+def _modules(top: str) -> dict[str, Path]:
+    found = {}
+    for path in (ROOT / top).rglob("*.py"):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        found[name.removesuffix(".__init__")] = path
     return found
+
+
+def _imports(path: Path, known: dict[str, Path] | None = None) -> set[str]:
+    """Every module this file imports (a `from package import module` counts as the module)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            inner = {f"{node.module}.{alias.name}" for alias in node.names} & set(known or {})
+            found |= inner or {node.module}
+    return found
+
+
+def _package(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def wrong_imports(modules: dict[str, Path]) -> list[str]:
+    """Each import that breaks the layering, as 'importer -> imported: why'."""
+    wrong = []
+    for name, path in modules.items():
+        layer = name.split(".")[1] if name.count(".") else ""
+        for imported in _imports(path, modules):
+            if not imported.startswith(("handlers.", "bot.")) or _package(imported) == _package(name):
+                continue
+            target = imported.split(".")[1]
+            if name.startswith("handlers.") and imported in TOP and name not in TOP:
+                wrong.append(f"{name} -> {imported}: only the grammar lists the features")
+            elif layer == "text" and target != "text":
+                wrong.append(f"{name} -> {imported}: text is pure and imports only text")
+            elif layer == "core" and target not in ("core", "text"):
+                wrong.append(f"{name} -> {imported}: core imports only core and text")
+            elif layer in FEATURES and target in FEATURES and imported not in SURFACE:
+                wrong.append(f"{name} -> {imported}: one feature uses another only through its surface")
+            elif _package(name) in PLATFORMS and _package(imported) in PLATFORMS:
+                wrong.append(f"{name} -> {imported}: platforms never import each other")
+            elif layer in ("outbox", "web") and _package(imported) in PLATFORMS:
+                wrong.append(f"{name} -> {imported}: the outbox and the web pages are the same for every platform")
+    return sorted(wrong)
+
+
+def deepest_chain(modules: dict[str, Path], start: str) -> list[str]:
+    """The longest chain of imports from start, inside the given modules."""
+    graph = {name: {m for m in _imports(path, modules) if m in modules and m != name} for name, path in modules.items()}
+
+    @functools.cache
+    def longest(name: str, seen: frozenset[str]) -> tuple[str, ...]:
+        paths = [longest(m, seen | {name}) for m in graph[name] if m not in seen]
+        return (name, *max(paths, key=len, default=()))
+
+    return list(longest(start, frozenset()))
 
 
 @pytest.mark.parametrize("package", ["handlers", "storage", "config"])
 def test_the_domain_never_imports_a_platform(package):
     offenders = {
-        str(path.relative_to(ROOT)): sorted(_imports(path) & FORBIDDEN)
+        str(path.relative_to(ROOT)): sorted({m.split(".")[0] for m in _imports(path)} & FORBIDDEN)
         for path in (ROOT / package).rglob("*.py")
-        if _imports(path) & FORBIDDEN
+        if {m.split(".")[0] for m in _imports(path)} & FORBIDDEN
     }
     assert offenders == {}
+
+
+def test_every_import_follows_the_layering():
+    assert wrong_imports({**_modules("handlers"), **_modules("bot")}) == []
+
+
+def test_import_chains_inside_the_features_stay_short():
+    modules = _modules("handlers")
+    chains = [deepest_chain(modules, name) for name in modules if name not in TOP]
+    longest = max(chains, key=len)
+    assert len(longest) <= DEEPEST, " -> ".join(longest)
 
 
 def test_the_check_itself_catches_a_platform_import(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("import slack_sdk\nfrom telegram.ext import Application\nfrom bot.app import OneVoice\n")
-    assert _imports(sample) & FORBIDDEN == {"slack_sdk", "telegram", "bot"}
+    assert {m.split(".")[0] for m in _imports(sample)} & FORBIDDEN == {"slack_sdk", "telegram", "bot"}
+
+
+def test_the_check_itself_catches_a_wrong_import(tmp_path):
+    """A feature reaching into another's internals, core reaching up, text touching the database, platforms mixing."""
+    files = {
+        "handlers/review/sample.py": "from handlers.line.composing import fill\nfrom handlers.nudges.schedule import clear\n",
+        "handlers/core/sample.py": "from handlers.incident.card import render_card\n",
+        "handlers/text/sample.py": "from handlers.core.context import Context\n",
+        "handlers/line/other.py": "from handlers.catalog import registry\n",
+        "bot/slack/sample.py": "from bot.telegram.render import html\n",
+    }
+    modules = {}
+    for relative, source in files.items():
+        path = tmp_path / relative.replace("/", "_")
+        path.write_text(source)
+        modules[relative.removesuffix(".py").replace("/", ".")] = path
+    assert wrong_imports(modules) == [
+        "bot.slack.sample -> bot.telegram.render: platforms never import each other",
+        "handlers.core.sample -> handlers.incident.card: core imports only core and text",
+        "handlers.line.other -> handlers.catalog: only the grammar lists the features",
+        "handlers.review.sample -> handlers.line.composing: one feature uses another only through its surface",
+        "handlers.text.sample -> handlers.core.context: text is pure and imports only text",
+    ]
 
 
 def test_no_utils_module():
-    assert not list(ROOT.glob("*/utils.py"))
+    assert not [p for top in ("bot", "handlers", "storage", "config") for p in (ROOT / top).rglob("utils.py")]

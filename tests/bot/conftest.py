@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot import slack_delivery
+from bot.slack import delivery as slack_delivery
 from config.model import RoomHandles
 from tests.bot.test_delivery_faults import CONFIG, Workspace
 from tests.fakes.slack_api import FakeSlack

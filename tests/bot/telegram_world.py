@@ -15,12 +15,12 @@ from telegram.ext import Application
 
 from bot.app import OneVoice
 from bot.http import build_app
-from bot.telegram import TelegramFront, build_application
-from bot.telegram_delivery import TelegramAdapter
+from bot.telegram.delivery import TelegramAdapter
+from bot.telegram.front import TelegramFront, build_application
 from config.load import load_config
 from config.model import Config
 from config.settings import Settings
-from handlers.ports import FakeClock
+from handlers.core.ports import FakeClock
 from tests.conftest import private_schema
 from tests.fakes.telegram_api import FakeTelegram
 

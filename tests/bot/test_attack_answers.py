@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot import slack_delivery
-from bot.adapter import RetryLater, resuming
-from bot.slack_delivery import is_response_url
+from bot.outbox.adapter import RetryLater, resuming
+from bot.slack import delivery as slack_delivery
+from bot.slack.delivery import is_response_url
 from config.model import RoomHandles
-from handlers.markup import lines, text
-from handlers.ports import Command, RoomRef, UserRef
+from handlers.core.ports import Command, RoomRef, UserRef
+from handlers.text.markup import lines, text
 from tests.bot.test_delivery_faults import CONFIG, Workspace
 from tests.fakes.slack_api import FakeSlack
 

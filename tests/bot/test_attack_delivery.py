@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.signals_http import _receive
-from handlers.signals import SignalIn
+from bot.web.signals import _receive
+from handlers.signals.intake import SignalIn
 from tests.bot.test_delivery_faults import Workspace
 
 LATER = timedelta(hours=2)

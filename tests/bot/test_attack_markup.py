@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from bot import slack_delivery
-from handlers.ports import Command, RoomRef, UserRef
+from bot.slack import delivery as slack_delivery
+from handlers.core.ports import Command, RoomRef, UserRef
 from tests.bot.test_delivery_faults import Workspace
 from tests.fakes.slack_api import FakeSlack
 

@@ -4,7 +4,7 @@ replayed by another member, and the answer to a question that was never posted."
 
 import pytest
 
-from bot.telegram_render import PROMPT_MARK
+from bot.telegram.render import PROMPT_MARK
 from tests.bot.telegram_world import ALICE, BOB, CAROL, GROUP, TelegramWorld
 from tests.bot.test_telegram_prompts import declare, draft_in, reject_data
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.scheduler import NudgeScheduler
-from bot.signals_http import _receive
-from handlers.signals import SignalIn
+from bot.outbox.scheduler import NudgeScheduler
+from bot.web.signals import _receive
+from handlers.signals.intake import SignalIn
 from tests.bot.test_delivery_faults import Workspace
 
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from bot import slack_delivery
-from bot.slack import PROMPT_VIEW
+from bot.slack import delivery as slack_delivery
+from bot.slack.front import PROMPT_VIEW
 from tests.fakes.slack_api import FakeSlack
 from tests.fuzz.test_slack_http import SlackWorld, event
 

@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from bot.telegram_render import split, to_html
-from handlers.markup import fmt, lines, text
+from bot.telegram.render import split, to_html
+from handlers.text.markup import fmt, lines, text
 from tests.bot.telegram_world import ALICE, CAROL, TelegramWorld
 from tests.fakes.telegram_updates import parse_html, utf16_len
 

@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.adapter import RetryLater, Undeliverable
-from bot.delivery import Deliverer
-from bot.leases import LEASE
-from handlers.ports import EffectKind
+from bot.outbox import Deliverer
+from bot.outbox.adapter import RetryLater, Undeliverable
+from bot.outbox.leases import LEASE
+from handlers.core.ports import EffectKind
 from storage.db import session
 from storage.models import Outbox, Room
 from tests.conftest import Chat

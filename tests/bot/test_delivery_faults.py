@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot import slack_delivery
 from bot.app import OneVoice
-from bot.slack_delivery import SlackAdapter, web_client
+from bot.slack import delivery as slack_delivery
+from bot.slack.delivery import SlackAdapter, web_client
 from config.load import load_config
 from config.settings import Settings
-from handlers.ports import Command, FakeClock, RoomRef, UserRef
+from handlers.core.ports import Command, FakeClock, RoomRef, UserRef
 from tests.fakes.slack_api import FakeSlack
 
 CONFIG = load_config(None)
@@ -122,7 +122,7 @@ async def test_the_notice_is_in_chinese_for_a_chinese_team(tmp_path, monkeypatch
 async def test_a_deleted_pinned_card_on_telegram_is_posted_and_pinned_again(tmp_path):
     from telegram import Bot
 
-    from bot.telegram_delivery import TelegramAdapter
+    from bot.telegram.delivery import TelegramAdapter
     from tests.fakes.telegram_api import FakeTelegram
 
     group = -1001234567890

@@ -8,14 +8,14 @@ import threading
 import httpx
 import pytest
 
-from bot import slack_delivery
 from bot.app import OneVoice
 from bot.http import build_app
-from bot.slack import SlackFront
-from bot.slack_delivery import SlackAdapter, web_client
+from bot.slack import delivery as slack_delivery
+from bot.slack.delivery import SlackAdapter, web_client
+from bot.slack.front import SlackFront
 from config.load import load_config
 from config.settings import Settings
-from handlers.ports import Command, RoomRef, UserRef
+from handlers.core.ports import Command, RoomRef, UserRef
 from tests.fakes.slack_api import FakeSlack
 
 SECRET = "loop-signing-secret"

@@ -14,11 +14,11 @@ import html5lib
 import pytest
 from sqlmodel import select
 
-from bot.console import ConsoleAdapter
-from bot.delivery import Deliverer
-from bot.report import write_report
-from handlers import report
-from handlers.i18n import speaking
+from bot.console.front import ConsoleAdapter
+from bot.outbox import Deliverer
+from bot.web.report_files import write_report
+from handlers.review import report
+from handlers.text.i18n import speaking
 from storage.db import session
 from storage.models import Incident, Nudge
 from tests.handlers.report_timeline import scripted
@@ -209,7 +209,7 @@ def test_a_reports_folder_that_is_a_file_fails_the_report_once_and_for_good(chat
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes into any folder; the permission check needs an ordinary user")
 def test_a_folder_without_write_permission_is_refused_with_a_clear_message(chat, clock, tmp_path):
-    from bot.report import ReportNotWritten
+    from bot.web.report_files import ReportNotWritten
 
     scripted(chat, clock)
     folder = tmp_path / "locked"

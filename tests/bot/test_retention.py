@@ -6,10 +6,10 @@ from datetime import timedelta
 from sqlmodel import func, select
 
 from bot.app import OneVoice
-from bot.scheduler import NudgeScheduler
+from bot.outbox.scheduler import NudgeScheduler
 from config.load import load_config
 from config.settings import Settings
-from handlers.ports import Command, FakeClock, RoomRef, UserRef
+from handlers.core.ports import Command, FakeClock, RoomRef, UserRef
 from storage.db import session
 from storage.models import Outbox, ProcessedEvent
 from tests.bot.test_delivery import FlakyChat

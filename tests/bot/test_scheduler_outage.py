@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import OperationalError
 
-from bot.scheduler import NudgeScheduler
+from bot.outbox.scheduler import NudgeScheduler
 from config.load import load_config
 
 

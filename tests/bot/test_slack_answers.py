@@ -4,9 +4,9 @@ the URL is used up), and the channel found again after `name_taken` on any page 
 import aiohttp
 import pytest
 
-from bot.adapter import RetryLater
-from bot.slack_delivery import SlackAdapter, web_client
-from handlers.markup import lines, text
+from bot.outbox.adapter import RetryLater
+from bot.slack.delivery import SlackAdapter, web_client
+from handlers.text.markup import lines, text
 from storage.models import Room
 from tests.fakes.slack_api import FakeSlack
 

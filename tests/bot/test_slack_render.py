@@ -1,7 +1,7 @@
 """Neutral markup as Slack sees it: styles become mrkdwn, user text can never become markup or a mention."""
 
-from bot.slack_render import blocks, button_command, escape, mrkdwn, unescape
-from handlers.markup import Button, Message, fmt, lines, text
+from bot.slack.render import blocks, button_command, escape, mrkdwn, unescape
+from handlers.text.markup import Button, Message, fmt, lines, text
 
 
 def test_styles_become_mrkdwn_and_values_are_escaped():

@@ -7,8 +7,8 @@ import time
 import pytest
 from telegram.ext import Application, CommandHandler
 
-from bot import telegram_poller
-from bot.telegram_poller import TelegramPoller
+from bot.telegram import poller as telegram_poller
+from bot.telegram.poller import TelegramPoller
 from tests.fakes.telegram_api import FakeTelegram
 
 USER = 100001

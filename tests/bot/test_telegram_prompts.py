@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.telegram_limits import GROUP_RATE
-from bot.telegram_render import PROMPT_MARK
+from bot.telegram.limits import GROUP_RATE
+from bot.telegram.render import PROMPT_MARK
 from tests.bot.telegram_world import ALICE, BOB, CAROL, DAVE, ERIN, GROUP, OUTSIDER, TelegramWorld, database_url
 
 FORGED = "?x\nLegal: confirm the recall by replying OK\n/crisis #1 resolve"  # finding 1, within 64 bytes

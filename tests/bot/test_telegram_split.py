@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from bot.telegram_render import split, to_html
-from handlers.context import queue_effect
-from handlers.markup import Button, Message, text
-from handlers.ports import EffectKind
+from bot.telegram.render import split, to_html
+from handlers.core.context import queue_effect
+from handlers.core.ports import EffectKind
+from handlers.text.markup import Button, Message, text
 from storage.db import session
 from tests.bot.telegram_world import GROUP, TelegramWorld
 from tests.fakes.telegram_api import TelegramError

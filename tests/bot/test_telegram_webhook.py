@@ -7,8 +7,8 @@ from telegram.ext import Application
 
 from bot.app import OneVoice
 from bot.http import build_app
-from bot.telegram import TelegramFront
-from bot.telegram_delivery import TelegramAdapter
+from bot.telegram.delivery import TelegramAdapter
+from bot.telegram.front import TelegramFront
 from config.load import load_config
 from config.settings import Settings
 from tests.fakes.telegram_api import FakeTelegram

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.app import OneVoice
 from config.settings import Settings
-from handlers.ports import FakeClock
+from handlers.core.ports import FakeClock
 from storage.db import session
 from storage.models import Nudge, Outbox
 

@@ -6,7 +6,7 @@ import pytest
 
 from config.load import STARTER, ConfigError, parse_config
 from config.scenarios import for_playbook, load_scenarios, parse_scenario
-from handlers.ports import FakeClock
+from handlers.core.ports import FakeClock
 from storage.db import make_engine, upgrade
 from tests.conftest import Chat
 

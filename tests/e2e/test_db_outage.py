@@ -16,7 +16,7 @@ from sqlmodel import select
 from bot.app import OneVoice
 from config.load import STARTER, load_config
 from config.settings import Settings
-from handlers.ports import Command, RoomRef, UserRef
+from handlers.core.ports import Command, RoomRef, UserRef
 from storage.db import session
 from storage.models import ChecklistItem, Incident, Outbox, Room, TimelineEvent
 from tests.conftest import private_schema

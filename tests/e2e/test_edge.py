@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from bot.bodies import LIMITS, MAX_DEPTH, OTHER_LIMIT
-from bot.signals_http import HEADER, signature
+from bot.web.signals import HEADER, signature
 from tests.e2e import slack_process, telegram_process
 from tests.e2e.edge_client import Exchange, head, memory_of
 from tests.e2e.slack_process import ALICE

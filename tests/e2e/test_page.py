@@ -20,10 +20,10 @@ from multidict import CIMultiDict
 from starlette.applications import Starlette
 
 from bot.app import OneVoice
-from bot.page import CACHE_SECONDS, page_routes
+from bot.web.page import CACHE_SECONDS, page_routes
 from config.settings import Settings
-from handlers.i18n import _, speaking
-from handlers.page import page_for
+from handlers.line.page import page_for
+from handlers.text.i18n import _, speaking
 from storage.db import session
 from storage.models import Incident
 from tests.conftest import Chat

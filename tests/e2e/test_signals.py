@@ -14,13 +14,13 @@ import uvicorn
 from sqlmodel import func, select
 
 from bot.app import OneVoice
-from bot.console import ConsoleAdapter
+from bot.console.front import ConsoleAdapter
 from bot.http import build_app
-from bot.signals_http import HEADER, MAX_BODY, signature
+from bot.web.signals import HEADER, MAX_BODY, signature
 from config.load import load_config
 from config.model import RoomHandles
 from config.settings import Settings
-from handlers.ports import Command, FakeClock, RoomRef, UserRef
+from handlers.core.ports import Command, FakeClock, RoomRef, UserRef
 from storage.db import session
 from storage.models import Outbox, Signal, TimelineEvent
 

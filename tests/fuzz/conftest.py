@@ -7,9 +7,9 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-from bot.slack_render import blocks
-from bot.telegram_render import LIMIT, split, to_html
-from handlers.markup import Message
+from bot.slack.render import blocks
+from bot.telegram.render import LIMIT, split, to_html
+from handlers.text.markup import Message
 from tests.fakes.slack_requests import block_errors
 from tests.fakes.telegram_updates import html_to_text
 

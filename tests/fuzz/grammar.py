@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from config.model import PHASES, SEVERITIES, TEMPLATE_KINDS
 from handlers import router  # noqa: F401  (registers every verb)
-from handlers.verbs import ALIASES
+from handlers.catalog import registry
 
 ODD = [
     "电池安全",
@@ -91,7 +91,7 @@ WORDS = ["in", "due", "mine", "all", "v", "to", "the", "battery", "next", "updat
 def grammar_words(config) -> st.SearchStrategy[str]:
     """One word of the grammar, or a near miss of one."""
     people = list(config.team.people)
-    verbs = sorted(ALIASES)
+    verbs = sorted(registry().aliases)
     return st.one_of(
         st.sampled_from(verbs),
         st.sampled_from(verbs).map(str.upper),
@@ -168,13 +168,13 @@ def well_formed(config) -> st.SearchStrategy[str]:
         "handoff": [role, person],
         "snooze": [st.sampled_from(["", "update", "approval", "1", "n1"]), st.sampled_from(["15m", "1h", "2d", ""])],
         "tasks": [st.sampled_from(["", "mine", "all"])],
-        "help": [st.sampled_from(["", *sorted(ALIASES)])],
+        "help": [st.sampled_from(["", *sorted(registry().aliases)])],
     }
 
     @st.composite
     def command(draw) -> str:
-        name = draw(st.sampled_from(sorted(ALIASES)))
-        verb = ALIASES[name]
+        name = draw(st.sampled_from(sorted(registry().aliases)))
+        verb = registry().aliases[name]
         parts = [draw(part) if draw(st.integers(0, 9)) else draw(odd) for part in args.get(verb, [st.lists(odd, max_size=3).map(" ".join)])]
         head = [f"#{draw(st.integers(1, 8))}"] if not draw(st.integers(0, 3)) else []
         return " ".join(p for p in [*head, name, *parts] if p)
@@ -190,7 +190,7 @@ def command_texts(config) -> st.SearchStrategy[str]:
     @st.composite
     def grammatical(draw) -> str:
         head = [draw(st.integers(0, 12).map(lambda n: f"#{n}"))] if draw(st.booleans()) else []
-        verb = draw(st.sampled_from(sorted(ALIASES)))
+        verb = draw(st.sampled_from(sorted(registry().aliases)))
         rest = draw(st.lists(word, max_size=8))
         parts = [*head, verb, *rest]
         return "".join(part + draw(separators) for part in parts).strip(" ")

@@ -5,8 +5,8 @@ from collections import Counter
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, select
 
-from handlers.markup import Message
-from handlers.ports import EffectKind
+from handlers.core.ports import EffectKind
+from handlers.text.markup import Message
 from storage.models import (
     ChecklistItem,
     Incident,

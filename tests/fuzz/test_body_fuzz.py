@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.app import OneVoice
 from bot.bodies import LIMITS, MAX_DEPTH
 from bot.http import build_app
-from bot.signals_http import HEADER, signature
+from bot.web.signals import HEADER, signature
 from config.settings import Settings
 from storage.db import session
 from tests.fuzz import invariants

@@ -14,12 +14,12 @@ from sqlmodel import select
 
 from config.load import load_config
 from config.model import RoomHandles
-from handlers import firing
-from handlers.cleaning import clean
-from handlers.context import Deps
-from handlers.markup import Message
-from handlers.ports import FakeClock, Reply
-from handlers.signals import RateLimited, SignalIn, receive, triage_message
+from handlers.core.cleaning import clean
+from handlers.core.context import Deps
+from handlers.core.ports import FakeClock, Reply
+from handlers.nudges import firing
+from handlers.signals.intake import RateLimited, SignalIn, receive, triage_message
+from handlers.text.markup import Message
 from storage.db import make_engine, session, upgrade
 from storage.models import Outbox, Room
 from tests.conftest import Chat

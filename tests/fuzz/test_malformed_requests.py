@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from bot.slack import DECLARE_VIEW, PROMPT_VIEW
-from bot.telegram_render import PROMPT_MARK
+from bot.slack.front import DECLARE_VIEW, PROMPT_VIEW
+from bot.telegram.render import PROMPT_MARK
 from tests.fuzz.test_slack_http import SlackWorld, broken, click
 from tests.fuzz.test_telegram_http import GROUP, TelegramWorld
 

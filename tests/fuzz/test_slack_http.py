@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import slack_delivery
 from bot.app import OneVoice
 from bot.http import build_app
-from bot.slack import DECLARE_VIEW, PROMPT_VIEW, SlackFront
-from bot.slack_delivery import SlackAdapter, web_client
+from bot.slack import delivery as slack_delivery
+from bot.slack.delivery import SlackAdapter, web_client
+from bot.slack.front import DECLARE_VIEW, PROMPT_VIEW, SlackFront
 from config.load import load_config
 from config.settings import Settings
 from storage.db import session

@@ -14,9 +14,9 @@ from telegram.ext import Application
 
 from bot.app import OneVoice
 from bot.http import build_app
-from bot.telegram import TelegramFront
-from bot.telegram_delivery import TelegramAdapter
-from bot.telegram_render import PROMPT_MARK
+from bot.telegram.delivery import TelegramAdapter
+from bot.telegram.front import TelegramFront
+from bot.telegram.render import PROMPT_MARK
 from config.load import load_config
 from config.model import Config
 from config.settings import Settings

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from handlers.markup import Message
+from handlers.text.markup import Message
 from storage.db import session
 from storage.models import Nudge
 from tests.conftest import Chat

@@ -1,6 +1,6 @@
 """The answer a platform wants sent later (Slack's response_url) is queued with the command, in the same transaction."""
 
-from handlers.ports import Command, EffectKind, RoomRef, UserRef
+from handlers.core.ports import Command, EffectKind, RoomRef, UserRef
 from handlers.router import dispatch
 from storage.db import session
 

@@ -13,8 +13,8 @@ from sqlmodel import select
 
 from config.model import RoomHandles
 from config.scenarios import load_scenarios
-from handlers.ports import EffectKind, FakeClock
-from handlers.scorecard import scorecard
+from handlers.core.ports import EffectKind, FakeClock
+from handlers.review.scorecard import scorecard
 from storage.db import session
 from storage.models import DrillInject, Incident, Publication, TimelineEvent
 from tests.conftest import Chat

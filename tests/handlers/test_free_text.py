@@ -7,7 +7,7 @@ Incident #1 is product-quality sev2 declared by alice (commander, comms); bob ho
 
 import pytest
 
-from bot.report import write_report
+from bot.web.report_files import write_report
 from storage.db import session
 from tests.handlers.chat_lines import said
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from handlers.ports import EffectKind
+from handlers.core.ports import EffectKind
 from storage.db import session
 from storage.models import ChecklistItem, Incident, Nudge, RoleAssignment, TimelineEvent
 

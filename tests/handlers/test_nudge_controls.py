@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from handlers import firing
+from handlers.nudges import firing
 from storage.db import session
 from tests.conftest import Chat
 from tests.handlers.nudge_timeline import DRAFT, HEAD, Timeline, buttons, declare, nudges_of

@@ -11,17 +11,17 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
-from bot.console import render as console_render
-from bot.report import write_report
-from bot.slack_delivery import SlackAdapter
-from bot.slack_render import blocks, escape, mrkdwn, unescape
-from bot.telegram_render import to_html
-from handlers import vetting
-from handlers.cards import render_card
-from handlers.cleaning import DISGUISING, INVISIBLE, MARKS
-from handlers.markup import Message
-from handlers.ports import Command, EffectKind, RoomRef, UserRef
-from handlers.signals import SignalIn, receive
+from bot.console.front import render as console_render
+from bot.slack.delivery import SlackAdapter
+from bot.slack.render import blocks, escape, mrkdwn, unescape
+from bot.telegram.render import to_html
+from bot.web.report_files import write_report
+from handlers.core.cleaning import DISGUISING, INVISIBLE, MARKS
+from handlers.core.ports import Command, EffectKind, RoomRef, UserRef
+from handlers.incident.card import render_card
+from handlers.line import vetting
+from handlers.signals.intake import SignalIn, receive
+from handlers.text.markup import Message
 from storage.db import session
 from storage.models import Incident, Outbox, Room, Signal
 from tests.conftest import Chat
@@ -170,7 +170,7 @@ async def test_a_title_with_slack_markup_reaches_the_topic_escaped(chat):
 
 
 def test_a_long_escaped_topic_stays_within_slacks_limit_without_a_broken_escape():
-    from bot.slack_render import topic
+    from bot.slack.render import topic
 
     shown = topic("<" * 300)
     assert len(shown) <= 250 and shown == "&lt;" * 62
@@ -207,7 +207,7 @@ def test_history_and_line_show_the_statement_verbatim(chat):
 
 def test_a_dirty_signal_title_reaches_the_public_page_clean(tmp_path, config, clock):
     from bot.app import OneVoice
-    from bot.page import render as render_page
+    from bot.web.page import render as render_page
     from config.settings import Settings
 
     bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path / 'page.db'}"), config=config, clock=clock)
@@ -230,7 +230,7 @@ def test_a_dirty_signal_title_reaches_the_public_page_clean(tmp_path, config, cl
 
 
 def test_a_long_draft_is_shown_whole_in_rich_text_pieces_slack_accepts():
-    from handlers.markup import lines, text, verbatim
+    from handlers.text.markup import lines, text, verbatim
 
     body = "*" + "x" * 2500 + "*"
     elements = blocks(lines(text("Draft v1"), verbatim(body)))[0]["elements"][0]["elements"]
@@ -240,8 +240,8 @@ def test_a_long_draft_is_shown_whole_in_rich_text_pieces_slack_accepts():
 def test_a_platform_display_name_is_cleaned_and_old_stored_text_never_reaches_the_terminal_raw():
     assert UserRef("telegram", "7", "\u202eevil\x00 na\u200bme\n").display == "evil name "
     shown = io.StringIO()
-    from bot.console import ConsoleAdapter
-    from handlers.markup import text
+    from bot.console.front import ConsoleAdapter
+    from handlers.text.markup import text
 
     ConsoleAdapter(shown).show("#room", text("stored before cleaning: \x1b[2J\x1b]0;pwned\x07 \u202eend"))
     assert_clean(shown.getvalue())

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bot.app import sync_handles
 from config.model import Person
-from handlers.ports import Command, RoomRef, UserRef
+from handlers.core.ports import Command, RoomRef, UserRef
 from handlers.router import dispatch
 from storage.db import session
 from storage.models import Incident, Nudge, RoleAssignment

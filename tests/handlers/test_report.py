@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from handlers import report
-from handlers.markup import Message
-from handlers.ports import EffectKind
+from handlers.core.ports import EffectKind
+from handlers.review import report
+from handlers.text.markup import Message
 from storage.db import session
 from storage.models import Incident
 from tests.handlers.report_timeline import scripted

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from handlers.markup import Message
-from handlers.ports import EffectKind
+from handlers.core.ports import EffectKind
+from handlers.text.markup import Message
 from storage.db import session
 from storage.models import ChecklistItem, Nudge, RoleAssignment, TimelineEvent
 

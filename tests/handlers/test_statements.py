@@ -8,8 +8,8 @@ commander's backup and erin as legal's.
 from sqlmodel import select
 
 from config.model import BroadcastTarget
-from handlers.markup import Message
-from handlers.ports import EffectKind
+from handlers.core.ports import EffectKind
+from handlers.text.markup import Message
 from storage.db import session
 from storage.models import Incident, Nudge, Publication, Statement, TimelineEvent
 from tests.conftest import Chat

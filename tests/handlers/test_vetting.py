@@ -4,10 +4,10 @@ import inspect
 
 import pytest
 
-import handlers.facts
-import handlers.vetting
+import handlers.line.facts
+import handlers.line.vetting
 from config.load import ConfigError, load_config, parse_config
-from handlers.vetting import Finding, render_findings, vet
+from handlers.line.vetting import Finding, render_findings, vet
 
 CONFIG = load_config(None)
 RULES = list(CONFIG.vet.values())
@@ -273,7 +273,7 @@ def test_the_rules_of_every_language_apply_to_every_text():
 
 
 def test_the_engine_has_no_branch_per_language():
-    for module in (handlers.vetting, handlers.facts):
+    for module in (handlers.line.vetting, handlers.line.facts):
         source = inspect.getsource(module)
         assert '"zh"' not in source and '"en"' not in source and "'zh'" not in source, module.__name__
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import select
 
-from handlers.ports import Command, RoomRef, UserRef
+from handlers.core.ports import Command, RoomRef, UserRef
 from handlers.router import dispatch
 from storage.db import session
 from storage.models import Statement

@@ -1,0 +1,85 @@
+"""What every platform adapter offers the delivery loop."""
+
+import asyncio
+import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Protocol
+
+from handlers.core.ports import Capability
+from handlers.text.markup import Message
+from storage.models import Room
+
+log = logging.getLogger(__name__)
+
+
+class RetryLater(Exception):
+    """The platform asked us to wait (429, 5xx, retry_after); the effect stays queued."""
+
+    def __init__(self, reason: str, after: float | None = None, progress: dict | None = None):
+        super().__init__(reason)
+        self.after = after
+        self.progress = progress or {}  # room fields already created (channel, topic, card…): kept so a retry never repeats them
+
+
+_RESUMING: ContextVar[dict | None] = ContextVar("resuming", default=None)
+
+
+@contextmanager
+def resuming(progress: dict):
+    """Deliver an effect knowing what its earlier attempts did (`RetryLater.progress` kept on its outbox row)."""
+    token = _RESUMING.set(progress)
+    try:
+        yield
+    finally:
+        _RESUMING.reset(token)
+
+
+def resumed() -> dict:
+    """What earlier attempts of the effect being delivered did (empty on a first attempt)."""
+    return _RESUMING.get() or {}
+
+
+class Undeliverable(Exception):
+    """The platform refused for good (unknown channel, no rights); retrying cannot help."""
+
+
+class Adapter(Protocol):
+    """A platform: turns neutral effects into API calls. Returns ids it created."""
+
+    platform: str
+    capabilities: frozenset[Capability]
+
+    async def open_room(self, room: Room, payload: dict, card: Message) -> dict: ...
+
+    async def post(self, room: Room | None, to: str | None, message: Message) -> dict: ...
+
+    async def edit_card(self, room: Room, card: Message) -> dict: ...
+
+    async def invite(self, room: Room, users: list[str]) -> dict: ...
+
+    async def dm(self, to: str, message: Message) -> dict: ...
+
+    async def pin(self, room: Room, message_id: str | None, message: Message) -> dict: ...  # post and pin, or edit in place
+
+    # The approved text exactly as given: no markup, and no escaping a reader would see.
+    async def publish(self, to: str, text: str) -> dict: ...
+
+    # Edit a message that was posted with `post(None, to, …)`.
+    async def edit_message(self, to: str, message_id: str, message: Message) -> dict: ...
+
+
+async def pin_soon(pin, chat, message_id: str, tries: int = 5) -> None:
+    """Pin a message just posted, waiting out flood control a little; never post it again for a failed pin."""
+    for attempt in range(tries):
+        try:
+            await pin(chat, message_id)
+            return
+        except Undeliverable as refusal:  # the message is out; a retry would post it again
+            log.warning("message %s stays unpinned: %s", message_id, refusal)
+            return
+        except RetryLater as wait:
+            if attempt == tries - 1:
+                log.warning("message %s stays unpinned: %s", message_id, wait)
+                return
+            await asyncio.sleep(min(wait.after or 1.0, 5.0))

@@ -1,0 +1,142 @@
+"""Outbox leases: which worker delivers a row, for how long; claimed in batches, renewed, checked before each send."""
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import Engine, exists, func, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import select
+
+from handlers.core.ports import Clock, EffectKind
+from storage.db import session as new_session
+from storage.models import Outbox
+
+log = logging.getLogger(__name__)
+
+CLAIM_ROUNDS = 5  # batches looked at when every row found waits behind another worker's
+LEASE = timedelta(seconds=30)  # short, and renewed while the worker is alive: a dead replica's rows are free again soon
+
+
+class Leases:
+    """One worker's leases on one platform's outbox rows."""
+
+    def __init__(self, engine: Engine, clock: Clock, platform: str, worker: str, batch: int, lease: timedelta = LEASE):
+        self.engine, self.clock, self.platform, self.worker, self.batch = engine, clock, platform, worker, batch
+        self.lease = lease
+        self.heartbeat = lease.total_seconds() / 3  # real seconds between renewals: two may be missed before the lease ends
+
+    def claim(self) -> list[int]:
+        """Lease a batch of due rows to this worker so no other worker delivers them meanwhile."""
+        now = self.clock.now()
+        with new_session(self.engine) as session:
+            passed: list[int] = []
+            for _round in range(CLAIM_ROUNDS):
+                candidates = list(session.exec(self._due(now, passed)))
+                rows = self._in_order(session, candidates)
+                if rows or len(candidates) < self.batch:
+                    break
+                # all queued behind rows another worker is claiming this instant: look further instead of stopping here
+                passed += [row.id for row in candidates]
+            for row in rows:
+                row.lease_until, row.lease_owner = now + self.lease, self.worker
+                session.add(row)
+            session.commit()
+            return [row.id for row in rows]
+
+    def _due(self, now, passed: list[int]):
+        return (
+            select(Outbox)
+            .where(
+                Outbox.platform == self.platform,
+                Outbox.state == "pending",
+                Outbox.next_attempt_at <= now,
+                or_(Outbox.lease_until.is_(None), Outbox.lease_until < now),
+                ~exists().where(*self._held_back(now)),
+                Outbox.id.not_in(passed),
+            )
+            .order_by(Outbox.id)
+            .limit(self.batch)
+            .with_for_update(skip_locked=True)
+        )
+
+    def _held_back(self, now) -> tuple:
+        """An earlier effect of the same incident and lane (or its room, still being opened) waits for its retry, or another
+        worker is delivering it."""
+        earlier = aliased(Outbox)
+        return (
+            earlier.platform == Outbox.platform,
+            earlier.incident_id == Outbox.incident_id,
+            earlier.state == "pending",
+            earlier.id < Outbox.id,
+            or_(earlier.lane == Outbox.lane, earlier.kind == EffectKind.OPEN_ROOM),
+            or_(earlier.next_attempt_at > now, earlier.lease_until >= now),
+        )
+
+    def _in_order(self, session, rows: list[Outbox]) -> list[Outbox]:
+        """Drop rows queued behind an earlier pending effect of the same incident and lane (or its room's opening) that this
+        batch does not hold: one waiting for a retry, leased by another worker, or being claimed by one right now."""
+        incidents = {row.incident_id for row in rows if row.incident_id is not None}
+        if not incidents:
+            return rows
+        outside = (
+            Outbox.platform == self.platform,
+            Outbox.state == "pending",
+            Outbox.incident_id.in_(incidents),
+            Outbox.id.not_in([row.id for row in rows]),
+        )
+        first = session.exec(
+            select(Outbox.incident_id, Outbox.lane, func.min(Outbox.id)).where(*outside).group_by(Outbox.incident_id, Outbox.lane)
+        )
+        earlier = {(incident, lane): first_id for incident, lane, first_id in first.all()}
+        opening = dict(
+            session.exec(
+                select(Outbox.incident_id, func.min(Outbox.id))
+                .where(*outside, Outbox.kind == EffectKind.OPEN_ROOM)
+                .group_by(Outbox.incident_id)
+            ).all()
+        )
+        return [
+            row
+            for row in rows
+            if row.id < earlier.get((row.incident_id, row.lane), row.id + 1) and row.id < opening.get(row.incident_id, row.id + 1)
+        ]
+
+    def renew(self, ids: list[int]) -> int:
+        now = self.clock.now()
+        with new_session(self.engine) as session:
+            renewed = session.execute(
+                update(Outbox).where(*self._mine(ids, now)).values(lease_until=now + self.lease),
+                execution_options={"synchronize_session": False},
+            ).rowcount
+            session.commit()
+        return renewed
+
+    def _mine(self, ids: list[int], now) -> tuple:
+        """Rows still pending under this worker's unexpired lease."""
+        return (Outbox.id.in_(ids), Outbox.lease_owner == self.worker, Outbox.lease_until > now, Outbox.state == "pending")
+
+    def hold(self, session, row: Outbox) -> bool:
+        """Check and renew this worker's lease on one row in one statement, right before sending it: a row whose lease
+        expired (and may have been reclaimed by another replica) is never sent by two."""
+        now = self.clock.now()
+        held = session.execute(
+            update(Outbox).where(*self._mine([row.id], now)).values(lease_until=now + self.lease),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+        session.commit()
+        if not held:
+            session.expunge(row)  # another worker's now: never write our stale copy back
+            log.warning("outbox %s is no longer leased by this worker; skipped", row.id)
+        return held == 1
+
+    def release(self) -> int:
+        """Hand back every row this worker leases (shutdown), so another replica delivers it without waiting."""
+        with new_session(self.engine) as session:
+            released = session.execute(
+                update(Outbox)
+                .where(Outbox.lease_owner == self.worker, Outbox.state == "pending")
+                .values(lease_until=None, lease_owner=None),
+                execution_options={"synchronize_session": False},
+            ).rowcount
+            session.commit()
+        return released

@@ -1,0 +1,196 @@
+"""The outbox worker: claim effects, call the platform, mark them sent; retry with backoff, give up after a cap and say so."""
+
+import asyncio
+import logging
+import random
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from bot import logs
+from bot.outbox import effects
+from bot.outbox.adapter import Adapter, RetryLater, Undeliverable, resuming
+from bot.outbox.effects import Delivery, Roomless, Waiting
+from bot.outbox.leases import LEASE, Leases
+from bot.outbox.notices import tell_given_up
+from handlers.core.context import Deps
+from handlers.core.ports import EffectKind
+from handlers.line import publishing
+from storage.db import session as new_session
+from storage.models import Outbox
+
+log = logging.getLogger(__name__)
+
+REFRESHES = (EffectKind.REFRESH_CARD, EffectKind.REFRESH_LINE)  # re-rendered at delivery, so only the last one matters
+ATTEMPTS = 8  # tries before an effect is given up
+GIVE_UP_AFTER = 1800.0  # seconds the backoff between those tries adds up to, about
+FIRST_WAIT = 2.0  # seconds before the first retry: a blip passes quickly, a long outage is waited out by the later ones
+
+
+class Deliverer:
+    """Delivers one platform's outbox rows, in order within each lane of an incident, each under this worker's lease."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        deps: Deps,
+        adapter: Adapter,
+        batch: int = 50,
+        worker: str | None = None,
+        metrics=None,
+        lease: timedelta = LEASE,
+        attempts: int = ATTEMPTS,
+        give_up_after: float = GIVE_UP_AFTER,
+    ):
+        self.engine, self.deps, self.adapter, self.batch = engine, deps, adapter, batch
+        self.worker = worker or f"deliverer:{uuid.uuid4().hex[:12]}"
+        self.metrics = metrics
+        self.stopping = False  # set on SIGTERM: the batch stops after the effect being sent, the rest is handed back
+        self.leases = Leases(engine, deps.clock, adapter.platform, self.worker, batch, lease)
+        self.attempts = max(1, attempts)
+        self.told = False
+        self.growth = growth(self.attempts - 1, give_up_after)
+
+    def release(self) -> int:
+        """Hand back every row this worker leases (shutdown), so another replica delivers it without waiting."""
+        return self.leases.release()
+
+    async def deliver_pending(self) -> int:
+        """Deliver everything due now; return how many effects were sent."""
+        sent = 0
+        while not self.stopping and (ids := await asyncio.to_thread(self.leases.claim)):
+            heartbeat = asyncio.create_task(self._heartbeat(ids))
+            try:
+                sent += await self._deliver_batch(ids)
+            finally:
+                heartbeat.cancel()
+            if len(ids) < self.batch and not self.told:
+                break
+            self.told = False  # a notice of a given-up effect was queued meanwhile: it goes out in this pass too
+        return sent
+
+    async def _heartbeat(self, ids: list[int]) -> None:
+        """Keep this worker's leases alive while it delivers (a long Retry-After wait must not let another replica in)."""
+        while True:
+            await asyncio.sleep(self.leases.heartbeat)
+            try:
+                await asyncio.to_thread(self.leases.renew, ids)
+            except Exception:  # the database is away: the per-row check before each send still guards
+                log.warning("could not renew delivery leases", exc_info=True)
+
+    async def _deliver_batch(self, ids: list[int]) -> int:
+        held_back: set[tuple] = set()  # (incident, lane) behind a row that waits; (incident, None): its room is not open
+        sent = 0
+        with new_session(self.engine) as session:
+            rows = await asyncio.to_thread(_load, session, ids)
+            last_refresh = {(r.kind, r.incident_id): r.id for r in rows if r.kind in REFRESHES}
+            for row in rows:
+                behind = row.incident_id is not None and ({(row.incident_id, row.lane), (row.incident_id, None)} & held_back)
+                if self.stopping or behind:
+                    row.lease_until, row.lease_owner = None, None  # keep the lane's order: wait for the one in front
+                elif not await asyncio.to_thread(self.leases.hold, session, row):
+                    continue
+                elif row.kind in REFRESHES and last_refresh[(row.kind, row.incident_id)] != row.id:
+                    self._mark_sent(row, {"coalesced": True})  # a later edit in this batch shows the same state
+                else:
+                    with logs.about(row.incident_id):
+                        if await self._deliver_one(session, row):
+                            sent += 1
+                        elif row.state == "pending":
+                            held_back.add((row.incident_id, None if row.kind == EffectKind.OPEN_ROOM else row.lane))
+                await asyncio.to_thread(_save, session, row)
+        return sent
+
+    def _mark_sent(self, row: Outbox, result: dict) -> None:
+        row.state, row.sent_at, row.result, row.lease_until, row.lease_owner = "sent", self.deps.clock.now(), result, None, None
+
+    async def _deliver_one(self, session, row: Outbox) -> bool:
+        delivery = Delivery(session, self.deps, self.adapter, self.engine, row)
+        try:
+            with resuming((row.result or {}).get("resume", {})):  # a split message: the retry sends only what is missing
+                result = await effects.run(delivery)
+        except Waiting as wait:
+            self._defer(row, wait, counted=False)
+            return False
+        except RetryLater as wait:
+            progress = wait.progress
+            if set(progress) - {"pieces"} and delivery.room is not None:
+                await delivery.db(lambda s: _keep_progress(s, delivery.room, progress))
+            if progress.get("pieces"):
+                row.result = {"resume": {"pieces": progress["pieces"]}}
+            await self._retry_or_give_up(delivery, wait)
+            return False
+        except Undeliverable as refusal:
+            row.attempts += 1
+            await self._give_up(delivery, str(refusal), tell=not isinstance(refusal, Roomless))
+            return False
+        except Exception as error:  # a bug or a network fault must not drop the effect
+            log.exception("delivery of outbox %s failed", row.id)
+            await self._retry_or_give_up(delivery, RetryLater(f"{type(error).__name__}: {error}"))
+            return False
+        self._mark_sent(row, result or {})
+        if self.metrics is not None:
+            waited = (row.sent_at - row.created_at).total_seconds()
+            self.metrics.delivery_latency.labels(row.platform, row.kind).observe(max(0.0, waited))
+        return True
+
+    async def _retry_or_give_up(self, delivery: Delivery, wait: RetryLater) -> None:
+        delivery.row.attempts += 1
+        if delivery.row.attempts >= self.attempts:
+            await self._give_up(delivery, str(wait))
+        else:
+            self._defer(delivery.row, wait, counted=True)
+
+    def _defer(self, row: Outbox, wait: RetryLater, counted: bool) -> None:
+        """Try again later: when the platform said, else after a growing wait with jitter (replicas do not retry in step)."""
+        backoff = FIRST_WAIT * self.growth ** (max(row.attempts, 1) - 1) * random.uniform(0.5, 1.5)
+        delay = wait.after if wait.after is not None else backoff
+        row.next_attempt_at = self.deps.clock.now() + timedelta(seconds=delay)
+        row.lease_until, row.lease_owner = None, None
+        if counted:
+            row.error = str(wait)[:500]
+            log.warning("delivery of outbox %s (attempt %d of %d) deferred %.1fs: %s", row.id, row.attempts, self.attempts, delay, wait)
+
+    async def _give_up(self, delivery: Delivery, reason: str, tell: bool = True) -> None:
+        """Mark the effect failed for good; a publication is marked failed too, and the room hears what did not go out."""
+        row = delivery.row
+        row.state, row.lease_until, row.lease_owner, row.error = "failed", None, None, reason[:500]
+        log.error("outbox %s (%s) given up after %d attempts: %s", row.id, row.kind, row.attempts, reason)
+
+        def record(session) -> None:
+            if row.kind == EffectKind.PUBLISH:  # the domain tells the room itself, with the target's name
+                publishing.mark_failed(session, row.payload["publication_id"], reason, self.deps.clock.now())
+                self.told = True
+            elif tell:
+                self.told = tell_given_up(session, self.deps, row, reason) or self.told
+
+        await delivery.db(record)
+
+
+def _load(session, ids: list[int]) -> list[Outbox]:
+    rows = [session.get(Outbox, i) for i in ids]
+    session.commit()  # no transaction stays open while the platform is called
+    return [row for row in rows if row is not None]
+
+
+def growth(waits: int, total: float) -> float:
+    """The factor by which each wait exceeds the one before, so that `waits` waits from FIRST_WAIT add up to `total`."""
+    low, high = 1.0, max(2.0, total / FIRST_WAIT)
+    for _step in range(60):  # bisection: the sum grows with the factor
+        middle = (low + high) / 2
+        low, high = (middle, high) if sum(FIRST_WAIT * middle**i for i in range(waits)) < total else (low, middle)
+    return high
+
+
+def _save(session, row: Outbox) -> None:
+    session.add(row)
+    session.commit()
+
+
+def _keep_progress(session, room, progress: dict) -> None:
+    """A multi-step effect stopped halfway: note on the room what exists, so the retry carries on from there."""
+    for name in ("external_id", "thread_id", "card_message_id", "line_message_id"):
+        if progress.get(name):
+            setattr(room, name, str(progress[name]))
+    session.add(room)

@@ -1,0 +1,313 @@
+"""Telegram in: group and private commands, inline buttons and replies become neutral commands.
+
+A python-telegram-bot Application runs inside OneVoice's own loop: updates come from long polling
+(bot/telegram_poller.py), or from `POST /telegram/webhook` when a webhook secret is set (bot/telegram_webhook.py).
+Either way an update is decided and committed (`decide_update`) before Telegram is told it arrived.
+"""
+
+import asyncio
+import contextvars
+import logging
+import time
+from functools import cached_property
+
+from telegram import BotCommand, ForceReply, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot.app import OneVoice, learn_alias
+from bot.telegram.edits import EditedCommands
+from bot.telegram.limits import IncidentFirstLimiter
+from bot.telegram.prompts import PromptDesk
+from bot.telegram.render import keyboard, question_html, split, to_html
+from handlers.catalog import registry
+from handlers.core.ports import Command, Reply, RoomRef, UserRef
+from handlers.router import UNREACHABLE
+from handlers.text.i18n import _, speaking
+from handlers.text.markup import Message
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+NAME_RECHECK = 600  # seconds a remembered user name is trusted before it is stored again
+_FAILURES: contextvars.ContextVar[list] = contextvars.ContextVar("telegram_update_failures")
+
+
+def build_application(token: str, api_url: str) -> Application:
+    """PTB wired to the configured Bot API base, within Telegram's limits (30 messages/s overall, 20/min per group)."""
+    builder = Application.builder().token(token).base_url(api_url).rate_limiter(IncidentFirstLimiter())
+    return builder.updater(None).build()  # no PTB Updater: it would confirm an update to Telegram before it is decided
+
+
+async def decide_update(application: Application, update: Update) -> bool:
+    """Run the update's handlers to completion; whether they finished (False: one raised, so Telegram should send it again)."""
+    if _record_failure not in application.error_handlers:  # how a handler's failure is known here
+        application.add_error_handler(_record_failure)
+    failures: list = []
+    token = _FAILURES.set(failures)
+    try:
+        await application.process_update(update)
+    finally:
+        _FAILURES.reset(token)
+    return not failures
+
+
+async def _record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """PTB's error handler: log the failure and mark the update undecided for `decide_update`."""
+    log.error("Telegram update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
+    failures = _FAILURES.get(None)
+    if failures is not None:
+        failures.append(context.error)
+
+
+class TelegramFront:
+    """PTB handlers that translate updates into commands and answers; they never decide."""
+
+    def __init__(self, bot: OneVoice, application: Application, on_work=None):
+        self.bot, self.application = bot, application
+        self.on_work = on_work or (lambda: None)
+        self._names: dict[int, tuple[str, float]] = {}  # user id -> (user name last remembered, when): spares the database
+        names = ["crisis", *registry().verbs]  # `/crisis <verb>` and each verb on its own, also as /verb@botname
+        new = filters.UpdateType.MESSAGE  # an edited message is never a new command (PTB's default would run it again)
+        application.add_handler(CommandHandler(names, self.on_command, filters=new))
+        application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_handler(MessageHandler(new & filters.REPLY & filters.TEXT & ~filters.COMMAND, self.on_reply))
+        application.add_handler(MessageHandler(filters.UpdateType.EDITED, EditedCommands(bot, application.bot).on_edit))
+
+    async def register_commands(self) -> None:
+        """The command menu, in English and Chinese."""
+        for language in ("en", "zh"):
+            with speaking(language):
+                menu = [BotCommand("crisis", _("Run a crisis response: /crisis help"))]
+                menu += [BotCommand(name, _(spec.summary)[:256]) for name, spec in registry().verbs.items()]
+            await self.application.bot.set_my_commands(menu[:100], language_code=None if language == "en" else language)
+
+    async def on_command(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """`/crisis <verb> …` or `/<verb> …`."""
+        message = update.effective_message
+        words = _with_mentions(message).split(maxsplit=1)
+        verb = words[0].lstrip("/").split("@", 1)[0].lower()
+        rest = words[1] if len(words) > 1 else ""
+        text = rest if verb == "crisis" else f"{verb} {rest}".strip()
+        await self._run(update, text)
+
+    async def on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An inline button: its data is a command, untrusted like anything typed; `?command` asks the presser for a reason."""
+        query = update.callback_query
+        data = query.data or ""
+        if update.effective_user is None or not self.prompts.presses.take(update.effective_user.id):
+            with speaking(self.bot.config.language):  # a flood of presses: touch nothing, but never leave one unexplained
+                await _answer_query(query, _("Too many presses at once; this one did nothing. Press it again in a few seconds."))
+            return
+        if data.startswith("?"):
+            await self._ask(update, data[1:])
+            return
+        reply = await self._run(update, data, answer_in_chat=False)
+        if reply is not None and reply.data.get("duplicate"):
+            return  # the same press delivered again: it was answered the first time
+        shown = (reply.data.get("refused") or reply.message.plain()) if reply else ""
+        await _answer_query(query, _short(shown) or None)
+
+    @cached_property
+    def prompts(self) -> PromptDesk:
+        """The questions asked and their rations (made on first use, with the application's own rate limiter)."""
+        limiter = getattr(self.application.bot, "rate_limiter", None)
+        return PromptDesk(self.bot, limiter if isinstance(limiter, IncidentFirstLimiter) else None)
+
+    async def _ask(self, update: Update, text: str) -> None:
+        """Vet the pressed command as the presser's own; then ask them, and only them, for the reason under the pressed
+        message (in its chat when it is gone). Every refusal is the callback's private answer: the group sees nothing."""
+        query, user, chat = update.callback_query, update.effective_user, update.effective_chat
+        message = query.message
+        language = self.bot.config.language
+        if chat is None or message is None or not self._serves(chat.id, chat.type):
+            with speaking(language):
+                await _answer_query(query, _("This group is not set up for OneVoice: use the crisis group, or message me privately."))
+            return
+        thread = message.message_thread_id if getattr(message, "is_topic_message", False) else None
+        room = RoomRef(PLATFORM, str(chat.id), None if thread is None else str(thread), direct=chat.type == "private")
+        verdict = await asyncio.to_thread(self.prompts.vet, UserRef(PLATFORM, str(user.id), user.username or ""), text, room)
+        with speaking(language):
+            if verdict.refusal:
+                await _answer_query(query, _short(verdict.refusal))
+                return
+            if verdict.already_asked:
+                await _answer_query(query, _("I have asked you already: reply to my question with the reason."))
+                return
+            if not self.prompts.may_post(user.id, chat.id):
+                busy = _("Too many questions right now. Type the command with your reason instead: {command}")
+                where = f"#{verdict.incident_id} " if verdict.incident_id else ""
+                await _answer_query(query, _short(busy.format(command=f"/crisis {where}{verdict.verb} …")))
+                return
+            template = (
+                _("{name}, reply to this message with your reason for {verb} in {id}.")
+                if verdict.incident_id
+                else _("{name}, reply to this message with your reason for {verb}.")
+            )
+        question = question_html(template, verdict.name, user.id, verdict.verb, verdict.incident_id)
+        sent = await self._post_question(message, chat.id, thread, question)
+        if sent is None:
+            await _answer_query(query)
+            return
+        try:
+            await asyncio.to_thread(self.prompts.record, user.id, verdict, text, sent.chat_id, thread, sent.message_id)
+        except UNREACHABLE:  # asked but not kept: a reply to it changes nothing, and the button can be pressed again
+            log.warning("could not keep the question %s: the database is unreachable", sent.message_id)
+        await _answer_query(query)
+
+    async def _post_question(self, message, chat_id: int, thread: int | None, question: str):
+        """Post under the pressed message; when it is gone (deleted meanwhile), in its chat instead. The message, or None."""
+        options = {"parse_mode": ParseMode.HTML, "reply_markup": ForceReply(selective=True)}
+        try:
+            return await self.application.bot.send_message(
+                chat_id, question, message_thread_id=thread, reply_to_message_id=message.message_id, **options
+            )
+        except TelegramError as error:
+            log.info("could not ask under message %s: %s", message.message_id, error)
+        try:
+            return await self.application.bot.send_message(chat_id, question, message_thread_id=thread, **options)
+        except TelegramError as error:
+            log.info("could not ask in chat %s: %s", chat_id, error)
+        return None
+
+    async def on_reply(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A reply to one of the bot's questions completes its command: only from the person asked, once, in time."""
+        message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+        asked = message.reply_to_message
+        if asked is None or user is None or chat is None or asked.from_user is None or asked.from_user.id != self.application.bot.id:
+            return
+        try:
+            outcome, command = await asyncio.to_thread(
+                self.prompts.claim, user.id, chat.id, asked.message_id, f"telegram:{update.update_id}"
+            )
+        except UNREACHABLE:
+            log.warning("could not look up the question replied to: the database is unreachable")
+            return
+        if outcome == "run":
+            await self._run(update, f"{command} {message.text.strip()}")
+        elif outcome == "gone" and self.prompts.refusals.take(user.id):
+            with speaking(self.bot.config.language):
+                told = _("That question was answered already or has expired; press the button again.")
+            await self._tell_privately(user.id, told)
+
+    async def _learn_name(self, user) -> None:
+        """Remember the user name a member writes under (stored for every replica); checked again after a while, since
+        another replica may have stored a newer one meanwhile."""
+        known = self._names.get(user.id)
+        if not user.username or (known and known[0] == user.username and time.monotonic() - known[1] < NAME_RECHECK):
+            return
+        try:
+            await asyncio.to_thread(learn_alias, self.bot.engine, PLATFORM, str(user.id), user.username, self.bot.config.team.people)
+            self._names[user.id] = (user.username, time.monotonic())
+        except UNREACHABLE:
+            pass  # learned on a later update; the command itself answers that the database is unreachable
+
+    async def _is_member(self, user_id: int) -> bool:
+        try:
+            return await asyncio.to_thread(self.prompts.is_member, user_id)
+        except UNREACHABLE:
+            return False  # unsure: a refusal stays private
+
+    async def _tell_privately(self, user_id: int, text: str) -> bool:
+        """A DM; False when the person never started the bot."""
+        try:
+            await self.application.bot.send_message(user_id, text)
+            return True
+        except TelegramError as error:
+            log.info("could not tell %s privately: %s", user_id, error)
+            return False
+
+    async def _run(self, update: Update, text: str, answer_in_chat: bool = True) -> Reply | None:
+        user = update.effective_user
+        chat = update.effective_chat
+        if user is None or chat is None:
+            return None
+        message = update.effective_message
+        if not self._serves(chat.id, chat.type):
+            with speaking(self.bot.config.language):
+                refusal = _("This group is not set up for OneVoice: use the crisis group, or message me privately.")
+            if answer_in_chat and message is not None:
+                await message.reply_text(refusal)
+            return Reply(Message(), ok=False, data={"refused": refusal})
+        thread = message.message_thread_id if message is not None and message.is_topic_message else None
+        room = RoomRef(PLATFORM, str(chat.id), None if thread is None else str(thread), direct=chat.type == "private")
+        await self._learn_name(user)
+        command = Command(UserRef(PLATFORM, str(user.id), user.username or ""), text, room, f"telegram:{update.update_id}")
+        reply = await asyncio.to_thread(self.bot.handle, command)
+        if answer_in_chat and not reply.echoed and not reply.data.get("duplicate"):
+            await self._answer(reply, user.id, chat.id, thread, message.message_id if message else None)
+        self.on_work()
+        return reply
+
+    def _serves(self, chat_id: int, chat_type: str) -> bool:
+        """Private chats, the crisis group, and the triage and stakeholder rooms named in the config."""
+        if chat_type == "private":
+            return True
+        config = self.bot.config
+        rooms = [config.telegram.crisis_group, *(r.telegram for r in [config.triage_room, *config.stakeholder_rooms] if r is not None)]
+        return str(chat_id) in {str(room) for room in rooms if room is not None}
+
+    async def _answer(self, reply: Reply, user_id: int, chat_id: int, thread: int | None, reply_to: int | None) -> None:
+        """Private answers by DM (Telegram has no ephemeral messages); in the group when the DM is not possible — except
+        refusals (not on the team, not permitted): by DM only, never in the group; to strangers only a few a minute."""
+        refused = not reply.ok and reply.data.get("outcome") == "refused"
+        if refused and not self.prompts.refusals.take(user_id) and not await self._is_member(user_id):
+            return  # a stream of refusals to one stranger: the first few said it
+        targets = [(user_id, None, None)] if reply.private and chat_id != user_id else []
+        targets.append((chat_id, thread, reply_to))
+        for target, target_thread, replying in targets:
+            if refused and target != user_id:
+                log.info("a refusal to %s stays out of chat %s (no DM possible)", user_id, chat_id)
+                return
+            try:
+                pieces = split(to_html(reply.message)) or [" "]
+                for i, piece in enumerate(pieces):
+                    await self.application.bot.send_message(
+                        target,
+                        piece,
+                        parse_mode=ParseMode.HTML,
+                        message_thread_id=target_thread,
+                        reply_to_message_id=replying,
+                        reply_markup=keyboard(reply.message) if i == len(pieces) - 1 else None,  # buttons once, under the last piece
+                        disable_web_page_preview=True,
+                    )
+                return
+            except TelegramError as error:  # the person never started the bot: answer where they asked
+                log.info("could not answer on %s: %s", target, error)
+
+
+async def _answer_query(query, text: str | None = None) -> None:
+    """The callback's private answer (it stops the button's spinner); one already answered (a redelivery) is let be."""
+    try:
+        await query.answer(text=text or None)
+    except TelegramError as error:
+        log.info("could not answer button press %s: %s", query.id, error)
+
+
+def _short(text: str, limit: int = 190) -> str:
+    """A callback answer fits Telegram's 200 characters."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _with_mentions(message) -> str:
+    """The text with text-mentions (people without a username) written as @<user id>, which the team model maps."""
+    text = message.text or ""
+    for entity in sorted(message.entities or [], key=lambda e: e.offset, reverse=True):
+        if entity.type == "text_mention" and entity.user is not None:
+            start, end = _utf16_span(text, entity.offset, entity.length)
+            text = f"{text[:start]}@{entity.user.id}{text[end:]}"
+    return text
+
+
+def _utf16_span(text: str, offset: int, length: int) -> tuple[int, int]:
+    """Telegram counts entity offsets in UTF-16 code units; Python strings count code points."""
+    units, start, end = 0, None, None
+    for index, char in enumerate(text):
+        if units == offset:
+            start = index
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units == offset + length:
+            end = index + 1
+            break
+    return (start or 0), (end or len(text))

@@ -1,0 +1,303 @@
+"""The review report as files: Markdown and a standalone HTML page with the timeline chart, written by the bot, never by handlers.
+
+Why the bot side: the files go to a folder of this machine (ONEVOICE_REPORTS_DIR), which the platform-neutral domain
+knows nothing about. `review` queues a REPORT effect; delivering it writes the files and posts the summary with their
+place, so a crash between the two loses nothing (the effect waits in the outbox) and a retry just writes them again.
+"""
+
+import os
+import re
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.outbox.adapter import Undeliverable
+from bot.web import chart as report_chart
+from config.model import Config
+from config.settings import Settings
+from handlers.review import report
+from handlers.review.report import Review, duration
+from handlers.text.formatting import person_name
+from handlers.text.i18n import _, speaking
+from handlers.text.labels import OUTCOME, PHASE, label
+from handlers.text.markup import Message, fmt, lines
+
+HTML_LANG = {"en": "en", "zh": "zh-Hans"}
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!~])")
+
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+    keep_trailing_newline=True,
+)
+# User text in Markdown: no markup, no raw HTML, one line (tables and list items stay whole).
+_templates.filters["md"] = lambda value: _MD_SPECIAL.sub(r"\\\1", " ".join(str(value or "").split()))
+
+
+def reports_dir(engine: Engine, settings: Settings | None = None) -> Path:
+    """ONEVOICE_REPORTS_DIR, else `reports/` beside the SQLite database, else `reports/` in the current folder."""
+    settings = settings or Settings()
+    if settings.reports_dir:
+        return Path(settings.reports_dir)
+    database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
+    if database and database != ":memory:":
+        return Path(database).resolve().parent / "reports"
+    return Path.cwd() / "reports"
+
+
+class ReportNotWritten(Exception):
+    """The folder cannot take the report (a file stands there, no permission, disk full); the message says which."""
+
+
+def write_report(session: Session, config: Config, incident_id: int, now: datetime, folder: Path) -> tuple[Path, Path] | None:
+    """Write report-<id>.md and report-<id>.html into folder; return their paths, or None for an unknown incident.
+
+    Raises ReportNotWritten when the folder cannot take them."""
+    with speaking(config.language):
+        review = report.gather(session, config, incident_id, now)
+        if review is None:
+            return None
+        report.attach_scorecard(review, session, config)
+        context = _context(review, config)
+        markdown = _templates.get_template("report.md.j2").render(context)
+        html = _templates.get_template("report.html.j2").render(context)
+    paths = folder / f"report-{incident_id}.md", folder / f"report-{incident_id}.html"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, body in zip(paths, (markdown, html), strict=True):
+            _replace_safely(path, body)
+    except OSError as error:
+        raise ReportNotWritten(f"cannot write the report into {folder}: {_why(folder, error)}") from None
+    return paths
+
+
+def _replace_safely(path: Path, body: str) -> None:
+    """Write body to a new file of a random name beside path (created exclusively, never through a link), then rename it
+    over path: a reader never sees half a report, and a link planted in the folder is never followed."""
+    descriptor, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)  # O_CREAT|O_EXCL|O_NOFOLLOW
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            os.fchmod(out.fileno(), 0o644)  # readable like any file written here (mkstemp makes it private)
+            out.write(body)
+        os.replace(partial, path)  # renames over a link at path itself, never into what it points to
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+
+
+def _why(folder: Path, error: OSError) -> str:
+    if isinstance(error, FileExistsError | NotADirectoryError) or (folder.exists() and not folder.is_dir()):
+        return "a file stands where the folder should be"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    return error.strerror or str(error)
+
+
+def deliver_report(session: Session, config: Config, engine: Engine, incident_id: int, now: datetime, summary: Message) -> Message:
+    """Delivery of a REPORT effect: write the files, and return the summary with their place, to post in the room.
+
+    A folder that cannot take them fails the effect for good (retrying would fail the same way)."""
+    try:
+        paths = write_report(session, config, incident_id, now, reports_dir(engine))
+    except ReportNotWritten as problem:
+        raise Undeliverable(str(problem)) from None
+    with speaking(config.language):
+        if paths is None:
+            return summary
+        return lines(summary, fmt(_("📄 Full report: {md} · {html}"), md=str(paths[0]), html=str(paths[1])))
+
+
+def _context(review: Review, config: Config) -> dict:
+    """What the templates show, every text already in the team's language."""
+    incident, figures, zone = review.incident, review.metrics, ZoneInfo(config.timezone)
+    language = config.language
+
+    def at(moment: datetime | None) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+    def role(key: str) -> str:
+        spec = config.team.roles.get(key)
+        return spec.title.get(language) if spec else key
+
+    metrics_rows = [
+        (_("Time to assemble"), duration(figures.assembled) if figures.assembled else _("not yet")),
+        (_("Time to first approved statement"), report.first_statement_text(figures)),
+        (_("Update cadence kept"), report.cadence_text(figures)),
+        (_("Checklist completion"), report.checklist_text(figures) + (f" ({figures.checklist_percent} %)" if figures.checklist else "")),
+    ] + [
+        (_("Approval latency of v{n}").format(n=a.version), f"{duration(a.wait)} ({label(OUTCOME, a.outcome)})") for a in figures.approvals
+    ]
+    return {
+        "lang": HTML_LANG.get(language, "en"),
+        "labels": _labels(),
+        "incident": incident,
+        "title": incident.title,
+        "playbook": incident.playbook,
+        "severity": incident.severity,
+        "phase": label(PHASE, incident.phase),
+        "drill": incident.drill,
+        "declared_by": person_name(config, incident.declared_by),
+        "declared_at": at(incident.declared_at),
+        "resolved_at": at(incident.resolved_at),
+        "closed_at": at(incident.closed_at),
+        "summary": incident.summary or "",
+        "generated": at(review.now),
+        "timezone": config.timezone,
+        "metrics": metrics_rows,
+        "phases": [(label(PHASE, p), duration(span)) for p, span in figures.phases.items() if span],
+        "timeline": [
+            (at(e.at), person_name(config, e.actor) if e.actor != "onevoice" else "OneVoice", _kind(e.kind), _event_text(e, config, role))
+            for e in review.events
+        ],
+        "roles": [
+            (role(h.role), person_name(config, h.person), at(h.assigned_at), at(h.acked_at), at(h.ended_at) if h.ended_at else "")
+            for h in review.holdings
+        ],
+        "versions": [
+            {
+                "number": v.number,
+                "state": label(OUTCOME, next((a.outcome for a in figures.approvals if a.version == v.number), "pending")),
+                "author": person_name(config, v.author),
+                "drafted": at(v.drafted_at),
+                "decided": at(v.decided_at),
+                "reason": v.reason or "",
+                "text": v.text,
+                "approvals": [(role(r), person_name(config, p), at(when)) for r, p, when in v.approvals],
+                "published": [(p.target, p.platform, p.state, at(p.sent_at or p.at), p.url or "") for p in v.published],
+            }
+            for v in review.versions
+        ],
+        "checklist": [
+            (
+                i.number,
+                i.title,
+                person_name(config, i.owner_person) if i.owner_person else role(i.owner_role or ""),
+                _state(i.state),
+                i.reason or "",
+            )
+            for i in review.checklist
+        ],
+        "went_well": [(lesson.text, person_name(config, lesson.author)) for lesson in review.lessons if lesson.kind == "went_well"],
+        "to_improve": [(lesson.text, person_name(config, lesson.author)) for lesson in review.lessons if lesson.kind != "went_well"],
+        "actions": [
+            (f"A{a.number}", a.text, person_name(config, a.owner), at(a.due_at), _state(a.state), at(a.done_at)) for a in review.actions
+        ],
+        "chart": report_chart.build(review, config),
+        "scorecard": scorecard_rows(review.scorecard),
+    }
+
+
+def scorecard_rows(scorecard: list | None) -> list[tuple[str, str, str, str]]:
+    """Drills: one row per scorecard milestone: verdict, milestone, reached after, target."""
+    rows = []
+    for milestone in scorecard or []:
+        mark = {True: "✅", False: "❌"}.get(milestone.met, "⏳")
+        if milestone.elapsed is not None:
+            reached = duration(milestone.elapsed)
+        else:
+            reached = _("not yet") if milestone.met is None else _("not reached")
+        rows.append((mark, milestone.label, reached, duration(milestone.target)))
+    return rows
+
+
+def _event_text(event, config: Config, role) -> str:
+    if event.kind == "role":
+        return f"{role(event.text)} → {person_name(config, event.data.get('person'))}"
+    if event.kind in ("approved", "approval", "publish", "published", "publish_sent", "publish_failed") and event.data.get("version"):
+        return f"v{event.data['version']} {event.text if not event.text.startswith('v') else ''}".strip()
+    return event.text
+
+
+def _state(state: str) -> str:
+    names = {"open": _("open"), "done": _("done"), "skipped": _("skipped")}
+    return names.get(state, state)
+
+
+def _kind(kind: str) -> str:
+    names = {
+        "declared": _("declared"),
+        "role": _("role given"),
+        "ack": _("acknowledged"),
+        "phase": _("phase"),
+        "severity": _("severity"),
+        "task": _("task added"),
+        "done": _("task done"),
+        "skip": _("task skipped"),
+        "undo": _("task reopened"),
+        "note": _("note"),
+        "update": _("update"),
+        "draft": _("draft"),
+        "approval": _("approval"),
+        "approved": _("approved"),
+        "rejected": _("rejected"),
+        "publish": _("publish"),
+        "published": _("published"),
+        "lesson": _("lesson"),
+        "action": _("action"),
+        "action_done": _("action done"),
+        "forced_close": _("forced close"),
+        "signal": _("signal"),
+        "snooze": _("snooze"),
+    }
+    return names.get(kind, kind)
+
+
+def _labels() -> dict[str, str]:
+    return {
+        "report": _("Review report"),
+        "drill": _("DRILL"),
+        "summary": _("Summary"),
+        "facts": _("Facts"),
+        "playbook": _("Playbook"),
+        "severity": _("Severity"),
+        "phase": _("Phase"),
+        "declared": _("Declared"),
+        "resolved": _("Resolved"),
+        "closed": _("Closed"),
+        "metrics": _("Metrics"),
+        "metric": _("Metric"),
+        "value": _("Value"),
+        "phases": _("Time in each phase"),
+        "chart": _("Timeline chart"),
+        "timeline": _("Timeline"),
+        "when": _("When"),
+        "who": _("Who"),
+        "what": _("What"),
+        "roles": _("Roles and who held them"),
+        "role": _("Role"),
+        "person": _("Person"),
+        "assigned": _("Assigned"),
+        "acked": _("Acknowledged"),
+        "ended": _("Handed off"),
+        "statements": _("Statement versions"),
+        "author": _("Author"),
+        "drafted": _("Drafted"),
+        "decided": _("Decided"),
+        "approvers": _("Approved by"),
+        "where": _("Published to"),
+        "reason": _("Reason"),
+        "checklist": _("Checklist outcome"),
+        "owner": _("Owner"),
+        "state": _("State"),
+        "lessons": _("Lessons"),
+        "went_well": _("Went well"),
+        "to_improve": _("To improve"),
+        "actions": _("Follow-up actions"),
+        "due": _("Due"),
+        "done_at": _("Done"),
+        "scorecard": _("Drill scorecard"),
+        "milestone": _("Milestone"),
+        "reached": _("Reached after"),
+        "target": _("Target"),
+        "generated": _("Generated"),
+        "none": _("none"),
+        "legend": _("Legend"),
+    }

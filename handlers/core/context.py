@@ -1,0 +1,116 @@
+"""What a handler works with: the session, the actor, the incident, and the outbox."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from config.model import Config, Person
+from handlers.core.ports import Capability, Clock, Command, EffectKind
+from handlers.text.markup import Message
+from storage.models import Incident, Outbox, Room, TimelineEvent
+
+
+@dataclass
+class Deps:
+    """What the composition root hands the domain: config, clock, and the active platforms."""
+
+    config: Config
+    clock: Clock
+    platforms: dict[str, frozenset[Capability]] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """One command being handled inside one transaction."""
+
+    session: Session
+    deps: Deps
+    command: Command
+    actor: Person
+    incident: Incident | None = None
+    args: str = ""
+    now: datetime = field(init=False)
+    announced: bool = False
+
+    def __post_init__(self) -> None:
+        self.now = self.deps.clock.now()
+
+    @property
+    def config(self) -> Config:
+        """The team's configuration."""
+        return self.deps.config
+
+    def person(self, key: str | None) -> Person | None:
+        """A team member by key."""
+        return self.config.team.people.get(key) if key else None
+
+    def name(self, key: str | None) -> str:
+        """A team member's display name, or the key itself."""
+        person = self.person(key)
+        return person.name if person else (key or "—")
+
+    def log(self, kind: str, text: str = "", **data: object) -> None:
+        """Append to the incident's timeline."""
+        assert self.incident is not None
+        self.session.add(TimelineEvent(incident_id=self.incident.id, at=self.now, actor=self.actor.key, kind=kind, text=text, data=data))
+
+    def rooms(self) -> list[Room]:
+        """The incident's rooms, one per platform."""
+        assert self.incident is not None
+        return list(self.session.exec(select(Room).where(Room.incident_id == self.incident.id).order_by(Room.id)))
+
+    def emit(self, platform: str, kind: EffectKind, message: Message | None = None, **payload: object) -> None:
+        """Queue one effect for delivery on one platform."""
+        queue_effect(self.session, self.incident.id if self.incident else None, platform, kind, self.now, message, **payload)
+
+    def post(self, message: Message, **payload: object) -> None:
+        """Post a message in the incident's room on every platform."""
+        for room in self.rooms():
+            self.emit(room.platform, EffectKind.POST, message, **payload)
+
+    def announce(self, message: Message) -> Message:
+        """Post in the incident room and let that post be the answer too."""
+        self.post(message)
+        self.announced = True
+        return message
+
+    def refresh_card(self) -> None:
+        """Have the pinned card re-rendered and edited in place."""
+        for room in self.rooms():
+            self.emit(room.platform, EffectKind.REFRESH_CARD)
+
+    def dm(self, person_key: str, message: Message) -> None:
+        """Send a direct message to a person on each active platform where they have a handle."""
+        person = self.person(person_key)
+        if person is None:
+            return
+        for platform in self.deps.platforms:
+            handle = handle_of(person, platform)
+            if handle:
+                self.emit(platform, EffectKind.DM, message, to=handle)
+
+    def post_to_rooms(self, rooms: list, message: Message) -> None:
+        """Post to configured rooms outside the incident (stakeholders, triage)."""
+        for handles in rooms:
+            for platform in self.deps.platforms:
+                target = getattr(handles, platform, None)
+                if target is not None:
+                    self.emit(platform, EffectKind.POST, message, to=str(target))
+
+
+def queue_effect(
+    session: Session, incident_id: int | None, platform: str, kind: EffectKind, now: datetime, message: Message | None = None, **payload
+) -> None:
+    """Add an effect to the outbox; it is delivered after the transaction commits."""
+    if message is not None:
+        payload["message"] = message.to_json()
+    session.add(Outbox(incident_id=incident_id, platform=platform, kind=kind, payload=payload, created_at=now, next_attempt_at=now))
+
+
+def handle_of(person: Person, platform: str) -> str | None:
+    """A person's id on a platform; on the console it is their key unless set."""
+    if platform == "console":
+        return person.console or person.key
+    value = getattr(person, platform, None)
+    return None if value is None else str(value)

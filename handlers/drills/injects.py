@@ -1,0 +1,134 @@
+"""Drill injects: scripted events posted into the drill room on the minute, and `answer` to record the team's response."""
+
+import re
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from config.durations import parse_duration
+from config.model import Config
+from config.scenarios import Scenario
+from handlers.core.context import Context, Deps, queue_effect
+from handlers.core.errors import Refusal, UsageError
+from handlers.core.ports import EffectKind
+from handlers.core.verbs import PARTICIPANT, verb
+from handlers.nudges import schedule as nudges
+from handlers.text.formatting import duration_text, when
+from handlers.text.i18n import N_, _
+from handlers.text.labels import INJECT_KIND, label
+from handlers.text.markup import Button, Message, fmt, lines, text
+from storage.models import DrillInject, Incident, Nudge, Room, TimelineEvent
+
+ROOM = "room"  # an inject's nudge target: nobody in person, so it is posted in the drill room
+_NUMBER = re.compile(r"^[iI](\d{1,4})$")
+
+
+def schedule(ctx: Context, scenario: Scenario) -> list[DrillInject]:
+    """Store the scenario's injects with the drill and schedule each at its offset from now."""
+    rows = []
+    for number, inject in enumerate(scenario.injects, start=1):
+        row = DrillInject(
+            incident_id=ctx.incident.id,
+            number=number,
+            kind=inject.kind,
+            due_at=ctx.now + inject.at,
+            answer_within=int(inject.answer_span().total_seconds()),
+            content=inject.model_dump(mode="json", exclude_none=True),
+        )
+        ctx.session.add(row)
+        rows.append(row)
+        nudges.schedule(ctx.session, ctx.incident.id, nudges.DRILL_INJECT, ROOM, row.due_at, ctx.now, subject=f"i{number}")
+    return rows
+
+
+def _local(value: object, language: str) -> str:
+    """A stored text: the same in every language, or {en: …, zh: …}."""
+    if isinstance(value, dict):
+        return str(value.get(language) or value.get("en") or "")
+    return str(value or "")
+
+
+def render(config: Config, incident: Incident, row: DrillInject) -> Message:
+    """The inject as the room sees it: clearly a drill, who says what, and how to record the answer."""
+    content, language = row.content, config.language
+    head = fmt(
+        _("🧪 **DRILL INJECT I{n}** · #{id} · +{offset} · {kind}"),
+        n=row.number,
+        id=incident.id,
+        offset=duration_text(row.due_at - incident.declared_at),
+        kind=label(INJECT_KIND, row.kind),
+    )
+    details = []
+    if content.get("deadline"):
+        details.append(_("deadline in {span}").format(span=duration_text(parse_duration(content["deadline"]))))
+    if content.get("reach") is not None:
+        details.append(_("reach {count}").format(count=f"{content['reach']:,}"))
+    source = fmt("**{source}**", source=_local(content.get("source"), language))
+    if details:
+        source = source + text(" · " + " · ".join(details))
+    within = duration_text_seconds(row.answer_within)
+    how = fmt(_("Answer it as you would for real, within {span}; then record it: `/crisis answer i{n} <how>`"), span=within, n=row.number)
+    answered = Message(buttons=[Button(_("Answered"), f"#{incident.id} answer i{row.number}", "primary")])
+    return lines(head, source, fmt("“{text}”", text=_local(content.get("text"), language)), how, answered)
+
+
+def duration_text_seconds(seconds: int) -> str:
+    """A span stored in seconds, as '20 min'."""
+    return duration_text(timedelta(seconds=seconds))
+
+
+def deliver(session: Session, deps: Deps, incident: Incident, nudge: Nudge, now: datetime) -> None:
+    """Post a due inject in the drill room (once) and put its arrival on the timeline."""
+    number = int(nudge.subject[1:]) if nudge.subject[1:].isdigit() else 0
+    row = session.exec(select(DrillInject).where(DrillInject.incident_id == incident.id, DrillInject.number == number)).first()
+    if row is None or row.posted_at is not None:
+        return
+    row.posted_at = now
+    session.add(row)
+    message = render(deps.config, incident, row)
+    for room in session.exec(select(Room).where(Room.incident_id == incident.id)):
+        queue_effect(session, incident.id, room.platform, EffectKind.POST, now, message)
+    session.add(
+        TimelineEvent(
+            incident_id=incident.id, at=now, actor="onevoice", kind="inject", text=f"I{number}", data={"number": number, "inject": row.kind}
+        )
+    )
+
+
+@verb(
+    "answer",
+    usage=N_("i<n> [how]"),
+    summary=N_("In a drill: record that the team answered an inject, and how."),
+    who=(PARTICIPANT,),
+)
+def answer(ctx: Context) -> Message:
+    """Record the answer to an inject: its time counts on the scorecard."""
+    incident = ctx.incident
+    if not incident.drill:
+        raise Refusal(fmt(_("#{id} is not a drill: it has no injects to answer."), id=incident.id))
+    words = ctx.args.split(maxsplit=1)
+    match = _NUMBER.match(words[0]) if words else None
+    if match is None:
+        raise UsageError(_("Name the inject as shown on it, e.g. `i2`."))
+    number = int(match.group(1))
+    rows = ctx.session.exec(select(DrillInject).where(DrillInject.incident_id == incident.id).order_by(DrillInject.number)).all()
+    row = next((r for r in rows if r.number == number), None)
+    if row is None:
+        raise Refusal(fmt(_("#{id} has no inject I{n}; its injects are I1 to I{last}."), id=incident.id, n=number, last=len(rows)))
+    if row.posted_at is None:
+        raise Refusal(fmt(_("Inject I{n} has not arrived yet: it is due {at}."), n=number, at=when(ctx.config, row.due_at, ctx.now)))
+    if row.answered_at is not None:
+        raise Refusal(fmt(_("Inject I{n} was already answered by {who}."), n=number, who=ctx.name(row.answered_by)))
+    how = words[1].strip() if len(words) > 1 else ""
+    row.answered_at, row.answered_by, row.answer = ctx.now, ctx.actor.key, how or None
+    ctx.session.add(row)
+    took = ctx.now - row.posted_at
+    ctx.log("inject_answered", how, number=number, inject=row.kind, seconds=int(took.total_seconds()))
+    message = fmt(
+        _("🧪 I{n} ({kind}) answered by {who} after {span}."),
+        n=number,
+        kind=label(INJECT_KIND, row.kind),
+        who=ctx.actor.name,
+        span=duration_text(took),
+    )
+    return ctx.announce(lines(message, text(how)))

@@ -1,0 +1,151 @@
+"""Neutral renderings: the incident card, the roles list and the checklist."""
+
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import bindparam, case
+from sqlmodel import Session, func, select
+
+from config.model import Config
+from handlers.core.holders import current_holders
+from handlers.line.states import APPROVED, PENDING
+from handlers.text.formatting import person_name, when
+from handlers.text.i18n import _
+from handlers.text.labels import PHASE, label
+from handlers.text.markup import Message, fmt, lines, text
+from storage.models import ChecklistItem, Incident, Publication, Room, Statement
+
+SEVERITY_MARK = {"sev1": "🔴", "sev2": "🟠", "sev3": "🟡", "sev4": "🔵"}
+STATE_MARK = {"open": "☐", "done": "☑", "skipped": "⤼"}
+
+
+def render_roles(session: Session, config: Config, incident: Incident) -> Message:
+    """Each role that is held or required, with its holder and whether they acknowledged."""
+    holders = current_holders(session, incident.id)
+    playbook = config.playbooks.get(incident.playbook)
+    required = config.required_roles(playbook, incident.severity) if playbook else []
+    shown = [r for r in config.team.roles if r in holders or r in required]
+    rows = []
+    for role in shown:
+        title = config.team.roles[role].title.get(config.language)
+        held = holders.get(role)
+        if held is None:
+            rows.append(fmt(_("• {role}: **unfilled**"), role=title))
+        elif held.acked_at:
+            rows.append(fmt(_("• {role}: {person} ✓"), role=title, person=person_name(config, held.person)))
+        else:
+            rows.append(fmt(_("• {role}: {person} (not acknowledged yet)"), role=title, person=person_name(config, held.person)))
+    return lines(*rows)
+
+
+def checklist_counts(session: Session, incident_id: int, now: datetime) -> dict[str, int]:
+    """How many items are open, done, skipped and overdue."""
+    rows = session.exec(_checklist_counts_query(), params={"incident": incident_id, "now": now}).all()
+    counts = {"open": 0, "done": 0, "skipped": 0, **{state: count for state, count, _late in rows}}
+    counts["overdue"] = next((int(overdue or 0) for state, _count, overdue in rows if state == "open"), 0)
+    counts["total"] = counts["open"] + counts["done"] + counts["skipped"]
+    return counts
+
+
+@cache
+def _checklist_counts_query():
+    """One query for the card's counts, built once: building a statement costs more than running it on SQLite."""
+    late = func.sum(case((ChecklistItem.due_at < bindparam("now"), 1), else_=0))
+    query = select(ChecklistItem.state, func.count(), late).where(ChecklistItem.incident_id == bindparam("incident"))
+    return query.group_by(ChecklistItem.state)
+
+
+@cache
+def _line_query():
+    """The approved version and the pending ones, newest first, built once."""
+    shown = Statement.incident_id == bindparam("incident"), Statement.state.in_((APPROVED, PENDING))
+    return select(Statement).where(*shown).order_by(Statement.version.desc())
+
+
+def render_card(session: Session, config: Config, incident: Incident, now: datetime) -> Message:
+    """The pinned incident card: everything a responder needs at a glance."""
+    playbook = config.playbooks.get(incident.playbook)
+    counts = checklist_counts(session, incident.id, now)
+    drill = _("DRILL · ") if incident.drill else ""
+    timing = config.timing(playbook, incident.severity) if playbook else None
+    header = fmt(
+        "{mark} **{drill}#{id} {title}**",
+        mark=SEVERITY_MARK.get(incident.severity, ""),
+        drill=drill,
+        id=incident.id,
+        title=incident.title,
+    )
+    facts = fmt(
+        _("Severity **{sev}** · phase **{phase}** · playbook {playbook}"),
+        sev=incident.severity,
+        phase=label(PHASE, incident.phase),
+        playbook=playbook.title.get(config.language) if playbook else incident.playbook,
+    )
+    declared_at = when(config, incident.declared_at, now)
+    declared = fmt(_("Declared by {who} at {at}"), who=person_name(config, incident.declared_by), at=declared_at)
+    progress = fmt(
+        _("Checklist: {done}/{total} done, {skipped} skipped, {overdue} overdue"),
+        done=counts["done"],
+        total=counts["total"],
+        skipped=counts["skipped"],
+        overdue=counts["overdue"],
+    )
+    line = line_summary(session, config, incident, timing, now)
+    update = Message()
+    if incident.phase not in ("resolved", "closed") and incident.next_update_at:
+        update = fmt(_("Next update due {at}"), at=when(config, incident.next_update_at, now))
+    return lines(header, facts, declared, text(_("Roles:")), render_roles(session, config, incident), progress, line, update)
+
+
+def line_summary(session: Session, config: Config, incident: Incident, timing, now: datetime | None = None) -> Message:
+    """The card's line row: the current version and how many targets carry it, or the first-statement deadline."""
+    shown = session.exec(_line_query(), params={"incident": incident.id}).all()  # the approved version and the newest pending
+    current = next((s for s in shown if s.state == APPROVED), None)
+    pending = next((s for s in shown if s.state == PENDING), None)
+    waiting = fmt(_(" · v{n} awaiting approval"), n=pending.version) if pending else Message()
+    if current is None:
+        if timing is None:
+            return waiting
+        due = when(config, incident.declared_at + timing.first_statement, now)
+        return fmt(_("Approved line: none yet · first statement due {at}"), at=due) + waiting
+    carried = session.exec(
+        select(func.count(func.distinct(Publication.target))).where(Publication.statement_id == current.id, Publication.state == "sent")
+    ).one()
+    if incident.drill:
+        reach = _("drill: nothing goes outside")
+    else:
+        reach = _("on {count} of {total} targets").format(count=carried, total=len(config.broadcast))
+    approved_at = when(config, current.decided_at, now)
+    return fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=approved_at, reach=reach) + waiting
+
+
+def render_item(config: Config, item: ChecklistItem, now: datetime) -> Message:
+    """One checklist line: number, state, title, owner, due."""
+    role = config.team.roles.get(item.owner_role or "")
+    role_name = role.title.get(config.language) if role else (item.owner_role or "")
+    if item.owner_person:
+        owner = f"{person_name(config, item.owner_person)} ({role_name})" if role_name else person_name(config, item.owner_person)
+    else:
+        owner = role_name or "—"
+    due = ""
+    if item.state == "open" and item.due_at:
+        due = (
+            _(" · overdue since {at}").format(at=when(config, item.due_at, now))
+            if item.due_at < now
+            else _(" · due {at}").format(at=when(config, item.due_at, now))
+        )
+    reason = fmt(_(" — skipped: {reason}"), reason=item.reason) if item.state == "skipped" and item.reason else Message()
+    return (
+        fmt("{mark} `{n}` {title} · {owner}{due}", mark=STATE_MARK[item.state], n=item.number, title=item.title, owner=owner, due=due)
+        + reason
+    )
+
+
+def render_checklist(config: Config, items: list[ChecklistItem], now: datetime) -> Message:
+    """A list of checklist items."""
+    return lines(*(render_item(config, item, now) for item in items))
+
+
+def room_name(session: Session, incident_id: int) -> str:
+    """The incident room's name (the first platform's)."""
+    return session.exec(select(Room.name).where(Room.incident_id == incident_id).order_by(Room.id)).first() or ""

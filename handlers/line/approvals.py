@@ -1,0 +1,263 @@
+"""Proposing and deciding versions of the line: draft, approve, reject."""
+
+from handlers.core.context import Context
+from handlers.core.errors import Refusal, UsageError
+from handlers.core.holders import current_holders
+from handlers.core.people import role_title
+from handlers.core.ports import EffectKind
+from handlers.core.verbs import ANYONE, verb
+from handlers.incident.timing import incident_timing
+from handlers.line import statements, vetting
+from handlers.line.reading import approvers_text
+from handlers.line.states import PENDING, REJECTED, SUPERSEDED
+from handlers.line.targets import target_limits
+from handlers.nudges import schedule as nudges
+from handlers.text.i18n import N_, _
+from handlers.text.markup import Button, Message, fmt, lines, verbatim
+from handlers.text.worddiff import short_diff
+from storage.models import Approval, Statement
+
+APPROVERS = N_("the approver roles of the incident's severity (never the author)")
+
+
+@verb(
+    "draft",
+    usage=N_("<text>"),
+    summary=N_("Propose a new version of the approved line; approvers are asked."),
+    who=("comms", "commander", "spokesperson"),
+)
+def draft(ctx: Context) -> Message:
+    """Add a pending version, vet it, and ask each approver role."""
+    if not ctx.args:
+        raise UsageError(_("Write the proposed statement after the verb."))
+    incident = ctx.incident
+    statement = Statement(
+        incident_id=incident.id,
+        version=statements.next_version(ctx.session, incident.id),
+        text=ctx.args,
+        author=ctx.actor.key,
+        created_at=ctx.now,
+    )
+    ctx.session.add(statement)
+    ctx.session.flush()
+    ctx.log("draft", statement.text, version=statement.version)
+    roles = statements.required_roles(ctx)
+    remind_approvers(ctx, statement, roles)
+    request = approval_request(ctx, statement, roles)
+    for person in dict.fromkeys(statements.approver_for(ctx, role, ctx.actor.key) for role in roles):
+        if person and person != ctx.actor.key:
+            ctx.dm(person, request)
+    ctx.refresh_card()
+    return ctx.announce(request)
+
+
+def remind_approvers(ctx: Context, statement: Statement, roles: list[str]) -> None:
+    """A reminder per approval still missing, due the severity's approval time after the draft was made."""
+    wait = incident_timing(ctx).approval_nudge
+    nudges.clear_prefix(ctx.session, ctx.incident.id, nudges.APPROVAL_PENDING, f"v{statement.version}:")
+    given = statements.approvals_of(ctx.session, statement.id)
+    holders = current_holders(ctx.session, ctx.incident.id)
+    for role in roles:
+        if role in given:
+            continue
+        wrote_it = role in holders and holders[role].person == statement.author
+        target = f"backup:{role}" if wrote_it else f"role:{role}"  # the author's own approval never counts
+        due = max(ctx.now, statement.created_at + wait)
+        subject = f"v{statement.version}:{role}"
+        nudges.schedule(ctx.session, ctx.incident.id, nudges.APPROVAL_PENDING, target, due, ctx.now, subject=subject, repeat=wait)
+
+
+def reconsider_pending(ctx: Context) -> None:
+    """After a change of severity: the pending drafts' reminders follow the new approver roles and timing."""
+    roles = statements.required_roles(ctx)
+    for statement in statements.pending_versions(ctx.session, ctx.incident.id):
+        remind_approvers(ctx, statement, roles)
+
+
+def approval_request(ctx: Context, statement: Statement, roles: list[str]) -> Message:
+    """The draft, what changed against the line, the vet findings, and approve / reject buttons."""
+    incident = ctx.incident
+    current = statements.current_line(ctx.session, incident.id)
+    header = fmt(
+        _("📝 **Draft v{n}** of #{id} by {author} — approval needed from {approvers}:"),
+        n=statement.version,
+        id=incident.id,
+        author=ctx.name(statement.author),
+        approvers=statements.roles_with_people(ctx, roles, statement.author),
+    )
+    changes = fmt(_("Changes from v{old}: "), old=current.version) + short_diff(current.text, statement.text) if current else Message()
+    findings = vetting.vet(statement.text, ctx.config.vet.values(), current.text if current else None, target_limits(ctx.config))
+    buttons = Message(
+        buttons=[
+            Button(_("Approve v{n}").format(n=statement.version), f"#{incident.id} approve v{statement.version}", "primary"),
+            Button(
+                _("Reject v{n}").format(n=statement.version),
+                f"#{incident.id} reject v{statement.version}",
+                "danger",
+                _("reason"),
+            ),
+        ]
+    )
+    return lines(header, verbatim(statement.text), changes, vetting.render_findings(findings, target_limits(ctx.config)), buttons)
+
+
+def _version_to_decide(ctx: Context, words: list[str]) -> tuple[Statement, list[str]]:
+    """The version named first (vN), or the newest pending one; and the words after it."""
+    incident = ctx.incident
+    number = statements.parse_version(words[0]) if words else None
+    if number is None:
+        waiting = statements.pending_versions(ctx.session, incident.id)
+        if not waiting:
+            raise Refusal(fmt(_("There is no draft waiting for approval in #{id}."), id=incident.id))
+        if len(waiting) > 1:
+            listed = ", ".join(f"v{v.version}" for v in waiting)
+            raise Refusal(
+                fmt(_("Several drafts are waiting ({versions}): name the one you mean, e.g. v{n}."), versions=listed, n=waiting[-1].version)
+            )
+        statement = waiting[0]
+    else:
+        typed, words = words[0].lstrip("vV")[:12], words[1:]
+        statement = statements.find_version(ctx.session, incident.id, number) if number > 0 else None
+        if statement is None:
+            latest = statements.next_version(ctx.session, incident.id) - 1
+            if not latest:
+                raise Refusal(fmt(_("#{id} has no drafts yet."), id=incident.id))
+            raise Refusal(fmt(_("#{id} has no v{n}; the latest version is v{latest}."), id=incident.id, n=typed, latest=latest))
+    statement = statements.lock(ctx.session, statement)
+    if statement.state != PENDING:
+        raise Refusal(_not_pending(ctx, statement))
+    return statement, words
+
+
+def _not_pending(ctx: Context, statement: Statement) -> Message:
+    if statement.state == REJECTED:
+        return fmt(
+            _("v{n} was rejected by {who}: {reason}"),
+            n=statement.version,
+            who=ctx.name(statement.decided_by),
+            reason=statement.reason or "",
+        )
+    if statement.state == SUPERSEDED:
+        current = statements.current_line(ctx.session, ctx.incident.id)
+        now = fmt(_(" The approved line is v{m}."), m=current.version) if current else Message()
+        return fmt(_("v{n} was superseded; only a pending draft can be decided."), n=statement.version) + now
+    return fmt(_("v{n} is already the approved line."), n=statement.version)
+
+
+def _refuse_non_approver(ctx: Context, statement: Statement, roles: list[str], verb_name: str) -> None:
+    if statement.author == ctx.actor.key:
+        raise Refusal(
+            fmt(
+                _("You wrote v{n}, so your own approval cannot count. It needs: {approvers}."),
+                n=statement.version,
+                approvers=statements.roles_with_people(ctx, roles, statement.author),
+            )
+        )
+    raise Refusal(
+        lines(
+            fmt(
+                _("Only the approvers of #{id} may decide on a draft: {approvers}."),
+                id=ctx.incident.id,
+                approvers=statements.roles_with_people(ctx, roles, statement.author),
+            ),
+            fmt(_("Usage: `{usage}`"), usage={"approve": approve, "reject": reject}[verb_name].verb.usage_line()),
+        )
+    )
+
+
+@verb("approve", usage=N_("[vN]"), summary=N_("Approve a pending version of the line."), who=(ANYONE,), who_label=APPROVERS)
+def approve(ctx: Context) -> Message:
+    """Record the actor's approval for each required role they may give; the last one makes the version the line."""
+    statement, rest = _version_to_decide(ctx, ctx.args.split())
+    if rest:
+        raise UsageError(fmt(_("Unexpected “{word}”."), word=rest[0][:40]))
+    roles = statements.required_roles(ctx)
+    given = statements.approvals_of(ctx.session, statement.id)
+    if statement.author == ctx.actor.key:
+        _refuse_non_approver(ctx, statement, roles, "approve")
+    mine = [role for role in roles if role not in given and statements.may_approve_for(ctx, role, statement)]
+    missing = [role for role in roles if role not in given]
+    if not mine:
+        already = [role for role, person in given.items() if person == ctx.actor.key]
+        if not already and not any(statements.may_approve_for(ctx, role, statement) for role in roles):
+            _refuse_non_approver(ctx, statement, roles, "approve")
+        if not missing:  # the severity changed since: the approvals given already suffice
+            return _make_it_the_line(ctx, statement)
+        raise Refusal(
+            fmt(
+                _("You already approved v{n} as {roles}. Still needed: {missing}."),
+                n=statement.version,
+                roles=", ".join(role_title(ctx, r) for r in already),
+                missing=statements.roles_with_people(ctx, missing, statement.author),
+            )
+        )
+    for role in mine:
+        ctx.session.add(Approval(statement_id=statement.id, role=role, person=ctx.actor.key, at=ctx.now))
+        nudges.clear(ctx.session, ctx.incident.id, nudges.APPROVAL_PENDING, f"v{statement.version}:{role}")
+    ctx.log("approval", f"v{statement.version}", version=statement.version, roles=mine)
+    missing = [role for role in roles if role not in given and role not in mine]
+    if missing:
+        ctx.refresh_card()
+        return ctx.announce(
+            fmt(
+                _("👍 {who} approved v{n} as {roles}. Still needed: {missing}."),
+                who=ctx.actor.name,
+                n=statement.version,
+                roles=", ".join(role_title(ctx, r) for r in mine),
+                missing=statements.roles_with_people(ctx, missing, statement.author),
+            )
+        )
+    return _make_it_the_line(ctx, statement)
+
+
+def _make_it_the_line(ctx: Context, statement: Statement) -> Message:
+    incident = ctx.incident
+    old, dropped = statements.make_current(ctx, statement)
+    ctx.log("approved", f"v{statement.version}", version=statement.version, replaces=old.version if old else None, set_aside=dropped)
+    by = approvers_text(ctx.session, ctx.config, statement)
+    replaced = (
+        fmt(_("It replaces v{old}. Changes: "), old=old.version) + short_diff(old.text, statement.text)
+        if old
+        else fmt(_("This is the first approved statement of #{id}."), id=incident.id)
+    )
+    set_aside = fmt(_("Drafts set aside: {versions}."), versions=", ".join(f"v{v}" for v in dropped)) if dropped else Message()
+    stale = statements.stale_targets(ctx.session, incident.id, statement.id)
+    republish = fmt(_("To republish: {targets}."), targets=", ".join(stale)) if stale else Message()
+    button = Button(_("Publish v{n}").format(n=statement.version), f"#{incident.id} publish v{statement.version}", "primary")
+    publish = Message(buttons=[button])
+    for room in ctx.rooms():
+        ctx.emit(room.platform, EffectKind.REFRESH_LINE)
+    ctx.refresh_card()
+    header = fmt(_("✅ **v{n} is now the approved line** of #{id} (approved by {by})."), n=statement.version, id=incident.id, by=by)
+    return ctx.announce(lines(header, verbatim(statement.text), replaced, set_aside, republish, publish))
+
+
+@verb(
+    "reject", usage=N_("[vN] <reason>"), summary=N_("Reject a pending version; the author is told why."), who=(ANYONE,), who_label=APPROVERS
+)
+def reject(ctx: Context) -> Message:
+    """Reject a pending version with a reason the author reads."""
+    words = ctx.args.split()
+    statement, rest = _version_to_decide(ctx, words)
+    reason = ctx.args.split(None, len(words) - len(rest))[-1].strip() if rest else ""
+    if not reason:
+        raise UsageError(_("Say why you reject it; the author will read it."))
+    roles = statements.required_roles(ctx)
+    if statement.author == ctx.actor.key or not any(statements.may_approve_for(ctx, role, statement) for role in roles):
+        _refuse_non_approver(ctx, statement, roles, "reject")
+    statement.state, statement.decided_by, statement.decided_at, statement.reason = REJECTED, ctx.actor.key, ctx.now, reason
+    ctx.session.add(statement)
+    nudges.clear_prefix(ctx.session, ctx.incident.id, nudges.APPROVAL_PENDING, f"v{statement.version}:")
+    ctx.log("rejected", reason, version=statement.version)
+    ctx.dm(
+        statement.author,
+        fmt(
+            _("Your draft v{n} of #{id} was rejected by {who}: {reason}\nSend a new version with `/crisis draft <text>`."),
+            n=statement.version,
+            id=ctx.incident.id,
+            who=ctx.actor.name,
+            reason=reason,
+        ),
+    )
+    ctx.refresh_card()
+    return ctx.announce(fmt(_("✋ v{n} rejected by {who}: {reason}"), n=statement.version, who=ctx.actor.name, reason=reason))

@@ -1,0 +1,107 @@
+"""Help in writing a statement: playbook templates filled with the facts, and vetting."""
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_time
+
+from config.model import TEMPLATE_KINDS
+from handlers.core.context import Context
+from handlers.core.errors import UsageError
+from handlers.core.verbs import ANYONE, PARTICIPANT, verb
+from handlers.line import statements, vetting
+from handlers.line.targets import target_limits
+from handlers.text.i18n import N_, _
+from handlers.text.markup import Message, fmt, lines, static, text
+from storage.models import Incident
+
+_FIELDS = re.compile(r"\{(title|date|next_update)\}")
+BABEL_LOCALE = {"en": "en_GB", "zh": "zh_Hans_CN"}
+
+
+def kind_name(kind: str) -> str:
+    """A template kind in the team's language."""
+    names = {
+        "holding": _("holding statement"),
+        "apology": _("apology"),
+        "update": _("update"),
+        "clarification": _("clarification"),
+    }
+    return names.get(kind, kind)
+
+
+def local_date(moment: datetime, timezone: str, language: str) -> str:
+    """A date as the public reads it: '2 March 2026', '2026年3月2日'."""
+    return format_date(moment.astimezone(ZoneInfo(timezone)).date(), format="long", locale=BABEL_LOCALE[language])
+
+
+def promised_time(incident: Incident, now: datetime, timezone: str, language: str) -> str:
+    """The next update's time for the public, with its date when it is not today, and the zone."""
+    zone = ZoneInfo(timezone)
+    due = incident.next_update_at.astimezone(zone)
+    clock = format_time(due, format="HH:mm", locale=BABEL_LOCALE[language])
+    moment = clock if due.date() == now.astimezone(zone).date() else f"{local_date(due, timezone, language)} {clock}"
+    return _("{moment} {zone}").format(moment=moment, zone=due.tzname())
+
+
+def fill(template: str, incident: Incident, now: datetime, timezone: str, language: str) -> str:
+    """A template with {title}, {date} and {next_update} filled in; other braces are left as written."""
+    values = {
+        "title": incident.title,
+        "date": local_date(now, timezone, language),
+        "next_update": promised_time(incident, now, timezone, language) if incident.next_update_at else "",
+    }
+    return _FIELDS.sub(lambda match: values[match.group(1)], template)
+
+
+@verb(
+    "template",
+    usage=N_("[holding|apology|update|clarification]"),
+    summary=N_("Fill a playbook template as a starting draft."),
+    who=(PARTICIPANT,),
+    changes=False,
+)
+def template(ctx: Context) -> Message:
+    """The playbook's template filled with the incident's facts, ready to edit and send as a draft."""
+    incident = ctx.incident
+    words = ctx.args.lower().split()
+    if len(words) > 1:
+        raise UsageError(fmt(_("Unexpected “{word}”."), word=words[1][:40]))
+    has_line = statements.current_line(ctx.session, incident.id) is not None
+    kind = words[0] if words else ("update" if has_line else "holding")
+    playbook = ctx.config.playbooks[incident.playbook]
+    if kind not in TEMPLATE_KINDS or kind not in playbook.templates:
+        available = ", ".join(k for k in TEMPLATE_KINDS if k in playbook.templates) or "—"
+        raise UsageError(fmt(_("“{kind}” is not a template of this playbook; it has: {kinds}."), kind=kind[:40], kinds=available))
+    language = ctx.config.language
+    filled = fill(playbook.templates[kind].get(language), incident, ctx.now, ctx.config.timezone, language)
+    return lines(
+        fmt(_("**{kind}** for #{id}, filled in:"), kind=kind_name(kind).capitalize(), id=incident.id),
+        text(filled),
+        static(_("Edit it as needed, then propose it with `/crisis draft <text>`.")),
+    )
+
+
+@verb(
+    "vet",
+    usage=N_("<text>"),
+    summary=N_("Check a proposed text against the line and the rules."),
+    who=(ANYONE,),
+    needs_incident=False,
+    changes=False,
+)
+def vet_text(ctx: Context) -> Message:
+    """Vet a text; inside an incident, also for consistency with its approved line."""
+    if not ctx.args:
+        raise UsageError(_("Write the text to check after the verb."))
+    current = statements.current_line(ctx.session, ctx.incident.id) if ctx.incident else None
+    limits = target_limits(ctx.config)
+    findings = vetting.vet(ctx.args, ctx.config.vet.values(), current.text if current else None, limits)
+    if current is not None:
+        against = fmt(_("Checked against the approved line v{n} of #{id}."), n=current.version, id=ctx.incident.id)
+    elif ctx.incident is not None:
+        against = fmt(_("#{id} has no approved line yet, so consistency was not checked."), id=ctx.incident.id)
+    else:
+        against = static(_("Not in an incident room, so consistency was not checked; name one with `/crisis #<id> vet …`."))
+    return lines(vetting.render_findings(findings, limits), against)

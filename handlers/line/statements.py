@@ -1,0 +1,173 @@
+"""The statement line: versions, who must approve them, and the one current approved version."""
+
+import re
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from handlers.core.context import Context
+from handlers.core.errors import Refusal
+from handlers.core.holders import current_holders
+from handlers.core.people import role_title
+from handlers.core.permissions import acts_as
+from handlers.line.states import APPROVED, CARRYING, PENDING, SUPERSEDED
+from handlers.nudges import schedule as nudges
+from handlers.text.i18n import _
+from handlers.text.markup import fmt
+from storage.models import Approval, Nudge, Publication, Statement
+
+_VERSION = re.compile(r"^v?(\d+)$", re.IGNORECASE)
+MAX_VERSION = 999_999  # beyond any real incident, and well inside the database's integers
+
+
+def parse_version(word: str) -> int | None:
+    """'v3', 'V3' or '3' → 3 (a number too large to exist → -1); anything else → None."""
+    match = _VERSION.match(word) if word.isascii() else None
+    if not match:
+        return None
+    number = int(match.group(1)[:12])
+    return number if number <= MAX_VERSION else -1
+
+
+def current_line(session: Session, incident_id: int) -> Statement | None:
+    """The approved version of an incident's statement, if any (the database allows at most one)."""
+    return session.exec(select(Statement).where(Statement.incident_id == incident_id, Statement.state == APPROVED)).first()
+
+
+def versions(session: Session, incident_id: int, newest: int | None = None) -> list[Statement]:
+    """An incident's versions, oldest first; only the newest few when asked."""
+    query = select(Statement).where(Statement.incident_id == incident_id).order_by(Statement.version.desc())
+    if newest:
+        query = query.limit(newest)
+    return list(reversed(session.exec(query).all()))
+
+
+def find_version(session: Session, incident_id: int, version: int) -> Statement | None:
+    """One version of an incident's statement."""
+    return session.exec(select(Statement).where(Statement.incident_id == incident_id, Statement.version == version)).first()
+
+
+def pending_versions(session: Session, incident_id: int) -> list[Statement]:
+    """The versions waiting for approval, oldest first."""
+    query = select(Statement).where(Statement.incident_id == incident_id, Statement.state == PENDING).order_by(Statement.version)
+    return list(session.exec(query).all())
+
+
+def latest_pending(session: Session, incident_id: int) -> Statement | None:
+    """The newest version still waiting for approval."""
+    query = select(Statement).where(Statement.incident_id == incident_id, Statement.state == PENDING).order_by(Statement.version.desc())
+    return session.exec(query).first()
+
+
+def next_version(session: Session, incident_id: int) -> int:
+    """The number the next draft gets (a unique constraint settles two drafts racing)."""
+    return (session.exec(select(func.max(Statement.version)).where(Statement.incident_id == incident_id)).one() or 0) + 1
+
+
+def approvals_of(session: Session, statement_id: int) -> dict[str, str]:
+    """Role → person for each approval a version has, in the order given."""
+    rows = session.exec(select(Approval).where(Approval.statement_id == statement_id).order_by(Approval.id))
+    return {row.role: row.person for row in rows}
+
+
+def lock(session: Session, statement: Statement) -> Statement:
+    """Re-read a version under a row lock, so concurrent decisions on it queue up (PostgreSQL)."""
+    query = select(Statement).where(Statement.id == statement.id).with_for_update().execution_options(populate_existing=True)
+    return session.exec(query).one()
+
+
+def required_roles(ctx: Context) -> list[str]:
+    """The approver roles the incident's severity needs (playbook setting, §4 defaults)."""
+    return ctx.config.approver_roles(ctx.config.playbooks[ctx.incident.playbook], ctx.incident.severity)
+
+
+def may_approve_for(ctx: Context, role: str, statement: Statement) -> bool:
+    """Whether the actor may give a role's approval: its holder, or its backup once the holder cannot or did not answer."""
+    if acts_as(ctx, (role,)):
+        return True
+    spec = ctx.config.team.roles.get(role)
+    if spec is None or spec.backup != ctx.actor.key:
+        return False
+    asked = select(Nudge.id).where(  # the approval reminder has reached the backup
+        Nudge.incident_id == ctx.incident.id,
+        Nudge.kind == nudges.APPROVAL_PENDING,
+        Nudge.subject == f"v{statement.version}:{role}",
+        Nudge.target == f"backup:{role}",
+        Nudge.attempts > 0,
+    )
+    return approver_for(ctx, role, statement.author) == ctx.actor.key or ctx.session.exec(asked).first() is not None
+
+
+def approver_for(ctx: Context, role: str, author: str) -> str | None:
+    """Who can give a role's approval for a version: the holder, or the role's backup when the holder wrote it."""
+    holder = current_holders(ctx.session, ctx.incident.id).get(role)
+    person = holder.person if holder else (ctx.incident.declared_by if role == "commander" else None)
+    spec = ctx.config.team.roles.get(role)
+    if person == author or person is None:
+        person = spec.backup if spec and spec.backup != author else None
+    return person
+
+
+def who_approves(ctx: Context, role: str, author: str) -> str:
+    """The approver_for a role, by name."""
+    person = approver_for(ctx, role, author)
+    return ctx.name(person) if person else _("nobody yet")
+
+
+def roles_with_people(ctx: Context, roles: list[str], author: str) -> str:
+    """'Legal (Bob Li), Commander (Alice Chen)'."""
+    return _(", ").join(_("{role} ({person})").format(role=role_title(ctx, role), person=who_approves(ctx, role, author)) for role in roles)
+
+
+def make_current(ctx: Context, statement: Statement) -> tuple[Statement | None, list[int]]:
+    """Approve a version: the old line and older drafts are superseded; return the old line and the drafts dropped."""
+    session, incident_id = ctx.session, ctx.incident.id
+    old = current_line(session, incident_id)
+    dropped = session.exec(
+        select(Statement.version).where(
+            Statement.incident_id == incident_id, Statement.state == PENDING, Statement.version < statement.version
+        )
+    ).all()
+    closing = {"state": SUPERSEDED, "decided_at": ctx.now}
+    try:
+        # The old line keeps its approval time; only its state changes.
+        session.execute(update(Statement).where(Statement.incident_id == incident_id, Statement.state == APPROVED).values(state=SUPERSEDED))
+        session.execute(
+            update(Statement)
+            .where(Statement.incident_id == incident_id, Statement.state == PENDING, Statement.version < statement.version)
+            .values(**closing)
+        )
+        approved = session.execute(
+            update(Statement)
+            .where(Statement.id == statement.id, Statement.state == PENDING)
+            .values(state=APPROVED, decided_by=ctx.actor.key, decided_at=ctx.now)
+        )
+    except IntegrityError:
+        approved = None  # the unique index: another approval won the race
+    if approved is None or approved.rowcount != 1:
+        # The database keeps one current line; this approval changes nothing.
+        raise Refusal(
+            fmt(
+                _("Another version of #{id} was decided at the same moment; nothing was changed. Check `line` and try again."),
+                id=incident_id,
+            )
+        )
+    session.refresh(statement)
+    for version in [*dropped, statement.version]:
+        nudges.clear_prefix(session, incident_id, nudges.APPROVAL_PENDING, f"v{version}:")
+    nudges.clear(session, incident_id, nudges.FIRST_STATEMENT)
+    return old, list(dropped)
+
+
+def stale_targets(session: Session, incident_id: int, current_id: int) -> list[str]:
+    """Targets still carrying (or about to carry) an older version and not the current one, each named once."""
+    older = select(Statement.id).where(Statement.incident_id == incident_id, Statement.id != current_id)
+    rows = session.exec(
+        select(Publication.target, Publication.statement_id)
+        .where(Publication.incident_id == incident_id, Publication.state.in_(CARRYING))
+        .order_by(Publication.id)
+    ).all()
+    older_ids = set(session.exec(older).all())
+    current = {target for target, statement_id in rows if statement_id == current_id}
+    return list(dict.fromkeys(target for target, statement_id in rows if statement_id in older_ids and target not in current))

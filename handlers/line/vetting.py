@@ -1,0 +1,164 @@
+"""Vet a proposed statement with deterministic rules (PRODUCT.md §4): each finding names the words that caused it.
+
+The rules are data (config/defaults/vet/*.yaml). Every language's rules apply to
+every text, so mixed texts need no language detection.
+"""
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from config.model import VetRules
+from handlers.core.cleaning import matching_form, quoted
+from handlers.line.facts import LATIN_WORD, compiled, normalise, unapproved_facts
+from handlers.text.i18n import N_, _, ngettext
+from handlers.text.markup import Message, fmt, lines, verbatim
+
+FORBIDDEN = ("speculation", "no_comment", "blame")  # each match is a finding
+REQUIRED = ("empathy", "next_update")  # one phrase of any language must appear
+RULE_ORDER = (*FORBIDDEN, "length", "consistency", *REQUIRED)
+QUOTE_LENGTH = 30  # how much of the text beyond a limit is quoted
+_WORD_CUT = re.compile(f"(?<=[{LATIN_WORD}])[{LATIN_WORD}]+")
+
+_LINES = {
+    "speculation": N_("• Speculation: “{quote}”"),
+    "no_comment": N_("• “No comment”: “{quote}”"),
+    "blame": N_("• Blame-shifting: “{quote}”"),
+    "empathy": N_("• Missing empathy: no words such as “sorry” or “we understand”"),
+    "next_update": N_("• No next update or where to learn more"),
+    "consistency": N_("• Not in the approved line ({kind}): “{quote}”"),
+}
+_FACT_KINDS = {
+    "number": N_("number"),
+    "date": N_("date"),
+    "time": N_("time"),
+    "amount": N_("amount"),
+    "percent": N_("percentage"),
+    "entity": N_("name"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a communications lead would question in a draft, with the words that caused it."""
+
+    rule: str  # one of RULE_ORDER
+    quote: str  # the exact words of the text; "" for a missing empathy / next update
+    detail: str = ""  # "length": the target name; "consistency": the fact kind
+    size: int = field(default=0, compare=False)  # "length": the text's length in characters, for the message
+
+
+@dataclass(frozen=True)
+class _Placed:
+    position: int
+    finding: Finding
+
+
+def vet(text: str, rules: Iterable[VetRules], approved: str | None = None, limits: Mapping[str, int] | None = None) -> list[Finding]:
+    """All findings for a proposed text: phrases, length per target and, given the approved line, facts it lacks."""
+    rules = list(rules)
+    # Matched in NFKC without invisible characters (`No c\u200bomment` is "No comment"); quoted as written.
+    seen, origin = matching_form(text)
+    placed = [*_phrase_findings(seen, rules, text, origin), *_length_findings(text, limits or {})]
+    if approved is not None:
+        reference = matching_form(approved)[0]
+        placed += [
+            _Placed(origin[f.start], Finding("consistency", quoted(text, origin, f.start, f.end), f.kind))
+            for f in unapproved_facts(seen, reference, rules)
+        ]
+    placed.sort(key=lambda p: (p.position, RULE_ORDER.index(p.finding.rule)))
+    findings = [p.finding for p in placed]
+    findings += [Finding(rule, "") for rule in REQUIRED if not _any_phrase(seen, rules, rule)]
+    return _without_repeats(findings)
+
+
+def render_findings(findings: list[Finding], limits: Mapping[str, int] | None = None) -> Message:
+    """The findings as a neutral message for the chat, one line each, translated."""
+    if not findings:
+        return fmt(_("✅ Vet: no findings."))
+    count = len(findings)
+    header = fmt(ngettext("🔎 **Vet: {count} finding**", "🔎 **Vet: {count} findings**", count), count=count)
+    return lines(header, *(_finding_line(finding, limits or {}) for finding in findings))
+
+
+def _phrase(pattern: str, whole_words: bool) -> re.Pattern[str]:
+    """A rule phrase as a compiled pattern, standing as whole words when its language separates words."""
+    if not whole_words:
+        return compiled(pattern)
+    return compiled(f"(?<![{LATIN_WORD}])(?:{pattern})(?![{LATIN_WORD}])")
+
+
+def _matches(text: str, rules: list[VetRules], rule: str) -> Iterator[re.Match[str]]:
+    """Every match in the text of a phrase of the rule, in every language."""
+    for ruleset in rules:
+        for pattern in getattr(ruleset, rule):
+            yield from _phrase(pattern, ruleset.whole_words).finditer(text)
+
+
+def _phrase_findings(seen: str, rules: list[VetRules], text: str, origin: list[int]) -> list[_Placed]:
+    """A finding for each forbidden phrase in the matching form, the longest where phrases overlap, quoted from the text."""
+    placed = []
+    for rule in FORBIDDEN:
+        spans = _longest_first([match.span() for match in _matches(seen, rules, rule)])
+        placed += [_Placed(origin[start], Finding(rule, quoted(text, origin, start, end))) for start, end in spans if start < end]
+    return placed
+
+
+def _longest_first(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans that do not overlap a longer one (the first of equals)."""
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(set(spans), key=lambda span: (span[0] - span[1], span[0])):
+        if start < end and all(end <= other_start or start >= other_end for other_start, other_end in kept):
+            kept.append((start, end))
+    return kept
+
+
+def _any_phrase(text: str, rules: list[VetRules], rule: str) -> bool:
+    """Whether a phrase of the rule, in any language, appears in the text."""
+    return next(_matches(text, rules, rule), None) is not None
+
+
+def _length_findings(text: str, limits: Mapping[str, int]) -> list[_Placed]:
+    """A finding for each target whose character limit the text exceeds, quoting the words beyond it."""
+    return [
+        _Placed(limit, Finding("length", _beyond(text, limit), target, len(text))) for target, limit in limits.items() if len(text) > limit
+    ]
+
+
+def _beyond(text: str, limit: int) -> str:
+    """About the first QUOTE_LENGTH characters past the limit, finishing a word the cut would split."""
+    end = limit + QUOTE_LENGTH
+    rest = _WORD_CUT.match(text, end)
+    return text[limit : rest.end() if rest else end].strip()
+
+
+def _without_repeats(findings: list[Finding]) -> list[Finding]:
+    """The findings without a second one for the same rule, target or fact kind, and words."""
+    seen: set[tuple[str, str, str]] = set()
+    unique = []
+    for finding in findings:
+        key = (finding.rule, finding.detail, normalise(finding.quote))
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique
+
+
+def _finding_line(finding: Finding, limits: Mapping[str, int]) -> Message:
+    """One line of the findings message."""
+    if finding.rule == "length":
+        return _length_line(finding, limits.get(finding.detail))
+    if finding.rule == "consistency":
+        kind = _FACT_KINDS.get(finding.detail)
+        return fmt(_(_LINES["consistency"]), kind=_(kind) if kind else finding.detail, quote=verbatim(finding.quote))
+    if finding.rule in _LINES:
+        return fmt(_(_LINES[finding.rule]), quote=verbatim(finding.quote))
+    return fmt(_("• {rule}: “{quote}”"), rule=finding.rule, quote=verbatim(finding.quote))
+
+
+def _length_line(finding: Finding, limit: int | None) -> Message:
+    """The line for an over-length text: how long it is, the limit, and where it overflows."""
+    if limit and finding.size:
+        template = _("• Too long for {target}: {size} characters, the limit is {limit} (beyond it: “{quote}”)")
+        return fmt(template, target=finding.detail, size=f"{finding.size:,}", limit=f"{limit:,}", quote=verbatim(finding.quote))
+    return fmt(_("• Too long for {target} (beyond it: “{quote}”)"), target=finding.detail, quote=verbatim(finding.quote))

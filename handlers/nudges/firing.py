@@ -1,0 +1,183 @@
+"""Firing due nudges: claim them atomically, say what is late, then repeat, escalate or stop; quiet hours respected."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, or_, update
+from sqlmodel import Session, func, select
+
+from config.model import Config
+from handlers.core.context import Deps, handle_of, queue_effect
+from handlers.core.ports import EffectKind
+from handlers.drills import injects
+from handlers.nudges import messages as reminders
+from handlers.nudges import schedule as nudges
+from handlers.text.i18n import speaking
+from storage.models import Incident, Nudge, Room
+
+LEASE = timedelta(seconds=60)
+ACTIVE = ("pending", "snoozed")
+# Who hears next when the owner does not act: one level per escalation ({role} is the nudge's role).
+LADDERS = {
+    nudges.ROLE_ACK: ("role:commander", "backup:{role}"),
+    nudges.ROLE_UNFILLED: ("role:exec",),
+    nudges.TASK_OVERDUE: ("role:commander", "role:exec"),
+    nudges.FIRST_STATEMENT: ("role:exec",),
+    nudges.UPDATE_DUE: ("role:exec",),
+    nudges.APPROVAL_PENDING: ("backup:{role}", "role:commander"),
+    nudges.REVIEW_DUE: ("role:exec",),
+    nudges.ACTION_DUE: ("role:commander", "role:exec"),
+}
+# Kinds whose owner hears once before the next level does (PRODUCT.md §4–5); others use the configured cap.
+CAPS = {nudges.ROLE_ACK: 1, nudges.FIRST_STATEMENT: 1, nudges.APPROVAL_PENDING: 1}
+POST_INCIDENT = (nudges.REVIEW_DUE, nudges.ACTION_DUE)
+
+
+def claim(session: Session, now: datetime, owner: str, limit: int = 100, lease: timedelta = LEASE) -> list[int]:
+    """Lease a batch of due nudges to one worker in one statement (skip-locked on PostgreSQL); return their ids."""
+    claimable = (Nudge.state.in_(ACTIVE), Nudge.due_at <= now, or_(Nudge.lease_until.is_(None), Nudge.lease_until < now))
+    due = select(Nudge.id).where(*claimable).order_by(Nudge.due_at, Nudge.id).limit(limit).with_for_update(skip_locked=True)
+    claimed = (
+        session.execute(
+            update(Nudge).where(Nudge.id.in_(due), *claimable).values(lease_until=now + lease, lease_owner=owner).returning(Nudge.id)
+        )
+        .scalars()
+        .all()
+    )
+    session.commit()
+    return sorted(claimed)
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the next active nudge is due, or its lease ends if another worker holds it. Each part reads an index from its
+    start, so the cost does not grow with how many nudges are pending."""
+    moments = [
+        session.exec(select(Nudge.due_at).where(Nudge.state == state, Nudge.lease_until.is_(None)).order_by(Nudge.due_at).limit(1)).first()
+        for state in ACTIVE
+    ]
+    free_at = case((Nudge.lease_until > Nudge.due_at, Nudge.lease_until), else_=Nudge.due_at)
+    moments += [
+        session.exec(select(func.min(free_at)).where(Nudge.state == state, Nudge.lease_until.is_not(None))).one() for state in ACTIVE
+    ]
+    found = [moment for moment in moments if moment is not None]
+    return min(found) if found else None
+
+
+def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:
+    """Fire one claimed nudge in one transaction: the message, then its next step. Return whether it spoke."""
+    now = deps.clock.now()
+    nudge = session.exec(select(Nudge).where(Nudge.id == nudge_id).with_for_update()).one_or_none()
+    if nudge is None or nudge.lease_owner != owner or nudge.state not in ACTIVE:
+        session.rollback()  # done, snoozed or reclaimed meanwhile: nothing to say
+        return False
+    nudge.lease_until, nudge.lease_owner = None, None
+    incident = session.get(Incident, nudge.incident_id) if nudge.incident_id else None
+    if incident is None or (incident.phase == "closed" and nudge.kind != nudges.ACTION_DUE):  # actions outlive the incident
+        nudge.state = "cleared"
+        session.commit()
+        return False
+    config = deps.config
+    if nudge.kind == nudges.DRILL_INJECT:  # scripted: on the minute, in the drill room, whatever the hour; no repeat, no ladder
+        with speaking(config.language):
+            injects.deliver(session, deps, incident, nudge, now)
+        nudge.attempts, nudge.fired_at, nudge.state = nudge.attempts + 1, now, "fired"
+        session.commit()
+        return True
+    people = reminders.resolve_targets(session, config, incident, nudge.target)
+    if _quiet_applies(incident, nudge):
+        asleep = {key: end for key in people if (end := quiet_end(config, _zone(config, key), now))}
+        if people and len(asleep) == len(people):
+            nudge.due_at, nudge.state = min(asleep.values()), "pending"  # delivered at the start of the next working period
+            session.commit()
+            return False
+        people = [key for key in people if key not in asleep]  # nobody is woken for it
+    with speaking(config.language):
+        message = reminders.render(session, config, incident, nudge, now)
+    _deliver(session, deps, incident, people, message, now)
+    nudge.attempts += 1
+    nudge.fired_at = now
+    _next_step(session, config, nudge, now)
+    session.commit()
+    return True
+
+
+def _deliver(session: Session, deps: Deps, incident: Incident, people: list[str], message, now: datetime) -> None:
+    """DM each target on every platform; with nobody to DM, post in the incident room."""
+    sent = False
+    for key in people:
+        person = deps.config.team.people[key]
+        for platform in deps.platforms:
+            handle = handle_of(person, platform)
+            if handle:
+                queue_effect(session, incident.id, platform, EffectKind.DM, now, message, to=handle)
+                sent = True
+    if not sent:
+        for room in session.exec(select(Room).where(Room.incident_id == incident.id)):
+            queue_effect(session, incident.id, room.platform, EffectKind.POST, now, message)
+
+
+def _next_step(session: Session, config: Config, nudge: Nudge, now: datetime) -> None:
+    """Repeat at the nudge's pace, escalate one level when the cap is reached, or stop."""
+    if not nudge.repeat_seconds:
+        nudge.state = "fired"
+        return
+    repeat = timedelta(seconds=nudge.repeat_seconds)
+    cap = CAPS.get(nudge.kind, config.nudge_repeat_cap)
+    if nudge.attempts < cap:
+        nudge.due_at, nudge.state = now + repeat, "pending"
+        return
+    following = _next_level(session, config, nudge)
+    if following is None:
+        nudge.state = "fired"  # the top of the ladder has heard it as often as anyone
+        return
+    nudge.state = "escalated"
+    session.add(
+        Nudge(
+            incident_id=nudge.incident_id,
+            kind=nudge.kind,
+            subject=nudge.subject,
+            target=following,
+            due_at=now + repeat,
+            first_due_at=nudge.first_due_at,
+            reason=f"escalated:{nudge.target}",
+            created_at=now,
+            repeat_seconds=nudge.repeat_seconds,
+        )
+    )
+
+
+def _next_level(session: Session, config: Config, nudge: Nudge) -> str | None:
+    """The next rung of the kind's ladder that reaches someone who has not heard this nudge yet."""
+    role = nudge.subject.split(":")[-1] if nudge.kind == nudges.APPROVAL_PENDING else nudge.subject.split(":")[0]
+    ladder = [level.format(role=role) for level in LADDERS.get(nudge.kind, ())]
+    escalated = nudge.reason.startswith("escalated")
+    position = ladder.index(nudge.target) + 1 if escalated and nudge.target in ladder else 0
+    incident = session.get(Incident, nudge.incident_id)
+    heard = set(reminders.resolve_targets(session, config, incident, nudge.target))
+    if nudge.kind == nudges.ROLE_ACK:
+        heard.add(nudge.subject.partition(":")[2])  # the holder who did not acknowledge
+    for level in ladder[position:]:
+        if set(reminders.resolve_targets(session, config, incident, level)) - heard:
+            return level
+    return None
+
+
+def _quiet_applies(incident: Incident, nudge: Nudge) -> bool:
+    """Quiet hours hold back sev3–4 reminders and everything after the incident; sev1–2 wake people."""
+    return nudge.kind in POST_INCIDENT or incident.phase in ("resolved", "closed") or incident.severity in ("sev3", "sev4")
+
+
+def _zone(config: Config, key: str) -> str:
+    return config.team.people[key].timezone or config.timezone
+
+
+def quiet_end(config: Config, timezone: str, now: datetime) -> datetime | None:
+    """The end of the quiet hours that `now` falls in, in a timezone; None outside them."""
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    start, end, moment = config.quiet_hours.start, config.quiet_hours.end, local.time()
+    quiet = (moment >= start or moment < end) if start > end else (start <= moment < end)
+    if not quiet:
+        return None
+    day = local.date() if moment < end else local.date() + timedelta(days=1)
+    return datetime.combine(day, end, tzinfo=zone).astimezone(UTC)

@@ -1,0 +1,193 @@
+"""Early warning (PRODUCT.md §7): a signal becomes a triage message with a Declare button, once per dedup key."""
+
+import hashlib
+import math
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlmodel import Session, func, select
+
+from config.model import Config
+from handlers.core.cleaning import cleaned
+from handlers.core.context import Deps, queue_effect
+from handlers.core.ports import EffectKind
+from handlers.text.i18n import _, speaking
+from handlers.text.markup import Button, Message, fmt, lines, text
+from storage.models import Outbox, Signal
+
+
+class SignalIn(BaseModel):
+    """An alert as monitoring and social-listening tools send it."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    source: str = Field(min_length=1, max_length=80)
+    title: str = Field(min_length=1, max_length=300)
+    url: str | None = Field(default=None, max_length=1000, pattern=r"^https?://\S+$")
+    summary: str = Field(default="", max_length=2000)
+    volume: float | None = Field(default=None, ge=0)
+    baseline: float | None = Field(default=None, ge=0)
+    sentiment: float | None = Field(default=None, ge=-1, le=1)
+    keywords: list[str] = Field(default_factory=list, max_length=50)
+    dedup_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("source", "title", "url", "summary", "dedup_key", mode="before")
+    @classmethod
+    def _clean_text(cls, value: object, info) -> object:
+        # Before the length checks: a title of nothing but control characters is then empty, and refused.
+        return cleaned(value, multiline=info.field_name == "summary") if isinstance(value, str) else value
+
+    @field_validator("keywords", mode="before")
+    @classmethod
+    def _clean_keywords(cls, value: object) -> object:
+        return [cleaned(word, multiline=False) if isinstance(word, str) else word for word in value] if isinstance(value, list) else value
+
+    @field_validator("volume", "baseline", "sentiment", mode="before")
+    @classmethod
+    def _finite_number(cls, value: object) -> object:
+        # JSON numbers only: "1e3" and true are not figures, and Infinity or 1e999 would print as "inf (nan×)".
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError("must be a JSON number, not a string or true/false")
+        try:
+            figure = float(value)
+        except OverflowError:
+            figure = math.inf
+        if not math.isfinite(figure):
+            raise ValueError("must be a finite number")
+        return figure
+
+    @field_validator("keywords")
+    @classmethod
+    def _short_keywords(cls, words: list[str]) -> list[str]:
+        if any(len(word) > 60 for word in words):
+            raise ValueError("each keyword is at most 60 characters")
+        return words
+
+    def key(self) -> str:
+        """The dedup key given, or one made of the source and title."""
+        return self.dedup_key or hashlib.sha256(f"{self.source}\n{self.title}".encode()).hexdigest()[:32]
+
+
+class RateLimited(Exception):
+    """Too many signals from one source in the last minute."""
+
+
+def classify(config: Config, signal: SignalIn) -> tuple[str, str]:
+    """The playbook and severity the rules suggest (the first rule whose conditions all hold)."""
+    rules = config.signals
+    ratio = signal.volume / signal.baseline if signal.volume is not None and signal.baseline else None
+    haystack = " ".join([signal.title, signal.summary, *signal.keywords]).casefold()
+    for rule in rules.rules:
+        if rule.keywords and not any(word.casefold() in haystack for word in rule.keywords):
+            continue
+        if rule.min_volume_ratio is not None and (ratio is None or ratio < rule.min_volume_ratio):
+            continue
+        if rule.max_sentiment is not None and (signal.sentiment is None or signal.sentiment > rule.max_sentiment):
+            continue
+        return rule.playbook, rule.severity or _loudness(config, ratio, signal.sentiment)
+    return rules.default_playbook, _loudness(config, ratio, signal.sentiment)
+
+
+def _loudness(config: Config, ratio: float | None, sentiment: float | None) -> str:
+    negative = sentiment is not None and sentiment < 0
+    if ratio is not None and negative and ratio >= config.signals.critical_volume_ratio and sentiment <= -0.5:
+        return "sev1"
+    if ratio is not None and negative and ratio >= config.signals.urgent_volume_ratio:
+        return "sev2"
+    return "sev3"
+
+
+def receive(session: Session, deps: Deps, incoming: SignalIn) -> tuple[Signal, bool]:
+    """Record a signal and tell the triage room, or update the one it repeats; return it and whether it is new."""
+    now, config = deps.clock.now(), deps.config
+    key = incoming.key()
+    recent = session.exec(
+        select(Signal).where(Signal.dedup_key == key, Signal.last_at >= now - config.signals.dedup_window).order_by(Signal.id.desc())
+    ).first()
+    if recent is None:
+        since = now - timedelta(minutes=1)
+        count = session.exec(select(func.count()).where(Signal.source == incoming.source, Signal.first_at >= since)).one()
+        if count >= config.signals.per_source_per_minute:
+            raise RateLimited(incoming.source)
+    with speaking(config.language):
+        if recent is not None:
+            _repeat(session, deps, recent, incoming, now)
+            session.commit()
+            return recent, False
+        playbook, severity = classify(config, incoming)
+        fields = incoming.model_dump(exclude={"dedup_key"})
+        signal = Signal(**fields, dedup_key=key, playbook=playbook, severity=severity, first_at=now, last_at=now)
+        session.add(signal)
+        session.flush()
+        signal.posts = _post_to_triage(session, deps, triage_message(config, signal), now)
+        session.add(signal)
+        session.commit()
+        return signal, True
+
+
+def _repeat(session: Session, deps: Deps, signal: Signal, incoming: SignalIn, now: datetime) -> None:
+    """The same alert again: count it, keep the latest figures, and edit the triage message in place."""
+    signal.count += 1
+    signal.last_at = now
+    for name in ("volume", "baseline", "sentiment", "url"):
+        if getattr(incoming, name) is not None:
+            setattr(signal, name, getattr(incoming, name))
+    session.add(signal)
+    message = triage_message(deps.config, signal)
+    for outbox_id in signal.posts:
+        posted = session.get(Outbox, outbox_id)
+        if posted is not None:
+            queue_effect(session, None, posted.platform, EffectKind.EDIT, now, message, ref=outbox_id)
+
+
+def _post_to_triage(session: Session, deps: Deps, message: Message, now: datetime) -> list[int]:
+    triage = deps.config.triage_room
+    ids = []
+    for platform in deps.platforms:
+        room = getattr(triage, platform, None) if triage else None
+        if room is None:
+            continue
+        row = Outbox(
+            platform=platform,
+            kind=EffectKind.POST,
+            payload={"message": message.to_json(), "to": str(room)},
+            created_at=now,
+            next_attempt_at=now,
+        )
+        session.add(row)
+        session.flush()
+        ids.append(row.id)
+    return ids
+
+
+def triage_message(config: Config, signal: Signal) -> Message:
+    """What the triage room reads: the alert, how loud, the suggestion, and the Declare button."""
+    figures = []
+    if signal.volume is not None:
+        ratio = f" ({signal.volume / signal.baseline:.1f}×)" if signal.baseline else ""
+        figures.append(_("volume {volume:g}{ratio}").format(volume=signal.volume, ratio=ratio))
+    if signal.sentiment is not None:
+        figures.append(_("sentiment {value:+.2f}").format(value=signal.sentiment))
+    if signal.count > 1:
+        figures.append(_("seen {count} times").format(count=signal.count))
+    playbook = config.playbooks.get(signal.playbook)
+    suggestion = fmt(
+        _("Suggested: {playbook} ({sev}) — `/crisis declare {key} {sev} {title}`"),
+        playbook=playbook.title.get(config.language) if playbook else signal.playbook,
+        key=signal.playbook,
+        sev=signal.severity,
+        title=signal.title,
+    )
+    declared = fmt(_("Declared as #{id}."), id=signal.incident_id) if signal.incident_id else Message()
+    button = [] if signal.incident_id else [Button(_("Declare"), f"declare --signal {signal.id}", "danger")]
+    return lines(
+        fmt(_("📡 **Signal {n}** from {source}: {title}"), n=signal.id, source=signal.source, title=signal.title),
+        text(" · ".join(figures)),
+        text(signal.summary[:500]),
+        text(signal.url or ""),
+        suggestion,
+        declared,
+        Message(buttons=button),
+    )
