@@ -13,6 +13,8 @@ TOP = {"handlers.router", "handlers.help", "handlers.catalog"}  # the grammar: i
 # The small, named surface through which one feature may use another (everything else is that feature's own business).
 SURFACE = {
     "handlers.nudges.schedule": "scheduling and clearing reminders, for every feature that promises something",
+    "handlers.nudges.kinds": "the reminder kinds a promise names (their records: pace, cap, ladder, message)",
+    "handlers.nudges.subjects": "what a reminder is about, typed (`VersionRole(3, 'legal')` for 'v3:legal')",
     "handlers.line.states": "the states of a version of the line",
     "handlers.line.statements": "the current approved line",
     "handlers.line.approvals": "pending versions, which resolving an incident sets aside",

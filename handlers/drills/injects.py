@@ -12,12 +12,14 @@ from handlers.core.context import Context, Deps, queue_effect
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.ports import EffectKind
 from handlers.core.verbs import PARTICIPANT, verb
+from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
+from handlers.nudges.subjects import Inject
 from handlers.text.formatting import duration_text, when
 from handlers.text.i18n import N_, _
 from handlers.text.labels import INJECT_KIND, label
 from handlers.text.markup import Button, Message, fmt, lines, text
-from storage.models import DrillInject, Incident, Nudge, Room, TimelineEvent
+from storage.models import DrillInject, Incident, Room, TimelineEvent
 
 ROOM = "room"  # an inject's nudge target: nobody in person, so it is posted in the drill room
 _NUMBER = re.compile(r"^[iI](\d{1,4})$")
@@ -37,7 +39,7 @@ def schedule(ctx: Context, scenario: Scenario) -> list[DrillInject]:
         )
         ctx.session.add(row)
         rows.append(row)
-        nudges.schedule(ctx.session, ctx.incident.id, nudges.DRILL_INJECT, ROOM, row.due_at, ctx.now, subject=f"i{number}")
+        nudges.schedule(ctx.session, ctx.incident.id, kinds.DRILL_INJECT, ROOM, row.due_at, ctx.now, subject=Inject(number))
     return rows
 
 
@@ -77,9 +79,9 @@ def duration_text_seconds(seconds: int) -> str:
     return duration_text(timedelta(seconds=seconds))
 
 
-def deliver(session: Session, deps: Deps, incident: Incident, nudge: Nudge, now: datetime) -> None:
+def deliver(session: Session, deps: Deps, incident: Incident, inject: Inject, now: datetime) -> None:
     """Post a due inject in the drill room (once) and put its arrival on the timeline."""
-    number = int(nudge.subject[1:]) if nudge.subject[1:].isdigit() else 0
+    number = inject.n
     row = session.exec(select(DrillInject).where(DrillInject.incident_id == incident.id, DrillInject.number == number)).first()
     if row is None or row.posted_at is not None:
         return

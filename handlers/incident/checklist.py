@@ -14,7 +14,9 @@ from handlers.core.people import is_mention, resolve_person
 from handlers.core.permissions import check_permission
 from handlers.core.verbs import ANYONE, PARTICIPANT, verb
 from handlers.incident.card import render_checklist
+from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
+from handlers.nudges.subjects import Item
 from handlers.review import lessons as review
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines, text
@@ -75,7 +77,7 @@ def add_task(ctx: Context) -> Message:
     )
     ctx.session.add(item)
     if due_at:
-        nudges.schedule(ctx.session, incident.id, nudges.TASK_OVERDUE, owner_target(item), due_at, ctx.now, subject=str(item.number))
+        nudges.schedule(ctx.session, incident.id, kinds.TASK_OVERDUE, owner_target(item), due_at, ctx.now, subject=Item(item.number))
     ctx.log("task", body, number=item.number)
     ctx.post(lines(fmt(_("New checklist item by {by}:"), by=ctx.actor.name), render_checklist(ctx.config, [item], ctx.now)))
     ctx.refresh_card()
@@ -111,14 +113,14 @@ def _change(ctx: Context, item: ChecklistItem, state: str, reason: str | None, v
             nudges.schedule(
                 ctx.session,
                 ctx.incident.id,
-                nudges.TASK_OVERDUE,
+                kinds.TASK_OVERDUE,
                 owner_target(item),
                 max(item.due_at, ctx.now),
                 ctx.now,
-                subject=str(item.number),
+                subject=Item(item.number),
             )
     else:
-        nudges.clear(ctx.session, ctx.incident.id, nudges.TASK_OVERDUE, subject=str(item.number))
+        nudges.clear(ctx.session, ctx.incident.id, kinds.TASK_OVERDUE, subject=Item(item.number))
     ctx.log(verb_name, item.title, number=item.number, old=old, reason=reason)
     message = lines(fmt(_("{by} changed item {n}:"), by=ctx.actor.name, n=item.number), render_checklist(ctx.config, [item], ctx.now))
     ctx.refresh_card()

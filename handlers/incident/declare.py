@@ -17,7 +17,9 @@ from handlers.incident import staffing
 from handlers.incident.card import SEVERITY_MARK, render_card, render_checklist
 from handlers.incident.timing import incident_timing
 from handlers.line.statements import current_line
+from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
+from handlers.nudges.subjects import Item, Role, Stage
 from handlers.review.scorecard import render_scorecard
 from handlers.signals.intake import triage_message
 from handlers.text.i18n import N_, _
@@ -184,7 +186,13 @@ def _fill_roles(ctx: Context, required: list[str]) -> dict[str, str]:
         person = staffing.on_call(ctx, role, set(holders.values()))
         if person is None:
             nudges.schedule(
-                ctx.session, ctx.incident.id, nudges.ROLE_UNFILLED, "role:commander", ctx.now + nudges.FILL_WITHIN, ctx.now, subject=role
+                ctx.session,
+                ctx.incident.id,
+                kinds.ROLE_UNFILLED,
+                "role:commander",
+                ctx.now + kinds.ROLE_UNFILLED.repeat,
+                ctx.now,
+                subject=Role(role),
             )
             continue
         holders[role] = person
@@ -206,7 +214,7 @@ def _add_checklist(ctx: Context, playbook, holders: dict[str, str]) -> list[Chec
         )
         ctx.session.add(item)
         items.append(item)
-        nudges.schedule(ctx.session, ctx.incident.id, nudges.TASK_OVERDUE, f"role:{spec.owner}", item.due_at, ctx.now, subject=str(number))
+        nudges.schedule(ctx.session, ctx.incident.id, kinds.TASK_OVERDUE, f"role:{spec.owner}", item.due_at, ctx.now, subject=Item(number))
     ctx.incident.last_task_number = len(items)
     return items
 
@@ -214,24 +222,15 @@ def _add_checklist(ctx: Context, playbook, holders: dict[str, str]) -> list[Chec
 def schedule_first_statement(ctx: Context, timing) -> None:
     """The golden-hour reminders: 15 minutes before the first statement is due, and at the deadline."""
     incident = ctx.incident
-    nudges.clear(ctx.session, incident.id, nudges.FIRST_STATEMENT)
+    nudges.clear(ctx.session, incident.id, kinds.FIRST_STATEMENT)
     if current_line(ctx.session, incident.id) is not None:
         return  # already said: the golden hour is behind us
     due = incident.declared_at + timing.first_statement
     target = "role:commander,role:comms"
-    warning = due - nudges.FIRST_STATEMENT_WARNING
+    warning = due - kinds.FIRST_STATEMENT.repeat
     if warning > ctx.now:
-        nudges.schedule(ctx.session, incident.id, nudges.FIRST_STATEMENT, target, warning, ctx.now, subject="warning")
-    nudges.schedule(
-        ctx.session,
-        incident.id,
-        nudges.FIRST_STATEMENT,
-        target,
-        max(due, ctx.now),
-        ctx.now,
-        subject="deadline",
-        repeat=nudges.FIRST_STATEMENT_WARNING,
-    )
+        nudges.schedule(ctx.session, incident.id, kinds.FIRST_STATEMENT, target, warning, ctx.now, subject=Stage("warning"), once=True)
+    nudges.schedule(ctx.session, incident.id, kinds.FIRST_STATEMENT, target, max(due, ctx.now), ctx.now, subject=Stage("deadline"))
 
 
 def restart_update_clock(ctx: Context, due_at) -> None:
@@ -239,10 +238,10 @@ def restart_update_clock(ctx: Context, due_at) -> None:
     incident = ctx.incident
     incident.next_update_at = due_at
     ctx.session.add(incident)
-    nudges.clear(ctx.session, incident.id, nudges.UPDATE_DUE)
+    nudges.clear(ctx.session, incident.id, kinds.UPDATE_DUE)
     if incident.phase not in ("resolved", "closed"):
         cadence = incident_timing(ctx).update_every
-        nudges.schedule(ctx.session, incident.id, nudges.UPDATE_DUE, "role:commander,role:comms", due_at, ctx.now, repeat=cadence)
+        nudges.schedule(ctx.session, incident.id, kinds.UPDATE_DUE, "role:commander,role:comms", due_at, ctx.now, repeat=cadence)
 
 
 def _schedule_clocks(ctx: Context, timing) -> None:

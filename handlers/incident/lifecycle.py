@@ -14,7 +14,9 @@ from handlers.incident.checklist import owner_target
 from handlers.incident.declare import parse_severity, restart_update_clock, schedule_first_statement
 from handlers.incident.timing import incident_timing
 from handlers.line import approvals
+from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
+from handlers.nudges.subjects import Item, Role, RoleHolder
 from handlers.review import lessons as review
 from handlers.review.scorecard import render_scorecard
 from handlers.text.formatting import when
@@ -22,9 +24,6 @@ from handlers.text.i18n import N_, _
 from handlers.text.labels import PHASE, label
 from handlers.text.markup import Message, fmt, lines, static, text
 from storage.models import ChecklistItem
-
-# Nudges that belong to the live response and stop when it is resolved.
-LIVE_NUDGES = (nudges.UPDATE_DUE, nudges.FIRST_STATEMENT, nudges.ROLE_ACK, nudges.ROLE_UNFILLED, nudges.TASK_OVERDUE, nudges.DRILL_INJECT)
 
 
 def _require_text(ctx: Context, what: str) -> str:
@@ -58,9 +57,9 @@ def change_severity(ctx: Context) -> Message:
             continue
         person = staffing.on_call(ctx, role, busy)
         if person is None:  # nobody can hold it: the commander is reminded until someone does
-            nudges.clear(ctx.session, incident.id, nudges.ROLE_UNFILLED, subject=role)
-            due = ctx.now + nudges.FILL_WITHIN
-            nudges.schedule(ctx.session, incident.id, nudges.ROLE_UNFILLED, "role:commander", due, ctx.now, subject=role)
+            nudges.clear(ctx.session, incident.id, kinds.ROLE_UNFILLED, subject=Role(role))
+            due = ctx.now + kinds.ROLE_UNFILLED.repeat
+            nudges.schedule(ctx.session, incident.id, kinds.ROLE_UNFILLED, "role:commander", due, ctx.now, subject=Role(role))
             continue
         staffing.assign(ctx, role, person)
         staffing.invite(ctx, [person])
@@ -146,12 +145,12 @@ def resolve(ctx: Context) -> Message:
     ctx.refresh_card()
     incident.resolved_at = ctx.now
     incident.summary = ctx.args or incident.summary
-    nudges.clear_all(ctx.session, incident.id, LIVE_NUDGES)
+    nudges.clear_all(ctx.session, incident.id, kinds.live())
     review_within = incident_timing(ctx).review_within
     review = Message()
     if review_within:
         due = ctx.now + review_within
-        nudges.schedule(ctx.session, incident.id, nudges.REVIEW_DUE, "role:commander", due, ctx.now)
+        nudges.schedule(ctx.session, incident.id, kinds.REVIEW_DUE, "role:commander", due, ctx.now)
         review = fmt(_("Review meeting due by {at}."), at=when(ctx.config, due, ctx.now))
     message = lines(fmt(_("✅ #{id} resolved by {by}."), id=incident.id, by=ctx.actor.name), text(ctx.args), review)
     answer = ctx.announce(message)
@@ -171,7 +170,7 @@ def reopen(ctx: Context) -> Message:
     _move(ctx, "responding")
     ctx.refresh_card()
     incident.resolved_at = None
-    nudges.clear(ctx.session, incident.id, nudges.REVIEW_DUE)
+    nudges.clear(ctx.session, incident.id, kinds.REVIEW_DUE)
     restart_update_clock(ctx, ctx.now + incident_timing(ctx).update_every)
     _restore_live_nudges(ctx)
     message = fmt(_("#{id} reopened by {by}: back to responding."), id=incident.id, by=ctx.actor.name)
@@ -189,11 +188,11 @@ def _restore_live_nudges(ctx: Context) -> None:
     )
     for item in items:
         due = max(item.due_at, ctx.now)
-        nudges.schedule(ctx.session, incident.id, nudges.TASK_OVERDUE, owner_target(item), due, ctx.now, subject=str(item.number))
+        nudges.schedule(ctx.session, incident.id, kinds.TASK_OVERDUE, owner_target(item), due, ctx.now, subject=Item(item.number))
     for held in current_holders(ctx.session, incident.id).values():
         if held.acked_at is None:
-            target, subject = f"person:{held.person}", f"{held.role}:{held.person}"
-            nudges.schedule(ctx.session, incident.id, nudges.ROLE_ACK, target, ctx.now + nudges.ACK_WITHIN, ctx.now, subject=subject)
+            target, subject = f"person:{held.person}", RoleHolder(held.role, held.person)
+            nudges.schedule(ctx.session, incident.id, kinds.ROLE_ACK, target, ctx.now + kinds.ROLE_ACK.repeat, ctx.now, subject=subject)
 
 
 @verb("close", usage=N_("[--force <reason>]"), summary=N_("Close the incident after its review."), who=("commander",))
@@ -230,7 +229,7 @@ def close(ctx: Context) -> Message:
     _move(ctx, "closed")
     ctx.refresh_card()
     incident.closed_at = ctx.now
-    nudges.clear(ctx.session, incident.id, nudges.REVIEW_DUE)
+    nudges.clear(ctx.session, incident.id, kinds.REVIEW_DUE)
     if forced:
         ctx.log("forced_close", reason)
     message = fmt(_("#{id} closed by {by}."), id=incident.id, by=ctx.actor.name)

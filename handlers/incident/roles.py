@@ -10,7 +10,9 @@ from handlers.core.permissions import acts_as
 from handlers.core.verbs import ANYONE, verb
 from handlers.incident import staffing
 from handlers.incident.card import render_roles
+from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
+from handlers.nudges.subjects import RoleHolder
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines
 from storage.models import RoleAssignment
@@ -78,7 +80,7 @@ def acknowledge(ctx: Context) -> Message:
     for assignment in pending:
         assignment.acked_at = ctx.now
         ctx.session.add(assignment)
-        nudges.clear(ctx.session, ctx.incident.id, nudges.ROLE_ACK, subject=f"{assignment.role}:{ctx.actor.key}")
+        nudges.clear(ctx.session, ctx.incident.id, kinds.ROLE_ACK, subject=RoleHolder(assignment.role, ctx.actor.key))
         titles.append(role_title(ctx, assignment.role))
     ctx.log("ack", ", ".join(a.role for a in pending))
     message = fmt(_("{person} acknowledged: {roles}."), person=ctx.actor.name, roles=", ".join(titles))

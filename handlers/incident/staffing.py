@@ -6,7 +6,9 @@ from sqlmodel import select
 from handlers.core.context import Context, handle_of
 from handlers.core.holders import current_holders
 from handlers.core.ports import EffectKind
+from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
+from handlers.nudges.subjects import Role, RoleHolder
 from handlers.text.formatting import person_name
 from handlers.text.i18n import _
 from handlers.text.markup import Button, fmt
@@ -28,14 +30,20 @@ def assign(ctx: Context, role: str, person: str) -> RoleAssignment:
     if previous is not None:
         previous.ended_at = ctx.now
         ctx.session.add(previous)
-        nudges.clear(ctx.session, incident.id, nudges.ROLE_ACK, subject=f"{role}:{previous.person}")
+        nudges.clear(ctx.session, incident.id, kinds.ROLE_ACK, subject=RoleHolder(role, previous.person))
         ctx.session.flush()
     assignment = RoleAssignment(incident_id=incident.id, role=role, person=person, assigned_by=ctx.actor.key, assigned_at=ctx.now)
     ctx.session.add(assignment)
-    nudges.clear(ctx.session, incident.id, nudges.ROLE_UNFILLED, subject=role)
+    nudges.clear(ctx.session, incident.id, kinds.ROLE_UNFILLED, subject=Role(role))
     _pass_items(ctx, role, previous.person if previous else None, person)
     nudges.schedule(
-        ctx.session, incident.id, nudges.ROLE_ACK, f"person:{person}", ctx.now + nudges.ACK_WITHIN, ctx.now, subject=f"{role}:{person}"
+        ctx.session,
+        incident.id,
+        kinds.ROLE_ACK,
+        f"person:{person}",
+        ctx.now + kinds.ROLE_ACK.repeat,
+        ctx.now,
+        subject=RoleHolder(role, person),
     )
     brief(ctx, role, person)
     return assignment

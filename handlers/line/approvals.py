@@ -11,7 +11,9 @@ from handlers.line import statements, vetting
 from handlers.line.reading import approvers_text
 from handlers.line.states import PENDING, REJECTED, SUPERSEDED
 from handlers.line.targets import target_limits
+from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
+from handlers.nudges.subjects import VersionRole
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Button, Message, fmt, lines, verbatim
 from handlers.text.worddiff import short_diff
@@ -54,7 +56,7 @@ def draft(ctx: Context) -> Message:
 def remind_approvers(ctx: Context, statement: Statement, roles: list[str]) -> None:
     """A reminder per approval still missing, due the severity's approval time after the draft was made."""
     wait = incident_timing(ctx).approval_nudge
-    nudges.clear_prefix(ctx.session, ctx.incident.id, nudges.APPROVAL_PENDING, f"v{statement.version}:")
+    nudges.clear(ctx.session, ctx.incident.id, kinds.APPROVAL_PENDING, where=VersionRole.any_role(statement.version))
     given = statements.approvals_of(ctx.session, statement.id)
     holders = current_holders(ctx.session, ctx.incident.id)
     for role in roles:
@@ -63,8 +65,8 @@ def remind_approvers(ctx: Context, statement: Statement, roles: list[str]) -> No
         wrote_it = role in holders and holders[role].person == statement.author
         target = f"backup:{role}" if wrote_it else f"role:{role}"  # the author's own approval never counts
         due = max(ctx.now, statement.created_at + wait)
-        subject = f"v{statement.version}:{role}"
-        nudges.schedule(ctx.session, ctx.incident.id, nudges.APPROVAL_PENDING, target, due, ctx.now, subject=subject, repeat=wait)
+        subject = VersionRole(statement.version, role)
+        nudges.schedule(ctx.session, ctx.incident.id, kinds.APPROVAL_PENDING, target, due, ctx.now, subject=subject, repeat=wait)
 
 
 def reconsider_pending(ctx: Context) -> None:
@@ -193,7 +195,7 @@ def approve(ctx: Context) -> Message:
         )
     for role in mine:
         ctx.session.add(Approval(statement_id=statement.id, role=role, person=ctx.actor.key, at=ctx.now))
-        nudges.clear(ctx.session, ctx.incident.id, nudges.APPROVAL_PENDING, f"v{statement.version}:{role}")
+        nudges.clear(ctx.session, ctx.incident.id, kinds.APPROVAL_PENDING, VersionRole(statement.version, role))
     ctx.log("approval", f"v{statement.version}", version=statement.version, roles=mine)
     missing = [role for role in roles if role not in given and role not in mine]
     if missing:
@@ -247,7 +249,7 @@ def reject(ctx: Context) -> Message:
         _refuse_non_approver(ctx, statement, roles, "reject")
     statement.state, statement.decided_by, statement.decided_at, statement.reason = REJECTED, ctx.actor.key, ctx.now, reason
     ctx.session.add(statement)
-    nudges.clear_prefix(ctx.session, ctx.incident.id, nudges.APPROVAL_PENDING, f"v{statement.version}:")
+    nudges.clear(ctx.session, ctx.incident.id, kinds.APPROVAL_PENDING, where=VersionRole.any_role(statement.version))
     ctx.log("rejected", reason, version=statement.version)
     ctx.dm(
         statement.author,

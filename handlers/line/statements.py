@@ -12,7 +12,9 @@ from handlers.core.holders import current_holders
 from handlers.core.people import role_title
 from handlers.core.permissions import acts_as
 from handlers.line.states import APPROVED, CARRYING, PENDING, SUPERSEDED
+from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
+from handlers.nudges.subjects import VersionRole
 from handlers.text.i18n import _
 from handlers.text.markup import fmt
 from storage.models import Approval, Nudge, Publication, Statement
@@ -91,8 +93,8 @@ def may_approve_for(ctx: Context, role: str, statement: Statement) -> bool:
         return False
     asked = select(Nudge.id).where(  # the approval reminder has reached the backup
         Nudge.incident_id == ctx.incident.id,
-        Nudge.kind == nudges.APPROVAL_PENDING,
-        Nudge.subject == f"v{statement.version}:{role}",
+        Nudge.kind == kinds.APPROVAL_PENDING.name,
+        Nudge.subject == kinds.APPROVAL_PENDING.store(VersionRole(statement.version, role)),
         Nudge.target == f"backup:{role}",
         Nudge.attempts > 0,
     )
@@ -155,8 +157,8 @@ def make_current(ctx: Context, statement: Statement) -> tuple[Statement | None, 
         )
     session.refresh(statement)
     for version in [*dropped, statement.version]:
-        nudges.clear_prefix(session, incident_id, nudges.APPROVAL_PENDING, f"v{version}:")
-    nudges.clear(session, incident_id, nudges.FIRST_STATEMENT)
+        nudges.clear(session, incident_id, kinds.APPROVAL_PENDING, where=VersionRole.any_role(version))
+    nudges.clear(session, incident_id, kinds.FIRST_STATEMENT)
     return old, list(dropped)
 
 

@@ -1,5 +1,6 @@
-"""Firing due nudges: claim them atomically, say what is late, then repeat, escalate or stop; quiet hours respected."""
+"""Firing due nudges: claim them atomically, say what is late, then repeat, escalate or stop, as the kind's record says."""
 
+import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,27 +11,16 @@ from config.model import Config
 from handlers.core.context import Deps, handle_of, queue_effect
 from handlers.core.ports import EffectKind
 from handlers.drills import injects
+from handlers.nudges import kinds
 from handlers.nudges import messages as reminders
-from handlers.nudges import schedule as nudges
+from handlers.nudges.record import Kind
+from handlers.nudges.subjects import BadSubject, Subject
 from handlers.text.i18n import speaking
 from storage.models import Incident, Nudge, Room
 
+log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 ACTIVE = ("pending", "snoozed")
-# Who hears next when the owner does not act: one level per escalation ({role} is the nudge's role).
-LADDERS = {
-    nudges.ROLE_ACK: ("role:commander", "backup:{role}"),
-    nudges.ROLE_UNFILLED: ("role:exec",),
-    nudges.TASK_OVERDUE: ("role:commander", "role:exec"),
-    nudges.FIRST_STATEMENT: ("role:exec",),
-    nudges.UPDATE_DUE: ("role:exec",),
-    nudges.APPROVAL_PENDING: ("backup:{role}", "role:commander"),
-    nudges.REVIEW_DUE: ("role:exec",),
-    nudges.ACTION_DUE: ("role:commander", "role:exec"),
-}
-# Kinds whose owner hears once before the next level does (PRODUCT.md §4–5); others use the configured cap.
-CAPS = {nudges.ROLE_ACK: 1, nudges.FIRST_STATEMENT: 1, nudges.APPROVAL_PENDING: 1}
-POST_INCIDENT = (nudges.REVIEW_DUE, nudges.ACTION_DUE)
 
 
 def claim(session: Session, now: datetime, owner: str, limit: int = 100, lease: timedelta = LEASE) -> list[int]:
@@ -72,19 +62,20 @@ def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:
         return False
     nudge.lease_until, nudge.lease_owner = None, None
     incident = session.get(Incident, nudge.incident_id) if nudge.incident_id else None
-    if incident is None or (incident.phase == "closed" and nudge.kind != nudges.ACTION_DUE):  # actions outlive the incident
-        nudge.state = "cleared"
+    kind, subject = _read(nudge)
+    if incident is None or kind is None or (incident.phase == "closed" and not kind.after_close):
+        nudge.state = "cleared"  # nothing left to remind of, or a row no kind can read: dropped, never a crash
         session.commit()
         return False
     config = deps.config
-    if nudge.kind == nudges.DRILL_INJECT:  # scripted: on the minute, in the drill room, whatever the hour; no repeat, no ladder
+    if kind.scripted:  # a drill inject: on the minute, in the drill room, whatever the hour; no repeat, no ladder
         with speaking(config.language):
-            injects.deliver(session, deps, incident, nudge, now)
+            injects.deliver(session, deps, incident, subject, now)
         nudge.attempts, nudge.fired_at, nudge.state = nudge.attempts + 1, now, "fired"
         session.commit()
         return True
     people = reminders.resolve_targets(session, config, incident, nudge.target)
-    if _quiet_applies(incident, nudge):
+    if kind.quiet(incident):
         asleep = {key: end for key in people if (end := quiet_end(config, _zone(config, key), now))}
         if people and len(asleep) == len(people):
             nudge.due_at, nudge.state = min(asleep.values()), "pending"  # delivered at the start of the next working period
@@ -92,13 +83,26 @@ def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:
             return False
         people = [key for key in people if key not in asleep]  # nobody is woken for it
     with speaking(config.language):
-        message = reminders.render(session, config, incident, nudge, now)
+        message = reminders.render(session, config, incident, nudge, kind, subject, now)
     _deliver(session, deps, incident, people, message, now)
     nudge.attempts += 1
     nudge.fired_at = now
-    _next_step(session, config, nudge, now)
+    _next_step(session, config, nudge, kind, subject, now)
     session.commit()
     return True
+
+
+def _read(nudge: Nudge) -> tuple[Kind | None, Subject | None]:
+    """The nudge's kind and typed subject; (None, None) for a kind no longer known or a subject not of its shape."""
+    kind = kinds.KINDS.get(nudge.kind)
+    if kind is None:
+        log.warning("nudge %s has an unknown kind %r: dropped", nudge.id, nudge.kind[:40])
+        return None, None
+    try:
+        return kind, kind.subject.parse(nudge.subject)
+    except BadSubject as error:
+        log.warning("nudge %s dropped: %s", nudge.id, error)
+        return None, None
 
 
 def _deliver(session: Session, deps: Deps, incident: Incident, people: list[str], message, now: datetime) -> None:
@@ -116,17 +120,17 @@ def _deliver(session: Session, deps: Deps, incident: Incident, people: list[str]
             queue_effect(session, incident.id, room.platform, EffectKind.POST, now, message)
 
 
-def _next_step(session: Session, config: Config, nudge: Nudge, now: datetime) -> None:
+def _next_step(session: Session, config: Config, nudge: Nudge, kind: Kind, subject: Subject, now: datetime) -> None:
     """Repeat at the nudge's pace, escalate one level when the cap is reached, or stop."""
     if not nudge.repeat_seconds:
         nudge.state = "fired"
         return
     repeat = timedelta(seconds=nudge.repeat_seconds)
-    cap = CAPS.get(nudge.kind, config.nudge_repeat_cap)
+    cap = kind.cap or config.nudge_repeat_cap
     if nudge.attempts < cap:
         nudge.due_at, nudge.state = now + repeat, "pending"
         return
-    following = _next_level(session, config, nudge)
+    following = _next_level(session, config, nudge, kind, subject)
     if following is None:
         nudge.state = "fired"  # the top of the ladder has heard it as often as anyone
         return
@@ -146,25 +150,19 @@ def _next_step(session: Session, config: Config, nudge: Nudge, now: datetime) ->
     )
 
 
-def _next_level(session: Session, config: Config, nudge: Nudge) -> str | None:
+def _next_level(session: Session, config: Config, nudge: Nudge, kind: Kind, subject: Subject) -> str | None:
     """The next rung of the kind's ladder that reaches someone who has not heard this nudge yet."""
-    role = nudge.subject.split(":")[-1] if nudge.kind == nudges.APPROVAL_PENDING else nudge.subject.split(":")[0]
-    ladder = [level.format(role=role) for level in LADDERS.get(nudge.kind, ())]
+    ladder = [level.format(role=getattr(subject, "role", "")) for level in kind.ladder]
     escalated = nudge.reason.startswith("escalated")
     position = ladder.index(nudge.target) + 1 if escalated and nudge.target in ladder else 0
     incident = session.get(Incident, nudge.incident_id)
     heard = set(reminders.resolve_targets(session, config, incident, nudge.target))
-    if nudge.kind == nudges.ROLE_ACK:
-        heard.add(nudge.subject.partition(":")[2])  # the holder who did not acknowledge
+    if person := getattr(subject, "person", None):
+        heard.add(person)  # the holder who did not acknowledge
     for level in ladder[position:]:
         if set(reminders.resolve_targets(session, config, incident, level)) - heard:
             return level
     return None
-
-
-def _quiet_applies(incident: Incident, nudge: Nudge) -> bool:
-    """Quiet hours hold back sev3–4 reminders and everything after the incident; sev1–2 wake people."""
-    return nudge.kind in POST_INCIDENT or incident.phase in ("resolved", "closed") or incident.severity in ("sev3", "sev4")
 
 
 def _zone(config: Config, key: str) -> str:

@@ -1,52 +1,40 @@
-"""Scheduling and clearing nudges: rows in the database are the source of truth."""
+"""Scheduling and clearing nudges: rows in the database are the source of truth; each kind's record says the rest."""
 
+import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from handlers.nudges.record import Kind
+from handlers.nudges.subjects import BadSubject, Nothing, Subject
 from storage.models import Nudge
 
-ROLE_ACK = "role_ack"
-ROLE_UNFILLED = "role_unfilled"
-TASK_OVERDUE = "task_overdue"
-FIRST_STATEMENT = "first_statement"
-UPDATE_DUE = "update_due"
-REVIEW_DUE = "review_due"
-APPROVAL_PENDING = "approval_pending"  # subject "v<n>:<role>"
-ACTION_DUE = "action_due"  # subject "a<n>": a follow-up action, tracked after close too
-DRILL_INJECT = "drill_inject"  # subject "i<n>": a drill's scripted event, posted in the room on the minute, never repeated
-
-ACK_WITHIN = timedelta(minutes=10)
-FILL_WITHIN = timedelta(minutes=10)
-FIRST_STATEMENT_WARNING = timedelta(minutes=15)
-# How often a nudge comes back while the thing is still not done, unless the scheduler says otherwise.
-DEFAULT_REPEAT = {
-    ROLE_ACK: ACK_WITHIN,
-    ROLE_UNFILLED: FILL_WITHIN,
-    TASK_OVERDUE: timedelta(minutes=30),
-    REVIEW_DUE: timedelta(days=1),
-    ACTION_DUE: timedelta(days=1),
-}
+log = logging.getLogger(__name__)
+WAITING = ("pending", "snoozed")
+NOTHING = Nothing()  # the subject of a nudge about the incident as a whole
 
 
 def schedule(
     session: Session,
     incident_id: int,
-    kind: str,
+    kind: Kind,
     target: str,
     due_at: datetime,
     now: datetime,
-    subject: str = "",
+    subject: Subject = NOTHING,
     reason: str = "",
     repeat: timedelta | None = None,
+    once: bool = False,
 ) -> None:
-    """Add a pending nudge; it repeats at its kind's default pace unless told otherwise."""
-    repeat = repeat or DEFAULT_REPEAT.get(kind)
+    """Add a pending nudge; it repeats at its kind's pace unless told another (or told to speak once)."""
+    stored = kind.store(subject)
+    repeat = None if once else repeat or kind.repeat
     session.add(
         Nudge(
             incident_id=incident_id,
-            kind=kind,
-            subject=subject,
+            kind=kind.name,
+            subject=stored,
             target=target,
             due_at=due_at,
             first_due_at=due_at,
@@ -57,30 +45,32 @@ def schedule(
     )
 
 
-def clear(session: Session, incident_id: int, kind: str, subject: str | None = None) -> int:
-    """Clear the pending nudges of a kind (and subject): the thing was done."""
-    query = select(Nudge).where(Nudge.incident_id == incident_id, Nudge.kind == kind, Nudge.state.in_(("pending", "snoozed")))
+def clear(
+    session: Session, incident_id: int, kind: Kind, subject: Subject | None = None, where: Callable[[Subject], bool] | None = None
+) -> int:
+    """Clear the waiting nudges of a kind: all of them, one subject's, or those whose subject passes `where`."""
+    query = select(Nudge).where(Nudge.incident_id == incident_id, Nudge.kind == kind.name, Nudge.state.in_(WAITING))
     if subject is not None:
-        query = query.where(Nudge.subject == subject)
+        query = query.where(Nudge.subject == kind.store(subject))
     cleared = 0
     for nudge in session.exec(query):
+        if where is not None and not ((parsed := _parsed(kind, nudge)) and where(parsed)):
+            continue  # not one of those (a malformed subject is nobody's: firing drops it)
         nudge.state = "cleared"
         session.add(nudge)
         cleared += 1
     return cleared
 
 
-def clear_prefix(session: Session, incident_id: int, kind: str, prefix: str) -> None:
-    """Clear the pending nudges of a kind whose subject starts with a prefix (e.g. every role of one version)."""
-    query = select(Nudge).where(
-        Nudge.incident_id == incident_id, Nudge.kind == kind, Nudge.subject.startswith(prefix), Nudge.state.in_(("pending", "snoozed"))
-    )
-    for nudge in session.exec(query):
-        nudge.state = "cleared"
-        session.add(nudge)
+def _parsed(kind: Kind, nudge: Nudge) -> Subject | None:
+    try:
+        return kind.subject.parse(nudge.subject)
+    except BadSubject:
+        log.warning("nudge %s of kind %s has a malformed subject %r", nudge.id, kind.name, nudge.subject[:40])
+        return None
 
 
-def clear_all(session: Session, incident_id: int, kinds: tuple[str, ...]) -> None:
-    """Clear every pending nudge of these kinds in an incident."""
+def clear_all(session: Session, incident_id: int, kinds: tuple[Kind, ...]) -> None:
+    """Clear every waiting nudge of these kinds in an incident."""
     for kind in kinds:
         clear(session, incident_id, kind)

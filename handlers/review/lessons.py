@@ -13,7 +13,9 @@ from handlers.core.grammar import due_day, duration, is_word, leading, trailing
 from handlers.core.people import is_mention, resolve_person
 from handlers.core.ports import EffectKind
 from handlers.core.verbs import ANYONE, PARTICIPANT, verb
+from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
+from handlers.nudges.subjects import Action
 from handlers.review import report
 from handlers.text.formatting import when
 from handlers.text.i18n import N_, _
@@ -68,7 +70,7 @@ def add_action(ctx: Context) -> Message:
     )
     ctx.session.add(action)
     if due_at is not None:
-        nudges.schedule(ctx.session, ctx.incident.id, nudges.ACTION_DUE, f"person:{owner}", due_at, ctx.now, subject=f"a{number}")
+        nudges.schedule(ctx.session, ctx.incident.id, kinds.ACTION_DUE, f"person:{owner}", due_at, ctx.now, subject=Action(number))
     ctx.log("action", action.text, number=number, owner=owner, due=due_at.isoformat() if due_at else None)
     ctx.dm(
         owner,
@@ -146,7 +148,7 @@ def mark_action_done(ctx: Context, number: int) -> Message:
         raise Refusal(fmt(_("Action A{n} is already done."), n=number))
     action.state, action.done_at = "done", ctx.now
     ctx.session.add(action)
-    nudges.clear(ctx.session, ctx.incident.id, nudges.ACTION_DUE, f"a{number}")
+    nudges.clear(ctx.session, ctx.incident.id, kinds.ACTION_DUE, Action(number))
     ctx.log("action_done", action.text, number=number)
     return ctx.announce(fmt(_("☑ Action A{n} done by {who}: {text}"), n=number, who=ctx.actor.name, text=action.text))
 

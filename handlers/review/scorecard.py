@@ -7,7 +7,7 @@ from sqlmodel import Session, func, select
 
 from config.model import Config
 from handlers.core.holders import current_holders
-from handlers.nudges import schedule as nudges
+from handlers.nudges import kinds
 from handlers.text.formatting import duration_text
 from handlers.text.i18n import _
 from handlers.text.labels import INJECT_KIND, label
@@ -52,7 +52,7 @@ def scorecard(session: Session, config: Config, incident: Incident, now: datetim
     }
     found = [
         milestone(
-            "roles", _("Roles filled (every required role acknowledged)"), _roles_filled(session, config, incident), nudges.ACK_WITHIN
+            "roles", _("Roles filled (every required role acknowledged)"), _roles_filled(session, config, incident), kinds.ROLE_ACK.repeat
         ),
         milestone("first_statement", _("First approved statement"), first["approved"], timing.first_statement),
         milestone("first_update", _("First status update"), first["update"], timing.update_every),
