@@ -30,10 +30,10 @@ def role_ack(said: Late) -> Said:
 
 
 ROLE_ACK = Kind(
-    "role_ack",
-    RoleHolder,
-    "ack",
-    role_ack,
+    name="role_ack",
+    subject=RoleHolder,
+    clears="ack",
+    say=role_ack,
     repeat=timedelta(minutes=10),  # also how long a new holder has to acknowledge (and the drill scorecard's target)
     cap=1,  # the holder hears once, then the commander (PRODUCT.md §5)
     ladder=("role:commander", "backup:{role}"),
@@ -51,11 +51,11 @@ def role_unfilled_sponsor(said: Late) -> Message:
 
 
 ROLE_UNFILLED = Kind(
-    "role_unfilled",
-    Role,
-    "assign {role} @someone",
-    role_unfilled,
-    role_unfilled_sponsor,
+    name="role_unfilled",
+    subject=Role,
+    clears="assign {role} @someone",
+    say=role_unfilled,
+    sponsor=role_unfilled_sponsor,
     repeat=timedelta(minutes=10),  # also how long a required role may stay empty
     ladder=("role:exec",),
 )
@@ -78,11 +78,11 @@ def task_overdue_sponsor(said: Late) -> Message:
 
 
 TASK_OVERDUE = Kind(
-    "task_overdue",
-    Item,
-    "done {n}",
-    task_overdue,
-    task_overdue_sponsor,
+    name="task_overdue",
+    subject=Item,
+    clears="done {n}",
+    say=task_overdue,
+    sponsor=task_overdue_sponsor,
     repeat=timedelta(minutes=30),
     ladder=("role:commander", "role:exec"),
 )
@@ -102,10 +102,10 @@ def first_statement(said: Late) -> Said:
 
 
 FIRST_STATEMENT = Kind(
-    "first_statement",
-    Stage,
-    "approve",
-    first_statement,
+    name="first_statement",
+    subject=Stage,
+    clears="approve",
+    say=first_statement,
     repeat=timedelta(minutes=15),  # the warning goes one pace before the deadline; after it, every pace (PRODUCT.md §4)
     cap=1,
     ladder=("role:exec",),
@@ -122,8 +122,13 @@ def update_due_sponsor(said: Late) -> Message:
 
 
 UPDATE_DUE = Kind(
-    "update_due", Nothing, "update <text>", update_due, update_due_sponsor, ladder=("role:exec",)
-)  # its pace is the severity's update cadence, passed by the scheduler
+    name="update_due",
+    subject=Nothing,
+    clears="update <text>",
+    say=update_due,
+    sponsor=update_due_sponsor,
+    ladder=("role:exec",),  # its pace is the severity's update cadence, which the scheduler passes
+)
 
 
 def approval_pending(said: Late) -> Said:
@@ -145,10 +150,10 @@ def approval_pending(said: Late) -> Said:
 
 
 APPROVAL_PENDING = Kind(
-    "approval_pending",
-    VersionRole,
-    "approve {version}",
-    approval_pending,
+    name="approval_pending",
+    subject=VersionRole,
+    clears="approve {version}",
+    say=approval_pending,
     cap=1,  # the approver hears once, then their backup (PRODUCT.md §4); the pace is the severity's approval wait
     ladder=("backup:{role}", "role:commander"),
     live=False,  # a version in flight is set aside by its own rules when the incident resolves
@@ -165,11 +170,11 @@ def review_due_sponsor(said: Late) -> Message:
 
 
 REVIEW_DUE = Kind(
-    "review_due",
-    Nothing,
-    "close",
-    review_due,
-    review_due_sponsor,
+    name="review_due",
+    subject=Nothing,
+    clears="close",
+    say=review_due,
+    sponsor=review_due_sponsor,
     repeat=timedelta(days=1),
     ladder=("role:exec",),
     quiet=always,
@@ -194,11 +199,11 @@ def action_due_sponsor(said: Late) -> Message:
 
 
 ACTION_DUE = Kind(
-    "action_due",
-    Action,
-    "done {key}",
-    action_due,
-    action_due_sponsor,
+    name="action_due",
+    subject=Action,
+    clears="done {key}",
+    say=action_due,
+    sponsor=action_due_sponsor,
     repeat=timedelta(days=1),
     ladder=("role:commander", "role:exec"),
     quiet=always,
@@ -207,7 +212,13 @@ ACTION_DUE = Kind(
 )
 
 
-DRILL_INJECT = Kind("drill_inject", Inject, "answer {key}", None, quiet=never)
+DRILL_INJECT = Kind(
+    name="drill_inject",
+    subject=Inject,
+    clears="answer {key}",
+    say=None,  # scripted: handlers/drills/injects.py posts it in the drill room on the minute, never repeated
+    quiet=never,
+)
 
 # Every kind, by the name stored in `nudge.kind`.
 KINDS: dict[str, Kind] = {
