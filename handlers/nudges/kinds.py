@@ -223,7 +223,17 @@ DRILL_INJECT = Kind(
 # Every kind, by the name stored in `nudge.kind`.
 KINDS: dict[str, Kind] = {
     kind.name: kind
-    for kind in (ROLE_ACK, ROLE_UNFILLED, TASK_OVERDUE, FIRST_STATEMENT, UPDATE_DUE, APPROVAL_PENDING, REVIEW_DUE, ACTION_DUE, DRILL_INJECT)
+    for kind in (
+        ROLE_ACK,
+        ROLE_UNFILLED,
+        TASK_OVERDUE,
+        FIRST_STATEMENT,
+        UPDATE_DUE,
+        APPROVAL_PENDING,
+        REVIEW_DUE,
+        ACTION_DUE,
+        DRILL_INJECT,
+    )
 }
 
 
