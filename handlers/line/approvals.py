@@ -13,7 +13,7 @@ from handlers.line.states import PENDING, REJECTED, SUPERSEDED
 from handlers.line.targets import target_limits
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
-from handlers.nudges.subjects import Version, VersionRole
+from handlers.nudges.subjects import VersionRole
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Button, Message, fmt, lines, verbatim
 from handlers.text.worddiff import short_diff
@@ -42,7 +42,6 @@ def draft(ctx: Context) -> Message:
     )
     ctx.session.add(statement)
     ctx.session.flush()
-    nudges.clear(ctx.session, incident.id, kinds.REDRAFT_DUE)
     ctx.log("draft", statement.text, version=statement.version)
     roles = statements.required_roles(ctx)
     remind_approvers(ctx, statement, roles)
@@ -251,9 +250,6 @@ def reject(ctx: Context) -> Message:
     statement.state, statement.decided_by, statement.decided_at, statement.reason = REJECTED, ctx.actor.key, ctx.now, reason
     ctx.session.add(statement)
     nudges.clear(ctx.session, ctx.incident.id, kinds.APPROVAL_PENDING, where=VersionRole.any_role(statement.version))
-    due = ctx.now + kinds.REDRAFT_DUE.repeat
-    target = f"person:{statement.author}"
-    nudges.schedule(ctx.session, ctx.incident.id, kinds.REDRAFT_DUE, target, due, ctx.now, subject=Version(statement.version))
     ctx.log("rejected", reason, version=statement.version)
     ctx.dm(
         statement.author,

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from handlers.nudges.record import Kind, Late, Said, always, never
-from handlers.nudges.subjects import Action, Inject, Item, Nothing, Role, RoleHolder, Stage, Version, VersionRole
+from handlers.nudges.subjects import Action, Inject, Item, Nothing, Role, RoleHolder, Stage, VersionRole
 from handlers.text.formatting import person_name, when
 from handlers.text.i18n import _
 from handlers.text.markup import Button, Message, fmt, text
@@ -220,22 +220,6 @@ DRILL_INJECT = Kind(
     quiet=never,
 )
 
-
-def redraft_due(said: Late) -> Said:
-    words = _("{version} was rejected and no new version has followed ({late} late). Clear it: `/crisis draft <text>`")
-    return fmt(words, version=said.subject.words()["version"], late=said.late), []
-
-
-REDRAFT_DUE = Kind(
-    name="redraft_due",
-    subject=Version,
-    clears="draft <text>",
-    say=redraft_due,
-    repeat=timedelta(minutes=15),  # also how long after a rejection the author is first reminded
-    cap=2,
-    ladder=("role:commander",),
-)
-
 # Every kind, by the name stored in `nudge.kind`.
 KINDS: dict[str, Kind] = {
     kind.name: kind
@@ -249,7 +233,6 @@ KINDS: dict[str, Kind] = {
         REVIEW_DUE,
         ACTION_DUE,
         DRILL_INJECT,
-        REDRAFT_DUE,
     )
 }
 

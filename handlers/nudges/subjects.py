@@ -152,14 +152,3 @@ class Inject(Subject):
 
     def words(self) -> dict[str, str]:
         return {"n": str(self.n), "key": self.format()}
-
-
-@dataclass(frozen=True)
-class Version(Subject):
-    """A version of the line: 'v3'."""
-
-    version: int
-    shape: ClassVar[str] = "v{version}"
-
-    def words(self) -> dict[str, str]:
-        return {"version": f"v{self.version}"}
