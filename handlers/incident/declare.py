@@ -185,15 +185,8 @@ def _fill_roles(ctx: Context, required: list[str]) -> dict[str, str]:
     for role in required:
         person = staffing.on_call(ctx, role, set(holders.values()))
         if person is None:
-            nudges.schedule(
-                ctx.session,
-                ctx.incident.id,
-                kinds.ROLE_UNFILLED,
-                "role:commander",
-                ctx.now + kinds.ROLE_UNFILLED.repeat,
-                ctx.now,
-                subject=Role(role),
-            )
+            due = ctx.now + kinds.ROLE_UNFILLED.repeat
+            nudges.schedule(ctx.session, ctx.incident.id, kinds.ROLE_UNFILLED, "role:commander", due, ctx.now, subject=Role(role))
             continue
         holders[role] = person
         staffing.assign(ctx, role, person)
