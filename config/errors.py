@@ -67,7 +67,7 @@ _PLAIN = [
     (r"did not find expected key|expected <block end>", N_("not valid YAML: the indentation does not line up with the lines above")),
     (r"did not find expected '-' indicator", N_("not valid YAML: a list item does not line up with the items above it")),
     (r"expected ',' or '\]'", N_("not valid YAML: a list in [ ] is not closed; add the missing ]")),
-    (r"expected ',' or '\}'", N_("not valid YAML: a mapping in { } is not closed; add the missing }")),
+    (r"expected ',' or '\}'", N_("not valid YAML: a mapping opened with a brace is not closed; add the missing closing brace")),
     (r"found unexpected end of stream|while scanning a quoted scalar", N_("not valid YAML: a quote is opened but never closed")),
     (r"found undefined alias", N_("not valid YAML: an *alias names no &anchor defined above it")),
     (r"found unknown escape character", N_("not valid YAML: an unknown backslash escape in double quotes; use single quotes")),
