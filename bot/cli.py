@@ -36,7 +36,8 @@ def _team(args: argparse.Namespace, settings: Settings, given: str | None = None
         except (OSError, UnicodeDecodeError) as error:
             raise ConfigMissing(path, source, getattr(error, "strerror", None) or type(error).__name__) from None
         config = parse_config(text, str(path))
-    args.language = config.language  # later failures are told in the team's language
+    if path is not None:
+        args.language = config.language  # later failures are told in the team's language
     return config, path
 
 
