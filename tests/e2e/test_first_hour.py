@@ -143,7 +143,7 @@ def test_a_port_in_use_names_the_setting(tmp_path):
 @pytest.mark.parametrize(
     ("platform", "env", "setting"),
     [
-        ("telegram", {"TELEGRAM_BOT_TOKEN": "1:a", "ONEVOICE_TELEGRAM_API_URL": "http://127.0.0.1:{free}/bot"}, "ONEVOICE_TELEGRAM_API_URL"),
+        ("telegram", {"TELEGRAM_BOT_TOKEN": "1:a", "ONEVOICE_TELEGRAM_API_URL": "http://127.0.0.1:{free}/"}, "ONEVOICE_TELEGRAM_API_URL"),
         ("slack", {**SLACK, "ONEVOICE_SLACK_API_URL": "http://127.0.0.1:{free}/api/"}, "ONEVOICE_SLACK_API_URL"),
     ],
 )
