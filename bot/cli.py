@@ -89,7 +89,7 @@ def cmd_console(args: argparse.Namespace) -> int:
     speaker = args.as_ or next(iter(bot.config.team.people), None)
     if speaker not in bot.config.team.people:
         with speaking(config.language):
-            said = _("no team member {name}; team: {team}").format(name=speaker, team=", ".join(bot.config.team.people))
+            said = _("no team member {name}; team: {team}").format(name=repr(speaker), team=", ".join(bot.config.team.people))
         print(f"onevoice: {said}", file=sys.stderr)
         return CANNOT_START
     asyncio.run(run_console(bot, speaker))

@@ -18,7 +18,8 @@ def spawn(folder: Path, language: str = "en"):
     """`onevoice console --as alice` on a terminal, in a folder holding the team file."""
     (folder / "onevoice.yaml").write_text(STARTER.read_text(encoding="utf-8").replace("language: en", f"language: {language}"), "utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONEVOICE_")}
-    env |= {"PYTHONPATH": str(ROOT), "ONEVOICE_DATABASE_URL": f"sqlite:///{folder / 'onevoice.db'}", "TERM": "xterm", "LANG": "C.UTF-8", "PROMPT_TOOLKIT_NO_CPR": "1"}
+    env |= {"PYTHONPATH": str(ROOT), "ONEVOICE_DATABASE_URL": f"sqlite:///{folder / 'onevoice.db'}", "TERM": "xterm", "LANG": "C.UTF-8"}
+    env["PROMPT_TOOLKIT_NO_CPR"] = "1"  # the test terminal does not answer cursor-position requests
     child = pexpect.spawn(
         sys.executable, ["-m", "bot.cli", "console", "--as", "alice"], cwd=str(folder), env=env, encoding="utf-8", timeout=60
     )
