@@ -150,7 +150,7 @@ class Console:
             self.speaker = name
             self.out.write(_("(now typing as {name})").format(name=name) + "\n")
         elif word == "room":
-            wanted, rooms = arg.strip().lstrip("#") or LOBBY, self.rooms()
+            wanted, rooms = printable(arg.strip().lstrip("#"))[:80] or LOBBY, self.rooms()
             if wanted not in rooms:
                 self.out.write(_("(there is no room #{room}; rooms: {rooms})").format(room=wanted, rooms=", ".join(rooms)) + "\n")
                 return

@@ -113,9 +113,11 @@ def read_yaml(text: str, filename: str) -> tuple[yaml.Node | None, object]:
     """The node tree (for lines) and the data of a YAML text; ConfigError for syntax errors and duplicate keys."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+        duplicates = _duplicates(root, filename)
     except yaml.YAMLError as exc:
         raise ConfigError([plain_syntax_error(exc, filename)]) from None
-    duplicates = _duplicates(root, filename)
+    except RecursionError:  # thousands of nested [ or {: no config is shaped like that
+        raise ConfigError([ConfigProblem.told(filename, None, "", N_("nested too deeply to be a config file"), rank=0)]) from None
     if duplicates:
         raise ConfigError(duplicates)
     try:

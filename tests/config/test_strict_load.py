@@ -109,3 +109,7 @@ def test_no_warnings_when_every_piece_is_there():
 
 def test_a_manual_target_is_never_warned_about():
     assert not any("weibo" in line for line in _warnings(STARTER_TEXT, Surroundings(frozenset())))
+
+
+def test_absurd_nesting_is_refused_in_words():
+    assert problems("a: " + "[" * 2_000 + "\n") == ["team.yaml: (top level): nested too deeply to be a config file"]

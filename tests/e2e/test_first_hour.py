@@ -172,3 +172,15 @@ def test_version_and_each_help_lists_the_environment(tmp_path):
 def test_report_with_a_word_is_a_clear_message(tmp_path):
     done = onevoice(tmp_path, "report", "abc")
     assert done.returncode == 2 and "not an incident number" in done.stderr and "lambda" not in done.stderr
+
+
+def test_scripted_console_takes_verbs_without_the_slash_and_refuses_unknown_rooms(tmp_path):
+    (tmp_path / "onevoice.yaml").write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
+    typed = "help\nhello team\n:room \x1b[2Jnowhere\n:room newsroom\n"
+    done = onevoice(tmp_path, "console", "--as", "alice", stdin=typed, ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "OneVoice commands" in out  # `help` without the slash
+    assert "(there is no room #[2Jnowhere; rooms: lobby, newsroom, announcements)" in out and "\x1b" not in out
+    assert "(now in #newsroom)" in out
+    assert "Welcome to OneVoice" not in out  # scripted output as before: no greeting, no prompts of their own
