@@ -181,7 +181,7 @@ class Console:
 
 async def run_console(bot: OneVoice, speaker: str, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
     """Read lines until end of input; on a terminal with line editing and history, else as a script; reminders fire meanwhile."""
-    if stdin.isatty() and out is sys.stdout:
+    if stdin.isatty() and out is sys.stdout and out.isatty():
         from prompt_toolkit.patch_stdout import patch_stdout
 
         with patch_stdout(raw=True):  # a reminder printed while the person types lands above their line
