@@ -184,3 +184,17 @@ def test_scripted_console_takes_verbs_without_the_slash_and_refuses_unknown_room
     assert "(there is no room #[2Jnowhere; rooms: lobby, newsroom, announcements)" in out and "\x1b" not in out
     assert "(now in #newsroom)" in out
     assert "Welcome to OneVoice" not in out  # scripted output as before: no greeting, no prompts of their own
+
+
+async def test_a_telegram_token_refused_by_the_api_names_the_setting(tmp_path):
+    import asyncio
+
+    from tests.fakes.telegram_api import FakeTelegram
+
+    (tmp_path / "onevoice.yaml").write_text(STARTER.read_text(encoding="utf-8"), encoding="utf-8")
+    async with FakeTelegram() as fake:
+        env = {"TELEGRAM_BOT_TOKEN": "999:not-the-token", "ONEVOICE_TELEGRAM_API_URL": fake.api_base}
+        env["ONEVOICE_HTTP_PORT"] = str(_free_port())
+        done = await asyncio.to_thread(onevoice, tmp_path, "run", ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path}/x.db", **env)
+    _assert_acted_on(done, "TELEGRAM_BOT_TOKEN")
+    assert "@BotFather" in done.stderr
