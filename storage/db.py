@@ -50,15 +50,14 @@ def unusable(error: OperationalError, engine: Engine) -> DatabaseUnusable:
 
 
 def open_database(url: str, migrate: bool = True) -> Engine:
-    """An engine whose database answers, migrated; with migrate=False (commands that only read) nothing is created."""
+    """An engine whose database answers, migrated; with migrate=False (commands that only read) only an existing one."""
     engine = make_engine(url)
     if not migrate and engine.url.get_backend_name() == "sqlite" and not Path(engine.url.database or "").exists():
         raise DatabaseUnusable("empty", where=str(engine.url.database))
     try:
-        if migrate:
-            upgrade(engine)
-        elif not inspect(engine).has_table("alembic_version"):
+        if not migrate and not inspect(engine).has_table("alembic_version"):
             raise DatabaseUnusable("empty", where=engine.url.render_as_string(hide_password=True))
+        upgrade(engine)  # an existing OneVoice database from an older version is brought up to date, never a new one made
     except OperationalError as error:
         raise unusable(error, engine) from None
     return engine
