@@ -5,14 +5,28 @@ import asyncio
 import logging
 import shutil
 import sys
+import traceback
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from config.load import STARTER, ConfigError, load_config
+from bot.cli_environment import epilog
+from bot.cli_failures import CANNOT_START, DemoTeamRefused, explain, language_of_environment
+from bot.cli_team import team as _team
+from bot.cli_team import told_team as _told_team
+from bot.cli_team import warnings as _warnings
+from config.load import STARTER, ConfigError, find_config
 from config.settings import Settings
+from handlers.text.i18n import _, speaking
 
 
 def _settings() -> Settings:
     return Settings()
+
+
+def _database(settings: Settings, migrate: bool = True):
+    from storage.db import open_database
+
+    return open_database(settings.database_url, migrate=migrate)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -28,24 +42,35 @@ def cmd_console(args: argparse.Namespace) -> int:
     from bot.console.front import run_console
 
     settings = _settings()
-    bot = OneVoice(settings)
+    config, path = _team(args, settings)
+    _database(settings).dispose()
+    _told_team(config, path)
+    bot = OneVoice(settings, config=config, migrate=False)
     speaker = args.as_ or next(iter(bot.config.team.people), None)
     if speaker not in bot.config.team.people:
-        print(f"onevoice: no team member {speaker!r}; team: {', '.join(bot.config.team.people)}", file=sys.stderr)
-        return 2
+        with speaking(config.language):
+            said = _("no team member {name}; team: {team}").format(name=repr(speaker), team=", ".join(bot.config.team.people))
+        print(f"onevoice: {said}", file=sys.stderr)
+        return CANNOT_START
     asyncio.run(run_console(bot, speaker))
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Serve Slack (and later Telegram), the HTTP endpoints and the scheduler."""
+    """Serve Slack and Telegram as configured, the HTTP endpoints and the scheduler."""
     from bot import logs
     from bot.app import OneVoice
     from bot.run import serve
 
     settings = _settings()
+    config, path = _team(args, settings)
+    if path is None and not (args.demo_team or settings.demo_team):
+        raise DemoTeamRefused()
     logs.configure(settings)  # JSON lines or text, secrets redacted, from here on
-    return asyncio.run(serve(OneVoice(settings), settings))
+    _database(settings).dispose()
+    warnings = _warnings(config, path, settings)
+    with speaking(config.language):
+        return asyncio.run(serve(OneVoice(settings, config=config, migrate=False), settings, warnings))
 
 
 def cmd_signal(args: argparse.Namespace) -> int:
@@ -97,28 +122,37 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    """Validate a config file and name each error with its line."""
-    path = args.path or _settings().config_path or "onevoice.yaml"
-    if not Path(path).exists():
-        print(f"{path}: no such file (onevoice init writes a starter one)", file=sys.stderr)
+    """Validate exactly the config `run` and `console` would load, name each error with its line, then warn."""
+    settings = _settings()
+    if find_config(args.path, settings.config_path) is None:
+        with speaking(language_of_environment()):
+            print(_("no onevoice.yaml here and ONEVOICE_CONFIG is not set: `console` would use the shipped demo team, `run` would refuse."))
+            print(_("Write your team's file with `onevoice init`."))
         return 1
     try:
-        config = load_config(path)
+        config, path = _team(args, settings, args.path)
     except ConfigError as error:
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(error.problems)} error(s) in {path}", file=sys.stderr)
+        with speaking(getattr(args, "language", None) or language_of_environment()):
+            for problem in error.problems:
+                print(problem.said(_), file=sys.stderr)
+            print(_("{n} error(s) in {file}").format(n=len(error.problems), file=error.problems[0].file), file=sys.stderr)
         return 1
-    print(f"{path}: OK — {len(config.team.people)} people, {len(config.team.roles)} roles, {len(config.playbooks)} playbooks")
+    with speaking(config.language):
+        print(
+            _("{path}: OK — {people} people, {roles} roles, {playbooks} playbooks").format(
+                path=path, people=len(config.team.people), roles=len(config.team.roles), playbooks=len(config.playbooks)
+            )
+        )
+    for line in _warnings(config, path, settings):
+        print(line, file=sys.stderr)
     return 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Apply the database migrations."""
-    from storage.db import make_engine, upgrade
-
-    upgrade(make_engine(_settings().database_url))
-    print("Database is up to date.")
+    _database(_settings()).dispose()
+    with speaking(language_of_environment()):
+        print(_("Database is up to date."))
     return 0
 
 
@@ -142,7 +176,7 @@ def incident_number(raw: str) -> int | None:
 def cmd_report(args: argparse.Namespace) -> int:
     """Write an incident's review report (Markdown and HTML) and print where."""
     from bot.web.report_files import ReportNotWritten, reports_dir, write_report
-    from storage.db import make_engine, session, upgrade
+    from storage.db import session
 
     number = incident_number(args.id)
     if number is None:
@@ -152,9 +186,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"onevoice: --out {args.out} is a file; name a folder (it is created if missing)", file=sys.stderr)
         return 2
     settings = _settings()
-    config = load_config(settings.config_path)
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    config, _path = _team(args, settings)
+    engine = _database(settings, migrate=False)  # reading never creates a database
     folder = Path(args.out) if args.out else reports_dir(engine, settings)
     try:
         with session(engine) as db:
@@ -178,12 +211,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
     """Print the metrics across incidents, drills excluded."""
     from handlers.review import report
     from handlers.text.i18n import _, speaking
-    from storage.db import make_engine, session, upgrade
+    from storage.db import session
 
     settings = _settings()
-    config = load_config(settings.config_path)
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    config, _path = _team(args, settings)
+    engine = _database(settings, migrate=False)  # reading never creates a database
     with session(engine) as db, speaking(config.language):
         stats = report.across(db, config, _clock(settings).now())
         median = stats.median_first_statement
@@ -204,19 +236,36 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _version() -> str:
+    try:
+        return version("onevoice")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def parser() -> argparse.ArgumentParser:
-    """The command-line grammar."""
+    """The command-line grammar; each subcommand's --help ends with the environment it reads."""
     top = argparse.ArgumentParser(prog="onevoice", description="OneVoice: one approved voice in a crisis.")
+    top.add_argument("--version", action="version", version=f"onevoice {_version()}")
+    top.add_argument("--debug", action="store_true", help="print the full traceback of a failure")
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="print the full traceback of a failure")
     sub = top.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="a scripted crisis on the console (SQLite, no tokens)")
+
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        shape = argparse.RawDescriptionHelpFormatter
+        return sub.add_parser(name, parents=[debug], epilog=epilog(name), formatter_class=shape, **kwargs)
+
+    demo = command("demo", help="a scripted crisis on the console (SQLite, no tokens)")
     demo.add_argument("--language", choices=["en", "zh"], default="en")
     demo.set_defaults(run=cmd_demo)
-    console = sub.add_parser("console", help="chat with the bot in the terminal")
+    console = command("console", help="chat with the bot in the terminal")
     console.add_argument("--as", dest="as_", metavar="NAME", help="the team member typing")
     console.set_defaults(run=cmd_console)
-    run = sub.add_parser("run", help="serve the configured platforms, the HTTP endpoints and the scheduler")
+    run = command("run", help="serve the configured platforms, the HTTP endpoints and the scheduler")
+    run.add_argument("--demo-team", action="store_true", help="serve the shipped demo team when no onevoice.yaml is found")
     run.set_defaults(run=cmd_run)
-    signal = sub.add_parser("signal", help="send a signed test signal to a running instance")
+    signal = command("signal", help="send a signed test signal to a running instance")
     signal.add_argument("--title", required=True)
     signal.add_argument("--source", default="onevoice-cli")
     signal.add_argument("--summary")
@@ -228,38 +277,45 @@ def parser() -> argparse.ArgumentParser:
     signal.add_argument("--dedup-key")
     signal.add_argument("--to", help="the /signals URL (default: from ONEVOICE_HTTP_HOST/PORT)")
     signal.set_defaults(run=cmd_signal)
-    init = sub.add_parser("init", help="write a starter onevoice.yaml")
+    init = command("init", help="write a starter onevoice.yaml")
     init.add_argument("path", nargs="?", default="onevoice.yaml")
     init.add_argument("--force", action="store_true")
     init.set_defaults(run=cmd_init)
-    check = sub.add_parser("check-config", help="validate a config file")
+    check = command("check-config", help="validate the config file run and console would load (or the one named)")
     check.add_argument("path", nargs="?")
     check.set_defaults(run=cmd_check_config)
-    report = sub.add_parser("report", help="write an incident's review report (Markdown and HTML)")
+    report = command("report", help="write an incident's review report (Markdown and HTML)")
     report.add_argument("id", help="the incident number, e.g. 12")
     report.add_argument(
         "--out", metavar="DIR", help="the folder to write into (default: ONEVOICE_REPORTS_DIR, or reports/ beside the database)"
     )
     report.set_defaults(run=cmd_report)
-    stats = sub.add_parser("stats", help="metrics across incidents, drills excluded")
+    stats = command("stats", help="metrics across incidents, drills excluded")
     stats.set_defaults(run=cmd_stats)
-    db = sub.add_parser("db", help="database maintenance")
+    db = command("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply migrations").set_defaults(run=cmd_db_upgrade)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `onevoice` script."""
+    """Entry point of the `onevoice` script: a startup failure is a few lines naming the setting, exit code 2."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except ConfigError as error:
-        print(f"onevoice: invalid configuration:\n{error}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # noqa: BLE001  (a person reads this: the traceback only with --debug)
+        if args.debug:
+            traceback.print_exc()
+        with speaking(getattr(args, "language", None) or language_of_environment()):
+            lines = explain(error)
+            if lines is None:
+                lines = [_("unexpected {kind}: {error}").format(kind=type(error).__name__, error=str(error)[:300])]
+                lines.append(_("Run it again with --debug for the full traceback, and report it."))
+            print("onevoice: " + "\n".join(lines), file=sys.stderr)
+        return CANNOT_START if explain(error) is not None else 1
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from bot.outbox.scheduler import NudgeScheduler
 from bot.readiness import Readiness
 from bot.telegram.poller_lock import AlreadyPolling, hold_poller_lock
 from config.settings import Settings
+from handlers.text.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +42,13 @@ async def _start_slack(started: _Started):
     from bot.slack.front import SlackFront
 
     bot, settings = started.bot, started.settings
+    await _reachable(settings.slack_api_url, "ONEVOICE_SLACK_API_URL", "Slack")
     client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
     bot.attach(SlackAdapter(client, bot.config.slack.private_rooms))
     started.readiness.platforms["slack"] = client.auth_test
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     if secret is None and not settings.slack_app_token:
-        raise Refused("SLACK_SIGNING_SECRET is needed to accept Slack requests over HTTP (or set SLACK_APP_TOKEN for Socket Mode)")
+        raise Refused(_("SLACK_SIGNING_SECRET is needed to accept Slack requests over HTTP (or set SLACK_APP_TOKEN for Socket Mode)"))
     front = SlackFront(bot, client, secret or "socket-mode", on_work=started.scheduler.kick)
     if not settings.slack_app_token:
         return front.app, "Slack (HTTP)"
@@ -74,7 +76,7 @@ async def _start_telegram(started: _Started):
             raise Refused(str(refusal)) from None
     application = build_application(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
     front = TelegramFront(bot, application, on_work=started.scheduler.kick)
-    await application.initialize()
+    await _initialize(application, settings)
     started.stack.push_async_callback(application.shutdown)
     bot.attach(TelegramAdapter(application.bot, bot.config))
     started.readiness.platforms["telegram"] = application.bot.get_me
@@ -92,6 +94,37 @@ async def _start_telegram(started: _Started):
     return application, "Telegram (polling)" if polling else "Telegram (webhook)"
 
 
+async def _reachable(url: str, setting: str, platform: str) -> None:
+    """Refuse to start when the platform's API cannot even be connected to (a wrong URL, no network, a firewall)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        _reader, writer = await asyncio.wait_for(asyncio.open_connection(parts.hostname, port), timeout=10)
+    except (OSError, TimeoutError) as error:
+        why = os.strerror(error.errno) if getattr(error, "errno", None) else type(error).__name__
+        message = _("cannot reach the {platform} API at {url} ({why}); check the network, or {setting}")
+        raise Refused(message.format(platform=platform, url=url, why=why, setting=setting)) from None
+    writer.close()
+
+
+async def _initialize(application, settings: Settings) -> None:
+    """Telegram's first call (getMe): a refused token or an unreachable API is a clear refusal, not a traceback."""
+    from telegram.error import InvalidToken, NetworkError
+
+    try:
+        await application.initialize()
+    except InvalidToken:
+        raise Refused(_("Telegram refused TELEGRAM_BOT_TOKEN: copy the token again from @BotFather")) from None
+    except NetworkError as error:
+        message = _("cannot reach the {platform} API at {url} ({why}); check the network, or {setting}")
+        why = str(error)[:100]
+        raise Refused(
+            message.format(platform="Telegram", url=settings.telegram_api_url, why=why, setting="ONEVOICE_TELEGRAM_API_URL")
+        ) from None
+
+
 def _once(stop: Stop) -> Stop:
     """A stop that may be called early (SIGTERM) and again by the exit stack."""
     done = []
@@ -104,8 +137,8 @@ def _once(stop: Stop) -> Stop:
     return once
 
 
-async def serve(bot: OneVoice, settings: Settings) -> int:
-    """Attach each configured platform, then serve until SIGTERM or SIGINT; return the exit code."""
+async def serve(bot: OneVoice, settings: Settings, warnings: list[str] = ()) -> int:
+    """Attach each configured platform, then serve until SIGTERM or SIGINT; return the exit code; warn once running."""
     logs.set_worker(bot.worker)
     try:
         sockets = _bind(settings)
@@ -131,7 +164,9 @@ async def serve(bot: OneVoice, settings: Settings) -> int:
             print(f"onevoice: {problem}", file=sys.stderr)
             return 2
         if not modes:
-            print("onevoice: no platform is configured: set SLACK_BOT_TOKEN and/or TELEGRAM_BOT_TOKEN (see README)", file=sys.stderr)
+            print(
+                "onevoice: " + _("no platform is configured: set SLACK_BOT_TOKEN and/or TELEGRAM_BOT_TOKEN (see README)"), file=sys.stderr
+            )
             return 2
         secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
         signals = settings.signals_secret.get_secret_value() if settings.signals_secret else None
@@ -156,6 +191,8 @@ async def serve(bot: OneVoice, settings: Settings) -> int:
         where = f"http://{settings.http_host}:{settings.http_port}"
         inside = f"readiness and metrics on http://{settings.admin_host}:{settings.admin_port}" if admin else "no internal listener"
         print(f"OneVoice running: {where} · {inside} · {' · '.join(modes)}", flush=True)
+        for line in warnings:
+            print(f"onevoice: {line}", file=sys.stderr, flush=True)
         signalled = asyncio.create_task(stopping.wait())
         await asyncio.wait([serving, signalled], return_when=asyncio.FIRST_COMPLETED)
         if stopping.is_set():
@@ -181,7 +218,8 @@ def _bind(settings: Settings) -> dict:
             for sock in sockets.values():
                 sock.close()
             why = os.strerror(error.errno) if error.errno else str(error)
-            raise Refused(f"cannot listen on {host}:{port} ({why}); choose another with {setting}") from None
+            message = _("cannot listen on {host}:{port} ({why}); choose another with {setting}")
+            raise Refused(message.format(host=host, port=port, why=why, setting=setting)) from None
     return sockets
 
 

@@ -1,37 +1,16 @@
 """Read onevoice.yaml over the shipped defaults; name each error with its line."""
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
+from config.errors import N_, ConfigError, ConfigProblem, by_cause, expected, line_of, read_yaml
 from config.model import Config
+from config.scenarios import check_scenarios
 
 DEFAULTS = Path(__file__).parent / "defaults"
 STARTER = DEFAULTS / "onevoice.yaml"
-
-
-@dataclass
-class ConfigProblem:
-    """One error in a config file, with its place."""
-
-    file: str
-    line: int | None
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        place = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{place}: {self.path or '(top level)'}: {self.message}"
-
-
-class ConfigError(Exception):
-    """The config file is invalid; carries every problem found."""
-
-    def __init__(self, problems: list[ConfigProblem]):
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
 
 
 def _read_yaml(path: Path) -> dict:
@@ -62,67 +41,38 @@ def merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def _line_of(root: yaml.Node | None, path: tuple) -> int | None:
-    """The 1-based line of the deepest node of the file that the path reaches."""
-    node, line = root, None
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            line = node.start_mark.line + 1
-            match = [(k, v) for k, v in node.value if k.value == str(part)]
-            if not match:
-                return line
-            key, node = match[0]
-            line = key.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
-def _expected(error: dict) -> str:
-    """A reader-friendly sentence from a pydantic error."""
-    kind, message = error["type"], error["msg"]
-    if kind == "extra_forbidden":
-        return "unknown key (check its spelling)"
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "literal_error":
-        return message.replace("Input should be", "expected")
-    return message.removeprefix("Value error, ")
-
-
 def parse_config(text: str, filename: str = "onevoice.yaml") -> Config:
-    """Parse config text over the defaults; raise ConfigError listing every problem."""
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        raise ConfigError([ConfigProblem(filename, line, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    """Parse config text over the defaults; raise ConfigError listing every problem, causes first."""
+    root, data = read_yaml(text, filename)
+    if data is None:
+        raise ConfigError([ConfigProblem.told(filename, None, "", N_("the file is empty; `onevoice init` writes a starter one"), rank=0)])
     if not isinstance(data, dict):
-        raise ConfigError([ConfigProblem(filename, 1, "", "expected a mapping of keys (language:, team:, …)")])
+        template = N_("expected a mapping of keys (language:, team:, …)")
+        raise ConfigError([ConfigProblem.told(filename, 1, "", template, rank=0)])
     merged = merge(shipped_defaults(), data)
     problems = [
-        ConfigProblem(filename, _line_of(root, path), ".".join(map(str, path)), message) for path, message in reference_problems(merged)
+        ConfigProblem(filename, line_of(root, path), ".".join(map(str, path)), message, rank=3)
+        for path, message in reference_problems(merged)
     ]
     try:
         config = Config.model_validate(merged)
     except ValidationError as exc:
-        problems = [
-            ConfigProblem(filename, _line_of(root, e["loc"]), ".".join(map(str, e["loc"])), _expected(e)) for e in exc.errors()
-        ] + problems
+        problems += [
+            ConfigProblem(filename, line_of(root, e["loc"]), ".".join(map(str, e["loc"])), expected(e), rank=_rank(e["loc"]))
+            for e in exc.errors()
+        ]
     if problems:
-        raise ConfigError(sorted(problems, key=lambda p: p.line or 0))
+        raise ConfigError(by_cause(problems))
     return _with_scenarios(config, filename)
+
+
+def _rank(path: tuple) -> int:
+    """A broken definition of a person or role is the cause of the errors that refer to it."""
+    return 1 if path[:2] in (("team", "people"), ("team", "roles")) else 2
 
 
 def _with_scenarios(config: Config, filename: str) -> Config:
     """Check the drill scenarios now, so a broken file stops the start, not a drill; a relative folder is the config's."""
-    from config.scenarios import check_scenarios  # it builds on this module's errors
-
     if config.scenarios_dir:
         config.scenarios_dir = str(Path(filename).parent / config.scenarios_dir)
     problems = check_scenarios(config.scenarios_dir, config.playbooks)
@@ -165,6 +115,14 @@ def reference_problems(data: dict) -> list[tuple[tuple, str]]:
                 for i, role in enumerate(_names(names)):
                     check_role(("playbooks", key, field, sev, i), role)
     return found
+
+
+def find_config(given: str | None, env: str | None) -> Path | None:
+    """The file a command reads: the path given, else ONEVOICE_CONFIG, else ./onevoice.yaml; None means the demo team."""
+    if given or env:
+        return Path(given or env)
+    local = Path("onevoice.yaml")
+    return local if local.exists() else None
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -9,10 +9,10 @@ import yaml
 from pydantic import Field, PrivateAttr, ValidationError, field_validator
 
 from config.durations import Duration
-from config.load import DEFAULTS, ConfigError, ConfigProblem, _expected, _line_of
+from config.errors import ConfigError, ConfigProblem, by_cause, expected, line_of, read_yaml
 from config.model import Localized, Severity, Strict
 
-SHIPPED = DEFAULTS / "scenarios"
+SHIPPED = Path(__file__).parent / "defaults" / "scenarios"
 LONGEST_DRILL = timedelta(hours=24)  # an inject later than this is a typo: drills last hours
 InjectKind = Literal[
     "social_post",
@@ -84,21 +84,14 @@ class Scenario(Strict):
 
 def parse_scenario(text: str, filename: str) -> Scenario:
     """One scenario from YAML text; raise ConfigError naming the file and line of each problem."""
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(
-            [ConfigProblem(filename, mark.line + 1 if mark else None, "", f"not valid YAML: {getattr(exc, 'problem', exc)}")]
-        ) from None
+    root, data = read_yaml(text, filename)
     if not isinstance(data, dict):
         raise ConfigError([ConfigProblem(filename, 1, "", "expected a mapping: playbook:, title:, description:, injects:")])
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = [ConfigProblem(filename, _line_of(root, e["loc"]), ".".join(map(str, e["loc"])), _expected(e)) for e in exc.errors()]
-        raise ConfigError(sorted(problems, key=lambda p: p.line or 0)) from None
+        problems = [ConfigProblem(filename, line_of(root, e["loc"]), ".".join(map(str, e["loc"])), expected(e)) for e in exc.errors()]
+        raise ConfigError(by_cause(problems)) from None
     scenario.key, scenario._file = Path(filename).stem, filename
     return scenario
 
@@ -137,7 +130,7 @@ def check_scenarios(folder: str | None, playbooks: dict) -> list[ConfigProblem]:
         if scenario.playbook not in playbooks:
             root = yaml.compose(Path(scenario._file).read_text(encoding="utf-8"))
             message = f"unknown playbook {scenario.playbook!r}; expected one of {', '.join(playbooks)}"
-            problems.append(ConfigProblem(scenario._file, _line_of(root, ("playbook",)), "playbook", message))
+            problems.append(ConfigProblem(scenario._file, line_of(root, ("playbook",)), "playbook", message))
     return problems
 
 

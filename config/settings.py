@@ -11,7 +11,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=False)
 
+    # The team's file; without it ./onevoice.yaml, else the shipped demo team (which `run` refuses unless told).
     config_path: str | None = Field(None, validation_alias="ONEVOICE_CONFIG")
+    demo_team: bool = Field(False, validation_alias="ONEVOICE_DEMO_TEAM")
+    # The public base address of the HTTP listener: page links (`<public url>/s/<id>`).
+    public_url: str | None = Field(None, validation_alias="ONEVOICE_PUBLIC_URL")
     database_url: str = Field("sqlite:///onevoice.db", validation_alias="ONEVOICE_DATABASE_URL")
     http_host: str = Field("127.0.0.1", validation_alias="ONEVOICE_HTTP_HOST")
     http_port: int = Field(3000, validation_alias="ONEVOICE_HTTP_PORT")

@@ -4,15 +4,68 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT = 5  # seconds to reach PostgreSQL before a command is answered "try again"
+# How people write a PostgreSQL URL → the driver that is installed (psycopg 3); SQLAlchemy's default would be psycopg2.
+_POSTGRES = ("postgres://", "postgresql://", "postgres+psycopg://")
+
+
+class DatabaseUnusable(Exception):
+    """The database URL cannot work; `kind` says why (bad_url, unsupported, unreachable, no_database, sqlite_path, empty)."""
+
+    def __init__(self, kind: str, **detail: str):
+        super().__init__(f"{kind}: {detail}")
+        self.kind, self.detail = kind, detail
+
+
+def database_url(url: str) -> str:
+    """The URL as SQLAlchemy needs it: postgres:// and postgresql:// use psycopg 3; anything but SQLite or PostgreSQL refused."""
+    for prefix in _POSTGRES:
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUnusable("bad_url", url=url[:80]) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql") or parsed.get_driver_name() not in ("pysqlite", "psycopg"):
+        raise DatabaseUnusable("unsupported", scheme=url.split(":", 1)[0][:40])
+    return url
+
+
+def unusable(error: OperationalError, engine: Engine) -> DatabaseUnusable:
+    """Why a first connection failed, in words a person acts on."""
+    said, url = str(error.orig or error), engine.url
+    if url.get_backend_name() == "sqlite":
+        return DatabaseUnusable("sqlite_path", path=str(url.database), reason=said.split("\n")[0][:120])
+    if "does not exist" in said and "database" in said:
+        return DatabaseUnusable("no_database", database=str(url.database), host=f"{url.host}:{url.port or 5432}")
+    return DatabaseUnusable(
+        "unreachable", host=f"{url.host or 'localhost'}:{url.port or 5432}", reason=said.strip().split("\n")[0].rsplit(": ", 1)[-1][:120]
+    )
+
+
+def open_database(url: str, migrate: bool = True) -> Engine:
+    """An engine whose database answers, migrated; with migrate=False (commands that only read) only an existing one."""
+    engine = make_engine(url)
+    if not migrate and engine.url.get_backend_name() == "sqlite" and not Path(engine.url.database or "").exists():
+        raise DatabaseUnusable("empty", where=str(engine.url.database))
+    try:
+        if not migrate and not inspect(engine).has_table("alembic_version"):
+            raise DatabaseUnusable("empty", where=engine.url.render_as_string(hide_password=True))
+        upgrade(engine)  # an existing OneVoice database from an older version is brought up to date, never a new one made
+    except OperationalError as error:
+        raise unusable(error, engine) from None
+    return engine
 
 
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine; SQLite gets WAL and a busy timeout so writers wait instead of failing."""
+    url = database_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 

@@ -9,8 +9,9 @@ from sqlmodel import select
 
 from bot.app import OneVoice
 from bot.outbox.scheduler import NudgeScheduler
-from handlers.core.cleaning import DISGUISING
+from handlers.core.cleaning import DISGUISING, keyword
 from handlers.core.ports import Capability, Command, Reply, RoomRef, UserRef
+from handlers.core.verbs import ALIASES, VERBS
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Message
 from storage.db import session
@@ -115,8 +116,8 @@ class Console:
             text = text[len(command_name) :]
         elif text.startswith("/"):
             text = text[1:]  # `/status` works as in Telegram
-        else:
-            return  # chatter between people; the bot stays quiet
+        elif keyword(text.split(maxsplit=1)[0]) not in VERBS and keyword(text.split(maxsplit=1)[0]) not in ALIASES:
+            return  # chatter between people; the bot stays quiet (`help`, `declare …` work without the slash)
         self._count += 1
         command = Command(UserRef(PLATFORM, self.speaker), text, RoomRef(PLATFORM, self.room))
         reply = await asyncio.to_thread(self.bot.handle, command)
@@ -149,10 +150,29 @@ class Console:
             self.speaker = name
             self.out.write(_("(now typing as {name})").format(name=name) + "\n")
         elif word == "room":
-            self.room = arg.strip().lstrip("#") or LOBBY
+            wanted, rooms = printable(arg.strip().lstrip("#"))[:80] or LOBBY, self.rooms()
+            if wanted not in rooms:
+                self.out.write(_("(there is no room #{room}; rooms: {rooms})").format(room=wanted, rooms=", ".join(rooms)) + "\n")
+                return
+            self.room = wanted
             self.out.write(_("(now in #{room})").format(room=self.room) + "\n")
         else:
             self.out.write(_("(directives: `:as NAME` switches the speaker, `:room NAME` the room, `:room` the lobby)") + "\n")
+
+    def rooms(self) -> list[str]:
+        """The rooms one can be in: the lobby, each incident's room, and the rooms the config names for the console."""
+        with session(self.bot.engine) as db:
+            opened = list(db.exec(select(Room.name).where(Room.platform == PLATFORM).order_by(Room.id)))
+        config = self.bot.config
+        named = [t.console for t in config.broadcast] + [r.console for r in [config.triage_room, *config.stakeholder_rooms] if r]
+        return list(dict.fromkeys([LOBBY, *opened, *(str(n) for n in named if n)]))
+
+    def welcome(self) -> str:
+        """The first line a person sees: who they are, where, and three commands to start with."""
+        name = self.bot.config.team.people[self.speaker].name
+        return _("Welcome to OneVoice, {name}. You are in #{room}. Start with: {help} · {declare} · {status}. Ctrl-D leaves.").format(
+            name=name, room=self.room, help="help", declare=_("declare product-quality sev2 <what happened>"), status="status"
+        )
 
     def prompt(self) -> str:
         """The prompt shown before each line."""
@@ -160,30 +180,53 @@ class Console:
 
 
 async def run_console(bot: OneVoice, speaker: str, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
-    """Read lines until end of input, echoing the prompt only on a terminal; reminders fire meanwhile."""
-    console = Console(bot, speaker, out)
-    interactive = stdin.isatty()
+    """Read lines until end of input; on a terminal with line editing and history, else as a script; reminders fire meanwhile."""
+    if stdin.isatty() and out is sys.stdout and out.isatty():
+        from prompt_toolkit.patch_stdout import patch_stdout
+
+        with patch_stdout(raw=True):  # a reminder printed while the person types lands above their line
+            await _serve(Console(bot, speaker, sys.stdout), bot, lambda console, scheduler: _read_terminal(console, scheduler))
+        return
+    await _serve(Console(bot, speaker, out), bot, lambda console, scheduler: _read_lines(console, scheduler, stdin, out))
+
+
+async def _serve(console: Console, bot: OneVoice, read) -> None:
     scheduler = NudgeScheduler(bot)
     with speaking(bot.config.language):
         await bot.deliver()
         await scheduler.run()  # what fell due while the bot was down fires now, once
     scheduler.start()
     try:
-        await _read_lines(console, scheduler, stdin, out, interactive)
+        await read(console, scheduler)
     finally:
         await scheduler.stop()
 
 
-async def _read_lines(console: Console, scheduler: NudgeScheduler, stdin: TextIO, out: TextIO, interactive: bool) -> None:
+async def _read_terminal(console: Console, scheduler: NudgeScheduler) -> None:
+    """A terminal: arrow keys edit and recall lines; Ctrl-C and Ctrl-D leave at once."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import InMemoryHistory
+
+    with speaking(console.bot.config.language):
+        console.out.write(console.welcome() + "\n")
+    typing = PromptSession(history=InMemoryHistory())
     while True:
-        if interactive:
-            out.write(console.prompt())
-            out.flush()
+        try:
+            line = await typing.prompt_async(console.prompt())
+        except (EOFError, KeyboardInterrupt):
+            break
+        await console.run_line(line)
+        scheduler.poke()
+        console.out.flush()
+
+
+async def _read_lines(console: Console, scheduler: NudgeScheduler, stdin: TextIO, out: TextIO) -> None:
+    """A script (or a plain pipe): each line echoed after the prompt, as typed."""
+    while True:
         line = await asyncio.to_thread(stdin.readline)
         if not line:
             break
-        if not interactive:
-            out.write(f"{console.prompt()}{printable(line.rstrip())}\n")
+        out.write(f"{console.prompt()}{printable(line.rstrip())}\n")
         await console.run_line(line)
         scheduler.poke()
         out.flush()

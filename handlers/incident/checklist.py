@@ -46,7 +46,7 @@ def show_tasks(ctx: Context) -> Message:
 
 @verb("task", usage=N_("<text> [@person|role] [in 30m]"), summary=N_("Add a checklist item."), who=(PARTICIPANT,))
 def add_task(ctx: Context) -> Message:
-    """Add an ad-hoc item with an optional owner and due time."""
+    """Add an ad-hoc item with an optional owner (a mention: @person or @role, last) and due time; the text stays whole."""
     body, due_at = ctx.args.strip(), None
     head, tail = trailing(body, 2)
     if len(tail) == 2 and is_word(tail[0], "in") and looks_like_duration(tail[1]):
@@ -54,10 +54,11 @@ def add_task(ctx: Context) -> Message:
     owner_role = owner_person = None
     head, tail = trailing(body, 1)
     if head and tail and is_mention(tail[0]):
-        owner_person, body = resolve_person(ctx, tail[0]).key, head
-    elif head and tail and keyword(tail[0]) in ctx.config.team.roles:
-        owner_role = keyword(tail[0])
-        owner_person = getattr(current_holders(ctx.session, ctx.incident.id).get(owner_role), "person", None)
+        owner_role = role_mentioned(ctx, tail[0])
+        if owner_role:
+            owner_person = getattr(current_holders(ctx.session, ctx.incident.id).get(owner_role), "person", None)
+        else:
+            owner_person = resolve_person(ctx, tail[0]).key
         body = head
     if not body:
         raise UsageError(_("Describe the task."))
@@ -81,7 +82,18 @@ def add_task(ctx: Context) -> Message:
     ctx.log("task", body, number=item.number)
     ctx.post(lines(fmt(_("New checklist item by {by}:"), by=ctx.actor.name), render_checklist(ctx.config, [item], ctx.now)))
     ctx.refresh_card()
+    last = trailing(body, 1)[1]
+    if owner_role is None and owner_person is None and last and keyword(last[0]) in ctx.config.team.roles:
+        hint = _("“{word}” is kept as part of the text. To give the item to a role, end with @{word}; to a person, with @name.")
+        return lines(fmt(_("Added item {n}."), n=item.number), fmt(hint, word=last[0][:40]))
     return fmt(_("Added item {n}."), n=item.number)
+
+
+def role_mentioned(ctx: Context, token: str) -> str | None:
+    """The role a mention names (`@legal`), unless a person has that key: a person key always wins."""
+    name = keyword(token).lstrip("@")
+    people = {key.casefold() for key in ctx.config.team.people}
+    return name if name in ctx.config.team.roles and name not in people else None
 
 
 def owner_target(item: ChecklistItem) -> str:

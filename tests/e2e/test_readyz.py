@@ -72,6 +72,7 @@ def test_an_internal_port_in_use_is_refused_at_start_in_one_line(tmp_path):
             "SLACK_SIGNING_SECRET": "never-used",
             "ONEVOICE_HTTP_PORT": str(free_port()),
             "ONEVOICE_ADMIN_PORT": str(port),
+            "ONEVOICE_DEMO_TEAM": "1",  # this test is about the port: the shipped team is fine here
         }
         done = subprocess.run([sys.executable, "-m", "bot.cli", "run"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
     assert done.returncode == 2, done.stderr

@@ -86,7 +86,7 @@ def test_handoff_moves_the_role_and_tells_both_people(chat, clock, room, actor):
 def test_handoff_moves_open_items_owned_through_the_role_but_not_finished_ones(chat, room):
     assert (item(chat, 5).owner_person, item(chat, 9).owner_person) == ("bob", "bob")
     assert chat.say("bob", "done 5", room).ok
-    assert chat.say("alice", "task Brief outside counsel legal", room).ok  # item 15, owned by the legal role
+    assert chat.say("alice", "task Brief outside counsel @legal", room).ok  # item 15, owned by the legal role
     assert chat.say("alice", "task Sign the NDA @bob", room).ok  # item 16, owned by bob himself
     assert chat.say("bob", "handoff legal @erin", room).ok
     assert item(chat, 9).owner_person == "erin"  # open, through the role: follows it
@@ -130,7 +130,7 @@ def test_the_database_keeps_ended_holders_as_history(chat, clock, room):
 
 def test_after_handoff_the_overdue_nudge_of_a_role_task_goes_to_the_new_holder(chat, room):
     """Was: the nudge targeted person:bob, so the released holder was still nudged about erin's item."""
-    assert chat.say("alice", "task Brief outside counsel legal in 30m", room).ok  # item 15
+    assert chat.say("alice", "task Brief outside counsel @legal in 30m", room).ok  # item 15
     assert chat.say("bob", "handoff legal @erin", room).ok
     assert item(chat, 15).owner_person == "erin"
     pending = [n.target for n in overdue_nudges(chat, 15) if n.state == "pending"]
@@ -290,14 +290,14 @@ def test_task_due_times_in_each_unit(chat, clock, room, due, delta):
 
 
 def test_task_owned_by_a_role_goes_to_its_holder(chat, room):
-    assert chat.say("alice", "task Draft the regulator letter legal", room).ok
+    assert chat.say("alice", "task Draft the regulator letter @legal", room).ok
     added = item(chat, 15)
     assert (added.title, added.owner_role, added.owner_person, added.due_at) == ("Draft the regulator letter", "legal", "bob", None)
     assert overdue_nudges(chat, 15) == []  # no due time, nothing to nudge
 
 
 def test_task_owned_by_an_unfilled_role_waits_for_its_holder(chat, room):
-    assert chat.say("alice", "task Approve the recall budget exec in 2h", room).ok
+    assert chat.say("alice", "task Approve the recall budget @exec in 2h", room).ok
     added = item(chat, 15)
     assert (added.owner_role, added.owner_person) == ("exec", None)
     assert [n.target for n in overdue_nudges(chat, 15)] == ["role:exec"]
@@ -331,7 +331,7 @@ def test_tasks_mine_shows_only_my_open_items(chat, room):
 
 def test_tasks_mine_includes_unclaimed_items_of_a_role_i_hold(chat, room):
     assert chat.say("alice", "assign exec @bob", room).ok  # item 11 follows the exec role to bob
-    assert chat.say("alice", "task Approve the budget exec", room).ok  # 15, owner bob through exec
+    assert chat.say("alice", "task Approve the budget @exec", room).ok  # 15, owner bob through exec
     assert numbers_in(chat.say("bob", "tasks mine", room).message.plain()) == [5, 9, 11, 15]
 
 
