@@ -14,8 +14,8 @@ from sqlmodel import delete, func, select
 
 from bot import logs
 from bot.metrics import Metrics, outcome_of, verb_of
-from bot.outbox import Deliverer
 from bot.outbox.adapter import Adapter
+from bot.outbox.worker import Deliverer
 from config.load import load_config
 from config.model import Config
 from config.settings import Settings

@@ -9,9 +9,9 @@ from sqlmodel import select
 
 from bot.app import OneVoice
 from bot.outbox.scheduler import NudgeScheduler
+from handlers.catalog import registry
 from handlers.core.cleaning import DISGUISING, keyword
 from handlers.core.ports import Capability, Command, Reply, RoomRef, UserRef
-from handlers.core.verbs import ALIASES, VERBS
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Message
 from storage.db import session
@@ -116,7 +116,7 @@ class Console:
             text = text[len(command_name) :]
         elif text.startswith("/"):
             text = text[1:]  # `/status` works as in Telegram
-        elif keyword(text.split(maxsplit=1)[0]) not in VERBS and keyword(text.split(maxsplit=1)[0]) not in ALIASES:
+        elif keyword(text.split(maxsplit=1)[0]) not in registry().aliases:
             return  # chatter between people; the bot stays quiet (`help`, `declare …` work without the slash)
         self._count += 1
         command = Command(UserRef(PLATFORM, self.speaker), text, RoomRef(PLATFORM, self.room))

@@ -1,5 +1,1 @@
-"""The outbox worker and its table of effect kinds (worker.py, effects.py), and what it says when it gives up (notices.py)."""
-
-from bot.outbox.worker import Deliverer
-
-__all__ = ["Deliverer"]
+"""The outbox: leases, the delivery worker, its table of effect kinds, give-up notices, the reminders timer, retention."""

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.outbox import Deliverer
 from bot.outbox.adapter import RetryLater, Undeliverable
 from bot.outbox.leases import LEASE
+from bot.outbox.worker import Deliverer
 from handlers.core.ports import EffectKind
 from storage.db import session
 from storage.models import Outbox, Room

@@ -2,8 +2,8 @@
 
 from sqlmodel import select
 
-from bot.outbox import Deliverer
 from bot.outbox.adapter import Undeliverable
+from bot.outbox.worker import Deliverer
 from storage.db import session
 from storage.models import Publication
 from tests.bot.test_delivery import FlakyChat

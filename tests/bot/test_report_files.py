@@ -15,7 +15,7 @@ import pytest
 from sqlmodel import select
 
 from bot.console.front import ConsoleAdapter
-from bot.outbox import Deliverer
+from bot.outbox.worker import Deliverer
 from bot.web.report_files import write_report
 from handlers.review import report
 from handlers.text.i18n import speaking
