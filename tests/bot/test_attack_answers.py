@@ -31,7 +31,7 @@ async def slack(tmp_path, monkeypatch):
 def ask(space: Workspace, user: str, line: str, channel: str, url: str):
     """A command decided the way the Slack front decides it: its answer routed to the request's response_url."""
     command = Command(UserRef("slack", user), line, RoomRef("slack", channel), event_id=f"slack:{url}")
-    return space.bot.handle(command, lambda _reply: {"to": user, "channel": channel, "response_url": url})
+    return space.bot.handle(command, lambda reply: Answer(reply.message, to=user, private=reply.private, channel=channel, response_url=url))
 
 
 async def test_an_answer_is_never_posted_to_a_response_url_outside_slack(slack):
