@@ -74,7 +74,7 @@ def read(row: Outbox, table: dict[type[Effect], Handler]) -> Effect:
         raise Undeliverable(f"unknown effect kind {row.kind!r}")
     try:
         return kinds[row.kind].from_payload(row.payload or {})
-    except (KeyError, TypeError, ValueError) as broken:
+    except (KeyError, TypeError, ValueError, AttributeError) as broken:  # a field missing, or not of its type
         raise Undeliverable(f"unreadable {row.kind} effect: {broken}") from None
 
 
@@ -162,7 +162,7 @@ async def edit(d: Delivery) -> dict:
         return {"skipped": "nothing to edit"}
     if posted.state != "sent":
         raise Waiting("the message to edit is not posted yet")
-    where = posted.result.get("channel") or posted.payload.get("to")
+    where = posted.result.get("channel") or getattr(read(posted, DELIVERIES), "to", None)  # the room it was posted to
     return await d.adapter.edit_message(where, posted.result.get("message_id"), d.effect.message)
 
 

@@ -54,8 +54,8 @@ class OpenRoom(Effect):
 
     name: str
     topic: str
-    private: bool = False
-    drill: bool = False
+    private: bool
+    drill: bool
 
 
 @dataclass(frozen=True)

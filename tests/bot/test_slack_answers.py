@@ -63,7 +63,7 @@ async def test_a_channel_created_before_a_crash_is_found_on_any_page_of_channels
     ours = fake.add_channel("crisis-20260302-checkout-down", members=[fake.bot_user_id], created_by_bot=True)
     ours["topic"] = "#1 Checkout down"
     room = Room(incident_id=1, platform="slack", name="crisis-20260302-checkout-down")
-    result = await adapter.open_room(room, OpenRoom(name=room.name, topic="#1 Checkout down"), text("card"))
+    result = await adapter.open_room(room, OpenRoom(room.name, "#1 Checkout down", private=False, drill=False), text("card"))
     assert result["external_id"] == ours["id"]  # on the third page (channels 2,001…): no second channel for the incident
     assert len([c for c in fake.channels.values() if c["name"].startswith("crisis-")]) == 1
     cursors = [params.get("cursor") for name, params in fake.calls if name == "conversations.list"]
