@@ -72,9 +72,6 @@ class ConsoleAdapter:
     async def invite(self, room: Room, users: list[str]) -> dict:
         return self.show(f"#{room.name}", _("invited ") + ", ".join(f"@{u}" for u in users))
 
-    async def mark_closed(self, room: Room, topic: str) -> dict:
-        return self.show(f"#{room.name}", _("topic: {topic}").format(topic=printable(topic)))
-
     async def dm(self, to: str, message: Message) -> dict:
         return self.show(f"DM → {to}", message)
 

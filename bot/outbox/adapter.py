@@ -72,8 +72,6 @@ class Adapter(Protocol):
     # The answer to a command by the route its front named; only platforms whose front queues Answer effects (Slack).
     async def answer(self, effect: Answer) -> dict: ...
 
-    async def mark_closed(self, room: Room, topic: str) -> dict: ...
-
 
 async def pin_soon(pin, chat, message_id: str, tries: int = 5) -> None:
     """Pin a message just posted, waiting out flood control a little; never post it again for a failed pin."""

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from bot.outbox.adapter import Adapter, RetryLater, Undeliverable
 from bot.web.report_files import deliver_report
 from handlers.core.context import Deps
-from handlers.core.effects import DM, Answer, Edit, Effect, Invite, MarkClosed, OpenRoom, Post, Publish, RefreshCard, RefreshLine, Report
+from handlers.core.effects import DM, Answer, Edit, Effect, Invite, OpenRoom, Post, Publish, RefreshCard, RefreshLine, Report
 from handlers.incident.card import render_card
 from handlers.line import publishing
 from handlers.line.reading import render_pinned
@@ -166,10 +166,6 @@ async def edit(d: Delivery) -> dict:
     return await d.adapter.edit_message(where, posted.result.get("message_id"), d.effect.message)
 
 
-async def mark_closed(d: Delivery) -> dict:
-    return await d.adapter.mark_closed(d.room, d.effect.topic)
-
-
 # Every type of effect the domain queues, and its delivery. Effects that do not wait for the incident room either
 # make it (OpenRoom) or go to a person or a channel outside it.
 DELIVERIES: dict[type[Effect], Handler] = {
@@ -183,7 +179,6 @@ DELIVERIES: dict[type[Effect], Handler] = {
     Edit: Handler(edit, in_room=False),
     Report: Handler(report),
     Answer: Handler(answer, in_room=False),
-    MarkClosed: Handler(mark_closed),
 }
 
 

@@ -171,10 +171,6 @@ class SlackAdapter:
                 raise Undeliverable(f"conversations.invite: {error.response.get('error')}") from None
         return {"invited": users}
 
-    async def mark_closed(self, room: Room, topic: str) -> dict:
-        await self._call("conversations.setTopic", channel=room.external_id, topic=slack_topic(topic))
-        return {}
-
     async def dm(self, to: str, message: Message) -> dict:
         return await self._post(to, message)
 

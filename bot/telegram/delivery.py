@@ -157,13 +157,6 @@ class TelegramAdapter:
             )
         return {"mentioned": users}
 
-    async def mark_closed(self, room: Room, topic: str) -> dict:
-        """A forum topic is closed to new messages, and says so in its name."""
-        name = f"✅ {room.name}"[:128]
-        await self._call("edit_forum_topic", chat_id=int(room.external_id), message_thread_id=_thread(room), name=name)
-        await self._call("close_forum_topic", chat_id=int(room.external_id), message_thread_id=_thread(room))
-        return {}
-
     async def dm(self, to: str, message: Message) -> dict:
         return {"message_id": await self._send(int(to), message)}
 

@@ -157,13 +157,3 @@ class Answer(Effect):
     channel: str | None = None  # where it was asked
     response_url: str | None = None
     in_channel: bool = False  # said in the channel whatever the reply's privacy (the help an @mention asks for)
-
-
-@dataclass(frozen=True)
-class MarkClosed(Effect):
-    """Say on the incident room itself that the incident is closed (its topic, or its forum topic's name)."""
-
-    kind = "mark_closed"
-    what = N_("the closed mark on the room")
-
-    topic: str

@@ -5,7 +5,6 @@ from sqlmodel import select
 from config.model import ACTIVE_PHASES
 from handlers.core.cleaning import keyword
 from handlers.core.context import Context
-from handlers.core.effects import MarkClosed
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import is_word, leading
 from handlers.core.holders import current_holders
@@ -230,8 +229,6 @@ def close(ctx: Context) -> Message:
         )
     _move(ctx, "closed")
     ctx.refresh_card()
-    for room in ctx.rooms():
-        ctx.emit(room.platform, MarkClosed(topic=f"#{incident.id} {incident.title} (closed)"))
     incident.closed_at = ctx.now
     nudges.clear(ctx.session, incident.id, nudges.REVIEW_DUE)
     if forced:
