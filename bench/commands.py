@@ -19,12 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.app import sync_handles  # noqa: E402
 from config.load import load_config  # noqa: E402
 from handlers.core.context import Deps  # noqa: E402
-from handlers.core.ports import Capability, Command, FakeClock, RoomRef, UserRef  # noqa: E402
+from handlers.core.ports import Command, FakeClock, RoomRef, UserRef  # noqa: E402
 from handlers.router import dispatch  # noqa: E402
 from storage.db import make_engine, session, upgrade  # noqa: E402
 from storage.models import ChecklistItem, Incident, RoleAssignment, Room, TimelineEvent  # noqa: E402
 
-CAPS = frozenset({Capability.CREATE_ROOMS, Capability.PIN, Capability.EDIT, Capability.DM, Capability.INVITE})
 VERBS = ("status", "note", "task", "done")
 
 
@@ -107,7 +106,7 @@ def run_setting(folder: Path, name: str, history: tuple[int, int, int], runs: in
     open_count, closed_count, events = history
     if open_count or closed_count:
         seed_history(engine, clock, open_count, closed_count, events)
-    deps = Deps(config, clock, {"console": CAPS})
+    deps = Deps(config, clock, ["console"])
     with session(engine) as db:
         reply = dispatch(
             db, deps, Command(UserRef("console", "alice"), "declare outage sev2 Checkout failing", RoomRef("console", "lobby"))

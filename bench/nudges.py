@@ -27,7 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.app import OneVoice  # noqa: E402
 from bot.outbox.scheduler import NudgeScheduler  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from handlers.core.ports import Capability  # noqa: E402
 from storage.models import ChecklistItem, Incident, Nudge  # noqa: E402
 
 ITEM = re.compile(r"checklist item (\d+) ")
@@ -37,7 +36,6 @@ class Stopwatch:
     """A console-like platform that notes when each reminder reaches it."""
 
     platform = "console"
-    capabilities = frozenset({Capability.DM})
 
     def __init__(self):
         self.arrived: dict[int, datetime] = {}

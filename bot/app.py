@@ -43,7 +43,7 @@ class OneVoice:
         if migrate:
             upgrade(self.engine)
         clock = clock or (OffsetClock(settings.clock_start) if settings.clock_start else SystemClock())
-        self.deps = Deps(self.config, clock, {})
+        self.deps = Deps(self.config, clock)
         self.deliverers: dict[str, Deliverer] = {}
         self.worker = f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"  # whose lease a claim is
         self.metrics = Metrics(self.engine)
@@ -52,7 +52,8 @@ class OneVoice:
 
     def attach(self, adapter: Adapter) -> None:
         """Speak on a platform: its handles are synced and its outbox gets a worker."""
-        self.deps.platforms[adapter.platform] = adapter.capabilities
+        if adapter.platform not in self.deps.platforms:
+            self.deps.platforms.append(adapter.platform)
         self.deliverers[adapter.platform] = Deliverer(
             self.engine,
             self.deps,

@@ -61,9 +61,9 @@ def verb_of(raw: str) -> str:
 
 def outcome_of(reply: Reply) -> str:
     """ok, refused, usage, error (set by the router), or duplicate (a redelivery answered from the dedup log)."""
-    if reply.data.get("duplicate"):
+    if reply.duplicate:
         return "duplicate"
-    return reply.data.get("outcome") or ("ok" if reply.ok else "refused")
+    return reply.outcome or ("ok" if reply.ok else "refused")
 
 
 class _Queues:

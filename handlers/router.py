@@ -14,10 +14,11 @@ from config.model import OPEN_PHASES
 from handlers import help
 from handlers.catalog import registry
 from handlers.core.cleaning import keyword
-from handlers.core.context import Context, Deps, queue_effect
+from handlers.core.context import Context, Deps, queue
+from handlers.core.effects import Answer
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.permissions import check_permission
-from handlers.core.ports import Command, EffectKind, Reply
+from handlers.core.ports import Command, Reply
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Message, fmt, lines, static, text
 from storage.models import Incident, PersonHandle, ProcessedEvent, Room
@@ -34,9 +35,9 @@ def outage(error: Exception) -> str:
     return str(error).split("\n", 1)[0]
 
 
-# Given the reply, where the platform wants it delivered later (an ANSWER effect's payload), or None when it goes back
-# with the platform's acknowledgement itself.
-AnswerRoute = Callable[[Reply], dict | None]
+# Given the reply, the Answer effect that delivers it later by the platform's route, or None when it goes back with the
+# platform's acknowledgement itself.
+AnswerRoute = Callable[[Reply], Answer | None]
 
 
 def dispatch(session: Session, deps: Deps, command: Command, answer: AnswerRoute | None = None) -> Reply:
@@ -51,7 +52,7 @@ def dispatch(session: Session, deps: Deps, command: Command, answer: AnswerRoute
         except Refusal as refusal:
             session.rollback()
             usage = isinstance(refusal.__context__, UsageError)  # raised while handling the verb's UsageError
-            reply = Reply(refusal.message, ok=False, data={"outcome": "usage" if usage else "refused"})
+            reply = Reply(refusal.message, ok=False, outcome="usage" if usage else "refused")
         except UNREACHABLE as error:
             session.rollback()
             log.warning("database unreachable: %s", outage(error))
@@ -63,7 +64,7 @@ def dispatch(session: Session, deps: Deps, command: Command, answer: AnswerRoute
         except Exception:
             session.rollback()
             log.exception("command failed")
-            reply = Reply(text(_("Something went wrong; nothing was changed. Please try again.")), ok=False, data={"outcome": "error"})
+            reply = Reply(text(_("Something went wrong; nothing was changed. Please try again.")), ok=False, outcome="error")
         return _remember(session, deps, command, reply, answer)
 
 
@@ -73,8 +74,7 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply, answ
         session.add(ProcessedEvent(key=command.event_id, at=deps.clock.now(), reply=_reply_json(reply)))
     route = answer(reply) if answer is not None and not reply.echoed else None
     if route is not None:
-        now, platform = deps.clock.now(), command.user.platform
-        queue_effect(session, None, platform, EffectKind.ANSWER, now, reply.message, private=reply.private, **route)
+        queue(session, None, command.user.platform, route, deps.clock.now())
     try:
         session.commit()
     except UNREACHABLE as error:
@@ -87,21 +87,21 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply, answ
         seen = session.get(ProcessedEvent, command.event_id) if command.event_id else None
         return _changed_meanwhile() if seen is None else _stored_reply(seen)
     if route is not None:
-        reply.data["answer_queued"] = True
+        reply.answer_queued = True
     return reply
 
 
 def database_unreachable() -> Reply:
     """The answer when the database cannot be reached (stopped, restarting, network cut): nothing changed, try again."""
     message = _("The database cannot be reached right now; nothing was changed. Try again in a moment.")
-    return Reply(text(message), ok=False, data={"outcome": "error"})
+    return Reply(text(message), ok=False, outcome="error")
 
 
 def _changed_meanwhile() -> Reply:
     return Reply(
         text(_("Someone changed the same thing at the same moment; nothing was changed. Please try again.")),
         ok=False,
-        data={"outcome": "error"},
+        outcome="error",
     )
 
 
@@ -111,7 +111,7 @@ def _reply_json(reply: Reply) -> dict:
 
 def _stored_reply(seen: ProcessedEvent) -> Reply:
     data = seen.reply
-    return Reply(Message.from_json(data["message"]), data["ok"], data["private"], data.get("incident_id"), {"duplicate": True})
+    return Reply(Message.from_json(data["message"]), data["ok"], data["private"], data.get("incident_id"), duplicate=True)
 
 
 def _admit(session: Session, spec, ctx: Context) -> None:

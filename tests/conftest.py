@@ -12,7 +12,8 @@ from sqlmodel import SQLModel, select
 from config.load import load_config
 from config.model import Config
 from handlers.core.context import Deps
-from handlers.core.ports import Capability, Command, FakeClock, Reply, RoomRef, UserRef
+from handlers.core.effects import Effect
+from handlers.core.ports import Command, FakeClock, Reply, RoomRef, UserRef
 from handlers.router import dispatch
 from handlers.text.markup import Message
 from storage.db import make_engine, session, upgrade
@@ -21,7 +22,6 @@ from storage.models import Outbox, ProcessedEvent, Room
 # Processes a test starts keep off the fixed internal port (several run at once); a test that needs it names its own.
 os.environ.setdefault("ONEVOICE_ADMIN_PORT", "0")
 POSTGRES_URL = os.environ.get("ONEVOICE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-CONSOLE_CAPS = frozenset({Capability.CREATE_ROOMS, Capability.INVITE, Capability.PIN, Capability.EDIT, Capability.DM})
 
 
 def postgres_engine_or_skip():
@@ -97,7 +97,7 @@ class Chat:
         from bot.app import sync_handles
 
         self.engine, self.config, self.clock = engine, config, clock
-        self.deps = Deps(config, clock, {"console": CONSOLE_CAPS})
+        self.deps = Deps(config, clock, ["console"])
         sync_handles(engine, config, "console")
         self._event = 0
 
@@ -136,9 +136,9 @@ class Chat:
             if not claimed:
                 break
         return [
-            (row.payload.get("to") or f"#room{row.incident_id}", Message.from_json(row.payload["message"]))
-            for row in self.outbox()
-            if row.id not in before and "message" in row.payload
+            (getattr(effect, "to", None) or f"#room{row.incident_id}", effect.message)
+            for row, effect in self.queued()
+            if row.id not in before and hasattr(effect, "message")
         ]
 
     def outbox(self) -> list[Outbox]:
@@ -146,9 +146,19 @@ class Chat:
         with session(self.engine) as db:
             return list(db.exec(select(Outbox).order_by(Outbox.id)))
 
+    def queued(self) -> list[tuple[Outbox, Effect]]:
+        """Every effect queued so far, read from its row as the delivery reads it, with the row."""
+        from bot.outbox.effects import DELIVERIES, read
+
+        return [(row, read(row, DELIVERIES)) for row in self.outbox()]
+
+    def effects(self, kind: type[Effect] = Effect) -> list:
+        """Every effect of one type (all when none is named) queued so far, typed."""
+        return [effect for _row, effect in self.queued() if isinstance(effect, kind)]
+
     def posts(self) -> list[str]:
-        """The plain text of every queued post and DM."""
-        return [Message.from_json(row.payload["message"]).plain() for row in self.outbox() if "message" in row.payload]
+        """The plain text of every queued effect that carries a message (posts, DMs, answers...)."""
+        return [effect.message.plain() for effect in self.effects() if hasattr(effect, "message")]
 
     def snapshot(self) -> dict:
         """Every row of every table except the dedup log: to prove a refusal changed nothing."""

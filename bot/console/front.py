@@ -11,7 +11,8 @@ from bot.app import OneVoice
 from bot.outbox.scheduler import NudgeScheduler
 from handlers.catalog import registry
 from handlers.core.cleaning import DISGUISING, keyword
-from handlers.core.ports import Capability, Command, Reply, RoomRef, UserRef
+from handlers.core.effects import OpenRoom
+from handlers.core.ports import Command, Reply, RoomRef, UserRef
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Message
 from storage.db import session
@@ -45,7 +46,6 @@ class ConsoleAdapter:
     """Delivers effects by printing them, each with the room it went to."""
 
     platform = PLATFORM
-    capabilities = frozenset({Capability.CREATE_ROOMS, Capability.INVITE, Capability.PIN, Capability.EDIT, Capability.DM})
 
     def __init__(self, out: TextIO):
         self.out = out
@@ -59,8 +59,8 @@ class ConsoleAdapter:
         self._sent += 1
         return {"message_id": str(self._sent)}
 
-    async def open_room(self, room: Room, payload: dict, card: Message) -> dict:
-        self.show(f"#{room.name}", _("room opened: {topic}").format(topic=printable(payload.get("topic", ""))))
+    async def open_room(self, room: Room, effect: OpenRoom, card: Message) -> dict:
+        self.show(f"#{room.name}", _("room opened: {topic}").format(topic=printable(effect.topic)))
         sent = self.show(f"#{room.name}", "📌 " + render(card, self.bold))
         return {"external_id": room.name, "card_message_id": sent["message_id"]}
 
@@ -131,7 +131,7 @@ class Console:
 
     def _follow(self, reply: Reply) -> None:
         """After declaring, the declarer is taken into the new room, as a chat app would."""
-        if reply.ok and reply.data.get("declared"):
+        if reply.ok and reply.declared:
             with session(self.bot.engine) as db:
                 name = db.exec(select(Room.name).where(Room.incident_id == reply.incident_id, Room.platform == PLATFORM)).first()
             if name:

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Protocol
 
-from handlers.core.ports import Capability
+from handlers.core.effects import Answer, OpenRoom
 from handlers.text.markup import Message
 from storage.models import Room
 
@@ -45,12 +45,13 @@ class Undeliverable(Exception):
 
 
 class Adapter(Protocol):
-    """A platform: turns neutral effects into API calls. Returns ids it created."""
+    """A platform: one method per type of effect (bot/outbox/effects.py calls them), each turning it into API calls and
+    returning the ids it created. Each platform does every effect its own way (Telegram: a forum topic for a room, a
+    mention for an invitation), so the domain never asks what a platform can do."""
 
     platform: str
-    capabilities: frozenset[Capability]
 
-    async def open_room(self, room: Room, payload: dict, card: Message) -> dict: ...
+    async def open_room(self, room: Room, effect: OpenRoom, card: Message) -> dict: ...
 
     async def post(self, room: Room | None, to: str | None, message: Message) -> dict: ...
 
@@ -67,6 +68,9 @@ class Adapter(Protocol):
 
     # Edit a message that was posted with `post(None, to, …)`.
     async def edit_message(self, to: str, message_id: str, message: Message) -> dict: ...
+
+    # The answer to a command by the route its front named; only platforms whose front queues Answer effects (Slack).
+    async def answer(self, effect: Answer) -> dict: ...
 
 
 async def pin_soon(pin, chat, message_id: str, tries: int = 5) -> None:

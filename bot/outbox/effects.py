@@ -1,8 +1,8 @@
-"""What each kind of effect does on a platform: a table from effect kind to a small handler.
+"""What each type of effect does on a platform: a table from the effect's dataclass to a small handler.
 
-Adding a kind is one registration: `@effect(EffectKind.X)` above an `async def` taking the `Delivery`. Database work
-goes through `await delivery.db(fn)`, which runs it off the event loop and commits, so no transaction is open while the
-platform is called.
+Adding a type is one row in DELIVERIES and an `async def` taking the `Delivery`, which calls one adapter method. Database
+work goes through `await delivery.db(fn)`, which runs it off the event loop and commits, so no transaction is open while
+the platform is called.
 """
 
 import asyncio
@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from bot.outbox.adapter import Adapter, RetryLater, Undeliverable
 from bot.web.report_files import deliver_report
 from handlers.core.context import Deps
-from handlers.core.ports import EffectKind
+from handlers.core.effects import DM, Answer, Edit, Effect, Invite, OpenRoom, Post, Publish, RefreshCard, RefreshLine, Report
 from handlers.incident.card import render_card
 from handlers.line import publishing
 from handlers.line.reading import render_pinned
@@ -35,12 +35,11 @@ class Roomless(Undeliverable):
 
 
 class Delivery:
-    """One outbox row being delivered: the platform, the row, and database steps run off the event loop."""
+    """One outbox row being delivered: the platform, the row, its effect, and database steps run off the event loop."""
 
     def __init__(self, session: Session, deps: Deps, adapter: Adapter, engine, row: Outbox):
         self.session, self.deps, self.adapter, self.engine, self.row = session, deps, adapter, engine, row
-        self.payload = row.payload
-        self.message = Message.from_json(row.payload["message"]) if "message" in row.payload else None
+        self.effect: Effect | None = None  # read from the row by `run`
         self.room: Room | None = None
 
     async def db(self, step: Callable[[Session], object]):
@@ -61,69 +60,62 @@ class Delivery:
 
 
 @dataclass(frozen=True)
-class Effect:
-    """A registered handler and whether it speaks into the incident room (and so waits for it to be opened)."""
+class Handler:
+    """How one type of effect is delivered, and whether it speaks into the incident room (and so waits for it)."""
 
     run: Callable[[Delivery], Awaitable[dict]]
-    in_room: bool
+    in_room: bool = True
 
 
-EFFECTS: dict[str, Effect] = {}
+def read(row: Outbox, table: dict[type[Effect], Handler]) -> Effect:
+    """The typed effect an outbox row holds, by its kind; a kind or a payload no type reads is undeliverable."""
+    kinds = {effect.kind: effect for effect in table}
+    if row.kind not in kinds:
+        raise Undeliverable(f"unknown effect kind {row.kind!r}")
+    try:
+        return kinds[row.kind].from_payload(row.payload or {})
+    except (KeyError, TypeError, ValueError, AttributeError) as broken:  # a field missing, or not of its type
+        raise Undeliverable(f"unreadable {row.kind} effect: {broken}") from None
 
 
-def effect(kind: EffectKind | str, in_room: bool = True):
-    """Register the handler of one effect kind."""
-
-    def register(run: Callable[[Delivery], Awaitable[dict]]):
-        EFFECTS[str(kind)] = Effect(run, in_room)
-        return run
-
-    return register
-
-
-async def run(delivery: Delivery) -> dict:
-    """Deliver one row with its kind's handler, once its room exists if it needs one."""
-    handler = EFFECTS.get(delivery.row.kind)
-    if handler is None:
-        raise Undeliverable(f"unknown effect kind {delivery.row.kind!r}")
+async def run(delivery: Delivery, table: dict[type[Effect], Handler] | None = None) -> dict:
+    """Deliver one row with its type's handler, once its room exists if it needs one."""
+    table = DELIVERIES if table is None else table
+    delivery.effect = effect = read(delivery.row, table)
+    handler = table[type(effect)]
     delivery.room = await delivery.db(lambda s: _room(s, delivery.row))
-    if handler.in_room and not delivery.payload.get("to") and (delivery.room is None or delivery.room.external_id is None):
+    if handler.in_room and not getattr(effect, "to", None) and (delivery.room is None or delivery.room.external_id is None):
         await delivery.db(lambda s: _wait_for_room(s, delivery.row))
     return await handler.run(delivery)
 
 
-@effect(EffectKind.OPEN_ROOM, in_room=False)
 async def open_room(d: Delivery) -> dict:
-    result = await d.adapter.open_room(d.room, d.payload, await d.db(d.card))
+    result = await d.adapter.open_room(d.room, d.effect, await d.db(d.card))
     d.room.external_id, d.room.thread_id = result.get("external_id"), result.get("thread_id")
     d.room.card_message_id = result.get("card_message_id")
     await d.db(lambda s: s.add(d.room))
     return result
 
 
-@effect(EffectKind.POST)
 async def post(d: Delivery) -> dict:
-    return await d.adapter.post(None if d.payload.get("to") else d.room, d.payload.get("to"), d.message)
+    return await d.adapter.post(None if d.effect.to else d.room, d.effect.to, d.effect.message)
 
 
-@effect(EffectKind.INVITE)
 async def invite(d: Delivery) -> dict:
-    return await d.adapter.invite(d.room, d.payload["users"])
+    return await d.adapter.invite(d.room, list(d.effect.users))
 
 
-@effect(EffectKind.DM, in_room=False)
 async def dm(d: Delivery) -> dict:
     try:
-        return await d.adapter.dm(d.payload["to"], d.message)
+        return await d.adapter.dm(d.effect.to, d.effect.message)
     except Undeliverable:
         if d.room is None or d.room.external_id is None:
             raise
         # Not reachable privately (on Telegram, someone who never started the bot): say it in the incident room.
-        name = await d.db(lambda s: _name_of(s, d.deps, d.adapter.platform, d.payload["to"]))
-        return await d.adapter.post(d.room, None, text(f"{name}: ") + d.message)
+        name = await d.db(lambda s: _name_of(s, d.deps, d.adapter.platform, d.effect.to))
+        return await d.adapter.post(d.room, None, text(f"{name}: ") + d.effect.message)
 
 
-@effect(EffectKind.REFRESH_CARD)
 async def refresh_card(d: Delivery) -> dict:
     result = await d.adapter.edit_card(d.room, await d.db(d.card))
     if result.get("message_id") and result["message_id"] != d.room.card_message_id:  # the old card was gone: a fresh one
@@ -132,7 +124,6 @@ async def refresh_card(d: Delivery) -> dict:
     return result
 
 
-@effect(EffectKind.REFRESH_LINE)
 async def refresh_line(d: Delivery) -> dict:
     line = await d.db(lambda s: render_pinned(s, d.deps.config, d.incident(s)))
     result = await d.adapter.pin(d.room, d.room.line_message_id, line)
@@ -141,42 +132,54 @@ async def refresh_line(d: Delivery) -> dict:
     return result
 
 
-@effect(EffectKind.REPORT)
 async def report(d: Delivery) -> dict:
     """The review's files are written on this side; the room is told where."""
     now = d.deps.clock.now()
-    told = await d.db(lambda s: deliver_report(s, d.deps.config, d.engine, d.row.incident_id, now, d.message))
+    told = await d.db(lambda s: deliver_report(s, d.deps.config, d.engine, d.row.incident_id, now, d.effect.message))
     return await d.adapter.post(d.room, None, told)
 
 
-@effect(EffectKind.PUBLISH, in_room=False)
 async def publish(d: Delivery) -> dict:
     """Send the approved text read from the database now, so a version superseded meanwhile never goes out."""
-    now, publication = d.deps.clock.now(), d.payload["publication_id"]
+    now, publication = d.deps.clock.now(), d.effect.publication_id
     approved = await d.db(lambda s: publishing.text_to_publish(s, publication, now))
     if approved is None:
         return {"cancelled": True}
-    result = await d.adapter.publish(d.payload["to"], approved)
+    result = await d.adapter.publish(d.effect.to, approved)
     await d.db(lambda s: publishing.mark_sent(s, publication, result or {}, now))
     return result
 
 
-@effect(EffectKind.ANSWER, in_room=False)
 async def answer(d: Delivery) -> dict:
     """A command's answer, by the platform's own reply channel (Slack's response_url works where the bot is no member)."""
-    return await d.adapter.answer(d.payload, d.message)
+    return await d.adapter.answer(d.effect)
 
 
-@effect(EffectKind.EDIT, in_room=False)
 async def edit(d: Delivery) -> dict:
     """Edit what an earlier post delivered; wait while that post is itself still on its way."""
-    posted = await d.db(lambda s: s.get(Outbox, d.payload["ref"]))
+    posted = await d.db(lambda s: s.get(Outbox, d.effect.ref))
     if posted is None or posted.state == "failed":
         return {"skipped": "nothing to edit"}
     if posted.state != "sent":
         raise Waiting("the message to edit is not posted yet")
-    where = posted.result.get("channel") or posted.payload.get("to")
-    return await d.adapter.edit_message(where, posted.result.get("message_id"), d.message)
+    where = posted.result.get("channel") or getattr(read(posted, DELIVERIES), "to", None)  # the room it was posted to
+    return await d.adapter.edit_message(where, posted.result.get("message_id"), d.effect.message)
+
+
+# Every type of effect the domain queues, and its delivery. Effects that do not wait for the incident room either
+# make it (OpenRoom) or go to a person or a channel outside it.
+DELIVERIES: dict[type[Effect], Handler] = {
+    OpenRoom: Handler(open_room, in_room=False),
+    Post: Handler(post),
+    RefreshCard: Handler(refresh_card),
+    Invite: Handler(invite),
+    DM: Handler(dm, in_room=False),
+    RefreshLine: Handler(refresh_line),
+    Publish: Handler(publish, in_room=False),
+    Edit: Handler(edit, in_room=False),
+    Report: Handler(report),
+    Answer: Handler(answer, in_room=False),
+}
 
 
 def _room(session: Session, row: Outbox) -> Room | None:
@@ -188,9 +191,7 @@ def _room(session: Session, row: Outbox) -> Room | None:
 def _wait_for_room(session: Session, row: Outbox) -> None:
     """The room is still being opened (wait), or opening it failed for good (nothing to post into)."""
     opening = session.exec(
-        select(Outbox.state).where(
-            Outbox.incident_id == row.incident_id, Outbox.platform == row.platform, Outbox.kind == EffectKind.OPEN_ROOM
-        )
+        select(Outbox.state).where(Outbox.incident_id == row.incident_id, Outbox.platform == row.platform, Outbox.kind == OpenRoom.kind)
     ).first()
     if opening == "pending":
         raise Waiting("the incident room is still being opened")

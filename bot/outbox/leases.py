@@ -7,7 +7,8 @@ from sqlalchemy import Engine, exists, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
-from handlers.core.ports import Clock, EffectKind
+from handlers.core.effects import OpenRoom
+from handlers.core.ports import Clock
 from storage.db import session as new_session
 from storage.models import Outbox
 
@@ -68,7 +69,7 @@ class Leases:
             earlier.incident_id == Outbox.incident_id,
             earlier.state == "pending",
             earlier.id < Outbox.id,
-            or_(earlier.lane == Outbox.lane, earlier.kind == EffectKind.OPEN_ROOM),
+            or_(earlier.lane == Outbox.lane, earlier.kind == OpenRoom.kind),
             or_(earlier.next_attempt_at > now, earlier.lease_until >= now),
         )
 
@@ -90,9 +91,7 @@ class Leases:
         earlier = {(incident, lane): first_id for incident, lane, first_id in first.all()}
         opening = dict(
             session.exec(
-                select(Outbox.incident_id, func.min(Outbox.id))
-                .where(*outside, Outbox.kind == EffectKind.OPEN_ROOM)
-                .group_by(Outbox.incident_id)
+                select(Outbox.incident_id, func.min(Outbox.id)).where(*outside, Outbox.kind == OpenRoom.kind).group_by(Outbox.incident_id)
             ).all()
         )
         return [

@@ -11,18 +11,18 @@ from sqlalchemy import Engine
 from bot import logs
 from bot.outbox import effects
 from bot.outbox.adapter import Adapter, RetryLater, Undeliverable, resuming
-from bot.outbox.effects import Delivery, Roomless, Waiting
+from bot.outbox.effects import DELIVERIES, Delivery, Handler, Roomless, Waiting
 from bot.outbox.leases import LEASE, Leases
 from bot.outbox.notices import tell_given_up
 from handlers.core.context import Deps
-from handlers.core.ports import EffectKind
+from handlers.core.effects import Effect, OpenRoom, Publish, RefreshCard, RefreshLine
 from handlers.line import publishing
 from storage.db import session as new_session
 from storage.models import Outbox
 
 log = logging.getLogger(__name__)
 
-REFRESHES = (EffectKind.REFRESH_CARD, EffectKind.REFRESH_LINE)  # re-rendered at delivery, so only the last one matters
+REFRESHES = (RefreshCard.kind, RefreshLine.kind)  # re-rendered at delivery, so only the last one matters
 ATTEMPTS = 8  # tries before an effect is given up
 GIVE_UP_AFTER = 1800.0  # seconds the backoff between those tries adds up to, about
 FIRST_WAIT = 2.0  # seconds before the first retry: a blip passes quickly, a long outage is waited out by the later ones
@@ -42,8 +42,10 @@ class Deliverer:
         lease: timedelta = LEASE,
         attempts: int = ATTEMPTS,
         give_up_after: float = GIVE_UP_AFTER,
+        deliveries: dict[type[Effect], Handler] = DELIVERIES,
     ):
         self.engine, self.deps, self.adapter, self.batch = engine, deps, adapter, batch
+        self.deliveries = deliveries  # effect type -> its delivery: the kinds this worker reads from the outbox
         self.worker = worker or f"deliverer:{uuid.uuid4().hex[:12]}"
         self.metrics = metrics
         self.stopping = False  # set on SIGTERM: the batch stops after the effect being sent, the rest is handed back
@@ -98,7 +100,7 @@ class Deliverer:
                         if await self._deliver_one(session, row):
                             sent += 1
                         elif row.state == "pending":
-                            held_back.add((row.incident_id, None if row.kind == EffectKind.OPEN_ROOM else row.lane))
+                            held_back.add((row.incident_id, None if row.kind == OpenRoom.kind else row.lane))
                 await asyncio.to_thread(_save, session, row)
         return sent
 
@@ -109,7 +111,7 @@ class Deliverer:
         delivery = Delivery(session, self.deps, self.adapter, self.engine, row)
         try:
             with resuming((row.result or {}).get("resume", {})):  # a split message: the retry sends only what is missing
-                result = await effects.run(delivery)
+                result = await effects.run(delivery, self.deliveries)
         except Waiting as wait:
             self._defer(row, wait, counted=False)
             return False
@@ -159,11 +161,11 @@ class Deliverer:
         log.error("outbox %s (%s) given up after %d attempts: %s", row.id, row.kind, row.attempts, reason)
 
         def record(session) -> None:
-            if row.kind == EffectKind.PUBLISH:  # the domain tells the room itself, with the target's name
-                publishing.mark_failed(session, row.payload["publication_id"], reason, self.deps.clock.now())
+            if isinstance(delivery.effect, Publish):  # the domain tells the room itself, with the target's name
+                publishing.mark_failed(session, delivery.effect.publication_id, reason, self.deps.clock.now())
                 self.told = True
             elif tell:
-                self.told = tell_given_up(session, self.deps, row, reason) or self.told
+                self.told = tell_given_up(session, self.deps, row, delivery.effect, reason) or self.told
 
         await delivery.db(record)
 

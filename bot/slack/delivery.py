@@ -15,7 +15,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.outbox.adapter import RetryLater, Undeliverable, pin_soon, resumed
 from bot.slack.render import blocks, escape, mrkdwn
 from bot.slack.render import topic as slack_topic
-from handlers.core.ports import Capability
+from handlers.core.effects import Answer, OpenRoom
 from handlers.text.markup import Message
 from storage.models import Room
 
@@ -59,17 +59,6 @@ class SlackAdapter:
     """Delivers effects to one Slack workspace."""
 
     platform = "slack"
-    capabilities = frozenset(
-        {
-            Capability.CREATE_ROOMS,
-            Capability.INVITE,
-            Capability.PIN,
-            Capability.EDIT,
-            Capability.BUTTONS,
-            Capability.EPHEMERAL,
-            Capability.DM,
-        }
-    )
 
     def __init__(self, client: AsyncWebClient, private_rooms: bool = False):
         self.client, self.private_rooms = client, private_rooms
@@ -103,11 +92,11 @@ class SlackAdapter:
         data = await self._call("chat.postMessage", channel=channel, text=mrkdwn(message), blocks=blocks(message), unfurl_links=False)
         return {"message_id": data["ts"], "channel": data.get("channel", channel)}
 
-    async def open_room(self, room: Room, payload: dict, card: Message) -> dict:
+    async def open_room(self, room: Room, effect: OpenRoom, card: Message) -> dict:
         """Create the channel (or find the one an interrupted attempt made), set the topic, post and pin the card."""
-        progress, topic = {}, slack_topic(payload.get("topic", ""))
+        progress, topic = {}, slack_topic(effect.topic)
         try:
-            channel = room.external_id or await self._create_channel(room.name, topic, bool(payload.get("private")))
+            channel = room.external_id or await self._create_channel(room.name, topic, effect.private)
             progress["external_id"] = channel
             if not room.card_message_id:
                 await self._call("conversations.setTopic", channel=channel, topic=topic)
@@ -205,10 +194,9 @@ class SlackAdapter:
         data = await self._call("chat.postMessage", channel=to, text=escape(text), mrkdwn=False, unfurl_links=False)
         return {"message_id": data["ts"]}
 
-    async def answer(self, payload: dict, message: Message) -> dict:
+    async def answer(self, effect: Answer) -> dict:
         """The answer to a command: through its response_url (which works where the bot is not a member), else by the bot."""
-        private = payload.get("private", True) and not payload.get("in_channel")
-        url = payload.get("response_url")
+        message, private, url = effect.message, effect.private and not effect.in_channel, effect.response_url
         if url and not is_response_url(url, self.client.base_url):
             log.warning("a response_url outside Slack was not used: %.80s", url)
         elif url:
@@ -216,13 +204,13 @@ class SlackAdapter:
                 return await self._respond(url, message, private)
             except Undeliverable as gone:  # expired (after 30 min) or used up: the bot says it instead
                 log.info("answering by the bot instead: %s", gone)
-        channel = payload.get("channel") or ""
+        channel = effect.channel or ""
         if not private and channel and not channel.startswith("D"):
             try:
                 return await self._post(channel, message)
             except Undeliverable:  # a channel the bot cannot post in: the asker still hears the answer
-                log.info("answer for %s not postable in %s; sent by direct message", payload["to"], channel)
-        return await self._post(payload["to"], message)
+                log.info("answer for %s not postable in %s; sent by direct message", effect.to, channel)
+        return await self._post(effect.to, message)
 
     async def _respond(self, url: str, message: Message, private: bool) -> dict:
         """POST the message to a response_url, in pieces of at most 50 blocks (Slack allows a few posts to one URL); a

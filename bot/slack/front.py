@@ -26,6 +26,7 @@ from bot.slack.delivery import is_response_url
 from bot.slack.render import ACTION_PREFIX, blocks, button_command, mrkdwn, unescape
 from bot.slack.shapes import misshapen, slash_misshapen
 from config.model import SEVERITIES
+from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Message
@@ -66,14 +67,14 @@ class SlackFront:
             event_id=f"slack:{body.get('trigger_id') or url}",
         )
 
-        def too_big_for_the_ack(reply: Reply) -> dict | None:
-            return None if reply.data.get("form") or fits_in_ack(reply.message) else _route(url, user, channel)
+        def too_big_for_the_ack(reply: Reply) -> Answer | None:
+            return None if reply.form or fits_in_ack(reply.message) else _route(reply, url, user, channel)
 
         reply = await self._decide(command, too_big_for_the_ack)
-        if reply.data.get("form") == "declare" and body.get("trigger_id"):
+        if reply.form == "declare" and body.get("trigger_id"):
             await ack()
             self._soon(self._declare_form(body["trigger_id"], channel, url))
-        elif reply.echoed or reply.data.get("answer_queued"):
+        elif reply.echoed or reply.answer_queued:
             await ack()
         else:
             await ack(**in_ack(reply))
@@ -96,9 +97,9 @@ class SlackFront:
             return
         event = f"slack:action:{body.get('trigger_id')}:{action.get('action_ts', '')}"
         command = Command(UserRef(PLATFORM, user), text, RoomRef(PLATFORM, channel, direct=channel.startswith("D")), event)
-        reply = await self._decide(command, lambda reply: None if reply.data.get("form") else _route(url, user, channel))
+        reply = await self._decide(command, lambda reply: None if reply.form else _route(reply, url, user, channel))
         await ack()
-        if reply.data.get("form") == "declare" and body.get("trigger_id"):
+        if reply.form == "declare" and body.get("trigger_id"):
             self._soon(self._declare_form(body["trigger_id"], channel, url))
         elif _unanswered(reply):  # nothing was written (the database is away): say so, as well as can be
             self._soon(self._respond_now(url, reply))
@@ -113,7 +114,7 @@ class SlackFront:
         typed = _single_value(body["view"]["state"]["values"])
         user, channel = body["user"]["id"], meta["channel"]
         command = Command(UserRef(PLATFORM, user), f"{meta['command']} {typed}".strip(), RoomRef(PLATFORM, channel), _view_event(body))
-        reply = await self._decide(command, lambda _reply: _route(_url(meta), user, channel))
+        reply = await self._decide(command, lambda reply: _route(reply, _url(meta), user, channel))
         await self._close_form(ack, reply, "answer")
 
     async def on_declare_form(self, ack, body: dict) -> None:
@@ -125,7 +126,7 @@ class SlackFront:
         channel = meta.get("channel") if isinstance(meta.get("channel"), str) else ""
         user = body["user"]["id"]
         command = Command(UserRef(PLATFORM, user), text, RoomRef(PLATFORM, channel), _view_event(body))
-        reply = await self._decide(command, lambda _reply: _route(_url(meta), user, ""))
+        reply = await self._decide(command, lambda reply: _route(reply, _url(meta), user, ""))
         await self._close_form(ack, reply, "title")
 
     async def on_mention(self, event: dict, body: dict) -> None:
@@ -136,7 +137,7 @@ class SlackFront:
             log.info("a mention by %s in %s was not answered: the help was posted for them a moment ago", user, channel)
             return
         command = Command(UserRef(PLATFORM, user), "help", RoomRef(PLATFORM, channel), seen)
-        await self._decide(command, lambda _reply: {"to": user, "channel": channel, "in_channel": True})
+        await self._decide(command, lambda reply: Answer(reply.message, to=user, private=reply.private, channel=channel, in_channel=True))
         # Bolt acknowledges the event when this returns: after the answer is committed to the outbox
 
     async def _decide(self, command: Command, answer) -> Reply:
@@ -214,9 +215,9 @@ def in_ack(reply: Reply) -> dict:
     return {"response_type": "ephemeral" if reply.private else "in_channel", "text": mrkdwn(message), "blocks": blocks(message)}
 
 
-def _route(url: str | None, user: str, channel: str) -> dict:
-    """Where an ANSWER effect goes: the request's response_url (works where the bot is not a member), else to the user."""
-    return {"to": user, "channel": channel, "response_url": url}
+def _route(reply: Reply, url: str | None, user: str, channel: str) -> Answer:
+    """The answer to send later: by the request's response_url (works where the bot is not a member), else to the user."""
+    return Answer(reply.message, to=user, private=reply.private, channel=channel, response_url=url)
 
 
 def _url(meta: dict) -> str | None:
@@ -226,7 +227,7 @@ def _url(meta: dict) -> str | None:
 
 def _unanswered(reply: Reply) -> bool:
     """Nothing was queued to answer (the database could not be written), and the reply is not the room post or a repeat."""
-    return not (reply.echoed or reply.data.get("answer_queued") or reply.data.get("duplicate"))
+    return not (reply.echoed or reply.answer_queued or reply.duplicate)
 
 
 def _input(block_id: str, action_id: str, label: str, multiline: bool = False) -> dict:

@@ -12,7 +12,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.outbox.adapter import RetryLater, Undeliverable, pin_soon, resumed
 from bot.telegram.render import keyboard, split, to_html
 from config.model import Config
-from handlers.core.ports import Capability
+from handlers.core.effects import OpenRoom
 from handlers.text.markup import Message
 from storage.models import Room
 
@@ -28,7 +28,6 @@ class TelegramAdapter:
     """Delivers effects to the crisis supergroup's topics, to people, and to broadcast channels."""
 
     platform = "telegram"
-    capabilities = frozenset({Capability.CREATE_ROOMS, Capability.PIN, Capability.EDIT, Capability.BUTTONS, Capability.DM})
 
     def __init__(self, bot: Bot, config: Config):
         self.bot, self.config = bot, config
@@ -77,12 +76,12 @@ class TelegramAdapter:
             raise Undeliverable("telegram.crisis_group is not set in onevoice.yaml")
         return self.config.telegram.crisis_group
 
-    async def open_room(self, room: Room, payload: dict, card: Message) -> dict:
+    async def open_room(self, room: Room, effect: OpenRoom, card: Message) -> dict:
         """A forum topic named like Slack's channel, with the card posted and pinned in it; a retry resumes, never repeats."""
         group = self._group()
         progress = {"external_id": str(group)}
         try:
-            thread = int(room.thread_id) if room.thread_id else await self._create_topic(group, room, payload)
+            thread = int(room.thread_id) if room.thread_id else await self._create_topic(group, room, effect)
             progress["thread_id"] = str(thread)
             card_id = room.card_message_id or await self._send(group, card, thread)
             progress["card_message_id"] = card_id
@@ -92,13 +91,13 @@ class TelegramAdapter:
             raise
         return {"external_id": str(group), "thread_id": str(thread), "card_message_id": card_id}
 
-    async def _create_topic(self, group: int, room: Room, payload: dict) -> int:
-        name = ("🧪 " if payload.get("drill") else "") + room.name
+    async def _create_topic(self, group: int, room: Room, effect: OpenRoom) -> int:
+        name = ("🧪 " if effect.drill else "") + room.name
         try:
             topic = await self._call("create_forum_topic", chat_id=group, name=name[:128])
         except Undeliverable as refusal:
             reason = "the group is not a forum" if "not a forum" in str(refusal).lower() else f"Telegram said “{refusal}”"
-            await self._call("send_message", chat_id=group, text=NOT_A_FORUM.format(topic=payload.get("topic", room.name), reason=reason))
+            await self._call("send_message", chat_id=group, text=NOT_A_FORUM.format(topic=effect.topic, reason=reason))
             raise
         return topic.message_thread_id
 

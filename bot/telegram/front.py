@@ -24,8 +24,8 @@ from bot.telegram.render import keyboard, question_html, split, to_html
 from handlers.catalog import registry
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
 from handlers.router import UNREACHABLE
+from handlers.text import markup
 from handlers.text.i18n import _, speaking
-from handlers.text.markup import Message
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +104,9 @@ class TelegramFront:
             await self._ask(update, data[1:])
             return
         reply = await self._run(update, data, answer_in_chat=False)
-        if reply is not None and reply.data.get("duplicate"):
+        if reply is not None and reply.duplicate:
             return  # the same press delivered again: it was answered the first time
-        shown = (reply.data.get("refused") or reply.message.plain()) if reply else ""
+        shown = reply.message.plain() if reply else ""
         await _answer_query(query, _short(shown) or None)
 
     @cached_property
@@ -229,13 +229,13 @@ class TelegramFront:
                 refusal = _("This group is not set up for OneVoice: use the crisis group, or message me privately.")
             if answer_in_chat and message is not None:
                 await message.reply_text(refusal)
-            return Reply(Message(), ok=False, data={"refused": refusal})
+            return Reply(markup.text(refusal), ok=False, outcome="refused")  # `text` is the typed command here
         thread = message.message_thread_id if message is not None and message.is_topic_message else None
         room = RoomRef(PLATFORM, str(chat.id), None if thread is None else str(thread), direct=chat.type == "private")
         await self._learn_name(user)
         command = Command(UserRef(PLATFORM, str(user.id), user.username or ""), text, room, f"telegram:{update.update_id}")
         reply = await asyncio.to_thread(self.bot.handle, command)
-        if answer_in_chat and not reply.echoed and not reply.data.get("duplicate"):
+        if answer_in_chat and not reply.echoed and not reply.duplicate:
             await self._answer(reply, user.id, chat.id, thread, message.message_id if message else None)
         self.on_work()
         return reply
@@ -251,7 +251,7 @@ class TelegramFront:
     async def _answer(self, reply: Reply, user_id: int, chat_id: int, thread: int | None, reply_to: int | None) -> None:
         """Private answers by DM (Telegram has no ephemeral messages); in the group when the DM is not possible — except
         refusals (not on the team, not permitted): by DM only, never in the group; to strangers only a few a minute."""
-        refused = not reply.ok and reply.data.get("outcome") == "refused"
+        refused = not reply.ok and reply.outcome == "refused"
         if refused and not self.prompts.refusals.take(user_id) and not await self._is_member(user_id):
             return  # a stream of refusals to one stranger: the first few said it
         targets = [(user_id, None, None)] if reply.private and chat_id != user_id else []

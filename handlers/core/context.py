@@ -6,7 +6,8 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from config.model import Config, Person
-from handlers.core.ports import Capability, Clock, Command, EffectKind
+from handlers.core.effects import DM, Effect, Post, RefreshCard
+from handlers.core.ports import Clock, Command
 from handlers.text.markup import Message
 from storage.models import Incident, Outbox, Room, TimelineEvent
 
@@ -17,7 +18,7 @@ class Deps:
 
     config: Config
     clock: Clock
-    platforms: dict[str, frozenset[Capability]] = field(default_factory=dict)
+    platforms: list[str] = field(default_factory=list)  # in the order they were attached
 
 
 @dataclass
@@ -60,14 +61,14 @@ class Context:
         assert self.incident is not None
         return list(self.session.exec(select(Room).where(Room.incident_id == self.incident.id).order_by(Room.id)))
 
-    def emit(self, platform: str, kind: EffectKind, message: Message | None = None, **payload: object) -> None:
+    def emit(self, platform: str, effect: Effect) -> None:
         """Queue one effect for delivery on one platform."""
-        queue_effect(self.session, self.incident.id if self.incident else None, platform, kind, self.now, message, **payload)
+        queue(self.session, self.incident.id if self.incident else None, platform, effect, self.now)
 
-    def post(self, message: Message, **payload: object) -> None:
+    def post(self, message: Message) -> None:
         """Post a message in the incident's room on every platform."""
         for room in self.rooms():
-            self.emit(room.platform, EffectKind.POST, message, **payload)
+            self.emit(room.platform, Post(message))
 
     def announce(self, message: Message) -> Message:
         """Post in the incident room and let that post be the answer too."""
@@ -78,7 +79,7 @@ class Context:
     def refresh_card(self) -> None:
         """Have the pinned card re-rendered and edited in place."""
         for room in self.rooms():
-            self.emit(room.platform, EffectKind.REFRESH_CARD)
+            self.emit(room.platform, RefreshCard())
 
     def dm(self, person_key: str, message: Message) -> None:
         """Send a direct message to a person on each active platform where they have a handle."""
@@ -88,7 +89,7 @@ class Context:
         for platform in self.deps.platforms:
             handle = handle_of(person, platform)
             if handle:
-                self.emit(platform, EffectKind.DM, message, to=handle)
+                self.emit(platform, DM(message, to=handle))
 
     def post_to_rooms(self, rooms: list, message: Message) -> None:
         """Post to configured rooms outside the incident (stakeholders, triage)."""
@@ -96,16 +97,16 @@ class Context:
             for platform in self.deps.platforms:
                 target = getattr(handles, platform, None)
                 if target is not None:
-                    self.emit(platform, EffectKind.POST, message, to=str(target))
+                    self.emit(platform, Post(message, to=str(target)))
 
 
-def queue_effect(
-    session: Session, incident_id: int | None, platform: str, kind: EffectKind, now: datetime, message: Message | None = None, **payload
-) -> None:
-    """Add an effect to the outbox; it is delivered after the transaction commits."""
-    if message is not None:
-        payload["message"] = message.to_json()
-    session.add(Outbox(incident_id=incident_id, platform=platform, kind=kind, payload=payload, created_at=now, next_attempt_at=now))
+def queue(session: Session, incident_id: int | None, platform: str, effect: Effect, now: datetime) -> Outbox:
+    """Add an effect to the outbox, as its kind and JSON; it is delivered after the transaction commits."""
+    row = Outbox(
+        incident_id=incident_id, platform=platform, kind=effect.kind, payload=effect.payload(), created_at=now, next_attempt_at=now
+    )
+    session.add(row)
+    return row
 
 
 def handle_of(person: Person, platform: str) -> str | None:

@@ -1,39 +1,11 @@
-"""The vocabulary between adapters and the domain: commands in, effects out."""
+"""The vocabulary between adapters and the domain: commands in, replies out (the effects are in core/effects.py)."""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Protocol
 
 from handlers.core.cleaning import clean, cleaned
 from handlers.text.markup import Message
-
-
-class Capability(StrEnum):
-    """What a platform can do; the domain asks instead of catching errors."""
-
-    CREATE_ROOMS = "create_rooms"
-    INVITE = "invite"
-    PIN = "pin"
-    EDIT = "edit"
-    BUTTONS = "buttons"
-    EPHEMERAL = "ephemeral"
-    DM = "dm"
-
-
-class EffectKind(StrEnum):
-    """The kinds of outbox rows an adapter must deliver."""
-
-    OPEN_ROOM = "open_room"  # create the incident room, post and pin the card
-    POST = "post"  # a message to the incident room, or to `to` (a room id)
-    REFRESH_CARD = "refresh_card"  # re-render the pinned card and edit it in place
-    INVITE = "invite"  # bring people into the incident room
-    DM = "dm"  # a direct message to one person (`to` is their platform id)
-    REFRESH_LINE = "refresh_line"  # post and pin the approved line, or edit the pinned one in place
-    PUBLISH = "publish"  # the approved text, verbatim, to a broadcast channel (`to`), for `publication_id`
-    EDIT = "edit"  # edit in place the message an earlier POST (outbox row `ref`) delivered
-    REPORT = "report"  # write the incident's review report files, then post `message` and where they are to the room
-    ANSWER = "answer"  # the answer to a command, by the way its platform named (`to` is the person who asked)
 
 
 @dataclass(frozen=True)
@@ -83,7 +55,11 @@ class Reply:
     ok: bool = True
     private: bool = True  # ephemeral where the platform has it
     incident_id: int | None = None
-    data: dict = field(default_factory=dict)
+    outcome: str | None = None  # why it is not ok, for the metrics: "usage", "refused" or "error"
+    form: str | None = None  # the form the platform should open instead ("declare": declare with no words)
+    declared: bool = False  # an incident was opened (the console takes the declarer into its room)
+    duplicate: bool = False  # a redelivery of a command already handled: its stored answer, nothing done again
+    answer_queued: bool = False  # the answer is an outbox effect (the platform's route), committed with the command
     echoed: bool = False  # the same message was posted in the room the command came from
 
 

@@ -65,7 +65,7 @@ def drill(ctx: Context) -> Reply:
         span=span,
         room=room,
     )
-    return Reply(message, private=False, incident_id=incident.id, data={**declared.data, "drill": True})
+    return Reply(message, private=False, incident_id=incident.id, declared=declared.declared)
 
 
 def _scenario(ctx: Context, scenarios: dict[str, Scenario], playbook: str, named: str | None) -> Scenario:

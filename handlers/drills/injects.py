@@ -8,9 +8,9 @@ from sqlmodel import Session, select
 from config.durations import parse_duration
 from config.model import Config
 from config.scenarios import Scenario
-from handlers.core.context import Context, Deps, queue_effect
+from handlers.core.context import Context, Deps, queue
+from handlers.core.effects import Post
 from handlers.core.errors import Refusal, UsageError
-from handlers.core.ports import EffectKind
 from handlers.core.verbs import PARTICIPANT, verb
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
@@ -89,7 +89,7 @@ def deliver(session: Session, deps: Deps, incident: Incident, inject: Inject, no
     session.add(row)
     message = render(deps.config, incident, row)
     for room in session.exec(select(Room).where(Room.incident_id == incident.id)):
-        queue_effect(session, incident.id, room.platform, EffectKind.POST, now, message)
+        queue(session, incident.id, room.platform, Post(message), now)
     session.add(
         TimelineEvent(
             incident_id=incident.id, at=now, actor="onevoice", kind="inject", text=f"I{number}", data={"number": number, "inject": row.kind}

@@ -9,9 +9,10 @@ from sqlmodel import select
 from config.model import OPEN_PHASES
 from handlers.core.cleaning import keyword
 from handlers.core.context import Context
+from handlers.core.effects import Edit, OpenRoom
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import is_word, leading
-from handlers.core.ports import EffectKind, Reply
+from handlers.core.ports import Reply
 from handlers.core.verbs import verb
 from handlers.incident import staffing
 from handlers.incident.card import SEVERITY_MARK, render_card, render_checklist
@@ -66,7 +67,7 @@ def declare(ctx: Context, drill: bool = False) -> Reply:
     if signal is not None and not words:
         words = [signal.playbook, signal.severity, *signal.title.split()]  # the Declare button: the triage suggestion as is
     if not words:
-        return Reply(_declare_form(ctx), data={"form": "declare"})
+        return Reply(_declare_form(ctx), form="declare")
     playbook = ctx.config.playbooks.get(keyword(words[0]))
     if playbook is None:
         raise Refusal(
@@ -112,9 +113,7 @@ def declare(ctx: Context, drill: bool = False) -> Reply:
     if signal is not None:
         _carry_signal(ctx, signal)
     for platform in ctx.deps.platforms:
-        ctx.emit(
-            platform, EffectKind.OPEN_ROOM, name=name, topic=f"#{incident.id} {title}", private=ctx.config.slack.private_rooms, drill=drill
-        )
+        ctx.emit(platform, OpenRoom(name=name, topic=f"#{incident.id} {title}", private=ctx.config.slack.private_rooms, drill=drill))
     holders = _fill_roles(ctx, ctx.config.required_roles(playbook, severity))
     staffing.invite(ctx, sorted({ctx.actor.key, *holders.values()}))
     items = _add_checklist(ctx, playbook, holders)
@@ -145,7 +144,7 @@ def declare(ctx: Context, drill: bool = False) -> Reply:
         ),
         private=False,
         incident_id=incident.id,
-        data={"declared": True},
+        declared=True,
     )
 
 
@@ -171,7 +170,7 @@ def _carry_signal(ctx: Context, signal: Signal) -> None:
     for outbox_id in signal.posts:
         posted = ctx.session.get(Outbox, outbox_id)
         if posted is not None:
-            ctx.emit(posted.platform, EffectKind.EDIT, message, ref=outbox_id)
+            ctx.emit(posted.platform, Edit(message, ref=outbox_id))
 
 
 def room_name(ctx: Context, incident: Incident) -> str:

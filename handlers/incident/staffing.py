@@ -4,8 +4,8 @@ from sqlalchemy import or_
 from sqlmodel import select
 
 from handlers.core.context import Context, handle_of
+from handlers.core.effects import Invite
 from handlers.core.holders import current_holders
-from handlers.core.ports import EffectKind
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Role, RoleHolder
@@ -77,7 +77,7 @@ def invite(ctx: Context, people: list[str]) -> None:
     for room in ctx.rooms():
         handles = [h for h in (handle_of(ctx.config.team.people[p], room.platform) for p in people) if h]
         if handles:
-            ctx.emit(room.platform, EffectKind.INVITE, users=handles)
+            ctx.emit(room.platform, Invite(tuple(handles)))
 
 
 def announce_assignment(ctx: Context, role: str, person: str, previous: str | None) -> None:

@@ -1,10 +1,10 @@
 """Proposing and deciding versions of the line: draft, approve, reject."""
 
 from handlers.core.context import Context
+from handlers.core.effects import RefreshLine
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.holders import current_holders
 from handlers.core.people import role_title
-from handlers.core.ports import EffectKind
 from handlers.core.verbs import ANYONE, verb
 from handlers.incident.timing import incident_timing
 from handlers.line import statements, vetting
@@ -228,7 +228,7 @@ def _make_it_the_line(ctx: Context, statement: Statement) -> Message:
     button = Button(_("Publish v{n}").format(n=statement.version), f"#{incident.id} publish v{statement.version}", "primary")
     publish = Message(buttons=[button])
     for room in ctx.rooms():
-        ctx.emit(room.platform, EffectKind.REFRESH_LINE)
+        ctx.emit(room.platform, RefreshLine())
     ctx.refresh_card()
     header = fmt(_("✅ **v{n} is now the approved line** of #{id} (approved by {by})."), n=statement.version, id=incident.id, by=by)
     return ctx.announce(lines(header, verbatim(statement.text), replaced, set_aside, republish, publish))

@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from config.model import BroadcastTarget
-from handlers.core.context import Context, queue_effect
+from handlers.core.context import Context, queue
+from handlers.core.effects import Post, Publish
 from handlers.core.errors import Refusal, UsageError
-from handlers.core.ports import EffectKind
 from handlers.core.verbs import verb
 from handlers.line import statements
 from handlers.line.reading import publications_text
@@ -122,7 +122,7 @@ def publish(ctx: Context) -> Message:
             if row is None:
                 already.append(target.name)
             elif platform != "page":
-                ctx.emit(platform, EffectKind.PUBLISH, publication_id=row.id, to=channel)
+                ctx.emit(platform, Publish(publication_id=row.id, to=channel))
                 sent.append(target.name)
             else:
                 sent.append(target.name)
@@ -268,7 +268,7 @@ def mark_failed(session: Session, publication_id: int, error: str, now: datetime
 
 def _tell_rooms(session: Session, incident_id: int, notice: Message, now: datetime) -> None:
     for room in session.exec(select(Room).where(Room.incident_id == incident_id)):
-        queue_effect(session, incident_id, room.platform, EffectKind.POST, now, notice)
+        queue(session, incident_id, room.platform, Post(notice), now)
 
 
 def _record_outcome(session: Session, row: Publication, kind: str, now: datetime) -> None:

@@ -8,8 +8,8 @@ from sqlalchemy import case, or_, update
 from sqlmodel import Session, func, select
 
 from config.model import Config
-from handlers.core.context import Deps, handle_of, queue_effect
-from handlers.core.ports import EffectKind
+from handlers.core.context import Deps, handle_of, queue
+from handlers.core.effects import DM, Post
 from handlers.drills import injects
 from handlers.nudges import kinds
 from handlers.nudges import messages as reminders
@@ -113,11 +113,11 @@ def _deliver(session: Session, deps: Deps, incident: Incident, people: list[str]
         for platform in deps.platforms:
             handle = handle_of(person, platform)
             if handle:
-                queue_effect(session, incident.id, platform, EffectKind.DM, now, message, to=handle)
+                queue(session, incident.id, platform, DM(message, to=handle), now)
                 sent = True
     if not sent:
         for room in session.exec(select(Room).where(Room.incident_id == incident.id)):
-            queue_effect(session, incident.id, room.platform, EffectKind.POST, now, message)
+            queue(session, incident.id, room.platform, Post(message), now)
 
 
 def _next_step(session: Session, config: Config, nudge: Nudge, kind: Kind, subject: Subject, now: datetime) -> None:

@@ -8,10 +8,10 @@ from sqlmodel import Session, func, select
 
 from handlers.core.cleaning import keyword
 from handlers.core.context import Context
+from handlers.core.effects import Report
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import due_day, duration, is_word, leading, trailing
 from handlers.core.people import is_mention, resolve_person
-from handlers.core.ports import EffectKind
 from handlers.core.verbs import ANYONE, PARTICIPANT, verb
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
@@ -159,7 +159,7 @@ def review_report(ctx: Context) -> Message:
     message = report.summary(report.gather(ctx.session, ctx.config, ctx.incident.id, ctx.now), ctx.config)
     rooms = ctx.rooms()
     for room in rooms:
-        ctx.emit(room.platform, EffectKind.REPORT, message)
+        ctx.emit(room.platform, Report(message))
     ctx.announced = bool(rooms)  # the room post (with the files' place) answers it
     return message
 

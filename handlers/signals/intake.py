@@ -9,8 +9,8 @@ from sqlmodel import Session, func, select
 
 from config.model import Config
 from handlers.core.cleaning import cleaned
-from handlers.core.context import Deps, queue_effect
-from handlers.core.ports import EffectKind
+from handlers.core.context import Deps, queue
+from handlers.core.effects import Edit, Post
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Button, Message, fmt, lines, text
 from storage.models import Outbox, Signal
@@ -139,7 +139,7 @@ def _repeat(session: Session, deps: Deps, signal: Signal, incoming: SignalIn, no
     for outbox_id in signal.posts:
         posted = session.get(Outbox, outbox_id)
         if posted is not None:
-            queue_effect(session, None, posted.platform, EffectKind.EDIT, now, message, ref=outbox_id)
+            queue(session, None, posted.platform, Edit(message, ref=outbox_id), now)
 
 
 def _post_to_triage(session: Session, deps: Deps, message: Message, now: datetime) -> list[int]:
@@ -149,14 +149,7 @@ def _post_to_triage(session: Session, deps: Deps, message: Message, now: datetim
         room = getattr(triage, platform, None) if triage else None
         if room is None:
             continue
-        row = Outbox(
-            platform=platform,
-            kind=EffectKind.POST,
-            payload={"message": message.to_json(), "to": str(room)},
-            created_at=now,
-            next_attempt_at=now,
-        )
-        session.add(row)
+        row = queue(session, None, platform, Post(message, to=str(room)), now)
         session.flush()
         ids.append(row.id)
     return ids

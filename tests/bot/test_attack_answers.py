@@ -9,6 +9,7 @@ from bot.outbox.adapter import RetryLater, resuming
 from bot.slack import delivery as slack_delivery
 from bot.slack.delivery import is_response_url
 from config.model import RoomHandles
+from handlers.core.effects import Answer
 from handlers.core.ports import Command, RoomRef, UserRef
 from handlers.text.markup import lines, text
 from tests.bot.test_delivery_faults import CONFIG, Workspace
@@ -30,7 +31,7 @@ async def slack(tmp_path, monkeypatch):
 def ask(space: Workspace, user: str, line: str, channel: str, url: str):
     """A command decided the way the Slack front decides it: its answer routed to the request's response_url."""
     command = Command(UserRef("slack", user), line, RoomRef("slack", channel), event_id=f"slack:{url}")
-    return space.bot.handle(command, lambda _reply: {"to": user, "channel": channel, "response_url": url})
+    return space.bot.handle(command, lambda reply: Answer(reply.message, to=user, private=reply.private, channel=channel, response_url=url))
 
 
 async def test_an_answer_is_never_posted_to_a_response_url_outside_slack(slack):
@@ -103,8 +104,8 @@ async def test_a_long_answer_cut_off_by_a_server_error_resumes_without_repeating
     fake = triaged.fake
     url = fake.response_url(channel="C0GENERAL", user="U0ALICE")
     adapter = triaged.bot.deliverers["slack"].adapter
-    payload = {"to": "U0ALICE", "channel": "C0GENERAL", "response_url": url, "private": True}
     message = lines(*(text(f"line {n} " + "x" * 2990) for n in range(120)))  # one section per line: 120 blocks
+    answer = Answer(message, to="U0ALICE", channel="C0GENERAL", response_url=url, private=True)
     real_send, pieces = slack_delivery.AsyncWebhookClient.send_dict, []
 
     async def second_piece_fails(self, body, headers=None):
@@ -115,8 +116,8 @@ async def test_a_long_answer_cut_off_by_a_server_error_resumes_without_repeating
 
     monkeypatch.setattr(slack_delivery.AsyncWebhookClient, "send_dict", second_piece_fails)
     with pytest.raises(RetryLater) as cut:
-        await adapter.answer(payload, message)
+        await adapter.answer(answer)
     with resuming(cut.value.progress):  # what the worker does on the next attempt: the row keeps the progress
-        await adapter.answer(payload, message)
+        await adapter.answer(answer)
     shown = [m["blocks"][0]["text"]["text"][:8] for m in fake.messages_in("C0GENERAL") if m.get("via") == "response_url"]
     assert shown == ["line 0 x", "line 50 ", "line 100"]  # each piece once, in order

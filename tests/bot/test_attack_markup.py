@@ -3,11 +3,14 @@ no channel-wide ping, no mention of someone the bot did not mean, no disguised l
 answers by response_url and the published text."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from bot.slack import delivery as slack_delivery
+from handlers.core.effects import Answer
 from handlers.core.ports import Command, RoomRef, UserRef
+from handlers.text.markup import Message
 from tests.bot.test_delivery_faults import Workspace
 from tests.fakes.slack_api import FakeSlack
 
@@ -70,7 +73,8 @@ async def test_markup_typed_into_any_field_reaches_slack_inert(slack):
     for n, (user, line) in enumerate(lines):
         url = slack.fake.response_url(channel=room, user=user)
         command = Command(UserRef("slack", user), line, RoomRef("slack", room), event_id=f"slack:markup:{n}")
-        reply = slack.bot.handle(command, lambda _reply, user=user, url=url: {"to": user, "channel": room, "response_url": url})
+        route = Answer(Message(), to=user, channel=room, response_url=url)  # the Slack front's route; the reply fills it
+        reply = slack.bot.handle(command, lambda reply, route=route: replace(route, message=reply.message, private=reply.private))
         assert reply.ok, (line, reply.message.plain()[-300:])
         await slack.bot.deliver()
     sent = everything_sent(slack.fake)

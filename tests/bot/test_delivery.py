@@ -8,7 +8,7 @@ from sqlmodel import select
 from bot.outbox.adapter import RetryLater, Undeliverable
 from bot.outbox.leases import LEASE
 from bot.outbox.worker import Deliverer
-from handlers.core.ports import EffectKind
+from handlers.core.effects import OpenRoom, RefreshCard
 from storage.db import session
 from storage.models import Outbox, Room
 from tests.conftest import Chat
@@ -18,7 +18,6 @@ class FlakyChat:
     """A platform that fails the first calls it is told to, then records what it got."""
 
     platform = "console"
-    capabilities = frozenset()
 
     def __init__(self, failures: int = 0, refuse: bool = False):
         self.failures, self.refuse, self.calls = failures, refuse, []
@@ -32,7 +31,7 @@ class FlakyChat:
         self.calls.append((kind, detail))
         return {"message_id": str(len(self.calls))}
 
-    async def open_room(self, room, payload, card):
+    async def open_room(self, room, effect, card):
         await self._record("open_room", room.name)
         return {"external_id": "C123", "card_message_id": "m1"}
 
@@ -91,7 +90,7 @@ async def test_card_edits_in_one_batch_collapse_into_one(chat):
     await Deliverer(chat.engine, chat.deps, adapter).deliver_pending()
     assert [kind for kind, _ in adapter.calls].count("edit_card") == 1
     with session(chat.engine) as db:
-        refreshes = db.exec(select(Outbox).where(Outbox.kind == EffectKind.REFRESH_CARD)).all()
+        refreshes = db.exec(select(Outbox).where(Outbox.kind == RefreshCard.kind)).all()
     assert all(row.state == "sent" for row in refreshes)
 
 
@@ -122,7 +121,6 @@ class Stamping:
     The number lands in the outbox row's result, so the rows show who sent each effect and in which order."""
 
     platform = "console"
-    capabilities = frozenset()
 
     def __init__(self, worker: str, log: list, pause: float = 0.0, gate: asyncio.Event | None = None):
         self.worker, self.log, self.pause, self.gate = worker, log, pause, gate
@@ -136,7 +134,7 @@ class Stamping:
         self.log.append(self.worker)
         return {"seq": len(self.log), "by": self.worker, "message_id": str(len(self.log))}
 
-    async def open_room(self, room, payload, card):
+    async def open_room(self, room, effect, card):
         return {**await self._stamp(), "external_id": f"C{room.incident_id}", "card_message_id": "m1"}
 
     async def post(self, room, to, message):
@@ -187,7 +185,7 @@ async def test_two_workers_deliver_each_effect_once_in_order_per_incident_lane(a
         assert order == sorted(order), f"incident {incident_id} delivered out of order across workers in lane {lane}"
     for incident_id in {row.incident_id for row in rows.values()}:
         mine = [row for row in rows.values() if row.incident_id == incident_id and "seq" in row.result]
-        assert min(mine, key=lambda row: row.result["seq"]).kind == EffectKind.OPEN_ROOM  # everything waits for the room
+        assert min(mine, key=lambda row: row.result["seq"]).kind == OpenRoom.kind  # everything waits for the room
 
 
 async def test_a_worker_whose_lease_expired_cannot_send(any_engine, config, clock):
@@ -275,5 +273,5 @@ async def test_an_outage_is_retried_with_growing_waits_and_given_up_after_about_
     assert waits[0] <= 5 and waits[-1] > 100 * waits[0]  # a blip is retried at once, a long outage waited out
     assert 15 * 60 <= (down.tries[-1] - down.tries[0]).total_seconds() <= 60 * 60
     with session(chat.engine) as db:
-        opening = db.exec(select(Outbox).where(Outbox.kind == EffectKind.OPEN_ROOM)).one()
+        opening = db.exec(select(Outbox).where(Outbox.kind == OpenRoom.kind)).one()
     assert (opening.state, opening.attempts) == ("failed", 8)

@@ -13,7 +13,6 @@ from handlers.core.ports import Command, FakeClock, RoomRef, UserRef
 from storage.db import session
 from storage.models import Outbox, ProcessedEvent
 from tests.bot.test_delivery import FlakyChat
-from tests.conftest import CONSOLE_CAPS
 
 
 def command(bot: OneVoice, who: str, line: str, event_id: str, room: str = "lobby"):
@@ -28,9 +27,7 @@ def counts(bot: OneVoice) -> tuple[int, int]:
 
 
 class Console(FlakyChat):
-    """The console platform as the fakes record it, able to open rooms and pin."""
-
-    capabilities = CONSOLE_CAPS
+    """The console platform as the fakes record it."""
 
 
 async def test_old_rows_are_pruned_and_a_recent_command_redelivered_still_changes_nothing(tmp_path):

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 
 from bot.telegram.render import split, to_html
-from handlers.core.context import queue_effect
-from handlers.core.ports import EffectKind
+from handlers.core.context import queue
+from handlers.core.effects import Post
 from handlers.text.markup import Button, Message, text
 from storage.db import session
 from tests.bot.telegram_world import GROUP, TelegramWorld
@@ -43,7 +43,7 @@ def test_a_fault_on_piece_two_of_three_then_the_retry_sends_each_piece_once(worl
     pieces = split(to_html(message))
     assert len(pieces) == 3
     with session(world.bot.engine) as db:
-        queue_effect(db, None, "telegram", EffectKind.POST, world.clock.now(), message, to=str(GROUP))
+        queue(db, None, "telegram", Post(message, to=str(GROUP)), world.clock.now())
         db.commit()
     made = fail_call(world, 2, status)
     world.run(world.bot.deliver())

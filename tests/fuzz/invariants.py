@@ -5,7 +5,8 @@ from collections import Counter
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel, select
 
-from handlers.core.ports import EffectKind
+from bot.outbox.effects import DELIVERIES, read
+from handlers.core.effects import DM, Edit, OpenRoom, Publish
 from handlers.text.markup import Message
 from storage.models import (
     ChecklistItem,
@@ -19,8 +20,6 @@ from storage.models import (
     Statement,
     TimelineEvent,
 )
-
-EFFECT_KINDS = {kind.value for kind in EffectKind}
 
 
 def check(session: Session, config=None, outbox_after: int = 0) -> None:
@@ -86,7 +85,7 @@ def _incidents(session: Session) -> list[str]:
     found = []
     declared = set(session.exec(select(TimelineEvent.incident_id).where(TimelineEvent.kind == "declared")).all())
     rooms = Counter(session.exec(select(Room.incident_id)).all())
-    openings = set(session.exec(select(Outbox.incident_id, Outbox.platform).where(Outbox.kind == EffectKind.OPEN_ROOM)).all())
+    openings = set(session.exec(select(Outbox.incident_id, Outbox.platform).where(Outbox.kind == OpenRoom.kind)).all())
     for incident_id, phase in session.exec(select(Incident.id, Incident.phase)):
         if incident_id not in declared:
             found.append(f"incident #{incident_id} has no 'declared' timeline event")
@@ -105,24 +104,24 @@ def _outbox(session: Session, after: int) -> list[str]:
     found = []
     for row in session.exec(select(Outbox).where(Outbox.id > after)):
         where = f"outbox {row.id} ({row.kind})"
-        if row.kind not in EFFECT_KINDS:
-            found.append(f"{where}: unknown kind")
         if row.state not in ("pending", "sent", "failed"):
             found.append(f"{where}: unknown state {row.state!r}")
         payload = row.payload
         if not isinstance(payload, dict):
             found.append(f"{where}: payload is not an object")
             continue
-        if "message" in payload:
-            try:
-                Message.from_json(payload["message"]).plain()
-            except Exception as error:  # noqa: BLE001  (any failure is the finding)
-                found.append(f"{where}: message cannot be decoded ({error!r})")
-        if row.kind == EffectKind.PUBLISH and session.get(Publication, payload.get("publication_id") or -1) is None:
-            found.append(f"{where}: publishes an unknown publication {payload.get('publication_id')!r}")
-        if row.kind == EffectKind.EDIT and session.get(Outbox, payload.get("ref") or -1) is None:
-            found.append(f"{where}: edits an unknown message {payload.get('ref')!r}")
-        if row.kind in (EffectKind.DM, EffectKind.PUBLISH) and not payload.get("to"):
+        try:
+            effect = read(row, DELIVERIES)  # an unknown kind, a missing field, a message that cannot be decoded
+            if hasattr(effect, "message"):
+                effect.message.plain()
+        except Exception as error:  # noqa: BLE001  (any failure is the finding)
+            found.append(f"{where}: cannot be read back ({error})")
+            continue
+        if isinstance(effect, Publish) and session.get(Publication, effect.publication_id or -1) is None:
+            found.append(f"{where}: publishes an unknown publication {effect.publication_id!r}")
+        if isinstance(effect, Edit) and session.get(Outbox, effect.ref or -1) is None:
+            found.append(f"{where}: edits an unknown message {effect.ref!r}")
+        if isinstance(effect, DM | Publish) and not effect.to:
             found.append(f"{where}: has nobody to send to")
     for signal in session.exec(select(Signal)):
         missing = [post for post in signal.posts if session.get(Outbox, post) is None]

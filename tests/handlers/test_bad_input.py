@@ -183,7 +183,7 @@ def test_declare_without_arguments_shows_the_form_and_changes_nothing(chat, room
     reply = chat.say("alice", "declare", room)
     answer = reply.message.plain()
     assert USAGE["declare"] in answer and "• outage — Service outage or security incident (sev2)" in answer
-    assert reply.data == {"form": "declare"}
+    assert (reply.form, reply.outcome, reply.declared) == ("declare", None, False)
     assert chat.snapshot() == before
 
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from handlers.core.ports import EffectKind
+from handlers.core.effects import DM, Invite, OpenRoom, Post, RefreshCard
 from storage.db import session
 from storage.models import ChecklistItem, Incident, Nudge, RoleAssignment, TimelineEvent
 
@@ -21,9 +21,9 @@ def test_declare_opens_room_fills_roles_on_call_and_loads_checklist(chat, config
     assert holders["commander"] == "alice" and holders["legal"] == "bob" and holders["spokesperson"] == "carol"
     assert set(holders) == set(config.required_roles(config.playbooks["product-quality"], "sev2"))
     assert len(items) == len(config.playbooks["product-quality"].checklist)
-    kinds = [row.kind for row in chat.outbox()]
-    assert kinds[0] == EffectKind.OPEN_ROOM
-    assert EffectKind.INVITE in kinds and kinds.count(EffectKind.DM) == len(holders)
+    kinds = [type(effect) for effect in chat.effects()]
+    assert kinds[0] == OpenRoom
+    assert Invite in kinds and kinds.count(DM) == len(holders)
 
 
 def test_declare_schedules_nudges_for_acks_tasks_and_the_first_statement(chat):
@@ -36,9 +36,9 @@ def test_declare_schedules_nudges_for_acks_tasks_and_the_first_statement(chat):
 def test_card_is_refreshed_on_every_change_it_shows(chat):
     incident_id, room = chat.declare()
     for who, line in [("bob", "ack"), ("alice", "done 1"), ("alice", "phase assessing"), ("alice", "sev 1")]:
-        before = len([r for r in chat.outbox() if r.kind == EffectKind.REFRESH_CARD])
+        before = len(chat.effects(RefreshCard))
         assert chat.say(who, line, room).ok
-        after = len([r for r in chat.outbox() if r.kind == EffectKind.REFRESH_CARD])
+        after = len(chat.effects(RefreshCard))
         assert after == before + 1, line
 
 
@@ -79,7 +79,7 @@ def test_update_restarts_the_cadence_and_reaches_stakeholders(engine, config, cl
         pending = db.exec(select(Nudge).where(Nudge.kind == "update_due", Nudge.state == "pending")).all()
     assert incident.next_update_at == clock.now() + timedelta(hours=1)
     assert [n.due_at for n in pending] == [incident.next_update_at]
-    assert any(row.payload.get("to") == "exec-room" for row in chat.outbox())
+    assert any(post.to == "exec-room" for post in chat.effects(Post))
 
 
 def test_phases_run_forward_and_close_needs_resolve(chat):

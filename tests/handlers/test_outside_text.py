@@ -12,12 +12,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import select
 
 from bot.console.front import render as console_render
+from bot.outbox.effects import DELIVERIES, read
 from bot.slack.delivery import SlackAdapter
 from bot.slack.render import blocks, escape, mrkdwn, unescape
 from bot.telegram.render import to_html
 from bot.web.report_files import write_report
 from handlers.core.cleaning import DISGUISING, INVISIBLE, MARKS
-from handlers.core.ports import Command, EffectKind, RoomRef, UserRef
+from handlers.core.effects import OpenRoom, Post
+from handlers.core.ports import Command, RoomRef, UserRef
 from handlers.incident.card import render_card
 from handlers.line import vetting
 from handlers.signals.intake import SignalIn, receive
@@ -69,12 +71,12 @@ async def test_a_signal_with_control_bidi_and_invisible_characters_comes_out_cle
     assert declared.ok and f"Declared #1 “{CLEANED}”" in declared.message.plain()
     assert f"room opened: #1 {CLEANED}" in printed
     with session(instance.bot.engine) as db:
-        effects = list(db.exec(select(Outbox).order_by(Outbox.id)))
+        effects = [read(row, DELIVERIES) for row in db.exec(select(Outbox).order_by(Outbox.id))]
         markdown, page = write_report(db, instance.bot.config, 1, instance.bot.deps.clock.now(), tmp_path / "reports")
         card = render_card(db, instance.bot.config, db.get(Incident, 1), instance.bot.deps.clock.now())
     for effect in effects:
-        if "message" in effect.payload:
-            for shown in every_rendering(Message.from_json(effect.payload["message"])):
+        if hasattr(effect, "message"):
+            for shown in every_rendering(effect.message):
                 assert_clean(shown)
     for shown in [*every_rendering(card), markdown.read_text(), page.read_text()]:
         assert_clean(shown)
@@ -159,11 +161,10 @@ async def test_a_title_with_slack_markup_reaches_the_topic_escaped(chat):
     assert reply.ok, reply.message.plain()
     with session(chat.engine) as db:
         room = db.exec(select(Room).where(Room.incident_id == reply.incident_id)).one()
-        payload = next(r.payload for r in db.exec(select(Outbox).where(Outbox.kind == EffectKind.OPEN_ROOM)))
         card = render_card(db, chat.config, db.get(Incident, reply.incident_id), chat.clock.now())
     async with FakeSlack() as fake:
         adapter = SlackAdapter(AsyncWebClient(token=fake.token, base_url=fake.api_url))
-        opened = await adapter.open_room(room, payload, card)
+        opened = await adapter.open_room(room, chat.effects(OpenRoom)[0], card)
         topic = fake.channels[opened["external_id"]]["topic"]
     assert topic == f"#{reply.incident_id} &lt;!channel&gt; &lt;@U0ERIN&gt; &lt;https://evil.example|click&gt; &amp; co"
     assert unescape(topic) == f"#{reply.incident_id} {title}"
@@ -181,9 +182,7 @@ def test_approvers_see_a_draft_exactly_as_publish_sends_it(chat):
     room = chat.declare()[1]
     body = "We are *sorry*: _all_ ~units~ `PB-20` <!channel> & <b>co</b>. Next update at 11:00."
     chat.say("alice", f"draft {body}", room)
-    request = next(
-        Message.from_json(row.payload["message"]) for row in chat.outbox() if row.kind == EffectKind.POST and "Draft v1" in str(row.payload)
-    )
+    request = next(post.message for post in chat.effects(Post) if "Draft v1" in post.message.plain())
     rich = [block for block in blocks(request) if block["type"] == "rich_text"]
     elements = rich[0]["elements"][0]["elements"]
     assert {"type": "text", "text": body} in elements  # no style, and rich text never reads mrkdwn or mentions in it

@@ -9,9 +9,8 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from handlers.core.ports import EffectKind
+from handlers.core.effects import Report
 from handlers.review import report
-from handlers.text.markup import Message
 from storage.db import session
 from storage.models import Incident
 from tests.handlers.report_timeline import scripted
@@ -59,8 +58,8 @@ def test_review_posts_the_short_summary_and_asks_for_the_files(chat, clock):
         "• Checklist: 1 done, 1 skipped, 12 open",
         "• Lessons: 2 · follow-up actions: 1 (1 open)",
     ]
-    [effect] = chat.outbox()[before:]
-    assert effect.kind == EffectKind.REPORT and Message.from_json(effect.payload["message"]).plain() == reply.message.plain()
+    [effect] = chat.effects()[before:]
+    assert isinstance(effect, Report) and effect.message.plain() == reply.message.plain()
 
 
 def test_review_is_read_only_and_works_after_close(chat, clock):

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from handlers.core.effects import DM
 from storage.db import session
 from storage.models import FollowUp, Lesson
 
@@ -44,8 +45,8 @@ def test_an_action_has_one_owner_and_a_due_time_and_its_owner_is_told(chat):
     reply = chat.say("alice", "action Add a temperature test to incoming inspection @erin due in 3d", room)
     assert reply.ok and reply.message.plain() == "Action A1 for Erin Liu, due 03-05 09:00."
     assert chat.fire() == []  # nothing is due yet
-    told = [row for row in chat.outbox() if row.payload.get("to") == "erin" and "follow-up action" in str(row.payload)]
-    assert len(told) == 1 and "#1 done a1" in str(told[0].payload)
+    told = [dm.message for dm in chat.effects(DM) if dm.to == "erin" and "follow-up action" in dm.message.plain()]
+    assert len(told) == 1 and "#1 done a1" in [button.command for button in told[0].buttons]
     dated = chat.say("alice", "action Brief retail partners @carol due 2026-03-10", room)
     assert dated.message.plain() == "Action A2 for Carol Wang, due 03-10 18:00."
     listing = chat.say("bob", "actions", room).message.plain()

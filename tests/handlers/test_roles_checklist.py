@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from handlers.core.ports import EffectKind
-from handlers.text.markup import Message
+from handlers.core.effects import DM
 from storage.db import session
 from storage.models import ChecklistItem, Nudge, RoleAssignment, TimelineEvent
 
@@ -29,11 +28,7 @@ def room(chat) -> str:
 
 def dms_to(chat, handle: str) -> list[str]:
     """The plain text of every DM queued for a console handle."""
-    return [
-        Message.from_json(row.payload["message"]).plain()
-        for row in chat.outbox()
-        if row.kind == EffectKind.DM and row.payload.get("to") == handle
-    ]
+    return [dm.message.plain() for dm in chat.effects(DM) if dm.to == handle]
 
 
 def assignments(chat, role: str) -> list[RoleAssignment]:

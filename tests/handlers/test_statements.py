@@ -8,7 +8,7 @@ commander's backup and erin as legal's.
 from sqlmodel import select
 
 from config.model import BroadcastTarget
-from handlers.core.ports import EffectKind
+from handlers.core.effects import DM, Publish, RefreshLine
 from handlers.text.markup import Message
 from storage.db import session
 from storage.models import Incident, Nudge, Publication, Statement, TimelineEvent
@@ -27,13 +27,9 @@ def pending_nudges(chat, kind: str) -> list[str]:
         return sorted(n.subject for n in db.exec(select(Nudge).where(Nudge.kind == kind, Nudge.state == "pending")))
 
 
-def effects(chat, kind: str) -> list[dict]:
-    return [row.payload for row in chat.outbox() if row.kind == kind]
-
-
 def dms_to(chat, handle: str) -> list[Message]:
     """DMs about the line (the role briefs of declaring are left out)."""
-    messages = [Message.from_json(p["message"]) for p in effects(chat, EffectKind.DM) if p["to"] == handle]
+    messages = [dm.message for dm in chat.effects(DM) if dm.to == handle]
     return [m for m in messages if "v1" in m.plain() or "v2" in m.plain()]
 
 
@@ -81,7 +77,7 @@ def test_approval_by_legal_alone_leaves_it_pending_then_commander_makes_it_the_l
     assert "first approved statement" in done
     assert versions(chat) == {1: "approved"}
     assert pending_nudges(chat, "approval_pending") == [] and pending_nudges(chat, "first_statement") == []
-    assert len(effects(chat, EffectKind.REFRESH_LINE)) == 1
+    assert len(chat.effects(RefreshLine)) == 1
     line = chat.say("erin", "line", room).message.plain()
     assert DRAFT in line.splitlines() and "approved line v1" in line
 
@@ -154,7 +150,7 @@ def test_a_new_approval_supersedes_the_line_and_lists_targets_to_republish(chat,
     assert "It replaces v1. Changes: " in done and "“11” → “13”" in done
     assert "To republish: newsroom, announcements, website, weibo." in done
     assert versions(chat) == {1: "superseded", 2: "approved"}
-    assert len(effects(chat, EffectKind.REFRESH_LINE)) == 2  # the pinned line is edited, not posted again
+    assert len(chat.effects(RefreshLine)) == 2  # the pinned line is edited, not posted again
 
 
 def test_timeline_records_every_draft_decision_and_publication(chat, room):
@@ -218,7 +214,7 @@ def test_a_text_too_long_for_a_target_is_refused_whole(engine, config, clock):
     assert not refused.ok and f"v1 is {len(DRAFT)} characters long, too long for sms (40)" in refused.message.plain()
     assert chat.snapshot() == before  # not even newsroom: nothing goes out halfway
     assert chat.say("carol", "publish newsroom", room).ok
-    assert [p["to"] for p in effects(chat, EffectKind.PUBLISH)] == ["newsroom"]
+    assert [p.to for p in chat.effects(Publish)] == ["newsroom"]
 
 
 def test_a_drill_never_publishes_outside(chat, room):
@@ -231,7 +227,7 @@ def test_a_drill_never_publishes_outside(chat, room):
     approve_fully(chat, room, 1)
     reply = chat.say("carol", "publish", room).message.plain()
     assert "DRILL: v1 would now go to newsroom, announcements, website, weibo. Nothing was sent outside." in reply
-    assert effects(chat, EffectKind.PUBLISH) == []
+    assert chat.effects(Publish) == []
     with session(chat.engine) as db:
         assert {p.state for p in db.exec(select(Publication))} == {"simulated"}
     assert not chat.say("carol", "published weibo https://weibo.com/1", room).ok
