@@ -9,10 +9,10 @@ import pytest
 from sqlmodel import select
 
 from bot.console.front import ConsoleAdapter
-from bot.outbox import Deliverer
 from bot.outbox import effects as delivery
 from bot.outbox.adapter import Adapter
 from bot.outbox.effects import DELIVERIES, Handler, read
+from bot.outbox.worker import Deliverer
 from bot.slack.delivery import SlackAdapter
 from bot.telegram.delivery import TelegramAdapter
 from handlers.core import effects
