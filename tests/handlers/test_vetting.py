@@ -57,7 +57,7 @@ ENGLISH = [
     case(
         "blame on customers and the supplier",
         "This was user error, not our fault; the supplier is responsible." + EN_TAIL,
-        [("blame", "user error"), ("blame", "not our fault"), ("blame", "the supplier is responsible")],
+        [("blame", "user error"), ("blame", "not our fault"), ("blame", "supplier is responsible")],
     ),
     case(
         "blame on a third party and on fate",
@@ -159,7 +159,7 @@ CHINESE = [
     ),
     case("no comment", "对于网传消息，我们无可奉告，也不予置评。" + ZH_TAIL, [("no_comment", "无可奉告"), ("no_comment", "不予置评")]),
     case("not responding for now", "目前暂不回应，不便透露更多。" + ZH_TAIL, [("no_comment", "暂不回应"), ("no_comment", "不便透露")]),
-    case("blame on the user", "此事与本公司无关，系用户使用不当所致。" + ZH_TAIL, [("blame", "与本公司无关"), ("blame", "使用不当")]),
+    case("blame on the user", "此事与本公司无关，系用户使用不当所致。" + ZH_TAIL, [("blame", "与本公司无关"), ("blame", "系用户使用不当所致")]),
     case("blame on a temporary worker", "涉事员工为临时工，属于个人行为。" + ZH_TAIL, [("blame", "临时工"), ("blame", "个人行为")]),
     case("our own responsibility is not blame", "我们的责任在于保障每一位用户的安全。" + ZH_TAIL, []),
     case("missing empathy", "服务已恢复，详情请见官网。", [("empathy", "")]),
