@@ -146,6 +146,10 @@ class VetRules(Strict):
     claim_markers: list[RegexPattern] = Field(default_factory=list)  # words that report a claim (a rebuttal's)
     facts: dict[str, list[RegexPattern]] = Field(default_factory=dict)  # kind (number, date, time, amount, percent, entity) → patterns
     not_entities: list[str] = Field(default_factory=list)  # words that name nothing, trimmed from the ends of a name
+    not_facts: list[RegexPattern] = Field(default_factory=list)  # salutations, list numbering: no fact is found inside
+    name_tags: list[str] = Field(default_factory=list)  # jieba part-of-speech tags of names (people, places, organisations)
+    surnames: str = ""  # a person's name (jieba tag nr*) starts with one of these characters
+    not_names: list[str] = Field(default_factory=list)  # ordinary words the tagger takes for names
 
 
 class Team(Strict):
