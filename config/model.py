@@ -150,6 +150,7 @@ class VetRules(Strict):
     name_tags: list[str] = Field(default_factory=list)  # jieba part-of-speech tags of names (people, places, organisations)
     surnames: str = ""  # a person's name (jieba tag nr*) starts with one of these characters
     not_names: list[str] = Field(default_factory=list)  # ordinary words the tagger takes for names
+    place_suffixes: str = ""  # a word of three or more characters ending in one of these is a place (鼓楼区)
 
 
 class Team(Strict):

@@ -29,6 +29,7 @@ def chinese_names(text: str, rules: list[VetRules]) -> list[tuple[int, int]]:
     if not tags or not _has_chinese(text):
         return []
     surnames = "".join(ruleset.surnames for ruleset in rules)
+    suffixes = "".join(ruleset.place_suffixes for ruleset in rules)
     ordinary = {word for ruleset in rules for word in ruleset.not_names}
     tagger = _tagger()
     spans, position = [], 0
@@ -37,7 +38,8 @@ def chinese_names(text: str, rules: list[VetRules]) -> list[tuple[int, int]]:
         if start < 0:
             continue
         position = start + len(word)
-        if tag not in tags or len(word) < 2 or word in ordinary or not _has_chinese(word):
+        place = len(word) >= 3 and word[-1] in suffixes and tag in ("n", "s", "nz")  # a district the tagger missed
+        if (tag not in tags and not place) or len(word) < 2 or word in ordinary or not _has_chinese(word):
             continue
         if tag in _PERSON_TAGS and not _person(word, tag, surnames, tagger):
             continue
