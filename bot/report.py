@@ -23,6 +23,7 @@ from config.settings import Settings
 from handlers import report
 from handlers.cards import person_name, phase_name
 from handlers.i18n import _, speaking
+from handlers.line_kinds import kind_name
 from handlers.markup import Message, fmt, lines
 from handlers.report import Review, duration, outcome_name
 
@@ -161,6 +162,7 @@ def _context(review: Review, config: Config) -> dict:
         "versions": [
             {
                 "number": v.number,
+                "kind": kind_name(v.kind),
                 "state": outcome_name(next((a.outcome for a in figures.approvals if a.version == v.number), "pending")),
                 "author": person_name(config, v.author),
                 "drafted": at(v.drafted_at),

@@ -8,6 +8,7 @@ from handlers.cards import person_name, when
 from handlers.context import Context
 from handlers.i18n import N_, _
 from handlers.incidents import OPEN_PHASES
+from handlers.line_kinds import kind_name
 from handlers.markup import Message, fmt, lines, text, verbatim
 from handlers.statements import APPROVED, PENDING, REJECTED, SUPERSEDED
 from handlers.verbs import verb
@@ -125,9 +126,10 @@ def history(ctx: Context) -> Message:
 def _version_row(ctx: Context, statement: Statement) -> Message:
     config, session = ctx.config, ctx.session
     row = fmt(
-        "{mark} **v{n}** {state} — {author}, {at}",
+        "{mark} **v{n}** {state} — {author}, {at}{kind}",
         mark=STATE_MARK.get(statement.state, ""),
         n=statement.version,
+        kind=f" · {kind_name(statement.kind)}" if statement.kind else "",
         state=state_name(statement.state),
         author=ctx.name(statement.author),
         at=when(config, statement.created_at, ctx.now),
