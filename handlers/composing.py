@@ -96,7 +96,7 @@ def vet_text(ctx: Context) -> Message:
         kind = default_kind(statements.next_version(ctx.session, ctx.incident.id) > 1) if ctx.incident else LATER
     limits = target_limits(ctx.config)
     findings = vetting.vet(words, ctx.config.vet.values(), current.text if current else None, limits, kind)
-    checked_as = fmt(_("Checked as a {kind}."), kind=kind_name(kind))
+    checked_as = fmt(_("Checked as: {kind}."), kind=kind_name(kind))
     if current is not None:
         against = fmt(_("Checked against the approved line v{n} of #{id}."), n=current.version, id=ctx.incident.id)
     elif ctx.incident is not None:
