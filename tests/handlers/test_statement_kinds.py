@@ -4,6 +4,8 @@ Incident #1 is product-quality sev2 declared by alice: commander=alice, comms=al
 legal=bob, monitor=dave. Approvers at sev2 are legal and commander.
 """
 
+from bot.report import write_report
+from storage.db import session
 from tests.conftest import Chat
 
 FIRST = (
@@ -96,3 +98,13 @@ def test_kinds_and_refusals_speak_chinese(engine, config, clock):
     reply = chat.say("carol", "draft rebuttal 網傳本行停止兌換外幣，此說不實。", room).message.plain()
     assert "类型：辟谣声明" in reply and "辟谣声明应先陈述事实；本稿以传言开头：“網傳”" in reply
     assert "检查类型：结束声明。" in chat.say("dave", "vet closing 召回已全部完成，再次向受影响的用户致歉。", room).message.plain()
+
+
+def test_the_report_files_show_each_versions_kind(chat, clock, room, tmp_path):
+    chat.say("carol", f"draft {FIRST}", room)
+    approve(chat, room, 1)
+    chat.say("carol", f"draft rebuttal {REBUTTAL_FACT_FIRST}", room)
+    with session(chat.engine) as db:
+        markdown, html = (path.read_text(encoding="utf-8") for path in write_report(db, chat.config, 1, clock.now(), tmp_path))
+    assert "### v1 · holding statement · " in markdown and "### v2 · rebuttal · " in markdown
+    assert "<h3>v1 · holding statement · " in html and "<h3>v2 · rebuttal · " in html
