@@ -3,9 +3,10 @@
 Statements: each (statement, rule) is one decision, a finding of that rule or none; precision and recall are
 counted per language (zh-Hant also on its own), per rule and in all. Consistency: each finding of a pair is true
 when its words overlap a labelled fact of the follow-up; rephrasings (pairs labelled with no fact) must give none.
-The held-out set (bench/corpus/heldout.yaml, labelled after the rules were written and never used to change them)
-is the honest figure; the main corpus was in view while the rules were written.
-Run: python bench/vet.py [--corpus bench/corpus] [--held-out] [--misses]
+The main corpus was in view while the rules were written, so its figures are in-sample. The held-out sets were each
+labelled and committed before the rules first ran on them: heldout.yaml's first run came before a round of class
+fixes (so it is in-sample now too); heldout2.yaml was written after those fixes and has not changed the rules.
+Run: python bench/vet.py [--corpus bench/corpus] [--held-out heldout|heldout2] [--misses]
 """
 
 import argparse
@@ -100,12 +101,12 @@ def _read(path: Path):  # noqa: ANN202 - YAML of either shape
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parent / "corpus")
-    parser.add_argument("--held-out", action="store_true", help="the held-out set instead of the main corpus")
+    parser.add_argument("--held-out", metavar="NAME", help="a held-out set (heldout, heldout2) instead of the main corpus")
     parser.add_argument("--misses", action="store_true", help="list each statement or pair where rules and labels differ")
     args = parser.parse_args()
     rules = list(load_config(None).vet.values())
     if args.held_out:
-        held_out = _read(args.corpus / "heldout.yaml")
+        held_out = _read(args.corpus / f"{args.held_out}.yaml")
         items, pairs = held_out["statements"], held_out["consistency"]
     else:
         items, pairs = _read(args.corpus / "statements.yaml"), _read(args.corpus / "consistency.yaml")

@@ -22,6 +22,7 @@ REBUTTAL = ("fact_first", "claim_repeated")
 MISSING = ("empathy", "next_update", "learn_more", "unknowns")  # a part the kind needs that no phrase shows
 RULE_ORDER = (*REBUTTAL, *FORBIDDEN, "length", "consistency", *MISSING)
 QUOTE_LENGTH = 30  # how much of the text beyond a limit is quoted
+_CLAUSE = re.compile(r"[,;，；、]")
 _WORD_CUT = re.compile(f"(?<=[{LATIN_WORD}])[{LATIN_WORD}]+")
 
 _LINES = {
@@ -114,12 +115,13 @@ def _has_part(seen: str, rules: list[VetRules], rule: str, kind: str) -> bool:
 
 
 def _rebuttal_findings(seen: str, rules: list[VetRules], text: str, origin: list[int]) -> list[_Placed]:
-    """A rebuttal that opens with the claim, and each report of the claim after the first."""
+    """A rebuttal that opens with the claim, and each report of the claim after the first (one a clause at most)."""
     reporting = []
     for start, end in sentences(seen):
-        match = next(_matches(seen[start:end], rules, "claim_markers"), None)
-        if match:
-            reporting.append((start, start + match.start(), start + match.end()))
+        for clause_start, clause_end in _clauses(seen, start, end):
+            match = next(_matches(seen[clause_start:clause_end], rules, "claim_markers"), None)
+            if match:
+                reporting.append((start, clause_start + match.start(), clause_start + match.end()))
     placed = []
     first = next(sentences(seen), None)
     if reporting and first and reporting[0][0] == first[0]:
@@ -159,6 +161,12 @@ def _phrase_findings(seen: str, rules: list[VetRules], text: str, origin: list[i
         spans = _longest_first([match.span() for match in _matches(seen, rules, rule)])
         placed += [_Placed(origin[start], Finding(rule, quoted(text, origin, start, end))) for start, end in spans if start < end]
     return placed
+
+
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The clauses of a sentence: "有网友称…，还有网友称…" reports a claim twice."""
+    cuts = [start, *(start + m.end() for m in _CLAUSE.finditer(text[start:end])), end]
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if a < b]
 
 
 def _longest_first(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
