@@ -221,3 +221,25 @@ def test_a_huge_or_empty_text_is_read_to_its_end_without_error():
     huge = "因" * 30_000 + "本公司無可奉告。"
     assert quotes(huge, "no_comment", approved="因") == ["無可奉告"]
     assert rules("\u200b\u200d\ufeff", "holding") == {"empathy", "next_update", "learn_more", "unknowns"}
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("维修费用的责任由承包商承担。", "blame"),
+        ("維修費用的責任由承包商承擔。", "blame"),
+        ("The fault was on their side, our courier says.", "blame"),
+        ("We apologise to anyone who may have felt let down.", "hollow_apology"),
+    ],
+)
+def test_more_ways_of_blame_and_hollow_apology(text, rule):
+    assert rule in rules(text)
+
+
+def test_owning_the_cost_is_not_blame():
+    assert "blame" not in rules("维修费用由我们承担。")
+
+
+def test_a_claim_reported_twice_in_one_sentence_is_repeated():
+    assert "claim_repeated" in rules("有网友称桥梁开裂，也有网友称已封路。桥梁安全。", "rebuttal")
+    assert "claim_repeated" not in rules("Claims circulating online that the bridge cracked are false. It is safe.", "rebuttal")
