@@ -39,7 +39,7 @@ def draft(ctx: Context) -> Message:
         text=words,
         author=ctx.actor.key,
         created_at=ctx.now,
-        kind=kind or default_kind(number > 1),
+        kind=kind or default_kind(statements.ever_approved(ctx.session, incident.id)),
     )
     ctx.session.add(statement)
     ctx.session.flush()

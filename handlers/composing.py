@@ -64,7 +64,7 @@ def template(ctx: Context) -> Message:
     words = ctx.args.lower().split()
     if len(words) > 1:
         raise UsageError(fmt(_("Unexpected “{word}”."), word=words[1][:40]))
-    kind = words[0] if words else default_kind(statements.next_version(ctx.session, incident.id) > 1)
+    kind = words[0] if words else default_kind(statements.ever_approved(ctx.session, incident.id))
     playbook = ctx.config.playbooks[incident.playbook]
     if kind not in KINDS or kind not in TEMPLATE_KINDS or kind not in playbook.templates:
         available = ", ".join(k for k in TEMPLATE_KINDS if k in playbook.templates) or "—"
@@ -93,7 +93,7 @@ def vet_text(ctx: Context) -> Message:
         raise UsageError(_("Write the text to check after the verb."))
     current = statements.current_line(ctx.session, ctx.incident.id) if ctx.incident else None
     if kind is None:
-        kind = default_kind(statements.next_version(ctx.session, ctx.incident.id) > 1) if ctx.incident else LATER
+        kind = default_kind(statements.ever_approved(ctx.session, ctx.incident.id)) if ctx.incident else LATER
     limits = target_limits(ctx.config)
     findings = vetting.vet(words, ctx.config.vet.values(), current.text if current else None, limits, kind)
     checked_as = fmt(_("Checked as: {kind}."), kind=kind_name(kind))

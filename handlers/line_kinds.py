@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from handlers.i18n import N_, _
 
 KINDS = ("holding", "update", "apology", "clarification", "rebuttal", "closing")
-FIRST, LATER = "holding", "update"  # the default kind of the first version, and of every version after it
+FIRST, LATER = "holding", "update"  # the default kind until a first version is approved, and after
 # What a text of each kind must contain (each missing part is a finding). A holding statement is checked against
 # the parts of a first message that words can show: empathy, when the next update comes, where to learn more, and
 # what is not yet known; a rebuttal needs no empathy; a closing statement needs no next update.
@@ -35,9 +35,9 @@ def kind_name(kind: str | None) -> str:
     return _(_NAMES[kind]) if kind in _NAMES else (kind or "")
 
 
-def default_kind(has_versions: bool) -> str:
-    """`holding` for the first version of an incident's statement, `update` after (§4)."""
-    return LATER if has_versions else FIRST
+def default_kind(approved_before: bool) -> str:
+    """`holding` until the incident's first statement is approved (a rejected first draft is redone as one), `update` after (§4)."""
+    return LATER if approved_before else FIRST
 
 
 def split_kind(words: str) -> tuple[str | None, str]:

@@ -108,3 +108,10 @@ def test_the_report_files_show_each_versions_kind(chat, clock, room, tmp_path):
         markdown, html = (path.read_text(encoding="utf-8") for path in write_report(db, chat.config, 1, clock.now(), tmp_path))
     assert "### v1 · holding statement · " in markdown and "### v2 · rebuttal · " in markdown
     assert "<h3>v1 · holding statement · " in html and "<h3>v2 · rebuttal · " in html
+
+
+def test_a_first_draft_redone_after_a_rejection_is_still_a_holding_statement(chat, room):
+    chat.say("carol", f"draft {FIRST}", room)
+    assert chat.say("bob", "reject Too long", room).ok
+    again = chat.say("carol", f"draft {FIRST}", room).message.plain()
+    assert "Draft v2 of #1" in again and "Kind: holding statement" in again
