@@ -138,10 +138,20 @@ class VetRules(Strict):
     speculation: list[RegexPattern] = Field(default_factory=list)
     no_comment: list[RegexPattern] = Field(default_factory=list)
     blame: list[RegexPattern] = Field(default_factory=list)
-    empathy: list[RegexPattern] = Field(default_factory=list)  # at least one must appear
-    next_update: list[RegexPattern] = Field(default_factory=list)  # at least one must appear
+    hollow_apology: list[RegexPattern] = Field(default_factory=list)  # a finding, and no empathy by itself
+    empathy: list[RegexPattern] = Field(default_factory=list)  # at least one must appear (not in a rebuttal)
+    next_update: list[RegexPattern] = Field(default_factory=list)  # a promise of more: with update_timing, "when"
+    update_timing: list[RegexPattern] = Field(default_factory=list)  # a time or pace in the same sentence as a promise
+    learn_more: list[RegexPattern] = Field(default_factory=list)  # where to learn more: hotline, page, official account
+    unknowns: list[RegexPattern] = Field(default_factory=list)  # what is not yet known (a holding statement says it)
+    claim_markers: list[RegexPattern] = Field(default_factory=list)  # words that report a claim (a rebuttal's)
     facts: dict[str, list[RegexPattern]] = Field(default_factory=dict)  # kind (number, date, time, amount, percent, entity) → patterns
     not_entities: list[str] = Field(default_factory=list)  # words that name nothing, trimmed from the ends of a name
+    not_facts: list[RegexPattern] = Field(default_factory=list)  # salutations, list numbering: no fact is found inside
+    name_tags: list[str] = Field(default_factory=list)  # jieba part-of-speech tags of names (people, places, organisations)
+    surnames: str = ""  # a person's name (jieba tag nr*) starts with one of these characters
+    not_names: list[str] = Field(default_factory=list)  # ordinary words the tagger takes for names
+    place_suffixes: str = ""  # a word of three or more characters ending in one of these is a place (鼓楼区)
 
 
 class Team(Strict):

@@ -153,6 +153,7 @@ class Statement(SQLModel, table=True):
     decided_by: str | None = Field(default=None, max_length=60)
     decided_at: datetime | None = _utc(default=None)
     reason: str | None = None
+    kind: str | None = Field(default=None, max_length=16)  # holding, update, apology, …; None: written before kinds
 
 
 class Approval(SQLModel, table=True):

@@ -20,6 +20,7 @@ from bot.outbox.adapter import Undeliverable
 from bot.web import chart as report_chart
 from config.model import Config
 from config.settings import Settings
+from handlers.line.kinds import kind_name
 from handlers.review import report
 from handlers.review.report import Review, duration
 from handlers.text.formatting import person_name
@@ -164,6 +165,7 @@ def _context(review: Review, config: Config) -> dict:
         "versions": [
             {
                 "number": v.number,
+                "kind": kind_name(v.kind),
                 "state": label(OUTCOME, next((a.outcome for a in figures.approvals if a.version == v.number), "pending")),
                 "author": person_name(config, v.author),
                 "drafted": at(v.drafted_at),

@@ -8,6 +8,7 @@ from sqlmodel import Session, func, select
 
 from config.model import Config
 from handlers.core.holders import current_holders
+from handlers.line.kinds import kind_name
 from handlers.line.states import APPROVED, PENDING
 from handlers.text.formatting import person_name, when
 from handlers.text.i18n import _
@@ -116,7 +117,8 @@ def line_summary(session: Session, config: Config, incident: Incident, timing, n
     else:
         reach = _("on {count} of {total} targets").format(count=carried, total=len(config.broadcast))
     approved_at = when(config, current.decided_at, now)
-    return fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=approved_at, reach=reach) + waiting
+    kind = fmt(_(" · v{n}: {kind}"), n=current.version, kind=kind_name(current.kind)) if current.kind else Message()
+    return fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=approved_at, reach=reach) + waiting + kind
 
 
 def render_item(config: Config, item: ChecklistItem, now: datetime) -> Message:

@@ -8,6 +8,7 @@ from handlers.core.people import role_title
 from handlers.core.verbs import ANYONE, verb
 from handlers.incident.timing import incident_timing
 from handlers.line import statements, vetting
+from handlers.line.kinds import KINDS, default_kind, kind_name, split_kind
 from handlers.line.reading import approvers_text
 from handlers.line.states import PENDING, REJECTED, SUPERSEDED
 from handlers.line.targets import target_limits
@@ -24,25 +25,28 @@ APPROVERS = N_("the approver roles of the incident's severity (never the author)
 
 @verb(
     "draft",
-    usage=N_("<text>"),
+    usage=N_("[holding|update|apology|clarification|rebuttal|closing] <text>"),
     summary=N_("Propose a new version of the approved line; approvers are asked."),
     who=("comms", "commander", "spokesperson"),
 )
 def draft(ctx: Context) -> Message:
-    """Add a pending version, vet it, and ask each approver role."""
-    if not ctx.args:
+    """Add a pending version of a kind (§4: holding first, update after), vet it, and ask each approver role."""
+    kind, words = split_kind(ctx.args)
+    if not words.strip() or words.strip() in KINDS:
         raise UsageError(_("Write the proposed statement after the verb."))
     incident = ctx.incident
+    number = statements.next_version(ctx.session, incident.id)
     statement = Statement(
         incident_id=incident.id,
-        version=statements.next_version(ctx.session, incident.id),
-        text=ctx.args,
+        version=number,
+        text=words,
         author=ctx.actor.key,
         created_at=ctx.now,
+        kind=kind or default_kind(statements.ever_approved(ctx.session, incident.id)),
     )
     ctx.session.add(statement)
     ctx.session.flush()
-    ctx.log("draft", statement.text, version=statement.version)
+    ctx.log("draft", statement.text, version=statement.version, statement_kind=statement.kind)
     roles = statements.required_roles(ctx)
     remind_approvers(ctx, statement, roles)
     request = approval_request(ctx, statement, roles)
@@ -88,7 +92,8 @@ def approval_request(ctx: Context, statement: Statement, roles: list[str]) -> Me
         approvers=statements.roles_with_people(ctx, roles, statement.author),
     )
     changes = fmt(_("Changes from v{old}: "), old=current.version) + short_diff(current.text, statement.text) if current else Message()
-    findings = vetting.vet(statement.text, ctx.config.vet.values(), current.text if current else None, target_limits(ctx.config))
+    limits = target_limits(ctx.config)
+    findings = vetting.vet(statement.text, ctx.config.vet.values(), current.text if current else None, limits, statement.kind)
     buttons = Message(
         buttons=[
             Button(_("Approve v{n}").format(n=statement.version), f"#{incident.id} approve v{statement.version}", "primary"),
@@ -100,7 +105,8 @@ def approval_request(ctx: Context, statement: Statement, roles: list[str]) -> Me
             ),
         ]
     )
-    return lines(header, verbatim(statement.text), changes, vetting.render_findings(findings, target_limits(ctx.config)), buttons)
+    kind = fmt(_("Kind: {kind}"), kind=kind_name(statement.kind)) if statement.kind else Message()
+    return lines(header, kind, verbatim(statement.text), changes, vetting.render_findings(findings, limits), buttons)
 
 
 def _version_to_decide(ctx: Context, words: list[str]) -> tuple[Statement, list[str]]:

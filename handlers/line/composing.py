@@ -11,6 +11,8 @@ from handlers.core.context import Context
 from handlers.core.errors import UsageError
 from handlers.core.verbs import ANYONE, PARTICIPANT, verb
 from handlers.line import statements, vetting
+from handlers.line.kinds import KINDS, LATER, default_kind, split_kind
+from handlers.line.kinds import kind_name as statement_kind_name
 from handlers.line.targets import target_limits
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines, static, text
@@ -21,14 +23,8 @@ BABEL_LOCALE = {"en": "en_GB", "zh": "zh_Hans_CN"}
 
 
 def kind_name(kind: str) -> str:
-    """A template kind in the team's language."""
-    names = {
-        "holding": _("holding statement"),
-        "apology": _("apology"),
-        "update": _("update"),
-        "clarification": _("clarification"),
-    }
-    return names.get(kind, kind)
+    """A kind of statement in the team's language."""
+    return statement_kind_name(kind)
 
 
 def local_date(moment: datetime, timezone: str, language: str) -> str:
@@ -57,21 +53,20 @@ def fill(template: str, incident: Incident, now: datetime, timezone: str, langua
 
 @verb(
     "template",
-    usage=N_("[holding|apology|update|clarification]"),
+    usage=N_("[holding|update|apology|clarification|rebuttal|closing]"),
     summary=N_("Fill a playbook template as a starting draft."),
     who=(PARTICIPANT,),
     changes=False,
 )
 def template(ctx: Context) -> Message:
-    """The playbook's template filled with the incident's facts, ready to edit and send as a draft."""
+    """The playbook's template of a kind (§4 default) filled with the incident's facts, ready to edit and draft."""
     incident = ctx.incident
     words = ctx.args.lower().split()
     if len(words) > 1:
         raise UsageError(fmt(_("Unexpected “{word}”."), word=words[1][:40]))
-    has_line = statements.current_line(ctx.session, incident.id) is not None
-    kind = words[0] if words else ("update" if has_line else "holding")
+    kind = words[0] if words else default_kind(statements.ever_approved(ctx.session, incident.id))
     playbook = ctx.config.playbooks[incident.playbook]
-    if kind not in TEMPLATE_KINDS or kind not in playbook.templates:
+    if kind not in KINDS or kind not in TEMPLATE_KINDS or kind not in playbook.templates:
         available = ", ".join(k for k in TEMPLATE_KINDS if k in playbook.templates) or "—"
         raise UsageError(fmt(_("“{kind}” is not a template of this playbook; it has: {kinds}."), kind=kind[:40], kinds=available))
     language = ctx.config.language
@@ -79,29 +74,33 @@ def template(ctx: Context) -> Message:
     return lines(
         fmt(_("**{kind}** for #{id}, filled in:"), kind=kind_name(kind).capitalize(), id=incident.id),
         text(filled),
-        static(_("Edit it as needed, then propose it with `/crisis draft <text>`.")),
+        fmt(_("Edit it as needed, then propose it with `/crisis draft {kind} <text>`."), kind=kind),
     )
 
 
 @verb(
     "vet",
-    usage=N_("<text>"),
+    usage=N_("[holding|update|apology|clarification|rebuttal|closing] <text>"),
     summary=N_("Check a proposed text against the line and the rules."),
     who=(ANYONE,),
     needs_incident=False,
     changes=False,
 )
 def vet_text(ctx: Context) -> Message:
-    """Vet a text; inside an incident, also for consistency with its approved line."""
-    if not ctx.args:
+    """Vet a text of a kind (`vet rebuttal <text>`; §4 default); inside an incident, also against its approved line."""
+    kind, words = split_kind(ctx.args)
+    if not words.strip() or words.strip() in KINDS:
         raise UsageError(_("Write the text to check after the verb."))
     current = statements.current_line(ctx.session, ctx.incident.id) if ctx.incident else None
+    if kind is None:
+        kind = default_kind(statements.ever_approved(ctx.session, ctx.incident.id)) if ctx.incident else LATER
     limits = target_limits(ctx.config)
-    findings = vetting.vet(ctx.args, ctx.config.vet.values(), current.text if current else None, limits)
+    findings = vetting.vet(words, ctx.config.vet.values(), current.text if current else None, limits, kind)
+    checked_as = fmt(_("Checked as: {kind}."), kind=kind_name(kind))
     if current is not None:
         against = fmt(_("Checked against the approved line v{n} of #{id}."), n=current.version, id=ctx.incident.id)
     elif ctx.incident is not None:
         against = fmt(_("#{id} has no approved line yet, so consistency was not checked."), id=ctx.incident.id)
     else:
         against = static(_("Not in an incident room, so consistency was not checked; name one with `/crisis #<id> vet …`."))
-    return lines(vetting.render_findings(findings, limits), against)
+    return lines(vetting.render_findings(findings, limits), checked_as, against)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 from config.model import VetRules
+from handlers.line.fact_values import date_value, same_date, time_value
+from handlers.line.names import chinese_names
 
 # Letters and digits of the scripts that separate words with spaces: a word ends where they stop.
 # Chinese characters are not among them, so "3" stands alone in "3月" but not in "30" or "v3".
@@ -40,11 +42,16 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", _THOUSANDS.sub("", text)).strip()
 
 
-def extract_facts(text: str, rules: Iterable[VetRules]) -> list[Fact]:
-    """Every fact of the text in order, the most specific one where several overlap."""
+def extract_facts(text: str, rules: Iterable[VetRules], names: bool = True) -> list[Fact]:
+    """Every fact of the text in order, the most specific one where several overlap; none inside a salutation or list number.
+
+    `names=False` leaves out the Chinese names found by the tagger (slow), where only dates and times are wanted.
+    """
     rules = list(rules)
     stop_words = frozenset(word.casefold() for ruleset in rules for word in ruleset.not_entities)
-    candidates = []
+    masked = [match.span() for ruleset in rules for pattern in ruleset.not_facts for match in compiled(pattern).finditer(text)]
+    found = chinese_names(text, rules) if names else []
+    candidates = [Fact("entity", start, end, text[start:end]) for start, end in found]
     for ruleset in rules:
         for kind, patterns in ruleset.facts.items():
             for pattern in patterns:
@@ -54,7 +61,8 @@ def extract_facts(text: str, rules: Iterable[VetRules]) -> list[Fact]:
                         fact = _trim_names(fact, stop_words)
                     if fact and fact.text.strip():
                         candidates.append(fact)
-    return _most_specific(candidates)
+    kept = [fact for fact in candidates if not any(start < fact.end and fact.start < end for start, end in masked)]
+    return _most_specific(kept)
 
 
 def _trim_names(fact: Fact, stop_words: frozenset[str]) -> Fact | None:
@@ -98,8 +106,15 @@ def _standing_alone(fact: str) -> re.Pattern[str]:
 
 
 def unapproved_facts(text: str, approved: str, rules: Iterable[VetRules]) -> list[Fact]:
-    """Each distinct fact of the text that the approved line does not state, once, in text order."""
+    """Each distinct fact of the text that the approved line does not state, once, in text order.
+
+    Dates and times are compared by value (`1 June` is `June 1st`, `15:00` is `3pm`); everything else by its words.
+    """
+    rules = list(rules)
     reference = normalise(approved)
+    approved_facts = extract_facts(approved, rules, names=False)
+    dates = [value for fact in approved_facts if fact.kind == "date" and (value := date_value(fact.text))]
+    times = [value for fact in approved_facts if fact.kind == "time" and (value := time_value(fact.text))]
     seen: set[str] = set()
     missing = []
     for fact in extract_facts(text, rules):
@@ -107,6 +122,16 @@ def unapproved_facts(text: str, approved: str, rules: Iterable[VetRules]) -> lis
         if key in seen:
             continue
         seen.add(key)
-        if not _standing_alone(key).search(reference):
-            missing.append(fact)
+        if _standing_alone(key).search(reference) or _same_value(fact, dates, times):
+            continue
+        missing.append(fact)
     return missing
+
+
+def _same_value(fact: Fact, dates: list, times: list) -> bool:
+    """Whether a date or time of the text is one the approved line states, in whatever form."""
+    if fact.kind == "date" and (value := date_value(fact.text)):
+        return any(same_date(value, other) for other in dates)
+    if fact.kind == "time" and (value := time_value(fact.text)):
+        return any(value[0] == other[0] and (not value[1] or not other[1] or value[1] == other[1]) for other in times)
+    return False

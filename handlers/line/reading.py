@@ -6,6 +6,7 @@ from config.model import OPEN_PHASES, Config
 from handlers.core.context import Context
 from handlers.core.verbs import verb
 from handlers.line import statements
+from handlers.line.kinds import kind_name
 from handlers.line.states import APPROVED, PENDING, REJECTED, SUPERSEDED
 from handlers.text.formatting import person_name, when
 from handlers.text.i18n import N_, _
@@ -119,9 +120,10 @@ def history(ctx: Context) -> Message:
 def _version_row(ctx: Context, statement: Statement) -> Message:
     config, session = ctx.config, ctx.session
     row = fmt(
-        "{mark} **v{n}** {state} — {author}, {at}",
+        "{mark} **v{n}** {state} — {author}, {at}{kind}",
         mark=STATE_MARK.get(statement.state, ""),
         n=statement.version,
+        kind=f" · {kind_name(statement.kind)}" if statement.kind else "",
         state=label(VERSION_STATE, statement.state),
         author=ctx.name(statement.author),
         at=when(config, statement.created_at, ctx.now),

@@ -37,6 +37,13 @@ def current_line(session: Session, incident_id: int) -> Statement | None:
     return session.exec(select(Statement).where(Statement.incident_id == incident_id, Statement.state == APPROVED)).first()
 
 
+def ever_approved(session: Session, incident_id: int) -> bool:
+    """Whether a version of the incident's statement has been approved (the current one or one it superseded)."""
+    # A draft is superseded only by an approval, so a superseded version also means one was approved.
+    query = select(Statement.id).where(Statement.incident_id == incident_id, Statement.state.in_((APPROVED, SUPERSEDED)))
+    return session.exec(query.limit(1)).first() is not None
+
+
 def versions(session: Session, incident_id: int, newest: int | None = None) -> list[Statement]:
     """An incident's versions, oldest first; only the newest few when asked."""
     query = select(Statement).where(Statement.incident_id == incident_id).order_by(Statement.version.desc())

@@ -1,7 +1,8 @@
 """Vet a proposed statement with deterministic rules (PRODUCT.md §4): each finding names the words that caused it.
 
 The rules are data (config/defaults/vet/*.yaml). Every language's rules apply to
-every text, so mixed texts need no language detection.
+every text, so mixed texts need no language detection. Which parts a text must
+contain depends on its kind (handlers/line/kinds.py).
 """
 
 import re
@@ -9,25 +10,35 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from config.model import VetRules
-from handlers.core.cleaning import matching_form, quoted
+from handlers.core.cleaning import quoted
 from handlers.line.facts import LATIN_WORD, compiled, normalise, unapproved_facts
+from handlers.line.kinds import LATER, REQUIRED, sentences
+from handlers.line.normalise import vetting_form
 from handlers.text.i18n import N_, _, ngettext
 from handlers.text.markup import Message, fmt, lines, verbatim
 
-FORBIDDEN = ("speculation", "no_comment", "blame")  # each match is a finding
-REQUIRED = ("empathy", "next_update")  # one phrase of any language must appear
-RULE_ORDER = (*FORBIDDEN, "length", "consistency", *REQUIRED)
+FORBIDDEN = ("speculation", "no_comment", "blame", "hollow_apology")  # each match is a finding
+REBUTTAL = ("fact_first", "claim_repeated")
+MISSING = ("empathy", "next_update", "learn_more", "unknowns")  # a part the kind needs that no phrase shows
+RULE_ORDER = (*REBUTTAL, *FORBIDDEN, "length", "consistency", *MISSING)
 QUOTE_LENGTH = 30  # how much of the text beyond a limit is quoted
+_CLAUSE = re.compile(r"[,;，；、]")
 _WORD_CUT = re.compile(f"(?<=[{LATIN_WORD}])[{LATIN_WORD}]+")
 
 _LINES = {
     "speculation": N_("• Speculation: “{quote}”"),
     "no_comment": N_("• “No comment”: “{quote}”"),
     "blame": N_("• Blame-shifting: “{quote}”"),
+    "hollow_apology": N_("• Hollow apology: “{quote}”"),
+    "fact_first": N_("• A rebuttal states the fact first; this one opens with the claim: “{quote}”"),
+    "claim_repeated": N_("• The false claim is repeated: “{quote}”"),
     "empathy": N_("• Missing empathy: no words such as “sorry” or “we understand”"),
     "next_update": N_("• No next update or where to learn more"),
+    "learn_more": N_("• No place to learn more (a hotline, a support page, a status page)"),
+    "unknowns": N_("• Nothing says what is not yet known"),
     "consistency": N_("• Not in the approved line ({kind}): “{quote}”"),
 }
+_WHEN = N_("• No time for the next update")
 _FACT_KINDS = {
     "number": N_("number"),
     "date": N_("date"),
@@ -54,22 +65,70 @@ class _Placed:
     finding: Finding
 
 
-def vet(text: str, rules: Iterable[VetRules], approved: str | None = None, limits: Mapping[str, int] | None = None) -> list[Finding]:
-    """All findings for a proposed text: phrases, length per target and, given the approved line, facts it lacks."""
+def vet(
+    text: str,
+    rules: Iterable[VetRules],
+    approved: str | None = None,
+    limits: Mapping[str, int] | None = None,
+    kind: str | None = None,
+) -> list[Finding]:
+    """All findings for a proposed text of a kind (default `update`): phrases, the parts its kind needs, length, facts."""
     rules = list(rules)
-    # Matched in NFKC without invisible characters (`No c\u200bomment` is "No comment"); quoted as written.
-    seen, origin = matching_form(text)
+    kind = kind if kind in REQUIRED else LATER
+    # Read NFKC, without invisible characters, look-alike letters folded and in Simplified characters; quoted as written.
+    seen, origin = vetting_form(text)
     placed = [*_phrase_findings(seen, rules, text, origin), *_length_findings(text, limits or {})]
+    if kind == "rebuttal":
+        placed += _rebuttal_findings(seen, rules, text, origin)
     if approved is not None:
-        reference = matching_form(approved)[0]
+        reference = vetting_form(approved)[0]
         placed += [
             _Placed(origin[f.start], Finding("consistency", quoted(text, origin, f.start, f.end), f.kind))
             for f in unapproved_facts(seen, reference, rules)
         ]
     placed.sort(key=lambda p: (p.position, RULE_ORDER.index(p.finding.rule)))
     findings = [p.finding for p in placed]
-    findings += [Finding(rule, "") for rule in REQUIRED if not _any_phrase(seen, rules, rule)]
+    findings += [_missing(rule, kind) for rule in REQUIRED[kind] if not _has_part(seen, rules, rule, kind)]
     return _without_repeats(findings)
+
+
+def _missing(rule: str, kind: str) -> Finding:
+    """The finding for a part the text lacks; a holding statement's missing next update is a missing *time*."""
+    return Finding(rule, "", "when" if rule == "next_update" and kind == "holding" else "")
+
+
+def _has_part(seen: str, rules: list[VetRules], rule: str, kind: str) -> bool:
+    """Whether the text shows a part its kind needs."""
+    if rule == "empathy":
+        # A hollow apology is not empathy: its words do not count.
+        hollow = [match.span() for match in _matches(seen, rules, "hollow_apology")]
+        return any(all(end <= a or start >= b for a, b in hollow) for start, end in (m.span() for m in _matches(seen, rules, "empathy")))
+    if rule == "next_update" and kind == "holding":
+        # When: a promise and a time in one sentence ("we will give a further update at 19:00").
+        return any(
+            _any_phrase(seen[start:end], rules, "next_update") and _any_phrase(seen[start:end], rules, "update_timing")
+            for start, end in sentences(seen)
+        )
+    if rule == "next_update":
+        return _any_phrase(seen, rules, "next_update") or _any_phrase(seen, rules, "learn_more")
+    return _any_phrase(seen, rules, rule)
+
+
+def _rebuttal_findings(seen: str, rules: list[VetRules], text: str, origin: list[int]) -> list[_Placed]:
+    """A rebuttal that opens with the claim, and each report of the claim after the first (one a clause at most)."""
+    reporting = []
+    for start, end in sentences(seen):
+        for clause_start, clause_end in _clauses(seen, start, end):
+            match = next(_matches(seen[clause_start:clause_end], rules, "claim_markers"), None)
+            if match:
+                reporting.append((start, clause_start + match.start(), clause_start + match.end()))
+    placed = []
+    first = next(sentences(seen), None)
+    if reporting and first and reporting[0][0] == first[0]:
+        _sentence, start, end = reporting[0]
+        placed.append(_Placed(origin[start], Finding("fact_first", quoted(text, origin, start, end))))
+    placed += [_Placed(origin[start], Finding("claim_repeated", quoted(text, origin, start, end))) for _s, start, end in reporting[1:]]
+    return placed
 
 
 def render_findings(findings: list[Finding], limits: Mapping[str, int] | None = None) -> Message:
@@ -102,6 +161,12 @@ def _phrase_findings(seen: str, rules: list[VetRules], text: str, origin: list[i
         spans = _longest_first([match.span() for match in _matches(seen, rules, rule)])
         placed += [_Placed(origin[start], Finding(rule, quoted(text, origin, start, end))) for start, end in spans if start < end]
     return placed
+
+
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The clauses of a sentence: "有网友称…，还有网友称…" reports a claim twice."""
+    cuts = [start, *(start + m.end() for m in _CLAUSE.finditer(text[start:end])), end]
+    return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if a < b]
 
 
 def _longest_first(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -148,6 +213,8 @@ def _finding_line(finding: Finding, limits: Mapping[str, int]) -> Message:
     """One line of the findings message."""
     if finding.rule == "length":
         return _length_line(finding, limits.get(finding.detail))
+    if finding.rule == "next_update" and finding.detail == "when":
+        return fmt(_(_WHEN))
     if finding.rule == "consistency":
         kind = _FACT_KINDS.get(finding.detail)
         return fmt(_(_LINES["consistency"]), kind=_(kind) if kind else finding.detail, quote=verbatim(finding.quote))

@@ -45,6 +45,7 @@ class Version:
     reason: str | None
     approvals: list[tuple[str, str, datetime]]  # (role, person, at)
     published: list[Published]
+    kind: str | None = None  # holding, update, …; None for versions written before kinds
 
 
 @dataclass
@@ -156,7 +157,19 @@ def _versions(session: Session, incident_id: int) -> list[Version]:
         for p in session.exec(select(Publication).where(Publication.statement_id.in_(ids)).order_by(Publication.at, Publication.id)):
             published[p.statement_id].append(Published(p.target, p.platform, p.state, p.by, p.at, p.sent_at, p.url))
     return [
-        Version(s.version, s.text, s.author, s.created_at, s.state, s.decided_by, s.decided_at, s.reason, approvals[s.id], published[s.id])
+        Version(
+            s.version,
+            s.text,
+            s.author,
+            s.created_at,
+            s.state,
+            s.decided_by,
+            s.decided_at,
+            s.reason,
+            approvals[s.id],
+            published[s.id],
+            s.kind,
+        )
         for s in statements
     ]
 

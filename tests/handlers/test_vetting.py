@@ -57,7 +57,7 @@ ENGLISH = [
     case(
         "blame on customers and the supplier",
         "This was user error, not our fault; the supplier is responsible." + EN_TAIL,
-        [("blame", "user error"), ("blame", "not our fault"), ("blame", "the supplier is responsible")],
+        [("blame", "user error"), ("blame", "not our fault"), ("blame", "supplier is responsible")],
     ),
     case(
         "blame on a third party and on fate",
@@ -159,7 +159,11 @@ CHINESE = [
     ),
     case("no comment", "对于网传消息，我们无可奉告，也不予置评。" + ZH_TAIL, [("no_comment", "无可奉告"), ("no_comment", "不予置评")]),
     case("not responding for now", "目前暂不回应，不便透露更多。" + ZH_TAIL, [("no_comment", "暂不回应"), ("no_comment", "不便透露")]),
-    case("blame on the user", "此事与本公司无关，系用户使用不当所致。" + ZH_TAIL, [("blame", "与本公司无关"), ("blame", "使用不当")]),
+    case(
+        "blame on the user",
+        "此事与本公司无关，系用户使用不当所致。" + ZH_TAIL,
+        [("blame", "与本公司无关"), ("blame", "系用户使用不当所致")],
+    ),
     case("blame on a temporary worker", "涉事员工为临时工，属于个人行为。" + ZH_TAIL, [("blame", "临时工"), ("blame", "个人行为")]),
     case("our own responsibility is not blame", "我们的责任在于保障每一位用户的安全。" + ZH_TAIL, []),
     case("missing empathy", "服务已恢复，详情请见官网。", [("empathy", "")]),
@@ -245,7 +249,7 @@ TEMPLATE_VALUES = {
     "zh": {"title": "移动电源充电发热", "date": "2026年3月2日", "next_update": "11:30"},
 }
 TEMPLATES = [
-    pytest.param(template.get(language).format(**TEMPLATE_VALUES[language]), id=f"{key}-{kind}-{language}")
+    pytest.param(template.get(language).format(**TEMPLATE_VALUES[language]), kind, id=f"{key}-{kind}-{language}")
     for key, playbook in CONFIG.playbooks.items()
     for kind, template in playbook.templates.items()
     for language in ("en", "zh")
@@ -256,10 +260,10 @@ def test_every_playbook_has_its_templates_in_both_languages():
     assert len(TEMPLATES) == 2 * 4 * len(CONFIG.playbooks) >= 2 * 4 * 5
 
 
-@pytest.mark.parametrize("text", TEMPLATES)
-def test_a_shipped_template_filled_in_passes_the_vetter(text):
+@pytest.mark.parametrize(("text", "kind"), TEMPLATES)
+def test_a_shipped_template_filled_in_passes_the_vetter_as_its_kind(text, kind):
     assert "{" not in text
-    assert found(text) == []
+    assert vet(text, RULES, kind=kind) == []
 
 
 def test_the_rules_of_every_language_apply_to_every_text():
