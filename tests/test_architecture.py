@@ -16,6 +16,7 @@ SURFACE = {
     "handlers.nudges.kinds": "the reminder kinds a promise names (their records: pace, cap, ladder, message)",
     "handlers.nudges.subjects": "what a reminder is about, typed (`VersionRole(3, 'legal')` for 'v3:legal')",
     "handlers.line.states": "the states of a version of the line",
+    "handlers.line.kinds": "the kinds of statement (holding, update, rebuttal…) and their names, shown on the card",
     "handlers.line.statements": "the current approved line",
     "handlers.line.approvals": "pending versions, which resolving an incident sets aside",
     "handlers.incident.timing": "the incident's clock",

@@ -24,11 +24,11 @@ def report_of(chat, tmp_path) -> str:
 
 def test_a_task_keeps_every_keyword_of_its_text_and_takes_only_its_owner_and_due_time(chat, room):
     said(chat, "alice", f"task {FREE} @bob in 2h", room)
-    said(chat, "alice", f"task {FREE} legal", room)
+    said(chat, "alice", f"task {FREE} @legal", room)
     said(chat, "alice", f"task {FREE}", room)
     listing = said(chat, "alice", "tasks", room)
     assert f"☐ 15 {FREE} · Bob Li · due 03-02 11:00" in listing
-    assert f"☐ 16 {FREE} · Bob Li (" in listing  # the role word at the end names its holder
+    assert f"☐ 16 {FREE} · Bob Li (" in listing  # @role at the end names its holder
     assert listing.endswith(f"☐ 17 {FREE} · —")
 
 
