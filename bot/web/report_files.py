@@ -21,8 +21,8 @@ from bot.web import chart as report_chart
 from config.model import Config
 from config.settings import Settings
 from handlers.review import report
-from handlers.review.report import Review, duration
-from handlers.text.formatting import person_name
+from handlers.review.report import Review
+from handlers.text.formatting import duration_text, person_name
 from handlers.text.i18n import _, speaking
 from handlers.text.labels import OUTCOME, PHASE, label
 from handlers.text.markup import Message, fmt, lines
@@ -128,12 +128,13 @@ def _context(review: Review, config: Config) -> dict:
         return spec.title.get(language) if spec else key
 
     metrics_rows = [
-        (_("Time to assemble"), duration(figures.assembled) if figures.assembled else _("not yet")),
+        (_("Time to assemble"), duration_text(figures.assembled) if figures.assembled else _("not yet")),
         (_("Time to first approved statement"), report.first_statement_text(figures)),
         (_("Update cadence kept"), report.cadence_text(figures)),
         (_("Checklist completion"), report.checklist_text(figures) + (f" ({figures.checklist_percent} %)" if figures.checklist else "")),
     ] + [
-        (_("Approval latency of v{n}").format(n=a.version), f"{duration(a.wait)} ({label(OUTCOME, a.outcome)})") for a in figures.approvals
+        (_("Approval latency of v{n}").format(n=a.version), f"{duration_text(a.wait)} ({label(OUTCOME, a.outcome)})")
+        for a in figures.approvals
     ]
     return {
         "lang": HTML_LANG.get(language, "en"),
@@ -152,7 +153,7 @@ def _context(review: Review, config: Config) -> dict:
         "generated": at(review.now),
         "timezone": config.timezone,
         "metrics": metrics_rows,
-        "phases": [(label(PHASE, p), duration(span)) for p, span in figures.phases.items() if span],
+        "phases": [(label(PHASE, p), duration_text(span)) for p, span in figures.phases.items() if span],
         "timeline": [
             (at(e.at), person_name(config, e.actor) if e.actor != "onevoice" else "OneVoice", _kind(e.kind), _event_text(e, config, role))
             for e in review.events
@@ -201,10 +202,10 @@ def scorecard_rows(scorecard: list | None) -> list[tuple[str, str, str, str]]:
     for milestone in scorecard or []:
         mark = {True: "✅", False: "❌"}.get(milestone.met, "⏳")
         if milestone.elapsed is not None:
-            reached = duration(milestone.elapsed)
+            reached = duration_text(milestone.elapsed)
         else:
             reached = _("not yet") if milestone.met is None else _("not reached")
-        rows.append((mark, milestone.label, reached, duration(milestone.target)))
+        rows.append((mark, milestone.label, reached, duration_text(milestone.target)))
     return rows
 
 

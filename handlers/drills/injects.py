@@ -66,15 +66,10 @@ def render(config: Config, incident: Incident, row: DrillInject) -> Message:
     source = fmt("**{source}**", source=_local(content.get("source"), language))
     if details:
         source = source + text(" · " + " · ".join(details))
-    within = duration_text_seconds(row.answer_within)
+    within = duration_text(timedelta(seconds=row.answer_within))
     how = fmt(_("Answer it as you would for real, within {span}; then record it: `/crisis answer i{n} <how>`"), span=within, n=row.number)
     answered = Message(buttons=[Button(_("Answered"), f"#{incident.id} answer i{row.number}", "primary")])
     return lines(head, source, fmt("“{text}”", text=_local(content.get("text"), language)), how, answered)
-
-
-def duration_text_seconds(seconds: int) -> str:
-    """A span stored in seconds, as '20 min'."""
-    return duration_text(timedelta(seconds=seconds))
 
 
 def deliver(session: Session, deps: Deps, incident: Incident, nudge: Nudge, now: datetime) -> None:

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from config.model import Config
 from handlers.review import metrics
+from handlers.text.formatting import duration_text
 from handlers.text.i18n import _
 from handlers.text.labels import OUTCOME, PHASE, label
 from handlers.text.markup import Message, fmt, lines
@@ -172,35 +173,21 @@ def attach_scorecard(review: Review, session: Session, config: Config) -> None:
     review.scorecard = scorecard.scorecard(session, config, review.incident, review.now)
 
 
-def duration(span: timedelta | None) -> str:
-    """A duration as people say it, to the nearest minute: '7 min', '95 min', '2 h 05 min', '3 d 2 h'."""
-    if span is None:
-        return "—"
-    minutes = int((span.total_seconds() + 30) // 60)
-    if minutes < 120:
-        return _("{m} min").format(m=minutes)
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return _("{h} h {m:02d} min").format(h=hours, m=minutes)
-    days, hours = divmod(hours, 24)
-    return _("{d} d {h} h").format(d=days, h=hours)
-
-
 def first_statement_text(figures: metrics.Metrics) -> str:
     """'38 min (target 60 min, on time)' or 'none yet (target 60 min)'."""
-    target = duration(figures.first_statement_target)
+    target = duration_text(figures.first_statement_target)
     if figures.first_statement is None:
         return _("none yet (target {target})").format(target=target)
     verdict = _("on time") if figures.first_statement_on_time else _("late")
-    return _("{took} (target {target}, {verdict})").format(took=duration(figures.first_statement), target=target, verdict=verdict)
+    return _("{took} (target {target}, {verdict})").format(took=duration_text(figures.first_statement), target=target, verdict=verdict)
 
 
 def cadence_text(figures: metrics.Metrics) -> str:
     """'2 of 3 windows (67 %)', or 'no window ended yet'."""
     if not figures.cadence_windows:
-        return _("no {cadence} window ended yet").format(cadence=duration(figures.cadence))
+        return _("no {cadence} window ended yet").format(cadence=duration_text(figures.cadence))
     return _("{kept} of {windows} windows of {cadence} ({percent} %)").format(
-        kept=figures.cadence_kept, windows=figures.cadence_windows, cadence=duration(figures.cadence), percent=figures.cadence_percent
+        kept=figures.cadence_kept, windows=figures.cadence_windows, cadence=duration_text(figures.cadence), percent=figures.cadence_percent
     )
 
 
@@ -212,7 +199,7 @@ def checklist_text(figures: metrics.Metrics) -> str:
 
 def latency_text(figures: metrics.Metrics) -> str:
     """'v1 12 min (rejected), v2 5 min (approved)'."""
-    shown = [f"v{a.version} {duration(a.wait)} ({label(OUTCOME, a.outcome)})" for a in figures.approvals]
+    shown = [f"v{a.version} {duration_text(a.wait)} ({label(OUTCOME, a.outcome)})" for a in figures.approvals]
     return ", ".join(shown) or "—"
 
 
@@ -229,7 +216,7 @@ def summary(review: Review, config: Config) -> Message:
             sev=incident.severity,
             phase=label(PHASE, incident.phase),
         ),
-        fmt(_("• Team assembled in: {took}"), took=duration(figures.assembled) if figures.assembled else _("not yet")),
+        fmt(_("• Team assembled in: {took}"), took=duration_text(figures.assembled) if figures.assembled else _("not yet")),
         fmt(_("• First approved statement: {text}"), text=first_statement_text(figures)),
         fmt(_("• Approval latency: {text}"), text=latency_text(figures)),
         fmt(_("• Updates on cadence: {text}"), text=cadence_text(figures)),

@@ -77,12 +77,6 @@ def _roles_filled(session: Session, config: Config, incident: Incident) -> datet
     return max(times)
 
 
-def span_text(span: timedelta) -> str:
-    """'7 min', '1 h 5 min', with the seconds when there are any: '10 min 30 s'."""
-    seconds = int(span.total_seconds()) % 60
-    return _("{span} {s} s").format(span=duration_text(span), s=seconds) if seconds else duration_text(span)
-
-
 def render_scorecard(session: Session, config: Config, incident: Incident, now: datetime) -> Message:
     """The scorecard as a message: a header with the count on time, then one line per milestone."""
     milestones = scorecard(session, config, incident, now)
@@ -96,14 +90,14 @@ def render_scorecard(session: Session, config: Config, incident: Incident, now: 
     )
     rows = []
     for m in milestones:
-        reached = span_text(m.elapsed) if m.elapsed is not None else (_("not yet") if m.met is None else _("not reached"))
+        reached = duration_text(m.elapsed, seconds=True) if m.elapsed is not None else (_("not yet") if m.met is None else _("not reached"))
         rows.append(
             fmt(
                 _("{mark} {label}: {reached} · target {target}"),
                 mark=MARKS[m.met],
                 label=m.label,
                 reached=reached,
-                target=span_text(m.target),
+                target=duration_text(m.target, seconds=True),
             )
         )
     return lines(header, *rows)
