@@ -66,8 +66,8 @@ class Context:
 
     def post(self, message: Message, **payload: object) -> None:
         """Post a message in the incident's room on every platform."""
-        for room in self.rooms():
-            self.emit(room.platform, EffectKind.POST, message, **payload)
+        assert self.incident is not None
+        in_every_room(self.session, self.incident.id, self.now, EffectKind.POST, message, **payload)
 
     def announce(self, message: Message) -> Message:
         """Post in the incident room and let that post be the answer too."""
@@ -77,8 +77,8 @@ class Context:
 
     def refresh_card(self) -> None:
         """Have the pinned card re-rendered and edited in place."""
-        for room in self.rooms():
-            self.emit(room.platform, EffectKind.REFRESH_CARD)
+        assert self.incident is not None
+        in_every_room(self.session, self.incident.id, self.now, EffectKind.REFRESH_CARD)
 
     def dm(self, person_key: str, message: Message) -> None:
         """Send a direct message to a person on each active platform where they have a handle."""
@@ -106,6 +106,16 @@ def queue_effect(
     if message is not None:
         payload["message"] = message.to_json()
     session.add(Outbox(incident_id=incident_id, platform=platform, kind=kind, payload=payload, created_at=now, next_attempt_at=now))
+
+
+def in_every_room(
+    session: Session, incident_id: int | None, now: datetime, kind: EffectKind, message: Message | None = None, **payload: object
+) -> list[str]:
+    """Queue one effect (a post, by default the thing to do) in the incident's room on every platform; the platforms."""
+    platforms = list(session.exec(select(Room.platform).where(Room.incident_id == incident_id).order_by(Room.id)))
+    for platform in platforms:
+        queue_effect(session, incident_id, platform, kind, now, message, **payload)
+    return platforms
 
 
 def handle_of(person: Person, platform: str) -> str | None:

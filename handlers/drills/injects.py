@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from config.durations import parse_duration
 from config.model import Config
 from config.scenarios import Scenario
-from handlers.core.context import Context, Deps, queue_effect
+from handlers.core.context import Context, Deps, in_every_room
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.ports import EffectKind
 from handlers.core.verbs import PARTICIPANT, verb
@@ -17,7 +17,7 @@ from handlers.text.formatting import duration_text, when
 from handlers.text.i18n import N_, _
 from handlers.text.labels import INJECT_KIND, label
 from handlers.text.markup import Button, Message, fmt, lines, text
-from storage.models import DrillInject, Incident, Nudge, Room, TimelineEvent
+from storage.models import DrillInject, Incident, Nudge, TimelineEvent
 
 ROOM = "room"  # an inject's nudge target: nobody in person, so it is posted in the drill room
 _NUMBER = re.compile(r"^[iI](\d{1,4})$")
@@ -81,8 +81,7 @@ def deliver(session: Session, deps: Deps, incident: Incident, nudge: Nudge, now:
     row.posted_at = now
     session.add(row)
     message = render(deps.config, incident, row)
-    for room in session.exec(select(Room).where(Room.incident_id == incident.id)):
-        queue_effect(session, incident.id, room.platform, EffectKind.POST, now, message)
+    in_every_room(session, incident.id, now, EffectKind.POST, message)
     session.add(
         TimelineEvent(
             incident_id=incident.id, at=now, actor="onevoice", kind="inject", text=f"I{number}", data={"number": number, "inject": row.kind}

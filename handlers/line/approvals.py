@@ -1,6 +1,6 @@
 """Proposing and deciding versions of the line: draft, approve, reject."""
 
-from handlers.core.context import Context
+from handlers.core.context import Context, in_every_room
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.holders import current_holders
 from handlers.core.people import role_title
@@ -225,8 +225,7 @@ def _make_it_the_line(ctx: Context, statement: Statement) -> Message:
     republish = fmt(_("To republish: {targets}."), targets=", ".join(stale)) if stale else Message()
     button = Button(_("Publish v{n}").format(n=statement.version), f"#{incident.id} publish v{statement.version}", "primary")
     publish = Message(buttons=[button])
-    for room in ctx.rooms():
-        ctx.emit(room.platform, EffectKind.REFRESH_LINE)
+    in_every_room(ctx.session, incident.id, ctx.now, EffectKind.REFRESH_LINE)
     ctx.refresh_card()
     header = fmt(_("✅ **v{n} is now the approved line** of #{id} (approved by {by})."), n=statement.version, id=incident.id, by=by)
     return ctx.announce(lines(header, verbatim(statement.text), replaced, set_aside, republish, publish))

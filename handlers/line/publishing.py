@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from config.model import BroadcastTarget
-from handlers.core.context import Context, queue_effect
+from handlers.core.context import Context, in_every_room
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.ports import EffectKind
 from handlers.core.verbs import verb
@@ -18,7 +18,7 @@ from handlers.line.targets import by_name, chat_handles, limit_of, names
 from handlers.text.formatting import when
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines
-from storage.models import Publication, Room, Statement, TimelineEvent
+from storage.models import Publication, Statement, TimelineEvent
 
 _URL = re.compile(r"^https?://\S{1,490}$")
 
@@ -237,7 +237,7 @@ def text_to_publish(session: Session, publication_id: int, now: datetime) -> str
             n=statement.version,
             target=row.target,
         )
-        _tell_rooms(session, row.incident_id, notice, now)
+        in_every_room(session, row.incident_id, now, EffectKind.POST, notice)
         return None
     return statement.text
 
@@ -263,12 +263,7 @@ def mark_failed(session: Session, publication_id: int, error: str, now: datetime
         error=error[:200],
     )
     _record_outcome(session, row, "publish_failed", now)
-    _tell_rooms(session, row.incident_id, notice, now)
-
-
-def _tell_rooms(session: Session, incident_id: int, notice: Message, now: datetime) -> None:
-    for room in session.exec(select(Room).where(Room.incident_id == incident_id)):
-        queue_effect(session, incident_id, room.platform, EffectKind.POST, now, notice)
+    in_every_room(session, row.incident_id, now, EffectKind.POST, notice)
 
 
 def _record_outcome(session: Session, row: Publication, kind: str, now: datetime) -> None:

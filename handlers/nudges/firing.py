@@ -7,13 +7,13 @@ from sqlalchemy import case, or_, update
 from sqlmodel import Session, func, select
 
 from config.model import Config
-from handlers.core.context import Deps, handle_of, queue_effect
+from handlers.core.context import Deps, handle_of, in_every_room, queue_effect
 from handlers.core.ports import EffectKind
 from handlers.drills import injects
 from handlers.nudges import messages as reminders
 from handlers.nudges import schedule as nudges
 from handlers.text.i18n import speaking
-from storage.models import Incident, Nudge, Room
+from storage.models import Incident, Nudge
 
 LEASE = timedelta(seconds=60)
 ACTIVE = ("pending", "snoozed")
@@ -112,8 +112,7 @@ def _deliver(session: Session, deps: Deps, incident: Incident, people: list[str]
                 queue_effect(session, incident.id, platform, EffectKind.DM, now, message, to=handle)
                 sent = True
     if not sent:
-        for room in session.exec(select(Room).where(Room.incident_id == incident.id)):
-            queue_effect(session, incident.id, room.platform, EffectKind.POST, now, message)
+        in_every_room(session, incident.id, now, EffectKind.POST, message)
 
 
 def _next_step(session: Session, config: Config, nudge: Nudge, now: datetime) -> None:

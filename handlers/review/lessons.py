@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, func, select
 
 from handlers.core.cleaning import keyword
-from handlers.core.context import Context
+from handlers.core.context import Context, in_every_room
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import due_day, duration, is_word, leading, trailing
 from handlers.core.people import is_mention, resolve_person
@@ -155,10 +155,8 @@ def mark_action_done(ctx: Context, number: int) -> Message:
 def review_report(ctx: Context) -> Message:
     """Post the short review to the room; the bot writes the report files on delivery and says where (PRODUCT.md §6)."""
     message = report.summary(report.gather(ctx.session, ctx.config, ctx.incident.id, ctx.now), ctx.config)
-    rooms = ctx.rooms()
-    for room in rooms:
-        ctx.emit(room.platform, EffectKind.REPORT, message)
-    ctx.announced = bool(rooms)  # the room post (with the files' place) answers it
+    # The room post (with the files' place) answers it.
+    ctx.announced = bool(in_every_room(ctx.session, ctx.incident.id, ctx.now, EffectKind.REPORT, message))
     return message
 
 
