@@ -2,12 +2,15 @@
 
 import re
 from datetime import time, timedelta
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from config.durations import Duration
+
+if TYPE_CHECKING:  # scenarios build on this module
+    from config.scenarios import Scenario
 
 Language = Literal["en", "zh"]
 Severity = Literal["sev1", "sev2", "sev3", "sev4"]
@@ -230,6 +233,7 @@ class Config(Strict):
     signals: Signals = Field(default_factory=Signals)
     vet: dict[Language, VetRules] = Field(default_factory=dict)
     scenarios_dir: str | None = None  # the team's own drill scenarios (YAML files), besides the shipped ones
+    _scenarios: "dict[str, Scenario] | None" = PrivateAttr(None)  # read once, by config.scenarios.scenarios_of
 
     @field_validator("timezone")
     @classmethod

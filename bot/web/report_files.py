@@ -9,6 +9,7 @@ import os
 import re
 import tempfile
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,6 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.outbox.adapter import Undeliverable
 from bot.web import chart as report_chart
 from config.model import Config
 from config.settings import Settings
@@ -30,21 +30,29 @@ from handlers.text.markup import Message, fmt, lines
 HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!~])")
 
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    auto_reload=False,
-    keep_trailing_newline=True,
-)
-# User text in Markdown: no markup, no raw HTML, one line (tables and list items stay whole).
-_templates.filters["md"] = lambda value: _MD_SPECIAL.sub(r"\\\1", " ".join(str(value or "").split()))
+
+@cache
+def templates() -> Environment:
+    """The report's templates, loaded when the first report is written (not when this module is imported)."""
+    environment = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+        keep_trailing_newline=True,
+    )
+    environment.filters["md"] = _markdown_text
+    return environment
 
 
-def reports_dir(engine: Engine, settings: Settings | None = None) -> Path:
+def _markdown_text(value: object) -> str:
+    """User text in Markdown: no markup, no raw HTML, one line (tables and list items stay whole)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value or "").split()))
+
+
+def reports_dir(engine: Engine, settings: Settings) -> Path:
     """ONEVOICE_REPORTS_DIR, else `reports/` beside the SQLite database, else `reports/` in the current folder."""
-    settings = settings or Settings()
     if settings.reports_dir:
         return Path(settings.reports_dir)
     database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
@@ -67,8 +75,8 @@ def write_report(session: Session, config: Config, incident_id: int, now: dateti
             return None
         report.attach_scorecard(review, session, config)
         context = _context(review, config)
-        markdown = _templates.get_template("report.md.j2").render(context)
-        html = _templates.get_template("report.html.j2").render(context)
+        markdown = templates().get_template("report.md.j2").render(context)
+        html = templates().get_template("report.html.j2").render(context)
     paths = folder / f"report-{incident_id}.md", folder / f"report-{incident_id}.html"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -101,12 +109,19 @@ def _why(folder: Path, error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def deliver_report(session: Session, config: Config, engine: Engine, incident_id: int, now: datetime, summary: Message) -> Message:
-    """Delivery of a REPORT effect: write the files, and return the summary with their place, to post in the room.
+def deliver_report(
+    session: Session, config: Config, engine: Engine, incident_id: int, now: datetime, summary: Message, folder: Path | None = None
+) -> Message:
+    """Delivery of a REPORT effect: write the files into `folder` (the app's `OneVoice.reports`), and return the summary
+    with their place, to post in the room.
 
     A folder that cannot take them fails the effect for good (retrying would fail the same way)."""
+    # Until the REPORT effect (bot/outbox/effects.py) passes the app's folder, the settings are read here once more.
+    from bot.outbox.adapter import Undeliverable  # here: the outbox imports this module for its REPORT effect
+
+    folder = folder or reports_dir(engine, Settings())
     try:
-        paths = write_report(session, config, incident_id, now, reports_dir(engine))
+        paths = write_report(session, config, incident_id, now, folder)
     except ReportNotWritten as problem:
         raise Undeliverable(str(problem)) from None
     with speaking(config.language):

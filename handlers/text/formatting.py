@@ -27,19 +27,23 @@ def person_name(config: Config, key: str | None) -> str:
 
 
 def duration_text(span: timedelta | None, seconds: bool = False) -> str:
-    """A span as people say it, in Babel's (CLDR) units for the current language: its two largest units, cut down,
-    never rounded up ('1 hr 59 min', '3 days 4 hr', '1小时59分钟'), and 'less than a minute' rather than '0 min'.
+    """A span as people say it, in Babel's (CLDR) units for the current language: its two largest units, the smaller
+    one rounded ('1 hr 59 min', '3 days 4 hr', '1小时59分钟'), and 'less than a minute' rather than '0 min'.
     `seconds` keeps them below an hour ('8 min 30 sec'), where a target can be missed by seconds (drill scorecards)."""
     if span is None:
         return "—"
     total = max(0, int(span.total_seconds()))
     if total < 60 and not seconds:
         return _("less than a minute")
-    amounts = [(total // 86400, "day"), (total % 86400 // 3600, "hour"), (total % 3600 // 60, "minute"), (total % 60, "second")]
-    if not seconds:
-        amounts.pop()
-    first = next((i for i, (amount, _unit) in enumerate(amounts) if amount), len(amounts) - 1)
-    shown = [(amount, unit) for amount, unit in amounts[first : first + 2] if amount or unit == amounts[first][1]]
+    # The unit the last shown part counts in, then the span rounded to it (half up) and split, largest unit first.
+    step = 1 if seconds and total < 3600 else 60 if total < 86400 - 30 else 3600
+    left = (total + step // 2) // step * step
+    amounts = []
+    for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        if size >= step and (left >= size or amounts or size == step):
+            amounts.append((left // size, unit))
+            left %= size
+    shown = [(amount, unit) for amount, unit in amounts[:2] if amount or unit == amounts[0][1]]
     locale = language()
     parts = [format_unit(amount, f"duration-{unit}", length="short", locale=locale) for amount, unit in shown]
     return format_list(parts, style="unit-narrow", locale=locale)

@@ -12,10 +12,13 @@ SPANS = [
     (timedelta(seconds=59), "less than a minute", "不到 1 分钟"),
     (timedelta(minutes=-5), "less than a minute", "不到 1 分钟"),  # a clock step back is never "-5 min late"
     (timedelta(minutes=1), "1 min", "1分钟"),
-    (timedelta(hours=1, minutes=59, seconds=59), "1 hr 59 min", "1小时59分钟"),  # cut down, never rounded up to 2 h
+    (timedelta(minutes=1, seconds=29), "1 min", "1分钟"),
+    (timedelta(hours=1, minutes=59, seconds=29), "1 hr 59 min", "1小时59分钟"),  # the smaller unit rounded, half up
+    (timedelta(hours=1, minutes=59, seconds=30), "2 hr", "2小时"),
     (timedelta(hours=2), "2 hr", "2小时"),  # no "0 min"
     (timedelta(hours=2, minutes=5), "2 hr 5 min", "2小时5分钟"),
-    (timedelta(days=3, hours=4, minutes=59), "3 days 4 hr", "3天4小时"),  # the two largest units
+    (timedelta(days=3, hours=4, minutes=29), "3 days 4 hr", "3天4小时"),  # the two largest units
+    (timedelta(hours=23, minutes=59, seconds=40), "1 day", "1天"),  # rounding carries into the larger unit
     (timedelta(days=2, minutes=3), "2 days", "2天"),
     (None, "—", "—"),
 ]
