@@ -23,7 +23,7 @@ class Incident(SQLModel, table=True):
 
     __table_args__ = (Index("ux_incident_public_id", "public_id", unique=True),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     title: str = Field(max_length=200)
     slug: str = Field(max_length=80)
     playbook: str = Field(max_length=60)
@@ -50,7 +50,7 @@ class Room(SQLModel, table=True):
         Index("ix_room_lookup", "platform", "external_id", "thread_id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id")
     platform: str = Field(max_length=20)
     name: str = Field(max_length=80)
@@ -65,7 +65,7 @@ class PersonHandle(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("platform", "external_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     person: str = Field(max_length=60, index=True)
     platform: str = Field(max_length=20)
     external_id: str = Field(max_length=64)
@@ -85,7 +85,7 @@ class RoleAssignment(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id", index=True)
     role: str = Field(max_length=40)
     person: str = Field(max_length=60)
@@ -100,7 +100,7 @@ class ChecklistItem(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("incident_id", "number"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id", index=True)
     number: int
     title: str = Field(max_length=500)
@@ -119,7 +119,7 @@ class TimelineEvent(SQLModel, table=True):
 
     __table_args__ = (Index("ix_timeline_incident_at", "incident_id", "at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id")
     at: datetime = _utc()
     actor: str = Field(max_length=60)
@@ -143,7 +143,7 @@ class Statement(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id")
     version: int
     text: str
@@ -160,7 +160,7 @@ class Approval(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("statement_id", "role"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     statement_id: int = Field(foreign_key="statement.id")
     role: str = Field(max_length=40)
     person: str = Field(max_length=60)
@@ -172,7 +172,7 @@ class Publication(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("statement_id", "target", "platform"), Index("ix_publication_incident", "incident_id", "id"))
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id")
     statement_id: int = Field(foreign_key="statement.id")
     target: str = Field(max_length=60)
@@ -191,7 +191,7 @@ class Signal(SQLModel, table=True):
 
     __table_args__ = (Index("ix_signal_dedup", "dedup_key", "last_at"), Index("ix_signal_source", "source", "first_at"))
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     source: str = Field(max_length=80)
     dedup_key: str = Field(max_length=200)
     title: str = Field(max_length=300)
@@ -213,7 +213,7 @@ class Signal(SQLModel, table=True):
 class Lesson(SQLModel, table=True):
     """A lesson for the review: what went well, or what to improve."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id", index=True)
     kind: str = Field(max_length=12)  # went_well | to_improve
     text: str
@@ -226,7 +226,7 @@ class FollowUp(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("incident_id", "number"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id", index=True)
     number: int
     text: str = Field(max_length=500)
@@ -243,7 +243,7 @@ class DrillInject(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("incident_id", "number"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id", index=True)
     number: int
     kind: str = Field(max_length=30)
@@ -265,7 +265,7 @@ class Nudge(SQLModel, table=True):
         Index("ix_nudge_leased", "state", "lease_until"),  # the few claimed rows, found without reading every pending one
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int | None = Field(default=None, foreign_key="incident.id")
     kind: str = Field(max_length=30)
     subject: str = Field(default="", max_length=60)
@@ -290,7 +290,7 @@ class Outbox(SQLModel, table=True):
         Index("ix_outbox_lane", "incident_id", "platform", "state", "lane"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int | None = Field(default=None, foreign_key="incident.id")
     platform: str = Field(max_length=20)
     kind: str = Field(max_length=20)
@@ -322,7 +322,7 @@ class Prompt(SQLModel, table=True):
 
     __table_args__ = (Index("ux_prompt_message", "platform", "chat_id", "message_id", unique=True),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     platform: str = Field(max_length=20)
     user_id: str = Field(max_length=64)  # the presser's platform id: the only one whose reply counts
     person: str = Field(max_length=60)
@@ -341,7 +341,7 @@ class LearnedName(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("platform", "name"), UniqueConstraint("platform", "external_id"))
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     platform: str = Field(max_length=20)
     name: str = Field(max_length=64)  # lower case: Telegram user names are case-insensitive
     external_id: str = Field(max_length=64)  # whose name it is now; a changed name replaces the old one

@@ -28,13 +28,24 @@ class Context:
     deps: Deps
     command: Command
     actor: Person
-    incident: Incident | None = None
+    found: Incident | None = None  # the incident named (#N) or whose room this is, if any
     args: str = ""
     now: datetime = field(init=False)
     announced: bool = False
 
     def __post_init__(self) -> None:
         self.now = self.deps.clock.now()
+
+    @property
+    def incident(self) -> Incident:
+        """The incident the verb works on: the router runs a verb that needs one only with one (the others read `found`)."""
+        if self.found is None:
+            raise LookupError("no incident here: a verb run without one reads ctx.found")
+        return self.found
+
+    @incident.setter
+    def incident(self, incident: Incident) -> None:
+        self.found = incident
 
     @property
     def config(self) -> Config:
@@ -52,21 +63,18 @@ class Context:
 
     def log(self, kind: str, text: str = "", **data: object) -> None:
         """Append to the incident's timeline."""
-        assert self.incident is not None
         self.session.add(TimelineEvent(incident_id=self.incident.id, at=self.now, actor=self.actor.key, kind=kind, text=text, data=data))
 
     def rooms(self) -> list[Room]:
         """The incident's rooms, one per platform."""
-        assert self.incident is not None
         return list(self.session.exec(select(Room).where(Room.incident_id == self.incident.id).order_by(Room.id)))
 
     def emit(self, platform: str, kind: EffectKind, message: Message | None = None, **payload: object) -> None:
         """Queue one effect for delivery on one platform."""
-        queue_effect(self.session, self.incident.id if self.incident else None, platform, kind, self.now, message, **payload)
+        queue_effect(self.session, self.found.id if self.found else None, platform, kind, self.now, message, **payload)
 
     def post(self, message: Message, **payload: object) -> None:
         """Post a message in the incident's room on every platform."""
-        assert self.incident is not None
         in_every_room(self.session, self.incident.id, self.now, EffectKind.POST, message, **payload)
 
     def announce(self, message: Message) -> Message:
@@ -77,7 +85,6 @@ class Context:
 
     def refresh_card(self) -> None:
         """Have the pinned card re-rendered and edited in place."""
-        assert self.incident is not None
         in_every_room(self.session, self.incident.id, self.now, EffectKind.REFRESH_CARD)
 
     def dm(self, person_key: str, message: Message) -> None:

@@ -4,7 +4,7 @@ import re
 import unicodedata
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from config.model import OPEN_PHASES
 from handlers.core.cleaning import keyword
@@ -278,7 +278,7 @@ def status(ctx: Context) -> Reply:
 def list_incidents(ctx: Context) -> Message:
     """The open incidents, most severe first."""
     rows = ctx.session.exec(
-        select(Incident).where(Incident.phase.in_(OPEN_PHASES)).order_by(Incident.severity, Incident.id).limit(51)
+        select(Incident).where(col(Incident.phase).in_(OPEN_PHASES)).order_by(Incident.severity, Incident.id).limit(51)
     ).all()
     if not rows:
         return text(_("No open incidents."))

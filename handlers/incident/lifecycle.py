@@ -1,6 +1,6 @@
 """Running an incident: severity, phase, updates, notes, resolve, reopen, close."""
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from config.model import ACTIVE_PHASES
 from handlers.core.cleaning import keyword
@@ -184,7 +184,7 @@ def _restore_live_nudges(ctx: Context) -> None:
     schedule_first_statement(ctx, incident_timing(ctx))
     items = ctx.session.exec(
         select(ChecklistItem).where(
-            ChecklistItem.incident_id == incident.id, ChecklistItem.state == "open", ChecklistItem.due_at.is_not(None)
+            ChecklistItem.incident_id == incident.id, ChecklistItem.state == "open", col(ChecklistItem.due_at).is_not(None)
         )
     )
     for item in items:

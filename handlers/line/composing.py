@@ -95,13 +95,13 @@ def vet_text(ctx: Context) -> Message:
     """Vet a text; inside an incident, also for consistency with its approved line."""
     if not ctx.args:
         raise UsageError(_("Write the text to check after the verb."))
-    current = statements.current_line(ctx.session, ctx.incident.id) if ctx.incident else None
+    current = statements.current_line(ctx.session, ctx.found.id) if ctx.found else None
     limits = target_limits(ctx.config)
     findings = vetting.vet(ctx.args, ctx.config.vet.values(), current.text if current else None, limits)
     if current is not None:
         against = fmt(_("Checked against the approved line v{n} of #{id}."), n=current.version, id=ctx.incident.id)
-    elif ctx.incident is not None:
-        against = fmt(_("#{id} has no approved line yet, so consistency was not checked."), id=ctx.incident.id)
+    elif ctx.found is not None:
+        against = fmt(_("#{id} has no approved line yet, so consistency was not checked."), id=ctx.found.id)
     else:
         against = static(_("Not in an incident room, so consistency was not checked; name one with `/crisis #<id> vet …`."))
     return lines(vetting.render_findings(findings, limits), against)

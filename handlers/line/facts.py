@@ -49,7 +49,7 @@ def extract_facts(text: str, rules: Iterable[VetRules]) -> list[Fact]:
         for kind, patterns in ruleset.facts.items():
             for pattern in patterns:
                 for match in compiled(pattern).finditer(text):
-                    fact = Fact(kind, match.start(), match.end(), match.group())
+                    fact: Fact | None = Fact(kind, match.start(), match.end(), match.group())
                     if kind == "entity":
                         fact = _trim_names(fact, stop_words)
                     if fact and fact.text.strip():

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import String, bindparam, case, cast, func, literal
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.model import Config
 from handlers.line.states import APPROVED
@@ -67,7 +67,7 @@ _SHOWN = (
     .join(Statement, Statement.id == Publication.statement_id)
     .where(Incident.public_id == bindparam("public_id"), Publication.platform == PAGE, Publication.state == "sent")
     .group_by(Incident.id, Statement.id)
-    .order_by(Statement.version.desc())
+    .order_by(col(Statement.version).desc())
     .limit(SHOWN)
 )
 

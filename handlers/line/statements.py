@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from handlers.core.context import Context
 from handlers.core.errors import Refusal
@@ -37,7 +37,7 @@ def current_line(session: Session, incident_id: int) -> Statement | None:
 
 def versions(session: Session, incident_id: int, newest: int | None = None) -> list[Statement]:
     """An incident's versions, oldest first; only the newest few when asked."""
-    query = select(Statement).where(Statement.incident_id == incident_id).order_by(Statement.version.desc())
+    query = select(Statement).where(Statement.incident_id == incident_id).order_by(col(Statement.version).desc())
     if newest:
         query = query.limit(newest)
     return list(reversed(session.exec(query).all()))
@@ -56,7 +56,9 @@ def pending_versions(session: Session, incident_id: int) -> list[Statement]:
 
 def latest_pending(session: Session, incident_id: int) -> Statement | None:
     """The newest version still waiting for approval."""
-    query = select(Statement).where(Statement.incident_id == incident_id, Statement.state == PENDING).order_by(Statement.version.desc())
+    query = (
+        select(Statement).where(Statement.incident_id == incident_id, Statement.state == PENDING).order_by(col(Statement.version).desc())
+    )
     return session.exec(query).first()
 
 
@@ -165,7 +167,7 @@ def stale_targets(session: Session, incident_id: int, current_id: int) -> list[s
     older = select(Statement.id).where(Statement.incident_id == incident_id, Statement.id != current_id)
     rows = session.exec(
         select(Publication.target, Publication.statement_id)
-        .where(Publication.incident_id == incident_id, Publication.state.in_(CARRYING))
+        .where(Publication.incident_id == incident_id, col(Publication.state).in_(CARRYING))
         .order_by(Publication.id)
     ).all()
     older_ids = set(session.exec(older).all())

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import Nudge
 
@@ -59,7 +59,7 @@ def schedule(
 
 def clear(session: Session, incident_id: int, kind: str, subject: str | None = None) -> int:
     """Clear the pending nudges of a kind (and subject): the thing was done."""
-    query = select(Nudge).where(Nudge.incident_id == incident_id, Nudge.kind == kind, Nudge.state.in_(("pending", "snoozed")))
+    query = select(Nudge).where(Nudge.incident_id == incident_id, Nudge.kind == kind, col(Nudge.state).in_(("pending", "snoozed")))
     if subject is not None:
         query = query.where(Nudge.subject == subject)
     cleared = 0
@@ -73,7 +73,10 @@ def clear(session: Session, incident_id: int, kind: str, subject: str | None = N
 def clear_prefix(session: Session, incident_id: int, kind: str, prefix: str) -> None:
     """Clear the pending nudges of a kind whose subject starts with a prefix (e.g. every role of one version)."""
     query = select(Nudge).where(
-        Nudge.incident_id == incident_id, Nudge.kind == kind, Nudge.subject.startswith(prefix), Nudge.state.in_(("pending", "snoozed"))
+        Nudge.incident_id == incident_id,
+        Nudge.kind == kind,
+        col(Nudge.subject).startswith(prefix),
+        col(Nudge.state).in_(("pending", "snoozed")),
     )
     for nudge in session.exec(query):
         nudge.state = "cleared"

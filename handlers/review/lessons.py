@@ -4,7 +4,7 @@ import re
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from handlers.core.cleaning import keyword
 from handlers.core.context import Context, in_every_room
@@ -107,7 +107,7 @@ def _due(ctx: Context, body: str) -> tuple[str, datetime | None]:
 def list_actions(ctx: Context) -> Message:
     """Every follow-up action of the incident, open ones first."""
     rows = ctx.session.exec(
-        select(FollowUp).where(FollowUp.incident_id == ctx.incident.id).order_by(FollowUp.state.desc(), FollowUp.number)
+        select(FollowUp).where(FollowUp.incident_id == ctx.incident.id).order_by(col(FollowUp.state).desc(), FollowUp.number)
     ).all()
     if not rows:
         return fmt(_("#{id} has no follow-up actions yet: `/crisis action <text> @person due in 3d`."), id=ctx.incident.id)

@@ -5,7 +5,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.model import Config
 from handlers.review import metrics
@@ -92,7 +92,9 @@ def gather(session: Session, config: Config, incident_id: int, now: datetime) ->
     actions = list(session.exec(select(FollowUp).where(FollowUp.incident_id == incident_id).order_by(FollowUp.number)))
     fired = list(
         session.exec(
-            select(Nudge).where(Nudge.incident_id == incident_id, Nudge.attempts > 0, Nudge.fired_at.is_not(None)).order_by(Nudge.fired_at)
+            select(Nudge)
+            .where(Nudge.incident_id == incident_id, Nudge.attempts > 0, col(Nudge.fired_at).is_not(None))
+            .order_by(Nudge.fired_at)
         )
     )
     figures = metrics.compute(
@@ -134,7 +136,7 @@ class Stats:
 
 def across(session: Session, config: Config, now: datetime) -> Stats:
     """Gather every incident that is not a drill and add up its metrics."""
-    ids = session.exec(select(Incident.id).where(Incident.drill.is_(False)).order_by(Incident.id)).all()
+    ids = session.exec(select(Incident.id).where(col(Incident.drill).is_(False)).order_by(Incident.id)).all()
     reviews = [review for review in (gather(session, config, i, now) for i in ids) if review is not None]
     return Stats(
         incidents=len(reviews),
@@ -152,9 +154,9 @@ def _versions(session: Session, incident_id: int) -> list[Version]:
     approvals: dict[int, list] = {i: [] for i in ids}
     published: dict[int, list] = {i: [] for i in ids}
     if ids:
-        for a in session.exec(select(Approval).where(Approval.statement_id.in_(ids)).order_by(Approval.at, Approval.id)):
+        for a in session.exec(select(Approval).where(col(Approval.statement_id).in_(ids)).order_by(Approval.at, Approval.id)):
             approvals[a.statement_id].append((a.role, a.person, a.at))
-        for p in session.exec(select(Publication).where(Publication.statement_id.in_(ids)).order_by(Publication.at, Publication.id)):
+        for p in session.exec(select(Publication).where(col(Publication.statement_id).in_(ids)).order_by(Publication.at, Publication.id)):
             published[p.statement_id].append(Published(p.target, p.platform, p.state, p.by, p.at, p.sent_at, p.url))
     return [
         Version(s.version, s.text, s.author, s.created_at, s.state, s.decided_by, s.decided_at, s.reason, approvals[s.id], published[s.id])

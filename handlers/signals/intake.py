@@ -5,7 +5,7 @@ import math
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from config.model import Config
 from handlers.core.cleaning import cleaned
@@ -104,7 +104,7 @@ def receive(session: Session, deps: Deps, incoming: SignalIn) -> tuple[Signal, b
     now, config = deps.clock.now(), deps.config
     key = incoming.key()
     recent = session.exec(
-        select(Signal).where(Signal.dedup_key == key, Signal.last_at >= now - config.signals.dedup_window).order_by(Signal.id.desc())
+        select(Signal).where(Signal.dedup_key == key, Signal.last_at >= now - config.signals.dedup_window).order_by(col(Signal.id).desc())
     ).first()
     if recent is None:
         since = now - timedelta(minutes=1)
