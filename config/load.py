@@ -5,6 +5,7 @@ from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from config.model import Config
 
@@ -81,7 +82,7 @@ def _line_of(root: yaml.Node | None, path: tuple) -> int | None:
     return line
 
 
-def _expected(error: dict) -> str:
+def _expected(error: ErrorDetails) -> str:
     """A reader-friendly sentence from a pydantic error."""
     kind, message = error["type"], error["msg"]
     if kind == "extra_forbidden":

@@ -15,6 +15,16 @@ if TYPE_CHECKING:  # scenarios build on this module
 Language = Literal["en", "zh"]
 Severity = Literal["sev1", "sev2", "sev3", "sev4"]
 SEVERITIES: tuple[Severity, ...] = ("sev1", "sev2", "sev3", "sev4")
+
+
+def as_severity(value: object) -> Severity:
+    """A severity read back from stored data (a timeline event), checked against the four there are."""
+    for severity in SEVERITIES:
+        if severity == value:
+            return severity
+    raise ValueError(f"not a severity: {value!r}")
+
+
 PHASES = ("detected", "assessing", "responding", "recovering", "resolved", "closed")
 ACTIVE_PHASES = PHASES[:4]
 OPEN_PHASES = PHASES[:5]  # listed explicitly so the phase index serves the query

@@ -231,7 +231,7 @@ def _handle_query():
 @cache
 def _room_incident_query(in_thread: bool):
     """The incident of a room, in one query built once: every command typed in a room asks it."""
-    query = select(Incident).join(Room, Room.incident_id == Incident.id)
+    query = select(Incident).join(Room, col(Room.incident_id) == Incident.id)
     query = query.where(Room.platform == bindparam("platform"), Room.external_id == bindparam("external_id"))
     # A group's main chat is not any of its topics: match the thread exactly, None included.
     return query.where(Room.thread_id == bindparam("thread") if in_thread else col(Room.thread_id).is_(None))

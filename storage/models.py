@@ -4,8 +4,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
+from config.model import Severity
 from storage.lanes import outbox_lane
 from storage.types import UTCDateTime
 
@@ -27,7 +28,7 @@ class Incident(SQLModel, table=True):
     title: str = Field(max_length=200)
     slug: str = Field(max_length=80)
     playbook: str = Field(max_length=60)
-    severity: str = Field(max_length=4)
+    severity: Severity = Field(sa_type=AutoString(length=4))  # the config's literal, stored as text
     phase: str = Field(max_length=12, index=True)
     drill: bool = False
     declared_by: str = Field(max_length=60)
@@ -202,7 +203,7 @@ class Signal(SQLModel, table=True):
     sentiment: float | None = None
     keywords: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     playbook: str = Field(max_length=60)
-    severity: str = Field(max_length=4)
+    severity: Severity = Field(sa_type=AutoString(length=4))  # the config's literal, stored as text
     count: int = 1
     first_at: datetime = _utc()
     last_at: datetime = _utc()

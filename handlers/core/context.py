@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.model import Config, Person
 from handlers.core.ports import Capability, Clock, Command, EffectKind
@@ -67,7 +67,7 @@ class Context:
 
     def rooms(self) -> list[Room]:
         """The incident's rooms, one per platform."""
-        return list(self.session.exec(select(Room).where(Room.incident_id == self.incident.id).order_by(Room.id)))
+        return list(self.session.exec(select(Room).where(Room.incident_id == self.incident.id).order_by(col(Room.id))))
 
     def emit(self, platform: str, kind: EffectKind, message: Message | None = None, **payload: object) -> None:
         """Queue one effect for delivery on one platform."""
@@ -119,7 +119,7 @@ def in_every_room(
     session: Session, incident_id: int | None, now: datetime, kind: EffectKind, message: Message | None = None, **payload: object
 ) -> list[str]:
     """Queue one effect (a post, by default the thing to do) in the incident's room on every platform; the platforms."""
-    platforms = list(session.exec(select(Room.platform).where(Room.incident_id == incident_id).order_by(Room.id)))
+    platforms = list(session.exec(select(Room.platform).where(Room.incident_id == incident_id).order_by(col(Room.id))))
     for platform in platforms:
         queue_effect(session, incident_id, platform, kind, now, message, **payload)
     return platforms

@@ -3,7 +3,7 @@
 import re
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.durations import parse_duration
 from config.model import Config
@@ -105,7 +105,7 @@ def answer(ctx: Context) -> Message:
     if match is None:
         raise UsageError(_("Name the inject as shown on it, e.g. `i2`."))
     number = int(match.group(1))
-    rows = ctx.session.exec(select(DrillInject).where(DrillInject.incident_id == incident.id).order_by(DrillInject.number)).all()
+    rows = ctx.session.exec(select(DrillInject).where(DrillInject.incident_id == incident.id).order_by(col(DrillInject.number))).all()
     row = next((r for r in rows if r.number == number), None)
     if row is None:
         raise Refusal(fmt(_("#{id} has no inject I{n}; its injects are I1 to I{last}."), id=incident.id, n=number, last=len(rows)))

@@ -148,4 +148,4 @@ def render_checklist(config: Config, items: list[ChecklistItem], now: datetime) 
 
 def room_name(session: Session, incident_id: int) -> str:
     """The incident room's name (the first platform's)."""
-    return session.exec(select(Room.name).where(Room.incident_id == incident_id).order_by(Room.id)).first() or ""
+    return session.exec(select(Room.name).where(Room.incident_id == incident_id).order_by(col(Room.id))).first() or ""

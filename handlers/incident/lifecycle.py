@@ -188,7 +188,7 @@ def _restore_live_nudges(ctx: Context) -> None:
         )
     )
     for item in items:
-        due = max(item.due_at, ctx.now)
+        due = max(item.due_at or ctx.now, ctx.now)  # the query kept the items with a due time
         nudges.schedule(ctx.session, incident.id, nudges.TASK_OVERDUE, owner_target(item), due, ctx.now, subject=str(item.number))
     for held in current_holders(ctx.session, incident.id).values():
         if held.acked_at is None:

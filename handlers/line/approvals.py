@@ -105,6 +105,7 @@ def _version_to_decide(ctx: Context, words: list[str]) -> tuple[Statement, list[
     """The version named first (vN), or the newest pending one; and the words after it."""
     incident = ctx.incident
     number = statements.parse_version(words[0]) if words else None
+    statement: Statement | None
     if number is None:
         waiting = statements.pending_versions(ctx.session, incident.id)
         if not waiting:

@@ -39,6 +39,7 @@ def local_date(moment: datetime, timezone: str, language: str) -> str:
 def promised_time(incident: Incident, now: datetime, timezone: str, language: str) -> str:
     """The next update's time for the public, with its date when it is not today, and the zone."""
     zone = ZoneInfo(timezone)
+    assert incident.next_update_at is not None  # a time is promised only once the update clock runs
     due = incident.next_update_at.astimezone(zone)
     clock = format_time(due, format="HH:mm", locale=BABEL_LOCALE[language])
     moment = clock if due.date() == now.astimezone(zone).date() else f"{local_date(due, timezone, language)} {clock}"

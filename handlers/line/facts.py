@@ -49,9 +49,8 @@ def extract_facts(text: str, rules: Iterable[VetRules]) -> list[Fact]:
         for kind, patterns in ruleset.facts.items():
             for pattern in patterns:
                 for match in compiled(pattern).finditer(text):
-                    fact: Fact | None = Fact(kind, match.start(), match.end(), match.group())
-                    if kind == "entity":
-                        fact = _trim_names(fact, stop_words)
+                    found = Fact(kind, match.start(), match.end(), match.group())
+                    fact = _trim_names(found, stop_words) if kind == "entity" else found
                     if fact and fact.text.strip():
                         candidates.append(fact)
     return _most_specific(candidates)

@@ -56,7 +56,7 @@ def _chosen(ctx: Context, current: Statement) -> list[BroadcastTarget]:
     for word in words:
         if by_name(ctx.config, word) is None:
             raise _no_such_target(ctx, word)
-    return list({id(t): t for t in (by_name(ctx.config, w) for w in words)}.values())
+    return list({id(t): t for t in (by_name(ctx.config, w) for w in words) if t is not None}.values())
 
 
 def _existing(ctx: Context, statement: Statement, target: str, platform: str) -> Publication | None:
@@ -227,7 +227,7 @@ def text_to_publish(session: Session, publication_id: int, now: datetime) -> str
     row = session.get(Publication, publication_id)
     if row is None or row.state != "queued":
         return None
-    statement = session.get(Statement, row.statement_id)
+    statement = session.get_one(Statement, row.statement_id)
     if statement.state != APPROVED:
         row.state = "cancelled"
         session.add(row)
@@ -244,7 +244,7 @@ def text_to_publish(session: Session, publication_id: int, now: datetime) -> str
 
 def mark_sent(session: Session, publication_id: int, result: dict, now: datetime) -> None:
     """The platform accepted the post."""
-    row = session.get(Publication, publication_id)
+    row = session.get_one(Publication, publication_id)
     row.state, row.sent_at, row.message_id = "sent", now, str(result.get("message_id") or "")[:64] or None
     session.add(row)
     _record_outcome(session, row, "publish_sent", now)
@@ -252,10 +252,10 @@ def mark_sent(session: Session, publication_id: int, result: dict, now: datetime
 
 def mark_failed(session: Session, publication_id: int, error: str, now: datetime) -> None:
     """The platform refused for good: record it and tell the incident room, so the spokesperson can act."""
-    row = session.get(Publication, publication_id)
+    row = session.get_one(Publication, publication_id)
     row.state, row.error = "failed", error[:300]
     session.add(row)
-    version = session.get(Statement, row.statement_id).version
+    version = session.get_one(Statement, row.statement_id).version
     notice = fmt(
         _("⚠ v{n} could not be published to {target}: {error}. Fix the target, then `/crisis publish {target}` again."),
         n=version,
@@ -268,5 +268,5 @@ def mark_failed(session: Session, publication_id: int, error: str, now: datetime
 
 def _record_outcome(session: Session, row: Publication, kind: str, now: datetime) -> None:
     """What became of a publication goes on the timeline, as the bot's doing."""
-    version = session.get(Statement, row.statement_id).version
+    version = session.get_one(Statement, row.statement_id).version
     session.add(TimelineEvent(incident_id=row.incident_id, at=now, actor="onevoice", kind=kind, text=row.target, data={"version": version}))

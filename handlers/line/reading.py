@@ -32,7 +32,7 @@ def approvers_text(session: Session, config: Config, statement: Statement) -> st
 
 def publications_text(session: Session, config: Config, statement_id: int) -> Message:
     """Where a version went: each target with its state, time and link."""
-    rows = session.exec(select(Publication).where(Publication.statement_id == statement_id).order_by(Publication.id)).all()
+    rows = session.exec(select(Publication).where(Publication.statement_id == statement_id).order_by(col(Publication.id))).all()
     if not rows:
         return text(_("Not published yet."))
     marks = {
@@ -89,7 +89,7 @@ def show_line(ctx: Context) -> Message:
         return line_of(ctx.session, ctx.config, ctx.found)
     with_line = ctx.session.exec(
         select(Incident)
-        .join(Statement, Statement.incident_id == Incident.id)
+        .join(Statement, col(Statement.incident_id) == Incident.id)
         .where(col(Incident.phase).in_(OPEN_PHASES), Statement.state == APPROVED)
         .order_by(col(Incident.id).desc())
         .limit(5)

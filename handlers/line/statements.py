@@ -50,7 +50,7 @@ def find_version(session: Session, incident_id: int, version: int) -> Statement 
 
 def pending_versions(session: Session, incident_id: int) -> list[Statement]:
     """The versions waiting for approval, oldest first."""
-    query = select(Statement).where(Statement.incident_id == incident_id, Statement.state == PENDING).order_by(Statement.version)
+    query = select(Statement).where(Statement.incident_id == incident_id, Statement.state == PENDING).order_by(col(Statement.version))
     return list(session.exec(query).all())
 
 
@@ -69,7 +69,7 @@ def next_version(session: Session, incident_id: int) -> int:
 
 def approvals_of(session: Session, statement_id: int) -> dict[str, str]:
     """Role → person for each approval a version has, in the order given."""
-    rows = session.exec(select(Approval).where(Approval.statement_id == statement_id).order_by(Approval.id))
+    rows = session.exec(select(Approval).where(Approval.statement_id == statement_id).order_by(col(Approval.id)))
     return {row.role: row.person for row in rows}
 
 
@@ -134,15 +134,17 @@ def make_current(ctx: Context, statement: Statement) -> tuple[Statement | None, 
     closing = {"state": SUPERSEDED, "decided_at": ctx.now}
     try:
         # The old line keeps its approval time; only its state changes.
-        session.execute(update(Statement).where(Statement.incident_id == incident_id, Statement.state == APPROVED).values(state=SUPERSEDED))
+        session.execute(
+            update(Statement).where(col(Statement.incident_id) == incident_id, col(Statement.state) == APPROVED).values(state=SUPERSEDED)
+        )
         session.execute(
             update(Statement)
-            .where(Statement.incident_id == incident_id, Statement.state == PENDING, Statement.version < statement.version)
+            .where(col(Statement.incident_id) == incident_id, col(Statement.state) == PENDING, col(Statement.version) < statement.version)
             .values(**closing)
         )
-        approved = session.execute(
+        approved = session.exec(  # SQLModel's exec types an UPDATE's result with its rowcount
             update(Statement)
-            .where(Statement.id == statement.id, Statement.state == PENDING)
+            .where(col(Statement.id) == statement.id, col(Statement.state) == PENDING)
             .values(state=APPROVED, decided_by=ctx.actor.key, decided_at=ctx.now)
         )
     except IntegrityError:
@@ -168,7 +170,7 @@ def stale_targets(session: Session, incident_id: int, current_id: int) -> list[s
     rows = session.exec(
         select(Publication.target, Publication.statement_id)
         .where(Publication.incident_id == incident_id, col(Publication.state).in_(CARRYING))
-        .order_by(Publication.id)
+        .order_by(col(Publication.id))
     ).all()
     older_ids = set(session.exec(older).all())
     current = {target for target, statement_id in rows if statement_id == current_id}

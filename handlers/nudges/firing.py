@@ -35,11 +35,18 @@ POST_INCIDENT = (nudges.REVIEW_DUE, nudges.ACTION_DUE)
 
 def claim(session: Session, now: datetime, owner: str, limit: int = 100, lease: timedelta = LEASE) -> list[int]:
     """Lease a batch of due nudges to one worker in one statement (skip-locked on PostgreSQL); return their ids."""
-    claimable = (col(Nudge.state).in_(ACTIVE), Nudge.due_at <= now, or_(col(Nudge.lease_until).is_(None), Nudge.lease_until < now))
-    due = select(Nudge.id).where(*claimable).order_by(Nudge.due_at, Nudge.id).limit(limit).with_for_update(skip_locked=True)
+    claimable = (
+        col(Nudge.state).in_(ACTIVE),
+        col(Nudge.due_at) <= now,
+        or_(col(Nudge.lease_until).is_(None), col(Nudge.lease_until) < now),
+    )
+    due = select(Nudge.id).where(*claimable).order_by(col(Nudge.due_at), col(Nudge.id)).limit(limit).with_for_update(skip_locked=True)
     claimed = (
         session.execute(
-            update(Nudge).where(col(Nudge.id).in_(due), *claimable).values(lease_until=now + lease, lease_owner=owner).returning(Nudge.id)
+            update(Nudge)
+            .where(col(Nudge.id).in_(due), *claimable)
+            .values(lease_until=now + lease, lease_owner=owner)
+            .returning(col(Nudge.id))
         )
         .scalars()
         .all()
@@ -53,11 +60,11 @@ def next_due(session: Session) -> datetime | None:
     start, so the cost does not grow with how many nudges are pending."""
     moments = [
         session.exec(
-            select(Nudge.due_at).where(Nudge.state == state, col(Nudge.lease_until).is_(None)).order_by(Nudge.due_at).limit(1)
+            select(Nudge.due_at).where(Nudge.state == state, col(Nudge.lease_until).is_(None)).order_by(col(Nudge.due_at)).limit(1)
         ).first()
         for state in ACTIVE
     ]
-    free_at = case((Nudge.lease_until > Nudge.due_at, Nudge.lease_until), else_=Nudge.due_at)
+    free_at = case((col(Nudge.lease_until) > Nudge.due_at, Nudge.lease_until), else_=Nudge.due_at)
     moments += [
         session.exec(select(func.min(free_at)).where(Nudge.state == state, col(Nudge.lease_until).is_not(None))).one() for state in ACTIVE
     ]

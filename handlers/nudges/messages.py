@@ -18,7 +18,7 @@ SNOOZES = (("15m", N_("Snooze 15 min")), ("1h", N_("Snooze 1 h")))
 def resolve_targets(session: Session, config: Config, incident: Incident | None, target: str) -> list[str]:
     """The people a target names: `person:x`, `role:r` (its holder; the declarer stands in for a missing commander), `backup:r`."""
     holders = current_holders(session, incident.id) if incident else {}
-    people = []
+    people: list[str | None] = []
     for part in target.split(","):
         kind, _sep, name = part.partition(":")
         if kind == "person":
@@ -29,7 +29,7 @@ def resolve_targets(session: Session, config: Config, incident: Incident | None,
             people.append(incident.declared_by)
         elif kind == "backup" and name in config.team.roles:
             people.append(config.team.roles[name].backup)
-    return [p for p in dict.fromkeys(people) if p in config.team.people]
+    return [p for p in dict.fromkeys(people) if p is not None and p in config.team.people]
 
 
 def _role(config: Config, key: str) -> str:
@@ -42,6 +42,7 @@ def render(session: Session, config: Config, incident: Incident, nudge: Nudge, n
     late = duration_text(now - (nudge.first_due_at or nudge.due_at))
     escalated = nudge.reason.startswith("escalated")
     head = fmt("⏰ **#{id} {title}** — ", id=incident.id, title=incident.title)
+    actions: list[Button]
     if escalated and nudge.target == "role:exec" and nudge.kind != nudges.FIRST_STATEMENT:
         body, actions = _for_the_sponsor(session, config, incident, nudge, late), []
     else:

@@ -107,7 +107,7 @@ def _due(ctx: Context, body: str) -> tuple[str, datetime | None]:
 def list_actions(ctx: Context) -> Message:
     """Every follow-up action of the incident, open ones first."""
     rows = ctx.session.exec(
-        select(FollowUp).where(FollowUp.incident_id == ctx.incident.id).order_by(col(FollowUp.state).desc(), FollowUp.number)
+        select(FollowUp).where(FollowUp.incident_id == ctx.incident.id).order_by(col(FollowUp.state).desc(), col(FollowUp.number))
     ).all()
     if not rows:
         return fmt(_("#{id} has no follow-up actions yet: `/crisis action <text> @person due in 3d`."), id=ctx.incident.id)
@@ -154,7 +154,9 @@ def mark_action_done(ctx: Context, number: int) -> Message:
 @verb("review", summary=N_("The review report: its figures here, the full report as Markdown and HTML files."), changes=False)
 def review_report(ctx: Context) -> Message:
     """Post the short review to the room; the bot writes the report files on delivery and says where (PRODUCT.md §6)."""
-    message = report.summary(report.gather(ctx.session, ctx.config, ctx.incident.id, ctx.now), ctx.config)
+    review = report.gather(ctx.session, ctx.config, ctx.incident.id, ctx.now)
+    assert review is not None  # gathered for the incident this verb runs in
+    message = report.summary(review, ctx.config)
     # The room post (with the files' place) answers it.
     ctx.announced = bool(in_every_room(ctx.session, ctx.incident.id, ctx.now, EffectKind.REPORT, message))
     return message

@@ -72,7 +72,7 @@ class Review:
             "resolved": self.incident.resolved_at,
             "closed": self.incident.closed_at,
         }
-        return [(key, found[key]) for key in MILESTONES if found[key] is not None]
+        return [(key, moment) for key in MILESTONES if (moment := found[key]) is not None]
 
 
 def gather(session: Session, config: Config, incident_id: int, now: datetime) -> Review | None:
@@ -80,21 +80,27 @@ def gather(session: Session, config: Config, incident_id: int, now: datetime) ->
     incident = session.get(Incident, incident_id)
     if incident is None:
         return None
-    rows = session.exec(select(TimelineEvent).where(TimelineEvent.incident_id == incident_id).order_by(TimelineEvent.at, TimelineEvent.id))
+    rows = session.exec(
+        select(TimelineEvent).where(TimelineEvent.incident_id == incident_id).order_by(col(TimelineEvent.at), col(TimelineEvent.id))
+    )
     events = [metrics.Event(e.at, e.actor, e.kind, e.text, dict(e.data or {})) for e in rows]
     assignments = session.exec(
-        select(RoleAssignment).where(RoleAssignment.incident_id == incident_id).order_by(RoleAssignment.assigned_at, RoleAssignment.id)
+        select(RoleAssignment)
+        .where(RoleAssignment.incident_id == incident_id)
+        .order_by(col(RoleAssignment.assigned_at), col(RoleAssignment.id))
     )
     holdings = [metrics.Holding(a.role, a.person, a.assigned_by, a.assigned_at, a.acked_at, a.ended_at) for a in assignments]
     versions = _versions(session, incident_id)
-    checklist = list(session.exec(select(ChecklistItem).where(ChecklistItem.incident_id == incident_id).order_by(ChecklistItem.number)))
-    lessons = list(session.exec(select(Lesson).where(Lesson.incident_id == incident_id).order_by(Lesson.at, Lesson.id)))
-    actions = list(session.exec(select(FollowUp).where(FollowUp.incident_id == incident_id).order_by(FollowUp.number)))
+    checklist = list(
+        session.exec(select(ChecklistItem).where(ChecklistItem.incident_id == incident_id).order_by(col(ChecklistItem.number)))
+    )
+    lessons = list(session.exec(select(Lesson).where(Lesson.incident_id == incident_id).order_by(col(Lesson.at), col(Lesson.id))))
+    actions = list(session.exec(select(FollowUp).where(FollowUp.incident_id == incident_id).order_by(col(FollowUp.number))))
     fired = list(
         session.exec(
             select(Nudge)
             .where(Nudge.incident_id == incident_id, Nudge.attempts > 0, col(Nudge.fired_at).is_not(None))
-            .order_by(Nudge.fired_at)
+            .order_by(col(Nudge.fired_at))
         )
     )
     figures = metrics.compute(
@@ -125,7 +131,9 @@ class Stats:
     @property
     def median_first_statement(self) -> timedelta | None:
         """The median time to the first approved statement, over the incidents that had one."""
-        return statistics.median(self.first_statements) if self.first_statements else None
+        if not self.first_statements:
+            return None
+        return timedelta(seconds=statistics.median(span.total_seconds() for span in self.first_statements))
 
     @property
     def cadence_percent(self) -> int | None:
@@ -136,7 +144,7 @@ class Stats:
 
 def across(session: Session, config: Config, now: datetime) -> Stats:
     """Gather every incident that is not a drill and add up its metrics."""
-    ids = session.exec(select(Incident.id).where(col(Incident.drill).is_(False)).order_by(Incident.id)).all()
+    ids = session.exec(select(Incident.id).where(col(Incident.drill).is_(False)).order_by(col(Incident.id))).all()
     reviews = [review for review in (gather(session, config, i, now) for i in ids) if review is not None]
     return Stats(
         incidents=len(reviews),
@@ -149,14 +157,16 @@ def across(session: Session, config: Config, now: datetime) -> Stats:
 
 
 def _versions(session: Session, incident_id: int) -> list[Version]:
-    statements = list(session.exec(select(Statement).where(Statement.incident_id == incident_id).order_by(Statement.version)))
+    statements = list(session.exec(select(Statement).where(Statement.incident_id == incident_id).order_by(col(Statement.version))))
     ids = [s.id for s in statements]
     approvals: dict[int, list] = {i: [] for i in ids}
     published: dict[int, list] = {i: [] for i in ids}
     if ids:
-        for a in session.exec(select(Approval).where(col(Approval.statement_id).in_(ids)).order_by(Approval.at, Approval.id)):
+        for a in session.exec(select(Approval).where(col(Approval.statement_id).in_(ids)).order_by(col(Approval.at), col(Approval.id))):
             approvals[a.statement_id].append((a.role, a.person, a.at))
-        for p in session.exec(select(Publication).where(col(Publication.statement_id).in_(ids)).order_by(Publication.at, Publication.id)):
+        for p in session.exec(
+            select(Publication).where(col(Publication.statement_id).in_(ids)).order_by(col(Publication.at), col(Publication.id))
+        ):
             published[p.statement_id].append(Published(p.target, p.platform, p.state, p.by, p.at, p.sent_at, p.url))
     return [
         Version(s.version, s.text, s.author, s.created_at, s.state, s.decided_by, s.decided_at, s.reason, approvals[s.id], published[s.id])

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session, col, func, select
 
-from config.model import Config
+from config.model import Config, Severity
 from handlers.core.cleaning import cleaned
 from handlers.core.context import Deps, queue_effect
 from handlers.core.ports import EffectKind
@@ -74,7 +74,7 @@ class RateLimited(Exception):
     """Too many signals from one source in the last minute."""
 
 
-def classify(config: Config, signal: SignalIn) -> tuple[str, str]:
+def classify(config: Config, signal: SignalIn) -> tuple[str, Severity]:
     """The playbook and severity the rules suggest (the first rule whose conditions all hold)."""
     rules = config.signals
     ratio = signal.volume / signal.baseline if signal.volume is not None and signal.baseline else None
@@ -90,9 +90,9 @@ def classify(config: Config, signal: SignalIn) -> tuple[str, str]:
     return rules.default_playbook, _loudness(config, ratio, signal.sentiment)
 
 
-def _loudness(config: Config, ratio: float | None, sentiment: float | None) -> str:
+def _loudness(config: Config, ratio: float | None, sentiment: float | None) -> Severity:
     negative = sentiment is not None and sentiment < 0
-    if ratio is not None and negative and ratio >= config.signals.critical_volume_ratio and sentiment <= -0.5:
+    if ratio is not None and sentiment is not None and sentiment <= -0.5 and ratio >= config.signals.critical_volume_ratio:
         return "sev1"
     if ratio is not None and negative and ratio >= config.signals.urgent_volume_ratio:
         return "sev2"

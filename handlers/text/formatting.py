@@ -38,7 +38,7 @@ def duration_text(span: timedelta | None, seconds: bool = False) -> str:
     # The unit the last shown part counts in, then the span rounded to it (half up) and split, largest unit first.
     step = 1 if seconds and total < 3600 else 60 if total < 86400 - 30 else 3600
     left = (total + step // 2) // step * step
-    amounts = []
+    amounts: list[tuple[int, str]] = []
     for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
         if size >= step and (left >= size or amounts or size == step):
             amounts.append((left // size, unit))
