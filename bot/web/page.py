@@ -107,20 +107,17 @@ def _html(config: Config, page: PageData) -> str:
         "superseded": _("superseded"),
         "feed": _("Follow updates (Atom feed)"),
     }
-    return (
-        templates()
-        .get_template("statement_page.html.j2")
-        .render(
-            lang=HTML_LANG[config.language],
-            title=page.title,
-            labels=labels,
-            current=_shown(config, page.current),
-            superseded=[_shown(config, v) for v in page.superseded],
-            next_update=_moment(config, page.next_update_at) if page.next_update_at else None,
-            next_update_iso=page.next_update_at.isoformat() if page.next_update_at else "",
-            feed_href=f"{page.public_id}.atom",
-            json_href=f"{page.public_id}.json",
-        )
+    template = templates().get_template("statement_page.html.j2")
+    return template.render(
+        lang=HTML_LANG[config.language],
+        title=page.title,
+        labels=labels,
+        current=_shown(config, page.current),
+        superseded=[_shown(config, v) for v in page.superseded],
+        next_update=_moment(config, page.next_update_at) if page.next_update_at else None,
+        next_update_iso=page.next_update_at.isoformat() if page.next_update_at else "",
+        feed_href=f"{page.public_id}.atom",
+        json_href=f"{page.public_id}.json",
     )
 
 
@@ -148,19 +145,16 @@ def _atom(config: Config, page: PageData) -> str:
         }
         for v in (page.current, *page.superseded)
     ]
-    return (
-        templates()
-        .get_template("statement_page.atom.j2")
-        .render(
-            lang=HTML_LANG[config.language],
-            feed_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'onevoice:{page.public_id}')}",
-            title=page.title,
-            author=_("Official statement"),
-            updated=page.last_modified.isoformat(),
-            entries=entries,
-            self_href=f"{page.public_id}.atom",
-            page_href=page.public_id,
-        )
+    template = templates().get_template("statement_page.atom.j2")
+    return template.render(
+        lang=HTML_LANG[config.language],
+        feed_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'onevoice:{page.public_id}')}",
+        title=page.title,
+        author=_("Official statement"),
+        updated=page.last_modified.isoformat(),
+        entries=entries,
+        self_href=f"{page.public_id}.atom",
+        page_href=page.public_id,
     )
 
 
