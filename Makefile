@@ -7,7 +7,7 @@ test:
 	python -m pytest
 
 lint:
-	ruff check . && ruff format --check .
+	ruff check . && ruff format --check . && mypy
 
 format:
 	ruff format . && ruff check --fix .

@@ -16,6 +16,7 @@ from bot import logs
 from bot.metrics import Metrics, outcome_of, verb_of
 from bot.outbox.adapter import Adapter
 from bot.outbox.worker import Deliverer
+from bot.web.report_files import reports_dir
 from config.load import load_config
 from config.model import Config
 from config.settings import Settings
@@ -49,6 +50,7 @@ class OneVoice:
         self.metrics = Metrics(self.engine)
         self.stopping = False  # SIGTERM: claim no more work, hand back what is held
         self.lease = timedelta(seconds=settings.lease_seconds)
+        self.reports = reports_dir(self.engine, settings)  # where review reports are written
 
     def attach(self, adapter: Adapter) -> None:
         """Speak on a platform: its handles are synced and its outbox gets a worker."""

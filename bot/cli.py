@@ -210,6 +210,7 @@ def _counted(counts: dict[str, int]) -> str:
 def cmd_stats(args: argparse.Namespace) -> int:
     """Print the metrics across incidents, drills excluded."""
     from handlers.review import report
+    from handlers.text.formatting import duration_text
     from handlers.text.i18n import _, speaking
     from storage.db import session
 
@@ -224,7 +225,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(_("By severity: {counts}").format(counts=_counted(stats.by_severity)))
         print(
             _("Median time to first approved statement: {median} ({n} of {total} incidents had one)").format(
-                median=report.duration(median), n=len(stats.first_statements), total=stats.incidents
+                median=duration_text(median), n=len(stats.first_statements), total=stats.incidents
             )
         )
         kept = f"{stats.cadence_percent} %" if stats.cadence_percent is not None else "—"

@@ -75,7 +75,7 @@ def _with_scenarios(config: Config, filename: str) -> Config:
     """Check the drill scenarios now, so a broken file stops the start, not a drill; a relative folder is the config's."""
     if config.scenarios_dir:
         config.scenarios_dir = str(Path(filename).parent / config.scenarios_dir)
-    problems = check_scenarios(config.scenarios_dir, config.playbooks)
+    problems = check_scenarios(config)
     if problems:
         raise ConfigError(problems)
     return config

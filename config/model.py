@@ -2,16 +2,29 @@
 
 import re
 from datetime import time, timedelta
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from config.durations import Duration
+
+if TYPE_CHECKING:  # scenarios build on this module
+    from config.scenarios import Scenario
 
 Language = Literal["en", "zh"]
 Severity = Literal["sev1", "sev2", "sev3", "sev4"]
 SEVERITIES: tuple[Severity, ...] = ("sev1", "sev2", "sev3", "sev4")
+
+
+def as_severity(value: object) -> Severity:
+    """A severity read back from stored data (a timeline event), checked against the four there are."""
+    for severity in SEVERITIES:
+        if severity == value:
+            return severity
+    raise ValueError(f"not a severity: {value!r}")
+
+
 PHASES = ("detected", "assessing", "responding", "recovering", "resolved", "closed")
 ACTIVE_PHASES = PHASES[:4]
 OPEN_PHASES = PHASES[:5]  # listed explicitly so the phase index serves the query
@@ -240,6 +253,7 @@ class Config(Strict):
     signals: Signals = Field(default_factory=Signals)
     vet: dict[Language, VetRules] = Field(default_factory=dict)
     scenarios_dir: str | None = None  # the team's own drill scenarios (YAML files), besides the shipped ones
+    _scenarios: "dict[str, Scenario] | None" = PrivateAttr(None)  # read once, by config.scenarios.scenarios_of
 
     @field_validator("timezone")
     @classmethod

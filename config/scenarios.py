@@ -1,7 +1,6 @@
 """Drill scenarios: YAML files of timed injects, validated, with errors that name the file and line."""
 
 from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -10,7 +9,7 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator
 
 from config.durations import Duration
 from config.errors import ConfigError, ConfigProblem, by_cause, expected, line_of, read_yaml
-from config.model import Localized, Severity, Strict
+from config.model import Config, Localized, Severity, Strict
 
 SHIPPED = Path(__file__).parent / "defaults" / "scenarios"
 LONGEST_DRILL = timedelta(hours=24)  # an inject later than this is a typo: drills last hours
@@ -110,7 +109,6 @@ def _read_folder(folder: Path) -> dict[str, Scenario]:
     return found
 
 
-@lru_cache(maxsize=8)
 def load_scenarios(folder: str | None = None) -> dict[str, Scenario]:
     """The shipped scenarios, then the team's own from a folder (a team file replaces a shipped one of the same name)."""
     scenarios = _read_folder(SHIPPED)
@@ -119,17 +117,24 @@ def load_scenarios(folder: str | None = None) -> dict[str, Scenario]:
     return scenarios
 
 
-def check_scenarios(folder: str | None, playbooks: dict) -> list[ConfigProblem]:
+def scenarios_of(config: Config) -> dict[str, Scenario]:
+    """A configuration's drill scenarios, read once per loaded configuration (load_config reads them while checking them)."""
+    if config._scenarios is None:
+        config._scenarios = load_scenarios(config.scenarios_dir)
+    return config._scenarios
+
+
+def check_scenarios(config: Config) -> list[ConfigProblem]:
     """Every problem in the scenario files, and every scenario whose playbook does not exist, named by file and line."""
     try:
-        scenarios = load_scenarios(folder)
+        scenarios = scenarios_of(config)
     except ConfigError as error:
         return error.problems
     problems = []
     for scenario in scenarios.values():
-        if scenario.playbook not in playbooks:
+        if scenario.playbook not in config.playbooks:
             root = yaml.compose(Path(scenario._file).read_text(encoding="utf-8"))
-            message = f"unknown playbook {scenario.playbook!r}; expected one of {', '.join(playbooks)}"
+            message = f"unknown playbook {scenario.playbook!r}; expected one of {', '.join(config.playbooks)}"
             problems.append(ConfigProblem(scenario._file, line_of(root, ("playbook",)), "playbook", message))
     return problems
 

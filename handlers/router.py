@@ -8,7 +8,7 @@ from functools import cache
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.model import OPEN_PHASES
 from handlers import help
@@ -116,7 +116,7 @@ def _stored_reply(seen: ProcessedEvent) -> Reply:
 
 def _admit(session: Session, spec, ctx: Context) -> None:
     """Refuse a verb that needs an incident and has none, that would change a closed one, or that this actor may not use."""
-    incident = ctx.incident
+    incident = ctx.found
     if spec.needs_incident:
         if incident is None:
             raise Refusal(_name_the_incident(session, spec))
@@ -151,8 +151,8 @@ def _handle(session: Session, deps: Deps, command: Command) -> Reply:
     except UsageError as problem:
         raise Refusal(usage_message(spec, problem.problem)) from None
     reply = result if isinstance(result, Reply) else Reply(result)
-    if reply.incident_id is None and ctx.incident is not None:
-        reply.incident_id = ctx.incident.id
+    if reply.incident_id is None and ctx.found is not None:
+        reply.incident_id = ctx.found.id
     # Typed (or clicked) in the incident's own room: the room post already answers it.
     in_its_room = target is None or (incident is not None and _incident_for(session, command, None) is incident)
     reply.echoed = ctx.announced and incident is not None and in_its_room
@@ -231,14 +231,16 @@ def _handle_query():
 @cache
 def _room_incident_query(in_thread: bool):
     """The incident of a room, in one query built once: every command typed in a room asks it."""
-    query = select(Incident).join(Room, Room.incident_id == Incident.id)
+    query = select(Incident).join(Room, col(Room.incident_id) == Incident.id)
     query = query.where(Room.platform == bindparam("platform"), Room.external_id == bindparam("external_id"))
     # A group's main chat is not any of its topics: match the thread exactly, None included.
-    return query.where(Room.thread_id == bindparam("thread") if in_thread else Room.thread_id.is_(None))
+    return query.where(Room.thread_id == bindparam("thread") if in_thread else col(Room.thread_id).is_(None))
 
 
 def _name_the_incident(session: Session, spec) -> Message:
-    open_ids = session.exec(select(Incident.id).where(Incident.phase.in_(OPEN_PHASES)).order_by(Incident.id.desc()).limit(5)).all()
+    open_ids = session.exec(
+        select(Incident.id).where(col(Incident.phase).in_(OPEN_PHASES)).order_by(col(Incident.id).desc()).limit(5)
+    ).all()
     example = f"#{open_ids[0]}" if open_ids else "#1"
     listing = ", ".join(f"#{i}" for i in open_ids) or _("none")
     return lines(

@@ -4,8 +4,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
+from config.model import Severity
 from storage.lanes import outbox_lane
 from storage.types import UTCDateTime
 
@@ -23,11 +24,11 @@ class Incident(SQLModel, table=True):
 
     __table_args__ = (Index("ux_incident_public_id", "public_id", unique=True),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     title: str = Field(max_length=200)
     slug: str = Field(max_length=80)
     playbook: str = Field(max_length=60)
-    severity: str = Field(max_length=4)
+    severity: Severity = Field(sa_type=AutoString(length=4))  # the config's literal, stored as text
     phase: str = Field(max_length=12, index=True)
     drill: bool = False
     declared_by: str = Field(max_length=60)
@@ -50,7 +51,7 @@ class Room(SQLModel, table=True):
         Index("ix_room_lookup", "platform", "external_id", "thread_id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id")
     platform: str = Field(max_length=20)
     name: str = Field(max_length=80)
@@ -65,7 +66,7 @@ class PersonHandle(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("platform", "external_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     person: str = Field(max_length=60, index=True)
     platform: str = Field(max_length=20)
     external_id: str = Field(max_length=64)
@@ -85,7 +86,7 @@ class RoleAssignment(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id", index=True)
     role: str = Field(max_length=40)
     person: str = Field(max_length=60)
@@ -100,7 +101,7 @@ class ChecklistItem(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("incident_id", "number"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id", index=True)
     number: int
     title: str = Field(max_length=500)
@@ -119,7 +120,7 @@ class TimelineEvent(SQLModel, table=True):
 
     __table_args__ = (Index("ix_timeline_incident_at", "incident_id", "at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id")
     at: datetime = _utc()
     actor: str = Field(max_length=60)
@@ -143,7 +144,7 @@ class Statement(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id")
     version: int
     text: str
@@ -161,7 +162,7 @@ class Approval(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("statement_id", "role"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     statement_id: int = Field(foreign_key="statement.id")
     role: str = Field(max_length=40)
     person: str = Field(max_length=60)
@@ -173,7 +174,7 @@ class Publication(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("statement_id", "target", "platform"), Index("ix_publication_incident", "incident_id", "id"))
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id")
     statement_id: int = Field(foreign_key="statement.id")
     target: str = Field(max_length=60)
@@ -192,7 +193,7 @@ class Signal(SQLModel, table=True):
 
     __table_args__ = (Index("ix_signal_dedup", "dedup_key", "last_at"), Index("ix_signal_source", "source", "first_at"))
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     source: str = Field(max_length=80)
     dedup_key: str = Field(max_length=200)
     title: str = Field(max_length=300)
@@ -203,7 +204,7 @@ class Signal(SQLModel, table=True):
     sentiment: float | None = None
     keywords: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     playbook: str = Field(max_length=60)
-    severity: str = Field(max_length=4)
+    severity: Severity = Field(sa_type=AutoString(length=4))  # the config's literal, stored as text
     count: int = 1
     first_at: datetime = _utc()
     last_at: datetime = _utc()
@@ -214,7 +215,7 @@ class Signal(SQLModel, table=True):
 class Lesson(SQLModel, table=True):
     """A lesson for the review: what went well, or what to improve."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id", index=True)
     kind: str = Field(max_length=12)  # went_well | to_improve
     text: str
@@ -227,7 +228,7 @@ class FollowUp(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("incident_id", "number"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id", index=True)
     number: int
     text: str = Field(max_length=500)
@@ -244,7 +245,7 @@ class DrillInject(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("incident_id", "number"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int = Field(foreign_key="incident.id", index=True)
     number: int
     kind: str = Field(max_length=30)
@@ -266,7 +267,7 @@ class Nudge(SQLModel, table=True):
         Index("ix_nudge_leased", "state", "lease_until"),  # the few claimed rows, found without reading every pending one
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int | None = Field(default=None, foreign_key="incident.id")
     kind: str = Field(max_length=30)
     subject: str = Field(default="", max_length=60)
@@ -291,7 +292,7 @@ class Outbox(SQLModel, table=True):
         Index("ix_outbox_lane", "incident_id", "platform", "state", "lane"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     incident_id: int | None = Field(default=None, foreign_key="incident.id")
     platform: str = Field(max_length=20)
     kind: str = Field(max_length=20)
@@ -323,7 +324,7 @@ class Prompt(SQLModel, table=True):
 
     __table_args__ = (Index("ux_prompt_message", "platform", "chat_id", "message_id", unique=True),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     platform: str = Field(max_length=20)
     user_id: str = Field(max_length=64)  # the presser's platform id: the only one whose reply counts
     person: str = Field(max_length=60)
@@ -342,7 +343,7 @@ class LearnedName(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("platform", "name"), UniqueConstraint("platform", "external_id"))
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
     platform: str = Field(max_length=20)
     name: str = Field(max_length=64)  # lower case: Telegram user names are case-insensitive
     external_id: str = Field(max_length=64)  # whose name it is now; a changed name replaces the old one

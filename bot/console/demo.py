@@ -8,7 +8,6 @@ from typing import TextIO
 
 from bot.app import OneVoice
 from bot.console.front import Console
-from bot.web.report_files import reports_dir
 from config.durations import parse_duration
 from config.load import load_config
 from config.settings import Settings
@@ -154,5 +153,5 @@ async def run_demo(language: str = "en", out: TextIO | None = None, folder: Path
         await console.run_line(line)
     with speaking(language):
         out.write("\n" + _("Demo finished. The whole incident is in {path}").format(path=folder / "onevoice.db") + "\n")
-        out.write(_("Review report: {path}").format(path=reports_dir(bot.engine) / "report-1.html") + "\n")
+        out.write(_("Review report: {path}").format(path=bot.reports / "report-1.html") + "\n")
     return 0

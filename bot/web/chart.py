@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from config.model import Config
-from handlers.review.report import Review, duration
-from handlers.text.formatting import person_name
+from handlers.review.report import Review
+from handlers.text.formatting import duration_text, person_name
 from handlers.text.i18n import _
 from handlers.text.labels import OUTCOME, PHASE, label
 
@@ -88,7 +88,7 @@ def build(review: Review, config: Config) -> Chart:
             outcome=label(OUTCOME, outcome),
         )
         if latency and latency.wait is not None:
-            title += _(" after {took}").format(took=duration(latency.wait))
+            title += _(" after {took}").format(took=duration_text(latency.wait))
         colour = OUTCOME_COLOURS.get(outcome, "#5f6368")
         chart.marks.append(Mark("version", "statements", x(version.drafted_at), title, x(decided), colour))
         for sent in version.published:
@@ -144,7 +144,7 @@ def _phases(chart: Chart, review: Review, x, end: datetime) -> None:
         stretches.append((phase, since, end))
     for name, began, ended in stretches:
         if name in PHASE_COLOURS and ended > began:
-            title = _("{phase}: {took}").format(phase=label(PHASE, name), took=duration(ended - began))
+            title = _("{phase}: {took}").format(phase=label(PHASE, name), took=duration_text(ended - began))
             chart.marks.append(Mark("band", "phases", x(began), title, x(ended), PHASE_COLOURS[name]))
 
 

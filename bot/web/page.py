@@ -53,10 +53,13 @@ def _xml_text(value: str) -> Markup:
     return Markup(str(escape(_NOT_XML.sub("", value))).replace("\r", "&#13;"))
 
 
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True, trim_blocks=True, lstrip_blocks=True, auto_reload=False
-)
-_templates.filters["xml"] = _xml_text
+@cache
+def templates() -> Environment:
+    """The page's templates, loaded when the first page is rendered (not when this module is imported)."""
+    folder = FileSystemLoader(Path(__file__).parent / "templates")
+    environment = Environment(loader=folder, autoescape=True, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+    environment.filters["xml"] = _xml_text
+    return environment
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,8 @@ def _html(config: Config, page: PageData) -> str:
         "superseded": _("superseded"),
         "feed": _("Follow updates (Atom feed)"),
     }
-    return _templates.get_template("statement_page.html.j2").render(
+    template = templates().get_template("statement_page.html.j2")
+    return template.render(
         lang=HTML_LANG[config.language],
         title=page.title,
         labels=labels,
@@ -141,7 +145,8 @@ def _atom(config: Config, page: PageData) -> str:
         }
         for v in (page.current, *page.superseded)
     ]
-    return _templates.get_template("statement_page.atom.j2").render(
+    template = templates().get_template("statement_page.atom.j2")
+    return template.render(
         lang=HTML_LANG[config.language],
         feed_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'onevoice:{page.public_id}')}",
         title=page.title,

@@ -9,6 +9,7 @@ import os
 import re
 import tempfile
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,14 +17,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.outbox.adapter import Undeliverable
 from bot.web import chart as report_chart
 from config.model import Config
 from config.settings import Settings
 from handlers.line.kinds import kind_name
 from handlers.review import report
-from handlers.review.report import Review, duration
-from handlers.text.formatting import person_name
+from handlers.review.report import Review
+from handlers.text.formatting import duration_text, person_name
 from handlers.text.i18n import _, speaking
 from handlers.text.labels import OUTCOME, PHASE, label
 from handlers.text.markup import Message, fmt, lines
@@ -31,21 +31,29 @@ from handlers.text.markup import Message, fmt, lines
 HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!~])")
 
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    auto_reload=False,
-    keep_trailing_newline=True,
-)
-# User text in Markdown: no markup, no raw HTML, one line (tables and list items stay whole).
-_templates.filters["md"] = lambda value: _MD_SPECIAL.sub(r"\\\1", " ".join(str(value or "").split()))
+
+@cache
+def templates() -> Environment:
+    """The report's templates, loaded when the first report is written (not when this module is imported)."""
+    environment = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+        keep_trailing_newline=True,
+    )
+    environment.filters["md"] = _markdown_text
+    return environment
 
 
-def reports_dir(engine: Engine, settings: Settings | None = None) -> Path:
+def _markdown_text(value: object) -> str:
+    """User text in Markdown: no markup, no raw HTML, one line (tables and list items stay whole)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value or "").split()))
+
+
+def reports_dir(engine: Engine, settings: Settings) -> Path:
     """ONEVOICE_REPORTS_DIR, else `reports/` beside the SQLite database, else `reports/` in the current folder."""
-    settings = settings or Settings()
     if settings.reports_dir:
         return Path(settings.reports_dir)
     database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
@@ -68,8 +76,8 @@ def write_report(session: Session, config: Config, incident_id: int, now: dateti
             return None
         report.attach_scorecard(review, session, config)
         context = _context(review, config)
-        markdown = _templates.get_template("report.md.j2").render(context)
-        html = _templates.get_template("report.html.j2").render(context)
+        markdown = templates().get_template("report.md.j2").render(context)
+        html = templates().get_template("report.html.j2").render(context)
     paths = folder / f"report-{incident_id}.md", folder / f"report-{incident_id}.html"
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -102,12 +110,19 @@ def _why(folder: Path, error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def deliver_report(session: Session, config: Config, engine: Engine, incident_id: int, now: datetime, summary: Message) -> Message:
-    """Delivery of a REPORT effect: write the files, and return the summary with their place, to post in the room.
+def deliver_report(
+    session: Session, config: Config, engine: Engine, incident_id: int, now: datetime, summary: Message, folder: Path | None = None
+) -> Message:
+    """Delivery of a REPORT effect: write the files into `folder` (the app's `OneVoice.reports`), and return the summary
+    with their place, to post in the room.
 
     A folder that cannot take them fails the effect for good (retrying would fail the same way)."""
+    # Until the REPORT effect (bot/outbox/effects.py) passes the app's folder, the settings are read here once more.
+    from bot.outbox.adapter import Undeliverable  # here: the outbox imports this module for its REPORT effect
+
+    folder = folder or reports_dir(engine, Settings())
     try:
-        paths = write_report(session, config, incident_id, now, reports_dir(engine))
+        paths = write_report(session, config, incident_id, now, folder)
     except ReportNotWritten as problem:
         raise Undeliverable(str(problem)) from None
     with speaking(config.language):
@@ -129,12 +144,13 @@ def _context(review: Review, config: Config) -> dict:
         return spec.title.get(language) if spec else key
 
     metrics_rows = [
-        (_("Time to assemble"), duration(figures.assembled) if figures.assembled else _("not yet")),
+        (_("Time to assemble"), duration_text(figures.assembled) if figures.assembled else _("not yet")),
         (_("Time to first approved statement"), report.first_statement_text(figures)),
         (_("Update cadence kept"), report.cadence_text(figures)),
         (_("Checklist completion"), report.checklist_text(figures) + (f" ({figures.checklist_percent} %)" if figures.checklist else "")),
     ] + [
-        (_("Approval latency of v{n}").format(n=a.version), f"{duration(a.wait)} ({label(OUTCOME, a.outcome)})") for a in figures.approvals
+        (_("Approval latency of v{n}").format(n=a.version), f"{duration_text(a.wait)} ({label(OUTCOME, a.outcome)})")
+        for a in figures.approvals
     ]
     return {
         "lang": HTML_LANG.get(language, "en"),
@@ -153,7 +169,7 @@ def _context(review: Review, config: Config) -> dict:
         "generated": at(review.now),
         "timezone": config.timezone,
         "metrics": metrics_rows,
-        "phases": [(label(PHASE, p), duration(span)) for p, span in figures.phases.items() if span],
+        "phases": [(label(PHASE, p), duration_text(span)) for p, span in figures.phases.items() if span],
         "timeline": [
             (at(e.at), person_name(config, e.actor) if e.actor != "onevoice" else "OneVoice", _kind(e.kind), _event_text(e, config, role))
             for e in review.events
@@ -203,10 +219,10 @@ def scorecard_rows(scorecard: list | None) -> list[tuple[str, str, str, str]]:
     for milestone in scorecard or []:
         mark = {True: "✅", False: "❌"}.get(milestone.met, "⏳")
         if milestone.elapsed is not None:
-            reached = duration(milestone.elapsed)
+            reached = duration_text(milestone.elapsed)
         else:
             reached = _("not yet") if milestone.met is None else _("not reached")
-        rows.append((mark, milestone.label, reached, duration(milestone.target)))
+        rows.append((mark, milestone.label, reached, duration_text(milestone.target)))
     return rows
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.model import Config, Person
 from handlers.core.effects import DM, Effect, Post, RefreshCard
@@ -29,13 +29,24 @@ class Context:
     deps: Deps
     command: Command
     actor: Person
-    incident: Incident | None = None
+    found: Incident | None = None  # the incident named (#N) or whose room this is, if any
     args: str = ""
     now: datetime = field(init=False)
     announced: bool = False
 
     def __post_init__(self) -> None:
         self.now = self.deps.clock.now()
+
+    @property
+    def incident(self) -> Incident:
+        """The incident the verb works on: the router runs a verb that needs one only with one (the others read `found`)."""
+        if self.found is None:
+            raise LookupError("no incident here: a verb run without one reads ctx.found")
+        return self.found
+
+    @incident.setter
+    def incident(self, incident: Incident) -> None:
+        self.found = incident
 
     @property
     def config(self) -> Config:
@@ -53,22 +64,19 @@ class Context:
 
     def log(self, kind: str, text: str = "", **data: object) -> None:
         """Append to the incident's timeline."""
-        assert self.incident is not None
         self.session.add(TimelineEvent(incident_id=self.incident.id, at=self.now, actor=self.actor.key, kind=kind, text=text, data=data))
 
     def rooms(self) -> list[Room]:
         """The incident's rooms, one per platform."""
-        assert self.incident is not None
-        return list(self.session.exec(select(Room).where(Room.incident_id == self.incident.id).order_by(Room.id)))
+        return list(self.session.exec(select(Room).where(Room.incident_id == self.incident.id).order_by(col(Room.id))))
 
     def emit(self, platform: str, effect: Effect) -> None:
         """Queue one effect for delivery on one platform."""
-        queue(self.session, self.incident.id if self.incident else None, platform, effect, self.now)
+        queue(self.session, self.found.id if self.found else None, platform, effect, self.now)
 
     def post(self, message: Message) -> None:
         """Post a message in the incident's room on every platform."""
-        for room in self.rooms():
-            self.emit(room.platform, Post(message))
+        in_every_room(self.session, self.incident.id, self.now, Post(message))
 
     def announce(self, message: Message) -> Message:
         """Post in the incident room and let that post be the answer too."""
@@ -78,8 +86,7 @@ class Context:
 
     def refresh_card(self) -> None:
         """Have the pinned card re-rendered and edited in place."""
-        for room in self.rooms():
-            self.emit(room.platform, RefreshCard())
+        in_every_room(self.session, self.incident.id, self.now, RefreshCard())
 
     def dm(self, person_key: str, message: Message) -> None:
         """Send a direct message to a person on each active platform where they have a handle."""
@@ -107,6 +114,14 @@ def queue(session: Session, incident_id: int | None, platform: str, effect: Effe
     )
     session.add(row)
     return row
+
+
+def in_every_room(session: Session, incident_id: int | None, now: datetime, effect: Effect) -> list[str]:
+    """Queue one effect in the incident's room on every platform; the platforms it was queued on."""
+    platforms = list(session.exec(select(Room.platform).where(Room.incident_id == incident_id).order_by(col(Room.id))))
+    for platform in platforms:
+        queue(session, incident_id, platform, effect, now)
+    return platforms
 
 
 def handle_of(person: Person, platform: str) -> str | None:

@@ -3,7 +3,7 @@
 from functools import cache
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import RoleAssignment
 
@@ -17,7 +17,7 @@ def current_holders(session: Session, incident_id: int) -> dict[str, RoleAssignm
 @cache
 def _holders_query():
     """Built once: every card and every permission check asks it."""
-    return select(RoleAssignment).where(RoleAssignment.incident_id == bindparam("incident"), RoleAssignment.ended_at.is_(None))
+    return select(RoleAssignment).where(RoleAssignment.incident_id == bindparam("incident"), col(RoleAssignment.ended_at).is_(None))
 
 
 def roles_held(session: Session, incident_id: int, person: str) -> set[str]:
@@ -26,7 +26,7 @@ def roles_held(session: Session, incident_id: int, person: str) -> set[str]:
         select(RoleAssignment.role).where(
             RoleAssignment.incident_id == incident_id,
             RoleAssignment.person == person,
-            RoleAssignment.ended_at.is_(None),
+            col(RoleAssignment.ended_at).is_(None),
         )
     )
     return set(rows)

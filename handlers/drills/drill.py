@@ -2,7 +2,7 @@
 
 import re
 
-from config.scenarios import Scenario, for_playbook, load_scenarios
+from config.scenarios import Scenario, for_playbook, scenarios_of
 from handlers.core.context import Context
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.ports import Reply
@@ -24,7 +24,7 @@ _SEVERITY_WORD = re.compile(r"^(sev)?[0-9]+$", re.IGNORECASE)
 )
 def drill(ctx: Context) -> Reply:
     """Open a drill exactly as `declare` opens an incident, then schedule the scenario's injects."""
-    scenarios = load_scenarios(ctx.config.scenarios_dir)
+    scenarios = scenarios_of(ctx.config)
     words = ctx.args.split()
     if not words:
         raise UsageError(_choices(ctx, scenarios))

@@ -3,12 +3,12 @@
 import re
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.durations import parse_duration
 from config.model import Config
 from config.scenarios import Scenario
-from handlers.core.context import Context, Deps, queue
+from handlers.core.context import Context, Deps, in_every_room
 from handlers.core.effects import Post
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.verbs import PARTICIPANT, verb
@@ -19,7 +19,7 @@ from handlers.text.formatting import duration_text, when
 from handlers.text.i18n import N_, _
 from handlers.text.labels import INJECT_KIND, label
 from handlers.text.markup import Button, Message, fmt, lines, text
-from storage.models import DrillInject, Incident, Room, TimelineEvent
+from storage.models import DrillInject, Incident, TimelineEvent
 
 ROOM = "room"  # an inject's nudge target: nobody in person, so it is posted in the drill room
 _NUMBER = re.compile(r"^[iI](\d{1,4})$")
@@ -68,15 +68,10 @@ def render(config: Config, incident: Incident, row: DrillInject) -> Message:
     source = fmt("**{source}**", source=_local(content.get("source"), language))
     if details:
         source = source + text(" · " + " · ".join(details))
-    within = duration_text_seconds(row.answer_within)
+    within = duration_text(timedelta(seconds=row.answer_within))
     how = fmt(_("Answer it as you would for real, within {span}; then record it: `/crisis answer i{n} <how>`"), span=within, n=row.number)
     answered = Message(buttons=[Button(_("Answered"), f"#{incident.id} answer i{row.number}", "primary")])
     return lines(head, source, fmt("“{text}”", text=_local(content.get("text"), language)), how, answered)
-
-
-def duration_text_seconds(seconds: int) -> str:
-    """A span stored in seconds, as '20 min'."""
-    return duration_text(timedelta(seconds=seconds))
 
 
 def deliver(session: Session, deps: Deps, incident: Incident, inject: Inject, now: datetime) -> None:
@@ -88,8 +83,7 @@ def deliver(session: Session, deps: Deps, incident: Incident, inject: Inject, no
     row.posted_at = now
     session.add(row)
     message = render(deps.config, incident, row)
-    for room in session.exec(select(Room).where(Room.incident_id == incident.id)):
-        queue(session, incident.id, room.platform, Post(message), now)
+    in_every_room(session, incident.id, now, Post(message))
     session.add(
         TimelineEvent(
             incident_id=incident.id, at=now, actor="onevoice", kind="inject", text=f"I{number}", data={"number": number, "inject": row.kind}
@@ -113,7 +107,7 @@ def answer(ctx: Context) -> Message:
     if match is None:
         raise UsageError(_("Name the inject as shown on it, e.g. `i2`."))
     number = int(match.group(1))
-    rows = ctx.session.exec(select(DrillInject).where(DrillInject.incident_id == incident.id).order_by(DrillInject.number)).all()
+    rows = ctx.session.exec(select(DrillInject).where(DrillInject.incident_id == incident.id).order_by(col(DrillInject.number))).all()
     row = next((r for r in rows if r.number == number), None)
     if row is None:
         raise Refusal(fmt(_("#{id} has no inject I{n}; its injects are I1 to I{last}."), id=incident.id, n=number, last=len(rows)))

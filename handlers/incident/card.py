@@ -4,7 +4,7 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import bindparam, case
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from config.model import Config
 from handlers.core.holders import current_holders
@@ -59,8 +59,8 @@ def _checklist_counts_query():
 @cache
 def _line_query():
     """The approved version and the pending ones, newest first, built once."""
-    shown = Statement.incident_id == bindparam("incident"), Statement.state.in_((APPROVED, PENDING))
-    return select(Statement).where(*shown).order_by(Statement.version.desc())
+    shown = Statement.incident_id == bindparam("incident"), col(Statement.state).in_((APPROVED, PENDING))
+    return select(Statement).where(*shown).order_by(col(Statement.version).desc())
 
 
 def render_card(session: Session, config: Config, incident: Incident, now: datetime) -> Message:
@@ -150,4 +150,4 @@ def render_checklist(config: Config, items: list[ChecklistItem], now: datetime) 
 
 def room_name(session: Session, incident_id: int) -> str:
     """The incident room's name (the first platform's)."""
-    return session.exec(select(Room.name).where(Room.incident_id == incident_id).order_by(Room.id)).first() or ""
+    return session.exec(select(Room.name).where(Room.incident_id == incident_id).order_by(col(Room.id))).first() or ""

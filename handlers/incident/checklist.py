@@ -3,7 +3,7 @@
 import re
 from dataclasses import replace
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.cleaning import keyword
 from handlers.core.context import Context
@@ -32,7 +32,7 @@ def show_tasks(ctx: Context) -> Message:
     scope = keyword(ctx.args.strip()) or "open"
     if scope not in ("open", "mine", "all"):
         raise UsageError(fmt(_("“{word}” is not a choice."), word=scope[:40]))
-    query = select(ChecklistItem).where(ChecklistItem.incident_id == ctx.incident.id).order_by(ChecklistItem.number)
+    query = select(ChecklistItem).where(ChecklistItem.incident_id == ctx.incident.id).order_by(col(ChecklistItem.number))
     if scope != "all":
         query = query.where(ChecklistItem.state == "open")
     items = list(ctx.session.exec(query))

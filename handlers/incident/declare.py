@@ -4,9 +4,9 @@ import re
 import unicodedata
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 
-from config.model import OPEN_PHASES
+from config.model import OPEN_PHASES, SEVERITIES, Severity
 from handlers.core.cleaning import keyword
 from handlers.core.context import Context
 from handlers.core.effects import Edit, OpenRoom
@@ -32,12 +32,12 @@ MAX_TITLE = 200
 _SEVERITY = re.compile(r"^(sev)?([0-9]+)$", re.IGNORECASE)
 
 
-def parse_severity(word: str, bare_number: bool = True) -> str | None:
+def parse_severity(word: str, bare_number: bool = True) -> Severity | None:
     """'sev2', 'SEV2' (or '2' where a bare number is allowed) → 'sev2'; anything else → None."""
     match = _SEVERITY.match(keyword(word))  # ｓｅｖ１ as a full-width input method types it, too
     if not match or not (match.group(1) or bare_number) or match.group(2) not in ("1", "2", "3", "4"):
         return None
-    return f"sev{match.group(2)}"
+    return SEVERITIES[int(match.group(2)) - 1]
 
 
 def _severity_word(word: str) -> bool:
@@ -195,6 +195,7 @@ def _fill_roles(ctx: Context, required: list[str]) -> dict[str, str]:
 def _add_checklist(ctx: Context, playbook, holders: dict[str, str]) -> list[ChecklistItem]:
     items = []
     for number, spec in enumerate(playbook.checklist, start=1):
+        due_at = ctx.now + spec.due
         item = ChecklistItem(
             incident_id=ctx.incident.id,
             number=number,
@@ -202,11 +203,11 @@ def _add_checklist(ctx: Context, playbook, holders: dict[str, str]) -> list[Chec
             owner_role=spec.owner,
             owner_person=holders.get(spec.owner),
             phase=spec.phase,
-            due_at=ctx.now + spec.due,
+            due_at=due_at,
         )
         ctx.session.add(item)
         items.append(item)
-        nudges.schedule(ctx.session, ctx.incident.id, kinds.TASK_OVERDUE, f"role:{spec.owner}", item.due_at, ctx.now, subject=Item(number))
+        nudges.schedule(ctx.session, ctx.incident.id, kinds.TASK_OVERDUE, f"role:{spec.owner}", due_at, ctx.now, subject=Item(number))
     ctx.incident.last_task_number = len(items)
     return items
 
@@ -269,7 +270,7 @@ def status(ctx: Context) -> Reply:
 def list_incidents(ctx: Context) -> Message:
     """The open incidents, most severe first."""
     rows = ctx.session.exec(
-        select(Incident).where(Incident.phase.in_(OPEN_PHASES)).order_by(Incident.severity, Incident.id).limit(51)
+        select(Incident).where(col(Incident.phase).in_(OPEN_PHASES)).order_by(col(Incident.severity), col(Incident.id)).limit(51)
     ).all()
     if not rows:
         return text(_("No open incidents."))

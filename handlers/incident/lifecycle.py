@@ -1,6 +1,6 @@
 """Running an incident: severity, phase, updates, notes, resolve, reopen, close."""
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from config.model import ACTIVE_PHASES
 from handlers.core.cleaning import keyword
@@ -183,11 +183,11 @@ def _restore_live_nudges(ctx: Context) -> None:
     schedule_first_statement(ctx, incident_timing(ctx))
     items = ctx.session.exec(
         select(ChecklistItem).where(
-            ChecklistItem.incident_id == incident.id, ChecklistItem.state == "open", ChecklistItem.due_at.is_not(None)
+            ChecklistItem.incident_id == incident.id, ChecklistItem.state == "open", col(ChecklistItem.due_at).is_not(None)
         )
     )
     for item in items:
-        due = max(item.due_at, ctx.now)
+        due = max(item.due_at or ctx.now, ctx.now)  # the query kept the items with a due time
         nudges.schedule(ctx.session, incident.id, kinds.TASK_OVERDUE, owner_target(item), due, ctx.now, subject=Item(item.number))
     for held in current_holders(ctx.session, incident.id).values():
         if held.acked_at is None:

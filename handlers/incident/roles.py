@@ -1,6 +1,6 @@
 """Roles in an incident: assign, ack, handoff, roles."""
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.context import Context
 from handlers.core.errors import Refusal, UsageError
@@ -70,8 +70,8 @@ def acknowledge(ctx: Context) -> Message:
         select(RoleAssignment).where(
             RoleAssignment.incident_id == ctx.incident.id,
             RoleAssignment.person == ctx.actor.key,
-            RoleAssignment.ended_at.is_(None),
-            RoleAssignment.acked_at.is_(None),
+            col(RoleAssignment.ended_at).is_(None),
+            col(RoleAssignment.acked_at).is_(None),
         )
     ).all()
     if not pending:

@@ -1,7 +1,7 @@
 """Putting people in roles: on-call choice, assignment, and what each assignment says."""
 
 from sqlalchemy import or_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.context import Context, handle_of
 from handlers.core.effects import Invite
@@ -19,7 +19,7 @@ def on_call(ctx: Context, role: str, busy: set[str]) -> str | None:
     """The first person on call for a role, preferring someone not already busy in this incident."""
     people = ctx.config.people_for_role(role)
     free = [p for p in people if p.key not in busy]
-    chosen = (free or people or [None])[0]
+    chosen = next(iter(free or people), None)
     return chosen.key if chosen else None
 
 
@@ -49,7 +49,7 @@ def _pass_items(ctx: Context, role: str, previous: str | None, person: str) -> N
             ChecklistItem.incident_id == ctx.incident.id,
             ChecklistItem.owner_role == role,
             ChecklistItem.state == "open",
-            or_(ChecklistItem.owner_person.is_(None), ChecklistItem.owner_person == previous),
+            or_(col(ChecklistItem.owner_person).is_(None), col(ChecklistItem.owner_person) == previous),
         )
     )
     for item in items:

@@ -1,6 +1,6 @@
 """Proposing and deciding versions of the line: draft, approve, reject."""
 
-from handlers.core.context import Context
+from handlers.core.context import Context, in_every_room
 from handlers.core.effects import RefreshLine
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.holders import current_holders
@@ -113,6 +113,7 @@ def _version_to_decide(ctx: Context, words: list[str]) -> tuple[Statement, list[
     """The version named first (vN), or the newest pending one; and the words after it."""
     incident = ctx.incident
     number = statements.parse_version(words[0]) if words else None
+    statement: Statement | None
     if number is None:
         waiting = statements.pending_versions(ctx.session, incident.id)
         if not waiting:
@@ -233,8 +234,7 @@ def _make_it_the_line(ctx: Context, statement: Statement) -> Message:
     republish = fmt(_("To republish: {targets}."), targets=", ".join(stale)) if stale else Message()
     button = Button(_("Publish v{n}").format(n=statement.version), f"#{incident.id} publish v{statement.version}", "primary")
     publish = Message(buttons=[button])
-    for room in ctx.rooms():
-        ctx.emit(room.platform, RefreshLine())
+    in_every_room(ctx.session, incident.id, ctx.now, RefreshLine())
     ctx.refresh_card()
     header = fmt(_("✅ **v{n} is now the approved line** of #{id} (approved by {by})."), n=statement.version, id=incident.id, by=by)
     return ctx.announce(lines(header, verbatim(statement.text), replaced, set_aside, republish, publish))

@@ -35,6 +35,7 @@ def local_date(moment: datetime, timezone: str, language: str) -> str:
 def promised_time(incident: Incident, now: datetime, timezone: str, language: str) -> str:
     """The next update's time for the public, with its date when it is not today, and the zone."""
     zone = ZoneInfo(timezone)
+    assert incident.next_update_at is not None  # a time is promised only once the update clock runs
     due = incident.next_update_at.astimezone(zone)
     clock = format_time(due, format="HH:mm", locale=BABEL_LOCALE[language])
     moment = clock if due.date() == now.astimezone(zone).date() else f"{local_date(due, timezone, language)} {clock}"
@@ -91,16 +92,16 @@ def vet_text(ctx: Context) -> Message:
     kind, words = split_kind(ctx.args)
     if not words.strip() or words.strip() in KINDS:
         raise UsageError(_("Write the text to check after the verb."))
-    current = statements.current_line(ctx.session, ctx.incident.id) if ctx.incident else None
+    current = statements.current_line(ctx.session, ctx.found.id) if ctx.found else None
     if kind is None:
-        kind = default_kind(statements.ever_approved(ctx.session, ctx.incident.id)) if ctx.incident else LATER
+        kind = default_kind(statements.ever_approved(ctx.session, ctx.found.id)) if ctx.found else LATER
     limits = target_limits(ctx.config)
     findings = vetting.vet(words, ctx.config.vet.values(), current.text if current else None, limits, kind)
     checked_as = fmt(_("Checked as: {kind}."), kind=kind_name(kind))
     if current is not None:
         against = fmt(_("Checked against the approved line v{n} of #{id}."), n=current.version, id=ctx.incident.id)
-    elif ctx.incident is not None:
-        against = fmt(_("#{id} has no approved line yet, so consistency was not checked."), id=ctx.incident.id)
+    elif ctx.found is not None:
+        against = fmt(_("#{id} has no approved line yet, so consistency was not checked."), id=ctx.found.id)
     else:
         against = static(_("Not in an incident room, so consistency was not checked; name one with `/crisis #<id> vet …`."))
     return lines(vetting.render_findings(findings, limits), checked_as, against)

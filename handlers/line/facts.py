@@ -56,9 +56,8 @@ def extract_facts(text: str, rules: Iterable[VetRules], names: bool = True) -> l
         for kind, patterns in ruleset.facts.items():
             for pattern in patterns:
                 for match in compiled(pattern).finditer(text):
-                    fact = Fact(kind, match.start(), match.end(), match.group())
-                    if kind == "entity":
-                        fact = _trim_names(fact, stop_words)
+                    found = Fact(kind, match.start(), match.end(), match.group())
+                    fact = _trim_names(found, stop_words) if kind == "entity" else found
                     if fact and fact.text.strip():
                         candidates.append(fact)
     kept = [fact for fact in candidates if not any(start < fact.end and fact.start < end for start, end in masked)]

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import String, bindparam, case, cast, func, literal
-from sqlmodel import Session, select
+from sqlalchemy import select as select_columns  # SQLModel's select types at most four columns
+from sqlmodel import Session, col, select
 
 from config.model import Config
 from handlers.line.states import APPROVED
@@ -53,21 +54,21 @@ _APPROVED_AT = (
     .scalar_subquery()
 )
 _SHOWN = (
-    select(
-        Incident.title,
-        Incident.drill,
-        Incident.phase,
-        Incident.next_update_at,
-        Statement.version,
-        Statement.text,
-        func.coalesce(_APPROVED_AT, case((Statement.state == APPROVED, Statement.decided_at))),
+    select_columns(
+        col(Incident.title),
+        col(Incident.drill),
+        col(Incident.phase),
+        col(Incident.next_update_at),
+        col(Statement.version),
+        col(Statement.text),
+        func.coalesce(_APPROVED_AT, case((col(Statement.state) == APPROVED, Statement.decided_at))),
         func.min(Publication.sent_at),
     )
-    .join(Publication, Publication.incident_id == Incident.id)
-    .join(Statement, Statement.id == Publication.statement_id)
-    .where(Incident.public_id == bindparam("public_id"), Publication.platform == PAGE, Publication.state == "sent")
-    .group_by(Incident.id, Statement.id)
-    .order_by(Statement.version.desc())
+    .join(Publication, col(Publication.incident_id) == Incident.id)
+    .join(Statement, col(Statement.id) == Publication.statement_id)
+    .where(col(Incident.public_id) == bindparam("public_id"), col(Publication.platform) == PAGE, col(Publication.state) == "sent")
+    .group_by(col(Incident.id), col(Statement.id))
+    .order_by(col(Statement.version).desc())
     .limit(SHOWN)
 )
 

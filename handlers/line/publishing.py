@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from config.model import BroadcastTarget
-from handlers.core.context import Context, queue
+from handlers.core.context import Context, in_every_room
 from handlers.core.effects import Post, Publish
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.verbs import verb
@@ -18,7 +18,7 @@ from handlers.line.targets import by_name, chat_handles, limit_of, names
 from handlers.text.formatting import when
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines
-from storage.models import Publication, Room, Statement, TimelineEvent
+from storage.models import Publication, Statement, TimelineEvent
 
 _URL = re.compile(r"^https?://\S{1,490}$")
 
@@ -56,7 +56,7 @@ def _chosen(ctx: Context, current: Statement) -> list[BroadcastTarget]:
     for word in words:
         if by_name(ctx.config, word) is None:
             raise _no_such_target(ctx, word)
-    return list({id(t): t for t in (by_name(ctx.config, w) for w in words)}.values())
+    return list({id(t): t for t in (by_name(ctx.config, w) for w in words) if t is not None}.values())
 
 
 def _existing(ctx: Context, statement: Statement, target: str, platform: str) -> Publication | None:
@@ -227,7 +227,7 @@ def text_to_publish(session: Session, publication_id: int, now: datetime) -> str
     row = session.get(Publication, publication_id)
     if row is None or row.state != "queued":
         return None
-    statement = session.get(Statement, row.statement_id)
+    statement = session.get_one(Statement, row.statement_id)
     if statement.state != APPROVED:
         row.state = "cancelled"
         session.add(row)
@@ -237,14 +237,14 @@ def text_to_publish(session: Session, publication_id: int, now: datetime) -> str
             n=statement.version,
             target=row.target,
         )
-        _tell_rooms(session, row.incident_id, notice, now)
+        in_every_room(session, row.incident_id, now, Post(notice))
         return None
     return statement.text
 
 
 def mark_sent(session: Session, publication_id: int, result: dict, now: datetime) -> None:
     """The platform accepted the post."""
-    row = session.get(Publication, publication_id)
+    row = session.get_one(Publication, publication_id)
     row.state, row.sent_at, row.message_id = "sent", now, str(result.get("message_id") or "")[:64] or None
     session.add(row)
     _record_outcome(session, row, "publish_sent", now)
@@ -252,10 +252,10 @@ def mark_sent(session: Session, publication_id: int, result: dict, now: datetime
 
 def mark_failed(session: Session, publication_id: int, error: str, now: datetime) -> None:
     """The platform refused for good: record it and tell the incident room, so the spokesperson can act."""
-    row = session.get(Publication, publication_id)
+    row = session.get_one(Publication, publication_id)
     row.state, row.error = "failed", error[:300]
     session.add(row)
-    version = session.get(Statement, row.statement_id).version
+    version = session.get_one(Statement, row.statement_id).version
     notice = fmt(
         _("⚠ v{n} could not be published to {target}: {error}. Fix the target, then `/crisis publish {target}` again."),
         n=version,
@@ -263,15 +263,10 @@ def mark_failed(session: Session, publication_id: int, error: str, now: datetime
         error=error[:200],
     )
     _record_outcome(session, row, "publish_failed", now)
-    _tell_rooms(session, row.incident_id, notice, now)
-
-
-def _tell_rooms(session: Session, incident_id: int, notice: Message, now: datetime) -> None:
-    for room in session.exec(select(Room).where(Room.incident_id == incident_id)):
-        queue(session, incident_id, room.platform, Post(notice), now)
+    in_every_room(session, row.incident_id, now, Post(notice))
 
 
 def _record_outcome(session: Session, row: Publication, kind: str, now: datetime) -> None:
     """What became of a publication goes on the timeline, as the bot's doing."""
-    version = session.get(Statement, row.statement_id).version
+    version = session.get_one(Statement, row.statement_id).version
     session.add(TimelineEvent(incident_id=row.incident_id, at=now, actor="onevoice", kind=kind, text=row.target, data={"version": version}))

@@ -1,6 +1,6 @@
 """Reading the line: `line` (verbatim, anywhere), `history`, and the pinned line message."""
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.model import OPEN_PHASES, Config
 from handlers.core.context import Context
@@ -33,7 +33,7 @@ def approvers_text(session: Session, config: Config, statement: Statement) -> st
 
 def publications_text(session: Session, config: Config, statement_id: int) -> Message:
     """Where a version went: each target with its state, time and link."""
-    rows = session.exec(select(Publication).where(Publication.statement_id == statement_id).order_by(Publication.id)).all()
+    rows = session.exec(select(Publication).where(Publication.statement_id == statement_id).order_by(col(Publication.id))).all()
     if not rows:
         return text(_("Not published yet."))
     marks = {
@@ -86,13 +86,13 @@ def line_of(session: Session, config: Config, incident: Incident) -> Message:
 @verb("line", summary=N_("Show the current approved line, verbatim."), needs_incident=False, changes=False)
 def show_line(ctx: Context) -> Message:
     """The line of this incident; elsewhere (a DM, another room) the lines of the open incidents."""
-    if ctx.incident is not None:
-        return line_of(ctx.session, ctx.config, ctx.incident)
+    if ctx.found is not None:
+        return line_of(ctx.session, ctx.config, ctx.found)
     with_line = ctx.session.exec(
         select(Incident)
-        .join(Statement, Statement.incident_id == Incident.id)
-        .where(Incident.phase.in_(OPEN_PHASES), Statement.state == APPROVED)
-        .order_by(Incident.id.desc())
+        .join(Statement, col(Statement.incident_id) == Incident.id)
+        .where(col(Incident.phase).in_(OPEN_PHASES), Statement.state == APPROVED)
+        .order_by(col(Incident.id).desc())
         .limit(5)
     ).all()
     if not with_line:

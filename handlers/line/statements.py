@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from handlers.core.context import Context
 from handlers.core.errors import Refusal
@@ -46,7 +46,7 @@ def ever_approved(session: Session, incident_id: int) -> bool:
 
 def versions(session: Session, incident_id: int, newest: int | None = None) -> list[Statement]:
     """An incident's versions, oldest first; only the newest few when asked."""
-    query = select(Statement).where(Statement.incident_id == incident_id).order_by(Statement.version.desc())
+    query = select(Statement).where(Statement.incident_id == incident_id).order_by(col(Statement.version).desc())
     if newest:
         query = query.limit(newest)
     return list(reversed(session.exec(query).all()))
@@ -59,13 +59,15 @@ def find_version(session: Session, incident_id: int, version: int) -> Statement 
 
 def pending_versions(session: Session, incident_id: int) -> list[Statement]:
     """The versions waiting for approval, oldest first."""
-    query = select(Statement).where(Statement.incident_id == incident_id, Statement.state == PENDING).order_by(Statement.version)
+    query = select(Statement).where(Statement.incident_id == incident_id, Statement.state == PENDING).order_by(col(Statement.version))
     return list(session.exec(query).all())
 
 
 def latest_pending(session: Session, incident_id: int) -> Statement | None:
     """The newest version still waiting for approval."""
-    query = select(Statement).where(Statement.incident_id == incident_id, Statement.state == PENDING).order_by(Statement.version.desc())
+    query = (
+        select(Statement).where(Statement.incident_id == incident_id, Statement.state == PENDING).order_by(col(Statement.version).desc())
+    )
     return session.exec(query).first()
 
 
@@ -76,7 +78,7 @@ def next_version(session: Session, incident_id: int) -> int:
 
 def approvals_of(session: Session, statement_id: int) -> dict[str, str]:
     """Role → person for each approval a version has, in the order given."""
-    rows = session.exec(select(Approval).where(Approval.statement_id == statement_id).order_by(Approval.id))
+    rows = session.exec(select(Approval).where(Approval.statement_id == statement_id).order_by(col(Approval.id)))
     return {row.role: row.person for row in rows}
 
 
@@ -141,15 +143,17 @@ def make_current(ctx: Context, statement: Statement) -> tuple[Statement | None, 
     closing = {"state": SUPERSEDED, "decided_at": ctx.now}
     try:
         # The old line keeps its approval time; only its state changes.
-        session.execute(update(Statement).where(Statement.incident_id == incident_id, Statement.state == APPROVED).values(state=SUPERSEDED))
+        session.execute(
+            update(Statement).where(col(Statement.incident_id) == incident_id, col(Statement.state) == APPROVED).values(state=SUPERSEDED)
+        )
         session.execute(
             update(Statement)
-            .where(Statement.incident_id == incident_id, Statement.state == PENDING, Statement.version < statement.version)
+            .where(col(Statement.incident_id) == incident_id, col(Statement.state) == PENDING, col(Statement.version) < statement.version)
             .values(**closing)
         )
-        approved = session.execute(
+        approved = session.exec(  # SQLModel's exec types an UPDATE's result with its rowcount
             update(Statement)
-            .where(Statement.id == statement.id, Statement.state == PENDING)
+            .where(col(Statement.id) == statement.id, col(Statement.state) == PENDING)
             .values(state=APPROVED, decided_by=ctx.actor.key, decided_at=ctx.now)
         )
     except IntegrityError:
@@ -174,8 +178,8 @@ def stale_targets(session: Session, incident_id: int, current_id: int) -> list[s
     older = select(Statement.id).where(Statement.incident_id == incident_id, Statement.id != current_id)
     rows = session.exec(
         select(Publication.target, Publication.statement_id)
-        .where(Publication.incident_id == incident_id, Publication.state.in_(CARRYING))
-        .order_by(Publication.id)
+        .where(Publication.incident_id == incident_id, col(Publication.state).in_(CARRYING))
+        .order_by(col(Publication.id))
     ).all()
     older_ids = set(session.exec(older).all())
     current = {target for target, statement_id in rows if statement_id == current_id}

@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, or_, update
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from config.model import Config
-from handlers.core.context import Deps, handle_of, queue
+from handlers.core.context import Deps, handle_of, in_every_room, queue
 from handlers.core.effects import DM, Post
 from handlers.drills import injects
 from handlers.nudges import kinds
@@ -16,7 +16,7 @@ from handlers.nudges import messages as reminders
 from handlers.nudges.record import Kind
 from handlers.nudges.subjects import BadSubject, Subject
 from handlers.text.i18n import speaking
-from storage.models import Incident, Nudge, Room
+from storage.models import Incident, Nudge
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -25,11 +25,18 @@ ACTIVE = ("pending", "snoozed")
 
 def claim(session: Session, now: datetime, owner: str, limit: int = 100, lease: timedelta = LEASE) -> list[int]:
     """Lease a batch of due nudges to one worker in one statement (skip-locked on PostgreSQL); return their ids."""
-    claimable = (Nudge.state.in_(ACTIVE), Nudge.due_at <= now, or_(Nudge.lease_until.is_(None), Nudge.lease_until < now))
-    due = select(Nudge.id).where(*claimable).order_by(Nudge.due_at, Nudge.id).limit(limit).with_for_update(skip_locked=True)
+    claimable = (
+        col(Nudge.state).in_(ACTIVE),
+        col(Nudge.due_at) <= now,
+        or_(col(Nudge.lease_until).is_(None), col(Nudge.lease_until) < now),
+    )
+    due = select(Nudge.id).where(*claimable).order_by(col(Nudge.due_at), col(Nudge.id)).limit(limit).with_for_update(skip_locked=True)
     claimed = (
         session.execute(
-            update(Nudge).where(Nudge.id.in_(due), *claimable).values(lease_until=now + lease, lease_owner=owner).returning(Nudge.id)
+            update(Nudge)
+            .where(col(Nudge.id).in_(due), *claimable)
+            .values(lease_until=now + lease, lease_owner=owner)
+            .returning(col(Nudge.id))
         )
         .scalars()
         .all()
@@ -42,12 +49,14 @@ def next_due(session: Session) -> datetime | None:
     """When the next active nudge is due, or its lease ends if another worker holds it. Each part reads an index from its
     start, so the cost does not grow with how many nudges are pending."""
     moments = [
-        session.exec(select(Nudge.due_at).where(Nudge.state == state, Nudge.lease_until.is_(None)).order_by(Nudge.due_at).limit(1)).first()
+        session.exec(
+            select(Nudge.due_at).where(Nudge.state == state, col(Nudge.lease_until).is_(None)).order_by(col(Nudge.due_at)).limit(1)
+        ).first()
         for state in ACTIVE
     ]
-    free_at = case((Nudge.lease_until > Nudge.due_at, Nudge.lease_until), else_=Nudge.due_at)
+    free_at = case((col(Nudge.lease_until) > Nudge.due_at, Nudge.lease_until), else_=Nudge.due_at)
     moments += [
-        session.exec(select(func.min(free_at)).where(Nudge.state == state, Nudge.lease_until.is_not(None))).one() for state in ACTIVE
+        session.exec(select(func.min(free_at)).where(Nudge.state == state, col(Nudge.lease_until).is_not(None))).one() for state in ACTIVE
     ]
     found = [moment for moment in moments if moment is not None]
     return min(found) if found else None
@@ -116,8 +125,7 @@ def _deliver(session: Session, deps: Deps, incident: Incident, people: list[str]
                 queue(session, incident.id, platform, DM(message, to=handle), now)
                 sent = True
     if not sent:
-        for room in session.exec(select(Room).where(Room.incident_id == incident.id)):
-            queue(session, incident.id, room.platform, Post(message), now)
+        in_every_room(session, incident.id, now, Post(message))
 
 
 def _next_step(session: Session, config: Config, nudge: Nudge, kind: Kind, subject: Subject, now: datetime) -> None:

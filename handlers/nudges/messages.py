@@ -19,7 +19,7 @@ SNOOZES = (("15m", N_("Snooze 15 min")), ("1h", N_("Snooze 1 h")))
 def resolve_targets(session: Session, config: Config, incident: Incident | None, target: str) -> list[str]:
     """The people a target names: `person:x`, `role:r` (its holder; the declarer stands in for a missing commander), `backup:r`."""
     holders = current_holders(session, incident.id) if incident else {}
-    people = []
+    people: list[str | None] = []
     for part in target.split(","):
         kind, _sep, name = part.partition(":")
         if kind == "person":
@@ -30,7 +30,7 @@ def resolve_targets(session: Session, config: Config, incident: Incident | None,
             people.append(incident.declared_by)
         elif kind == "backup" and name in config.team.roles:
             people.append(config.team.roles[name].backup)
-    return [p for p in dict.fromkeys(people) if p in config.team.people]
+    return [p for p in dict.fromkeys(people) if p is not None and p in config.team.people]
 
 
 def render(session: Session, config: Config, incident: Incident, nudge: Nudge, kind: Kind, subject: Subject, now: datetime) -> Message:
@@ -49,6 +49,7 @@ def render(session: Session, config: Config, incident: Incident, nudge: Nudge, k
         pace=kind.repeat,
     )
     head = fmt("⏰ **#{id} {title}** — ", id=incident.id, title=incident.title)
+    actions: list[Button]
     if escalated and nudge.target == "role:exec" and kind.sponsor is not None:
         suffix = fmt(_(" ({late} late); the people responsible were reminded. You may want to step in."), late=late.late)
         body, actions = kind.sponsor(late) + suffix, []

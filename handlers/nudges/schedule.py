@@ -4,7 +4,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from handlers.nudges.record import Kind
 from handlers.nudges.subjects import BadSubject, Nothing, Subject
@@ -49,7 +49,7 @@ def clear(
     session: Session, incident_id: int, kind: Kind, subject: Subject | None = None, where: Callable[[Subject], bool] | None = None
 ) -> int:
     """Clear the waiting nudges of a kind: all of them, one subject's, or those whose subject passes `where`."""
-    query = select(Nudge).where(Nudge.incident_id == incident_id, Nudge.kind == kind.name, Nudge.state.in_(WAITING))
+    query = select(Nudge).where(Nudge.incident_id == incident_id, Nudge.kind == kind.name, col(Nudge.state).in_(WAITING))
     if subject is not None:
         query = query.where(Nudge.subject == kind.store(subject))
     cleared = 0

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from config.durations import parse_duration
 from handlers.core.cleaning import keyword
@@ -61,7 +61,7 @@ def _live_successor(ctx: Context, nudge: Nudge) -> Nudge | None:
     query = (
         select(Nudge)
         .where(Nudge.incident_id == nudge.incident_id, Nudge.kind == nudge.kind, Nudge.subject == nudge.subject)
-        .where(Nudge.state.in_(("pending", "snoozed")))
-        .order_by(Nudge.id.desc())
+        .where(col(Nudge.state).in_(("pending", "snoozed")))
+        .order_by(col(Nudge.id).desc())
     )
     return ctx.session.exec(query).first()

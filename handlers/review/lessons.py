@@ -4,10 +4,10 @@ import re
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from handlers.core.cleaning import keyword
-from handlers.core.context import Context
+from handlers.core.context import Context, in_every_room
 from handlers.core.effects import Report
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import due_day, duration, is_word, leading, trailing
@@ -109,7 +109,7 @@ def _due(ctx: Context, body: str) -> tuple[str, datetime | None]:
 def list_actions(ctx: Context) -> Message:
     """Every follow-up action of the incident, open ones first."""
     rows = ctx.session.exec(
-        select(FollowUp).where(FollowUp.incident_id == ctx.incident.id).order_by(FollowUp.state.desc(), FollowUp.number)
+        select(FollowUp).where(FollowUp.incident_id == ctx.incident.id).order_by(col(FollowUp.state).desc(), col(FollowUp.number))
     ).all()
     if not rows:
         return fmt(_("#{id} has no follow-up actions yet: `/crisis action <text> @person due in 3d`."), id=ctx.incident.id)
@@ -156,11 +156,11 @@ def mark_action_done(ctx: Context, number: int) -> Message:
 @verb("review", summary=N_("The review report: its figures here, the full report as Markdown and HTML files."), changes=False)
 def review_report(ctx: Context) -> Message:
     """Post the short review to the room; the bot writes the report files on delivery and says where (PRODUCT.md §6)."""
-    message = report.summary(report.gather(ctx.session, ctx.config, ctx.incident.id, ctx.now), ctx.config)
-    rooms = ctx.rooms()
-    for room in rooms:
-        ctx.emit(room.platform, Report(message))
-    ctx.announced = bool(rooms)  # the room post (with the files' place) answers it
+    review = report.gather(ctx.session, ctx.config, ctx.incident.id, ctx.now)
+    assert review is not None  # gathered for the incident this verb runs in
+    message = report.summary(review, ctx.config)
+    # The room post (with the files' place) answers it.
+    ctx.announced = bool(in_every_room(ctx.session, ctx.incident.id, ctx.now, Report(message)))
     return message
 
 

@@ -8,7 +8,7 @@ numbers. Durations are exact `timedelta`s; rounding happens only when they are s
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from config.model import PHASES, Config
+from config.model import PHASES, Config, Severity, as_severity
 
 CHECKLIST_STATES = ("done", "skipped", "open")
 
@@ -88,9 +88,9 @@ class Metrics:
         return None if not total else (200 * closed + total) // (2 * total)
 
 
-def severity_at(events: list[Event], moment: datetime) -> str:
+def severity_at(events: list[Event], moment: datetime) -> Severity:
     """The severity in force at `moment`: the declared one, changed by each `severity` event at or before it."""
-    severity = ""
+    severity: object = ""
     for event in events:
         if event.at > moment:
             break
@@ -98,7 +98,7 @@ def severity_at(events: list[Event], moment: datetime) -> str:
             severity = event.data.get("severity", severity)
         elif event.kind == "severity":
             severity = event.text
-    return severity
+    return as_severity(severity)
 
 
 def assembled_at(declared_at: datetime, required: list[str], holdings: list[Holding]) -> datetime | None:
@@ -136,7 +136,7 @@ def latencies(versions: list[tuple[int, datetime]], events: list[Event]) -> list
     for event in events:
         number = event.data.get("version")
         if event.kind == "approved":
-            decided.setdefault(int(number), ("approved", event.at))
+            decided.setdefault(int(event.data["version"]), ("approved", event.at))
             for dropped in event.data.get("set_aside") or ():
                 decided.setdefault(int(dropped), ("set_aside", event.at))
         elif event.kind == "rejected" and number is not None:
@@ -166,7 +166,7 @@ def cadence_windows(config: Config, playbook: str, events: list[Event], start: d
     return first, windows, kept
 
 
-def _cadence(config: Config, playbook: str, severity: str) -> timedelta:
+def _cadence(config: Config, playbook: str, severity: Severity) -> timedelta:
     playbooks = config.playbooks
     return config.timing(playbooks[playbook], severity).update_every if playbook in playbooks else config.severities[severity].update_every
 

@@ -5,10 +5,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.model import Config
 from handlers.review import metrics
+from handlers.text.formatting import duration_text
 from handlers.text.i18n import _
 from handlers.text.labels import OUTCOME, PHASE, label
 from handlers.text.markup import Message, fmt, lines
@@ -72,7 +73,7 @@ class Review:
             "resolved": self.incident.resolved_at,
             "closed": self.incident.closed_at,
         }
-        return [(key, found[key]) for key in MILESTONES if found[key] is not None]
+        return [(key, moment) for key in MILESTONES if (moment := found[key]) is not None]
 
 
 def gather(session: Session, config: Config, incident_id: int, now: datetime) -> Review | None:
@@ -80,19 +81,27 @@ def gather(session: Session, config: Config, incident_id: int, now: datetime) ->
     incident = session.get(Incident, incident_id)
     if incident is None:
         return None
-    rows = session.exec(select(TimelineEvent).where(TimelineEvent.incident_id == incident_id).order_by(TimelineEvent.at, TimelineEvent.id))
+    rows = session.exec(
+        select(TimelineEvent).where(TimelineEvent.incident_id == incident_id).order_by(col(TimelineEvent.at), col(TimelineEvent.id))
+    )
     events = [metrics.Event(e.at, e.actor, e.kind, e.text, dict(e.data or {})) for e in rows]
     assignments = session.exec(
-        select(RoleAssignment).where(RoleAssignment.incident_id == incident_id).order_by(RoleAssignment.assigned_at, RoleAssignment.id)
+        select(RoleAssignment)
+        .where(RoleAssignment.incident_id == incident_id)
+        .order_by(col(RoleAssignment.assigned_at), col(RoleAssignment.id))
     )
     holdings = [metrics.Holding(a.role, a.person, a.assigned_by, a.assigned_at, a.acked_at, a.ended_at) for a in assignments]
     versions = _versions(session, incident_id)
-    checklist = list(session.exec(select(ChecklistItem).where(ChecklistItem.incident_id == incident_id).order_by(ChecklistItem.number)))
-    lessons = list(session.exec(select(Lesson).where(Lesson.incident_id == incident_id).order_by(Lesson.at, Lesson.id)))
-    actions = list(session.exec(select(FollowUp).where(FollowUp.incident_id == incident_id).order_by(FollowUp.number)))
+    checklist = list(
+        session.exec(select(ChecklistItem).where(ChecklistItem.incident_id == incident_id).order_by(col(ChecklistItem.number)))
+    )
+    lessons = list(session.exec(select(Lesson).where(Lesson.incident_id == incident_id).order_by(col(Lesson.at), col(Lesson.id))))
+    actions = list(session.exec(select(FollowUp).where(FollowUp.incident_id == incident_id).order_by(col(FollowUp.number))))
     fired = list(
         session.exec(
-            select(Nudge).where(Nudge.incident_id == incident_id, Nudge.attempts > 0, Nudge.fired_at.is_not(None)).order_by(Nudge.fired_at)
+            select(Nudge)
+            .where(Nudge.incident_id == incident_id, Nudge.attempts > 0, col(Nudge.fired_at).is_not(None))
+            .order_by(col(Nudge.fired_at))
         )
     )
     figures = metrics.compute(
@@ -123,7 +132,9 @@ class Stats:
     @property
     def median_first_statement(self) -> timedelta | None:
         """The median time to the first approved statement, over the incidents that had one."""
-        return statistics.median(self.first_statements) if self.first_statements else None
+        if not self.first_statements:
+            return None
+        return timedelta(seconds=statistics.median(span.total_seconds() for span in self.first_statements))
 
     @property
     def cadence_percent(self) -> int | None:
@@ -134,7 +145,7 @@ class Stats:
 
 def across(session: Session, config: Config, now: datetime) -> Stats:
     """Gather every incident that is not a drill and add up its metrics."""
-    ids = session.exec(select(Incident.id).where(Incident.drill.is_(False)).order_by(Incident.id)).all()
+    ids = session.exec(select(Incident.id).where(col(Incident.drill).is_(False)).order_by(col(Incident.id))).all()
     reviews = [review for review in (gather(session, config, i, now) for i in ids) if review is not None]
     return Stats(
         incidents=len(reviews),
@@ -147,14 +158,16 @@ def across(session: Session, config: Config, now: datetime) -> Stats:
 
 
 def _versions(session: Session, incident_id: int) -> list[Version]:
-    statements = list(session.exec(select(Statement).where(Statement.incident_id == incident_id).order_by(Statement.version)))
+    statements = list(session.exec(select(Statement).where(Statement.incident_id == incident_id).order_by(col(Statement.version))))
     ids = [s.id for s in statements]
     approvals: dict[int, list] = {i: [] for i in ids}
     published: dict[int, list] = {i: [] for i in ids}
     if ids:
-        for a in session.exec(select(Approval).where(Approval.statement_id.in_(ids)).order_by(Approval.at, Approval.id)):
+        for a in session.exec(select(Approval).where(col(Approval.statement_id).in_(ids)).order_by(col(Approval.at), col(Approval.id))):
             approvals[a.statement_id].append((a.role, a.person, a.at))
-        for p in session.exec(select(Publication).where(Publication.statement_id.in_(ids)).order_by(Publication.at, Publication.id)):
+        for p in session.exec(
+            select(Publication).where(col(Publication.statement_id).in_(ids)).order_by(col(Publication.at), col(Publication.id))
+        ):
             published[p.statement_id].append(Published(p.target, p.platform, p.state, p.by, p.at, p.sent_at, p.url))
     return [
         Version(
@@ -185,35 +198,21 @@ def attach_scorecard(review: Review, session: Session, config: Config) -> None:
     review.scorecard = scorecard.scorecard(session, config, review.incident, review.now)
 
 
-def duration(span: timedelta | None) -> str:
-    """A duration as people say it, to the nearest minute: '7 min', '95 min', '2 h 05 min', '3 d 2 h'."""
-    if span is None:
-        return "—"
-    minutes = int((span.total_seconds() + 30) // 60)
-    if minutes < 120:
-        return _("{m} min").format(m=minutes)
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return _("{h} h {m:02d} min").format(h=hours, m=minutes)
-    days, hours = divmod(hours, 24)
-    return _("{d} d {h} h").format(d=days, h=hours)
-
-
 def first_statement_text(figures: metrics.Metrics) -> str:
     """'38 min (target 60 min, on time)' or 'none yet (target 60 min)'."""
-    target = duration(figures.first_statement_target)
+    target = duration_text(figures.first_statement_target)
     if figures.first_statement is None:
         return _("none yet (target {target})").format(target=target)
     verdict = _("on time") if figures.first_statement_on_time else _("late")
-    return _("{took} (target {target}, {verdict})").format(took=duration(figures.first_statement), target=target, verdict=verdict)
+    return _("{took} (target {target}, {verdict})").format(took=duration_text(figures.first_statement), target=target, verdict=verdict)
 
 
 def cadence_text(figures: metrics.Metrics) -> str:
     """'2 of 3 windows (67 %)', or 'no window ended yet'."""
     if not figures.cadence_windows:
-        return _("no {cadence} window ended yet").format(cadence=duration(figures.cadence))
+        return _("no {cadence} window ended yet").format(cadence=duration_text(figures.cadence))
     return _("{kept} of {windows} windows of {cadence} ({percent} %)").format(
-        kept=figures.cadence_kept, windows=figures.cadence_windows, cadence=duration(figures.cadence), percent=figures.cadence_percent
+        kept=figures.cadence_kept, windows=figures.cadence_windows, cadence=duration_text(figures.cadence), percent=figures.cadence_percent
     )
 
 
@@ -225,7 +224,7 @@ def checklist_text(figures: metrics.Metrics) -> str:
 
 def latency_text(figures: metrics.Metrics) -> str:
     """'v1 12 min (rejected), v2 5 min (approved)'."""
-    shown = [f"v{a.version} {duration(a.wait)} ({label(OUTCOME, a.outcome)})" for a in figures.approvals]
+    shown = [f"v{a.version} {duration_text(a.wait)} ({label(OUTCOME, a.outcome)})" for a in figures.approvals]
     return ", ".join(shown) or "—"
 
 
@@ -242,7 +241,7 @@ def summary(review: Review, config: Config) -> Message:
             sev=incident.severity,
             phase=label(PHASE, incident.phase),
         ),
-        fmt(_("• Team assembled in: {took}"), took=duration(figures.assembled) if figures.assembled else _("not yet")),
+        fmt(_("• Team assembled in: {took}"), took=duration_text(figures.assembled) if figures.assembled else _("not yet")),
         fmt(_("• First approved statement: {text}"), text=first_statement_text(figures)),
         fmt(_("• Approval latency: {text}"), text=latency_text(figures)),
         fmt(_("• Updates on cadence: {text}"), text=cadence_text(figures)),

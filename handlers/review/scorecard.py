@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from config.model import Config
 from handlers.core.holders import current_holders
@@ -38,6 +38,7 @@ def scorecard(session: Session, config: Config, incident: Incident, now: datetim
 
     def milestone(key: str, label: str, at: datetime | None, target: timedelta) -> Milestone:
         elapsed = at - start if at else None
+        met: bool | None
         if elapsed is not None:
             met = elapsed <= target
         else:
@@ -57,7 +58,7 @@ def scorecard(session: Session, config: Config, incident: Incident, now: datetim
         milestone("first_statement", _("First approved statement"), first["approved"], timing.first_statement),
         milestone("first_update", _("First status update"), first["update"], timing.update_every),
     ]
-    rows = session.exec(select(DrillInject).where(DrillInject.incident_id == incident.id).order_by(DrillInject.number)).all()
+    rows = session.exec(select(DrillInject).where(DrillInject.incident_id == incident.id).order_by(col(DrillInject.number))).all()
     for row in rows:
         arrived = row.posted_at or row.due_at  # a late post (bot down) does not count against the team
         target = arrived - start + timedelta(seconds=row.answer_within)
@@ -72,15 +73,10 @@ def _roles_filled(session: Session, config: Config, incident: Incident) -> datet
     required = config.required_roles(playbook, incident.severity) if playbook else []
     holders = current_holders(session, incident.id)
     times = [holders[role].acked_at if role in holders else None for role in required]
-    if not times or None in times:
+    acked = [moment for moment in times if moment is not None]
+    if not times or len(acked) < len(times):
         return None
-    return max(times)
-
-
-def span_text(span: timedelta) -> str:
-    """'7 min', '1 h 5 min', with the seconds when there are any: '10 min 30 s'."""
-    seconds = int(span.total_seconds()) % 60
-    return _("{span} {s} s").format(span=duration_text(span), s=seconds) if seconds else duration_text(span)
+    return max(acked)
 
 
 def render_scorecard(session: Session, config: Config, incident: Incident, now: datetime) -> Message:
@@ -96,14 +92,14 @@ def render_scorecard(session: Session, config: Config, incident: Incident, now: 
     )
     rows = []
     for m in milestones:
-        reached = span_text(m.elapsed) if m.elapsed is not None else (_("not yet") if m.met is None else _("not reached"))
+        reached = duration_text(m.elapsed, seconds=True) if m.elapsed is not None else (_("not yet") if m.met is None else _("not reached"))
         rows.append(
             fmt(
                 _("{mark} {label}: {reached} · target {target}"),
                 mark=MARKS[m.met],
                 label=m.label,
                 reached=reached,
-                target=span_text(m.target),
+                target=duration_text(m.target, seconds=True),
             )
         )
     return lines(header, *rows)

@@ -5,9 +5,9 @@ import math
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from config.model import Config
+from config.model import Config, Severity
 from handlers.core.cleaning import cleaned
 from handlers.core.context import Deps, queue
 from handlers.core.effects import Edit, Post
@@ -74,7 +74,7 @@ class RateLimited(Exception):
     """Too many signals from one source in the last minute."""
 
 
-def classify(config: Config, signal: SignalIn) -> tuple[str, str]:
+def classify(config: Config, signal: SignalIn) -> tuple[str, Severity]:
     """The playbook and severity the rules suggest (the first rule whose conditions all hold)."""
     rules = config.signals
     ratio = signal.volume / signal.baseline if signal.volume is not None and signal.baseline else None
@@ -90,9 +90,9 @@ def classify(config: Config, signal: SignalIn) -> tuple[str, str]:
     return rules.default_playbook, _loudness(config, ratio, signal.sentiment)
 
 
-def _loudness(config: Config, ratio: float | None, sentiment: float | None) -> str:
+def _loudness(config: Config, ratio: float | None, sentiment: float | None) -> Severity:
     negative = sentiment is not None and sentiment < 0
-    if ratio is not None and negative and ratio >= config.signals.critical_volume_ratio and sentiment <= -0.5:
+    if ratio is not None and sentiment is not None and sentiment <= -0.5 and ratio >= config.signals.critical_volume_ratio:
         return "sev1"
     if ratio is not None and negative and ratio >= config.signals.urgent_volume_ratio:
         return "sev2"
@@ -104,7 +104,7 @@ def receive(session: Session, deps: Deps, incoming: SignalIn) -> tuple[Signal, b
     now, config = deps.clock.now(), deps.config
     key = incoming.key()
     recent = session.exec(
-        select(Signal).where(Signal.dedup_key == key, Signal.last_at >= now - config.signals.dedup_window).order_by(Signal.id.desc())
+        select(Signal).where(Signal.dedup_key == key, Signal.last_at >= now - config.signals.dedup_window).order_by(col(Signal.id).desc())
     ).first()
     if recent is None:
         since = now - timedelta(minutes=1)

@@ -1,6 +1,7 @@
 """Translations: every user-facing text goes through `_`, in the team's language."""
 
 import gettext
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
@@ -13,6 +14,7 @@ from babel.messages.pofile import read_po
 LOCALES = Path(__file__).resolve().parent.parent.parent / "config" / "locales"
 _ENGLISH = gettext.NullTranslations()
 _current: ContextVar[gettext.NullTranslations | None] = ContextVar("translations", default=None)
+_language: ContextVar[str] = ContextVar("language", default="en")
 
 
 @cache
@@ -30,13 +32,19 @@ def translations(language: str) -> gettext.NullTranslations:
 
 
 @contextmanager
-def speaking(language: str):
+def speaking(language: str) -> Iterator[None]:
     """Make `_` answer in this language for the duration of the block."""
-    token = _current.set(translations(language))
+    token, spoken = _current.set(translations(language)), _language.set(language)
     try:
         yield
     finally:
         _current.reset(token)
+        _language.reset(spoken)
+
+
+def language() -> str:
+    """The language `_` answers in now (for Babel's locale-aware formats)."""
+    return _language.get()
 
 
 def _(message: str) -> str:

@@ -93,12 +93,12 @@ def _parse(template: str, values: dict | None) -> Message:
         if part == "`":
             style = "" if style == "code" else "code"
             continue
-        pieces = [part] if values is None else _FIELD.split(part)
+        pieces, fields = ([part], {}) if values is None else (_FIELD.split(part), values)
         for i, piece in enumerate(pieces):
-            if i % 2 and isinstance(values[piece], Message):
-                spans.extend(values[piece].spans)  # e.g. a verbatim() quote keeps its own style
+            if i % 2 and isinstance(fields[piece], Message):
+                spans.extend(fields[piece].spans)  # e.g. a verbatim() quote keeps its own style
                 continue
-            text = str(values[piece]) if i % 2 else piece
+            text = str(fields[piece]) if i % 2 else piece
             if text:
                 spans.append(Span(text, style))
     return Message(_merge(spans))

@@ -10,7 +10,7 @@ engine = config.attributes.get("engine")
 if engine is None:
     from sqlalchemy import create_engine
 
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(config.get_main_option("sqlalchemy.url", "sqlite://"))
 
 with engine.connect() as connection:
     context.configure(

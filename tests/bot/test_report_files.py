@@ -63,7 +63,7 @@ def test_the_html_is_valid_standalone_and_draws_one_mark_per_milestone(chat, clo
     legend = [t.text for g in svg.iter(f"{SVG}g") if g.get("class") == "legend" for t in g.iter(f"{SVG}text")]
     assert "nudge fired" in legend and "milestone" in legend
     tables = " ".join("".join(td.itertext()) for td in document.iter(f"{XHTML}td"))
-    assert "7 min" in tables and "38 min (target 60 min, on time)" in tables and "2 of 3 windows of 30 min (67 %)" in tables
+    assert "7 min" in tables and "38 min (target 1 hr, on time)" in tables and "2 of 3 windows of 30 min (67 %)" in tables
 
 
 def test_user_text_stays_text(chat, clock, tmp_path):

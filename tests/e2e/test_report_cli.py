@@ -55,7 +55,7 @@ def test_a_full_incident_ends_with_a_review_and_a_report_with_the_scripted_figur
     assert "The review of #1 is not complete: no lesson yet." in refused and "/crisis close --force <reason>" in refused
     at(onevoice, 101, ["/crisis #1 lesson + Monitoring caught it early", "/crisis #1 action Add a temperature test @erin due in 14d"])
     review = at(onevoice, 105, ["/crisis #1 review"], as_="erin")  # anyone may
-    assert "• Team assembled in: 7 min" in review and "• First approved statement: 38 min (target 60 min, on time)" in review
+    assert "• Team assembled in: 7 min" in review and "• First approved statement: 38 min (target 1 hr, on time)" in review
     assert "• Approval latency: v1 12 min (rejected), v2 8 min (approved)" in review
     assert "• Updates on cadence: 2 of 3 windows of 30 min (67 %)" in review
     shown = re.search(r"📄 Full report: (\S+report-1\.md) · (\S+report-1\.html)", review)
@@ -70,7 +70,7 @@ def test_a_full_incident_ends_with_a_review_and_a_report_with_the_scripted_figur
     figures = metrics_of(html_path.read_text(encoding="utf-8"))
     assert figures == {
         "Time to assemble": "7 min",
-        "Time to first approved statement": "38 min (target 60 min, on time)",
+        "Time to first approved statement": "38 min (target 1 hr, on time)",
         "Update cadence kept": "2 of 3 windows of 30 min (67 %)",
         "Checklist completion": "1 done, 1 skipped, 12 open (14 %)",
         "Approval latency of v1": "12 min (rejected)",
@@ -129,7 +129,7 @@ def test_the_demo_ends_with_the_review_and_prints_where_the_html_report_is(onevo
     last = done.stdout.rstrip().splitlines()[-1]
     assert last.startswith("Review report: ") and last.endswith("report-1.html")
     figures = metrics_of(open(last.removeprefix("Review report: "), encoding="utf-8").read())
-    assert figures["Time to first approved statement"].endswith("(target 60 min, on time)")
+    assert figures["Time to first approved statement"].endswith("(target 1 hr, on time)")
     assert "📋 Review of #1 Power banks overheating while charging" in done.stdout
 
 

@@ -58,7 +58,7 @@ def drill(chat, clock) -> Drill:
 def test_drill_opens_a_flagged_incident_like_declare_with_the_scenario_title(chat, drill):
     assert drill.reply == (
         "🧪 Drill #1 “PB-20 power banks overheating (lot 2311)” started (product-quality, sev2, scenario power-bank-overheating): "
-        "7 injects over 1 h 25 min. Room: drill-20260302-pb-20-power-banks-overheating-lot-2311"
+        "7 injects over 1 hr 25 min. Room: drill-20260302-pb-20-power-banks-overheating-lot-2311"
     )
     with session(chat.engine) as db:
         incident = db.get(Incident, 1)
@@ -114,7 +114,7 @@ def test_injects_follow_the_team_language(engine, config, clock):
     assert "🧪 演练 #1“PB-20充电宝发热起火投诉（2311批次）”已开始" in drill.reply
     ((_to, text),) = drill.injects_at(5 * 60)
     assert text.startswith(
-        "🧪 演练模拟事件 I1 · #1 · +5 分钟 · 社交媒体帖子\n@LiWei_Tech · 触达 86,000\n“凌晨三点，床头柜上的PB-20充电宝直接熔了"
+        "🧪 演练模拟事件 I1 · #1 · +5分钟 · 社交媒体帖子\n@LiWei_Tech · 触达 86,000\n“凌晨三点，床头柜上的PB-20充电宝直接熔了"
     )
 
 
@@ -217,16 +217,16 @@ def test_the_scorecard_times_each_milestone_against_its_target(chat, drill):
     posted = chat.posts()[-1]
     assert posted.splitlines() == [
         "🧪 Drill scorecard — #1 PB-20 power banks overheating (lot 2311): 4 of 10 on time",
-        "✅ Roles filled (every required role acknowledged): 8 min 30 s · target 10 min",
-        "✅ First approved statement: 50 min · target 2 h 0 min",
-        "❌ First status update: 1 h 10 min 15 s · target 1 h 0 min",
+        "✅ Roles filled (every required role acknowledged): 8 min 30 sec · target 10 min",
+        "✅ First approved statement: 50 min · target 2 hr",
+        "❌ First status update: 1 hr 10 min · target 1 hr",
         "✅ I1 Social media post answered: 18 min · target 20 min",
         "❌ I2 Volume spike answered: 30 min · target 25 min",
-        "✅ I3 Journalist's call answered: 1 h 2 min · target 1 h 10 min",
+        "✅ I3 Journalist's call answered: 1 hr 2 min · target 1 hr 10 min",
         "❌ I4 Internal leak answered: not reached · target 55 min",
-        "❌ I5 Regulator's question answered: not reached · target 1 h 25 min",
-        "❌ I6 Customer complaints answered: not reached · target 1 h 25 min",
-        "❌ I7 Partner's call answered: not reached · target 1 h 45 min",
+        "❌ I5 Regulator's question answered: not reached · target 1 hr 25 min",
+        "❌ I6 Customer complaints answered: not reached · target 1 hr 25 min",
+        "❌ I7 Partner's call answered: not reached · target 1 hr 45 min",
     ]
 
 

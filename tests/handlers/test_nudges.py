@@ -20,8 +20,8 @@ def test_an_unacknowledged_role_reminds_its_holder_at_10_minutes_not_before(chat
     room, t = declare(chat, clock, ack=("alice", "carol", "dave", "erin"))
     assert t.fire(9, "acknowledged") == []
     assert t.fire(10, "acknowledged") == [
-        ("bob", HEAD + "you were given Legal counsel and have not acknowledged it (0 min late). Clear it: /crisis ack"),
-        ("bob", HEAD + "you were given Executive sponsor and have not acknowledged it (0 min late). Clear it: /crisis ack"),
+        ("bob", HEAD + "you were given Legal counsel and have not acknowledged it (less than a minute late). Clear it: /crisis ack"),
+        ("bob", HEAD + "you were given Executive sponsor and have not acknowledged it (less than a minute late). Clear it: /crisis ack"),
     ]
     (legal,) = [n for n in nudges_of(chat, "role_ack") if n.target == "person:bob" and n.subject == "legal:bob"]
     assert buttons(chat, "bob", "Legal counsel") == ["#1 ack", f"#1 snooze {legal.id} 15m", f"#1 snooze {legal.id} 1h"]
@@ -31,7 +31,7 @@ def test_the_ack_reminder_climbs_from_holder_to_commander_to_the_roles_backup_th
     room, t = declare(chat, clock, ack=("alice", "carol", "dave", "erin"))
     heard = [(minute, to, text) for minute in range(5, 121, 5) for to, text in t.fire(minute, "Legal counsel")]
     assert heard == [
-        (10, "bob", HEAD + "you were given Legal counsel and have not acknowledged it (0 min late). Clear it: /crisis ack"),
+        (10, "bob", HEAD + "you were given Legal counsel and have not acknowledged it (less than a minute late). Clear it: /crisis ack"),
         (20, "alice", HEAD + "Bob Li has not acknowledged Legal counsel (10 min late). Remind them, or /crisis assign legal @someone."),
         (
             30,
@@ -56,7 +56,7 @@ def test_assigning_the_role_to_someone_else_moves_the_ack_reminder_to_the_new_ho
     assert t.fire(10, "External liaison") == []  # erin no longer holds it
     assert t.fire(14, "External liaison") == []
     assert t.fire(15, "External liaison") == [
-        ("carol", HEAD + "you were given External liaison and have not acknowledged it (0 min late). Clear it: /crisis ack")
+        ("carol", HEAD + "you were given External liaison and have not acknowledged it (less than a minute late). Clear it: /crisis ack")
     ]
 
 
@@ -75,7 +75,10 @@ def test_a_required_role_nobody_can_fill_reminds_the_commander_then_exec_until_a
     room, t = declare(chat, clock)
     assert t.fire(9, "nobody holds") == []
     assert t.fire(10, "nobody holds") == [
-        ("alice", HEAD + "nobody holds Monitoring lead, required at sev1 (0 min late). Clear it: /crisis assign monitor @someone")
+        (
+            "alice",
+            HEAD + "nobody holds Monitoring lead, required at sev1 (less than a minute late). Clear it: /crisis assign monitor @someone",
+        )
     ]
     assert t.recipients(40, "nobody holds") == [(20, "alice"), (30, "alice"), (40, "bob")]
     assert chat.say("alice", "assign monitor @erin", room).ok
@@ -100,7 +103,7 @@ def test_an_overdue_item_reminds_its_owner_when_due_not_a_minute_before(chat, cl
         (
             "dave",
             HEAD + "checklist item 1 “Collect every report of the problem (posts, complaints, service tickets, returns); "
-            "log product, channel and time of each” is overdue by 0 min. Clear it: /crisis done 1",
+            "log product, channel and time of each” is overdue by less than a minute. Clear it: /crisis done 1",
         )
     ]
     assert buttons(chat, "dave", "item 1")[0] == "#1 done 1"
@@ -121,7 +124,7 @@ def test_an_overdue_item_reminds_the_owner_three_times_then_the_commander_then_e
         (255, "bob"),
     ]
     to_exec = messages_to(chat, "bob", "item 1 ")[0].plain()
-    assert "is still open (3 h 0 min late); the people responsible were reminded." in to_exec and "/crisis done" not in to_exec
+    assert "is still open (3 hr late); the people responsible were reminded." in to_exec and "/crisis done" not in to_exec
 
 
 def test_done_clears_the_item_reminder(chat, clock):
@@ -136,7 +139,7 @@ def test_a_new_task_with_a_due_time_reminds_its_owner_when_due(chat, clock):
     assert chat.say("alice", "task Call the regulator @erin in 20m", room).ok
     assert t.fire(19, "Call the regulator") == []
     assert t.fire(20, "Call the regulator") == [
-        ("erin", HEAD + "checklist item 15 “Call the regulator” is overdue by 0 min. Clear it: /crisis done 15")
+        ("erin", HEAD + "checklist item 15 “Call the regulator” is overdue by less than a minute. Clear it: /crisis done 15")
     ]
 
 
@@ -154,7 +157,8 @@ def test_the_golden_hour_warns_commander_and_comms_15_minutes_before_and_at_the_
     assert t.fire(45, "approved statement") == [("alice", warning), ("carol", warning)]
     assert buttons(chat, "carol", "in 15 min")[0] == "#1 template holding"
     assert t.fire(59, "approved statement") == []
-    late = HEAD + "the first approved statement is 0 min late. Draft it now (/crisis template holding), approvers: /crisis approve."
+    late = HEAD + "the first approved statement is less than a minute late. Draft it now (/crisis template holding), approvers: "
+    late += "/crisis approve."
     assert t.fire(60, "approved statement") == [("alice", late), ("carol", late)]
     assert t.fire(74, "approved statement") == []
     assert t.fire(75, "approved statement") == [
@@ -179,7 +183,7 @@ def test_a_missed_update_reminds_commander_and_comms_at_the_cadence_then_exec(ch
     room, t = declare(chat, clock)
     assert t.fire(29, "status update") == []
     assert t.fire(30, "status update") == [
-        ("alice", HEAD + "the status update promised for 03-02 09:30 is 0 min late. Clear it: /crisis update <text>")
+        ("alice", HEAD + "the status update promised for 03-02 09:30 is less than a minute late. Clear it: /crisis update <text>")
     ]
     assert t.recipients(150, "status update") == [(60, "alice"), (90, "alice"), (120, "bob"), (150, "bob")]
 
@@ -191,7 +195,7 @@ def test_an_update_restarts_the_cadence(chat, clock):
     assert t.fire(30, "status update") == []
     assert t.fire(49, "status update") == []
     assert t.fire(50, "status update") == [
-        ("alice", HEAD + "the status update promised for 03-02 09:50 is 0 min late. Clear it: /crisis update <text>")
+        ("alice", HEAD + "the status update promised for 03-02 09:50 is less than a minute late. Clear it: /crisis update <text>")
     ]
 
 
@@ -296,7 +300,7 @@ def test_resolve_stops_the_live_reminders_and_the_review_is_due_3_days_later(cha
     assert t.fire(3 * 24 * 60 + 5) == [
         (
             "alice",
-            HEAD + "the review meeting was due 03-05 09:05 (0 min late). Hold it, then close the incident: /crisis close",
+            HEAD + "the review meeting was due 03-05 09:05 (less than a minute late). Hold it, then close the incident: /crisis close",
         )
     ]
 
@@ -326,6 +330,6 @@ def test_the_review_reminder_waits_for_the_morning_even_at_sev1(chat, clock):
     assert t.fire(due + 8 * 60 + 30, "review meeting") == [
         (
             "alice",
-            HEAD + "the review meeting was due 03-05 23:30 (8 h 30 min late). Hold it, then close the incident: /crisis close",
+            HEAD + "the review meeting was due 03-05 23:30 (8 hr 30 min late). Hold it, then close the incident: /crisis close",
         )
     ]

@@ -52,7 +52,7 @@ def test_review_posts_the_short_summary_and_asks_for_the_files(chat, clock):
     assert reply.message.plain().splitlines() == [
         "📋 Review of #1 Battery overheating (product-quality, sev1, resolved)",
         "• Team assembled in: 7 min",
-        "• First approved statement: 38 min (target 60 min, on time)",
+        "• First approved statement: 38 min (target 1 hr, on time)",
         "• Approval latency: v1 12 min (rejected), v2 8 min (approved)",
         "• Updates on cadence: 2 of 3 windows of 30 min (67 %)",
         "• Checklist: 1 done, 1 skipped, 12 open",
@@ -89,7 +89,7 @@ def test_a_severity_change_moves_the_targets_and_the_cadence(chat, clock):
     # Windows: 00–60 (sev2 at its start), then 60–90 (sev1); 90–120 is still open. No update in any.
     assert (figures.cadence, figures.cadence_windows, figures.cadence_kept, figures.cadence_percent) == (timedelta(minutes=60), 2, 0, 0)
     summary = chat.say("bob", "review", room).message.plain()
-    assert "• Team assembled in: not yet" in summary and "• First approved statement: none yet (target 60 min)" in summary
+    assert "• Team assembled in: not yet" in summary and "• First approved statement: none yet (target 1 hr)" in summary
 
 
 def test_review_needs_an_incident(chat):

@@ -6,7 +6,7 @@ Create Date: 2026-11-21 06:37:10.798899
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import storage.types

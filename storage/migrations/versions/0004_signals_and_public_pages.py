@@ -6,7 +6,7 @@ Create Date: 2026-11-21 07:20:24.347887
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import storage.types
