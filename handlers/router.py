@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from functools import cache
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, insert
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -19,9 +19,12 @@ from handlers.core.effects import Answer
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.permissions import check_permission
 from handlers.core.ports import Command, Reply
+from handlers.line import (
+    approvals,  # noqa: F401  (register verbs)
+)
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Message, fmt, lines, static, text
-from storage.models import Incident, PersonHandle, ProcessedEvent, Room
+from storage.models import Incident, ProcessedEvent, Room
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +46,8 @@ AnswerRoute = Callable[[Reply], Answer | None]
 def dispatch(session: Session, deps: Deps, command: Command, answer: AnswerRoute | None = None) -> Reply:
     """Handle one command; state changes, timeline, effects and the answer to send commit together or not at all."""
     with speaking(deps.config.language):
-        if command.event_id:
-            seen = session.get(ProcessedEvent, command.event_id)
-            if seen is not None:
-                return _stored_reply(seen)
+        # No look-up of the dedup key first: a redelivery runs, fails on the key at commit, is rolled back whole and gets
+        # the stored reply (one query less for every command, one wasted run for each rare redelivery).
         try:
             reply = _handle(session, deps, command)
         except Refusal as refusal:
@@ -70,12 +71,12 @@ def dispatch(session: Session, deps: Deps, command: Command, answer: AnswerRoute
 
 def _remember(session: Session, deps: Deps, command: Command, reply: Reply, answer: AnswerRoute | None = None) -> Reply:
     """Commit the work with its dedup key (so a redelivery changes nothing twice) and the answer still to be sent."""
-    if command.event_id:
-        session.add(ProcessedEvent(key=command.event_id, at=deps.clock.now(), reply=_reply_json(reply)))
     route = answer(reply) if answer is not None and not reply.echoed else None
-    if route is not None:
-        queue(session, None, command.user.platform, route, deps.clock.now())
     try:
+        if command.event_id:  # a plain INSERT, not the unit of work: a redelivery fails here, before flushing its work
+            session.execute(_dedup_insert(), {"key": command.event_id, "at": deps.clock.now(), "reply": _reply_json(reply)})
+        if route is not None:
+            queue(session, None, command.user.platform, route, deps.clock.now())
         session.commit()
     except UNREACHABLE as error:
         session.rollback()
@@ -88,6 +89,8 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply, answ
         return _changed_meanwhile() if seen is None else _stored_reply(seen)
     if route is not None:
         reply.answer_queued = True
+    if session.info.get("work"):  # outbox rows or nudges were written: the delivery loop is woken for them
+        reply.work = True
     return reply
 
 
@@ -195,8 +198,8 @@ def _unknown_verb(word: str) -> Message:
 def resolve_actor(session: Session, deps: Deps, command: Command):
     """The team member behind a platform user, or a refusal saying how to join."""
     user = command.user
-    handle = session.exec(_handle_query(), params={"platform": user.platform, "external_id": user.external_id}).first()
-    person = deps.config.team.people.get(handle) if handle else None
+    key = deps.members.get((user.platform, user.external_id))
+    person = deps.config.team.people.get(key) if key else None
     if person is None:
         raise Refusal(
             fmt(
@@ -222,10 +225,9 @@ def _incident_for(session: Session, command: Command, target: int | None) -> Inc
 
 
 @cache
-def _handle_query():
-    """The person behind a platform user, built once (every command asks it)."""
-    query = select(PersonHandle.person).where(PersonHandle.platform == bindparam("platform"))
-    return query.where(PersonHandle.external_id == bindparam("external_id"))
+def _dedup_insert():
+    """The dedup key's INSERT, built once (every platform command writes one)."""
+    return insert(ProcessedEvent.__table__)
 
 
 @cache

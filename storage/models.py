@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, text
+from sqlalchemy.orm import Session
 from sqlmodel import AutoString, Field, SQLModel
 
 from config.model import Severity
@@ -349,6 +350,14 @@ class LearnedName(SQLModel, table=True):
     external_id: str = Field(max_length=64)  # whose name it is now; a changed name replaces the old one
     person: str = Field(max_length=60)
     learned_at: datetime = _utc()
+
+
+@event.listens_for(Session, "after_flush")
+def _note_work(session: Session, _context) -> None:
+    """Mark a session that wrote outbox rows or nudges (session.info["work"]): only then is the delivery loop woken."""
+    if not session.info.get("work"):
+        changed = (*session.new, *session.dirty, *session.deleted)
+        session.info["work"] = any(isinstance(row, (Outbox, Nudge)) for row in changed)
 
 
 @event.listens_for(Outbox, "before_insert")

@@ -141,9 +141,11 @@ class SlackFront:
         # Bolt acknowledges the event when this returns: after the answer is committed to the outbox
 
     async def _decide(self, command: Command, answer) -> Reply:
-        """Decide and commit the command (and its answer still to send) off the event loop; wake the delivery."""
+        """Decide and commit the command (and its answer still to send) off the event loop; wake the delivery if it queued
+        anything (a status or a refusal wrote nothing to deliver: no delivery pass to compete with the next command)."""
         reply = await asyncio.to_thread(self.bot.handle, command, answer)
-        self.on_work()
+        if reply.work:  # once the answer is on its way: waking the scheduler costs more than deciding a note
+            asyncio.get_running_loop().call_soon(self.on_work)
         return reply
 
     async def _close_form(self, ack, reply: Reply, block_id: str) -> None:

@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache, cached_property
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from config.model import Config, Person
@@ -19,6 +21,18 @@ class Deps:
     config: Config
     clock: Clock
     platforms: list[str] = field(default_factory=list)  # in the order they were attached
+
+    @cached_property
+    def members(self) -> dict[tuple[str, str], str]:
+        """Who each platform id belongs to: (platform, id) → person key, read once from the team model (the handle table
+        is synced from it at start and the model does not change while the process runs)."""
+        found: dict[tuple[str, str], str] = {}
+        for person in self.config.team.people.values():
+            for platform in ("slack", "telegram", "console"):
+                handle = handle_of(person, platform)
+                if handle is not None:
+                    found.setdefault((platform, handle), person.key)
+        return found
 
 
 @dataclass
@@ -64,7 +78,11 @@ class Context:
 
     def log(self, kind: str, text: str = "", **data: object) -> None:
         """Append to the incident's timeline."""
-        self.session.add(TimelineEvent(incident_id=self.incident.id, at=self.now, actor=self.actor.key, kind=kind, text=text, data=data))
+        row = {"incident_id": self.incident.id, "at": self.now, "actor": self.actor.key, "kind": kind, "text": text, "data": data}
+        if self.incident.id is None:  # declared in this transaction, not yet flushed: the unit of work orders the inserts
+            self.session.add(TimelineEvent(**row))
+        else:  # a plain INSERT: the unit of work costs more than the statement, and nothing reads the row back as an object
+            self.session.execute(_timeline_insert(), row)
 
     def rooms(self) -> list[Room]:
         """The incident's rooms, one per platform."""
@@ -130,3 +148,9 @@ def handle_of(person: Person, platform: str) -> str | None:
         return person.console or person.key
     value = getattr(person, platform, None)
     return None if value is None else str(value)
+
+
+@cache
+def _timeline_insert():
+    """The timeline's INSERT, built once (most commands write one)."""
+    return insert(TimelineEvent.__table__)

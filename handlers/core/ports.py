@@ -61,6 +61,7 @@ class Reply:
     duplicate: bool = False  # a redelivery of a command already handled: its stored answer, nothing done again
     answer_queued: bool = False  # the answer is an outbox effect (the platform's route), committed with the command
     echoed: bool = False  # the same message was posted in the room the command came from
+    work: bool = False  # the command queued effects or reminders: the delivery loop is woken for them (only then)
 
 
 class Clock(Protocol):
