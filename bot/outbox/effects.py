@@ -109,6 +109,7 @@ async def dm(d: Delivery) -> dict:
     try:
         return await d.adapter.dm(d.effect.to, d.effect.message)
     except Undeliverable:
+        d.room = await d.db(lambda s: _room(s, d.row))
         if d.room is None or d.room.external_id is None:
             raise
         # Not reachable privately (on Telegram, someone who never started the bot): say it in the incident room.

@@ -7,6 +7,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from bot import logs
 from bot.outbox import effects
@@ -171,9 +172,10 @@ class Deliverer:
 
 
 def _load(session, ids: list[int]) -> list[Outbox]:
-    rows = [session.get(Outbox, i) for i in ids]
+    """The claimed rows in one query (one get per row cost more than sending them), in the order claimed."""
+    found = {row.id: row for row in session.exec(select(Outbox).where(Outbox.id.in_(ids)))}
     session.commit()  # no transaction stays open while the platform is called
-    return [row for row in rows if row is not None]
+    return [found[i] for i in ids if i in found]
 
 
 def growth(waits: int, total: float) -> float:

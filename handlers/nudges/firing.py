@@ -69,26 +69,25 @@ def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:
     if nudge is None or nudge.lease_owner != owner or nudge.state not in ACTIVE:
         session.rollback()  # done, snoozed or reclaimed meanwhile: nothing to say
         return False
-    nudge.lease_until, nudge.lease_owner = None, None
     incident = session.get(Incident, nudge.incident_id) if nudge.incident_id else None
     kind, subject = _read(nudge)
     if incident is None or kind is None or (incident.phase == "closed" and not kind.after_close):
         nudge.state = "cleared"  # nothing left to remind of, or a row no kind can read: dropped, never a crash
-        session.commit()
+        _done(session, nudge)
         return False
     config = deps.config
     if kind.scripted:  # a drill inject: on the minute, in the drill room, whatever the hour; no repeat, no ladder
         with speaking(config.language):
             injects.deliver(session, deps, incident, subject, now)
         nudge.attempts, nudge.fired_at, nudge.state = nudge.attempts + 1, now, "fired"
-        session.commit()
+        _done(session, nudge)
         return True
     people = reminders.resolve_targets(session, config, incident, nudge.target)
     if kind.quiet(incident):
         asleep = {key: end for key in people if (end := quiet_end(config, _zone(config, key), now))}
         if people and len(asleep) == len(people):
             nudge.due_at, nudge.state = min(asleep.values()), "pending"  # delivered at the start of the next working period
-            session.commit()
+            _done(session, nudge)
             return False
         people = [key for key in people if key not in asleep]  # nobody is woken for it
     with speaking(config.language):
@@ -97,8 +96,14 @@ def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:
     nudge.attempts += 1
     nudge.fired_at = now
     _next_step(session, config, nudge, kind, subject, now)
-    session.commit()
+    _done(session, nudge)
     return True
+
+
+def _done(session: Session, nudge: Nudge) -> None:
+    """Hand the nudge back (lease cleared) with its next state, in one UPDATE: clearing the lease first flushed on its own."""
+    nudge.lease_until, nudge.lease_owner = None, None
+    session.commit()
 
 
 def _read(nudge: Nudge) -> tuple[Kind | None, Subject | None]:
