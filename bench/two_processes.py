@@ -1,6 +1,6 @@
 """Two `onevoice console` processes on one PostgreSQL schema share 1,000 due nudges: each fires exactly once in total.
 
-The load tests/e2e/test_two_processes.py carried before the suite was made fast (it now shares 200). Prints how the
+The load tests/e2e/test_two_processes.py carried before the suite was made fast (it now shares 500). Prints how the
 work split and how long it took; exits 1 when a nudge was lost or fired twice (tests/e2e/console_processes.py).
 Run: python bench/two_processes.py [--nudges 1000]
 """

@@ -1,5 +1,5 @@
 """Two `onevoice console` processes on one PostgreSQL schema sharing a backlog of due nudges: for
-tests/e2e/test_two_processes.py (200 nudges) and bench/two_processes.py (1,000)."""
+tests/e2e/test_two_processes.py (500 nudges) and bench/two_processes.py (1,000)."""
 
 from __future__ import annotations
 

@@ -1,13 +1,13 @@
-"""Two `onevoice` processes on one PostgreSQL database share 200 due nudges: each fires exactly once in total
+"""Two `onevoice` processes on one PostgreSQL database share 500 due nudges: each fires exactly once in total
 (bench/two_processes.py runs 1,000)."""
 
 from tests.conftest import private_schema
 from tests.e2e.console_processes import share
 
-COUNT = 200
+COUNT = 500  # ten claims of 50: enough that both processes take some even when one of them starts late
 
 
-def test_two_processes_fire_each_of_200_nudges_exactly_once(tmp_path):
+def test_two_processes_fire_each_of_500_nudges_exactly_once(tmp_path):
     with private_schema() as (engine, url):
         processes, outputs, per_process, states = share(tmp_path, engine, url, COUNT)
     assert all(p.returncode == 0 for p in processes), [out[-2000:] for out in outputs]
