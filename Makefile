@@ -1,4 +1,4 @@
-.PHONY: install test lint format bench demo
+.PHONY: install test lint format bench soak demo
 
 install:
 	pip install -e '.[test,dev]'
@@ -15,6 +15,12 @@ format:
 bench:
 	python bench/commands.py
 	python bench/nudges.py
+
+# The load the suite no longer carries (PostgreSQL needed): each exits 1 when a property fails.
+soak:
+	python bench/replica_soak.py
+	python bench/two_processes.py
+	python bench/replicas.py
 
 demo:
 	onevoice demo

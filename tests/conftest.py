@@ -9,15 +9,15 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel, select
 
-from config.load import load_config
 from config.model import Config
 from handlers.core.context import Deps
 from handlers.core.effects import Effect
 from handlers.core.ports import Command, FakeClock, Reply, RoomRef, UserRef
 from handlers.router import dispatch
 from handlers.text.markup import Message
-from storage.db import make_engine, session, upgrade
+from storage.db import make_engine, session
 from storage.models import Outbox, ProcessedEvent, Room
+from tests.templates import copy_of_starter, migrated_schema_into, migrated_sqlite
 
 # Processes a test starts keep off the fixed internal port (several run at once); a test that needs it names its own.
 os.environ.setdefault("ONEVOICE_ADMIN_PORT", "0")
@@ -46,7 +46,7 @@ def private_schema() -> Iterator:
     Dropped on exit."""
     base, engine, schema = postgres_engine_or_skip()
     try:
-        upgrade(engine)
+        migrated_schema_into(engine)
         yield engine, f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
         engine.dispose()
@@ -60,8 +60,7 @@ def private_schema() -> Iterator:
 def any_engine(request, tmp_path) -> Iterator:
     """A migrated, empty database: SQLite and PostgreSQL both."""
     if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-        upgrade(engine)
+        engine = migrated_sqlite(tmp_path / "test.db")
         yield engine
         engine.dispose()
         return
@@ -72,16 +71,15 @@ def any_engine(request, tmp_path) -> Iterator:
 @pytest.fixture
 def engine(tmp_path):
     """A migrated SQLite database in a temporary folder."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'test.db'}")
-    upgrade(engine)
+    engine = migrated_sqlite(tmp_path / "test.db")
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
 def config() -> Config:
-    """The shipped starter config: alice, bob, carol, dave, erin."""
-    return load_config(None)
+    """The shipped starter config: alice, bob, carol, dave, erin (parsed once, a deep copy per test)."""
+    return copy_of_starter()
 
 
 @pytest.fixture

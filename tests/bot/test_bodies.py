@@ -41,14 +41,14 @@ VALUES = st.recursive(
 )
 
 
-@examples(2000)
+@examples(200)
 @given(text=TEXT)
 def test_nothing_deeper_than_the_limit_gets_through_whatever_the_text(text):
     if reference_depth(text) > LIMIT:
         assert nests_deeper(text, LIMIT)
 
 
-@examples(1000)
+@examples(100)
 @given(value=VALUES)
 def test_on_valid_json_the_check_agrees_with_the_parser(value):
     text = json.dumps(value, ensure_ascii=False)

@@ -57,7 +57,7 @@ class SlackBot(RunningBot):
         self.process: subprocess.Popen | None = None
         self.http: aiohttp.ClientSession | None = None
 
-    async def start(self, timeout: float = 20) -> SlackBot:
+    async def start(self, timeout: float = 90) -> SlackBot:  # a guard: a loaded machine starts Python slowly
         await self.fake.start()
         self.fake.add_channel("newsroom", channel_id="C0NEWS", members=[self.fake.bot_user_id])
         env = {

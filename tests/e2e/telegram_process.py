@@ -69,7 +69,7 @@ class TelegramBot(RunningBot):
 
     # ---- lifecycle
 
-    async def start(self, timeout: float = 30) -> TelegramBot:
+    async def start(self, timeout: float = 90) -> TelegramBot:  # a guard: a loaded machine starts Python slowly
         await self.fake.start()
         env = {
             **os.environ,

@@ -1,4 +1,5 @@
-"""Each verb through the `onevoice console` process, as a user types it."""
+"""Each verb through the console, as a user types it: the real `onevoice console` process once (declare and status), every
+other verb through the same console in this process (Onevoice.type_in), which skips only the start of a new process."""
 
 import re
 import sqlite3
@@ -23,7 +24,7 @@ def test_declare_and_status_show_room_card_and_checklist(onevoice):
 
 
 def test_chinese_config_makes_the_bot_speak_chinese(tmp_path):
-    out = Onevoice(tmp_path, language="zh").console(DECLARE + "/crisis status\n")
+    out = Onevoice(tmp_path, language="zh").type_in(DECLARE + "/crisis status\n")
     assert "法务: Bob Li" in out or "法务：Bob Li" in out
     assert "Checklist" not in out and "清单" in out
 
@@ -55,8 +56,8 @@ VERBS = {
 @pytest.mark.parametrize("verb", sorted(VERBS))
 def test_each_verb_through_the_console(onevoice, verb):
     who, lines, expected = VERBS[verb]
-    onevoice.console(DECLARE)
-    out = onevoice.console(f":room {_room_name(onevoice)}\n{lines}", as_=who)
+    onevoice.type_in(DECLARE)
+    out = onevoice.type_in(f":room {_room_name(onevoice)}\n{lines}", as_=who)
     assert expected in out, out
 
 
@@ -66,19 +67,19 @@ def _room_name(onevoice) -> str:
 
 
 def test_refusals_reach_the_user_and_change_nothing(onevoice):
-    out = onevoice.console(DECLARE + "/crisis sev 1\n", as_="dave")  # dave is not the commander
+    out = onevoice.type_in(DECLARE + "/crisis sev 1\n", as_="dave")  # dave is not the commander
     assert "Only Incident commander may use sev" in out and "Usage: /crisis sev <1-4>" in out
-    assert "Severity changed" not in onevoice.console("/crisis #1 status\n")
+    assert "Severity changed" not in onevoice.type_in("/crisis #1 status\n")
 
 
 def test_unknown_verbs_and_chatter(onevoice):
-    out = onevoice.console("/crisis declair product-quality x\nhello team\n/crisis\n")
+    out = onevoice.type_in("/crisis declair product-quality x\nhello team\n/crisis\n")
     assert "Unknown command “declair”." in out and "Did you mean declare?" in out
     assert "OneVoice commands." in out  # a bare /crisis shows the overview
 
 
 def test_as_switches_the_speaker(onevoice):
-    out = onevoice.console(DECLARE + ":as bob\n/crisis ack\n:as nobody\n")
+    out = onevoice.type_in(DECLARE + ":as bob\n/crisis ack\n:as nobody\n")
     assert "(now typing as bob)" in out and "Bob Li acknowledged" in out and "(no team member nobody" in out
 
 

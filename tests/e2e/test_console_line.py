@@ -1,4 +1,5 @@
-"""The one approved line through the `onevoice console` process, as a team types it."""
+"""The one approved line through the console, as a team types it (in this process: tests/e2e/test_console.py runs the
+real `onevoice console` process)."""
 
 import sqlite3
 
@@ -16,7 +17,7 @@ def states(onevoice: Onevoice) -> dict[int, str]:
 
 
 def test_the_whole_line_from_draft_to_republish(onevoice):
-    onevoice.console(DECLARE)
+    onevoice.type_in(DECLARE)
     script = [
         ":as carol",
         f"/crisis #1 draft {V1}",
@@ -41,7 +42,7 @@ def test_the_whole_line_from_draft_to_republish(onevoice):
         ":as alice",
         "/crisis #1 approve",
     ]
-    out = onevoice.console("\n".join(script) + "\n")
+    out = onevoice.type_in("\n".join(script) + "\n")
     after = lambda marker: out.split(marker, 1)[1]  # noqa: E731  (what the bot said after a typed line)
 
     assert "• Speculation: “probably”" in after(f"draft {V1}")  # vetted on the way in
@@ -66,9 +67,9 @@ def test_the_whole_line_from_draft_to_republish(onevoice):
 
 
 def test_refusals_on_the_line_are_clear_and_change_nothing(onevoice):
-    onevoice.console(DECLARE)
-    onevoice.console(f"/crisis #1 draft {V2}\n", as_="carol")
-    out = onevoice.console(
+    onevoice.type_in(DECLARE)
+    onevoice.type_in(f"/crisis #1 draft {V2}\n", as_="carol")
+    out = onevoice.type_in(
         "\n".join(
             [
                 ":as carol",
@@ -88,8 +89,8 @@ def test_refusals_on_the_line_are_clear_and_change_nothing(onevoice):
 
 
 def test_vet_template_and_history_through_the_console(onevoice):
-    onevoice.console(DECLARE)
-    out = onevoice.console("/crisis vet No comment. It was user error.\n/crisis #1 template apology\n/crisis #1 history\n", as_="dave")
+    onevoice.type_in(DECLARE)
+    out = onevoice.type_in("/crisis vet No comment. It was user error.\n/crisis #1 template apology\n/crisis #1 history\n", as_="dave")
     assert "• “No comment”: “No comment”" in out and "• Blame-shifting: “user error”" in out
     assert "We sincerely apologise for Battery overheating reports." in out
     assert "#1 has no drafts yet." in out

@@ -96,7 +96,7 @@ async def test_ten_seconds_without_postgresql_users_are_told_to_retry_nothing_is
 
             traffic = Traffic(replicas, room)
             sending = asyncio.create_task(traffic.run())
-            await asyncio.sleep(1.0)
+            await until(lambda: len(traffic.statuses) >= 3, 20, "a few commands answered before the outage")
             await proxy.down()
             cut = time.monotonic()
             await asyncio.sleep(OUTAGE)
@@ -105,7 +105,7 @@ async def test_ten_seconds_without_postgresql_users_are_told_to_retry_nothing_is
             during = traffic.between(cut + 0.5, back - 0.5)  # sent and answered while the database was surely away
             await until(lambda: _last_note_after(engine, traffic, back), 30, "a command working again, with nobody restarting anything")
             recovered = time.monotonic()
-            await asyncio.sleep(4.0)
+            await until(lambda: len(traffic.between(recovered + 0.5, time.monotonic())) >= 6, 30, "commands sent after the recovery")
             traffic.running = False
             await sending
 

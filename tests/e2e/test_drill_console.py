@@ -1,4 +1,5 @@
-"""A drill through the `onevoice console` process: started at one instant, its first inject appears when the clock reaches it."""
+"""A drill through the console (in this process, as `onevoice console` runs it): started at one instant, its first inject
+appears when the clock reaches it."""
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -10,7 +11,7 @@ STARTED = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 def test_a_drills_first_inject_appears_in_the_room_at_its_offset_and_can_be_answered(onevoice: Onevoice):
     onevoice.env["ONEVOICE_CLOCK_START"] = STARTED.isoformat()
-    out = onevoice.console("/crisis drill product-quality\n")
+    out = onevoice.type_in("/crisis drill product-quality\n")
     assert "🧪 Drill #1 “PB-20 power banks overheating (lot 2311)” started" in out
     room = "drill-20260302-pb-20-power-banks-overheating-lot-2311"
     assert f"[#{room}] room opened" in out and f"(you are now in #{room})" in out
@@ -19,7 +20,7 @@ def test_a_drills_first_inject_appears_in_the_room_at_its_offset_and_can_be_answ
 
     # The process is gone; it starts again five minutes into the drill and fires what fell due, as after any restart.
     onevoice.env["ONEVOICE_CLOCK_START"] = (STARTED + timedelta(minutes=5, seconds=1)).isoformat()
-    out = onevoice.console(f":room {room}\n/crisis answer i1 Replied with the holding line\n", as_="carol")
+    out = onevoice.type_in(f":room {room}\n/crisis answer i1 Replied with the holding line\n", as_="carol")
     assert f"[#{room}] 🧪 DRILL INJECT I1 · #1 · +5 min · Social media post\n    @LiWei_Tech · reach 86,000" in out
     assert "[Answered] → /crisis #1 answer i1" in out
     assert "DRILL INJECT I2" not in out  # due at 15 min

@@ -41,7 +41,7 @@ class Poller(TelegramBot):
             env["TELEGRAM_WEBHOOK_SECRET"] = webhook_secret
         return env
 
-    async def start(self, timeout: float = 30) -> TelegramBot:
+    async def start(self, timeout: float = 90) -> TelegramBot:  # a guard: a loaded machine starts Python slowly
         await self.fake.start()
         with self.log.open("w") as out:
             self.process = subprocess.Popen(

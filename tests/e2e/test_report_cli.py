@@ -1,7 +1,8 @@
 """The review through the `onevoice` process: a scripted incident on a chosen clock, review, close, `onevoice report` and `stats`.
 
-Each step is one `onevoice console` run whose clock starts at the step's minute (ONEVOICE_CLOCK_START), so the
-timeline holds the scripted times to within the second or two a run takes; the report rounds to the minute.
+Each step is one console run (in this process, as `onevoice console` runs it) whose clock starts at the step's minute
+(ONEVOICE_CLOCK_START), so the timeline holds the scripted times to within the second or two a run takes; the report
+rounds to the minute. `report`, `stats` and `demo` run as real processes once each; the refusals of `report` in-process.
 """
 
 import re
@@ -36,7 +37,7 @@ STEPS = [
 def at(onevoice: Onevoice, minute: int, lines: list[str], as_: str = "alice") -> str:
     """Type lines into the console with the process clock set to T0 + minute."""
     onevoice.env["ONEVOICE_CLOCK_START"] = (T0 + timedelta(minutes=minute)).isoformat()
-    return onevoice.console("\n".join(lines) + "\n", as_=as_)
+    return onevoice.type_in("\n".join(lines) + "\n", as_=as_)
 
 
 def metrics_of(html: str) -> dict[str, str]:
@@ -83,20 +84,20 @@ def test_a_full_incident_ends_with_a_review_and_a_report_with_the_scripted_figur
         assert f"| {phase} | {took} |" in markdown  # until close, whatever the report's own clock says
     assert "- Monitoring caught it early (Alice Chen)" in markdown and "| A1 | Add a temperature test | Erin Liu |" in markdown
 
-    missing = onevoice.run("report", "9")
+    missing = onevoice.call("report", "9")
     assert missing.returncode == 1 and "there is no incident #9" in missing.stderr
 
 
 def test_close_is_forced_only_by_the_commander_and_with_a_reason(onevoice):
-    onevoice.console("/crisis declare outage sev3 Checkout errors\n/crisis #1 resolve\n")
-    refused = onevoice.console("/crisis #1 close --force Reviewed offline\n", as_="dave")
+    onevoice.type_in("/crisis declare outage sev3 Checkout errors\n/crisis #1 resolve\n")
+    refused = onevoice.type_in("/crisis #1 close --force Reviewed offline\n", as_="dave")
     assert "Only Incident commander may use close" in refused
-    without_reason = onevoice.console("/crisis #1 close --force\n")
+    without_reason = onevoice.type_in("/crisis #1 close --force\n")
     assert "Say why you force the close." in without_reason and "#1 closed" not in without_reason
-    assert "#1 closed by Alice Chen." in onevoice.console("/crisis #1 close --force Reviewed with the board offline\n")
+    assert "#1 closed by Alice Chen." in onevoice.type_in("/crisis #1 close --force Reviewed with the board offline\n")
     with sqlite3.connect(onevoice.folder / "onevoice.db") as db:
         assert db.execute("select text from timelineevent where kind = 'forced_close'").fetchall() == [("Reviewed with the board offline",)]
-    assert "📋 Review of #1 Checkout errors (outage, sev3, closed)" in onevoice.console(
+    assert "📋 Review of #1 Checkout errors (outage, sev3, closed)" in onevoice.type_in(
         "/crisis #1 review\n", as_="erin"
     )  # once closed too
     assert (onevoice.folder / "reports" / "report-1.html").exists()
@@ -134,17 +135,17 @@ def test_the_demo_ends_with_the_review_and_prints_where_the_html_report_is(onevo
 
 
 def test_report_refuses_what_cannot_be_an_incident_number_or_a_folder_in_one_line(onevoice, tmp_path):
-    onevoice.console("/crisis declare outage sev3 Checkout errors\n")
+    onevoice.type_in("/crisis declare outage sev3 Checkout errors\n")
     for given in ("99999999999999999999", "abc", "0", "-3", "#", "٣"):
-        done = onevoice.run("report", given)
+        done = onevoice.call("report", given)
         assert done.returncode == 2, (given, done.stderr)
         assert done.stderr == f"onevoice: {given!r} is not an incident number (a whole number from 1, e.g. 12)\n", given
     a_file = tmp_path / "notes.txt"
     a_file.write_text("mine", encoding="utf-8")
     for out in (a_file, a_file / "reports"):  # the folder named is a file, or sits inside one
-        done = onevoice.run("report", "1", "--out", str(out))
+        done = onevoice.call("report", "1", "--out", str(out))
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
         assert len(done.stderr.splitlines()) == 1, done.stderr
     assert done.stderr == f"onevoice: cannot write the report into {a_file / 'reports'}: a file stands where the folder should be\n"
     assert a_file.read_text(encoding="utf-8") == "mine" and not (onevoice.folder / "reports").exists()
-    assert onevoice.run("report", "#1").returncode == 0  # a real number still works, with or without its #
+    assert onevoice.call("report", "#1").returncode == 0  # a real number still works, with or without its #

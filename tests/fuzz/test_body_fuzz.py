@@ -101,7 +101,7 @@ def settle(status: int, body: bytes | str, route: str, deep: bool, error_log) ->
     assert not (errors := error_log.take()), errors
 
 
-@examples(150)
+@examples(15)
 @given(nesting=NESTING, where=st.sampled_from(["body", "payload", "click"]), signed=st.booleans())
 def test_slack_events_refuse_json_nested_too_deep_wherever_it_sits(worlds, error_log, nesting, where, signed):
     world = worlds["slack"]
@@ -115,7 +115,7 @@ def test_slack_events_refuse_json_nested_too_deep_wherever_it_sits(worlds, error
         invariants.check(db)
 
 
-@examples(100)
+@examples(10)
 @given(nesting=NESTING, field=st.sampled_from(["whole", "message", "callback_query"]), secret=st.booleans())
 def test_the_telegram_webhook_refuses_json_nested_too_deep_wherever_it_sits(worlds, error_log, nesting, field, secret):
     world = worlds["telegram"]
@@ -133,7 +133,7 @@ def test_the_telegram_webhook_refuses_json_nested_too_deep_wherever_it_sits(worl
         invariants.check(db)
 
 
-@examples(100)
+@examples(10)
 @given(nesting=NESTING, field=st.sampled_from(["whole", "title", "volume", "keywords"]), signed=st.booleans())
 def test_signals_refuse_json_nested_too_deep_wherever_it_sits(worlds, error_log, nesting, field, signed):
     world = worlds["signals"]
@@ -148,7 +148,7 @@ def test_signals_refuse_json_nested_too_deep_wherever_it_sits(worlds, error_log,
         invariants.check(db)
 
 
-@examples(30)
+@examples(3)
 @given(route=st.sampled_from(sorted(LIMITS)), over=st.integers(1, 70_000), declared=st.booleans(), signed=st.booleans())
 def test_a_body_over_its_routes_limit_is_refused_with_413(worlds, error_log, route, over, declared, signed):
     body = b"{" + b" " * (LIMITS[route] + over - 2) + b"}"

@@ -102,7 +102,7 @@ STEP = st.one_of(
 )
 
 
-@examples(3000)
+@examples(300)
 @given(steps=st.lists(STEP, min_size=1, max_size=4))
 def test_any_command_gets_a_reply_and_leaves_the_database_whole(chat, error_log, steps):
     checked = chat.checked_outbox = getattr(chat, "checked_outbox", 0)
@@ -155,7 +155,7 @@ SIGNALS = st.fixed_dictionaries(
 TRIAGE = CONFIG.model_copy(update={"triage_room": RoomHandles(console="triage")})
 
 
-@examples(400)
+@examples(40)
 @given(fields=SIGNALS)
 def test_any_signal_is_refused_or_stored_and_shown_clean(chat, error_log, fields):
     try:

@@ -204,7 +204,7 @@ def build(world: SlackWorld, request: tuple) -> tuple[bytes, dict]:
     return event(world, user, channel, *more)
 
 
-@examples(1000)
+@examples(100)
 @given(requests=st.lists(REQUEST, min_size=1, max_size=3))
 def test_any_slack_request_is_acknowledged_or_refused_and_the_database_stays_whole(world, error_log, requests):
     for request in requests:

@@ -162,7 +162,7 @@ UPDATE = st.one_of(
 BUILDERS = {"command": command, "press": press, "reply": reply, "edited": edited}
 
 
-@examples(1000)
+@examples(100)
 @given(updates=st.lists(UPDATE, min_size=1, max_size=3))
 def test_any_telegram_update_is_answered_200_or_refused_and_the_database_stays_whole(world, error_log, updates):
     for update in updates:
@@ -226,7 +226,7 @@ UNPERMITTED = st.one_of(
 )
 
 
-@examples(300)
+@examples(30)
 @given(actions=st.lists(UNPERMITTED, min_size=1, max_size=4), where=st.sampled_from([0, 3, 4, 5]))
 def test_presses_and_replies_by_people_who_may_not_act_post_nothing_in_a_group_and_change_nothing(asked, error_log, actions, where):
     world = asked

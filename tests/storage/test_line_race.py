@@ -37,14 +37,25 @@ def approve(chat: Chat, room: str, version: int, pause: threading.Event | None =
         if pause is not None:
 
             @event.listens_for(db, "before_commit")
-            def hold(_session):
+            def hold(held):
                 pause.set()
-                time.sleep(0.5)  # the other replica's approval runs into this open transaction
+                waiting_for(held.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar(), chat.engine)
 
         reply = dispatch(db, chat.deps, command)
     if results is not None:
         results.append((version, reply))
     return reply
+
+
+def waiting_for(holder: int, engine, timeout: float = 10) -> None:
+    """Return once another session waits for the PostgreSQL backend `holder` (the racing approval ran into its transaction)."""
+    deadline = time.monotonic() + timeout
+    blocked = "SELECT count(*) FROM pg_stat_activity WHERE %(holder)s = ANY(pg_blocking_pids(pid))"
+    with engine.connect() as connection:
+        while not connection.exec_driver_sql(blocked, {"holder": holder}).scalar():
+            assert time.monotonic() < deadline, "the racing approval never waited on this transaction"
+            connection.rollback()
+            time.sleep(0.01)
 
 
 def race(chat: Chat, room: str, version: int, start: threading.Barrier, results: list) -> None:
