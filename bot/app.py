@@ -216,7 +216,11 @@ def sync_handles(engine, config: Config, platform: str) -> None:
         for external_id, person in wanted.items():
             if external_id not in existing or existing[external_id].person != person:
                 db.add(PersonHandle(person=person, platform=platform, external_id=external_id))
-        for learned in db.exec(select(LearnedName).where(LearnedName.platform == platform)):
+        # Not flushed by the query below: a replica syncing at the same moment must meet our inserts at the commit, where
+        # the IntegrityError is expected, not inside this read.
+        with db.no_autoflush:
+            learned_names = list(db.exec(select(LearnedName).where(LearnedName.platform == platform)))
+        for learned in learned_names:
             if wanted.get(learned.external_id) != learned.person:  # the member left, or their id changed: the name is not theirs
                 db.delete(learned)
         try:
