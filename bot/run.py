@@ -191,8 +191,8 @@ async def serve(bot: OneVoice, settings: Settings, warnings: list[str] = ()) -> 
         where = f"http://{settings.http_host}:{settings.http_port}"
         inside = f"readiness and metrics on http://{settings.admin_host}:{settings.admin_port}" if admin else "no internal listener"
         print(f"OneVoice running: {where} · {inside} · {' · '.join(modes)}", flush=True)
-        for line in warnings:
-            print(f"onevoice: {line}", file=sys.stderr, flush=True)
+        for line in warnings:  # through the log, so JSON logs stay one object per line
+            log.warning("%s", line)
         signalled = asyncio.create_task(stopping.wait())
         await asyncio.wait([serving, signalled], return_when=asyncio.FIRST_COMPLETED)
         if stopping.is_set():

@@ -24,6 +24,6 @@ def test_a_drills_first_inject_appears_in_the_room_at_its_offset_and_can_be_answ
     assert f"[#{room}] 🧪 DRILL INJECT I1 · #1 · +5 min · Social media post\n    @LiWei_Tech · reach 86,000" in out
     assert "[Answered] → /crisis #1 answer i1" in out
     assert "DRILL INJECT I2" not in out  # due at 15 min
-    assert "🧪 I1 (Social media post) answered by Carol Wang after 0 min." in out
+    assert "🧪 I1 (Social media post) answered by Carol Wang after less than a minute." in out
     with sqlite3.connect(onevoice.folder / "onevoice.db") as db:
         assert db.execute("select number, answered_by from drillinject where answered_at is not null").fetchall() == [(1, "carol")]
