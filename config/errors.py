@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import yaml
+from pydantic_core import ErrorDetails
 
 
 def N_(message: str) -> str:
@@ -146,7 +147,7 @@ def line_of(root: yaml.Node | None, path: tuple) -> int | None:
     return line
 
 
-def expected(error: dict) -> str:
+def expected(error: ErrorDetails) -> str:
     """A reader-friendly sentence from a pydantic error."""
     kind, message = error["type"], error["msg"]
     if kind == "extra_forbidden":

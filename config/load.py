@@ -119,8 +119,8 @@ def reference_problems(data: dict) -> list[tuple[tuple, str]]:
 
 def find_config(given: str | None, env: str | None) -> Path | None:
     """The file a command reads: the path given, else ONEVOICE_CONFIG, else ./onevoice.yaml; None means the demo team."""
-    if given or env:
-        return Path(given or env)
+    if path := given or env:
+        return Path(path)
     local = Path("onevoice.yaml")
     return local if local.exists() else None
 

@@ -184,7 +184,7 @@ def _fill_roles(ctx: Context, required: list[str]) -> dict[str, str]:
     for role in required:
         person = staffing.on_call(ctx, role, set(holders.values()))
         if person is None:
-            due = ctx.now + kinds.ROLE_UNFILLED.repeat
+            due = ctx.now + kinds.ROLE_UNFILLED.pace
             nudges.schedule(ctx.session, ctx.incident.id, kinds.ROLE_UNFILLED, "role:commander", due, ctx.now, subject=Role(role))
             continue
         holders[role] = person

@@ -58,7 +58,7 @@ def change_severity(ctx: Context) -> Message:
         person = staffing.on_call(ctx, role, busy)
         if person is None:  # nobody can hold it: the commander is reminded until someone does
             nudges.clear(ctx.session, incident.id, kinds.ROLE_UNFILLED, subject=Role(role))
-            due = ctx.now + kinds.ROLE_UNFILLED.repeat
+            due = ctx.now + kinds.ROLE_UNFILLED.pace
             nudges.schedule(ctx.session, incident.id, kinds.ROLE_UNFILLED, "role:commander", due, ctx.now, subject=Role(role))
             continue
         staffing.assign(ctx, role, person)
@@ -192,7 +192,7 @@ def _restore_live_nudges(ctx: Context) -> None:
     for held in current_holders(ctx.session, incident.id).values():
         if held.acked_at is None:
             target, subject = f"person:{held.person}", RoleHolder(held.role, held.person)
-            nudges.schedule(ctx.session, incident.id, kinds.ROLE_ACK, target, ctx.now + kinds.ROLE_ACK.repeat, ctx.now, subject=subject)
+            nudges.schedule(ctx.session, incident.id, kinds.ROLE_ACK, target, ctx.now + kinds.ROLE_ACK.pace, ctx.now, subject=subject)
 
 
 @verb("close", usage=N_("[--force <reason>]"), summary=N_("Close the incident after its review."), who=("commander",))

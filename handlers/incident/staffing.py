@@ -36,7 +36,7 @@ def assign(ctx: Context, role: str, person: str) -> RoleAssignment:
     ctx.session.add(assignment)
     nudges.clear(ctx.session, incident.id, kinds.ROLE_UNFILLED, subject=Role(role))
     _pass_items(ctx, role, previous.person if previous else None, person)
-    due, subject = ctx.now + kinds.ROLE_ACK.repeat, RoleHolder(role, person)
+    due, subject = ctx.now + kinds.ROLE_ACK.pace, RoleHolder(role, person)
     nudges.schedule(ctx.session, incident.id, kinds.ROLE_ACK, f"person:{person}", due, ctx.now, subject=subject)
     brief(ctx, role, person)
     return assignment

@@ -63,6 +63,8 @@ def time_value(words: str) -> tuple[int, str] | None:
     """(minutes after midnight, time zone or "") of a written time, or None when the form is not one read here."""
     zone = _ZONE.search(words)
     zone_name = zone.group(1) if zone and zone.group(1).lower() not in ("am", "pm") else ""
+    hour: int | None  # a Chinese numeral may not read as one: checked below
+    minute: int | None
     if match := _CLOCK.search(words):
         hour, minute, half = int(match.group(1)), int(match.group(2)), match.group(3)
     elif match := _HOUR.search(words):

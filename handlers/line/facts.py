@@ -56,8 +56,8 @@ def extract_facts(text: str, rules: Iterable[VetRules], names: bool = True) -> l
         for kind, patterns in ruleset.facts.items():
             for pattern in patterns:
                 for match in compiled(pattern).finditer(text):
-                    found = Fact(kind, match.start(), match.end(), match.group())
-                    fact = _trim_names(found, stop_words) if kind == "entity" else found
+                    matched = Fact(kind, match.start(), match.end(), match.group())
+                    fact = _trim_names(matched, stop_words) if kind == "entity" else matched
                     if fact and fact.text.strip():
                         candidates.append(fact)
     kept = [fact for fact in candidates if not any(start < fact.end and fact.start < end for start, end in masked)]
@@ -113,7 +113,7 @@ def unapproved_facts(text: str, approved: str, rules: Iterable[VetRules]) -> lis
     reference = normalise(approved)
     approved_facts = extract_facts(approved, rules, names=False)
     dates = [value for fact in approved_facts if fact.kind == "date" and (value := date_value(fact.text))]
-    times = [value for fact in approved_facts if fact.kind == "time" and (value := time_value(fact.text))]
+    times = [clock for fact in approved_facts if fact.kind == "time" and (clock := time_value(fact.text))]
     seen: set[str] = set()
     missing = []
     for fact in extract_facts(text, rules):
@@ -131,6 +131,6 @@ def _same_value(fact: Fact, dates: list, times: list) -> bool:
     """Whether a date or time of the text is one the approved line states, in whatever form."""
     if fact.kind == "date" and (value := date_value(fact.text)):
         return any(same_date(value, other) for other in dates)
-    if fact.kind == "time" and (value := time_value(fact.text)):
-        return any(value[0] == other[0] and (not value[1] or not other[1] or value[1] == other[1]) for other in times)
+    if fact.kind == "time" and (clock := time_value(fact.text)):
+        return any(clock[0] == other[0] and (not clock[1] or not other[1] or clock[1] == other[1]) for other in times)
     return False

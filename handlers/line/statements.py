@@ -40,7 +40,7 @@ def current_line(session: Session, incident_id: int) -> Statement | None:
 def ever_approved(session: Session, incident_id: int) -> bool:
     """Whether a version of the incident's statement has been approved (the current one or one it superseded)."""
     # A draft is superseded only by an approval, so a superseded version also means one was approved.
-    query = select(Statement.id).where(Statement.incident_id == incident_id, Statement.state.in_((APPROVED, SUPERSEDED)))
+    query = select(Statement.id).where(Statement.incident_id == incident_id, col(Statement.state).in_((APPROVED, SUPERSEDED)))
     return session.exec(query.limit(1)).first() is not None
 
 

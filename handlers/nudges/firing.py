@@ -14,7 +14,7 @@ from handlers.drills import injects
 from handlers.nudges import kinds
 from handlers.nudges import messages as reminders
 from handlers.nudges.record import Kind
-from handlers.nudges.subjects import BadSubject, Subject
+from handlers.nudges.subjects import BadSubject, Inject, Subject
 from handlers.text.i18n import speaking
 from storage.models import Incident, Nudge
 
@@ -71,12 +71,13 @@ def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:
         return False
     incident = session.get(Incident, nudge.incident_id) if nudge.incident_id else None
     kind, subject = _read(nudge)
-    if incident is None or kind is None or (incident.phase == "closed" and not kind.after_close):
+    if incident is None or kind is None or subject is None or (incident.phase == "closed" and not kind.after_close):
         nudge.state = "cleared"  # nothing left to remind of, or a row no kind can read: dropped, never a crash
         _done(session, nudge)
         return False
     config = deps.config
     if kind.scripted:  # a drill inject: on the minute, in the drill room, whatever the hour; no repeat, no ladder
+        assert isinstance(subject, Inject)  # the drill inject is the one scripted kind
         with speaking(config.language):
             injects.deliver(session, deps, incident, subject, now)
         nudge.attempts, nudge.fired_at, nudge.state = nudge.attempts + 1, now, "fired"

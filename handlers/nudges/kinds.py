@@ -16,7 +16,7 @@ from handlers.text.markup import Button, Message, fmt, text
 from storage.models import ChecklistItem, FollowUp
 
 
-def role_ack(said: Late) -> Said:
+def role_ack(said: Late[RoleHolder]) -> Said:
     role, holder = said.subject.role, said.subject.person
     values = {"role": said.role(role), "key": role, "person": person_name(said.config, holder), "late": said.late}
     if not said.escalated:
@@ -40,13 +40,13 @@ ROLE_ACK = Kind(
 )
 
 
-def role_unfilled(said: Late) -> Said:
+def role_unfilled(said: Late[Role]) -> Said:
     words = _("nobody holds {role}, required at {sev} ({late} late). Clear it: `/crisis assign {key} @someone`")
     role = said.subject.role
     return fmt(words, role=said.role(role), key=role, sev=said.incident.severity, late=said.late), []
 
 
-def role_unfilled_sponsor(said: Late) -> Message:
+def role_unfilled_sponsor(said: Late[Role]) -> Message:
     return fmt(_("nobody holds {role}"), role=said.role(said.subject.role))
 
 
@@ -61,19 +61,19 @@ ROLE_UNFILLED = Kind(
 )
 
 
-def _item_title(said: Late) -> str:
+def _item_title(said: Late[Item]) -> str:
     number = said.subject.n
     query = select(ChecklistItem).where(ChecklistItem.incident_id == said.incident.id, ChecklistItem.number == number)
     item = said.session.exec(query).first()
     return item.title if item else str(number)
 
 
-def task_overdue(said: Late) -> Said:
+def task_overdue(said: Late[Item]) -> Said:
     words = _("checklist item {n} “{title}” is overdue by {late}. Clear it: `/crisis done {n}`")
     return fmt(words, n=str(said.subject.n), title=_item_title(said), late=said.late), [said.button(_("Done"))]
 
 
-def task_overdue_sponsor(said: Late) -> Message:
+def task_overdue_sponsor(said: Late[Item]) -> Message:
     return fmt(_("checklist item {n} “{title}” is still open"), n=str(said.subject.n), title=_item_title(said))
 
 
@@ -88,9 +88,10 @@ TASK_OVERDUE = Kind(
 )
 
 
-def first_statement(said: Late) -> Said:
+def first_statement(said: Late[Stage]) -> Said:
     template = [Button(_("Holding statement template"), f"#{said.incident.id} template holding")]
     if said.subject.stage == "warning":
+        assert said.nudge.first_due_at is not None and said.pace is not None  # scheduled with its due time, by a kind with a pace
         due = when(said.config, said.nudge.first_due_at + said.pace)
         words = _("the first approved statement is due at {at}, in 15 min. Start from `/crisis template holding`, then `/crisis draft`.")
         return fmt(words, at=due), template
@@ -131,7 +132,7 @@ UPDATE_DUE = Kind(
 )
 
 
-def approval_pending(said: Late) -> Said:
+def approval_pending(said: Late[VersionRole]) -> Said:
     version, role = said.subject.words()["version"], said.subject.role
     values = {"version": version, "role": said.role(role), "late": said.late, "waited": said.waited}
     if said.escalated and not said.to_backup:
@@ -182,19 +183,19 @@ REVIEW_DUE = Kind(
 )
 
 
-def _action_text(said: Late) -> str:
+def _action_text(said: Late[Action]) -> str:
     query = select(FollowUp).where(FollowUp.incident_id == said.incident.id, FollowUp.number == said.subject.n)
     action = said.session.exec(query).first()
     return action.text if action else ""
 
 
-def action_due(said: Late) -> Said:
+def action_due(said: Late[Action]) -> Said:
     key = said.subject.format()
     words = _("follow-up action {n} “{text}” is {late} late. Clear it: `/crisis done {key}`")
     return fmt(words, n=key.upper(), text=_action_text(said), late=said.late, key=key), [said.button(_("Done"))]
 
 
-def action_due_sponsor(said: Late) -> Message:
+def action_due_sponsor(said: Late[Action]) -> Message:
     return fmt(_("follow-up action {n} “{text}” is still open"), n=said.subject.format().upper(), text=_action_text(said))
 
 

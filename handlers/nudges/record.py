@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Generic, TypeVar
 
 from sqlmodel import Session
 
@@ -12,17 +13,18 @@ from handlers.text.markup import Button, Message
 from storage.models import Incident, Nudge
 
 Said = tuple[Message, list[Button]]  # the words, and the buttons that act on them
+S = TypeVar("S", bound=Subject)  # the subject shape of one kind
 
 
 @dataclass(frozen=True)
-class Late:
+class Late(Generic[S]):
     """What a kind's message is given: the nudge, its typed subject, how late it is, and the command that clears it."""
 
     session: Session
     config: Config
     incident: Incident
     nudge: Nudge
-    subject: Subject
+    subject: S
     late: str  # since it was first due
     waited: str  # since it was scheduled
     escalated: bool
@@ -58,14 +60,14 @@ def never(incident: Incident) -> bool:
 
 
 @dataclass(frozen=True)
-class Kind:
+class Kind(Generic[S]):
     """A reminder kind: everything that makes it differ from the others."""
 
     name: str  # stored in `nudge.kind`
-    subject: type[Subject]  # the shape of `nudge.subject`
+    subject: type[S]  # the shape of `nudge.subject`
     clears: str  # the command that clears it, after `/crisis`; {fields} come from the subject's words
-    say: Callable[[Late], Said] | None  # its message; None: scripted, its feature posts it in the room (no repeat, no ladder)
-    sponsor: Callable[[Late], Message] | None = None  # what the executive sponsor hears instead (no command they may not run)
+    say: Callable[[Late[S]], Said] | None  # its message; None: scripted, its feature posts it in the room (no repeat, no ladder)
+    sponsor: Callable[[Late[S]], Message] | None = None  # what the executive sponsor hears instead (no command they may not run)
     repeat: timedelta | None = None  # the pace it comes back at while not done (the scheduler may pass the team's own)
     cap: int | None = None  # how often one level hears it before the next does; None: the team's `nudge_repeat_cap`
     ladder: tuple[str, ...] = ()  # who hears next when the owner does not act, one level per escalation ({role}: the subject's)
@@ -76,6 +78,13 @@ class Kind:
     @property
     def scripted(self) -> bool:
         return self.say is None
+
+    @property
+    def pace(self) -> timedelta:
+        """The pace of a kind whose record sets one (the scheduler passes the others theirs)."""
+        if self.repeat is None:
+            raise TypeError(f"{self.name} has no pace of its own")
+        return self.repeat
 
     def store(self, subject: Subject) -> str:
         """The text stored for a subject of this kind; a subject of another shape is a mistake in the caller."""

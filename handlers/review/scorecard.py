@@ -53,7 +53,7 @@ def scorecard(session: Session, config: Config, incident: Incident, now: datetim
     }
     found = [
         milestone(
-            "roles", _("Roles filled (every required role acknowledged)"), _roles_filled(session, config, incident), kinds.ROLE_ACK.repeat
+            "roles", _("Roles filled (every required role acknowledged)"), _roles_filled(session, config, incident), kinds.ROLE_ACK.pace
         ),
         milestone("first_statement", _("First approved statement"), first["approved"], timing.first_statement),
         milestone("first_update", _("First status update"), first["update"], timing.update_every),
