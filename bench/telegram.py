@@ -3,9 +3,10 @@
 Both run in one process against the fake Bot API (tests/fakes/telegram_api.py, real HTTP on loopback). Each update is
 built by the fake as Telegram would send it, turned into an `Update` (`Update.de_json`) and handed to
 `application.process_update`; the time counted is until its reply has reached the fake. OneVoice: `TelegramFront` (the
-handlers of bot/telegram.py: the command parsed, the person's @username learned, the command decided and committed in
-SQLite, the answer rendered as HTML and sent) on one open incident, commands typed in its forum topic. Bare: one
-`CommandHandler` that replies "ok". Updates alternate between the two, so drift affects both alike.
+handlers of bot/telegram/front.py: the command parsed, the person's @username learned, the command decided and committed in
+SQLite with its answer as an outbox effect, then the delivery pass that sends it) on one open incident, commands typed
+in its forum topic. Bare: one `CommandHandler` that replies "ok". Updates alternate between the two, so drift affects
+both alike.
 
 Two more baselines show where the floor lies: the bare handler plus the hop to a worker thread that every database call
 makes (the loop must not block), and plus the one write no update can skip — its `update_id` recorded in one SQLAlchemy
@@ -15,7 +16,7 @@ any de-duplicated bot pays, and the target (issue 14) is measured against it: On
 `/status` answers with the card in the topic; `/note <text>` (by the commander) adds to the timeline and answers by DM.
 OneVoice's updates go through `decide_update`, as the webhook and the poller hand them over. PTB's rate limiter paces the
 production bot on purpose (20 messages a minute per group): it is left out of every side, since it measures Telegram's
-limits, not the cost of an update; nothing is delivered from the outbox meanwhile. Prints median and p99 per command for
+limits, not the cost of an update; the only effect each update queues is its answer. Prints median and p99 per command for
 each side, both floors, and OneVoice's ratios to them.
 Run: python bench/telegram.py [--updates 300] [--warmup 20] [--database-url URL]
 """
@@ -57,7 +58,7 @@ COMMANDS = {"status": "/status", "note": "/note Supplier called back: batch 2 is
 
 
 def application(fake: FakeTelegram) -> Application:
-    """A PTB Application on the fake, as bot/telegram.py builds it but without the rate limiter; updates handed in."""
+    """A PTB Application on the fake, as bot/telegram/front.py builds it but without the rate limiter; updates handed in."""
     return Application.builder().token(fake.token).base_url(fake.api_base).updater(None).build()
 
 
@@ -92,13 +93,14 @@ async def bare_side(fake: FakeTelegram, before=None) -> Application:
     return app
 
 
-async def one_update(fake: FakeTelegram, app: Application, text: str, thread: int, decide: bool = False) -> float:
+async def one_update(fake: FakeTelegram, app: Application, text: str, thread: int, deliver=None) -> float:
     """Seconds from the update's JSON to its reply in the fake."""
     before = len(fake.messages)
     data = fake.command_update(ALICE, text, thread_id=thread)
     started = time.perf_counter()
-    if decide:  # OneVoice: as the webhook and the poller hand an update over
+    if deliver is not None:  # OneVoice: as the webhook and the poller hand an update over; the answer, an outbox effect
         assert await decide_update(app, Update.de_json(data, app.bot))
+        await deliver()  # written with the command, goes out in the delivery pass that the command's kick starts
     else:
         await app.process_update(Update.de_json(data, app.bot))
     elapsed = time.perf_counter() - started
@@ -132,7 +134,7 @@ async def measure(updates: int, warmup: int, database_url: str | None) -> dict[t
         for verb, text in COMMANDS.items():
             for i in range(warmup + updates):
                 for side, app in sides.items():
-                    elapsed = await one_update(fake, app, text, thread, decide=side == "onevoice")
+                    elapsed = await one_update(fake, app, text, thread, bot.deliver if side == "onevoice" else None)
                     if i >= warmup:
                         runs.setdefault((verb, side), []).append(elapsed)
         for app in sides.values():

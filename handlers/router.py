@@ -4,6 +4,8 @@ import difflib
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 
 from sqlalchemy import bindparam, insert
@@ -38,9 +40,19 @@ def outage(error: Exception) -> str:
     return str(error).split("\n", 1)[0]
 
 
-# Given the reply, the Answer effect that delivers it later by the platform's route, or None when it goes back with the
-# platform's acknowledgement itself.
-AnswerRoute = Callable[[Reply], Answer | None]
+@dataclass(frozen=True)
+class Held:
+    """An answer written already leased to the worker that sends it at once (no claim, no outbox pass); after a crash
+    the lease runs out and any worker sends it."""
+
+    answer: Answer
+    worker: str
+    until: datetime
+
+
+# Given the reply, the Answer effect that delivers it later by the platform's route (Held: leased to the worker that
+# sends it at once), or None when it goes back with the platform's acknowledgement itself.
+AnswerRoute = Callable[[Reply], Answer | Held | None]
 
 
 def dispatch(session: Session, deps: Deps, command: Command, answer: AnswerRoute | None = None) -> Reply:
@@ -76,7 +88,10 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply, answ
         if command.event_id:  # a plain INSERT, not the unit of work: a redelivery fails here, before flushing its work
             session.execute(_dedup_insert(), {"key": command.event_id, "at": deps.clock.now(), "reply": _reply_json(reply)})
         if route is not None:
-            queue(session, None, command.user.platform, route, deps.clock.now())
+            held = route if isinstance(route, Held) else None
+            row = queue(session, None, command.user.platform, route.answer if held else route, deps.clock.now())
+            if held:  # the worker that sends the answer at once holds it from the start; a crash frees it then
+                row.lease_owner, row.lease_until = held.worker, held.until
         session.commit()
     except UNREACHABLE as error:
         session.rollback()
@@ -89,6 +104,8 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply, answ
         return _changed_meanwhile() if seen is None else _stored_reply(seen)
     if route is not None:
         reply.answer_queued = True
+        if row.lease_owner:
+            reply.answer_held = row
     if session.info.get("work"):  # outbox rows or nudges were written: the delivery loop is woken for them
         reply.work = True
     return reply

@@ -354,10 +354,11 @@ class LearnedName(SQLModel, table=True):
 
 @event.listens_for(Session, "after_flush")
 def _note_work(session: Session, _context) -> None:
-    """Mark a session that wrote outbox rows or nudges (session.info["work"]): only then is the delivery loop woken."""
+    """Mark a session that wrote nudges or outbox rows free to claim (session.info["work"]): only then is the delivery loop
+    woken (a row written already leased is sent by its holder)."""
     if not session.info.get("work"):
         changed = (*session.new, *session.dirty, *session.deleted)
-        session.info["work"] = any(isinstance(row, (Outbox, Nudge)) for row in changed)
+        session.info["work"] = any(isinstance(row, Nudge) or (isinstance(row, Outbox) and not row.lease_owner) for row in changed)
 
 
 @event.listens_for(Outbox, "before_insert")

@@ -73,6 +73,21 @@ class Deliverer:
             self.told = False  # a notice of a given-up effect was queued meanwhile: it goes out in this pass too
         return sent
 
+    async def deliver_held(self, row: Outbox) -> bool:
+        """Send a row this worker has held since it was written (a command's answer, leased in the command's transaction):
+        no claim and no pass over the outbox. A failure is retried or given up like any row's; after a crash the lease
+        runs out and any worker delivers it."""
+        heartbeat = asyncio.create_task(self._heartbeat([row.id]))
+        try:
+            with new_session(self.engine) as session:
+                session.add(row)
+                with logs.about(row.incident_id):
+                    sent = await self._deliver_one(session, row)
+                await asyncio.to_thread(_save, session, row)
+        finally:
+            heartbeat.cancel()
+        return sent
+
     async def _heartbeat(self, ids: list[int]) -> None:
         """Keep this worker's leases alive while it delivers (a long Retry-After wait must not let another replica in)."""
         while True:

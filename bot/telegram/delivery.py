@@ -12,7 +12,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.outbox.adapter import RetryLater, Undeliverable, pin_soon, resumed
 from bot.telegram.render import keyboard, split, to_html
 from config.model import Config
-from handlers.core.effects import OpenRoom
+from handlers.core.effects import Answer, OpenRoom
 from handlers.text.markup import Message
 from storage.models import Room
 
@@ -44,7 +44,7 @@ class TelegramAdapter:
         except (NetworkError, TelegramError) as error:  # timeouts and 5xx
             raise RetryLater(f"{method}: {type(error).__name__}") from None
 
-    async def _send(self, chat_id, message: Message, thread_id=None) -> str:
+    async def _send(self, chat_id, message: Message, thread_id=None, reply_to: int | None = None) -> str:
         """Post a message, split at 4,096 characters; the buttons go under the last piece. Return its id.
 
         A retry resumes from the first piece not yet sent (the pieces sent are kept as progress), so none arrives twice."""
@@ -63,6 +63,7 @@ class TelegramAdapter:
                     message_thread_id=thread_id,
                     reply_markup=markup,
                     disable_web_page_preview=True,
+                    **({"reply_to_message_id": reply_to, "allow_sending_without_reply": True} if reply_to else {}),
                 )
             except RetryLater as wait:
                 if sent:
@@ -159,6 +160,22 @@ class TelegramAdapter:
 
     async def dm(self, to: str, message: Message) -> dict:
         return {"message_id": await self._send(int(to), message)}
+
+    async def answer(self, effect: Answer) -> dict:
+        """The answer to a typed command. A private one goes by DM (Telegram has no ephemeral messages), else where it was
+        asked, under the command; a refusal (not on the team, not permitted) goes by DM only, never into a group."""
+        user, chat = effect.to, effect.channel or effect.to
+        targets = [(user, None, None)] if effect.private and chat != user else []
+        targets.append((chat, effect.thread, effect.reply_to))
+        for target, thread, replying in targets:
+            if effect.refused and target != user:
+                log.info("a refusal to %s stays out of chat %s (no DM possible)", user, chat)
+                return {"skipped": "a refusal is never said in a group"}
+            try:
+                return {"chat_id": target, "message_id": await self._send(_chat(target), effect.message, thread, replying)}
+            except Undeliverable as error:  # the person never started the bot: answer where they asked
+                log.info("could not answer on %s: %s", target, error)
+        raise Undeliverable(f"the answer to {user} could not be sent in chat {chat}")
 
     async def pin(self, room: Room, message_id: str | None, message: Message) -> dict:
         if message_id:

@@ -22,8 +22,9 @@ from bot.telegram.limits import IncidentFirstLimiter
 from bot.telegram.prompts import PromptDesk
 from bot.telegram.render import keyboard, question_html, split, to_html
 from handlers.catalog import registry
+from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
-from handlers.router import UNREACHABLE
+from handlers.router import UNREACHABLE, AnswerRoute, Held
 from handlers.text import markup
 from handlers.text.i18n import _, speaking
 
@@ -234,11 +235,40 @@ class TelegramFront:
         room = RoomRef(PLATFORM, str(chat.id), None if thread is None else str(thread), direct=chat.type == "private")
         await self._learn_name(user)
         command = Command(UserRef(PLATFORM, str(user.id), user.username or ""), text, room, f"telegram:{update.update_id}")
-        reply = await asyncio.to_thread(self.bot.handle, command)
-        if answer_in_chat and not reply.echoed and not reply.duplicate:
-            await self._answer(reply, user.id, chat.id, thread, message.message_id if message else None)
-        self.on_work()
+        route = self._answer_route(user.id, chat.id, thread, message.message_id if message else None) if answer_in_chat else None
+        reply = await asyncio.to_thread(self.bot.handle, command, route)
+        if answer_in_chat and not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
+            await self._answer(reply, user.id, chat.id, thread, message.message_id if message else None)  # nothing was written
+        deliverer, held = self.bot.deliverers.get(PLATFORM), reply.answer_held
+        if held is not None and deliverer is not None:  # sent at once by this worker, which holds it; retried if it fails
+            await deliverer.deliver_held(held)
+        if reply.work:  # what else it queued goes out in a delivery pass, after this update is confirmed
+            asyncio.get_running_loop().call_soon(self.on_work)
         return reply
+
+    def _answer_route(self, user_id: int, chat_id: int, thread: int | None, reply_to: int | None) -> AnswerRoute:
+        """Where the answer goes, as an Answer effect written with the command (so a failing sendMessage is retried and a
+        crash after the commit loses nothing); none for a stream of refusals to one stranger: the first few said it."""
+        refusals, members, bot = self.prompts.refusals, self.bot.deps.members, self.bot
+        held = PLATFORM in bot.deliverers  # this worker sends it at once, so it holds it from the start
+
+        def route(reply: Reply) -> Answer | Held | None:
+            refused = not reply.ok and reply.outcome == "refused"
+            if refused and not refusals.take(user_id) and (PLATFORM, str(user_id)) not in members:
+                reply.quiet = True
+                return None
+            answer = Answer(
+                reply.message,
+                to=str(user_id),
+                private=reply.private,
+                channel=str(chat_id),
+                thread=thread,
+                reply_to=reply_to,
+                refused=refused,
+            )
+            return Held(answer, bot.worker, bot.deps.clock.now() + bot.lease) if held else answer
+
+        return route
 
     def _serves(self, chat_id: int, chat_type: str) -> bool:
         """Private chats, the crisis group, and the triage and stakeholder rooms named in the config."""
@@ -249,8 +279,8 @@ class TelegramFront:
         return str(chat_id) in {str(room) for room in rooms if room is not None}
 
     async def _answer(self, reply: Reply, user_id: int, chat_id: int, thread: int | None, reply_to: int | None) -> None:
-        """Private answers by DM (Telegram has no ephemeral messages); in the group when the DM is not possible — except
-        refusals (not on the team, not permitted): by DM only, never in the group; to strangers only a few a minute."""
+        """An answer sent at once, when nothing could be written (the database is unreachable): by DM if private, else
+        in the group — except refusals: by DM only, never in the group; to strangers only a few a minute. Best effort."""
         refused = not reply.ok and reply.outcome == "refused"
         if refused and not self.prompts.refusals.take(user_id) and not await self._is_member(user_id):
             return  # a stream of refusals to one stranger: the first few said it

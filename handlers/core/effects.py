@@ -145,7 +145,8 @@ class Report(Effect):
 
 @dataclass(frozen=True)
 class Answer(Effect):
-    """The answer to a command, by the route its platform named (Slack: the request's response_url, else by the bot)."""
+    """The answer to a command, by the route its platform named (Slack: the request's response_url, else by the bot;
+    Telegram: by DM when private, else in the chat it was asked in, under the command — a refusal never in a group)."""
 
     kind = "answer"
     what = N_("an answer to a command")
@@ -157,3 +158,6 @@ class Answer(Effect):
     channel: str | None = None  # where it was asked
     response_url: str | None = None
     in_channel: bool = False  # said in the channel whatever the reply's privacy (the help an @mention asks for)
+    thread: int | None = None  # Telegram: the forum topic it was asked in
+    reply_to: int | None = None  # Telegram: the command's message, which the answer replies to
+    refused: bool = False  # a refusal (not on the team, not permitted): by DM only, never said in a group

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from handlers.core.cleaning import clean, cleaned
 from handlers.text.markup import Message
@@ -62,6 +62,8 @@ class Reply:
     answer_queued: bool = False  # the answer is an outbox effect (the platform's route), committed with the command
     echoed: bool = False  # the same message was posted in the room the command came from
     work: bool = False  # the command queued effects or reminders: the delivery loop is woken for them (only then)
+    answer_held: Any = None  # the answer's outbox row, written leased to this worker, which sends it at once
+    quiet: bool = False  # no answer at all: one more refusal to a stranger who was told already
 
 
 class Clock(Protocol):

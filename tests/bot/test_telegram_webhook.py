@@ -52,11 +52,11 @@ async def test_a_failed_update_gets_a_500_and_its_redelivery_runs_once(webhook, 
     fake, bot, http = webhook
     handle, calls = bot.handle, []
 
-    def failing_once(command):
+    def failing_once(command, answer=None):
         calls.append(command.event_id)
         if len(calls) == 1:
             raise RuntimeError("the worker thread died")
-        return handle(command)
+        return handle(command, answer)
 
     monkeypatch.setattr(bot, "handle", failing_once)
     update = fake.command_update(ALICE, "/crisis declare product-quality sev2 Battery overheating")
