@@ -89,8 +89,9 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply, answ
             session.execute(_dedup_insert(), {"key": command.event_id, "at": deps.clock.now(), "reply": _reply_json(reply)})
         if route is not None:
             held = route if isinstance(route, Held) else None
-            row = queue(session, None, command.user.platform, route.answer if held else route, deps.clock.now())
-            if held:  # the worker that sends the answer at once holds it from the start; a crash frees it then
+            effect = route.answer if isinstance(route, Held) else route
+            row = queue(session, None, command.user.platform, effect, deps.clock.now())
+            if held is not None:  # the worker that sends the answer at once holds it from the start; a crash frees it then
                 row.lease_owner, row.lease_until = held.worker, held.until
         session.commit()
     except UNREACHABLE as error:

@@ -5,6 +5,7 @@ from datetime import datetime
 from functools import cache, cached_property
 
 from sqlalchemy import insert
+from sqlalchemy import inspect as orm_state
 from sqlmodel import Session, col, select
 
 from config.model import Config, Person
@@ -78,11 +79,11 @@ class Context:
 
     def log(self, kind: str, text: str = "", **data: object) -> None:
         """Append to the incident's timeline."""
-        row = {"incident_id": self.incident.id, "at": self.now, "actor": self.actor.key, "kind": kind, "text": text, "data": data}
-        if self.incident.id is None:  # declared in this transaction, not yet flushed: the unit of work orders the inserts
-            self.session.add(TimelineEvent(**row))
+        event = TimelineEvent(incident_id=self.incident.id, at=self.now, actor=self.actor.key, kind=kind, text=text, data=data)
+        if orm_state(self.incident).pending:  # declared in this transaction, not yet flushed: the unit of work orders the inserts
+            self.session.add(event)
         else:  # a plain INSERT: the unit of work costs more than the statement, and nothing reads the row back as an object
-            self.session.execute(_timeline_insert(), row)
+            self.session.execute(_timeline_insert(), event.model_dump(exclude={"id"}))
 
     def rooms(self) -> list[Room]:
         """The incident's rooms, one per platform."""
