@@ -88,8 +88,20 @@ def plain_syntax_error(exc: yaml.YAMLError, filename: str) -> ConfigProblem:
     return ConfigProblem.told(filename, line, "", words, column=column, rank=0)
 
 
-def _duplicates(node: yaml.Node | None, filename: str, path: tuple = ()) -> list[ConfigProblem]:
+class _TooBig(Exception):
+    """More values than any config holds once its aliases are expanded (a 300-byte alias bomb expands to billions)."""
+
+
+MOST_VALUES = 100_000  # the shipped config and playbooks hold a few thousand
+MOST_BYTES = 1_000_000
+
+
+def _duplicates(node: yaml.Node | None, filename: str, path: tuple = (), budget: list[int] | None = None) -> list[ConfigProblem]:
     """Every key given twice in one mapping, with both lines (PyYAML keeps the last one silently)."""
+    budget = [MOST_VALUES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooBig()
     found: list[ConfigProblem] = []
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, yaml.Node] = {}
@@ -103,15 +115,17 @@ def _duplicates(node: yaml.Node | None, filename: str, path: tuple = ()) -> list
                 found.append(ConfigProblem.told(filename, line, where, template, key=name, first=first, second=line, rank=0))
             elif name is not None:
                 seen[name] = key
-            found += _duplicates(value, filename, (*path, name))
+            found += _duplicates(value, filename, (*path, name), budget)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            found += _duplicates(item, filename, (*path, i))
+            found += _duplicates(item, filename, (*path, i), budget)
     return found
 
 
 def read_yaml(text: str, filename: str) -> tuple[yaml.Node | None, object]:
     """The node tree (for lines) and the data of a YAML text; ConfigError for syntax errors and duplicate keys."""
+    if len(text) > MOST_BYTES:
+        raise ConfigError([ConfigProblem.told(filename, None, "", N_("too large to be a config file (over 1 MB)"), rank=0)])
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         duplicates = _duplicates(root, filename)
@@ -119,12 +133,17 @@ def read_yaml(text: str, filename: str) -> tuple[yaml.Node | None, object]:
         raise ConfigError([plain_syntax_error(exc, filename)]) from None
     except RecursionError:  # thousands of nested [ or {: no config is shaped like that
         raise ConfigError([ConfigProblem.told(filename, None, "", N_("nested too deeply to be a config file"), rank=0)]) from None
+    except _TooBig:
+        template = N_("too many values once its repeated references (YAML aliases) are expanded to be a config file")
+        raise ConfigError([ConfigProblem.told(filename, None, "", template, rank=0)]) from None
     if duplicates:
         raise ConfigError(duplicates)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:  # composed but not constructed: a bad tag or timestamp
         raise ConfigError([plain_syntax_error(exc, filename)]) from None
+    except ValueError:  # an integer of thousands of digits: Python refuses to read it
+        raise ConfigError([ConfigProblem.told(filename, None, "", N_("holds a number too long to be a setting"), rank=0)]) from None
     return root, data
 
 
