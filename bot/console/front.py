@@ -15,6 +15,7 @@ from handlers.core.effects import OpenRoom
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Message
+from handlers.text.markup import text as text_message
 from storage.db import session
 from storage.models import Room
 
@@ -116,8 +117,15 @@ class Console:
             text = text[len(command_name) :]
         elif text.startswith("/"):
             text = text[1:]  # `/status` works as in Telegram
-        elif keyword(text.split(maxsplit=1)[0]) not in registry().aliases:
-            return  # chatter between people; the bot stays quiet (`help`, `declare …` work without the slash)
+        else:
+            word = keyword(text.split(maxsplit=1)[0])
+            verb = registry().verbs.get(registry().aliases.get(word, ""))
+            if verb is None:
+                return  # chatter between people; the bot stays quiet
+            if verb.changes and verb.name != "declare":  # "resolve it asap" is chatter until it has its slash
+                hint = _("Not run: a line without the slash that starts with “{word}” reads as chat. To run it: /{line}")
+                self.adapter.show(f"bot → {self.speaker}", text_message(hint.format(word=word, line=f"{command_name.lstrip('/')} {text}")))
+                return
         self._count += 1
         command = Command(UserRef(PLATFORM, self.speaker), text, RoomRef(PLATFORM, self.room))
         reply = await asyncio.to_thread(self.bot.handle, command)

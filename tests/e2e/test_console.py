@@ -86,3 +86,15 @@ def test_as_switches_the_speaker(onevoice):
 def test_unknown_speaker_is_refused(onevoice):
     done = onevoice.run("console", "--as", "mallory", stdin="")
     assert done.returncode == 2 and "no team member 'mallory'" in done.stderr
+
+
+def test_chatter_that_starts_with_a_verb_changes_nothing_without_the_slash(onevoice):
+    """Found by attack: "resolve it asap" typed as chat resolved the incident; read-only verbs still answer."""
+    onevoice.type_in(DECLARE)
+    room = _room_name(onevoice)
+    out = onevoice.type_in(f":room {room}\nresolve it asap\nupdate everyone please\nnote the door is open\nstatus\n")
+    assert "Not run: a line without the slash that starts with “resolve” reads as chat. To run it: /crisis resolve it asap" in out
+    assert "“update” reads as chat" in out and "“note” reads as chat" in out
+    status = onevoice.type_in(f":room {room}\n/crisis status\n")
+    assert "Severity sev2 · phase detected" in status  # not resolved
+    assert "everyone please" not in status and "the door is open" not in status  # no update, no note
