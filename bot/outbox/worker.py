@@ -81,6 +81,10 @@ class Deliverer:
         try:
             with new_session(self.engine) as session:
                 session.add(row)
+                # Checked and renewed right before the send, as for every row: a lease that ran out meanwhile (a slow
+                # commit, a shutdown that released it) may be another worker's now, and one answer is sent once.
+                if not await asyncio.to_thread(self.leases.hold, session, row):
+                    return False
                 with logs.about(row.incident_id):
                     sent = await self._deliver_one(session, row)
                 await asyncio.to_thread(_save, session, row)

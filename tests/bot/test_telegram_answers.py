@@ -86,3 +86,30 @@ def test_a_refusal_to_a_stranger_goes_by_dm_only_and_a_stream_of_them_is_cut_sho
     told = answers(world, OUTSIDER, "team model")
     assert 1 <= len(told) < 8  # the first few are told, privately
     assert [m for m in world.in_group() if "team model" in m["plain"]] == []  # the group never sees a refusal
+
+
+def test_a_held_answer_whose_lease_ran_out_before_its_send_is_not_sent_a_second_time(database):
+    """Found by attack: the held send skipped the lease check every other send makes, so a slow worker could repeat an
+    answer another replica had already sent once the lease ran out."""
+    first, kept = TelegramWorld(database), []
+    send_held = first.bot.deliverers["telegram"].deliver_held
+    try:
+
+        async def slow_to_send(row) -> bool:
+            kept.append(row)  # the worker stalls (a long GC, a slow commit) before its send
+            return False
+
+        first.bot.deliverers["telegram"].deliver_held = slow_to_send
+        first.command(ALICE, "/crisis list", chat=ALICE)
+        other = TelegramWorld(database, restart=1)  # another replica, sharing the fake Telegram's view of the chat
+        try:
+            other.clock.advance(other.bot.lease + timedelta(seconds=1))
+            other.run(other.bot.deliver())
+            assert len(answers(other, ALICE, "incident")) == 1  # the lease ran out: the other replica sent it
+        finally:
+            other.close()
+        first.clock.advance(first.bot.lease + timedelta(seconds=1))
+        assert first.run(send_held(kept[0])) is False  # the stalled worker wakes: no longer its row, nothing sent
+        assert answers(first, ALICE, "incident") == []
+    finally:
+        first.close()
