@@ -1,5 +1,5 @@
 """Two `onevoice` processes on one PostgreSQL database share 500 due nudges: each fires exactly once in total
-(bench/two_processes.py runs 1,000)."""
+(bench/two_processes.py runs 1,000 and checks that both took a share)."""
 
 from tests.conftest import private_schema
 from tests.e2e.console_processes import share
@@ -15,5 +15,6 @@ def test_two_processes_fire_each_of_500_nudges_exactly_once(tmp_path):
     total = per_process[0] + per_process[1]
     assert sorted(int(n) for n in total) == list(range(1, COUNT + 1))  # every nudge delivered…
     assert set(total.values()) == {1}  # …exactly once in total
-    assert all(sum(counts.values()) > 0 for counts in per_process), "both processes should have shared the work"
+    # Whether both took a share depends on which wakes first (one process sometimes fires all 500 here):
+    # bench/two_processes.py checks the split on 1,000 and exits 1 when one process did everything.
     assert states == {"fired"}
