@@ -156,7 +156,10 @@ class SlackBot(RunningBot):
         """Alice declares from #general; the incident channel once its card is pinned (and every effect delivered, if settled)."""
         await self.command(ALICE, f"declare {head} {title}")
         room = await self.room(title.lower().replace(" ", "-"))
-        done = lambda: room["pins"] and (not settled or self.pending_effects() == 0)  # noqa: E731
+        # The card is pinned a moment before the bot records the channel as the incident's room: a command typed there
+        # in between would not find its incident (a CI run drafted in between), so both are waited for.
+        recorded = lambda: self.query("SELECT 1 FROM room WHERE external_id = ?", room["id"]) == [(1,)]  # noqa: E731
+        done = lambda: room["pins"] and recorded() and (not settled or self.pending_effects() == 0)  # noqa: E731
         await self.wait_for(done, 15, "the card pinned" + (" and the outbox drained" if settled else ""))
         return room
 

@@ -177,7 +177,8 @@ class TelegramBot(RunningBot):
         await self.command(ALICE, f"/crisis declare {head} {title}")
         slug = title.lower().replace(" ", "-")
         thread = await self.wait_for(lambda: next((t for t, v in self.topics().items() if slug in v["name"]), None), 15, "the topic")
-        pinned = lambda: self.card_id(thread) and (not settled or self.pending_effects() == 0)  # noqa: E731
+        recorded = lambda: self.query("SELECT 1 FROM room WHERE thread_id = ?", str(thread)) == [(1,)]  # noqa: E731  (as Slack's)
+        pinned = lambda: self.card_id(thread) and recorded() and (not settled or self.pending_effects() == 0)  # noqa: E731
         await self.wait_for(pinned, 20, "the card pinned" + (" and the outbox drained" if settled else ""))
         return thread
 
