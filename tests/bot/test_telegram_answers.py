@@ -3,22 +3,7 @@ is retried until the person has it, once, and an answer committed before a crash
 
 from datetime import timedelta
 
-import pytest
-
-from tests.bot.telegram_world import ALICE, GROUP, OUTSIDER, TelegramWorld, database_url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    with database_url(request.param, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def world(database):
-    world = TelegramWorld(database)
-    yield world
-    world.close()
+from tests.bot.telegram_world import ALICE, GROUP, OUTSIDER, TelegramWorld
 
 
 def answers(world: TelegramWorld, chat: int, words: str) -> list[str]:

@@ -3,22 +3,7 @@ name survives a restart, and a changed name replaces the old one — through the
 
 import logging
 
-import pytest
-
-from tests.bot.telegram_world import ALICE, DAVE, TelegramWorld, database_url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request, tmp_path):
-    with database_url(request.param, tmp_path) as url:
-        yield url
-
-
-@pytest.fixture
-def world(database):
-    world = TelegramWorld(database)
-    yield world
-    world.close()
+from tests.bot.telegram_world import ALICE, DAVE, TelegramWorld
 
 
 def declared(world: TelegramWorld) -> None:
