@@ -235,6 +235,12 @@ class Signals(Strict):
     rules: list[SignalRule] = Field(default_factory=list)
 
 
+class Approvals(Strict):
+    """How the line is approved (PRODUCT.md §4)."""
+
+    one_person_many_roles: bool = False  # a very small team: one person may approve for every approver role they hold
+
+
 class Config(Strict):
     """The whole configuration, after merging the shipped defaults."""
 
@@ -253,6 +259,7 @@ class Config(Strict):
     signals: Signals = Field(default_factory=Signals)
     vet: dict[Language, VetRules] = Field(default_factory=dict)
     scenarios_dir: str | None = None  # the team's own drill scenarios (YAML files), besides the shipped ones
+    approvals: Approvals = Field(default_factory=Approvals)  # four eyes (§4) unless the team opts out
     _scenarios: "dict[str, Scenario] | None" = PrivateAttr(None)  # read once, by config.scenarios.scenarios_of
 
     @field_validator("timezone")

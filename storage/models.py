@@ -156,6 +156,8 @@ class Statement(SQLModel, table=True):
     decided_at: datetime | None = _utc(default=None)
     reason: str | None = None
     kind: str | None = Field(default=None, max_length=16)  # holding, update, apology, …; None: written before kinds
+    met_severity: str | None = Field(default=None, max_length=8)  # the most severe rule its signatures meet (§4 countersign)
+    needs_severity: str | None = Field(default=None, max_length=8)  # the most severe the incident was while it was the line
 
 
 class Approval(SQLModel, table=True):

@@ -19,6 +19,7 @@ SURFACE = {
     "handlers.line.kinds": "the kinds of statement (holding, update, rebuttal…) and their names, shown on the card",
     "handlers.line.statements": "the current approved line",
     "handlers.line.approvals": "pending versions, which resolving an incident sets aside",
+    "handlers.line.signatures": "the signatures a version still owes after the severity rose (or four eyes), shown on the card",
     "handlers.incident.timing": "the incident's clock",
     "handlers.incident.declare": "opening an incident (a drill opens one too)",
     "handlers.review.lessons": "follow-up actions, which `done a<n>` marks",

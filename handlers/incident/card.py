@@ -8,6 +8,7 @@ from sqlmodel import Session, col, func, select
 
 from config.model import Config
 from handlers.core.holders import current_holders
+from handlers.line import signatures
 from handlers.line.kinds import kind_name
 from handlers.line.states import APPROVED, PENDING
 from handlers.text.formatting import person_name, when
@@ -106,9 +107,13 @@ def line_summary(session: Session, config: Config, incident: Incident, timing, n
     waiting = fmt(_(" · v{n} awaiting approval"), n=pending.version) if pending else Message()
     if current is None:
         if timing is None:
-            return waiting
+            return waiting + signatures.card_note(session, config, incident, None, pending)
         due = when(config, incident.declared_at + timing.first_statement, now)
-        return fmt(_("Approved line: none yet · first statement due {at}"), at=due) + waiting
+        return (
+            fmt(_("Approved line: none yet · first statement due {at}"), at=due)
+            + waiting
+            + signatures.card_note(session, config, incident, None, pending)
+        )
     carried = session.exec(
         select(func.count(func.distinct(Publication.target))).where(Publication.statement_id == current.id, Publication.state == "sent")
     ).one()
@@ -118,7 +123,8 @@ def line_summary(session: Session, config: Config, incident: Incident, timing, n
         reach = _("on {count} of {total} targets").format(count=carried, total=len(config.broadcast))
     approved_at = when(config, current.decided_at, now)
     kind = fmt(_(" · v{n}: {kind}"), n=current.version, kind=kind_name(current.kind)) if current.kind else Message()
-    return fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=approved_at, reach=reach) + waiting + kind
+    signed = signatures.card_note(session, config, incident, current, pending)
+    return fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=approved_at, reach=reach) + waiting + kind + signed
 
 
 def render_item(config: Config, item: ChecklistItem, now: datetime) -> Message:

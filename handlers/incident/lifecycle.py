@@ -65,7 +65,7 @@ def change_severity(ctx: Context) -> Message:
         staffing.invite(ctx, [person])
         busy.add(person)
         added.append(f"{ctx.config.team.roles[role].title.get(ctx.config.language)}: {ctx.name(person)}")
-    approvals.reconsider_pending(ctx)
+    countersign = approvals.reconsider_pending(ctx)
     ctx.log("severity", severity, old=old)
     announcement = fmt(
         _("Severity changed {old} → **{new}** by {by}. Next update due {at}."),
@@ -75,7 +75,7 @@ def change_severity(ctx: Context) -> Message:
         at=when(ctx.config, incident.next_update_at, ctx.now),
     )
     ctx.refresh_card()
-    return ctx.announce(lines(announcement, fmt(_("Roles added: {roles}"), roles=", ".join(added)) if added else Message()))
+    return ctx.announce(lines(announcement, fmt(_("Roles added: {roles}"), roles=", ".join(added)) if added else Message(), countersign))
 
 
 @verb("phase", usage=N_("<detected|assessing|responding|recovering>"), summary=N_("Move the incident to a phase."), who=("commander",))

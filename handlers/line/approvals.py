@@ -7,10 +7,10 @@ from handlers.core.holders import current_holders
 from handlers.core.people import role_title
 from handlers.core.verbs import ANYONE, verb
 from handlers.incident.timing import incident_timing
-from handlers.line import statements, vetting
+from handlers.line import countersigning, statements, vetting
 from handlers.line.kinds import KINDS, default_kind, kind_name, split_kind
 from handlers.line.reading import approvers_text
-from handlers.line.states import PENDING, REJECTED, SUPERSEDED
+from handlers.line.states import APPROVED, PENDING, REJECTED, SUPERSEDED
 from handlers.line.targets import target_limits
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
@@ -63,21 +63,24 @@ def remind_approvers(ctx: Context, statement: Statement, roles: list[str]) -> No
     nudges.clear(ctx.session, ctx.incident.id, kinds.APPROVAL_PENDING, where=VersionRole.any_role(statement.version))
     given = statements.approvals_of(ctx.session, statement.id)
     holders = current_holders(ctx.session, ctx.incident.id)
+    unable = statements.cannot_sign(ctx, statement, roles)
     for role in roles:
         if role in given:
             continue
-        wrote_it = role in holders and holders[role].person == statement.author
-        target = f"backup:{role}" if wrote_it else f"role:{role}"  # the author's own approval never counts
+        # the author's own approval never counts, nor (four eyes) a second one from a person who signed already
+        target = f"backup:{role}" if role in holders and holders[role].person in unable else f"role:{role}"
         due = max(ctx.now, statement.created_at + wait)
         subject = VersionRole(statement.version, role)
         nudges.schedule(ctx.session, ctx.incident.id, kinds.APPROVAL_PENDING, target, due, ctx.now, subject=subject, repeat=wait)
 
 
-def reconsider_pending(ctx: Context) -> None:
-    """After a change of severity: the pending drafts' reminders follow the new approver roles and timing."""
+def reconsider_pending(ctx: Context) -> Message:
+    """After a change of severity: the pending drafts' reminders follow the new approver roles and timing, and the
+    current line asks for the countersignatures a higher severity needs (what to say about it is returned)."""
     roles = statements.required_roles(ctx)
     for statement in statements.pending_versions(ctx.session, ctx.incident.id):
         remind_approvers(ctx, statement, roles)
+    return countersigning.severity_changed(ctx)
 
 
 def approval_request(ctx: Context, statement: Statement, roles: list[str]) -> Message:
@@ -110,12 +113,16 @@ def approval_request(ctx: Context, statement: Statement, roles: list[str]) -> Me
 
 
 def _version_to_decide(ctx: Context, words: list[str]) -> tuple[Statement, list[str]]:
-    """The version named first (vN), or the newest pending one; and the words after it."""
+    """The version named first (vN), or the newest pending one (else the line owing a countersignature); the words after."""
     incident = ctx.incident
     number = statements.parse_version(words[0]) if words else None
     statement: Statement | None
+    current = statements.current_line(ctx.session, incident.id)
+    owing = current if current and countersigning.owed(ctx.session, ctx.config, incident, current) else None
     if number is None:
         waiting = statements.pending_versions(ctx.session, incident.id)
+        if not waiting and owing:
+            return statements.lock(ctx.session, owing), words
         if not waiting:
             raise Refusal(fmt(_("There is no draft waiting for approval in #{id}."), id=incident.id))
         if len(waiting) > 1:
@@ -133,7 +140,7 @@ def _version_to_decide(ctx: Context, words: list[str]) -> tuple[Statement, list[
                 raise Refusal(fmt(_("#{id} has no drafts yet."), id=incident.id))
             raise Refusal(fmt(_("#{id} has no v{n}; the latest version is v{latest}."), id=incident.id, n=typed, latest=latest))
     statement = statements.lock(ctx.session, statement)
-    if statement.state != PENDING:
+    if statement.state != PENDING and not (owing and statement.id == owing.id and statement.state == APPROVED):
         raise Refusal(_not_pending(ctx, statement))
     return statement, words
 
@@ -180,24 +187,34 @@ def approve(ctx: Context) -> Message:
     statement, rest = _version_to_decide(ctx, ctx.args.split())
     if rest:
         raise UsageError(fmt(_("Unexpected “{word}”."), word=rest[0][:40]))
+    if statement.state == APPROVED:  # the severity rose above the rule it met: this is a countersignature
+        return countersigning.countersign(ctx, statement)
     roles = statements.required_roles(ctx)
     given = statements.approvals_of(ctx.session, statement.id)
     if statement.author == ctx.actor.key:
         _refuse_non_approver(ctx, statement, roles, "approve")
-    mine = [role for role in roles if role not in given and statements.may_approve_for(ctx, role, statement)]
+    excluded = statements.cannot_sign(ctx, statement, roles)
+    mine = [role for role in roles if role not in given and statements.may_approve_for(ctx, role, statement, excluded)]
     missing = [role for role in roles if role not in given]
+    already = [role for role, person in given.items() if person == ctx.actor.key]
+    if statements.one_role_each(ctx, roles):  # four eyes: one person's approval counts for one role
+        mine = [] if already else mine[:1]
     if not mine:
-        already = [role for role, person in given.items() if person == ctx.actor.key]
-        if not already and not any(statements.may_approve_for(ctx, role, statement) for role in roles):
+        if not already and not any(statements.may_approve_for(ctx, role, statement, excluded) for role in roles):
             _refuse_non_approver(ctx, statement, roles, "approve")
         if not missing:  # the severity changed since: the approvals given already suffice
             return _make_it_the_line(ctx, statement)
+        words = (
+            _("Four eyes: you already approved v{n} as {roles}; another person must approve as {missing}.")
+            if statements.one_role_each(ctx, roles)
+            else _("You already approved v{n} as {roles}. Still needed: {missing}.")
+        )
         raise Refusal(
             fmt(
-                _("You already approved v{n} as {roles}. Still needed: {missing}."),
+                words,
                 n=statement.version,
                 roles=", ".join(role_title(ctx, r) for r in already),
-                missing=statements.roles_with_people(ctx, missing, statement.author),
+                missing=statements.roles_with_people(ctx, missing, statement.author, excluded),
             )
         )
     for role in mine:
@@ -206,22 +223,38 @@ def approve(ctx: Context) -> Message:
     ctx.log("approval", f"v{statement.version}", version=statement.version, roles=mine)
     missing = [role for role in roles if role not in given and role not in mine]
     if missing:
-        ctx.refresh_card()
-        return ctx.announce(
-            fmt(
-                _("👍 {who} approved v{n} as {roles}. Still needed: {missing}."),
-                who=ctx.actor.name,
-                n=statement.version,
-                roles=", ".join(role_title(ctx, r) for r in mine),
-                missing=statements.roles_with_people(ctx, missing, statement.author),
-            )
-        )
+        return _still_needed(ctx, statement, roles, mine, missing)
     return _make_it_the_line(ctx, statement)
+
+
+def _still_needed(ctx: Context, statement: Statement, roles: list[str], mine: list[str], missing: list[str]) -> Message:
+    """A partial approval: who approved as what, who is still needed (under four eyes, never the same person again)."""
+    ctx.session.flush()
+    excluded = statements.cannot_sign(ctx, statement, roles)
+    if statements.one_role_each(ctx, roles):  # a role its holder can no longer give goes to the backup
+        remind_approvers(ctx, statement, roles)
+    ctx.refresh_card()
+    header = fmt(
+        _("👍 {who} approved v{n} as {roles}. Still needed: {missing}."),
+        who=ctx.actor.name,
+        n=statement.version,
+        roles=", ".join(role_title(ctx, r) for r in mine),
+        missing=statements.roles_with_people(ctx, missing, statement.author, excluded),
+    )
+    held = [role for role in missing if statements.may_approve_for(ctx, role, statement)]
+    four_eyes = fmt(
+        _("Four eyes: your approval counts for one role only; another person must approve as {roles}."),
+        roles=", ".join(role_title(ctx, r) for r in held),
+    )
+    return ctx.announce(lines(header, four_eyes) if held and statements.one_role_each(ctx, roles) else header)
 
 
 def _make_it_the_line(ctx: Context, statement: Statement) -> Message:
     incident = ctx.incident
     old, dropped = statements.make_current(ctx, statement)
+    countersigning.record_met(ctx, statement)
+    if old is not None:  # a new line owes nothing its predecessor did
+        nudges.clear(ctx.session, incident.id, kinds.COUNTERSIGN_PENDING, where=VersionRole.any_role(old.version))
     ctx.log("approved", f"v{statement.version}", version=statement.version, replaces=old.version if old else None, set_aside=dropped)
     by = approvers_text(ctx.session, ctx.config, statement)
     replaced = (
@@ -250,6 +283,8 @@ def reject(ctx: Context) -> Message:
     reason = ctx.args.split(None, len(words) - len(rest))[-1].strip() if rest else ""
     if not reason:
         raise UsageError(_("Say why you reject it; the author will read it."))
+    if statement.state == APPROVED:  # a countersigner refusing to sign
+        return countersigning.refuse(ctx, statement, reason)
     roles = statements.required_roles(ctx)
     if statement.author == ctx.actor.key or not any(statements.may_approve_for(ctx, role, statement) for role in roles):
         _refuse_non_approver(ctx, statement, roles, "reject")

@@ -11,7 +11,7 @@ from handlers.core.context import Context, in_every_room
 from handlers.core.effects import Post, Publish
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.verbs import verb
-from handlers.line import statements
+from handlers.line import countersigning, statements
 from handlers.line.reading import publications_text
 from handlers.line.states import APPROVED, CARRYING
 from handlers.line.targets import by_name, chat_handles, limit_of, names
@@ -93,6 +93,7 @@ def publish(ctx: Context) -> Message:
     if current is None:
         raise _no_line(ctx)
     chosen = _chosen(ctx, current)
+    countersigning.refuse_publishing(ctx, current)
     too_long = [t for t in chosen if not t.manual and (limit := limit_of(t)) and len(current.text) > limit]
     if too_long:
         raise Refusal(

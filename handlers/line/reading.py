@@ -5,7 +5,7 @@ from sqlmodel import Session, col, select
 from config.model import OPEN_PHASES, Config
 from handlers.core.context import Context
 from handlers.core.verbs import verb
-from handlers.line import statements
+from handlers.line import signatures, statements
 from handlers.line.kinds import kind_name
 from handlers.line.states import APPROVED, PENDING, REJECTED, SUPERSEDED
 from handlers.text.formatting import person_name, when
@@ -80,7 +80,8 @@ def line_of(session: Session, config: Config, incident: Incident) -> Message:
         at=when(config, current.decided_at),
         by=approvers_text(session, config, current),
     )
-    return lines(header, verbatim(current.text), publications_text(session, config, current.id), waiting)
+    owed = signatures.owed_text(session, config, incident, current)
+    return lines(header, verbatim(current.text), owed, publications_text(session, config, current.id), waiting)
 
 
 @verb("line", summary=N_("Show the current approved line, verbatim."), needs_incident=False, changes=False)
@@ -133,6 +134,9 @@ def _version_row(ctx: Context, statement: Statement) -> Message:
     approvers = approvers_text(session, config, statement)
     if approvers:
         row = row + fmt(_("; approvals: {who}"), who=approvers)
+    owed = signatures.owed_text(session, config, ctx.incident, statement)
+    if owed.plain():
+        row = lines(row, text("   ") + owed)
     if (
         statement.state in (APPROVED, SUPERSEDED)
         and session.exec(select(Publication.id).where(Publication.statement_id == statement.id)).first()

@@ -1,6 +1,7 @@
 """The statement line: versions, who must approve them, and the one current approved version."""
 
 import re
+from collections.abc import Collection
 
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
@@ -11,13 +12,14 @@ from handlers.core.errors import Refusal
 from handlers.core.holders import current_holders
 from handlers.core.people import role_title
 from handlers.core.permissions import acts_as
+from handlers.line.signatures import approvals_of
 from handlers.line.states import APPROVED, CARRYING, PENDING, SUPERSEDED
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import VersionRole
 from handlers.text.i18n import _
 from handlers.text.markup import fmt
-from storage.models import Approval, Nudge, Publication, Statement
+from storage.models import Nudge, Publication, Statement
 
 _VERSION = re.compile(r"^v?(\d+)$", re.IGNORECASE)
 MAX_VERSION = 999_999  # beyond any real incident, and well inside the database's integers
@@ -76,12 +78,6 @@ def next_version(session: Session, incident_id: int) -> int:
     return (session.exec(select(func.max(Statement.version)).where(Statement.incident_id == incident_id)).one() or 0) + 1
 
 
-def approvals_of(session: Session, statement_id: int) -> dict[str, str]:
-    """Role → person for each approval a version has, in the order given."""
-    rows = session.exec(select(Approval).where(Approval.statement_id == statement_id).order_by(col(Approval.id)))
-    return {row.role: row.person for row in rows}
-
-
 def lock(session: Session, statement: Statement) -> Statement:
     """Re-read a version under a row lock, so concurrent decisions on it queue up (PostgreSQL)."""
     query = select(Statement).where(Statement.id == statement.id).with_for_update().execution_options(populate_existing=True)
@@ -93,42 +89,58 @@ def required_roles(ctx: Context) -> list[str]:
     return ctx.config.approver_roles(ctx.config.playbooks[ctx.incident.playbook], ctx.incident.severity)
 
 
-def may_approve_for(ctx: Context, role: str, statement: Statement) -> bool:
+def may_approve_for(ctx: Context, role: str, statement: Statement, excluded: Collection[str] = ()) -> bool:
     """Whether the actor may give a role's approval: its holder, or its backup once the holder cannot or did not answer."""
     if acts_as(ctx, (role,)):
         return True
     spec = ctx.config.team.roles.get(role)
     if spec is None or spec.backup != ctx.actor.key:
         return False
-    asked = select(Nudge.id).where(  # the approval reminder has reached the backup
+    asked = select(Nudge.id).where(  # the approval (or countersignature) reminder has reached the backup
         Nudge.incident_id == ctx.incident.id,
-        Nudge.kind == kinds.APPROVAL_PENDING.name,
+        col(Nudge.kind).in_((kinds.APPROVAL_PENDING.name, kinds.COUNTERSIGN_PENDING.name)),
         Nudge.subject == kinds.APPROVAL_PENDING.store(VersionRole(statement.version, role)),
         Nudge.target == f"backup:{role}",
         Nudge.attempts > 0,
     )
-    return approver_for(ctx, role, statement.author) == ctx.actor.key or ctx.session.exec(asked).first() is not None
+    chosen = approver_for(ctx, role, statement.author, excluded)
+    return chosen == ctx.actor.key or ctx.session.exec(asked).first() is not None
 
 
-def approver_for(ctx: Context, role: str, author: str) -> str | None:
-    """Who can give a role's approval for a version: the holder, or the role's backup when the holder wrote it."""
+def one_role_each(ctx: Context, roles: list[str]) -> bool:
+    """Four eyes (§4): when two or more roles must approve, one person's approval counts for one of them only."""
+    return len(roles) >= 2 and not ctx.config.approvals.one_person_many_roles
+
+
+def cannot_sign(ctx: Context, statement: Statement, roles: list[str]) -> set[str]:
+    """Who cannot give a further approval of a version: its author, and under four eyes whoever has signed it already."""
+    signed = approvals_of(ctx.session, statement.id).values() if one_role_each(ctx, roles) else ()
+    return {statement.author, *signed}
+
+
+def approver_for(ctx: Context, role: str, author: str, excluded: Collection[str] = ()) -> str | None:
+    """Who can give a role's approval for a version: the holder, or the role's backup when the holder wrote it
+    (or, under four eyes, has signed it for another role)."""
     holder = current_holders(ctx.session, ctx.incident.id).get(role)
     person = holder.person if holder else (ctx.incident.declared_by if role == "commander" else None)
     spec = ctx.config.team.roles.get(role)
-    if person == author or person is None:
-        person = spec.backup if spec and spec.backup != author else None
+    unable = {author, *excluded}
+    if person in unable or person is None:
+        person = spec.backup if spec and spec.backup not in unable else None
     return person
 
 
-def who_approves(ctx: Context, role: str, author: str) -> str:
+def who_approves(ctx: Context, role: str, author: str, excluded: Collection[str] = ()) -> str:
     """The approver_for a role, by name."""
-    person = approver_for(ctx, role, author)
+    person = approver_for(ctx, role, author, excluded)
     return ctx.name(person) if person else _("nobody yet")
 
 
-def roles_with_people(ctx: Context, roles: list[str], author: str) -> str:
+def roles_with_people(ctx: Context, roles: list[str], author: str, excluded: Collection[str] = ()) -> str:
     """'Legal (Bob Li), Commander (Alice Chen)'."""
-    return _(", ").join(_("{role} ({person})").format(role=role_title(ctx, role), person=who_approves(ctx, role, author)) for role in roles)
+    return _(", ").join(
+        _("{role} ({person})").format(role=role_title(ctx, role), person=who_approves(ctx, role, author, excluded)) for role in roles
+    )
 
 
 def make_current(ctx: Context, statement: Statement) -> tuple[Statement | None, list[int]]:

@@ -221,6 +221,39 @@ DRILL_INJECT = Kind(
     quiet=never,
 )
 
+
+def countersign_pending(said: Late[VersionRole]) -> Said:
+    version, role = said.subject.words()["version"], said.subject.role
+    values = {"version": version, "role": said.role(role), "late": said.late, "waited": said.waited}
+    if said.escalated and not said.to_backup:
+        words = _("{version} still lacks the countersignature of {role} ({late} late) and cannot be published until it has it. Chase it.")
+        return fmt(words, **values), []
+    words = (
+        _("{version} still lacks the countersignature of {role} ({late} late). As the backup you may give it: `/crisis approve {version}`")
+        if said.escalated
+        else _(
+            "the severity rose, so {version} needs your countersignature as {role} before it can be published (asked {waited} ago). "
+            "Clear it: `/crisis approve {version}` or reject it."
+        )
+    )
+    buttons = [
+        said.button(_("Countersign {version}").format(version=version)),
+        Button(_("Reject {version}").format(version=version), f"#{said.incident.id} reject {version}", "danger", _("reason")),
+    ]
+    return fmt(words, **values), buttons
+
+
+COUNTERSIGN_PENDING = Kind(
+    name="countersign_pending",
+    subject=VersionRole,
+    clears="approve {version}",
+    say=countersign_pending,
+    cap=1,  # like a pending approval (PRODUCT.md §4): the signer hears once, then their backup; the pace is the approval wait
+    ladder=("backup:{role}", "role:commander"),
+    live=False,
+)
+
+
 # Every kind, by the name stored in `nudge.kind`.
 KINDS: dict[str, Kind] = {
     kind.name: kind
@@ -234,6 +267,7 @@ KINDS: dict[str, Kind] = {
         REVIEW_DUE,
         ACTION_DUE,
         DRILL_INJECT,
+        COUNTERSIGN_PENDING,
     )
 }
 

@@ -123,7 +123,8 @@ def test_approving_an_older_draft_keeps_the_newer_one_pending(chat, room):
     assert versions(chat) == {1: "superseded", 2: "approved"}
 
 
-def test_a_person_holding_two_approver_roles_counts_for_both(chat, room):
+def test_a_person_holding_two_approver_roles_counts_for_both_when_the_team_opts_out_of_four_eyes(chat, room):
+    chat.config.approvals.one_person_many_roles = True  # four eyes: tests/handlers/test_four_eyes.py
     assert chat.say("alice", "assign legal @alice", room).ok
     chat.say("carol", f"draft {DRAFT}", room)
     reply = chat.say("alice", "approve", room).message.plain()
