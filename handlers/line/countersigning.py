@@ -38,6 +38,8 @@ def severity_changed(ctx: Context) -> Message:
     current.needs_severity = more_severe(current.needs_severity, ctx.incident.severity)
     ctx.session.add(current)
     missing = owed(ctx.session, ctx.config, ctx.incident, current)
+    if not missing:  # the signatures it has meet the new rule too (sev4 → sev3: the commander alone)
+        current.met_severity = current.needs_severity
     if not missing or current.needs_severity != ctx.incident.severity:
         return Message()
     excluded = statements.cannot_sign(ctx, current, _roles_needed(ctx, current))

@@ -17,7 +17,7 @@ def approved_at_sev4_then_raised(chat, clock, minute: float = 1):
     _incident, room = chat.declare(line="declare product-quality sev4 Battery overheating")
     t = Timeline(chat, clock)
     chat.say("carol", f"draft {DRAFT}", room)
-    assert "v1 is now the approved line" in say(chat, "alice", "approve v1", room)
+    assert chat.say("alice", "approve v1", room).ok
     t.at(minute)
     raised = say(chat, "alice", "sev 1", room)
     for person in TEAM:  # the roles sev1 adds are taken up, so only the line's reminders remain
@@ -134,3 +134,22 @@ def test_a_new_version_approved_at_the_higher_severity_replaces_the_owed_one(cha
     assert "countersignature" not in say(chat, "erin", "status", room)
     assert t.recipients(60, "countersignature") == []
     assert "v2 published" in say(chat, "carol", "publish", room)
+
+
+def test_a_rise_whose_rule_the_signatures_already_meet_asks_nothing(chat, clock):
+    _incident, room = chat.declare(line="declare outage sev4 Checkout down")  # outage: the commander alone up to sev2
+    assert chat.say("alice", f"draft {DRAFT}", room).ok
+    assert "v1 is now the approved line" in say(chat, "dave", "approve v1", room)  # the commander's backup: alice wrote it
+    assert "countersignature" not in say(chat, "alice", "sev 2", room)
+    assert "countersignature" not in say(chat, "erin", "status", room)
+    assert "at sev1 it needs the countersignature of Legal counsel" in say(chat, "alice", "sev 1", room)
+    assert not chat.say("alice", "publish", room).ok
+
+
+def test_the_team_speaking_chinese_is_told_in_chinese(chat, clock):
+    chat.config.language = "zh"
+    room, _t, raised = approved_at_sev4_then_raised(chat, clock)
+    assert "v1 是按 sev4 的规则批准的；在 sev1 下，须经法务 (Bob Li) 会签后才能发布" in raised.replace("（", " (").replace("）", ") ")
+    refused = chat.say("carol", "publish", room)
+    assert not refused.ok and "会签" in refused.message.plain()
+    assert "需要法务会签" in say(chat, "erin", "status", room)
