@@ -156,8 +156,8 @@ def refuse_publishing(ctx: Context, statement: Statement) -> None:
     raise Refusal(
         fmt(
             _(
-                "v{n} was approved under the rule of {met}; #{id} needs the rule of {sev}, so it cannot be published until {roles} "
-                "countersign it (`/crisis approve v{n}`), or a new version is approved."
+                "v{n} was approved under the rule of {met}; #{id} needs the rule of {sev}, so it cannot be published until it is "
+                "countersigned by {roles} (`/crisis approve v{n}`), or a new version is approved."
             ),
             n=statement.version,
             met=statement.met_severity or "",
