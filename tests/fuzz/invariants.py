@@ -9,6 +9,7 @@ from bot.outbox.effects import DELIVERIES, read
 from handlers.core.effects import DM, Edit, OpenRoom, Publish
 from handlers.text.markup import Message
 from storage.models import (
+    Approval,
     ChecklistItem,
     Incident,
     Outbox,
@@ -28,7 +29,7 @@ def check(session: Session, config=None, outbox_after: int = 0) -> None:
     Payloads are written once: a caller that checked the outbox up to some id may pass it, to read only the newer ones.
     """
     problems = [*_orphans(session), *_line(session), *_roles(session, config), *_incidents(session), *_outbox(session, outbox_after)]
-    problems += [*_numbering(session), *_replies(session), *_publications(session)]
+    problems += [*_numbering(session), *_replies(session), *_publications(session), *_signatures(session, config)]
     assert not problems, "database invariants broken:\n" + "\n".join(problems[:30])
 
 
@@ -158,3 +159,18 @@ def _publications(session: Session) -> list[str]:
         select(Publication.id, Publication.incident_id, Statement.incident_id).join(Statement, Statement.id == Publication.statement_id)
     )
     return [f"publication {p} is filed under #{a} but its version is of #{b}" for p, a, b in rows if a != b]
+
+
+def _signatures(session: Session, config) -> list[str]:
+    """The author never signs their own version; four eyes: one person signs one role of a version (unless opted out)."""
+    found = []
+    for statement, role, person in session.exec(
+        select(Statement, Approval.role, Approval.person).join(Approval, Approval.statement_id == Statement.id)
+    ):
+        if person == statement.author:
+            found.append(f"incident #{statement.incident_id} v{statement.version}: its author {person!r} signed it as {role!r}")
+    if config is None or config.approvals.one_person_many_roles:
+        return found
+    signed = Counter(session.exec(select(Approval.statement_id, Approval.person)).all())
+    found += [f"statement {s}: {p!r} signed {n} roles (four eyes)" for (s, p), n in signed.items() if n > 1]
+    return found
