@@ -21,14 +21,14 @@ EXCERPT = 160
 
 
 def approvers_text(session: Session, config: Config, statement: Statement) -> str:
-    """'Legal: Bob Li, Commander: Alice Chen'."""
+    """'Legal: Bob Li, Commander: Alice Chen'; a signature given after the approval is marked as a countersignature."""
     roles = config.team.roles
-    return _(", ").join(
-        _("{role}: {person}").format(
-            role=roles[role].title.get(config.language) if role in roles else role, person=person_name(config, person)
-        )
-        for role, person in statements.approvals_of(session, statement.id).items()
-    )
+    parts = []
+    for role, person, at in signatures.signed(session, statement.id):
+        title = roles[role].title.get(config.language) if role in roles else role
+        words = _("{role}: {person} (countersigned)") if statement.decided_at and at > statement.decided_at else _("{role}: {person}")
+        parts.append(words.format(role=title, person=person_name(config, person)))
+    return _(", ").join(parts)
 
 
 def publications_text(session: Session, config: Config, statement_id: int) -> Message:

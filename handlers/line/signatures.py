@@ -1,5 +1,7 @@
 """What signatures a version has and still owes (PRODUCT.md §4): read by the card, `line`, `history` and `publish`."""
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from config.model import SEVERITIES, Config, Severity, as_severity
@@ -14,6 +16,12 @@ def approvals_of(session: Session, statement_id: int) -> dict[str, str]:
     """Role → person for each signature a version has, in the order given."""
     rows = session.exec(select(Approval).where(Approval.statement_id == statement_id).order_by(col(Approval.id)))
     return {row.role: row.person for row in rows}
+
+
+def signed(session: Session, statement_id: int) -> list[tuple[str, str, datetime]]:
+    """(role, person, when) of each signature of a version, in the order given."""
+    rows = session.exec(select(Approval).where(Approval.statement_id == statement_id).order_by(col(Approval.id)))
+    return [(row.role, row.person, row.at) for row in rows]
 
 
 def more_severe(one: str, other: str) -> Severity:

@@ -43,7 +43,7 @@ def test_sev4_approve_sev1_cannot_be_published_until_legal_countersigns(chat, cl
     assert "Bob Li countersigned v1 as Legal counsel." in signed and "v1 now meets the rule of sev1 and may be published." in signed
     history = say(chat, "erin", "history", room)
     assert "Legal counsel: Bob Li" in history and "Countersignature needed" not in history
-    assert "Incident commander: Alice Chen, Legal counsel: Bob Li" in say(chat, "erin", "line", room)
+    assert "by Incident commander: Alice Chen, Legal counsel: Bob Li (countersigned)" in say(chat, "erin", "line", room)
     assert "countersignature" not in say(chat, "erin", "status", room)
     assert "v1 published" in say(chat, "carol", "publish", room)
     assert "v1 is already the approved line." in say(chat, "bob", "approve v1", room)  # nothing more to sign
