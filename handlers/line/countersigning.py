@@ -87,7 +87,7 @@ def countersign(ctx: Context, statement: Statement) -> Message:
     for role in mine:
         ctx.session.add(Approval(statement_id=statement.id, role=role, person=ctx.actor.key, at=ctx.now))
         nudges.clear(ctx.session, ctx.incident.id, kinds.COUNTERSIGN_PENDING, VersionRole(statement.version, role))
-    ctx.log("countersign", f"v{statement.version}", version=statement.version, roles=mine)
+    ctx.log("approval", f"v{statement.version}", version=statement.version, roles=mine, countersign=True)
     left = [role for role in missing if role not in mine]
     signed = fmt(
         _("✍ {who} countersigned v{n} as {roles}."),
