@@ -198,12 +198,16 @@ def approve(ctx: Context) -> Message:
     missing = [role for role in roles if role not in given]
     already = [role for role, person in given.items() if person == ctx.actor.key]
     if statements.one_role_each(ctx, roles):  # four eyes: one person's approval counts for one role
-        mine = [] if already else mine[:1]
+        mine = [] if already else statements.one_role_of(ctx, statement, mine, excluded)
     if not mine:
         if not already and not any(statements.may_approve_for(ctx, role, statement, excluded) for role in roles):
             _refuse_non_approver(ctx, statement, roles, "approve")
         if not missing:  # the severity changed since: the approvals given already suffice
             return _make_it_the_line(ctx, statement)
+        if not already:  # they may give only approvals someone else has given
+            asked = statements.roles_with_people(ctx, missing, statement.author, excluded)
+            words = _("v{n} still needs the approval of {roles}; you hold none of these roles.")
+            raise Refusal(fmt(words, n=statement.version, roles=asked))
         words = (
             _("Four eyes: you already approved v{n} as {roles}; another person must approve as {missing}.")
             if statements.one_role_each(ctx, roles)

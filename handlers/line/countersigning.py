@@ -83,7 +83,7 @@ def countersign(ctx: Context, statement: Statement) -> Message:
     _refuse_unless_signer(ctx, statement, missing, excluded)
     mine = [role for role in missing if statements.may_approve_for(ctx, role, statement, excluded)]
     if statements.one_role_each(ctx, needed):
-        mine = mine[:1]
+        mine = statements.one_role_of(ctx, statement, mine, excluded)
     for role in mine:
         ctx.session.add(Approval(statement_id=statement.id, role=role, person=ctx.actor.key, at=ctx.now))
         nudges.clear(ctx.session, ctx.incident.id, kinds.COUNTERSIGN_PENDING, VersionRole(statement.version, role))

@@ -112,6 +112,12 @@ def one_role_each(ctx: Context, roles: list[str]) -> bool:
     return len(roles) >= 2 and not ctx.config.approvals.one_person_many_roles
 
 
+def one_role_of(ctx: Context, statement: Statement, mine: list[str], excluded: Collection[str]) -> list[str]:
+    """Four eyes: the one role a person's signature counts for — one nobody else could give, else the first."""
+    unable = {*excluded, ctx.actor.key}
+    return [next((role for role in mine if approver_for(ctx, role, statement.author, unable) is None), mine[0])] if mine else []
+
+
 def cannot_sign(ctx: Context, statement: Statement, roles: list[str]) -> set[str]:
     """Who cannot give a further approval of a version: its author, and under four eyes whoever has signed it already."""
     signed = approvals_of(ctx.session, statement.id).values() if one_role_each(ctx, roles) else ()

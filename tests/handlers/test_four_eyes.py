@@ -69,3 +69,20 @@ def test_a_redelivered_approval_does_not_count_twice(chat, room):
     assert chat.say("alice", "approve v1", room, event_id="evt-1").ok
     chat.say("alice", "approve v1", room, event_id="evt-1")  # the platform sends it again
     assert "no approved line yet" in say(chat, "erin", "line", room)
+
+
+def test_a_person_holding_two_of_three_roles_counts_for_the_one_nobody_else_can_give(chat):
+    # sensitive-topic sev1 needs legal, commander and exec; bob holds legal and exec, and only legal has a backup (erin)
+    _incident, room = chat.declare(line="declare sensitive-topic sev1 Rumour about the founder")
+    assert "Executive sponsor (Bob Li)" in say(chat, "carol", f"draft {DRAFT}", room)
+    first = say(chat, "bob", "approve", room)
+    assert "Bob Li approved v1 as Executive sponsor. Still needed: Legal counsel (Erin Liu), Incident commander (Alice Chen)." in first
+    assert "Alice Chen approved v1 as Incident commander" in say(chat, "alice", "approve", room)
+    before = chat.snapshot()
+    refused = chat.say("dave", "approve", room)
+    assert not refused.ok and "v1 still needs the approval of Legal counsel (Erin Liu); you hold none of these roles." in (
+        refused.message.plain()
+    )
+    assert chat.snapshot() == before
+    done = say(chat, "erin", "approve", room)
+    assert "approved by Executive sponsor: Bob Li, Incident commander: Alice Chen, Legal counsel: Erin Liu" in done
