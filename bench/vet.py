@@ -6,7 +6,7 @@ when its words overlap a labelled fact of the follow-up; rephrasings (pairs labe
 The main corpus was in view while the rules were written, so its figures are in-sample. The held-out sets were each
 labelled and committed before the rules first ran on them: heldout.yaml's first run came before a round of class
 fixes (so it is in-sample now too); heldout2.yaml was written after those fixes and has not changed the rules.
-Run: python bench/vet.py [--corpus bench/corpus] [--held-out heldout|heldout2] [--misses]
+Run: python bench/vet.py [--corpus bench/corpus] [--held-out heldout|heldout2|heldout3] [--misses]
 """
 
 import argparse
@@ -24,6 +24,20 @@ from handlers.line.facts import normalise  # noqa: E402
 from handlers.line.vetting import vet  # noqa: E402
 
 TARGETS = (0.85, 0.8)  # precision, recall per language
+# The rules the sets before heldout3.yaml were labelled for: they did not label a holding statement's confirmed facts
+# or commitment, so those findings are not scored on them (never relabelled after the fact).
+OLD_LABELS = (
+    "speculation",
+    "no_comment",
+    "blame",
+    "hollow_apology",
+    "empathy",
+    "next_update",
+    "learn_more",
+    "unknowns",
+    "fact_first",
+    "claim_repeated",
+)
 
 
 class Tally:
@@ -50,14 +64,16 @@ def run_vet(text: str, rules: list, approved: str | None = None, kind: str | Non
     return vet(text, rules, approved)
 
 
-def statements(items: list[dict], rules: list, misses: bool) -> None:
-    """Per language, per rule and in all."""
+def statements(items: list[dict], rules: list, misses: bool, labelled: set[str] | None = None) -> None:
+    """Per language, per rule and in all; only the rules the set was labelled for (`labelled_rules`, else all)."""
     labels = sorted({rule for item in items for rule in item["expect"]})
     by_language: dict[str, Tally] = defaultdict(Tally)
     by_rule: dict[str, Tally] = defaultdict(Tally)
     every = Tally()
     for item in items:
         predicted = {finding.rule for finding in run_vet(item["text"], rules, kind=item["kind"])}
+        if labelled is not None:
+            predicted &= labelled
         expected = set(item["expect"])
         for rule in sorted(set(labels) | predicted - {"consistency", "length"}):
             groups = [item["lang"], "zh-Hant"] if item["script"] == "hant" else [item["lang"]]
@@ -101,16 +117,18 @@ def _read(path: Path):  # noqa: ANN202 - YAML of either shape
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parent / "corpus")
-    parser.add_argument("--held-out", metavar="NAME", help="a held-out set (heldout, heldout2) instead of the main corpus")
+    parser.add_argument("--held-out", metavar="NAME", help="a held-out set (heldout, heldout2, heldout3) instead of the main corpus")
     parser.add_argument("--misses", action="store_true", help="list each statement or pair where rules and labels differ")
     args = parser.parse_args()
     rules = list(load_config(None).vet.values())
+    labelled = set(OLD_LABELS)
     if args.held_out:
         held_out = _read(args.corpus / f"{args.held_out}.yaml")
         items, pairs = held_out["statements"], held_out["consistency"]
+        labelled = set(held_out.get("labelled_rules", OLD_LABELS))
     else:
         items, pairs = _read(args.corpus / "statements.yaml"), _read(args.corpus / "consistency.yaml")
-    statements(items, rules, args.misses)
+    statements(items, rules, args.misses, labelled)
     consistency(pairs, rules, args.misses)
     print(f"Targets: precision ≥ {TARGETS[0]} and recall ≥ {TARGETS[1]} per language; no false finding on rephrasings.")
 
