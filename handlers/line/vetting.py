@@ -13,7 +13,7 @@ from config.model import VetRules
 from handlers.core.cleaning import quoted
 from handlers.line.facts import LATIN_WORD, compiled, normalise, unapproved_facts
 from handlers.line.kinds import LATER, REQUIRED, sentences
-from handlers.line.normalise import vetting_form
+from handlers.line.normalise import facts_form, vetting_form
 from handlers.text.i18n import N_, _, ngettext
 from handlers.text.markup import Message, fmt, lines, verbatim
 
@@ -81,10 +81,11 @@ def vet(
     if kind == "rebuttal":
         placed += _rebuttal_findings(seen, rules, text, origin)
     if approved is not None:
-        reference = vetting_form(approved)[0]
+        # Facts are read with the spaces and line breaks as written: they end sentences and list numbers.
+        facts_seen, facts_origin = facts_form(text)
         placed += [
-            _Placed(origin[f.start], Finding("consistency", quoted(text, origin, f.start, f.end), f.kind))
-            for f in unapproved_facts(seen, reference, rules)
+            _Placed(facts_origin[f.start], Finding("consistency", quoted(text, facts_origin, f.start, f.end), f.kind))
+            for f in unapproved_facts(facts_seen, facts_form(approved)[0], rules)
         ]
     placed.sort(key=lambda p: (p.position, RULE_ORDER.index(p.finding.rule)))
     findings = [p.finding for p in placed]
