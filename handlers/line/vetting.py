@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from config.model import VetRules
 from handlers.core.cleaning import quoted
-from handlers.line.facts import LATIN_WORD, compiled, normalise, unapproved_facts
+from handlers.line.facts import LATIN_WORD, compiled, extract_facts, normalise, unapproved_facts
 from handlers.line.kinds import LATER, REQUIRED, sentences
 from handlers.line.normalise import facts_form, vetting_form
 from handlers.text.i18n import N_, _, ngettext
@@ -19,7 +19,10 @@ from handlers.text.markup import Message, fmt, lines, verbatim
 
 FORBIDDEN = ("speculation", "no_comment", "blame", "hollow_apology")  # each match is a finding
 REBUTTAL = ("fact_first", "claim_repeated")
-MISSING = ("empathy", "next_update", "learn_more", "unknowns")  # a part the kind needs that no phrase shows
+MISSING = ("empathy", "confirmed_facts", "unknowns", "next_update", "commitment", "learn_more")  # a part the kind needs
+# The six parts of a first message (PRODUCT.md §4), in the order a holding statement is read against them.
+HOLDING_PARTS = MISSING
+_FIGURES = ("number", "date", "time", "amount", "percent")  # facts that make a clause a confirmed fact
 RULE_ORDER = (*REBUTTAL, *FORBIDDEN, "length", "consistency", *MISSING)
 QUOTE_LENGTH = 30  # how much of the text beyond a limit is quoted
 _CLAUSE = re.compile(r"[,;，；、]")
@@ -36,6 +39,8 @@ _LINES = {
     "next_update": N_("• No next update or where to learn more"),
     "learn_more": N_("• No place to learn more (a hotline, a support page, a status page)"),
     "unknowns": N_("• Nothing says what is not yet known"),
+    "confirmed_facts": N_("• No confirmed facts: say what is known (what happened, where, when, how many)"),
+    "commitment": N_("• No commitment: say what you will do for the people affected"),
     "consistency": N_("• Not in the approved line ({kind}): “{quote}”"),
 }
 _WHEN = N_("• No time for the next update")
@@ -89,8 +94,13 @@ def vet(
         ]
     placed.sort(key=lambda p: (p.position, RULE_ORDER.index(p.finding.rule)))
     findings = [p.finding for p in placed]
-    findings += [_missing(rule, kind) for rule in REQUIRED[kind] if not _has_part(seen, rules, rule, kind)]
+    findings += [_missing(rule, kind) for rule in _required(kind) if not _has_part(seen, rules, rule, kind)]
     return _without_repeats(findings)
+
+
+def _required(kind: str) -> tuple[str, ...]:
+    """The parts a text of the kind must show: a holding statement all six parts of a first message."""
+    return HOLDING_PARTS if kind == "holding" else tuple(rule for rule in MISSING if rule in REQUIRED[kind])
 
 
 def _missing(rule: str, kind: str) -> Finding:
@@ -101,9 +111,11 @@ def _missing(rule: str, kind: str) -> Finding:
 def _has_part(seen: str, rules: list[VetRules], rule: str, kind: str) -> bool:
     """Whether the text shows a part its kind needs."""
     if rule == "empathy":
-        # A hollow apology is not empathy: its words do not count.
-        hollow = [match.span() for match in _matches(seen, rules, "hollow_apology")]
+        # A hollow apology is not empathy: no word of a sentence that makes one counts ("若造成不便，深感遗憾，敬请见谅").
+        hollow = [span for span in sentences(seen) if _any_phrase(seen[span[0] : span[1]], rules, "hollow_apology")]
         return any(all(end <= a or start >= b for a, b in hollow) for start, end in (m.span() for m in _matches(seen, rules, "empathy")))
+    if rule == "confirmed_facts":
+        return any(_confirmed(seen[start:end], rules) for start, end in _all_clauses(seen))
     if rule == "next_update" and kind == "holding":
         # When: a promise and a time in one sentence ("we will give a further update at 19:00").
         return any(
@@ -113,6 +125,22 @@ def _has_part(seen: str, rules: list[VetRules], rule: str, kind: str) -> bool:
     if rule == "next_update":
         return _any_phrase(seen, rules, "next_update") or _any_phrase(seen, rules, "learn_more")
     return _any_phrase(seen, rules, rule)
+
+
+def _all_clauses(text: str) -> Iterator[tuple[int, int]]:
+    """Every clause of every sentence."""
+    for start, end in sentences(text):
+        yield from _clauses(text, start, end)
+
+
+def _confirmed(clause: str, rules: list[VetRules]) -> bool:
+    """Whether a clause states a confirmed fact: a figure, date or time, or words of confirmation; not a guess or a promise."""
+    # A guess, a promise or a hotline is no fact of what happened.
+    if any(_any_phrase(clause, rules, rule) for rule in ("speculation", "hedges", "next_update", "learn_more")):
+        return False
+    if _any_phrase(clause, rules, "confirmed"):
+        return True
+    return any(fact.kind in _FIGURES for fact in extract_facts(clause, rules, names=False))
 
 
 def _rebuttal_findings(seen: str, rules: list[VetRules], text: str, origin: list[int]) -> list[_Placed]:
