@@ -130,3 +130,25 @@ def test_an_app_or_a_status_checker_is_a_place_to_learn_more():
         "Live status is in the CityTram app, next update at 10:00."
     )
     assert missing(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("停运原因在于上游电网调度，超出了本公司的控制范围。", "blame"),
+        ("停運原因在於上游電網調度，超出了本公司的控制範圍。", "blame"),
+        ("校方对此深表遗憾。", "empathy"),  # regret about "this", said to no one: still no empathy
+    ],
+)
+def test_beyond_our_control_in_chinese_and_regret_about_this_alone(text, rule):
+    assert rule in {f.rule for f in vet(text, RULES)}
+
+
+def test_a_report_promised_in_the_passive_is_a_next_update():
+    assert "next_update" not in {f.rule for f in vet("We are sorry. The review's findings will be published in March.", RULES)}
+
+
+def test_a_job_title_acronym_is_not_a_new_name():
+    approved = "Our chief executive, Ana Ruiz, will visit the site."
+    followup = "Our CEO, Ana Ruiz, will visit the site."
+    assert [f.quote for f in vet(followup, RULES, approved) if f.rule == "consistency"] == []
