@@ -115,7 +115,14 @@ def _has_part(seen: str, rules: list[VetRules], rule: str, kind: str) -> bool:
         hollow = [span for span in sentences(seen) if _any_phrase(seen[span[0] : span[1]], rules, "hollow_apology")]
         return any(all(end <= a or start >= b for a, b in hollow) for start, end in (m.span() for m in _matches(seen, rules, "empathy")))
     if rule == "confirmed_facts":
-        return any(_confirmed(seen[start:end], rules) for start, end in _all_clauses(seen))
+        # Matched once in the whole text, then placed in clauses: a clause with a guess, a promise or a hotline states no fact.
+        blocking = [m.span() for rule in ("speculation", "hedges", "next_update", "learn_more") for m in _matches(seen, rules, rule)]
+        stating = [m.span() for m in _matches(seen, rules, "confirmed")]
+        stating += [(f.start, f.end) for f in extract_facts(seen, rules, names=False) if f.kind in _FIGURES]
+        return any(
+            any(start <= a < end for a, _b in stating) and not any(start <= a < end for a, _b in blocking)
+            for start, end in _all_clauses(seen)
+        )
     if rule == "next_update" and kind == "holding":
         # When: a promise and a time in one sentence ("we will give a further update at 19:00").
         return any(
@@ -131,16 +138,6 @@ def _all_clauses(text: str) -> Iterator[tuple[int, int]]:
     """Every clause of every sentence."""
     for start, end in sentences(text):
         yield from _clauses(text, start, end)
-
-
-def _confirmed(clause: str, rules: list[VetRules]) -> bool:
-    """Whether a clause states a confirmed fact: a figure, date or time, or words of confirmation; not a guess or a promise."""
-    # A guess, a promise or a hotline is no fact of what happened.
-    if any(_any_phrase(clause, rules, rule) for rule in ("speculation", "hedges", "next_update", "learn_more")):
-        return False
-    if _any_phrase(clause, rules, "confirmed"):
-        return True
-    return any(fact.kind in _FIGURES for fact in extract_facts(clause, rules, names=False))
 
 
 def _rebuttal_findings(seen: str, rules: list[VetRules], text: str, origin: list[int]) -> list[_Placed]:
