@@ -74,17 +74,24 @@ def _hidden(char: str) -> bool:
     return char in _BLANK_LETTERS or unicodedata.category(char) in _DROPPED_CATEGORIES or ord(char) in _IGNORABLE_PLANE
 
 
+def has_blanks(text: str) -> bool:
+    """Whether the text has a blank letter, which may stand for a space ("no\u2800comment" is drawn "no comment")."""
+    return not _BLANK_LETTERS.isdisjoint(text)
+
+
 @lru_cache(maxsize=4096)  # characters come from users' drafts: bounded
-def _pieces(original: str, char: str) -> str:
+def _pieces(original: str, char: str, blanks: str) -> str:
     """What one character of cleaning's matching form becomes: folded, its accents and invisible parts dropped."""
     table = look_alikes()
+    if char in _BLANK_LETTERS:
+        return blanks
     if ord(original) in table:  # before NFKC, which draws some differently (ϲ becomes ς)
         char = table[ord(original)]
     return "".join(table.get(ord(piece), piece) for piece in unicodedata.normalize("NFD", char) if not _hidden(piece))
 
 
 @lru_cache(maxsize=8)  # a draft is read twice (its phrases and its facts) and its approved line once per vet
-def _bare(text: str) -> tuple[str, tuple[int, ...]]:
+def _bare(text: str, blanks: str = "") -> tuple[str, tuple[int, ...]]:
     """Invisible characters and accents removed (NFD, then the marks dropped), look-alike letters folded."""
     seen, origin = matching_form(text)
     if seen.isascii():
@@ -96,19 +103,20 @@ def _bare(text: str) -> tuple[str, tuple[int, ...]]:
             chars.append(char)
             places.append(place)
             continue
-        for piece in _pieces(text[place], char):
+        for piece in _pieces(text[place], char, blanks):
             chars.append(piece)
             places.append(place)
     return "".join(chars), tuple(places)
 
 
-def vetting_form(text: str) -> tuple[str, list[int]]:
+def vetting_form(text: str, blanks_as_spaces: bool = False) -> tuple[str, list[int]]:
     """The text as the phrase rules read it, and where each of its characters came from in `text`.
 
     On top of the facts form, a run of spaces and line breaks is one space (two line breaks or more: one line
     break, a paragraph), and none is left between two Chinese characters: "no\\n  comment" and "无 可 奉 告" match.
+    A blank letter (Hangul filler, blank Braille) is dropped, or read as a space with `blanks_as_spaces`.
     """
-    chars, places = _bare(text)
+    chars, places = _bare(text, " " if blanks_as_spaces else "")
     pieces: list[str] = []
     origin: list[int] = []
     done = 0

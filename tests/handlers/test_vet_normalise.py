@@ -8,6 +8,7 @@ Armenian letters, not from the vetter's own table, so the test does not check th
 
 import unicodedata
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -137,3 +138,10 @@ def test_chinese_zero_and_ordinary_accented_words_are_read_as_they_are():
     assert finding("二〇二六年，我们无可奉告。", "no_comment") == ["无可奉告"]
     followup = [f.quote for f in vet("The café in Zürich reopens.", RULES, "The café in Zürich reopens.") if f.rule == "consistency"]
     assert followup == []
+
+
+@pytest.mark.parametrize("blank", ["\u2800", "\u3164", "\uffa0", "\u115f"])
+def test_a_blank_letter_standing_for_a_space_hides_nothing_either(blank):
+    # Drawn as a space between words ("no⠀comment" reads "no comment"), as nothing inside one: both readings are vetted.
+    assert finding(f"Our answer: no{blank}comment.", "no_comment") == [f"no{blank}comment"]
+    assert finding(f"Our answer: no com{blank}ment.", "no_comment") == [f"no com{blank}ment"]
