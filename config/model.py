@@ -165,6 +165,9 @@ class VetRules(Strict):
     surnames: str = ""  # a person's name (jieba tag nr*) starts with one of these characters
     not_names: list[str] = Field(default_factory=list)  # ordinary words the tagger takes for names
     place_suffixes: str = ""  # a word of three or more characters ending in one of these is a place (鼓楼区)
+    confirmed: list[RegexPattern] = Field(default_factory=list)  # a confirmed fact without a figure: "tests showed", "经核实"
+    hedges: list[RegexPattern] = Field(default_factory=list)  # words that leave a clause unconfirmed ("may be", "疑似")
+    commitment: list[RegexPattern] = Field(default_factory=list)  # what the organisation commits to (a holding statement has one)
 
 
 class Team(Strict):

@@ -11,15 +11,18 @@ from dataclasses import dataclass, field
 
 from config.model import VetRules
 from handlers.core.cleaning import quoted
-from handlers.line.facts import LATIN_WORD, compiled, normalise, unapproved_facts
+from handlers.line.facts import LATIN_WORD, compiled, extract_facts, normalise, unapproved_facts
 from handlers.line.kinds import LATER, REQUIRED, sentences
-from handlers.line.normalise import vetting_form
+from handlers.line.normalise import facts_form, has_blanks, vetting_form
 from handlers.text.i18n import N_, _, ngettext
 from handlers.text.markup import Message, fmt, lines, verbatim
 
 FORBIDDEN = ("speculation", "no_comment", "blame", "hollow_apology")  # each match is a finding
 REBUTTAL = ("fact_first", "claim_repeated")
-MISSING = ("empathy", "next_update", "learn_more", "unknowns")  # a part the kind needs that no phrase shows
+MISSING = ("empathy", "confirmed_facts", "unknowns", "next_update", "commitment", "learn_more")  # a part the kind needs
+# The six parts of a first message (PRODUCT.md §4), in the order a holding statement is read against them.
+HOLDING_PARTS = MISSING
+_FIGURES = ("number", "date", "time", "amount", "percent")  # facts that make a clause a confirmed fact
 RULE_ORDER = (*REBUTTAL, *FORBIDDEN, "length", "consistency", *MISSING)
 QUOTE_LENGTH = 30  # how much of the text beyond a limit is quoted
 _CLAUSE = re.compile(r"[,;，；、]")
@@ -36,6 +39,8 @@ _LINES = {
     "next_update": N_("• No next update or where to learn more"),
     "learn_more": N_("• No place to learn more (a hotline, a support page, a status page)"),
     "unknowns": N_("• Nothing says what is not yet known"),
+    "confirmed_facts": N_("• No confirmed facts: say what is known (what happened, where, when, how many)"),
+    "commitment": N_("• No commitment: say what you will do for the people affected"),
     "consistency": N_("• Not in the approved line ({kind}): “{quote}”"),
 }
 _WHEN = N_("• No time for the next update")
@@ -78,18 +83,27 @@ def vet(
     # Read NFKC, without invisible characters, look-alike letters folded and in Simplified characters; quoted as written.
     seen, origin = vetting_form(text)
     placed = [*_phrase_findings(seen, rules, text, origin), *_length_findings(text, limits or {})]
+    if has_blanks(text):  # a blank letter is drawn as a space inside a phrase, or as nothing inside a word: read both ways
+        spaced, spaced_origin = vetting_form(text, blanks_as_spaces=True)
+        placed += _phrase_findings(spaced, rules, text, spaced_origin)
     if kind == "rebuttal":
         placed += _rebuttal_findings(seen, rules, text, origin)
     if approved is not None:
-        reference = vetting_form(approved)[0]
+        # Facts are read with the spaces and line breaks as written: they end sentences and list numbers.
+        facts_seen, facts_origin = facts_form(text)
         placed += [
-            _Placed(origin[f.start], Finding("consistency", quoted(text, origin, f.start, f.end), f.kind))
-            for f in unapproved_facts(seen, reference, rules)
+            _Placed(facts_origin[f.start], Finding("consistency", quoted(text, facts_origin, f.start, f.end), f.kind))
+            for f in unapproved_facts(facts_seen, facts_form(approved)[0], rules)
         ]
     placed.sort(key=lambda p: (p.position, RULE_ORDER.index(p.finding.rule)))
     findings = [p.finding for p in placed]
-    findings += [_missing(rule, kind) for rule in REQUIRED[kind] if not _has_part(seen, rules, rule, kind)]
+    findings += [_missing(rule, kind) for rule in _required(kind) if not _has_part(seen, rules, rule, kind)]
     return _without_repeats(findings)
+
+
+def _required(kind: str) -> tuple[str, ...]:
+    """The parts a text of the kind must show: a holding statement all six parts of a first message."""
+    return HOLDING_PARTS if kind == "holding" else tuple(rule for rule in MISSING if rule in REQUIRED[kind])
 
 
 def _missing(rule: str, kind: str) -> Finding:
@@ -100,9 +114,18 @@ def _missing(rule: str, kind: str) -> Finding:
 def _has_part(seen: str, rules: list[VetRules], rule: str, kind: str) -> bool:
     """Whether the text shows a part its kind needs."""
     if rule == "empathy":
-        # A hollow apology is not empathy: its words do not count.
-        hollow = [match.span() for match in _matches(seen, rules, "hollow_apology")]
+        # A hollow apology is not empathy: no word of a sentence that makes one counts ("若造成不便，深感遗憾，敬请见谅").
+        hollow = [span for span in sentences(seen) if _any_phrase(seen[span[0] : span[1]], rules, "hollow_apology")]
         return any(all(end <= a or start >= b for a, b in hollow) for start, end in (m.span() for m in _matches(seen, rules, "empathy")))
+    if rule == "confirmed_facts":
+        # Matched once in the whole text, then placed in clauses: a clause with a guess, a promise or a hotline states no fact.
+        blocking = [m.span() for rule in ("speculation", "hedges", "next_update", "learn_more") for m in _matches(seen, rules, rule)]
+        stating = [m.span() for m in _matches(seen, rules, "confirmed")]
+        stating += [(f.start, f.end) for f in extract_facts(seen, rules, names=False) if f.kind in _FIGURES]
+        return any(
+            any(start <= a < end for a, _b in stating) and not any(start <= a < end for a, _b in blocking)
+            for start, end in _all_clauses(seen)
+        )
     if rule == "next_update" and kind == "holding":
         # When: a promise and a time in one sentence ("we will give a further update at 19:00").
         return any(
@@ -112,6 +135,12 @@ def _has_part(seen: str, rules: list[VetRules], rule: str, kind: str) -> bool:
     if rule == "next_update":
         return _any_phrase(seen, rules, "next_update") or _any_phrase(seen, rules, "learn_more")
     return _any_phrase(seen, rules, rule)
+
+
+def _all_clauses(text: str) -> Iterator[tuple[int, int]]:
+    """Every clause of every sentence."""
+    for start, end in sentences(text):
+        yield from _clauses(text, start, end)
 
 
 def _rebuttal_findings(seen: str, rules: list[VetRules], text: str, origin: list[int]) -> list[_Placed]:

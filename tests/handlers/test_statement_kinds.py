@@ -8,9 +8,9 @@ from bot.web.report_files import write_report
 from storage.db import session
 from tests.conftest import Chat
 
-FIRST = (
-    "We are sorry for the worry about overheating PB-20 chargers; the cause is still being investigated. "
-    "Call 0800 246 8100. Next update at 11:00."
+FIRST = (  # the six parts of a first message: empathy, a confirmed fact, the unknown, a commitment, where, when
+    "Three PB-20 chargers overheated this week, and we are sorry for the worry; the cause is still being investigated. "
+    "We will replace every affected charger free of charge. Call 0800 246 8100. Next update at 11:00."
 )
 REBUTTAL_CLAIM_FIRST = "Posts claim PB-20 chargers explode. They do not. Details: volta.example/facts."
 REBUTTAL_FACT_FIRST = "No PB-20 charger has exploded. Posts claiming otherwise are false. Details: volta.example/facts."

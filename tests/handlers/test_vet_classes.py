@@ -220,7 +220,7 @@ def test_a_changed_date_model_place_or_person_is_flagged(approved, followup, quo
 def test_a_huge_or_empty_text_is_read_to_its_end_without_error():
     huge = "因" * 30_000 + "本公司無可奉告。"
     assert quotes(huge, "no_comment", approved="因") == ["無可奉告"]
-    assert rules("\u200b\u200d\ufeff", "holding") == {"empathy", "next_update", "learn_more", "unknowns"}
+    assert rules("\u200b\u200d\ufeff", "holding") == {"empathy", "confirmed_facts", "unknowns", "next_update", "commitment", "learn_more"}
 
 
 @pytest.mark.parametrize(
