@@ -1,0 +1,154 @@
+"""E-mail and webhook targets (PRODUCT.md §11): what each recipient is sent, how each fared, and the room told."""
+
+import json
+import secrets
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from config.model import BroadcastTarget, Config
+from handlers.core.context import Context, in_every_room, queue
+from handlers.core.effects import Mail, Post, Webhook
+from handlers.line.headline import headline_of
+from handlers.text.i18n import _
+from handlers.text.markup import Message, fmt
+from storage.models import Incident, Outbox, Publication, Statement, TimelineEvent
+
+OUTSIDE = ("mail", "webhook")  # the outbox channels that leave the chat platforms
+
+
+def kind_of(target: BroadcastTarget) -> str | None:
+    """ "mail" or "webhook" for a target outside the chat platforms, else None."""
+    return "mail" if target.email else "webhook" if target.webhook else None
+
+
+def subject_of(statement: Statement, config: Config) -> str:
+    """The e-mail subject: the version's public headline on one line (a header cannot break), else its first line."""
+    headline = " ".join(headline_of(statement, config).split())
+    return headline or " ".join(statement.text.strip().split("\n", 1)[0].split())[:120]
+
+
+def lane_of(publication_id: int, index: int) -> str:
+    """Each recipient in a lane of its own (one refused address never holds up the others), named for its publication."""
+    return f"publication:{publication_id}:{index}"
+
+
+def queue_outside(ctx: Context, statement: Statement, target: BroadcastTarget, publication: Publication) -> int:
+    """Queue one Mail per address, or the signed POST, for a publication; return how many recipients."""
+    if target.webhook and target.secret_env:
+        if ctx.incident.public_id is None:
+            ctx.incident.public_id = secrets.token_urlsafe(9)  # the receiver's id for the incident: unguessable, as the page's
+        ctx.emit("webhook", Webhook(publication_id=publication.id, url=target.webhook, secret_env=target.secret_env))
+        return 1
+    subject = subject_of(statement, ctx.config)
+    for index, address in enumerate(dict.fromkeys(target.email or ())):
+        row = ctx.emit("mail", Mail(to=address, subject=subject, body=statement.text))
+        row.lane = lane_of(publication.id, index)
+    return len(dict.fromkeys(target.email or ()))
+
+
+def recipients(session: Session, publication: Publication) -> list[Outbox]:
+    """The outbox rows of a publication's e-mails, one per address."""
+    return list(
+        session.exec(
+            select(Outbox)
+            .where(Outbox.incident_id == publication.incident_id, Outbox.kind == Mail.kind)
+            .where(col(Outbox.lane).startswith(f"publication:{publication.id}:"))
+            .order_by(col(Outbox.id))
+        )
+    )
+
+
+def recipients_note(session: Session, publication: Publication) -> str:
+    """How many of a publication's e-mails were delivered, and which addresses failed."""
+    rows = recipients(session, publication)
+    delivered = sum(1 for row in rows if row.state == "sent" and not (row.result or {}).get("cancelled"))
+    failed = [str((row.payload or {}).get("to", "?")) for row in rows if row.state == "failed"]
+    note = _("{delivered} of {total} e-mails delivered").format(delivered=delivered, total=len(rows))
+    if failed:
+        note += "; " + _("not delivered to {addresses}").format(addresses=", ".join(failed))
+    return f"({note})"
+
+
+def settle(session: Session, publication_id: int, now: datetime, settled: dict[int, str] | None = None) -> None:
+    """Once every e-mail of a publication is delivered or given up, the publication is sent (any delivered) or failed;
+    `settled` gives the state of rows being decided in this step."""
+    publication = session.get(Publication, publication_id)
+    if publication is None or publication.state != "queued":
+        return
+    states = [(settled or {}).get(row.id, row.state) for row in recipients(session, publication)]
+    if "pending" in states:
+        return
+    publication.state = "sent" if "sent" in states else "failed"
+    publication.sent_at = now if publication.state == "sent" else None
+    session.add(publication)
+    version = session.get_one(Statement, publication.statement_id).version
+    kind = "publish_sent" if publication.state == "sent" else "publish_failed"
+    session.add(
+        TimelineEvent(
+            incident_id=publication.incident_id, at=now, actor="onevoice", kind=kind, text=publication.target, data={"version": version}
+        )
+    )
+
+
+def publication_of(row: Outbox) -> int | None:
+    """The publication an e-mail was queued for, from its lane; None for a mail queued by anything else."""
+    parts = (row.lane or "").split(":")
+    return int(parts[1]) if len(parts) == 3 and parts[0] == "publication" and parts[1].isdigit() else None
+
+
+def mail_not_delivered(
+    session: Session, config: Config, platforms: list[str], row: Outbox, mail: Mail | None, reason: str, now: datetime
+) -> bool:
+    """An e-mail was refused or given up: record it on its publication and tell the incident's rooms (or the triage room)
+    which address; return whether anyone was told."""
+    publication = publication_of(row)
+    if publication is not None:
+        settle(session, publication, now, {row.id: "failed"})
+    address = mail.to if mail is not None else str((row.payload or {}).get("to", "?"))
+    notice = fmt(
+        _("⚠ The e-mail to {address} was not delivered ({reason}); attempts: {attempts}. Check the address, then send it again."),
+        address=address,
+        reason=reason[:200],
+        attempts=row.attempts,
+    )
+    if row.incident_id is not None and in_every_room(session, row.incident_id, now, Post(notice, notice=True)):
+        return True
+    told = False
+    for platform in platforms:
+        triage = getattr(config.triage_room, platform, None) if config.triage_room else None
+        if triage is not None:
+            queue(session, row.incident_id, platform, Post(notice, to=str(triage), notice=True), now)
+            told = True
+    return told
+
+
+def webhook_body(session: Session, config: Config, publication_id: int, page_base: str | None) -> bytes:
+    """The JSON a webhook target receives for a publication (PRODUCT.md §11), the same bytes on every attempt."""
+    publication = session.get_one(Publication, publication_id)
+    statement = session.get_one(Statement, publication.statement_id)
+    incident = session.get_one(Incident, publication.incident_id)
+    page = session.exec(
+        select(Publication.id).where(Publication.incident_id == incident.id, Publication.platform == "page", Publication.state == "sent")
+    ).first()
+    approver = config.team.people.get(statement.decided_by or "")
+    body = {
+        "incident": incident.public_id,
+        "version": statement.version,
+        "kind": statement.kind or "update",
+        "headline": headline_of(statement, config),
+        "text": statement.text,
+        "approved_at": statement.decided_at.isoformat() if statement.decided_at else None,
+        "approved_by": approver.name if approver else statement.decided_by,
+        "published_at": publication.at.isoformat(),
+        "page_url": f"{page_base.rstrip('/')}/s/{incident.public_id}" if page and page_base and incident.public_id else None,
+    }
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def sending_note(counts: dict[str, int]) -> Message:
+    """What `publish` says about its e-mail targets: how many recipients each."""
+    if not counts:
+        return Message()
+    listed = ", ".join(_("{target}: {n} recipients").format(target=name, n=n) for name, n in counts.items())
+    return fmt(_("✉️ E-mailing {targets}."), targets=listed)
