@@ -177,12 +177,13 @@ async def mail(d: Delivery) -> dict:
         raise Undeliverable(f"e-mail is sent on the mail channel, not on {d.adapter.platform}")
     now, publication = d.deps.clock.now(), outlets.publication_of(d.row)
     if publication is not None and await d.db(lambda s: publishing.text_to_publish(s, publication, now)) is None:
-        return {"cancelled": True}
+        return {"cancelled": True, "publication": publication}
     message_id = message_id_of(d.row.id, d.row.created_at, d.adapter.sender)
     result = await d.adapter.send_mail(d.effect, message_id, d.row.created_at)
-    if publication is not None:
-        await d.db(lambda s: outlets.settle(s, publication, now, {d.row.id: "sent"}))
-    return result
+    if publication is None:
+        return result
+    await d.db(lambda s: outlets.settle(s, publication, now, {d.row.id: "sent"}))
+    return {**result, "publication": publication}  # the row stays linked to its publication once delivered
 
 
 def mail_given_up(session: Session, deps: Deps, row: Outbox, effect: Effect, reason: str) -> bool:

@@ -28,11 +28,6 @@ def subject_of(statement: Statement, config: Config) -> str:
     return headline or " ".join(statement.text.strip().split("\n", 1)[0].split())[:120]
 
 
-def lane_of(publication_id: int, index: int) -> str:
-    """Each recipient in a lane of its own (one refused address never holds up the others), named for its publication."""
-    return f"publication:{publication_id}:{index}"
-
-
 def queue_outside(ctx: Context, statement: Statement, target: BroadcastTarget, publication: Publication) -> int:
     """Queue one Mail per address, or the signed POST, for a publication; return how many recipients."""
     if target.webhook and target.secret_env:
@@ -41,22 +36,18 @@ def queue_outside(ctx: Context, statement: Statement, target: BroadcastTarget, p
         ctx.emit("webhook", Webhook(publication_id=publication.id, url=target.webhook, secret_env=target.secret_env))
         return 1
     subject = subject_of(statement, ctx.config)
-    for index, address in enumerate(dict.fromkeys(target.email or ())):
+    for address in dict.fromkeys(target.email or ()):  # each address in a lane of its own: a refusal holds up no other
         row = ctx.emit("mail", Mail(to=address, subject=subject, body=statement.text))
-        row.lane = lane_of(publication.id, index)
+        row.result = {"publication": publication.id}  # kept by every outcome the worker writes (see bot/outbox/effects.py)
     return len(dict.fromkeys(target.email or ()))
 
 
 def recipients(session: Session, publication: Publication) -> list[Outbox]:
     """The outbox rows of a publication's e-mails, one per address."""
-    return list(
-        session.exec(
-            select(Outbox)
-            .where(Outbox.incident_id == publication.incident_id, Outbox.kind == Mail.kind)
-            .where(col(Outbox.lane).startswith(f"publication:{publication.id}:"))
-            .order_by(col(Outbox.id))
-        )
+    rows = session.exec(
+        select(Outbox).where(Outbox.incident_id == publication.incident_id, Outbox.kind == Mail.kind).order_by(col(Outbox.id))
     )
+    return [row for row in rows if publication_of(row) == publication.id]
 
 
 def recipients_note(session: Session, publication: Publication) -> str:
@@ -92,9 +83,9 @@ def settle(session: Session, publication_id: int, now: datetime, settled: dict[i
 
 
 def publication_of(row: Outbox) -> int | None:
-    """The publication an e-mail was queued for, from its lane; None for a mail queued by anything else."""
-    parts = (row.lane or "").split(":")
-    return int(parts[1]) if len(parts) == 3 and parts[0] == "publication" and parts[1].isdigit() else None
+    """The publication an e-mail was queued for; None for a mail queued by anything else."""
+    publication = (row.result or {}).get("publication")
+    return publication if isinstance(publication, int) else None
 
 
 def mail_not_delivered(
