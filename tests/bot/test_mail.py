@@ -281,3 +281,14 @@ async def test_a_login_that_cannot_be_protected_is_not_tried_and_the_password_ne
     await worker.deliver_pending()
     assert mailbox.received == []
     assert "hunter2" not in caplog.text and "hunter2" not in " ".join(await told(desk, FlakyChat()))
+
+
+async def test_without_a_mail_server_the_target_is_named_not_connected_and_nothing_is_queued(desk, mailbox):
+    desk.deps.channels.discard("mail")
+    room = await approved_line(desk, FlakyChat(), APPROVED)
+    said = desk.say("carol", "publish", room).message.plain()
+    assert "not connected here, so not sent there: " in said and "press-release (Mail)." in said
+    desk.deps.channels.add("mail")
+    assert await mail_worker(desk, mailbox).deliver_pending() == 0 and mailbox.received == []
+    assert desk.say("carol", "publish press-release", room).ok  # once it is there, the target can still be published
+    assert await mail_worker(desk, mailbox).deliver_pending() == 3
