@@ -93,7 +93,10 @@ class MailChannel:
 
     async def send_mail(self, mail: Mail, message_id: str, date: datetime) -> dict:
         """Send one e-mail; RetryLater on a 4xx or a lost connection, Refused on a 5xx."""
-        message, international = compose(mail, self.sender, message_id, date)
+        try:
+            message, international = compose(mail, self.sender, message_id, date)
+        except (ValueError, TypeError) as error:  # an address or a header no e-mail can carry: no retry makes it one
+            raise Refused(f"cannot be written as an e-mail: {_said(error)}") from None
         client = aiosmtplib.SMTP(
             hostname=self.server.host,
             port=self.server.port,
@@ -116,6 +119,8 @@ class MailChannel:
             raise _answer(first.code, f"{first.code} {first.message}") from None
         except aiosmtplib.SMTPResponseException as error:
             raise _answer(error.code, f"{error.code} {error.message}") from None
+        except (aiosmtplib.SMTPNotSupported, ValueError) as error:  # an address it cannot take (SMTPUTF8), or no address
+            raise Refused(f"refused: {_said(error)}") from None
         except (aiosmtplib.SMTPException, OSError) as error:  # dropped mid-way: the server did not say it took the message
             raise RetryLater(f"the mail server connection was lost: {type(error).__name__}: {_said(error)}") from None
         finally:

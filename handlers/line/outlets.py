@@ -44,15 +44,17 @@ def queue_outside(ctx: Context, statement: Statement, target: BroadcastTarget, p
 
 def recipients(session: Session, publication: Publication) -> list[Outbox]:
     """The outbox rows of a publication's e-mails, one per address."""
-    rows = session.exec(
-        select(Outbox).where(Outbox.incident_id == publication.incident_id, Outbox.kind == Mail.kind).order_by(col(Outbox.id))
-    )
+    # Only this attempt's: a failed publication published again has its earlier rows, queued before it was recorded again.
+    mine = (Outbox.incident_id == publication.incident_id, Outbox.kind == Mail.kind, Outbox.created_at >= publication.at)
+    rows = session.exec(select(Outbox).where(*mine).order_by(col(Outbox.id)))
     return [row for row in rows if publication_of(row) == publication.id]
 
 
 def recipients_note(session: Session, publication: Publication) -> str:
     """How many of a publication's e-mails were delivered, and which addresses failed."""
     rows = recipients(session, publication)
+    if not rows:
+        return ""  # pruned long after delivery (ONEVOICE_RETENTION_DAYS): the publication's own state says the rest
     delivered = sum(1 for row in rows if row.state == "sent" and not (row.result or {}).get("cancelled"))
     failed = [str((row.payload or {}).get("to", "?")) for row in rows if row.state == "failed"]
     note = _("{delivered} of {total} e-mails delivered").format(delivered=delivered, total=len(rows))

@@ -46,7 +46,7 @@ def publications_text(session: Session, config: Config, statement_id: int) -> Me
     parts = []
     for row in rows:
         part = marks.get(row.state, "{target}").format(target=row.target, at=when(config, row.sent_at))
-        part += f" {outlets.recipients_note(session, row)}" if row.platform == "mail" else ""
+        part = " ".join(filter(None, (part, outlets.recipients_note(session, row) if row.platform == "mail" else "")))
         parts.append(f"{part} {row.url}" if row.url else part)
     return fmt(_("Published: {where}"), where=" · ".join(parts))
 

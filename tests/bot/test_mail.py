@@ -292,3 +292,42 @@ async def test_without_a_mail_server_the_target_is_named_not_connected_and_nothi
     assert await mail_worker(desk, mailbox).deliver_pending() == 0 and mailbox.received == []
     assert desk.say("carol", "publish press-release", room).ok  # once it is there, the target can still be published
     assert await mail_worker(desk, mailbox).deliver_pending() == 3
+
+
+async def test_a_failed_mail_target_published_again_counts_only_the_new_attempt(desk, mailbox, clock):
+    desk.config.broadcast[-1] = BroadcastTarget(name="press-release", email=["desk@a.example"])
+    mailbox.refuse["desk@a.example"] = "550 5.2.1 Mailbox disabled"
+    room = await approved_line(desk, FlakyChat(), APPROVED)
+    assert desk.say("carol", "publish press-release", room).ok
+    await mail_worker(desk, mailbox).deliver_pending()
+    assert "press-release ✗ failed (0 of 1 e-mails delivered" in desk.say("carol", "published", room).message.plain()
+    del mailbox.refuse["desk@a.example"]  # the desk re-enabled its mailbox
+    clock.advance(timedelta(minutes=3))
+    assert desk.say("carol", "publish press-release", room).ok
+    await mail_worker(desk, mailbox).deliver_pending()
+    assert mailbox.to() == ["desk@a.example"]
+    assert "press-release ✓" in desk.say("carol", "published", room).message.plain()
+    assert "(1 of 1 e-mails delivered)" in desk.say("carol", "published", room).message.plain()
+
+
+@pytest.mark.parametrize(
+    ("address", "why"),
+    [("desk@a.example\r\nBcc: victim@evil.example", "cannot be written as an e-mail"), ("新闻@例子.example", "refused: SMTPUTF8")],
+)
+async def test_an_address_no_mail_can_carry_fails_at_once_and_is_told(chat, config, address, why):
+    """A mail queued by another feature with an address nobody checked; the server here offers no SMTPUTF8."""
+    box = Mailbox()
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SmtpServer(box, hostname="mx.test", enable_SMTPUTF8=False), "127.0.0.1", 0)
+    box.port = server.sockets[0].getsockname()[1]
+    config.triage_room = RoomHandles(console="triage")
+    try:
+        with session(chat.engine) as db:
+            queue(db, None, "mail", Mail(to=address, subject="Notice", body="Text"), chat.clock.now())
+            db.commit()
+        await mail_worker(chat, box).deliver_pending()
+    finally:
+        server.close()
+    assert box.received == []
+    posts = await told(chat, FlakyChat())
+    assert [p for p in posts if "was not delivered (" + why in p and "attempts: 1" in p]
