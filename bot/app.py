@@ -149,7 +149,8 @@ class OneVoice:
     async def deliver(self) -> int:
         """Deliver whatever the outbox holds for every attached platform."""
         sent = 0
-        for deliverer in self.deliverers.values():
+        # Mail and webhooks first: what they could not deliver is told in the chat rooms in this same pass.
+        for deliverer in sorted(self.deliverers.values(), key=lambda d: d.adapter.platform not in self.deps.channels):
             if not self.stopping:
                 sent += await deliverer.deliver_pending()
         return sent

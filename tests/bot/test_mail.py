@@ -331,3 +331,26 @@ async def test_an_address_no_mail_can_carry_fails_at_once_and_is_told(chat, conf
     assert box.received == []
     posts = await told(chat, FlakyChat())
     assert [p for p in posts if "was not delivered (" + why in p and "attempts: 1" in p]
+
+
+async def test_the_running_bot_delivers_mail_on_its_own_channel_and_tells_a_refusal_in_the_same_pass(tmp_path, config, mailbox):
+    from bot.app import OneVoice
+    from config.settings import Settings
+
+    config.triage_room = RoomHandles(console="triage")
+    bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path / 'mail.db'}"), config=config)
+    chat_side = FlakyChat()
+    bot.attach(chat_side)
+    bot.attach(MailChannel(Server("127.0.0.1", mailbox.port, False, None), SENDER), channel=True)
+    assert (bot.deps.platforms, bot.deps.channels) == (["console"], {"mail"})  # no room is ever opened "on mail"
+    mailbox.refuse["gone@b.example"] = "550 5.1.1 Gone"
+    try:
+        with session(bot.engine) as db:
+            for address in ("desk@a.example", "gone@b.example"):
+                queue(db, None, "mail", Mail(to=address, subject="Notice", body="Text"), bot.deps.clock.now())
+            db.commit()
+        await bot.deliver()
+    finally:
+        bot.engine.dispose()
+    assert mailbox.to() == ["desk@a.example"]
+    assert [d for kind, d in chat_side.calls if kind == "post" and "The e-mail to gone@b.example was not delivered" in d]
