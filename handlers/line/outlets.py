@@ -69,18 +69,20 @@ def settle(session: Session, publication_id: int, now: datetime, settled: dict[i
     publication = session.get(Publication, publication_id)
     if publication is None or publication.state != "queued":
         return
-    states = [(settled or {}).get(row.id, row.state) for row in recipients(session, publication)]
+    rows = recipients(session, publication)
+    states = [(settled or {}).get(row.id, row.state) for row in rows]
     if "pending" in states:
         return
+    failed = [str((row.payload or {}).get("to", "?")) for row, state in zip(rows, states, strict=True) if state == "failed"]
     publication.state = "sent" if "sent" in states else "failed"
     publication.sent_at = now if publication.state == "sent" else None
+    publication.error = f"not delivered to {', '.join(failed)}"[:500] if failed else None
     session.add(publication)
     version = session.get_one(Statement, publication.statement_id).version
     kind = "publish_sent" if publication.state == "sent" else "publish_failed"
+    counts = {"version": version, "recipients": len(rows), "delivered": states.count("sent")}
     session.add(
-        TimelineEvent(
-            incident_id=publication.incident_id, at=now, actor="onevoice", kind=kind, text=publication.target, data={"version": version}
-        )
+        TimelineEvent(incident_id=publication.incident_id, at=now, actor="onevoice", kind=kind, text=publication.target, data=counts)
     )
 
 
@@ -99,6 +101,11 @@ def mail_not_delivered(
     if publication is not None:
         settle(session, publication, now, {row.id: "failed"})
     address = mail.to if mail is not None else str((row.payload or {}).get("to", "?"))
+    if row.incident_id is not None:  # each recipient's outcome outlives the outbox row (pruned after the retention days)
+        failed = TimelineEvent(
+            incident_id=row.incident_id, at=now, actor="onevoice", kind="mail_failed", text=address, data={"reason": reason[:200]}
+        )
+        session.add(failed)
     notice = fmt(
         _("⚠ The e-mail to {address} was not delivered ({reason}); attempts: {attempts}. Check the address, then send it again."),
         address=address,
