@@ -354,3 +354,20 @@ async def test_the_running_bot_delivers_mail_on_its_own_channel_and_tells_a_refu
         bot.engine.dispose()
     assert mailbox.to() == ["desk@a.example"]
     assert [d for kind, d in chat_side.calls if kind == "post" and "The e-mail to gone@b.example was not delivered" in d]
+
+
+async def test_on_both_databases_each_recipient_is_counted_and_a_refusal_told(any_engine, config, clock, mailbox, monkeypatch):
+    from tests.conftest import Chat
+
+    chat = Chat(any_engine, config, clock)
+    chat.config.broadcast.append(BroadcastTarget(name="press-release", email=ADDRESSES))
+    chat.deps.channels.add("mail")
+    monkeypatch.setattr(outlets, "headline_of", lambda statement, config: HEADLINE)
+    mailbox.refuse["wire@c.example"] = "550 5.1.1 No such user"
+    room = await approved_line(chat, FlakyChat(), APPROVED)
+    assert chat.say("carol", "publish press-release", room).ok
+    await mail_worker(chat, mailbox).deliver_pending()
+    assert sorted(mailbox.to()) == ["desk@a.example", "news@b.example"]
+    assert all(message.get_payload(decode=True) == APPROVED.encode() for _to, message in mailbox.received)
+    assert "(2 of 3 e-mails delivered; not delivered to wire@c.example)" in chat.say("carol", "published", room).message.plain()
+    assert [p for p in await told(chat, FlakyChat()) if "The e-mail to wire@c.example was not delivered" in p]
