@@ -96,6 +96,8 @@ async def _start_telegram(started: _Started):
 
 async def _start_channels(started: _Started) -> list[str]:
     """E-mail when ONEVOICE_SMTP_URL is set, webhooks when a target is one (PRODUCT.md §11): outbox workers of their own."""
+    from email_validator import EmailNotValidError, validate_email
+
     from bot.outbox.mail import MailChannel, server_of
     from bot.outbox.webhook import WebhookChannel
 
@@ -104,9 +106,11 @@ async def _start_channels(started: _Started) -> list[str]:
         try:
             server = server_of(settings.smtp_url.get_secret_value())
         except ValueError as problem:
-            raise Refused(str(problem)) from None
-        if not settings.mail_from or "@" not in settings.mail_from:
-            raise Refused(_("ONEVOICE_MAIL_FROM must be the sender's address when ONEVOICE_SMTP_URL is set"))
+            raise Refused(_(str(problem))) from None  # the message names the setting, never its password
+        try:
+            validate_email(settings.mail_from or "", check_deliverability=False)
+        except EmailNotValidError:
+            raise Refused(_("ONEVOICE_MAIL_FROM must be the sender's address when ONEVOICE_SMTP_URL is set")) from None
         bot.attach(MailChannel(server, settings.mail_from), channel=True)
         modes.append(f"e-mail via {server.host}:{server.port}")
     if any(target.webhook for target in bot.config.broadcast):

@@ -22,6 +22,7 @@ from pydantic import SecretStr
 
 from bot.outbox.adapter import RetryLater, Undeliverable
 from handlers.core.effects import Mail
+from handlers.text.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,11 @@ def server_of(url: str) -> Server:
     """Read ONEVOICE_SMTP_URL (smtp://user:password@host:587, smtps://…, smtp://host:port); ValueError names no secret."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise ValueError("ONEVOICE_SMTP_URL must look like smtp://user:password@host:587 or smtps://user:password@host:465")
+        raise ValueError(N_("ONEVOICE_SMTP_URL must look like smtp://user:password@host:587 or smtps://user:password@host:465"))
     try:
         port = parts.port or (465 if parts.scheme == "smtps" else 587)
     except ValueError:
-        raise ValueError("ONEVOICE_SMTP_URL has a port that is not a number") from None
+        raise ValueError(N_("ONEVOICE_SMTP_URL has a port that is not a number")) from None
     username = unquote(parts.username) if parts.username else None
     password = SecretStr(unquote(parts.password)) if parts.password else None
     tls = parts.scheme == "smtps"

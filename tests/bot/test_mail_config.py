@@ -101,6 +101,7 @@ async def test_run_attaches_mail_when_smtp_is_set_and_webhooks_when_a_target_is_
     [
         {"ONEVOICE_SMTP_URL": "smtp://u:pa55word@mail.example:587"},  # no sender
         {"ONEVOICE_SMTP_URL": "imap://u:pa55word@mail.example", "ONEVOICE_MAIL_FROM": "d@x.example"},
+        {"ONEVOICE_SMTP_URL": "smtp://u:pa55word@mail.example:587", "ONEVOICE_MAIL_FROM": "not a sender"},
     ],
 )
 async def test_run_refuses_a_broken_mail_setting_without_showing_the_password(env, monkeypatch):
