@@ -55,8 +55,20 @@ def desk(chat, receiver, monkeypatch):
     return chat
 
 
+OPEN: list[WebhookChannel] = []
+
+
+@pytest.fixture(autouse=True)
+async def _closed_after():
+    """Each test's connection pools closed at its end, as `run` closes its own on shutdown."""
+    yield
+    while OPEN:
+        await OPEN.pop().close()
+
+
 def hook_worker(chat, environ=None, attempts: int = 8) -> Deliverer:
     channel = WebhookChannel("https://status.example/", environ={"CMS_WEBHOOK_SECRET": SECRET} if environ is None else environ)
+    OPEN.append(channel)
     return Deliverer(chat.engine, chat.deps, channel, attempts=attempts)
 
 
