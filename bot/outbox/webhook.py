@@ -20,6 +20,7 @@ from bot.outbox.adapter import RetryLater, Undeliverable
 
 TIMEOUT = 30.0  # seconds for one POST, connection included
 LONGEST_WAIT = 3600.0  # a Retry-After beyond this is read as this: the attempts' cap still gives up in time
+SHORTEST_WAIT = 1.0  # "Retry-After: 0" must not spend every attempt in one pass
 RETRIED = frozenset({408, 429})
 
 
@@ -39,14 +40,14 @@ def wait_of(header: str | None, now: datetime | None = None) -> float | None:
         return None
     header = header.strip()
     if header.isdigit():
-        return min(float(header), LONGEST_WAIT)
+        return min(max(float(header), SHORTEST_WAIT), LONGEST_WAIT)
     try:
         moment = parsedate_to_datetime(header)
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return min(max(0.0, (moment - (now or datetime.now(UTC))).total_seconds()), LONGEST_WAIT)
+    return min(max(SHORTEST_WAIT, (moment - (now or datetime.now(UTC))).total_seconds()), LONGEST_WAIT)
 
 
 class WebhookChannel:

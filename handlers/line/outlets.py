@@ -15,6 +15,8 @@ from handlers.text.markup import Message, fmt
 from storage.models import Incident, Outbox, Publication, Statement, TimelineEvent
 
 OUTSIDE = ("mail", "webhook")  # the outbox channels that leave the chat platforms
+TOLD_EACH = 3  # addresses of one publication told one by one; beyond, one summary when it settles (a dead server: no flood)
+LISTED = 10  # addresses named in a list, then how many more
 
 
 def kind_of(target: BroadcastTarget) -> str | None:
@@ -59,20 +61,26 @@ def recipients_note(session: Session, publication: Publication) -> str:
     failed = [str((row.payload or {}).get("to", "?")) for row in rows if row.state == "failed"]
     note = _("{delivered} of {total} e-mails delivered").format(delivered=delivered, total=len(rows))
     if failed:
-        note += "; " + _("not delivered to {addresses}").format(addresses=", ".join(failed))
+        note += "; " + _("not delivered to {addresses}").format(addresses=listed(failed))
     return f"({note})"
 
 
-def settle(session: Session, publication_id: int, now: datetime, settled: dict[int, str] | None = None) -> None:
+def listed(addresses: list[str]) -> str:
+    """Addresses for a message: the first few, then how many more."""
+    more = len(addresses) - LISTED
+    return ", ".join(addresses[:LISTED]) + (" " + _("and {n} more").format(n=more) if more > 0 else "")
+
+
+def settle(session: Session, publication_id: int, now: datetime, settled: dict[int, str] | None = None) -> bool:
     """Once every e-mail of a publication is delivered or given up, the publication is sent (any delivered) or failed;
-    `settled` gives the state of rows being decided in this step."""
+    `settled` gives the state of rows being decided in this step. Return whether the rooms were sent a summary."""
     publication = session.get(Publication, publication_id)
     if publication is None or publication.state != "queued":
-        return
+        return False
     rows = recipients(session, publication)
     states = [(settled or {}).get(row.id, row.state) for row in rows]
     if "pending" in states:
-        return
+        return False
     failed = [str((row.payload or {}).get("to", "?")) for row, state in zip(rows, states, strict=True) if state == "failed"]
     publication.state = "sent" if "sent" in states else "failed"
     publication.sent_at = now if publication.state == "sent" else None
@@ -84,6 +92,17 @@ def settle(session: Session, publication_id: int, now: datetime, settled: dict[i
     session.add(
         TimelineEvent(incident_id=publication.incident_id, at=now, actor="onevoice", kind=kind, text=publication.target, data=counts)
     )
+    if len(failed) <= TOLD_EACH:
+        return False  # each was told on its own
+    summary = fmt(
+        _("⚠ v{n} reached {delivered} of {total} addresses of {target}; not delivered to {addresses}. See `/crisis published`."),
+        n=version,
+        delivered=counts["delivered"],
+        total=len(rows),
+        target=publication.target,
+        addresses=listed(failed),
+    )
+    return bool(in_every_room(session, publication.incident_id, now, Post(summary, notice=True)))
 
 
 def publication_of(row: Outbox) -> int | None:
@@ -97,15 +116,17 @@ def mail_not_delivered(
 ) -> bool:
     """An e-mail was refused or given up: record it on its publication and tell the incident's rooms (or the triage room)
     which address; return whether anyone was told."""
-    publication = publication_of(row)
-    if publication is not None:
-        settle(session, publication, now, {row.id: "failed"})
     address = mail.to if mail is not None else str((row.payload or {}).get("to", "?"))
     if row.incident_id is not None:  # each recipient's outcome outlives the outbox row (pruned after the retention days)
         failed = TimelineEvent(
             incident_id=row.incident_id, at=now, actor="onevoice", kind="mail_failed", text=address, data={"reason": reason[:200]}
         )
         session.add(failed)
+    publication = publication_of(row)
+    if publication is not None:
+        summarised = settle(session, publication, now, {row.id: "failed"})
+        if _failed_before(session, publication, row.id) >= TOLD_EACH:
+            return summarised  # enough said one by one: the summary at the end names the rest
     notice = fmt(
         _("⚠ The e-mail to {address} was not delivered ({reason}); attempts: {attempts}. Check the address, then send it again."),
         address=address,
@@ -121,6 +142,12 @@ def mail_not_delivered(
             queue(session, row.incident_id, platform, Post(notice, to=str(triage), notice=True), now)
             told = True
     return told
+
+
+def _failed_before(session: Session, publication_id: int, row_id: int) -> int:
+    """How many other e-mails of a publication were given up already."""
+    publication = session.get(Publication, publication_id)
+    return sum(1 for row in recipients(session, publication) if row.state == "failed" and row.id != row_id) if publication else 0
 
 
 def webhook_body(session: Session, config: Config, publication_id: int, page_base: str | None) -> bytes:

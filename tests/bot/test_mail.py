@@ -371,3 +371,18 @@ async def test_on_both_databases_each_recipient_is_counted_and_a_refusal_told(an
     assert all(message.get_payload(decode=True) == APPROVED.encode() for _to, message in mailbox.received)
     assert "(2 of 3 e-mails delivered; not delivered to wire@c.example)" in chat.say("carol", "published", room).message.plain()
     assert [p for p in await told(chat, FlakyChat()) if "The e-mail to wire@c.example was not delivered" in p]
+
+
+async def test_a_server_refusing_every_address_tells_three_then_one_summary_not_a_flood(desk, mailbox):
+    many = [f"reader{n}@d.example" for n in range(14)]
+    desk.config.broadcast[-1] = BroadcastTarget(name="press-release", email=many)
+    mailbox.refuse.update({address: "550 5.7.1 Relaying denied" for address in many})
+    room = await approved_line(desk, FlakyChat(), APPROVED)
+    assert desk.say("carol", "publish press-release", room).ok
+    await mail_worker(desk, mailbox).deliver_pending()
+    posts = await told(desk, FlakyChat())
+    each = [p for p in posts if "The e-mail to reader" in p]
+    summary = [p for p in posts if "v1 reached 0 of 14 addresses of press-release" in p]
+    assert len(each) == 3 and len(summary) == 1
+    assert "reader0@d.example" in summary[0] and "reader9@d.example" in summary[0] and "and 4 more" in summary[0]
+    assert "reader13@d.example" not in summary[0]

@@ -191,4 +191,5 @@ def test_retry_after_reads_seconds_and_dates_within_bounds():
 
     now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     assert wait_of("30") == 30 and wait_of("999999") == 3600 and wait_of(None) is None and wait_of("soon") is None
-    assert wait_of("Mon, 02 Mar 2026 09:01:00 GMT", now) == 60 and wait_of("Mon, 02 Mar 2026 08:00:00 GMT", now) == 0
+    assert wait_of("0") == 1  # never a hot loop through every attempt
+    assert wait_of("Mon, 02 Mar 2026 09:01:00 GMT", now) == 60 and wait_of("Mon, 02 Mar 2026 08:00:00 GMT", now) == 1
