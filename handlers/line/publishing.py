@@ -124,7 +124,8 @@ def publish(ctx: Context) -> Message:
                 already.append(target.name)
             elif platform in outlets.OUTSIDE:
                 count = outlets.queue_outside(ctx, current, target, row)
-                mailed.update({target.name: count} if platform == "mail" else {})
+                if platform == "mail":
+                    mailed[target.name] = count
                 sent.append(target.name)
             elif platform != "page":
                 ctx.emit(platform, Publish(publication_id=row.id, to=channel))
