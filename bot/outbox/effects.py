@@ -199,7 +199,7 @@ async def webhook(d: Delivery) -> dict:
     if await d.db(lambda s: publishing.text_to_publish(s, publication, now)) is None:
         return {"cancelled": True}
     body = await d.db(lambda s: outlets.webhook_body(s, d.deps.config, publication, d.adapter.page_base))
-    result = await d.adapter.post_webhook(d.effect.url, body, d.effect.secret_env, delivery_id_of(d.row.id, d.row.created_at))
+    result = await d.adapter.post_webhook(d.effect.to, body, d.effect.secret_env, delivery_id_of(d.row.id, d.row.created_at))
     await d.db(lambda s: publishing.mark_sent(s, publication, result, now))
     return result
 

@@ -188,5 +188,5 @@ class Webhook(Effect):
     quoted = False
 
     publication_id: int
-    url: str
+    to: str  # the target's address (named `to`: each target is a delivery lane of its own, so one down holds up no other)
     secret_env: str

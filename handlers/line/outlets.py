@@ -35,7 +35,7 @@ def queue_outside(ctx: Context, statement: Statement, target: BroadcastTarget, p
     if target.webhook and target.secret_env:
         if ctx.incident.public_id is None:
             ctx.incident.public_id = secrets.token_urlsafe(9)  # the receiver's id for the incident: unguessable, as the page's
-        ctx.emit("webhook", Webhook(publication_id=publication.id, url=target.webhook, secret_env=target.secret_env))
+        ctx.emit("webhook", Webhook(publication_id=publication.id, to=target.webhook, secret_env=target.secret_env))
         return 1
     subject = subject_of(statement, ctx.config)
     for address in dict.fromkeys(target.email or ()):  # each address in a lane of its own: a refusal holds up no other

@@ -38,6 +38,8 @@ async def receiver():
     hooks = Receiver()
     app = web.Application()
     app.router.add_post("/hooks/onevoice", hooks.hook)
+    hooks.bridge = Receiver()  # a second target on the same host (a Weibo bridge)
+    app.router.add_post("/hooks/bridge", hooks.bridge.hook)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -193,3 +195,20 @@ def test_retry_after_reads_seconds_and_dates_within_bounds():
     assert wait_of("30") == 30 and wait_of("999999") == 3600 and wait_of(None) is None and wait_of("soon") is None
     assert wait_of("0") == 1  # never a hot loop through every attempt
     assert wait_of("Mon, 02 Mar 2026 09:01:00 GMT", now) == 60 and wait_of("Mon, 02 Mar 2026 08:00:00 GMT", now) == 1
+
+
+async def test_a_receiver_that_is_down_holds_up_no_other_target(desk, receiver, clock):
+    bridge = receiver.url.replace("/hooks/onevoice", "/hooks/bridge")
+    desk.config.broadcast.append(BroadcastTarget(name="bridge", webhook=bridge, secret_env="CMS_WEBHOOK_SECRET"))
+    receiver.answers = [(503, {}), (503, {})]
+    room = await approved_line(desk, FlakyChat(), TRICKY)
+    assert desk.say("carol", "publish cms bridge", room).ok
+    worker = hook_worker(desk)
+    assert await worker.deliver_pending() == 1  # the bridge, although the CMS before it waits for its retry
+    assert len(receiver.got) == 1 and len(receiver.bridge.got) == 1
+    clock.advance(timedelta(hours=1))
+    await worker.deliver_pending()
+    clock.advance(timedelta(hours=1))
+    await worker.deliver_pending()
+    assert len(receiver.got) == 3 and len(receiver.bridge.got) == 1
+    assert receiver.got[0][0]["X-OneVoice-Delivery"] != receiver.bridge.got[0][0]["X-OneVoice-Delivery"]
