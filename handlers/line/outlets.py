@@ -59,10 +59,10 @@ def recipients_note(session: Session, publication: Publication) -> str:
         return ""  # pruned long after delivery (ONEVOICE_RETENTION_DAYS): the publication's own state says the rest
     delivered = sum(1 for row in rows if row.state == "sent" and not (row.result or {}).get("cancelled"))
     failed = [str((row.payload or {}).get("to", "?")) for row in rows if row.state == "failed"]
-    note = _("{delivered} of {total} e-mails delivered").format(delivered=delivered, total=len(rows))
     if failed:
-        note += "; " + _("not delivered to {addresses}").format(addresses=listed(failed))
-    return f"({note})"
+        said = _("({delivered} of {total} e-mails delivered; not delivered to {addresses})")
+        return said.format(delivered=delivered, total=len(rows), addresses=listed(failed))
+    return _("({delivered} of {total} e-mails delivered)").format(delivered=delivered, total=len(rows))
 
 
 def listed(addresses: list[str]) -> str:

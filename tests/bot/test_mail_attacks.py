@@ -152,3 +152,15 @@ async def test_a_server_refusing_every_address_tells_three_then_one_summary_not_
     assert len(each) == 3 and len(summary) == 1
     assert "reader0@d.example" in summary[0] and "reader9@d.example" in summary[0] and "and 4 more" in summary[0]
     assert "reader13@d.example" not in summary[0]
+
+
+async def test_a_chinese_team_is_told_of_a_refused_address_in_chinese(desk, mailbox):
+    desk.config.broadcast[-1] = BroadcastTarget(name="press-release", email=["desk@a.example", "gone@b.example"])
+    mailbox.refuse["gone@b.example"] = "550 5.1.1 No such user"
+    room = await approved_line(desk, FlakyChat(), APPROVED)
+    desk.config.language = "zh"
+    assert desk.say("carol", "publish press-release", room).ok
+    await mail_worker(desk, mailbox).deliver_pending()
+    posts = await told(desk, FlakyChat())
+    assert [p for p in posts if "发往 gone@b.example 的电子邮件未送达（refused: 550 5.1.1 No such user）" in p]
+    assert "2 封邮件已送达 1 封；未送达 gone@b.example" in desk.say("carol", "published", room).message.plain()
