@@ -20,7 +20,7 @@ LISTED = 10  # addresses named in a list, then how many more
 
 
 def kind_of(target: BroadcastTarget) -> str | None:
-    """ "mail" or "webhook" for a target outside the chat platforms, else None."""
+    """The outbox channel of a target outside the chat platforms ("mail" or "webhook"); None for the others."""
     return "mail" if target.email else "webhook" if target.webhook else None
 
 
