@@ -52,9 +52,12 @@ class OneVoice:
         self.lease = timedelta(seconds=settings.lease_seconds)
         self.reports = reports_dir(self.engine, settings)  # where review reports are written
 
-    def attach(self, adapter: Adapter) -> None:
-        """Speak on a platform: its handles are synced and its outbox gets a worker."""
-        if adapter.platform not in self.deps.platforms:
+    def attach(self, adapter: Adapter, channel: bool = False) -> None:
+        """Speak on a platform: its handles are synced and its outbox gets a worker. A channel (mail, webhook) only gets
+        the worker: it has no rooms and no people."""
+        if channel:
+            self.deps.channels.add(adapter.platform)
+        elif adapter.platform not in self.deps.platforms:
             self.deps.platforms.append(adapter.platform)
         self.deliverers[adapter.platform] = Deliverer(
             self.engine,
@@ -66,7 +69,8 @@ class OneVoice:
             attempts=self.settings.delivery_attempts,
             give_up_after=self.settings.delivery_give_up_seconds,
         )
-        sync_handles(self.engine, self.config, adapter.platform)
+        if not channel:
+            sync_handles(self.engine, self.config, adapter.platform)
 
     def handle(self, command: Command, answer: AnswerRoute | None = None) -> Reply:
         """Run one command to completion (decided and committed, not yet delivered); `answer` routes a reply to send later."""
@@ -145,7 +149,8 @@ class OneVoice:
     async def deliver(self) -> int:
         """Deliver whatever the outbox holds for every attached platform."""
         sent = 0
-        for deliverer in self.deliverers.values():
+        # Mail and webhooks first: what they could not deliver is told in the chat rooms in this same pass.
+        for deliverer in sorted(self.deliverers.values(), key=lambda d: d.adapter.platform not in self.deps.channels):
             if not self.stopping:
                 sent += await deliverer.deliver_pending()
         return sent

@@ -22,6 +22,8 @@ READS = {
         "SLACK_BOT_TOKEN",
         "TELEGRAM_BOT_TOKEN",
         "ONEVOICE_SIGNALS_SECRET",
+        "ONEVOICE_SMTP_URL",
+        "each webhook target's secret_env",
     ],
     "report": [*TEAM, "ONEVOICE_REPORTS_DIR"],
     "stats": TEAM,

@@ -94,6 +94,33 @@ async def _start_telegram(started: _Started):
     return application, "Telegram (polling)" if polling else "Telegram (webhook)"
 
 
+async def _start_channels(started: _Started) -> list[str]:
+    """E-mail when ONEVOICE_SMTP_URL is set, webhooks when a target is one (PRODUCT.md §11): outbox workers of their own."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from bot.outbox.mail import MailChannel, server_of
+    from bot.outbox.webhook import WebhookChannel
+
+    bot, settings, modes = started.bot, started.settings, []
+    if settings.smtp_url is not None:
+        try:
+            server = server_of(settings.smtp_url.get_secret_value())
+        except ValueError as problem:
+            raise Refused(_(str(problem))) from None  # the message names the setting, never its password
+        try:
+            validate_email(settings.mail_from or "", check_deliverability=False)
+        except EmailNotValidError:
+            raise Refused(_("ONEVOICE_MAIL_FROM must be the sender's address when ONEVOICE_SMTP_URL is set")) from None
+        bot.attach(MailChannel(server, settings.mail_from), channel=True)
+        modes.append(f"e-mail via {server.host}:{server.port}")
+    if any(target.webhook for target in bot.config.broadcast):
+        hooks = WebhookChannel(settings.public_url)
+        started.stack.push_async_callback(hooks.close)
+        bot.attach(hooks, channel=True)
+        modes.append("webhooks")
+    return modes
+
+
 async def _reachable(url: str, setting: str, platform: str) -> None:
     """Refuse to start when the platform's API cannot even be connected to (a wrong URL, no network, a firewall)."""
     from urllib.parse import urlsplit
@@ -163,6 +190,12 @@ async def serve(bot: OneVoice, settings: Settings, warnings: list[str] = ()) -> 
         except Refused as problem:
             print(f"onevoice: {problem}", file=sys.stderr)
             return 2
+        if modes:
+            try:
+                modes += await _start_channels(started)
+            except Refused as problem:
+                print(f"onevoice: {problem}", file=sys.stderr)
+                return 2
         if not modes:
             print(
                 "onevoice: " + _("no platform is configured: set SLACK_BOT_TOKEN and/or TELEGRAM_BOT_TOKEN (see README)"), file=sys.stderr

@@ -3,6 +3,7 @@
 import re
 from datetime import time, timedelta
 from typing import TYPE_CHECKING, Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -177,6 +178,28 @@ class Team(Strict):
     people: dict[str, Person] = Field(default_factory=dict)
 
 
+def _email_address(value: str) -> str:
+    """An e-mail address as the validator pydantic uses reads it (syntax only: no DNS at load), normalised."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise ValueError(f"{value!r} is not an e-mail address: {error}") from None
+
+
+def _webhook_url(value: str) -> str:
+    """An absolute http(s) address with a host, and nothing a request line cannot carry."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value) or len(value) > 2000:
+        raise ValueError(f"{value[:80]!r} is not a webhook address: give the full http:// or https:// address")
+    return value
+
+
+EmailAddress = Annotated[str, AfterValidator(_email_address)]
+WebhookUrl = Annotated[str, AfterValidator(_webhook_url)]
+
+
 class BroadcastTarget(Strict):
     """Where `publish` sends the approved line."""
 
@@ -187,6 +210,22 @@ class BroadcastTarget(Strict):
     manual: bool = False
     page: bool = False
     limit: int | None = Field(default=None, gt=0)
+    email: list[EmailAddress] | None = Field(default=None, min_length=1, max_length=500)  # one e-mail per address (§11)
+    webhook: WebhookUrl | None = None  # a signed JSON POST to this http(s) address (§11)
+    secret_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")  # the variable holding its secret
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "BroadcastTarget":
+        """An e-mail or webhook target is only that; a webhook is always signed."""
+        if self.webhook is not None and self.secret_env is None:
+            raise ValueError("a webhook target needs `secret_env`: the environment variable holding the secret it is signed with")
+        if self.secret_env is not None and self.webhook is None:
+            raise ValueError("`secret_env` belongs to a webhook target")
+        outside = [kind for kind in ("email", "webhook") if getattr(self, kind) is not None]
+        others = [kind for kind in ("slack", "telegram", "console", "manual", "page") if getattr(self, kind) not in (None, False)]
+        if outside and (len(outside) > 1 or others):
+            raise ValueError(f"a target is one kind: {', '.join(outside + others)} must be separate targets")
+        return self
 
 
 class RoomHandles(Strict):

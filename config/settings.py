@@ -50,3 +50,7 @@ class Settings(BaseSettings):
     # Processed-event keys and delivered outbox rows older than this are pruned; at least 2 days, longer than any
     # platform retries a delivery (Telegram keeps an update for 24 hours), so a redelivery is still recognised.
     retention_days: float = Field(30.0, ge=2, validation_alias="ONEVOICE_RETENTION_DAYS")
+    # E-mail broadcast targets (PRODUCT.md §11): smtp://user:password@host:587 (STARTTLS), smtps://… (TLS), or
+    # smtp://host:port (no login: a local relay); a secret, since it carries the password. And the sender's address.
+    smtp_url: SecretStr | None = Field(None, validation_alias="ONEVOICE_SMTP_URL")
+    mail_from: str | None = Field(None, validation_alias="ONEVOICE_MAIL_FROM")

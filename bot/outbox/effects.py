@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from bot.outbox.adapter import Adapter, RetryLater, Undeliverable
+from bot.outbox.mail import message_id_of
+from bot.outbox.webhook import delivery_id_of
 from bot.web.report_files import deliver_report
 from handlers.core.context import Deps
-from handlers.core.effects import DM, Answer, Edit, Effect, Invite, OpenRoom, Post, Publish, RefreshCard, RefreshLine, Report
+from handlers.core.effects import DM, Answer, Edit, Effect, Invite, Mail, OpenRoom, Post, Publish, RefreshCard, RefreshLine, Report, Webhook
 from handlers.incident.card import render_card
-from handlers.line import publishing
+from handlers.line import outlets, publishing
 from handlers.line.reading import render_pinned
 from handlers.text.i18n import speaking
 from handlers.text.markup import Message, text
@@ -65,6 +67,8 @@ class Handler:
 
     run: Callable[[Delivery], Awaitable[dict]]
     in_room: bool = True
+    # Told instead of the generic notice when the effect is given up: (session, deps, row, effect, reason) → told anyone.
+    given_up: Callable[[Session, Deps, Outbox, Effect, str], bool] | None = None
 
 
 def read(row: Outbox, table: dict[type[Effect], Handler]) -> Effect:
@@ -167,6 +171,39 @@ async def edit(d: Delivery) -> dict:
     return await d.adapter.edit_message(where, posted.result.get("message_id"), d.effect.message)
 
 
+async def mail(d: Delivery) -> dict:
+    """One e-mail on the "mail" channel; one queued for a publication goes only while its version is the line."""
+    if not hasattr(d.adapter, "send_mail"):
+        raise Undeliverable(f"e-mail is sent on the mail channel, not on {d.adapter.platform}")
+    now, publication = d.deps.clock.now(), outlets.publication_of(d.row)
+    if publication is not None and await d.db(lambda s: publishing.text_to_publish(s, publication, now)) is None:
+        return {"cancelled": True, "publication": publication}
+    message_id = message_id_of(d.row.id, d.row.created_at, d.adapter.sender)
+    result = await d.adapter.send_mail(d.effect, message_id, d.row.created_at)
+    if publication is None:
+        return result
+    await d.db(lambda s: outlets.settle(s, publication, now, {d.row.id: "sent"}))
+    return {**result, "publication": publication}  # the row stays linked to its publication once delivered
+
+
+def mail_given_up(session: Session, deps: Deps, row: Outbox, effect: Effect, reason: str) -> bool:
+    mailed = effect if isinstance(effect, Mail) else None
+    return outlets.mail_not_delivered(session, deps.config, deps.platforms, row, mailed, reason, deps.clock.now())
+
+
+async def webhook(d: Delivery) -> dict:
+    """The signed POST of a publication, built from the database now (a version superseded meanwhile never goes out)."""
+    if not hasattr(d.adapter, "post_webhook"):
+        raise Undeliverable(f"webhooks are sent on the webhook channel, not on {d.adapter.platform}")
+    now, publication = d.deps.clock.now(), d.effect.publication_id
+    if await d.db(lambda s: publishing.text_to_publish(s, publication, now)) is None:
+        return {"cancelled": True}
+    body = await d.db(lambda s: outlets.webhook_body(s, d.deps.config, publication, d.adapter.page_base))
+    result = await d.adapter.post_webhook(d.effect.to, body, d.effect.secret_env, delivery_id_of(d.row.id, d.row.created_at))
+    await d.db(lambda s: publishing.mark_sent(s, publication, result, now))
+    return result
+
+
 # Every type of effect the domain queues, and its delivery. Effects that do not wait for the incident room either
 # make it (OpenRoom) or go to a person or a channel outside it.
 DELIVERIES: dict[type[Effect], Handler] = {
@@ -180,6 +217,8 @@ DELIVERIES: dict[type[Effect], Handler] = {
     Edit: Handler(edit, in_room=False),
     Report: Handler(report),
     Answer: Handler(answer, in_room=False),
+    Mail: Handler(mail, in_room=False, given_up=mail_given_up),
+    Webhook: Handler(webhook, in_room=False),
 }
 
 

@@ -16,7 +16,7 @@ from bot.outbox.effects import DELIVERIES, Delivery, Handler, Roomless, Waiting
 from bot.outbox.leases import LEASE, Leases
 from bot.outbox.notices import tell_given_up
 from handlers.core.context import Deps
-from handlers.core.effects import Effect, OpenRoom, Publish, RefreshCard, RefreshLine
+from handlers.core.effects import Effect, OpenRoom, Publish, RefreshCard, RefreshLine, Webhook
 from handlers.line import publishing
 from storage.db import session as new_session
 from storage.models import Outbox
@@ -180,10 +180,14 @@ class Deliverer:
         row.state, row.lease_until, row.lease_owner, row.error = "failed", None, None, reason[:500]
         log.error("outbox %s (%s) given up after %d attempts: %s", row.id, row.kind, row.attempts, reason)
 
+        handler = self.deliveries.get(type(delivery.effect)) if delivery.effect is not None else None
+
         def record(session) -> None:
-            if isinstance(delivery.effect, Publish):  # the domain tells the room itself, with the target's name
+            if isinstance(delivery.effect, Publish | Webhook):  # the domain tells the room itself, with the target's name
                 publishing.mark_failed(session, delivery.effect.publication_id, reason, self.deps.clock.now())
                 self.told = True
+            elif handler is not None and handler.given_up is not None:  # the effect's own words (an e-mail: which address)
+                self.told = handler.given_up(session, self.deps, row, delivery.effect, reason) or self.told
             elif tell:
                 self.told = tell_given_up(session, self.deps, row, delivery.effect, reason) or self.told
 

@@ -161,3 +161,32 @@ class Answer(Effect):
     thread: int | None = None  # Telegram: the forum topic it was asked in
     reply_to: int | None = None  # Telegram: the command's message, which the answer replies to
     refused: bool = False  # a refusal (not on the team, not permitted): by DM only, never said in a group
+
+
+@dataclass(frozen=True)
+class Mail(Effect):
+    """One plain-text UTF-8 e-mail to one address (PRODUCT.md §10, §11): the subject a version's headline, the body
+    its approved text byte for byte. Queued on the outbox's "mail" channel: `ctx.emit("mail", Mail(...))`."""
+
+    kind = "mail"
+    what = N_("an e-mail")
+    quoted = False
+
+    to: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Webhook(Effect):
+    """The approved version as signed JSON, POSTed to a webhook target (PRODUCT.md §11) for the publication row
+    `publication_id`; signed with the secret in the environment variable `secret_env` (its name only is stored).
+    Queued on the outbox's "webhook" channel."""
+
+    kind = "webhook"
+    what = N_("a webhook delivery")
+    quoted = False
+
+    publication_id: int
+    to: str  # the target's address (named `to`: each target is a delivery lane of its own, so one down holds up no other)
+    secret_env: str

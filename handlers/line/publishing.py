@@ -11,7 +11,7 @@ from handlers.core.context import Context, in_every_room
 from handlers.core.effects import Post, Publish
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.verbs import verb
-from handlers.line import countersigning, statements
+from handlers.line import countersigning, outlets, statements
 from handlers.line.reading import publications_text
 from handlers.line.states import APPROVED, CARRYING
 from handlers.line.targets import by_name, chat_handles, limit_of, names
@@ -106,14 +106,15 @@ def publish(ctx: Context) -> Message:
         )
     if ctx.incident.drill:
         return _simulate(ctx, current, chosen)
-    sent, already, offline, by_hand = [], [], [], []
+    sent, already, offline, by_hand, mailed = [], [], [], [], {}
     for target in chosen:
         if target.manual:
             by_hand.append(target)
             continue
-        outlets = [("page", "")] if target.page else chat_handles(target)
-        for platform, channel in outlets:
-            if platform != "page" and platform not in ctx.deps.platforms:
+        outside = outlets.kind_of(target)
+        where = [("page", "")] if target.page else [(outside, "")] if outside else chat_handles(target)
+        for platform, channel in where:
+            if platform != "page" and platform not in (*ctx.deps.platforms, *ctx.deps.channels):
                 if platform != "console":  # the terminal is for trying things out, never missed
                     offline.append(f"{target.name} ({platform.capitalize()})")
                 continue
@@ -122,6 +123,11 @@ def publish(ctx: Context) -> Message:
             row = _record(ctx, current, target.name, platform, "sent" if platform == "page" else "queued")
             if row is None:
                 already.append(target.name)
+            elif platform in outlets.OUTSIDE:
+                count = outlets.queue_outside(ctx, current, target, row)
+                if platform == "mail":
+                    mailed[target.name] = count
+                sent.append(target.name)
             elif platform != "page":
                 ctx.emit(platform, Publish(publication_id=row.id, to=channel))
                 sent.append(target.name)
@@ -134,7 +140,9 @@ def publish(ctx: Context) -> Message:
     header = fmt(
         _("📣 **v{n} published** by {who} to {targets}."), n=current.version, who=ctx.actor.name, targets=", ".join(dict.fromkeys(sent))
     )
-    return ctx.announce(lines(header, _nothing_sent(None, already, offline), _by_hand(by_hand, len(current.text))))
+    return ctx.announce(
+        lines(header, outlets.sending_note(mailed), _nothing_sent(None, already, offline), _by_hand(by_hand, len(current.text)))
+    )
 
 
 def _nothing_sent(current: Statement | None, already: list[str], offline: list[str]) -> Message:

@@ -5,7 +5,7 @@ from sqlmodel import Session, col, select
 from config.model import OPEN_PHASES, Config
 from handlers.core.context import Context
 from handlers.core.verbs import verb
-from handlers.line import signatures, statements
+from handlers.line import outlets, signatures, statements
 from handlers.line.kinds import kind_name
 from handlers.line.states import APPROVED, PENDING, REJECTED, SUPERSEDED
 from handlers.text.formatting import person_name, when
@@ -46,6 +46,7 @@ def publications_text(session: Session, config: Config, statement_id: int) -> Me
     parts = []
     for row in rows:
         part = marks.get(row.state, "{target}").format(target=row.target, at=when(config, row.sent_at))
+        part = " ".join(filter(None, (part, outlets.recipients_note(session, row) if row.platform == "mail" else "")))
         parts.append(f"{part} {row.url}" if row.url else part)
     return fmt(_("Published: {where}"), where=" · ".join(parts))
 
