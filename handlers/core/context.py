@@ -89,9 +89,9 @@ class Context:
         """The incident's rooms, one per platform."""
         return list(self.session.exec(select(Room).where(Room.incident_id == self.incident.id).order_by(col(Room.id))))
 
-    def emit(self, platform: str, effect: Effect) -> None:
-        """Queue one effect for delivery on one platform."""
-        queue(self.session, self.found.id if self.found else None, platform, effect, self.now)
+    def emit(self, platform: str, effect: Effect) -> Outbox:
+        """Queue one effect for delivery on one platform; its outbox row."""
+        return queue(self.session, self.found.id if self.found else None, platform, effect, self.now)
 
     def post(self, message: Message) -> None:
         """Post a message in the incident's room on every platform."""

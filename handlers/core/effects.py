@@ -161,3 +161,17 @@ class Answer(Effect):
     thread: int | None = None  # Telegram: the forum topic it was asked in
     reply_to: int | None = None  # Telegram: the command's message, which the answer replies to
     refused: bool = False  # a refusal (not on the team, not permitted): by DM only, never said in a group
+
+
+@dataclass(frozen=True)
+class Mail(Effect):
+    """One plain-text UTF-8 e-mail to one address (PRODUCT.md §10, §11): the subject a version's headline, the body
+    its approved text byte for byte. Queued on the outbox's "mail" channel: `ctx.emit("mail", Mail(...))`."""
+
+    kind = "mail"
+    what = N_("an e-mail")
+    quoted = False
+
+    to: str
+    subject: str
+    body: str
