@@ -13,6 +13,7 @@ from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import leading
 from handlers.core.verbs import ANYONE, verb
 from handlers.desk import deadlines
+from handlers.desk.inquiries import approved_version
 from handlers.line import statements
 from handlers.line.headline import headline_of
 from handlers.nudges import kinds
@@ -21,7 +22,7 @@ from handlers.nudges.subjects import Audience
 from handlers.text.formatting import duration_text, person_name, when
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines
-from storage.models import Outbox, StakeholderNotice, Statement
+from storage.models import Outbox, StakeholderNotice
 
 WHO = ("liaison", "spokesperson", "commander")
 MAIL_STATE = {"pending": N_("e-mail pending"), "sent": N_("e-mail delivered"), "failed": N_("e-mail refused")}
@@ -41,22 +42,6 @@ def _audience(ctx: Context, word: str | None) -> StakeholderList:
     if audience is None:
         raise UsageError(fmt(_("No stakeholder list “{name}”; the lists are: {lists}."), name=word[:40], lists=_lists_text(ctx)))
     return audience
-
-
-def approved_version(ctx: Context, word: str | None) -> Statement:
-    """The current approved version, or the one named (`v3`), which must be it; refused otherwise."""
-    current = statements.current_line(ctx.session, ctx.incident.id)
-    if word is not None and statements.parse_version(word) is None:
-        raise UsageError(fmt(_("“{word}” is not a version: write it as v3."), word=word[:20]))
-    if current is None:
-        raise Refusal(
-            fmt(_("#{id} has no approved line yet: nothing may go out. Propose one with `/crisis draft <text>`."), id=ctx.incident.id)
-        )
-    if word is not None and statements.parse_version(word) != current.version:
-        raise Refusal(
-            fmt(_("{word} is not the approved line; v{n} is. Only the approved line goes out."), word=word[:12], n=current.version)
-        )
-    return current
 
 
 def _notices(ctx: Context, key: str | None = None) -> list[StakeholderNotice]:
