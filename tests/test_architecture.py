@@ -26,6 +26,7 @@ SURFACE = {
     "handlers.signals.intake": "the triage post a declaration from a signal updates",
     "handlers.drills.injects": "a drill's scripted events, fired like reminders",
     "handlers.desk.inquiries": "press inquiries, which `answer q<n>` answers (the verb `answer i<n>` of drills shares)",
+    "handlers.desk.counts": "the desk's row on the incident card (lists told, inquiries open)",
     "handlers.desk.deadlines": "when each stakeholder list must be told: declaring, a new severity and reopening reschedule it",
     "handlers.line.headline": "the public headline a version was approved with (an e-mail's subject)",
 }

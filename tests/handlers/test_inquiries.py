@@ -154,3 +154,20 @@ def test_in_a_drill_the_answer_is_recorded_and_nothing_is_mailed(chat, clock):
         == "🧪 DRILL: Q1 from Reuters answered with v1 by Carol Wang; the e-mail to reporter@reuters.example was not sent."
     )
     assert mails(chat) == []
+
+
+def test_the_card_counts_lists_told_and_inquiries_open_and_overdue(chat, clock):
+    start = clock.now()
+    room = approved_incident(chat, clock)
+
+    def card_row() -> str:
+        return chat.say("dave", "status", room).message.plain().splitlines()[-1]
+
+    assert card_row() == "Stakeholders: 0/1 required lists told (0 overdue)"
+    assert chat.say("dave", "inquiry Reuters in 30m Is the recall national?", room).ok
+    assert chat.say("dave", "inquiry Caixin Are stores closed?", room).ok
+    clock._now = start + timedelta(minutes=70)
+    assert card_row() == "Stakeholders: 0/1 required lists told (1 overdue) · Press inquiries: 2 open (1 overdue)"
+    assert chat.say("erin", "notify regulators", room).ok
+    assert chat.say("carol", "answer q1", room).ok
+    assert card_row() == "Stakeholders: 1/1 required lists told (0 overdue) · Press inquiries: 1 open (0 overdue)"
