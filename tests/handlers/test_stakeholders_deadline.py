@@ -97,3 +97,20 @@ def test_resolving_stops_it_and_reopening_brings_it_back_while_the_list_is_untol
     assert heard(chat) == []
     assert chat.say("alice", "reopen", room).ok
     assert [to for to, _text in heard(chat)] == ["erin", "alice"]  # already past its deadline: at once
+
+
+def test_the_shipped_drill_rehearses_the_regulator_deadline_and_the_journalists_call(chat, clock):
+    start = clock.now()
+    _incident, room = chat.declare(line="drill product-quality")  # power-bank-overheating, sev2: regulators due in 4 h
+    at(clock, start, 25)
+    injects = [text for _to, text in fire(chat) if "Caixin" in text]
+    assert injects, "the journalist's call arrives at 25 min"
+    assert chat.say("dave", "inquiry Caixin in 45m How many complaints, is lot 2311 affected, will you recall it?", room).ok
+    at(clock, start, 70)
+    assert [to for to, text in fire(chat) if "press inquiry Q1 from Caixin" in text] == ["carol"]  # the spokesperson
+    at(clock, start, 240)
+    assert [to for to, _text in heard(chat)] == ["erin", "alice"]  # the liaison and the commander
+    notified = chat.say("alice", "notified regulators provincial Rehearsed the call", room)
+    assert notified.ok
+    at(clock, start, 270)
+    assert heard(chat) == []
