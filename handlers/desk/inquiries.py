@@ -32,6 +32,8 @@ _NUMBER = re.compile(r"^q(\d{1,6})$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 _TIME_LIKE = re.compile(r"^\d{1,2}[:：]\d{1,2}$")  # meant as a time of day, right or wrong (25:00, 9:5)
 LONGEST_QUESTION = 2000
+LONGEST_OUTLET = 120
+LONGEST_REASON = 500
 
 
 def inquiry_number(word: str) -> int | None:
@@ -101,7 +103,9 @@ def log_inquiry(ctx: Context) -> Message:
     first, rest = leading(ctx.args, 1)
     if not first:
         raise UsageError(_("Name the outlet, then the question."))
-    outlet = first[0][:120]
+    outlet = first[0]
+    if len(outlet) > LONGEST_OUTLET:
+        raise UsageError(fmt(_("The outlet's name is too long: at most {n} characters, in one word."), n=LONGEST_OUTLET))
     due_at, email, question = _options(ctx, rest)
     if not question:
         raise UsageError(_("Write the journalist's question after the outlet."))
@@ -173,7 +177,9 @@ def answer_inquiry(ctx: Context, number: int, rest: str) -> Message:
     if words and is_word(words[0], "declined", "decline"):
         if not reason:
             raise UsageError(_("Say why it is declined: `answer q1 declined <reason>`."))
-        row.state, row.reason = "declined", reason[:500]
+        if len(reason) > LONGEST_REASON:
+            raise UsageError(fmt(_("The reason is too long: at most {n} characters."), n=LONGEST_REASON))
+        row.state, row.reason = "declined", reason
         said = fmt(
             _("🚫 Q{n} from {outlet} declined by {who}: {reason}"), n=number, outlet=row.outlet, who=ctx.actor.name, reason=row.reason
         )

@@ -25,6 +25,7 @@ from handlers.text.markup import Message, fmt, lines
 from storage.models import Outbox, StakeholderNotice
 
 WHO = ("liaison", "spokesperson", "commander")
+LONGEST_NOTE = 500
 MAIL_STATE = {"pending": N_("e-mail pending"), "sent": N_("e-mail delivered"), "failed": N_("e-mail refused")}
 
 
@@ -38,7 +39,7 @@ def _audience(ctx: Context, word: str | None) -> StakeholderList:
         raise Refusal(_("No stakeholder lists are configured: add them under `stakeholders:` in onevoice.yaml."))
     if not word:
         raise UsageError(fmt(_("Name a stakeholder list: {lists}."), lists=_lists_text(ctx)))
-    audience = ctx.config.stakeholders.get(keyword(word))
+    audience = next((a for key, a in ctx.config.stakeholders.items() if keyword(key) == keyword(word)), None)
     if audience is None:
         raise UsageError(fmt(_("No stakeholder list “{name}”; the lists are: {lists}."), name=word[:40], lists=_lists_text(ctx)))
     return audience
@@ -156,7 +157,9 @@ def notified(ctx: Context) -> Message:
     first, rest = leading(ctx.args, 1)
     audience = _audience(ctx, first[0] if first else None)
     contact, said_note = _contact(ctx, audience, rest)
-    note = said_note[:500] or None
+    if len(said_note) > LONGEST_NOTE:
+        raise UsageError(fmt(_("The note is too long: at most {n} characters."), n=LONGEST_NOTE))
+    note = said_note or None
     current = statements.current_line(ctx.session, ctx.incident.id)
     ctx.session.add(
         StakeholderNotice(
