@@ -266,6 +266,11 @@ def _kind(kind: str) -> str:
         "forced_close": _("forced close"),
         "signal": _("signal"),
         "snooze": _("snooze"),
+        "notify": _("stakeholders notified"),
+        "notified": _("stakeholder call recorded"),
+        "inquiry": _("press inquiry"),
+        "inquiry_answered": _("press inquiry answered"),
+        "inquiry_declined": _("press inquiry declined"),
     }
     return names.get(kind, kind)
 

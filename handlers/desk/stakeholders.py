@@ -237,4 +237,4 @@ def _contact_row(ctx: Context, contact: Contact, mine: list[StakeholderNotice], 
         else:
             said = _("call or reply recorded by {who} at {at}").format(who=person_name(ctx.config, notice.by), at=at)
             parts.append(f"{said}: {notice.note}" if notice.note else said)
-    return fmt("• {name} ({where}): {parts}", name=contact.name, where=where, parts="; ".join(parts))
+    return fmt(_("• {name} ({where}): {parts}"), name=contact.name, where=where, parts="; ".join(parts))
