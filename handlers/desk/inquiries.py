@@ -24,7 +24,7 @@ from handlers.nudges.subjects import Question
 from handlers.text.formatting import duration_text, person_name, when
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines
-from storage.models import Inquiry, Statement
+from storage.models import Inquiry, Outbox, Statement
 
 OWNER = "spokesperson"  # who answers the press; the commander hears when it is late
 ANSWERERS = ("spokesperson", "comms", "commander")
@@ -149,6 +149,10 @@ def _row(ctx: Context, row: Inquiry) -> Message:
     by = person_name(ctx.config, row.answered_by)
     if row.state == "answered":
         state = _("answered with v{v} by {who} at {at}").format(v=row.version, who=by, at=when(ctx.config, row.answered_at, ctx.now))
+        if row.outbox_id is not None:  # the e-mail to the journalist: what its delivery made of it
+            sent = ctx.session.get(Outbox, row.outbox_id)
+            mailed = {"sent": _("e-mail delivered"), "failed": _("e-mail refused")}.get(sent.state if sent else "", _("e-mail pending"))
+            state = f"{state}, {mailed}"
     elif row.state == "declined":
         state = _("declined by {who} at {at}: {reason}").format(who=by, at=when(ctx.config, row.answered_at, ctx.now), reason=row.reason)
     elif row.due_at is None:

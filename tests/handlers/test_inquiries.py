@@ -4,8 +4,11 @@
 from datetime import timedelta
 
 import pytest
+from sqlmodel import select
 
 from handlers.desk import inquiries
+from storage.db import session
+from storage.models import Outbox
 from tests.handlers.desk_chat import HEADLINE, LINE, approved_incident, fire, mails
 
 QUESTION = "Is it true the recall is due in 2 weeks, and in which stores? email us before 6"
@@ -74,7 +77,13 @@ def test_answer_mails_the_approved_line_to_the_inquirys_address_once(chat, clock
     again = chat.say("alice", "answer q1", room)
     assert not again.ok and "Q1 was already answered by Carol Wang." in again.message.plain()
     assert len(mails(chat)) == 1
-    assert "answered with v1 by Carol Wang at 03-02 09:45" in chat.say("bob", "inquiries", room).message.plain()
+    assert "answered with v1 by Carol Wang at 03-02 09:45, e-mail pending" in chat.say("bob", "inquiries", room).message.plain()
+    with session(chat.engine) as db:  # what the mail channel's worker records when the server refuses the address
+        row = db.exec(select(Outbox).where(Outbox.platform == "mail")).one()
+        row.state = "failed"
+        db.add(row)
+        db.commit()
+    assert "answered with v1 by Carol Wang at 03-02 09:45, e-mail refused" in chat.say("bob", "inquiries", room).message.plain()
 
 
 def test_answer_without_an_address_records_it_and_decline_needs_a_reason(chat, clock):
@@ -171,3 +180,18 @@ def test_the_card_counts_lists_told_and_inquiries_open_and_overdue(chat, clock):
     assert chat.say("erin", "notify regulators", room).ok
     assert chat.say("carol", "answer q1", room).ok
     assert card_row() == "Stakeholders: 1/1 required lists told (0 overdue) · Press inquiries: 1 open (0 overdue)"
+
+
+def test_the_desk_works_the_same_on_postgresql_and_sqlite(any_engine, config, clock):
+    from tests.conftest import Chat
+
+    chat = Chat(any_engine, config, clock)
+    room = approved_incident(chat, clock)
+    assert chat.say("dave", "inquiry Reuters in 30m email reporter@reuters.example Is it national?", room).ok
+    assert chat.say("erin", "notify regulators", room).ok
+    assert chat.say("erin", "notified regulators Provincial Called", room).ok
+    assert chat.say("carol", "answer q1", room).ok
+    assert [m.to for m in mails(chat)] == ["duty@regulator.example", "reporter@reuters.example"]
+    shown = chat.say("dave", "stakeholders", room).message.plain()
+    assert "v1 e-mail pending (queued 03-02 09:05 by Erin Liu)" in shown and "recorded by Erin Liu at 03-02 09:05: Called" in shown
+    assert "answered with v1 by Carol Wang at 03-02 09:05, e-mail pending" in chat.say("dave", "inquiries", room).message.plain()
