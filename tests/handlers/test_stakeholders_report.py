@@ -112,3 +112,20 @@ def test_a_required_list_never_told_counts_as_late_once_its_deadline_has_passed(
         assert desk.across(db, chat.config, clock.now()).lists_decided == 0  # not due yet: undecided
         later = desk.across(db, chat.config, clock.now() + timedelta(hours=2))
     assert (later.lists_decided, later.lists_on_time, later.on_time_percent) == (1, 0, 0)
+
+
+def test_onevoice_stats_prints_the_desk_figures(chat, clock, capsys):
+    from bot.cli import _desk_stats
+    from handlers.text.i18n import speaking
+
+    scripted(chat, clock)
+    with session(chat.engine) as db, speaking("en"):
+        _desk_stats(db, chat.config, clock.now())
+    with session(chat.engine) as db, speaking("zh"):
+        _desk_stats(db, chat.config, clock.now())
+    assert capsys.readouterr().out.splitlines() == [
+        "Stakeholder lists told by their deadline: 1 of 1 (100 %)",
+        "Median press inquiry answer time: 48 min (2 answered or declined)",
+        "按时告知的利益相关方名单：1 个中的 1 个（100 %）",
+        "媒体问询答复时间中位数：48分钟（已答复或拒绝 2 条）",
+    ]
