@@ -76,6 +76,7 @@ def notify(ctx: Context) -> Message:
         raise Refusal(
             fmt(_("{title} already has v{n}; `/crisis stakeholders` shows how it went."), title=_title(ctx, audience), n=statement.version)
         )
+    mailed = [c for c in mailed if c.name not in already]  # a contact added since gets it; nobody gets a version twice
     drill = ctx.incident.drill
     subject = headline_of(statement, ctx.config)
     for contact in mailed:

@@ -155,3 +155,14 @@ def _outcome(chat, state: str) -> None:
             row.state = state
             db.add(row)
         db.commit()
+
+
+def test_a_contact_added_later_gets_the_version_and_nobody_gets_it_twice(chat, clock, config):
+    from config.model import Contact
+
+    room = approved_incident(chat, clock)
+    assert chat.say("erin", "notify regulators", room).ok
+    config.stakeholders["regulators"].contacts.append(Contact(name="Ministry hotline", email="hotline@ministry.example"))
+    reply = chat.say("erin", "notify regulators", room)
+    assert reply.ok and reply.message.plain().splitlines()[0] == "📨 Regulators: v1 e-mailed to Ministry hotline."
+    assert [m.to for m in mails(chat)] == ["duty@regulator.example", "hotline@ministry.example"]
