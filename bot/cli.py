@@ -234,7 +234,25 @@ def cmd_stats(args: argparse.Namespace) -> int:
                 kept=stats.cadence_kept, windows=stats.cadence_windows, percent=kept
             )
         )
+        _desk_stats(db, config, _clock(settings).now())
     return 0
+
+
+def _desk_stats(db, config, now) -> None:
+    """The desk's figures (PRODUCT.md §10): required stakeholder lists told on time, and the median inquiry answer time."""
+    from handlers.desk import review as desk
+    from handlers.text.formatting import duration_text
+    from handlers.text.i18n import _
+
+    figures = desk.across(db, config, now)
+    percent = f"{figures.on_time_percent} %" if figures.on_time_percent is not None else "—"
+    print(
+        _("Stakeholder lists told by their deadline: {on_time} of {decided} ({percent})").format(
+            on_time=figures.lists_on_time, decided=figures.lists_decided, percent=percent
+        )
+    )
+    median = duration_text(figures.median_answer) if figures.median_answer is not None else "—"
+    print(_("Median press inquiry answer time: {median} ({n} answered or declined)").format(median=median, n=len(figures.answer_times)))
 
 
 def _version() -> str:

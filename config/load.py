@@ -6,7 +6,7 @@ import yaml
 from pydantic import ValidationError
 
 from config.errors import N_, ConfigError, ConfigProblem, by_cause, expected, line_of, read_yaml
-from config.model import Config
+from config.model import TOLD, Config
 from config.scenarios import check_scenarios
 
 DEFAULTS = Path(__file__).parent / "defaults"
@@ -57,13 +57,18 @@ def parse_config(text: str, filename: str = "onevoice.yaml") -> Config:
     try:
         config = Config.model_validate(merged)
     except ValidationError as exc:
-        problems += [
-            ConfigProblem(filename, line_of(root, e["loc"]), ".".join(map(str, e["loc"])), expected(e), rank=_rank(e["loc"]))
-            for e in exc.errors()
-        ]
+        problems += [_problem(filename, root, e) for e in exc.errors()]
     if problems:
         raise ConfigError(by_cause(problems))
     return _with_scenarios(config, filename)
+
+
+def _problem(filename: str, root, error) -> ConfigProblem:
+    """A validation error with its line; one of ours (type onevoice_…) keeps its template, so the shell translates it."""
+    line, path = line_of(root, error["loc"]), ".".join(map(str, error["loc"]))
+    if error["type"] in TOLD:
+        return ConfigProblem.told(filename, line, path, TOLD[error["type"]], rank=_rank(error["loc"]), **error.get("ctx", {}))
+    return ConfigProblem(filename, line, path, expected(error), rank=_rank(error["loc"]))
 
 
 def _rank(path: tuple) -> int:

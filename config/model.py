@@ -6,9 +6,12 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from config.durations import Duration
+from config.errors import N_
 
 if TYPE_CHECKING:  # scenarios build on this module
     from config.scenarios import Scenario
@@ -340,3 +343,74 @@ class Config(Strict):
     def people_for_role(self, role: str) -> list[Person]:
         """People who can hold a role, on call first."""
         return [p for p in self.team.people.values() if role in p.roles]
+
+    stakeholders: "dict[str, StakeholderList]" = Field(default_factory=dict)  # PRODUCT.md §10: lists told by `notify`
+
+    @model_validator(mode="after")
+    def _stakeholder_keys(self) -> "Config":
+        """Give each stakeholder list its key; a playbook it names must exist."""
+        for key, audience in self.stakeholders.items():
+            audience.key = key
+            for name in audience.playbooks:
+                if name not in self.playbooks:
+                    raise told("onevoice_stakeholders_playbook", list=key, playbook=name, known=", ".join(self.playbooks))
+        return self
+
+
+# Our own validation errors, as templates the shell translates (config/load.py reads them by their type).
+TOLD = {
+    "onevoice_stakeholders_playbook": N_("stakeholders.{list}: unknown playbook “{playbook}”; expected one of {known}"),
+    "onevoice_email": N_("“{value}” is not an e-mail address"),
+    "onevoice_phone": N_("“{value}” is not a phone number (digits, spaces and + ( ) - only)"),
+    "onevoice_contact": N_("contact “{name}” has neither an email nor a phone: give one of them"),
+}
+
+
+def told(kind: str, **args: str) -> PydanticCustomError:
+    """A validation error of ours: its template and values, so the shell can say it in the team's language."""
+    return PydanticCustomError(kind, TOLD[kind], args)
+
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{3,30}$")
+
+
+def mail_address(value: str) -> str:
+    """An e-mail address checked by its syntax (no DNS), in its normal form; PydanticCustomError when it is not one."""
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise told("onevoice_email", value=value[:80]) from None
+
+
+class Contact(Strict):
+    """Someone on a stakeholder list: an address to e-mail, or a number to call."""
+
+    name: str = Field(min_length=1, max_length=120)
+    email: Annotated[str, AfterValidator(mail_address)] | None = None
+    phone: str | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _callable(cls, value: str | None) -> str | None:
+        if value is not None and not _PHONE.match(value.strip()):
+            raise told("onevoice_phone", value=value[:40])
+        return value if value is None else value.strip()
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "Contact":
+        if self.email is None and self.phone is None:
+            raise told("onevoice_contact", name=self.name)
+        return self
+
+
+class StakeholderList(Strict):
+    """A named list told by `notify` (PRODUCT.md §10): its contacts, the playbooks that require it, its deadlines."""
+
+    key: str = ""
+    title: Localized
+    playbooks: list[str] = Field(default_factory=list)  # required (with a deadline nudge) in incidents of these playbooks
+    deadline: dict[Severity, Duration] = Field(default_factory=dict)  # from the declaration, per severity
+    contacts: list[Contact] = Field(min_length=1)
+
+
+Config.model_rebuild()

@@ -366,3 +366,43 @@ def _note_work(session: Session, _context) -> None:
 @event.listens_for(Outbox, "before_insert")
 def _set_lane(_mapper, _connection, row: Outbox) -> None:
     row.lane = outbox_lane(str(row.kind), row.payload or {})
+
+
+class StakeholderNotice(SQLModel, table=True):
+    """One stakeholder contact told (PRODUCT.md §10): an e-mail queued, a call or reply recorded, or a drill's rehearsal."""
+
+    __table_args__ = (Index("ix_stakeholdernotice_incident", "incident_id", "list_key"),)
+
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
+    incident_id: int = Field(foreign_key="incident.id")
+    list_key: str = Field(max_length=60)
+    contact: str = Field(max_length=120)
+    how: str = Field(max_length=10)  # mail (its outbox row tells the outcome), call (recorded by a person), simulated (drill)
+    version: int | None = None
+    outbox_id: int | None = None  # the queued Mail: pending, delivered or failed is read from it
+    note: str | None = Field(default=None, max_length=500)
+    by: str = Field(max_length=60)
+    at: datetime = _utc()
+
+
+class Inquiry(SQLModel, table=True):
+    """A press inquiry `Q<n>` (PRODUCT.md §10): outlet, question, deadline, owner, and its answer or decline."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "number"),)
+
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    number: int
+    outlet: str = Field(max_length=120)
+    question: str = Field(max_length=2000)
+    email: str | None = Field(default=None, max_length=254)
+    due_at: datetime | None = _utc(default=None)
+    owner: str = Field(max_length=60)  # the role that answers it (the spokesperson)
+    created_by: str = Field(max_length=60)
+    created_at: datetime = _utc()
+    state: str = Field(default="open", max_length=10)  # open | answered | declined
+    version: int | None = None
+    reason: str | None = Field(default=None, max_length=500)
+    answered_by: str | None = Field(default=None, max_length=60)
+    answered_at: datetime | None = _utc(default=None)
+    outbox_id: int | None = None  # the answer's Mail, when the inquiry has an address

@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {"bot", "slack_bolt", "slack_sdk", "telegram", "apscheduler", "nio", "mautrix"}
-FEATURES = {"incident", "line", "nudges", "review", "drills", "signals"}
+FEATURES = {"incident", "line", "nudges", "review", "drills", "signals", "desk"}
 TOP = {"handlers.router", "handlers.help", "handlers.catalog"}  # the grammar: it lists the features, nothing lists it
 # The small, named surface through which one feature may use another (everything else is that feature's own business).
 SURFACE = {
@@ -26,6 +26,10 @@ SURFACE = {
     "handlers.review.scorecard": "the drill scorecard, shown when a drill opens and ends",
     "handlers.signals.intake": "the triage post a declaration from a signal updates",
     "handlers.drills.injects": "a drill's scripted events, fired like reminders",
+    "handlers.desk.inquiries": "press inquiries, which `answer q<n>` answers (the verb `answer i<n>` of drills shares)",
+    "handlers.desk.counts": "the desk's row on the incident card (lists told, inquiries open)",
+    "handlers.desk.deadlines": "when each stakeholder list must be told: declaring, a new severity and reopening reschedule it",
+    "handlers.line.headline": "the public headline a version was approved with (an e-mail's subject)",
 }
 PLATFORMS = {"bot.slack", "bot.telegram", "bot.console", "bot.matrix"}
 DEEPEST = 8  # modules in the longest import chain inside a feature (14 before the packages); do not let it grow

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.web import chart as report_chart
+from bot.web import desk_report
 from config.model import Config
 from config.settings import Settings
 from handlers.line.kinds import kind_name
@@ -76,6 +77,7 @@ def write_report(session: Session, config: Config, incident_id: int, now: dateti
             return None
         report.attach_scorecard(review, session, config)
         context = _context(review, config)
+        context.update(desk_report.context(session, config, review.incident))  # PRODUCT.md §10
         markdown = templates().get_template("report.md.j2").render(context)
         html = templates().get_template("report.html.j2").render(context)
     paths = folder / f"report-{incident_id}.md", folder / f"report-{incident_id}.html"
@@ -264,6 +266,11 @@ def _kind(kind: str) -> str:
         "forced_close": _("forced close"),
         "signal": _("signal"),
         "snooze": _("snooze"),
+        "notify": _("stakeholders notified"),
+        "notified": _("stakeholder call recorded"),
+        "inquiry": _("press inquiry"),
+        "inquiry_answered": _("press inquiry answered"),
+        "inquiry_declined": _("press inquiry declined"),
     }
     return names.get(kind, kind)
 

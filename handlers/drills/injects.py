@@ -11,7 +11,9 @@ from config.scenarios import Scenario
 from handlers.core.context import Context, Deps, in_every_room
 from handlers.core.effects import Post
 from handlers.core.errors import Refusal, UsageError
+from handlers.core.grammar import leading
 from handlers.core.verbs import PARTICIPANT, verb
+from handlers.desk import inquiries
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Inject
@@ -93,16 +95,21 @@ def deliver(session: Session, deps: Deps, incident: Incident, inject: Inject, no
 
 @verb(
     "answer",
-    usage=N_("i<n> [how]"),
-    summary=N_("In a drill: record that the team answered an inject, and how."),
+    usage=N_("q<n> [vN | declined <reason>] | i<n> [how]"),
+    summary=N_("Answer a press inquiry with the approved line (or decline it); in a drill, record how an inject was answered."),
     who=(PARTICIPANT,),
 )
 def answer(ctx: Context) -> Message:
     """Record the answer to an inject: its time counts on the scorecard."""
+    first, rest = leading(ctx.args, 1)
+    if first and (inquiry := inquiries.inquiry_number(first[0])) is not None:
+        return inquiries.answer_inquiry(ctx, inquiry, rest)  # a press inquiry (PRODUCT.md §10), drill or not
     incident = ctx.incident
+    words = ctx.args.split(maxsplit=1)
+    if not incident.drill and not (words and _NUMBER.match(words[0])):
+        raise UsageError(_("Name the press inquiry as shown on it, e.g. `q2`; `/crisis inquiries` lists them."))
     if not incident.drill:
         raise Refusal(fmt(_("#{id} is not a drill: it has no injects to answer."), id=incident.id))
-    words = ctx.args.split(maxsplit=1)
     match = _NUMBER.match(words[0]) if words else None
     if match is None:
         raise UsageError(_("Name the inject as shown on it, e.g. `i2`."))

@@ -14,6 +14,7 @@ from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import is_word, leading
 from handlers.core.ports import Reply
 from handlers.core.verbs import verb
+from handlers.desk import deadlines
 from handlers.incident import staffing
 from handlers.incident.card import SEVERITY_MARK, render_card, render_checklist
 from handlers.incident.timing import incident_timing
@@ -240,6 +241,7 @@ def restart_update_clock(ctx: Context, due_at) -> None:
 def _schedule_clocks(ctx: Context, timing) -> None:
     schedule_first_statement(ctx, timing)
     restart_update_clock(ctx, ctx.incident.next_update_at)
+    deadlines.promise(ctx)
 
 
 def _playbook_list(ctx: Context) -> Message:

@@ -9,11 +9,11 @@ from datetime import timedelta
 from sqlmodel import select
 
 from handlers.nudges.record import Kind, Late, Said, always, never
-from handlers.nudges.subjects import Action, Inject, Item, Nothing, Role, RoleHolder, Stage, VersionRole
+from handlers.nudges.subjects import Action, Audience, Inject, Item, Nothing, Question, Role, RoleHolder, Stage, VersionRole
 from handlers.text.formatting import person_name, when
 from handlers.text.i18n import _
 from handlers.text.markup import Button, Message, fmt, text
-from storage.models import ChecklistItem, FollowUp
+from storage.models import ChecklistItem, FollowUp, Inquiry
 
 
 def role_ack(said: Late[RoleHolder]) -> Said:
@@ -254,6 +254,59 @@ COUNTERSIGN_PENDING = Kind(
 )
 
 
+def _audience_title(said: Late[Audience]) -> str:
+    audience = said.config.stakeholders.get(said.subject.key)
+    return audience.title.get(said.config.language) if audience else said.subject.key
+
+
+def stakeholder_deadline(said: Late[Audience]) -> Said:
+    words = _(
+        "the {title} list had to be told by {at} ({late} late). Clear it: `/crisis notify {key}` or `/crisis notified {key} <contact>`"
+    )
+    values = {"title": _audience_title(said), "at": when(said.config, said.nudge.first_due_at), "late": said.late, "key": said.subject.key}
+    return fmt(words, **values), [said.button(_("Notify {title}").format(title=_audience_title(said)))]
+
+
+def stakeholder_deadline_sponsor(said: Late[Audience]) -> Message:
+    words = _("the {title} list, due to be told by {at}, has not been told")
+    return fmt(words, title=_audience_title(said), at=when(said.config, said.nudge.first_due_at))
+
+
+STAKEHOLDER_DEADLINE = Kind(
+    name="stakeholder_deadline",
+    subject=Audience,
+    clears="notify {key}",
+    say=stakeholder_deadline,
+    sponsor=stakeholder_deadline_sponsor,
+    repeat=timedelta(minutes=15),
+    cap=2,  # the liaison and the commander hear it twice, then the executive sponsor (PRODUCT.md §10)
+    ladder=("role:exec",),
+)
+
+
+def _inquiry(said: Late[Question]) -> Inquiry | None:
+    query = select(Inquiry).where(Inquiry.incident_id == said.incident.id, Inquiry.number == said.subject.n)
+    return said.session.exec(query).first()
+
+
+def inquiry_overdue(said: Late[Question]) -> Said:
+    found = _inquiry(said)
+    key = said.subject.format()
+    words = _("press inquiry {n} from {outlet} is {late} past its deadline. Clear it: `/crisis answer {key}`, or decline it with a reason")
+    values = {"n": key.upper(), "outlet": found.outlet if found else "—", "late": said.late, "key": key}
+    return fmt(words, **values), [said.button(_("Answer with the line"))]
+
+
+INQUIRY_OVERDUE = Kind(
+    name="inquiry_overdue",
+    subject=Question,
+    clears="answer {key}",
+    say=inquiry_overdue,
+    repeat=timedelta(minutes=15),
+    cap=1,  # the spokesperson hears once, then the commander (PRODUCT.md §10)
+    ladder=("role:commander",),
+)
+
 # Every kind, by the name stored in `nudge.kind`.
 KINDS: dict[str, Kind] = {
     kind.name: kind
@@ -268,6 +321,8 @@ KINDS: dict[str, Kind] = {
         ACTION_DUE,
         DRILL_INJECT,
         COUNTERSIGN_PENDING,
+        STAKEHOLDER_DEADLINE,
+        INQUIRY_OVERDUE,
     )
 }
 

@@ -152,3 +152,22 @@ class Inject(Subject):
 
     def words(self) -> dict[str, str]:
         return {"n": str(self.n), "key": self.format()}
+
+
+@dataclass(frozen=True)
+class Audience(Subject):
+    """A stakeholder list by its key (PRODUCT.md §10): 'list:regulators'."""
+
+    key: str
+    shape: ClassVar[str] = "list:{key}"
+
+
+@dataclass(frozen=True)
+class Question(Subject):
+    """A press inquiry by number: 'q2'."""
+
+    n: int
+    shape: ClassVar[str] = "q{n}"
+
+    def words(self) -> dict[str, str]:
+        return {"n": str(self.n), "key": self.format()}
