@@ -4,6 +4,7 @@ from functools import cache
 
 from handlers import help
 from handlers.core.verbs import Registry
+from handlers.desk import claims
 from handlers.drills import drill, injects
 from handlers.incident import checklist, declare, lifecycle, roles
 from handlers.line import approvals, composing, publishing, reading
@@ -11,7 +12,22 @@ from handlers.nudges import snooze
 from handlers.review import lessons
 
 # To add a verb: write its handler with @verb in the module of its concern; list that module here if it is new.
-VERB_MODULES = (declare, roles, lifecycle, checklist, approvals, reading, composing, publishing, snooze, lessons, drill, injects, help)
+VERB_MODULES = (
+    declare,
+    roles,
+    lifecycle,
+    checklist,
+    approvals,
+    reading,
+    composing,
+    publishing,
+    snooze,
+    lessons,
+    drill,
+    injects,
+    help,
+    claims,
+)
 
 
 @cache

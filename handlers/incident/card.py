@@ -8,6 +8,7 @@ from sqlmodel import Session, col, func, select
 
 from config.model import Config
 from handlers.core.holders import current_holders
+from handlers.desk.tracking import card_line as claims_line
 from handlers.line.kinds import kind_name
 from handlers.line.states import APPROVED, PENDING
 from handlers.text.formatting import person_name, when
@@ -95,7 +96,17 @@ def render_card(session: Session, config: Config, incident: Incident, now: datet
     update = Message()
     if incident.phase not in ("resolved", "closed") and incident.next_update_at:
         update = fmt(_("Next update due {at}"), at=when(config, incident.next_update_at, now))
-    return lines(header, facts, declared, text(_("Roles:")), render_roles(session, config, incident), progress, line, update)
+    return lines(
+        header,
+        facts,
+        declared,
+        text(_("Roles:")),
+        render_roles(session, config, incident),
+        progress,
+        line,
+        update,
+        claims_line(session, config, incident.id),
+    )
 
 
 def line_summary(session: Session, config: Config, incident: Incident, timing, now: datetime | None = None) -> Message:

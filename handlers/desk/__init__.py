@@ -1,0 +1,1 @@
+"""The crisis desk (PRODUCT.md §10): claims, stakeholders, press inquiries."""

@@ -1,0 +1,71 @@
+"""The claims (rumour) log through the console (PRODUCT.md §10): claim, claims, verify, rebut, and what they change.
+
+Incident #1 is product-quality sev2 declared by alice: commander=alice, comms=alice, spokesperson=carol,
+legal=bob, monitor=dave, liaison=erin. Approvers at sev2 are legal and commander.
+"""
+
+import pytest
+
+from tests.conftest import Chat
+
+REBUTTAL = "PB-20 power banks do not explode: no battery in the recalled batch has caught fire. Next update at 11:00."
+
+
+def approve(chat: Chat, room: str, text: str = REBUTTAL, kind: str = "rebuttal") -> None:
+    assert chat.say("carol", f"draft {kind} {text}", room).ok
+    assert chat.say("bob", "approve", room).ok
+    assert chat.say("alice", "approve", room).ok
+
+
+def test_a_claim_is_logged_with_its_link_and_reach_and_listed(chat, room):
+    reply = chat.say("dave", "claim PB-20 power banks explode when charged overnight https://weibo.example/p/1 reach 12,000", room)
+    assert reply.ok, reply.message.plain()
+    plain = reply.message.plain()
+    assert "C1 logged by Dave Zhang: “PB-20 power banks explode when charged overnight”" in plain
+    assert "https://weibo.example/p/1" in plain and "Reach 12,000." in plain
+    assert chat.say("carol", "claim Battery fires in Shenzhen reach 3k", room).ok
+    listing = chat.say("erin", "claims", room).message.plain()
+    assert "Claims of #1: 2 open, 0 false and unanswered" in listing
+    assert "C1 [unverified] “PB-20 power banks explode when charged overnight” — reach 12,000; no answer yet" in listing
+    assert "C2 [unverified] “Battery fires in Shenzhen” — reach 3,000; no answer yet" in listing
+
+
+def test_the_grammar_keeps_free_text_whole(chat, room):
+    assert chat.say("dave", "claim they say reach 5 people out of reach of the recall", room).ok
+    assert chat.say("dave", "claim see https://a.example/x and more", room).ok
+    assert chat.say("dave", "claim nobody can reach them", room).ok
+    listing = chat.say("dave", "claims", room).message.plain()
+    assert "C1 [unverified] “they say reach 5 people out of reach of the recall” — reach 0;" in listing
+    assert "C2 [unverified] “see https://a.example/x and more” — reach 0;" in listing
+    assert "C3 [unverified] “nobody can reach them” — reach 0;" in listing
+
+
+@pytest.mark.parametrize(
+    "line, problem",
+    [
+        ("claim", "Say what the claim is."),
+        ("claim https://a.example/x", "Say what the claim is."),
+        ("claim rumour reach -5", "“-5” is not a reach"),
+        ("claim rumour reach 1.5", "“1.5” is not a reach"),
+        ("claim rumour reach 99999999999999", "“99999999999999” is not a reach"),
+        ("claim rumour reach 9000000m", "more people than there are"),
+        ("claim " + "x" * 501, "A claim is at most 500 characters; this one is 501."),
+        ("verify", "Name the claim as c<n>"),
+        ("verify c1", "Give the status as true, false, partly or unknown."),
+        ("verify c1 maybe", "Give the status as true, false, partly or unknown."),
+        ("verify c9 false", "#1 has no claim C9."),
+        ("verify x1 false", "Name the claim as c<n>, such as c1, not “x1”."),
+        ("rebut c1", "#1 has no approved line to answer with."),
+        ("rebut c1 v7", "#1 has no v7."),
+        ("rebut c1 seven", "Name the version as vN"),
+        ("rebut c1 v1 now", "Unexpected “now”."),
+        ("rebut c2", "#1 has no claim C2."),
+    ],
+)
+def test_bad_input_is_refused_and_changes_nothing(chat, room, line, problem):
+    assert chat.say("dave", "claim PB-20 power banks explode reach 2000", room).ok
+    before = chat.snapshot()
+    who = "dave" if line.startswith(("claim", "verify")) else "alice"
+    reply = chat.say(who, line, room)
+    assert not reply.ok and problem in reply.message.plain(), reply.message.plain()
+    assert chat.snapshot() == before
