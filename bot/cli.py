@@ -234,7 +234,18 @@ def cmd_stats(args: argparse.Namespace) -> int:
                 kept=stats.cadence_kept, windows=stats.cadence_windows, percent=kept
             )
         )
+        print(_claims_median(db))
     return 0
+
+
+def _claims_median(db) -> str:
+    """The stats line about claims: the median time to a published answer of a false claim (drills excluded)."""
+    from handlers.desk.claims_report import median_answer
+    from handlers.text.formatting import duration_text
+    from handlers.text.i18n import _
+
+    median, count = median_answer(db)
+    return _("Median time to answer a false claim: {median} ({n} claims answered)").format(median=duration_text(median), n=count)
 
 
 def _version() -> str:

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from bot.web import chart as report_chart
 from config.model import Config
 from config.settings import Settings
+from handlers.desk import claims_report
 from handlers.line.kinds import kind_name
 from handlers.review import report
 from handlers.review.report import Review
@@ -76,6 +77,7 @@ def write_report(session: Session, config: Config, incident_id: int, now: dateti
             return None
         report.attach_scorecard(review, session, config)
         context = _context(review, config)
+        context["claims"] = claims_report.section(session, config, incident_id)
         markdown = templates().get_template("report.md.j2").render(context)
         html = templates().get_template("report.html.j2").render(context)
     paths = folder / f"report-{incident_id}.md", folder / f"report-{incident_id}.html"

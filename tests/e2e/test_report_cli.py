@@ -121,6 +121,7 @@ def test_stats_count_real_incidents_and_leave_drills_out(onevoice):
         "By severity: sev1 1, sev2 1",
         "Median time to first approved statement: 30 min (2 of 2 incidents had one)",
         "Update cadence kept: 1 of 6 windows (17 %)",
+        "Median time to answer a false claim: — (0 claims answered)",
     ]
 
 

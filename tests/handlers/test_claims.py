@@ -69,3 +69,53 @@ def test_bad_input_is_refused_and_changes_nothing(chat, room, line, problem):
     reply = chat.say(who, line, room)
     assert not reply.ok and problem in reply.message.plain(), reply.message.plain()
     assert chat.snapshot() == before
+
+
+def test_verify_and_rebut_with_the_approved_line_show_where_it_was_published(chat, room):
+    assert chat.say("dave", "claim PB-20 power banks explode https://weibo.example/p/1 reach 12000", room).ok
+    verified = chat.say("bob", "verify c1 false no battery of the batch caught fire", room)
+    assert verified.ok and "C1 verified false by Bob Li." in verified.message.plain()
+    assert "It needs a published answer by" in verified.message.plain()
+    approve(chat, room)
+    rebutted = chat.say("alice", "rebut c1", room).message.plain()
+    assert "C1 answered with v1 by Alice Chen." in rebutted
+    assert "answered with v1, not yet published" in rebutted and "v1 is not published yet: /crisis publish." in rebutted
+    assert chat.say("carol", "published weibo https://weibo.example/official/2", room).ok
+    listing = chat.say("erin", "claims", room).message.plain()
+    answer = "answered with v1, published on weibo https://weibo.example/official/2"
+    assert f"C1 [false] “PB-20 power banks explode” — reach 12,000; {answer}" in listing
+    assert "note: no battery of the batch caught fire" in listing
+    assert "Claims of #1: 0 open, 0 false and unanswered" in listing
+
+
+def test_rebut_refuses_a_version_never_approved_and_a_true_claim(chat, room):
+    assert chat.say("dave", "claim The recall covers every model reach 500", room).ok
+    assert chat.say("carol", f"draft rebuttal {REBUTTAL}", room).ok
+    before = chat.snapshot()
+    refused = chat.say("alice", "rebut c1 v1", room)
+    assert not refused.ok and "v1 was never approved, so it cannot answer a claim." in refused.message.plain()
+    assert chat.snapshot() == before
+    assert chat.say("bob", "approve", room).ok and chat.say("alice", "approve", room).ok
+    assert chat.say("dave", "verify c1 true", room).ok
+    before = chat.snapshot()
+    refused = chat.say("alice", "rebut c1", room)
+    assert not refused.ok and "C1 was verified true: it cannot be rebutted." in refused.message.plain()
+    assert chat.snapshot() == before
+
+
+def test_an_older_approved_version_may_answer_a_claim(chat, room):
+    assert chat.say("dave", "claim PB-20 power banks explode reach 12000", room).ok
+    approve(chat, room)
+    approve(chat, room, "Update: the recall now covers batch 7. Next update at 12:00.", kind="update")
+    reply = chat.say("carol", "rebut c1 v1", room)
+    assert reply.ok and "C1 answered with v1 by Carol Wang." in reply.message.plain()
+    again = chat.say("carol", "rebut c1 v1", room)
+    assert not again.ok and "C1 is answered with v1 already." in again.message.plain()
+
+
+def test_the_card_counts_open_and_unanswered_claims(chat, room):
+    assert "Claims:" not in chat.say("erin", "status", room).message.plain()
+    assert chat.say("dave", "claim PB-20 power banks explode reach 12000", room).ok
+    assert chat.say("dave", "claim The CEO resigned reach 50", room).ok
+    assert chat.say("dave", "verify c1 false", room).ok
+    assert "Claims: 2 open, 1 false and unanswered — /crisis claims" in chat.say("erin", "status", room).message.plain()
