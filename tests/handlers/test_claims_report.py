@@ -89,5 +89,5 @@ def test_the_timeline_records_each_step(chat, clock, room, tmp_path):
         ["| 2026-03-02 09:05", "Dave Zhang", "claim", "C1"],
         ["| 2026-03-02 09:12", "Bob Li", "verify", "C1"],
         ["| 2026-03-02 09:22", "Alice Chen", "rebut", "C1"],
-        ["| 2026-03-02 09:31", "OneVoice", "claim\\_published", "C1"],
+        ["| 2026-03-02 09:31", "OneVoice", "claim_published", "C1"],
     ]
