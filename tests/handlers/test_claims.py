@@ -119,3 +119,70 @@ def test_the_card_counts_open_and_unanswered_claims(chat, room):
     assert chat.say("dave", "claim The CEO resigned reach 50", room).ok
     assert chat.say("dave", "verify c1 false", room).ok
     assert "Claims: 2 open, 1 false and unanswered — /crisis claims" in chat.say("erin", "status", room).message.plain()
+
+
+@pytest.fixture
+def team_chat(engine, config, clock) -> Chat:
+    """The starter team plus frank, a team member with no role in the incident."""
+    from tests.handlers.test_permissions import with_people
+
+    return Chat(engine, with_people(config, add=[("frank", "Frank Wu")]), clock)
+
+
+@pytest.mark.parametrize(
+    "line, allowed, refused, who",
+    [
+        ("claim Batteries explode reach 2000", ["dave", "carol", "erin"], ["frank"], "participants of the incident"),
+        ("verify c1 false", ["alice", "bob", "dave"], ["carol", "erin", "frank"], "Incident commander, Legal counsel, Content lead"),
+        ("rebut c1", ["alice", "carol"], ["bob", "dave", "frank"], "Content lead, Incident commander, Spokesperson"),
+    ],
+)
+def test_who_may_change_the_claims_log(team_chat, line, allowed, refused, who):
+    incident_id, room = team_chat.declare()
+    assert team_chat.say("dave", "claim PB-20 power banks explode reach 12000", room).ok
+    approve(team_chat, room)
+    for person in refused:
+        before = team_chat.snapshot()
+        reply = team_chat.say(person, line, room)
+        assert not reply.ok and f"Only {who}" in reply.message.plain(), (person, reply.message.plain())
+        assert team_chat.snapshot() == before
+    for person in allowed:
+        reply = team_chat.say(person, line, room)
+        assert reply.ok or "already" in reply.message.plain(), (person, reply.message.plain())
+    outsider = team_chat.say("zed", "claims", room)
+    assert not outsider.ok and "You are not in the team model yet" in outsider.message.plain()
+    assert team_chat.say("frank", "claims", room).ok  # anyone on the team may read the log
+
+
+def test_claim_outside_an_incident_room_asks_which_incident(chat, room):
+    before = chat.snapshot()
+    reply = chat.say("dave", "claim Batteries explode", "lobby")
+    assert not reply.ok and "A claim belongs to an incident" in reply.message.plain()
+    assert chat.snapshot() == before
+    assert chat.say("dave", "#1 claim Batteries explode", "lobby").ok
+
+
+def test_a_closed_incident_takes_no_claim(chat, room):
+    assert chat.say("alice", "resolve contained", room).ok
+    assert chat.say("alice", "close --force no review for a test", room).ok
+    before = chat.snapshot()
+    reply = chat.say("dave", "claim Batteries explode", room)
+    assert not reply.ok and "Incident #1 is closed" in reply.message.plain()
+    assert chat.snapshot() == before
+    assert chat.say("erin", "claims", room).ok
+
+
+def test_a_redelivered_claim_is_logged_once(chat, room):
+    first = chat.say("dave", "claim Batteries explode reach 2000", room, event_id="ev-1")
+    again = chat.say("dave", "claim Batteries explode reach 2000", room, event_id="ev-1")
+    assert first.ok and again.duplicate
+    assert "C2" not in chat.say("dave", "claims", room).message.plain()
+
+
+def test_every_keyword_inside_a_claims_text_stays_text(chat, room):
+    words = "claim #2 verify c1 false rebut v3 --signal 4 reach due in 30m @bob <b>&amp; https://x.example/a reach 1k"
+    reply = chat.say("dave", words, room)
+    assert reply.ok, reply.message.plain()
+    listing = chat.say("dave", "claims", room).message.plain()
+    assert "C1 [unverified] “#2 verify c1 false rebut v3 --signal 4 reach due in 30m @bob <b>&amp;” — reach 1,000;" in listing
+    assert "https://x.example/a" in listing
