@@ -186,3 +186,22 @@ def test_every_keyword_inside_a_claims_text_stays_text(chat, room):
     listing = chat.say("dave", "claims", room).message.plain()
     assert "C1 [unverified] “#2 verify c1 false rebut v3 --signal 4 reach due in 30m @bob <b>&amp;” — reach 1,000;" in listing
     assert "https://x.example/a" in listing
+
+
+def test_track_as_claim_by_a_member_without_a_role_is_refused_and_changes_nothing(team_chat):
+    from handlers.core.context import Deps
+    from handlers.signals.intake import SignalIn, receive
+    from storage.db import session
+
+    _id, room = team_chat.declare()
+    with session(team_chat.engine) as db:
+        receive(db, Deps(team_chat.config, team_chat.clock, ["console"]), SignalIn(source="x", title="Batteries explode", volume=5000))
+    before = team_chat.snapshot()
+    refused = team_chat.say("frank", "claim --signal 1", "triage")
+    assert not refused.ok and "Only participants of the incident" in refused.message.plain()
+    assert team_chat.snapshot() == before
+    extra = team_chat.say("dave", "claim --signal 1 and more words", "triage")
+    assert not extra.ok and "Unexpected “and more words”." in extra.message.plain()
+    assert team_chat.snapshot() == before
+    assert team_chat.say("dave", "claim --signal 1", "triage").ok
+    assert "C1 [unverified] “Batteries explode” — reach 5,000;" in team_chat.say("frank", "claims", room).message.plain()

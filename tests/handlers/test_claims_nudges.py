@@ -105,3 +105,23 @@ def test_resolving_stops_the_nudge(chat, clock):
     assert chat.say("bob", "verify c1 false", room).ok
     assert chat.say("alice", "resolve contained", room).ok
     assert t.recipients(120, ABOUT) == []
+
+
+def test_the_team_sets_its_own_alert_reach_and_deadlines(engine, config, clock):
+    import pytest
+
+    from config.errors import ConfigError
+    from config.load import STARTER, parse_config
+    from tests.conftest import Chat
+
+    starter = STARTER.read_text(encoding="utf-8")
+    claims = parse_config(starter + "claims: {reach_alert: 100, answer_within: {sev1: 10m}}\n").claims
+    with pytest.raises(ConfigError):
+        parse_config(starter + "claims: {reach_alert: -1}\n")
+    chat = Chat(engine, config.model_copy(update={"claims": claims}), clock)
+    room, t = declare(chat, clock, "sev1")
+    assert chat.say("dave", "claim PB-20 power banks explode reach 150", room).ok
+    assert chat.say("bob", "verify c1 false", room).ok
+    assert t.fire(9, ABOUT) == []
+    assert [to for to, _text in t.fire(10, ABOUT)] == ["alice"]
+    assert claims.within("sev2").total_seconds() == 3600  # a severity left out keeps its default
