@@ -7,6 +7,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from config.model import OPEN_PHASES
+from handlers.core.cleaning import keyword
 from handlers.core.context import Context
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import is_word, leading, trailing
@@ -23,6 +24,7 @@ from storage.models import Claim, Incident, Signal, Statement
 MAX_TEXT = 500
 _URL = re.compile(r"^https?://\S{1,990}$")
 _REACH = re.compile(r"^([0-9][0-9,]*)(?:\.([0-9]+))?([km]?)$")
+_NUMBER_LIKE = re.compile(r"^[-+]?[0-9.]")  # meant as a reach, right or wrong; "reach far" or "reach https://…" is text
 _REF = re.compile(r"^c([1-9][0-9]{0,8})$")
 STATUS_NAMES = {
     "unverified": N_("unverified"),
@@ -35,7 +37,8 @@ STATUS_NAMES = {
 
 def parse_reach(word: str) -> int:
     """'12000', '12,000', '12k', '1.5m' → people; anything else meant as a number is refused."""
-    match = _REACH.match(word.casefold()) if word.isascii() else None
+    typed = keyword(word)
+    match = _REACH.match(typed) if typed.isascii() else None
     whole = match.group(1).replace(",", "") if match else ""
     if not match or not whole or len(whole) > 13:
         raise UsageError(fmt(_("“{value}” is not a reach: give a whole number of people, such as 12000 or 12k."), value=word[:20]))
@@ -50,7 +53,8 @@ def parse_reach(word: str) -> int:
 
 def parse_ref(ctx: Context, word: str | None) -> Claim:
     """The claim `c<n>` names in this incident."""
-    match = _REF.match((word or "").casefold()) if (word or "").isascii() else None
+    typed = keyword(word or "")
+    match = _REF.match(typed) if typed.isascii() else None
     if match is None:
         raise UsageError(fmt(_("Name the claim as c<n>, such as c1, not “{word}”."), word=(word or "")[:20]))
     claim = tracking.find(ctx.session, ctx.incident.id, int(match.group(1)))
@@ -63,7 +67,7 @@ def _split(args: str) -> tuple[str, str | None, int | None]:
     """The claim's words, then its link and reach where the grammar puts them: `<text> [url] [reach <n>]`."""
     reach = None
     head, tail = trailing(args, 2)
-    if len(tail) == 2 and is_word(tail[0], "reach") and (tail[1][:1].isdigit() or not tail[1].isalpha()):
+    if len(tail) == 2 and is_word(tail[0], "reach") and _NUMBER_LIKE.match(keyword(tail[1])):
         reach, args = parse_reach(tail[1]), head
     head, tail = trailing(args, 1)
     url = tail[0] if tail and _URL.match(tail[0]) else None
@@ -187,7 +191,7 @@ def verify(ctx: Context) -> Message:
     """Set a claim's status (and note); a wide false claim starts its answer deadline."""
     words, note = leading(ctx.args, 2)
     row = parse_ref(ctx, words[0] if words else None)
-    status = words[1].casefold() if len(words) > 1 and words[1].isascii() else None
+    status = keyword(words[1]) if len(words) > 1 else None
     if status not in tracking.STATUSES:
         raise UsageError(_("Give the status as true, false, partly or unknown."))
     if len(note) > MAX_TEXT:

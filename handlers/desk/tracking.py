@@ -68,12 +68,21 @@ def reconsider(session: Session, config: Config, incident: Incident, claim: Clai
 
 
 def answer_published(session: Session, statement_id: int, now: datetime) -> None:
-    """A version went out: the claims it answers are answered in public now, and their nudges stop."""
+    """A version went out: the claims it answers are answered in public now (on the timeline once), and their nudges stop."""
     for claim in session.exec(select(Claim).where(Claim.statement_id == statement_id)):
-        if nudges.clear(session, claim.incident_id, kinds.CLAIM_UNANSWERED, ClaimRef(claim.number)) or claim.status in ALARMING:
-            event = TimelineEvent(incident_id=claim.incident_id, at=now, actor="onevoice", kind="claim_published", text=f"C{claim.number}")
-            event.data = {"claim": claim.number}
-            session.add(event)
+        nudges.clear(session, claim.incident_id, kinds.CLAIM_UNANSWERED, ClaimRef(claim.number))
+        said = select(TimelineEvent.id).where(
+            TimelineEvent.incident_id == claim.incident_id,
+            TimelineEvent.kind == "claim_published",
+            TimelineEvent.text == f"C{claim.number}",
+        )
+        if session.exec(said.limit(1)).first() is None:
+            data = {"claim": claim.number, "statement": statement_id}
+            session.add(
+                TimelineEvent(
+                    incident_id=claim.incident_id, at=now, actor="onevoice", kind="claim_published", text=f"C{claim.number}", data=data
+                )
+            )
 
 
 def add_reach(session: Session, config: Config, incident: Incident, number: int, amount: int, now: datetime) -> Claim | None:
@@ -83,9 +92,8 @@ def add_reach(session: Session, config: Config, incident: Incident, number: int,
         return None
     claim.reach = min(claim.reach + max(amount, 0), MOST_REACH)
     session.add(claim)
-    event = TimelineEvent(incident_id=incident.id, at=now, actor="onevoice", kind="claim_reach", text=f"C{number}")
-    event.data = {"claim": number, "added": amount, "reach": claim.reach}
-    session.add(event)
+    data = {"claim": number, "added": amount, "reach": claim.reach}
+    session.add(TimelineEvent(incident_id=incident.id, at=now, actor="onevoice", kind="claim_reach", text=f"C{number}", data=data))
     reconsider(session, config, incident, claim, now)
     return claim
 

@@ -59,3 +59,21 @@ async def test_a_signal_naming_a_claim_adds_its_volume_to_the_reach_and_may_star
     assert "Signal 1 (brandwatch) adds 300 to the reach of C1, now 1,400." in printed  # a repeat adds only what grew
     assert "C1 [false] “Batteries explode” — reach 1,400;" in listing.message.plain()
     assert "1 false and unanswered" in listing.message.plain()
+
+
+async def test_an_absurd_volume_is_capped_and_a_closed_incidents_claim_is_left_alone(tmp_path):
+    async with Instance(tmp_path) as instance:
+        handle = instance.bot.handle
+        assert (await asyncio.to_thread(handle, press(instance, "alice", "declare product-quality sev2 Battery overheating"))).ok
+        await instance.bot.deliver()
+        room = "crisis-" + instance.out.getvalue().split("[#crisis-", 1)[1].split("]", 1)[0]
+        assert (await asyncio.to_thread(handle, press(instance, "dave", "claim Batteries explode", room))).ok
+        status, _answer = await instance.send(encoded({**LOUD, "volume": 1e300, "incident": 1, "claim": "c1"}))
+        listing = await asyncio.to_thread(handle, press(instance, "erin", "claims", room))
+        assert (await asyncio.to_thread(handle, press(instance, "alice", "resolve contained", room))).ok
+        assert (await asyncio.to_thread(handle, press(instance, "alice", "close --force test", room))).ok
+        late, _answer = await instance.send(encoded({**LOUD, "dedup_key": "late", "volume": 5, "incident": 1, "claim": "c1"}))
+        after = await asyncio.to_thread(handle, press(instance, "erin", "claims", room))
+    assert status == 202 and late == 202
+    assert "reach 1,000,000,000,000;" in listing.message.plain()
+    assert "reach 1,000,000,000,000;" in after.message.plain()  # closed: the late signal changed nothing

@@ -205,3 +205,12 @@ def test_track_as_claim_by_a_member_without_a_role_is_refused_and_changes_nothin
     assert team_chat.snapshot() == before
     assert team_chat.say("dave", "claim --signal 1", "triage").ok
     assert "C1 [unverified] “Batteries explode” — reach 5,000;" in team_chat.say("frank", "claims", room).message.plain()
+
+
+def test_reach_before_a_link_is_text_and_full_width_keywords_are_understood(chat, room):
+    assert chat.say("dave", "claim Customers cannot reach https://help.example/pb20", room).ok
+    assert chat.say("dave", "claim Batteries explode ｒｅａｃｈ １２ｋ", room).ok
+    assert chat.say("bob", "verify Ｃ2 ＦＡＬＳＥ", room).ok
+    listing = chat.say("dave", "claims", room).message.plain()
+    assert "C1 [unverified] “Customers cannot reach” — reach 0; no answer yet\nhttps://help.example/pb20" in listing
+    assert "C2 [false] “Batteries explode” — reach 12,000;" in listing
