@@ -67,6 +67,13 @@ def reconsider(session: Session, config: Config, incident: Incident, claim: Clai
     nudges.schedule(session, incident.id, kinds.CLAIM_UNANSWERED, target, due, now, subject=subject, reason=claim.text[:200])
 
 
+def reconsider_all(session: Session, config: Config, incident: Incident, now: datetime) -> None:
+    """Every claim's deadline again, at the incident's severity now (after `sev`, or on reopening)."""
+    nudges.clear(session, incident.id, kinds.CLAIM_UNANSWERED)
+    for claim in session.exec(select(Claim).where(Claim.incident_id == incident.id)):
+        reconsider(session, config, incident, claim, now)
+
+
 def answer_published(session: Session, statement_id: int, now: datetime) -> None:
     """A version went out: the claims it answers are answered in public now (on the timeline once), and their nudges stop."""
     for claim in session.exec(select(Claim).where(Claim.statement_id == statement_id)):

@@ -9,6 +9,7 @@ from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import is_word, leading
 from handlers.core.holders import current_holders
 from handlers.core.verbs import PARTICIPANT, verb
+from handlers.desk import tracking as claims
 from handlers.incident import staffing
 from handlers.incident.checklist import owner_target
 from handlers.incident.declare import parse_severity, restart_update_clock, schedule_first_statement
@@ -49,6 +50,7 @@ def change_severity(ctx: Context) -> Message:
     restart_update_clock(ctx, max(ctx.now, last_update + timing.update_every))
     if incident.phase not in ("resolved", "closed"):
         schedule_first_statement(ctx, timing)
+        claims.reconsider_all(ctx.session, ctx.config, incident, ctx.now)
     holders = current_holders(ctx.session, incident.id)
     busy = {a.person for a in holders.values()}
     added = []
@@ -181,6 +183,7 @@ def _restore_live_nudges(ctx: Context) -> None:
     """Bring back what resolve stopped: overdue items, unacknowledged roles, the first-statement clock."""
     incident = ctx.incident
     schedule_first_statement(ctx, incident_timing(ctx))
+    claims.reconsider_all(ctx.session, ctx.config, incident, ctx.now)
     items = ctx.session.exec(
         select(ChecklistItem).where(
             ChecklistItem.incident_id == incident.id, ChecklistItem.state == "open", col(ChecklistItem.due_at).is_not(None)

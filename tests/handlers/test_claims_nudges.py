@@ -125,3 +125,18 @@ def test_the_team_sets_its_own_alert_reach_and_deadlines(engine, config, clock):
     assert t.fire(9, ABOUT) == []
     assert [to for to, _text in t.fire(10, ABOUT)] == ["alice"]
     assert claims.within("sev2").total_seconds() == 3600  # a severity left out keeps its default
+
+
+def test_a_new_severity_moves_the_deadline_and_reopening_brings_the_nudge_back(chat, clock):
+    room, t = declare(chat, clock, "sev2")
+    assert chat.say("dave", "claim PB-20 power banks explode reach 12000", room).ok
+    assert chat.say("bob", "verify c1 false", room).ok
+    t.at(10)
+    assert chat.say("alice", "sev 1", room).ok
+    assert t.fire(29, ABOUT) == []
+    assert [to for to, _text in t.fire(30, ABOUT)] == ["alice"]  # sev1: 30 min from the claim, not sev2's hour
+    assert chat.say("alice", "resolve contained", room).ok
+    assert t.recipients(60, ABOUT) == []
+    t.at(61)
+    assert chat.say("alice", "reopen", room).ok
+    assert [to for to, _text in t.fire(61, ABOUT)] == ["alice"]  # still unanswered, and long past its deadline
