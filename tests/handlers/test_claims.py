@@ -214,3 +214,17 @@ def test_reach_before_a_link_is_text_and_full_width_keywords_are_understood(chat
     listing = chat.say("dave", "claims", room).message.plain()
     assert "C1 [unverified] “Customers cannot reach” — reach 0; no answer yet\nhttps://help.example/pb20" in listing
     assert "C2 [false] “Batteries explode” — reach 12,000;" in listing
+
+
+def test_the_claims_log_on_both_databases(any_engine, config, clock):
+    chat = Chat(any_engine, config, clock)
+    _id, room = chat.declare()
+    assert chat.say("dave", "claim PB-20 power banks explode reach 3000000000", room).ok  # past 2³¹
+    assert chat.say("dave", "claim The CEO resigned", room).ok
+    assert chat.say("bob", "verify c1 false", room).ok
+    approve(chat, room)
+    assert chat.say("alice", "rebut c1", room).ok
+    assert chat.say("carol", "published weibo https://weibo.example/official/2", room).ok
+    listing = chat.say("erin", "claims", room).message.plain()
+    assert "Claims of #1: 1 open, 0 false and unanswered" in listing
+    assert "C1 [false] “PB-20 power banks explode” — reach 3,000,000,000; answered with v1, published on weibo" in listing
