@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 from config.model import Config, Severity
 from handlers.core.cleaning import cleaned
 from handlers.core.context import Deps, in_every_room, queue
-from handlers.core.effects import Edit, Post
+from handlers.core.effects import Edit, Post, RefreshCard
 from handlers.desk import tracking as claims
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Button, Message, fmt, lines, text
@@ -160,6 +160,7 @@ def _add_to_claim(session: Session, deps: Deps, signal: Signal, incoming: Signal
         note = _("📡 Signal {n} ({source}) adds {added} to the reach of C{c}, now {reach}.")
         message = fmt(note, n=signal.id, source=signal.source, added=f"{int(added):,}", c=number, reach=f"{claim.reach:,}")
         in_every_room(session, incident.id, now, Post(message))
+        in_every_room(session, incident.id, now, RefreshCard())  # its counts may have changed
 
 
 def _post_to_triage(session: Session, deps: Deps, message: Message, now: datetime) -> list[int]:

@@ -59,6 +59,7 @@ async def test_a_signal_naming_a_claim_adds_its_volume_to_the_reach_and_may_star
     assert "Signal 1 (brandwatch) adds 300 to the reach of C1, now 1,400." in printed  # a repeat adds only what grew
     assert "C1 [false] “Batteries explode” — reach 1,400;" in listing.message.plain()
     assert "1 false and unanswered" in listing.message.plain()
+    assert "📌 card updated" in printed.split("adds 500 to the reach of C1", 1)[1]  # the card is redrawn with the new counts
 
 
 async def test_an_absurd_volume_is_capped_and_a_closed_incidents_claim_is_left_alone(tmp_path):
