@@ -4,7 +4,7 @@ Incident #1 is product-quality at the severity named, everybody acknowledged: co
 spokesperson=carol, legal=bob, monitor=dave, exec=bob.
 """
 
-from tests.handlers.nudge_timeline import buttons, declare
+from tests.handlers.nudge_timeline import buttons, declare, messages_to
 from tests.handlers.test_claims import REBUTTAL, approve
 
 ABOUT = "claim C1"
@@ -23,6 +23,8 @@ def test_a_wide_false_claim_unanswered_nudges_comms_and_the_commander_then_exec(
     assert "/crisis rebut c1" in heard[0][1]
     assert buttons(chat, "alice", ABOUT)[0] == "#1 rebut c1"  # then the snoozes
     assert t.recipients(90, ABOUT) == [(47, "alice"), (62, "bob"), (77, "bob")]
+    (to_exec, *_again) = messages_to(chat, "bob", "claim C1")
+    assert "claim C1 “PB-20 power banks explode” is spreading unanswered" in to_exec.plain()
 
 
 def test_the_deadline_follows_the_severity_and_counts_from_the_claim(chat, clock):
