@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from config.model import OPEN_PHASES
 from handlers.core.cleaning import keyword
 from handlers.core.context import Context
+from handlers.core.effects import Edit
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import is_word, leading, trailing
 from handlers.core.permissions import check_permission
@@ -16,10 +17,11 @@ from handlers.core.verbs import ANYONE, PARTICIPANT, verb
 from handlers.desk import tracking
 from handlers.line import statements
 from handlers.line.states import APPROVED, SUPERSEDED
+from handlers.signals.intake import triage_message
 from handlers.text.formatting import when
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines, text
-from storage.models import Claim, Incident, Signal, Statement
+from storage.models import Claim, Incident, Outbox, Signal, Statement
 
 MAX_TEXT = 500
 _URL = re.compile(r"^https?://\S{1,990}$")
@@ -135,10 +137,22 @@ def claim(ctx: Context) -> Message:
     ctx.session.add(row)
     ctx.session.flush()
     ctx.log("claim", f"C{number}", claim=number, words=words, url=url, reach=row.reach, signal=row.signal_id)
+    if signal is not None:
+        _tell_triage(ctx, signal, number)
     ctx.refresh_card()
     header = fmt(_("🗣 **C{n}** logged by {who}: “{text}”"), n=number, who=ctx.actor.name, text=words)
     details = fmt(_("Reach {reach}. Verify it: `/crisis verify c{n} true|false|partly|unknown [note]`"), reach=f"{row.reach:,}", n=number)
     return ctx.announce(lines(header, text(url or ""), details))
+
+
+def _tell_triage(ctx: Context, signal: Signal, number: int) -> None:
+    """The triage post says where its signal went, and loses its Track button."""
+    message = lines(triage_message(ctx.config, signal), fmt(_("Tracked as C{n} in #{id}."), n=number, id=ctx.incident.id))
+    message.buttons = [b for b in message.buttons if b.command != f"claim --signal {signal.id}"]
+    for outbox_id in signal.posts:
+        posted = ctx.session.get(Outbox, outbox_id)
+        if posted is not None:
+            ctx.emit(posted.platform, Edit(message, ref=outbox_id))
 
 
 def _where(ctx: Context, row: Claim) -> Message:

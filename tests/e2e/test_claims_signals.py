@@ -28,6 +28,8 @@ async def test_track_as_claim_registers_the_signal_on_the_open_incident(tmp_path
     assert "https://example.com/mentions/1" in tracked.message.plain() and "Reach 1,800." in tracked.message.plain()
     assert not twice.ok and "Signal 1 is tracked already, as C1 in #1." in twice.message.plain()
     assert not missing.ok and "There is no signal 9." in missing.message.plain()
+    edited = instance.out.getvalue().rsplit("[#triage] (message updated)", 1)[1]
+    assert "Tracked as C1 in #1." in edited and "Track as claim" not in edited.split("\n[#", 1)[0]  # its button is gone
     room_posts = [line for line in instance.out.getvalue().splitlines() if line.startswith("[#crisis-")]
     assert any("C1 logged by Dave Zhang" in line for line in room_posts)  # the incident's room hears it too
 
