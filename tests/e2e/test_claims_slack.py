@@ -42,6 +42,8 @@ async def test_a_claim_tracked_from_triage_nudged_rebutted_and_published(start_s
     assert "C1 logged by Dave Zhang" in unescape(logged["text"]).replace("*", "")
     assert "PB-20 power banks explode &lt;b&gt;when&lt;/b&gt; charged &amp; left overnight" in logged["text"]  # escaped, shown as typed
     assert "Reach 12,000" in logged["text"]
+    tracked = lambda: "Tracked as C1 in #1." in bot.fake.current("C0TRIAGE", post["ts"])["text"]  # noqa: E731
+    await bot.wait_for(tracked, 15, "the triage post edited in place")
 
     await bot.command(BOB, "verify c1 false none of the recalled units caught fire", room)
     nudge, rebut = await bot.wait_for(lambda: button_labelled(bot.fake.messages_in(ALICE), "Rebut C1"), 20, "the unanswered-claim nudge")
