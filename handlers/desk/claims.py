@@ -28,13 +28,6 @@ _URL = re.compile(r"^https?://\S{1,990}$")
 _REACH = re.compile(r"^([0-9][0-9,]*)(?:\.([0-9]+))?([km]?)$")
 _NUMBER_LIKE = re.compile(r"^[-+]?[0-9.]")  # meant as a reach, right or wrong; "reach far" or "reach https://…" is text
 _REF = re.compile(r"^c([1-9][0-9]{0,8})$")
-STATUS_NAMES = {
-    "unverified": N_("unverified"),
-    "true": N_("true"),
-    "false": N_("false"),
-    "partly": N_("partly false"),
-    "unknown": N_("unknown"),
-}
 
 
 def parse_reach(word: str) -> int:
@@ -169,7 +162,7 @@ def _where(ctx: Context, row: Claim) -> Message:
 
 def render_claim(ctx: Context, row: Claim) -> Message:
     """One line of the log: number, status, text, reach, answer and where it was published."""
-    status = _(STATUS_NAMES.get(row.status, row.status))
+    status = _(tracking.STATUS_NAMES.get(row.status, row.status))
     head = fmt(_("**C{n}** [{status}] “{text}” — reach {reach}; "), n=row.number, status=status, text=row.text, reach=f"{row.reach:,}")
     extra = [text(row.url)] if row.url else []
     if row.note:
@@ -217,7 +210,7 @@ def verify(ctx: Context) -> Message:
     ctx.log("verify", f"C{row.number}", claim=row.number, status=status, note=note or None)
     tracking.reconsider(ctx.session, ctx.config, ctx.incident, row, ctx.now)
     ctx.refresh_card()
-    header = fmt(_("🔎 **C{n}** verified {status} by {who}."), n=row.number, status=_(STATUS_NAMES[status]), who=ctx.actor.name)
+    header = fmt(_("🔎 **C{n}** verified {status} by {who}."), n=row.number, status=_(tracking.STATUS_NAMES[status]), who=ctx.actor.name)
     hint = Message()
     if tracking.needs_answer(ctx.session, ctx.config, row):
         due = row.created_at + ctx.config.claims.within(ctx.incident.severity)

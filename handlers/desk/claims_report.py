@@ -10,10 +10,8 @@ from sqlmodel import Session, col, select
 from config.model import Config
 from handlers.desk import tracking
 from handlers.text.formatting import duration_text
-from handlers.text.i18n import N_, _
+from handlers.text.i18n import _
 from storage.models import Claim, Incident, Statement
-
-STATUS = {"unverified": N_("unverified"), "true": N_("true"), "false": N_("false"), "partly": N_("partly false"), "unknown": N_("unknown")}
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,7 @@ def section(session: Session, config: Config, incident_id: int) -> dict | None:
                 "number": f"C{r.claim.number}",
                 "text": r.claim.text,
                 "reach": f"{r.claim.reach:,}",
-                "status": _(STATUS.get(r.claim.status, r.claim.status)),
+                "status": _(tracking.STATUS_NAMES.get(r.claim.status, r.claim.status)),
                 "registered": at(r.claim.created_at),
                 "verified": at(r.claim.verified_at),
                 "answered": f"{at(r.claim.answered_at)} (v{r.version})" if r.version else "—",

@@ -8,11 +8,18 @@ from config.model import Config
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import ClaimRef
-from handlers.text.i18n import _
+from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt
 from storage.models import Claim, Incident, Nudge, Publication, TimelineEvent
 
 STATUSES = ("true", "false", "partly", "unknown")
+STATUS_NAMES = {
+    "unverified": N_("unverified"),
+    "true": N_("true"),
+    "false": N_("false"),
+    "partly": N_("partly false"),
+    "unknown": N_("unknown"),
+}
 ALARMING = ("false", "partly")  # a claim the line must answer when it spreads
 PUBLISHED = ("sent", "simulated")  # a drill's publication is rehearsed, and answers the drill's claim
 MOST_REACH = 10**12  # more people than there are: a typo
