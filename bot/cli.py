@@ -235,6 +235,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
             )
         )
         _desk_stats(db, config, _clock(settings).now())
+        print(_claims_median(db))
     return 0
 
 
@@ -253,6 +254,16 @@ def _desk_stats(db, config, now) -> None:
     )
     median = duration_text(figures.median_answer) if figures.median_answer is not None else "—"
     print(_("Median press inquiry answer time: {median} ({n} answered or declined)").format(median=median, n=len(figures.answer_times)))
+
+
+def _claims_median(db) -> str:
+    """The stats line about claims: the median time to a published answer of a false claim (drills excluded)."""
+    from handlers.desk.claims_report import median_answer
+    from handlers.text.formatting import duration_text
+    from handlers.text.i18n import _
+
+    median, count = median_answer(db)
+    return _("Median time to answer a false claim: {median} ({n} claims answered)").format(median=duration_text(median), n=count)
 
 
 def _version() -> str:

@@ -286,6 +286,25 @@ class Approvals(Strict):
     one_person_many_roles: bool = False  # a very small team: one person may approve for every approver role they hold
 
 
+CLAIM_ANSWER_WITHIN: dict[Severity, timedelta] = {
+    "sev1": timedelta(minutes=30),
+    "sev2": timedelta(hours=1),
+    "sev3": timedelta(hours=4),
+    "sev4": timedelta(days=1),
+}
+
+
+class Claims(Strict):
+    """The claims (rumour) log's alert (PRODUCT.md §10): how wide a false claim may spread unanswered, and for how long."""
+
+    reach_alert: int = Field(default=1000, ge=0)  # a false or partly false claim reaching this many needs an answer
+    answer_within: dict[Severity, Duration] = Field(default_factory=lambda: dict(CLAIM_ANSWER_WITHIN))
+
+    def within(self, severity: Severity) -> timedelta:
+        """How long a wide false claim may stay unanswered at a severity (a severity left out keeps its default)."""
+        return self.answer_within.get(severity) or CLAIM_ANSWER_WITHIN[severity]
+
+
 class Config(Strict):
     """The whole configuration, after merging the shipped defaults."""
 
@@ -305,6 +324,7 @@ class Config(Strict):
     vet: dict[Language, VetRules] = Field(default_factory=dict)
     scenarios_dir: str | None = None  # the team's own drill scenarios (YAML files), besides the shipped ones
     approvals: Approvals = Field(default_factory=Approvals)  # four eyes (§4) unless the team opts out
+    claims: Claims = Field(default_factory=Claims)
     _scenarios: "dict[str, Scenario] | None" = PrivateAttr(None)  # read once, by config.scenarios.scenarios_of
 
     @field_validator("timezone")

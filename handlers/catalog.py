@@ -4,7 +4,7 @@ from functools import cache
 
 from handlers import help
 from handlers.core.verbs import Registry
-from handlers.desk import inquiries, stakeholders
+from handlers.desk import claims, inquiries, stakeholders
 from handlers.drills import drill, injects
 from handlers.incident import checklist, declare, lifecycle, roles
 from handlers.line import approvals, composing, publishing, reading
@@ -25,6 +25,7 @@ VERB_MODULES = (
     lessons,
     drill,
     injects,
+    claims,
     stakeholders,
     inquiries,
     help,

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, text
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, event, text
 from sqlalchemy.orm import Session
 from sqlmodel import AutoString, Field, SQLModel
 
@@ -406,3 +406,26 @@ class Inquiry(SQLModel, table=True):
     answered_by: str | None = Field(default=None, max_length=60)
     answered_at: datetime | None = _utc(default=None)
     outbox_id: int | None = None  # the answer's Mail, when the inquiry has an address
+
+
+class Claim(SQLModel, table=True):
+    """A circulating claim about the incident (the rumour log, PRODUCT.md §10): C<n>, its reach, status and answer."""
+
+    __table_args__ = (UniqueConstraint("incident_id", "number"),)
+
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
+    incident_id: int = Field(foreign_key="incident.id")
+    number: int
+    text: str
+    url: str | None = Field(default=None, max_length=1000)
+    reach: int = Field(default=0, sa_type=BigInteger)  # people it reached, as counted; wide claims pass 2³¹
+    status: str = Field(default="unverified", max_length=12)  # unverified, true, false, partly, unknown
+    note: str | None = None
+    by: str = Field(max_length=60)
+    created_at: datetime = _utc()
+    verified_by: str | None = Field(default=None, max_length=60)
+    verified_at: datetime | None = _utc(default=None)
+    statement_id: int | None = Field(default=None, foreign_key="statement.id")  # the approved version that answers it
+    answered_by: str | None = Field(default=None, max_length=60)
+    answered_at: datetime | None = _utc(default=None)
+    signal_id: int | None = Field(default=None, foreign_key="signal.id")  # tracked from this signal's triage post

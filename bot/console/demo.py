@@ -65,6 +65,19 @@ SCRIPT = {
         ("carol", "/crisis answer q1"),
         ("erin", "/crisis stakeholders"),
         ("erin", "/crisis line"),
+        ("dave", "/crisis claim PowerMax 20 power banks explode when left charging overnight https://weibo.com/rumour/77 reach 45k"),
+        ("bob", "/crisis verify c1 false No unit of the affected lot has caught fire; the lab sees overheating only"),
+        (
+            "carol",
+            "/crisis draft rebuttal None of our power banks has exploded: no unit of the affected lot has caught fire, and lab "
+            "tests show overheating only. Please stop charging any power bank that feels hot and contact our customer service "
+            "team. Our next update will be at 10:30 CST on our official website.",
+        ),
+        ("bob", "/crisis approve"),
+        ("alice", "/crisis approve"),
+        ("carol", "/crisis rebut c1"),
+        ("carol", "/crisis publish"),
+        ("erin", "/crisis claims"),
         ("wait", "40m"),
         ("alice", "/crisis phase recovering"),
         ("alice", "/crisis resolve Stop-sale complete; recall and refunds announced"),
@@ -119,6 +132,18 @@ SCRIPT = {
         ("carol", "/crisis answer q1"),
         ("erin", "/crisis stakeholders"),
         ("erin", "/crisis line"),
+        ("dave", "/crisis claim 网传PowerMax 20充电宝夜间充电会爆炸 https://weibo.com/rumour/77 reach 45k"),
+        ("bob", "/crisis verify c1 false 涉事批次没有任何一台起火；实验室检测仅见发热"),
+        (
+            "carol",
+            "/crisis draft rebuttal 我们的移动电源没有发生爆炸：涉事批次没有任何一台起火，实验室检测显示仅有发热现象。"
+            "如您的移动电源充电时明显发热，请立即停止使用并联系客服。我们将于10:30在官方网站发布最新进展。",
+        ),
+        ("bob", "/crisis approve"),
+        ("alice", "/crisis approve"),
+        ("carol", "/crisis rebut c1"),
+        ("carol", "/crisis publish"),
+        ("erin", "/crisis claims"),
         ("wait", "40m"),
         ("alice", "/crisis phase recovering"),
         ("alice", "/crisis resolve 停售完成；已宣布召回和退款"),

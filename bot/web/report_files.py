@@ -21,6 +21,7 @@ from bot.web import chart as report_chart
 from bot.web import desk_report
 from config.model import Config
 from config.settings import Settings
+from handlers.desk import claims_report
 from handlers.line.kinds import kind_name
 from handlers.review import report
 from handlers.review.report import Review
@@ -78,6 +79,7 @@ def write_report(session: Session, config: Config, incident_id: int, now: dateti
         report.attach_scorecard(review, session, config)
         context = _context(review, config)
         context.update(desk_report.context(session, config, review.incident))  # PRODUCT.md §10
+        context["claims"] = claims_report.section(session, config, incident_id)
         markdown = templates().get_template("report.md.j2").render(context)
         html = templates().get_template("report.html.j2").render(context)
     paths = folder / f"report-{incident_id}.md", folder / f"report-{incident_id}.html"

@@ -8,8 +8,9 @@ from sqlmodel import Session, col, func, select
 
 from config.model import Config
 from handlers.core.holders import current_holders
-from handlers.line import signatures
 from handlers.desk.counts import desk_row
+from handlers.desk.tracking import card_line as claims_line
+from handlers.line import signatures
 from handlers.line.kinds import kind_name
 from handlers.line.states import APPROVED, PENDING
 from handlers.text.formatting import person_name, when
@@ -98,7 +99,8 @@ def render_card(session: Session, config: Config, incident: Incident, now: datet
     if incident.phase not in ("resolved", "closed") and incident.next_update_at:
         update = fmt(_("Next update due {at}"), at=when(config, incident.next_update_at, now))
     desk = desk_row(session, config, incident, now)
-    return lines(header, facts, declared, text(_("Roles:")), render_roles(session, config, incident), progress, line, update, desk)
+    claims = claims_line(session, config, incident.id)
+    return lines(header, facts, declared, text(_("Roles:")), render_roles(session, config, incident), progress, line, update, desk, claims)
 
 
 def line_summary(session: Session, config: Config, incident: Incident, timing, now: datetime | None = None) -> Message:

@@ -10,6 +10,7 @@ from handlers.core.grammar import is_word, leading
 from handlers.core.holders import current_holders
 from handlers.core.verbs import PARTICIPANT, verb
 from handlers.desk import deadlines
+from handlers.desk import tracking as claims
 from handlers.incident import staffing
 from handlers.incident.checklist import owner_target
 from handlers.incident.declare import parse_severity, restart_update_clock, schedule_first_statement
@@ -51,6 +52,7 @@ def change_severity(ctx: Context) -> Message:
     if incident.phase not in ("resolved", "closed"):
         schedule_first_statement(ctx, timing)
         deadlines.promise(ctx)  # the stakeholder deadlines follow the new severity
+        claims.reconsider_all(ctx.session, ctx.config, incident, ctx.now)
     holders = current_holders(ctx.session, incident.id)
     busy = {a.person for a in holders.values()}
     added = []
@@ -184,6 +186,7 @@ def _restore_live_nudges(ctx: Context) -> None:
     incident = ctx.incident
     schedule_first_statement(ctx, incident_timing(ctx))
     deadlines.promise(ctx)
+    claims.reconsider_all(ctx.session, ctx.config, incident, ctx.now)
     items = ctx.session.exec(
         select(ChecklistItem).where(
             ChecklistItem.incident_id == incident.id, ChecklistItem.state == "open", col(ChecklistItem.due_at).is_not(None)

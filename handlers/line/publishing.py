@@ -11,6 +11,7 @@ from handlers.core.context import Context, in_every_room
 from handlers.core.effects import Post, Publish
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.verbs import verb
+from handlers.desk import tracking as claims
 from handlers.line import countersigning, outlets, statements
 from handlers.line.reading import publications_text
 from handlers.line.states import APPROVED, CARRYING
@@ -75,6 +76,8 @@ def _record(ctx: Context, statement: Statement, target: str, platform: str, stat
     row.sent_at = ctx.now if state == "sent" else None
     ctx.session.add(row)
     ctx.session.flush()
+    if state in claims.PUBLISHED:
+        claims.answer_published(ctx.session, statement.id, ctx.now)
     return row
 
 
@@ -256,6 +259,7 @@ def mark_sent(session: Session, publication_id: int, result: dict, now: datetime
     row = session.get_one(Publication, publication_id)
     row.state, row.sent_at, row.message_id = "sent", now, str(result.get("message_id") or "")[:64] or None
     session.add(row)
+    claims.answer_published(session, row.statement_id, now)
     _record_outcome(session, row, "publish_sent", now)
 
 

@@ -9,11 +9,11 @@ from datetime import timedelta
 from sqlmodel import select
 
 from handlers.nudges.record import Kind, Late, Said, always, never
-from handlers.nudges.subjects import Action, Audience, Inject, Item, Nothing, Question, Role, RoleHolder, Stage, VersionRole
+from handlers.nudges.subjects import Action, Audience, ClaimRef, Inject, Item, Nothing, Question, Role, RoleHolder, Stage, VersionRole
 from handlers.text.formatting import person_name, when
 from handlers.text.i18n import _
 from handlers.text.markup import Button, Message, fmt, text
-from storage.models import ChecklistItem, FollowUp, Inquiry
+from storage.models import ChecklistItem, Claim, FollowUp, Inquiry
 
 
 def role_ack(said: Late[RoleHolder]) -> Said:
@@ -307,6 +307,38 @@ INQUIRY_OVERDUE = Kind(
     ladder=("role:commander",),
 )
 
+
+def _claim(said: Late[ClaimRef]) -> Claim | None:
+    query = select(Claim).where(Claim.incident_id == said.incident.id, Claim.number == said.subject.n)
+    return said.session.exec(query).first()
+
+
+def claim_unanswered(said: Late[ClaimRef]) -> Said:
+    claim, key = _claim(said), said.subject.format()
+    values = {"n": key.upper(), "text": claim.text[:200] if claim else "", "reach": f"{claim.reach if claim else 0:,}", "late": said.late}
+    if said.escalated:
+        words = _("claim {n} “{text}” (reach {reach}) is still unanswered, {late} past its deadline. The team needs a rebuttal.")
+        return fmt(words, **values), []
+    words = _("claim {n} “{text}” (reach {reach}) has no published answer ({late} late). Answer it: `/crisis rebut {key}`, then publish.")
+    return fmt(words, key=key, **values), [said.button(_("Rebut {n}").format(n=key.upper()))]
+
+
+def claim_unanswered_sponsor(said: Late[ClaimRef]) -> Message:
+    claim = _claim(said)
+    return fmt(_("claim {n} “{text}” is spreading unanswered"), n=said.subject.format().upper(), text=claim.text[:200] if claim else "")
+
+
+CLAIM_UNANSWERED = Kind(
+    name="claim_unanswered",
+    subject=ClaimRef,
+    clears="rebut {key}",
+    say=claim_unanswered,
+    sponsor=claim_unanswered_sponsor,
+    repeat=timedelta(minutes=15),  # its deadline is the severity's `claims.answer_within`; then every 15 min
+    cap=2,
+    ladder=("role:exec",),
+)
+
 # Every kind, by the name stored in `nudge.kind`.
 KINDS: dict[str, Kind] = {
     kind.name: kind
@@ -323,6 +355,7 @@ KINDS: dict[str, Kind] = {
         COUNTERSIGN_PENDING,
         STAKEHOLDER_DEADLINE,
         INQUIRY_OVERDUE,
+        CLAIM_UNANSWERED,
     )
 }
 

@@ -171,3 +171,14 @@ class Question(Subject):
 
     def words(self) -> dict[str, str]:
         return {"n": str(self.n), "key": self.format()}
+
+
+@dataclass(frozen=True)
+class ClaimRef(Subject):
+    """A claim of the rumour log by number: 'c3'."""
+
+    n: int
+    shape: ClassVar[str] = "c{n}"
+
+    def words(self) -> dict[str, str]:
+        return {"n": str(self.n), "key": self.format()}

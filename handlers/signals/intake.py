@@ -9,11 +9,12 @@ from sqlmodel import Session, col, func, select
 
 from config.model import Config, Severity
 from handlers.core.cleaning import cleaned
-from handlers.core.context import Deps, queue
-from handlers.core.effects import Edit, Post
+from handlers.core.context import Deps, in_every_room, queue
+from handlers.core.effects import Edit, Post, RefreshCard
+from handlers.desk import tracking as claims
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Button, Message, fmt, lines, text
-from storage.models import Outbox, Signal
+from storage.models import Incident, Outbox, Signal
 
 
 class SignalIn(BaseModel):
@@ -30,6 +31,8 @@ class SignalIn(BaseModel):
     sentiment: float | None = Field(default=None, ge=-1, le=1)
     keywords: list[str] = Field(default_factory=list, max_length=50)
     dedup_key: str | None = Field(default=None, min_length=1, max_length=200)
+    incident: int | None = Field(default=None, ge=1, le=999_999_999)  # the incident it is about (PRODUCT.md §7)
+    claim: str | None = Field(default=None, pattern=r"^[cC][1-9][0-9]{0,8}$")  # a claim of that incident it adds reach to
 
     @field_validator("source", "title", "url", "summary", "dedup_key", mode="before")
     @classmethod
@@ -113,16 +116,19 @@ def receive(session: Session, deps: Deps, incoming: SignalIn) -> tuple[Signal, b
             raise RateLimited(incoming.source)
     with speaking(config.language):
         if recent is not None:
+            grown = (incoming.volume or 0) - (recent.volume or 0)
             _repeat(session, deps, recent, incoming, now)
+            _add_to_claim(session, deps, recent, incoming, grown, now)
             session.commit()
             return recent, False
         playbook, severity = classify(config, incoming)
-        fields = incoming.model_dump(exclude={"dedup_key"})
+        fields = incoming.model_dump(exclude={"dedup_key", "incident", "claim"})
         signal = Signal(**fields, dedup_key=key, playbook=playbook, severity=severity, first_at=now, last_at=now)
         session.add(signal)
         session.flush()
         signal.posts = _post_to_triage(session, deps, triage_message(config, signal), now)
         session.add(signal)
+        _add_to_claim(session, deps, signal, incoming, incoming.volume or 0, now)
         session.commit()
         return signal, True
 
@@ -140,6 +146,21 @@ def _repeat(session: Session, deps: Deps, signal: Signal, incoming: SignalIn, no
         posted = session.get(Outbox, outbox_id)
         if posted is not None:
             queue(session, None, posted.platform, Edit(message, ref=outbox_id), now)
+
+
+def _add_to_claim(session: Session, deps: Deps, signal: Signal, incoming: SignalIn, added: float, now: datetime) -> None:
+    """A signal naming a claim (`"claim": "c3"`) adds its volume to that claim's reach, and the claim's room is told."""
+    incident_id = incoming.incident or signal.incident_id
+    incident = session.get(Incident, incident_id) if incoming.claim and incident_id else None
+    if incident is None or incoming.claim is None or added <= 0 or incident.phase == "closed":
+        return
+    number, added = int(incoming.claim[1:]), min(added, claims.MOST_REACH)
+    claim = claims.add_reach(session, deps.config, incident, number, int(added), now)
+    if claim is not None:
+        note = _("📡 Signal {n} ({source}) adds {added} to the reach of C{c}, now {reach}.")
+        message = fmt(note, n=signal.id, source=signal.source, added=f"{int(added):,}", c=number, reach=f"{claim.reach:,}")
+        in_every_room(session, incident.id, now, Post(message))
+        in_every_room(session, incident.id, now, RefreshCard())  # its counts may have changed
 
 
 def _post_to_triage(session: Session, deps: Deps, message: Message, now: datetime) -> list[int]:
@@ -175,6 +196,7 @@ def triage_message(config: Config, signal: Signal) -> Message:
     )
     declared = fmt(_("Declared as #{id}."), id=signal.incident_id) if signal.incident_id else Message()
     button = [] if signal.incident_id else [Button(_("Declare"), f"declare --signal {signal.id}", "danger")]
+    button.append(Button(_("Track as claim"), f"claim --signal {signal.id}"))
     return lines(
         fmt(_("📡 **Signal {n}** from {source}: {title}"), n=signal.id, source=signal.source, title=signal.title),
         text(" · ".join(figures)),

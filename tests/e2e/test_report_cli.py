@@ -123,6 +123,7 @@ def test_stats_count_real_incidents_and_leave_drills_out(onevoice):
         "Update cadence kept: 1 of 6 windows (17 %)",
         "Stakeholder lists told by their deadline: 0 of 1 (0 %)",  # #1's regulators were due at 1 h; #2's (4 h) not yet
         "Median press inquiry answer time: — (0 answered or declined)",
+        "Median time to answer a false claim: — (0 claims answered)",
     ]
 
 

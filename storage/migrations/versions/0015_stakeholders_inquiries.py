@@ -1,7 +1,7 @@
 """stakeholder notices and press inquiries (PRODUCT.md §10)
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-06 14:10:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import storage.types
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
