@@ -76,7 +76,8 @@ def compose(mail: Mail, sender: str, message_id: str, date: datetime) -> tuple[b
     message = EmailMessage()
     message["From"] = sender
     message["To"] = mail.to
-    message["Subject"] = " ".join(mail.subject.split())  # one line: a header cannot carry a break
+    headline = mail.subject
+    message["Subject"] = " ".join(headline.split())  # one line: a header cannot carry a break
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id
     message.set_content(mail.body.encode("utf-8"), maintype="text", subtype="plain", cte="base64", params={"charset": "utf-8"})
