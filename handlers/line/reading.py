@@ -6,6 +6,7 @@ from config.model import OPEN_PHASES, Config
 from handlers.core.context import Context
 from handlers.core.verbs import verb
 from handlers.line import statements
+from handlers.line.headline import headline_of
 from handlers.line.kinds import kind_name
 from handlers.line.states import APPROVED, PENDING, REJECTED, SUPERSEDED
 from handlers.text.formatting import person_name, when
@@ -80,7 +81,8 @@ def line_of(session: Session, config: Config, incident: Incident) -> Message:
         at=when(config, current.decided_at),
         by=approvers_text(session, config, current),
     )
-    return lines(header, verbatim(current.text), publications_text(session, config, current.id), waiting)
+    headline = fmt(_("Public headline: **{headline}**"), headline=headline_of(current, config))
+    return lines(header, headline, verbatim(current.text), publications_text(session, config, current.id), waiting)
 
 
 @verb("line", summary=N_("Show the current approved line, verbatim."), needs_incident=False, changes=False)
@@ -112,7 +114,7 @@ def history(ctx: Context) -> Message:
         rows.append(fmt(_("(the {count} versions before v{n} are not shown)"), count=earlier.version, n=earlier.version + 1))
     for statement in shown[1:] if earlier else shown:
         rows.append(_version_row(ctx, statement))
-        rows.append(_change_row(earlier, statement))
+        rows.append(_change_row(ctx.config, earlier, statement))
         earlier = statement
     return lines(*rows)
 
@@ -141,8 +143,13 @@ def _version_row(ctx: Context, statement: Statement) -> Message:
     return row
 
 
-def _change_row(earlier: Statement | None, statement: Statement) -> Message:
+def _change_row(config: Config, earlier: Statement | None, statement: Statement) -> Message:
+    headline = headline_of(statement, config)
+    if earlier is None or headline_of(earlier, config) != headline:
+        titled = text("   ") + fmt(_("Public headline: **{headline}**"), headline=headline)
+    else:
+        titled = Message()
     if earlier is None:
         excerpt = statement.text if len(statement.text) <= EXCERPT else statement.text[: EXCERPT - 1] + "…"
-        return text("   ") + fmt("“{text}”", text=verbatim(excerpt))
-    return text("   ") + fmt(_("changes from v{old}: "), old=earlier.version) + short_diff(earlier.text, statement.text)
+        return lines(titled, text("   ") + fmt("“{text}”", text=verbatim(excerpt)))
+    return lines(titled, text("   ") + fmt(_("changes from v{old}: "), old=earlier.version) + short_diff(earlier.text, statement.text))
