@@ -22,6 +22,7 @@ class Deps:
     config: Config
     clock: Clock
     platforms: list[str] = field(default_factory=list)  # in the order they were attached
+    public_url: str | None = None  # ONEVOICE_PUBLIC_URL: the page's public base address (PRODUCT.md §4)
 
     @cached_property
     def members(self) -> dict[tuple[str, str], str]:

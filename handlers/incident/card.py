@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 from config.model import Config
 from handlers.core.holders import current_holders
 from handlers.line.kinds import kind_name
+from handlers.line.standing import page_lines, render_standings, standings
 from handlers.line.states import APPROVED, PENDING
 from handlers.text.formatting import person_name, when
 from handlers.text.i18n import _
@@ -118,7 +119,8 @@ def line_summary(session: Session, config: Config, incident: Incident, timing, n
         reach = _("on {count} of {total} targets").format(count=carried, total=len(config.broadcast))
     approved_at = when(config, current.decided_at, now)
     kind = fmt(_(" · v{n}: {kind}"), n=current.version, kind=kind_name(current.kind)) if current.kind else Message()
-    return fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=approved_at, reach=reach) + waiting + kind
+    row = fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=approved_at, reach=reach) + waiting + kind
+    return lines(row, render_standings(config, standings(session, current.id), now), page_lines(session, incident))
 
 
 def render_item(config: Config, item: ChecklistItem, now: datetime) -> Message:

@@ -13,6 +13,7 @@ from handlers.core.errors import Refusal, UsageError
 from handlers.core.verbs import verb
 from handlers.line import statements
 from handlers.line.reading import publications_text
+from handlers.line.standing import page_address, page_lines
 from handlers.line.states import APPROVED, CARRYING
 from handlers.line.targets import by_name, chat_handles, limit_of, names
 from handlers.text.formatting import when
@@ -106,21 +107,26 @@ def publish(ctx: Context) -> Message:
     if ctx.incident.drill:
         return _simulate(ctx, current, chosen)
     sent, already, offline, by_hand = [], [], [], []
+    page_before = ctx.incident.public_id
     for target in chosen:
         if target.manual:
             by_hand.append(target)
+            _record(ctx, current, target.name, "manual", "by_hand")  # the same status in line, the card and the report
             continue
         outlets = [("page", "")] if target.page else chat_handles(target)
         for platform, channel in outlets:
             if platform != "page" and platform not in ctx.deps.platforms:
                 if platform != "console":  # the terminal is for trying things out, never missed
                     offline.append(f"{target.name} ({platform.capitalize()})")
+                    _record(ctx, current, target.name, platform, "offline")  # told once and kept: "not connected here"
                 continue
             if platform == "page" and ctx.incident.public_id is None:
                 ctx.incident.public_id = secrets.token_urlsafe(9)  # unguessable: the page exists only once published to
-            row = _record(ctx, current, target.name, platform, "sent" if platform == "page" else "queued")
+            address = page_address(ctx.deps.public_url, ctx.incident.public_id) if platform == "page" else None
+            row = _record(ctx, current, target.name, platform, "sent" if platform == "page" else "queued", address)
             if row is None:
                 already.append(target.name)
+                _give_address(ctx, current, target.name, address)
             elif platform != "page":
                 ctx.emit(platform, Publish(publication_id=row.id, to=channel))
                 sent.append(target.name)
@@ -133,7 +139,17 @@ def publish(ctx: Context) -> Message:
     header = fmt(
         _("📣 **v{n} published** by {who} to {targets}."), n=current.version, who=ctx.actor.name, targets=", ".join(dict.fromkeys(sent))
     )
-    return ctx.announce(lines(header, _nothing_sent(None, already, offline), _by_hand(by_hand, len(current.text))))
+    where = publications_text(ctx.session, ctx.config, current.id, ctx.now)
+    page = page_lines(ctx.session, ctx.incident, first=page_before is None)
+    return ctx.announce(lines(header, where, page, _nothing_sent(None, already, []), _by_hand(by_hand, len(current.text))))
+
+
+def _give_address(ctx: Context, current: Statement, target: str, address: str | None) -> None:
+    """A page published to before the public address was set gets it now (the same page, the same id)."""
+    row = _existing(ctx, current, target, "page")
+    if address and row is not None and row.state == "sent" and not row.url:
+        row.url = address
+        ctx.session.add(row)
 
 
 def _nothing_sent(current: Statement | None, already: list[str], offline: list[str]) -> Message:
@@ -189,7 +205,9 @@ def published(ctx: Context) -> Message:
         raise _no_line(ctx)
     if not words:
         return lines(
-            fmt(_("Where v{n} of #{id} is:"), n=current.version, id=ctx.incident.id), publications_text(ctx.session, ctx.config, current.id)
+            fmt(_("Where v{n} of #{id} is:"), n=current.version, id=ctx.incident.id),
+            publications_text(ctx.session, ctx.config, current.id, ctx.now),
+            page_lines(ctx.session, ctx.incident),
         )
     if len(words) > 2:
         raise UsageError(fmt(_("Unexpected “{word}”."), word=words[2][:40]))

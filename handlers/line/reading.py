@@ -1,5 +1,7 @@
 """Reading the line: `line` (verbatim, anywhere), `history`, and the pinned line message."""
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from config.model import OPEN_PHASES, Config
@@ -8,6 +10,7 @@ from handlers.core.verbs import verb
 from handlers.line import statements
 from handlers.line.headline import headline_of
 from handlers.line.kinds import kind_name
+from handlers.line.standing import page_lines, render_standings, standings
 from handlers.line.states import APPROVED, PENDING, REJECTED, SUPERSEDED
 from handlers.text.formatting import person_name, when
 from handlers.text.i18n import N_, _
@@ -32,23 +35,9 @@ def approvers_text(session: Session, config: Config, statement: Statement) -> st
     )
 
 
-def publications_text(session: Session, config: Config, statement_id: int) -> Message:
-    """Where a version went: each target with its state, time and link."""
-    rows = session.exec(select(Publication).where(Publication.statement_id == statement_id).order_by(col(Publication.id))).all()
-    if not rows:
-        return text(_("Not published yet."))
-    marks = {
-        "sent": _("{target} ✓ {at}"),
-        "queued": _("{target} (sending)"),
-        "failed": _("{target} ✗ failed"),
-        "cancelled": _("{target} (cancelled: superseded before sending)"),
-        "simulated": _("{target} (drill: not sent outside)"),
-    }
-    parts = []
-    for row in rows:
-        part = marks.get(row.state, "{target}").format(target=row.target, at=when(config, row.sent_at))
-        parts.append(f"{part} {row.url}" if row.url else part)
-    return fmt(_("Published: {where}"), where=" · ".join(parts))
+def publications_text(session: Session, config: Config, statement_id: int, now: datetime | None = None) -> Message:
+    """Where a version went: each target with its status (standing.py: the same words everywhere), time and link."""
+    return render_standings(config, standings(session, statement_id), now)
 
 
 def render_pinned(session: Session, config: Config, incident: Incident) -> Message:
@@ -82,7 +71,8 @@ def line_of(session: Session, config: Config, incident: Incident) -> Message:
         by=approvers_text(session, config, current),
     )
     headline = fmt(_("Public headline: **{headline}**"), headline=headline_of(current, config))
-    return lines(header, headline, verbatim(current.text), publications_text(session, config, current.id), waiting)
+    where = publications_text(session, config, current.id)
+    return lines(header, headline, verbatim(current.text), where, page_lines(session, incident), waiting)
 
 
 @verb("line", summary=N_("Show the current approved line, verbatim."), needs_incident=False, changes=False)

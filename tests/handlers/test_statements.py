@@ -251,7 +251,7 @@ def test_published_checks_its_target_and_link(chat, room):
     assert chat.say("carol", "published weibo", room).ok
     assert chat.say("carol", "published weibo https://weibo.com/1", room).ok  # the link came later
     assert not chat.say("carol", "published weibo https://weibo.com/1", room).ok  # recorded once
-    assert "weibo ✓ 03-02 09:00 https://weibo.com/1" in chat.say("erin", "line", room).message.plain()
+    assert "weibo: sent 03-02 09:00 https://weibo.com/1" in chat.say("erin", "line", room).message.plain()
 
 
 def test_a_named_version_that_does_not_exist_is_never_mistaken_for_a_reason(chat, room):
