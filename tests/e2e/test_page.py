@@ -280,3 +280,18 @@ def test_the_page_reads_the_same_on_every_database_and_only_with_a_page_target(a
         assert page_for(db, config, public_id + "x") is None
         no_page = config.model_copy(update={"broadcast": [t for t in config.broadcast if not t.page]})
         assert page_for(db, no_page, public_id) is None  # the page target removed from the config: the page is taken down
+
+
+async def test_a_headline_with_markup_stays_text_on_the_page_the_json_and_the_feed(site):
+    headline = 'Recall <b>lots 2 & 3</b> "now" 🙏\u00a0召回'
+    _id, room = site.chat.declare()
+    site.line(room, f"{headline} | {V1}")
+    site.say("carol", "publish website", room)
+    public_id = site.public_id()
+    _status, _headers, body = await site.get(f"/s/{public_id}")
+    page_html = body.decode()
+    assert "<b>" not in page_html and f"<h1>{html.escape(headline, quote=False)}</h1>" in page_html.replace("&#34;", '"')
+    _status, _headers, body = await site.get(f"/s/{public_id}.json")
+    assert json.loads(body)["headline"] == headline
+    _status, _headers, body = await site.get(f"/s/{public_id}.atom")
+    assert ET.fromstring(body).find(f"{ATOM}title").text == headline

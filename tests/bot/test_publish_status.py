@@ -1,0 +1,95 @@
+"""Publish status told once and true (issue 21): one target of each status, and `publish`, `line`, the card and the
+report say the same word for each — computed in one place (handlers/line/standing.py) from the publication and its
+outbox row. The bot runs on the console platform only here, so a Slack-only target is not connected."""
+
+import re
+
+from bot.outbox.adapter import RetryLater, Undeliverable
+from bot.outbox.worker import Deliverer
+from config.model import BroadcastTarget
+from tests.bot.test_delivery import FlakyChat
+from tests.bot.test_report_files import written
+
+EXPECTED = {
+    "ok": "sent",
+    "flaky": "waiting (retrying)",
+    "gone": "failed",
+    "newsroom": "not connected here",
+    "website": "sent",
+    "weibo": "to post by hand",
+}
+
+
+class ThreeChannels(FlakyChat):
+    """`ok` takes the post, `flaky` answers 429 every time, `gone` no longer exists."""
+
+    async def publish(self, to, text):
+        if to == "flaky":
+            raise RetryLater("429 Too Many Requests", after=30)
+        if to == "gone":
+            raise Undeliverable("channel_not_found")
+        return await self._record("publish", (to, text))
+
+
+def said_per_target(message: str) -> dict[str, str]:
+    """{target: status} from a 'Targets: a: sent 03-02 09:00 · b: failed' line."""
+    [listed] = [line for line in message.splitlines() if line.strip().startswith("Targets: ")]
+    found = {}
+    for part in listed.strip().removeprefix("Targets: ").split(" · "):
+        target, status = part.split(": ", 1)
+        found[target] = re.sub(r" \d\d-\d\d \d\d:\d\d.*$", "", status)  # the word, without when and where
+    return found
+
+
+async def test_publish_line_card_and_report_agree_on_each_targets_status(chat, clock, tmp_path):
+    chat.config.broadcast = [
+        BroadcastTarget(name="ok", console="ok"),
+        BroadcastTarget(name="flaky", console="flaky"),
+        BroadcastTarget(name="gone", console="gone"),
+        BroadcastTarget(name="newsroom", slack="C0NEWS"),
+        BroadcastTarget(name="website", page=True),
+        BroadcastTarget(name="weibo", manual=True),
+    ]
+    adapter = ThreeChannels()
+    chat.declare()
+    deliverer = Deliverer(chat.engine, chat.deps, adapter)
+    await deliverer.deliver_pending()
+    room = "C123"
+    assert chat.say("carol", "draft We are sorry for the worry. Next update at 11:00 on our website.", room).ok
+    assert chat.say("bob", "approve", room).ok and chat.say("alice", "approve", room).ok
+    assert chat.say("carol", "publish ok flaky gone", room).ok
+    await deliverer.deliver_pending()  # ok is posted, flaky is told to wait, gone is refused for good
+    published = chat.say("carol", "publish website newsroom weibo", room)
+    assert published.ok, published.message.plain()
+
+    surfaces = {
+        "publish": said_per_target(published.message.plain()),
+        "line": said_per_target(chat.say("erin", "line", room).message.plain()),
+        "card": said_per_target(chat.say("erin", "status", room).message.plain()),
+    }
+    assert surfaces == {"publish": EXPECTED, "line": EXPECTED, "card": EXPECTED}
+
+    markdown, html = written(chat, clock, tmp_path)
+    for target, status in EXPECTED.items():
+        word = status.removesuffix(" (retrying)")  # the report is history: waiting, whether or not it was retried
+        assert re.search(rf"{target} \([^,]+, {re.escape(word)}, ", markdown), (target, word)
+        assert f"{target} (" in html and word in html
+    assert " sent, " not in markdown.split("flaky (", 1)[1].split(")")[0]  # never "sent" for what did not go out
+    assert chat.say("carol", "published weibo https://weibo.com/brand/1", room).ok  # posted by hand, then recorded
+    assert said_per_target(chat.say("erin", "line", room).message.plain())["weibo"] == "sent"
+
+
+async def test_a_target_not_connected_here_is_not_shown_as_sent_by_its_console_twin(chat):
+    """The issue's case: the starter's newsroom posts to Slack and to the console; only the console is connected."""
+    adapter = FlakyChat()
+    chat.declare()
+    await Deliverer(chat.engine, chat.deps, adapter).deliver_pending()
+    room = "C123"
+    assert chat.say("carol", "draft We are sorry for the worry. Next update at 11:00 on our website.", room).ok
+    assert chat.say("bob", "approve", room).ok and chat.say("alice", "approve", room).ok
+    published = chat.say("carol", "publish newsroom", room).message.plain()
+    await Deliverer(chat.engine, chat.deps, adapter).deliver_pending()
+    line = chat.say("erin", "line", room).message.plain()
+    assert said_per_target(published)["newsroom"] == "not connected here (Slack), waiting (console)"
+    assert said_per_target(line)["newsroom"] == "not connected here (Slack), sent"
+    assert "✓" not in line
