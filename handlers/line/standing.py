@@ -26,6 +26,7 @@ WORDS = {
     CANCELLED: N_("cancelled (superseded before sending)"),
     REHEARSED: N_("drill: not sent outside"),
 }
+ADDRESS_MAX = 500  # Publication.url
 OUTLETS = {"slack": "Slack", "telegram": "Telegram", "console": N_("console"), "page": N_("page"), "manual": N_("by hand")}
 
 
@@ -113,9 +114,10 @@ def render_standings(config: Config, shown: Iterable[Standing], now: datetime | 
 
 def page_address(public_url: str | None, public_id: str | None) -> str | None:
     """The page's full address, `<public url>/s/<id>`, when both are known."""
-    if not public_url or not public_id:
-        return None
-    return f"{public_url.rstrip('/')}/s/{public_id}"
+    base = (public_url or "").strip().rstrip("/")
+    if not base or not public_id or len(base) > ADDRESS_MAX - 30:
+        return None  # an address longer than a publication can record is no address to hand out
+    return f"{base}/s/{public_id}"
 
 
 def page_lines(session: Session, incident: Incident, first: bool = False) -> Message:

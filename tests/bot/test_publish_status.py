@@ -2,8 +2,6 @@
 report say the same word for each — computed in one place (handlers/line/standing.py) from the publication and its
 outbox row. The bot runs on the console platform only here, so a Slack-only target is not connected."""
 
-import re
-
 from bot.outbox.adapter import RetryLater, Undeliverable
 from bot.outbox.worker import Deliverer
 from config.model import BroadcastTarget
@@ -37,7 +35,7 @@ def said_per_target(message: str) -> dict[str, str]:
     found = {}
     for part in listed.strip().removeprefix("Targets: ").split(" · "):
         target, status = part.split(": ", 1)
-        found[target] = re.sub(r" \d\d-\d\d \d\d:\d\d.*$", "", status)  # the word, without when and where
+        found[target] = "sent" if status.startswith("sent ") else status  # the word, without when it went and its link
     return found
 
 
@@ -72,9 +70,9 @@ async def test_publish_line_card_and_report_agree_on_each_targets_status(chat, c
     markdown, html = written(chat, clock, tmp_path)
     for target, status in EXPECTED.items():
         word = status.removesuffix(" (retrying)")  # the report is history: waiting, whether or not it was retried
-        assert re.search(rf"{target} \([^,]+, {re.escape(word)}, ", markdown), (target, word)
-        assert f"{target} (" in html and word in html
-    assert " sent, " not in markdown.split("flaky (", 1)[1].split(")")[0]  # never "sent" for what did not go out
+        for report in (markdown, html):
+            said = report.split(f"{target} (", 1)[1].split(")")[0]  # the target's entry: its outlet, status, time
+            assert word in said and (word == "sent" or "sent" not in said), (target, said)  # never "sent" for what did not go
     assert chat.say("carol", "published weibo https://weibo.com/brand/1", room).ok  # posted by hand, then recorded
     assert said_per_target(chat.say("erin", "line", room).message.plain())["weibo"] == "sent"
 
@@ -91,5 +89,6 @@ async def test_a_target_not_connected_here_is_not_shown_as_sent_by_its_console_t
     await Deliverer(chat.engine, chat.deps, adapter).deliver_pending()
     line = chat.say("erin", "line", room).message.plain()
     assert said_per_target(published)["newsroom"] == "not connected here (Slack), waiting (console)"
-    assert said_per_target(line)["newsroom"] == "not connected here (Slack), sent"
+    newsroom = said_per_target(line)["newsroom"]
+    assert newsroom.startswith("not connected here (Slack), sent ") and newsroom.endswith(" (console)")
     assert "✓" not in line
