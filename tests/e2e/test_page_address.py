@@ -74,7 +74,8 @@ async def test_the_address_the_room_is_told_opens_the_page_with_the_headline_and
     assert told, out
     address = told.group(1)
     assert out.count(address) >= 3  # told at publication, then shown by `line` and `published`
-    assert f"Public page: {address}" in out.split("#1 line", 1)[1]
+    after_line, after_published = out.split("#1 line", 1)[1], out.split("/crisis #1 published", 1)[1]
+    assert f"Public page: {address}" in after_line and f"Public page: {address}" in after_published
 
     got = await fetch_all(onevoice, port, address)
     assert {status for status, _body in got.values()} == {200}
