@@ -8,7 +8,7 @@ from handlers.core.people import role_title
 from handlers.core.verbs import ANYONE, verb
 from handlers.incident.timing import incident_timing
 from handlers.line import statements, vetting
-from handlers.line.headline import default_headline, headline_of, split_headline
+from handlers.line.headline import default_headline, headline_findings, headline_of, split_headline
 from handlers.line.kinds import KINDS, default_kind, kind_name, split_kind
 from handlers.line.reading import approvers_text
 from handlers.line.states import PENDING, REJECTED, SUPERSEDED
@@ -97,6 +97,7 @@ def approval_request(ctx: Context, statement: Statement, roles: list[str]) -> Me
     changes = fmt(_("Changes from v{old}: "), old=current.version) + short_diff(current.text, statement.text) if current else Message()
     limits = target_limits(ctx.config)
     findings = vetting.vet(statement.text, ctx.config.vet.values(), current.text if current else None, limits, statement.kind)
+    findings += headline_findings(statement, ctx.config)
     buttons = Message(
         buttons=[
             Button(_("Approve v{n}").format(n=statement.version), f"#{incident.id} approve v{statement.version}", "primary"),

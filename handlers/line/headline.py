@@ -1,6 +1,7 @@
 """The public headline of a version (PRODUCT.md §4); never the internal incident title."""
 
 from config.model import Config
+from handlers.line import vetting
 from storage.models import Statement
 
 HEADLINE_MAX = 120  # a page title, a feed entry, an e-mail subject: longer is a sentence, not a headline
@@ -28,3 +29,11 @@ def split_headline(words: str) -> tuple[str | None, str]:
         return None, words
     text = words[len(head) + len(bar) :].strip()
     return head.strip() or None, text
+
+
+def headline_findings(statement: Statement, config: Config) -> list[vetting.Finding]:
+    """What vetting questions in a version's own headline (public words too): its phrases, not the parts a text needs."""
+    if not statement.headline:
+        return []
+    found = vetting.vet(statement.headline, config.vet.values(), kind=statement.kind)
+    return [finding for finding in found if finding.quote and finding.rule not in ("length", "consistency")]

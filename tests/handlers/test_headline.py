@@ -105,3 +105,10 @@ def test_the_chinese_team_sees_the_headline_in_chinese(engine, config, clock):
     with speaking("zh"):
         label = _("Public headline: **{headline}**").split("**")[0]
     assert label == "对外标题：" and "对外标题：Acme 声明" in reply.message.plain()
+
+
+def test_the_headline_is_vetted_with_the_text(chat, room):
+    request = chat.say("carol", f"draft Probably a charger fault, no comment | {TEXT}", room).message.plain()
+    assert "“Probably”" in request and "“no comment”" in request
+    clean = chat.say("carol", f"draft Lots 2 and 3 off sale | {TEXT}", room).message.plain()
+    assert "“Lots" not in clean and "Probably" not in clean
