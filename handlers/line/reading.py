@@ -52,7 +52,8 @@ def render_pinned(session: Session, config: Config, incident: Incident) -> Messa
         at=when(config, current.decided_at),
         by=approvers_text(session, config, current),
     )
-    return lines(header, verbatim(current.text))
+    headline = fmt(_("Public headline: **{headline}**"), headline=headline_of(current, config))
+    return lines(header, headline, verbatim(current.text))
 
 
 def line_of(session: Session, config: Config, incident: Incident) -> Message:
