@@ -92,3 +92,21 @@ async def test_a_target_not_connected_here_is_not_shown_as_sent_by_its_console_t
     newsroom = said_per_target(line)["newsroom"]
     assert newsroom.startswith("not connected here (Slack), sent ") and newsroom.endswith(" (console)")
     assert "✓" not in line
+
+
+async def test_a_chinese_team_reads_the_same_statuses_in_chinese(engine, config, clock):
+    from tests.conftest import Chat
+
+    config.language = "zh"
+    chat = Chat(engine, config, clock)
+    adapter = FlakyChat()
+    chat.declare()
+    await Deliverer(chat.engine, chat.deps, adapter).deliver_pending()
+    room = "C123"
+    assert chat.say("carol", "draft 我们深表歉意。下一次通报将于11:00在官网发布。", room).ok
+    assert chat.say("bob", "approve", room).ok and chat.say("alice", "approve", room).ok
+    published = chat.say("carol", "publish", room).message.plain()
+    line = chat.say("erin", "line", room).message.plain()
+    for said in (published, line):
+        assert "发布渠道：" in said and "newsroom：本处未连接该平台（Slack）" in said and "weibo：待人工发布" in said
+    assert "#1 已有公开页面，但没有公开地址" in published
