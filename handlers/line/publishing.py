@@ -107,7 +107,7 @@ def publish(ctx: Context) -> Message:
     if ctx.incident.drill:
         return _simulate(ctx, current, chosen)
     sent, already, offline, by_hand = [], [], [], []
-    page_before = ctx.incident.public_id
+    page_before, addressed = ctx.incident.public_id, False
     for target in chosen:
         if target.manual:
             by_hand.append(target)
@@ -126,30 +126,35 @@ def publish(ctx: Context) -> Message:
             row = _record(ctx, current, target.name, platform, "sent" if platform == "page" else "queued", address)
             if row is None:
                 already.append(target.name)
-                _give_address(ctx, current, target.name, address)
+                addressed = _give_address(ctx, current, target.name, address) or addressed
             elif platform != "page":
                 ctx.emit(platform, Publish(publication_id=row.id, to=channel))
                 sent.append(target.name)
             else:
                 sent.append(target.name)
-    if not sent:
+    if not sent and not addressed:
         raise Refusal(lines(_nothing_sent(current, already, offline), _by_hand(by_hand, len(current.text))))
-    ctx.log("publish", f"v{current.version}", version=current.version, targets=sent)
+    if sent:
+        ctx.log("publish", f"v{current.version}", version=current.version, targets=sent)
     ctx.refresh_card()
     header = fmt(
         _("📣 **v{n} published** by {who} to {targets}."), n=current.version, who=ctx.actor.name, targets=", ".join(dict.fromkeys(sent))
     )
     where = publications_text(ctx.session, ctx.config, current.id, ctx.now)
-    page = page_lines(ctx.session, ctx.incident, first=page_before is None)
+    page = page_lines(ctx.session, ctx.incident, first=page_before is None or addressed)
+    if not sent:  # only the page's address was new: the room is told it, nothing was sent again
+        return ctx.announce(lines(page, where))
     return ctx.announce(lines(header, where, page, _nothing_sent(None, already, []), _by_hand(by_hand, len(current.text))))
 
 
-def _give_address(ctx: Context, current: Statement, target: str, address: str | None) -> None:
+def _give_address(ctx: Context, current: Statement, target: str, address: str | None) -> bool:
     """A page published to before the public address was set gets it now (the same page, the same id)."""
     row = _existing(ctx, current, target, "page")
-    if address and row is not None and row.state == "sent" and not row.url:
-        row.url = address
-        ctx.session.add(row)
+    if not address or row is None or row.state != "sent" or row.url:
+        return False
+    row.url = address
+    ctx.session.add(row)
+    return True
 
 
 def _nothing_sent(current: Statement | None, already: list[str], offline: list[str]) -> Message:

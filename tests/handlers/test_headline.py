@@ -112,3 +112,17 @@ def test_the_headline_is_vetted_with_the_text(chat, room):
     assert "“Probably”" in request and "“no comment”" in request
     clean = chat.say("carol", f"draft Lots 2 and 3 off sale | {TEXT}", room).message.plain()
     assert "“Lots" not in clean and "Probably" not in clean
+
+
+def test_a_page_published_before_the_address_was_set_gets_it_when_published_again(chat, room):
+    assert chat.say("carol", f"draft {TEXT}", room).ok
+    approve(chat, room, 1)
+    first = chat.say("carol", "publish website", room).message.plain()
+    assert "has a public page but no public address" in first and "/s/" not in first
+    chat.deps.public_url = "https://status.acme.example"  # set, and the bot restarted
+    again = chat.say("carol", "publish website", room)
+    assert again.ok, again.message.plain()
+    told = again.message.plain()
+    assert "The public page of #1 is at https://status.acme.example/s/" in told
+    assert "Public page: https://status.acme.example/s/" in chat.say("erin", "line", room).message.plain()
+    assert not chat.say("carol", "publish website", room).ok  # now truly nothing new: already carried, address known
