@@ -44,7 +44,7 @@ class OneVoice:
         if migrate:
             upgrade(self.engine)
         clock = clock or (OffsetClock(settings.clock_start) if settings.clock_start else SystemClock())
-        self.deps = Deps(self.config, clock)
+        self.deps = Deps(self.config, clock, public_url=settings.public_url)
         self.deliverers: dict[str, Deliverer] = {}
         self.worker = f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"  # whose lease a claim is
         self.metrics = Metrics(self.engine)

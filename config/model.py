@@ -133,6 +133,7 @@ class Playbook(Strict):
     timings: dict[Severity, TimingOverride] = Field(default_factory=dict)
     checklist: list[ChecklistSpec] = Field(default_factory=list)
     templates: dict[Literal["holding", "apology", "update", "clarification"], Localized] = Field(default_factory=dict)
+    public_subject: Localized | None = None  # how templates name the matter in public ({subject}): never the incident title
 
 
 def _check_pattern(pattern: str) -> str:
@@ -325,6 +326,8 @@ class Config(Strict):
     scenarios_dir: str | None = None  # the team's own drill scenarios (YAML files), besides the shipped ones
     approvals: Approvals = Field(default_factory=Approvals)  # four eyes (§4) unless the team opts out
     claims: Claims = Field(default_factory=Claims)
+    # A version's public headline when its draft gives none (PRODUCT.md §4): on the page, the feed and e-mail subjects.
+    statement_headline: Localized = Field(default_factory=lambda: Localized(en="Official statement", zh="官方声明"))
     _scenarios: "dict[str, Scenario] | None" = PrivateAttr(None)  # read once, by config.scenarios.scenarios_of
 
     @field_validator("timezone")

@@ -149,6 +149,7 @@ class Statement(SQLModel, table=True):
     incident_id: int = Field(foreign_key="incident.id")
     version: int
     text: str
+    headline: str | None = Field(default=None, max_length=200)  # the public title approved with the text; None: before headlines
     author: str = Field(max_length=60)
     created_at: datetime = _utc()
     state: str = Field(default="pending", max_length=12)

@@ -18,6 +18,7 @@ SURFACE = {
     "handlers.line.states": "the states of a version of the line",
     "handlers.line.kinds": "the kinds of statement (holding, update, rebuttal…) and their names, shown on the card",
     "handlers.line.statements": "the current approved line",
+    "handlers.line.standing": "where a version stands on each target: one status, the same words on the card and in the report",
     "handlers.line.approvals": "pending versions, which resolving an incident sets aside",
     "handlers.line.signatures": "the signatures a version still owes after the severity rose (or four eyes), shown on the card",
     "handlers.incident.timing": "the incident's clock",

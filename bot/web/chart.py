@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from config.model import Config
+from handlers.line.standing import BY_HAND, OFFLINE, word
 from handlers.review.report import Review
 from handlers.text.formatting import duration_text, person_name
 from handlers.text.i18n import _
@@ -92,8 +93,10 @@ def build(review: Review, config: Config) -> Chart:
         colour = OUTCOME_COLOURS.get(outcome, "#5f6368")
         chart.marks.append(Mark("version", "statements", x(version.drafted_at), title, x(decided), colour))
         for sent in version.published:
+            if sent.status in (OFFLINE, BY_HAND):
+                continue  # nothing went out there: no mark (the version's "where" row says why)
             where = _("v{n} published to {target} ({state}) at {at}").format(
-                n=version.number, target=sent.target, state=sent.state, at=_hhmm(sent.sent_at or sent.at, zone)
+                n=version.number, target=sent.target, state=word(sent.status), at=_hhmm(sent.sent_at or sent.at, zone)
             )
             chart.marks.append(Mark("published", "statements", x(sent.sent_at or sent.at), where, colour="#1a73e8"))
     for event in review.events:

@@ -89,6 +89,7 @@ def _shown(config: Config, version: ShownVersion) -> dict:
     return {
         "version": version.version,
         "label": _("Version {n}").format(n=version.version),
+        "headline": version.headline,
         "text": version.text,
         "approved": _moment(config, version.approved_at) if version.approved_at else "—",
         "approved_iso": version.approved_at.isoformat() if version.approved_at else "",
@@ -110,7 +111,7 @@ def _html(config: Config, page: PageData) -> str:
     template = templates().get_template("statement_page.html.j2")
     return template.render(
         lang=HTML_LANG[config.language],
-        title=page.title,
+        title=page.headline,
         labels=labels,
         current=_shown(config, page.current),
         superseded=[_shown(config, v) for v in page.superseded],
@@ -126,11 +127,17 @@ def _json(_config: Config, page: PageData) -> str:
         return moment.isoformat() if moment else None
 
     def facts(v: ShownVersion) -> dict:
-        return {"version": v.version, "text": v.text, "approved_at": iso(v.approved_at), "published_at": iso(v.published_at)}
+        return {
+            "version": v.version,
+            "headline": v.headline,
+            "text": v.text,
+            "approved_at": iso(v.approved_at),
+            "published_at": iso(v.published_at),
+        }
 
     current = facts(page.current)
     return json.dumps(
-        {"title": page.title, **current, "next_update_at": iso(page.next_update_at), "superseded": [facts(v) for v in page.superseded]},
+        {**current, "next_update_at": iso(page.next_update_at), "superseded": [facts(v) for v in page.superseded]},
         ensure_ascii=False,
     )
 
@@ -139,7 +146,7 @@ def _atom(config: Config, page: PageData) -> str:
     entries = [
         {
             "id": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'onevoice:{page.public_id}:v{v.version}')}",
-            "title": _("Version {n}").format(n=v.version),
+            "title": _("{headline} (version {n})").format(headline=v.headline, n=v.version),
             "published": v.published_at.isoformat(),
             "text": v.text,
         }
@@ -149,7 +156,7 @@ def _atom(config: Config, page: PageData) -> str:
     return template.render(
         lang=HTML_LANG[config.language],
         feed_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'onevoice:{page.public_id}')}",
-        title=page.title,
+        title=page.headline,
         author=_("Official statement"),
         updated=page.last_modified.isoformat(),
         entries=entries,

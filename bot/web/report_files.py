@@ -23,6 +23,7 @@ from config.model import Config
 from config.settings import Settings
 from handlers.desk import claims_report
 from handlers.line.kinds import kind_name
+from handlers.line.standing import outlet, word
 from handlers.review import report
 from handlers.review.report import Review
 from handlers.text.formatting import duration_text, person_name
@@ -193,7 +194,7 @@ def _context(review: Review, config: Config) -> dict:
                 "reason": v.reason or "",
                 "text": v.text,
                 "approvals": [(role(r), person_name(config, p), at(when)) for r, p, when in v.approvals],
-                "published": [(p.target, p.platform, p.state, at(p.sent_at or p.at), p.url or "") for p in v.published],
+                "published": [(p.target, outlet(p.platform), word(p.status), at(p.sent_at or p.at), p.url or "") for p in v.published],
             }
             for v in review.versions
         ],

@@ -23,6 +23,7 @@ class Deps:
     clock: Clock
     platforms: list[str] = field(default_factory=list)  # in the order they were attached
     channels: set[str] = field(default_factory=set)  # outside channels attached ("mail", "webhook"): no rooms, no people
+    public_url: str | None = None  # ONEVOICE_PUBLIC_URL: the page's public base address (PRODUCT.md §4)
 
     @cached_property
     def members(self) -> dict[tuple[str, str], str]:

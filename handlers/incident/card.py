@@ -12,6 +12,7 @@ from handlers.desk.counts import desk_row
 from handlers.desk.tracking import card_line as claims_line
 from handlers.line import signatures
 from handlers.line.kinds import kind_name
+from handlers.line.standing import page_lines, render_standings, standings
 from handlers.line.states import APPROVED, PENDING
 from handlers.text.formatting import person_name, when
 from handlers.text.i18n import _
@@ -128,7 +129,8 @@ def line_summary(session: Session, config: Config, incident: Incident, timing, n
     approved_at = when(config, current.decided_at, now)
     kind = fmt(_(" · v{n}: {kind}"), n=current.version, kind=kind_name(current.kind)) if current.kind else Message()
     signed = signatures.card_note(session, config, incident, current, pending)
-    return fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=approved_at, reach=reach) + waiting + kind + signed
+    row = fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=approved_at, reach=reach) + waiting + kind + signed
+    return lines(row, render_standings(config, standings(session, current.id), now), page_lines(session, incident))
 
 
 def render_item(config: Config, item: ChecklistItem, now: datetime) -> Message:

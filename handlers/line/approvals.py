@@ -8,6 +8,7 @@ from handlers.core.people import role_title
 from handlers.core.verbs import ANYONE, verb
 from handlers.incident.timing import incident_timing
 from handlers.line import countersigning, statements, vetting
+from handlers.line.headline import default_headline, headline_findings, headline_of, split_headline
 from handlers.line.kinds import KINDS, default_kind, kind_name, split_kind
 from handlers.line.reading import approvers_text
 from handlers.line.states import APPROVED, PENDING, REJECTED, SUPERSEDED
@@ -25,13 +26,14 @@ APPROVERS = N_("the approver roles of the incident's severity (never the author)
 
 @verb(
     "draft",
-    usage=N_("[holding|update|apology|clarification|rebuttal|closing] <text>"),
-    summary=N_("Propose a new version of the approved line; approvers are asked."),
+    usage=N_("[holding|update|apology|clarification|rebuttal|closing] [<headline> |] <text>"),
+    summary=N_("Propose a new version of the approved line (its public headline before a |); approvers are asked."),
     who=("comms", "commander", "spokesperson"),
 )
 def draft(ctx: Context) -> Message:
     """Add a pending version of a kind (§4: holding first, update after), vet it, and ask each approver role."""
     kind, words = split_kind(ctx.args)
+    headline, words = split_headline(words)
     if not words.strip() or words.strip() in KINDS:
         raise UsageError(_("Write the proposed statement after the verb."))
     incident = ctx.incident
@@ -40,6 +42,7 @@ def draft(ctx: Context) -> Message:
         incident_id=incident.id,
         version=number,
         text=words,
+        headline=headline or default_headline(ctx.config),  # approved with the text: a later change of the default is not
         author=ctx.actor.key,
         created_at=ctx.now,
         kind=kind or default_kind(statements.ever_approved(ctx.session, incident.id)),
@@ -97,6 +100,7 @@ def approval_request(ctx: Context, statement: Statement, roles: list[str]) -> Me
     changes = fmt(_("Changes from v{old}: "), old=current.version) + short_diff(current.text, statement.text) if current else Message()
     limits = target_limits(ctx.config)
     findings = vetting.vet(statement.text, ctx.config.vet.values(), current.text if current else None, limits, statement.kind)
+    findings += headline_findings(statement, ctx.config)
     buttons = Message(
         buttons=[
             Button(_("Approve v{n}").format(n=statement.version), f"#{incident.id} approve v{statement.version}", "primary"),
@@ -109,7 +113,8 @@ def approval_request(ctx: Context, statement: Statement, roles: list[str]) -> Me
         ]
     )
     kind = fmt(_("Kind: {kind}"), kind=kind_name(statement.kind)) if statement.kind else Message()
-    return lines(header, kind, verbatim(statement.text), changes, vetting.render_findings(findings, limits), buttons)
+    headline = fmt(_("Public headline: **{headline}**"), headline=headline_of(statement, ctx.config))
+    return lines(header, kind, headline, verbatim(statement.text), changes, vetting.render_findings(findings, limits), buttons)
 
 
 def _version_to_decide(ctx: Context, words: list[str]) -> tuple[Statement, list[str]]:

@@ -6,11 +6,12 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time
 
-from config.model import TEMPLATE_KINDS
+from config.model import TEMPLATE_KINDS, Localized
 from handlers.core.context import Context
 from handlers.core.errors import UsageError
 from handlers.core.verbs import ANYONE, PARTICIPANT, verb
 from handlers.line import statements, vetting
+from handlers.line.headline import default_headline
 from handlers.line.kinds import KINDS, LATER, default_kind, split_kind
 from handlers.line.kinds import kind_name as statement_kind_name
 from handlers.line.targets import target_limits
@@ -18,7 +19,9 @@ from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines, static, text
 from storage.models import Incident
 
-_FIELDS = re.compile(r"\{(title|date|next_update)\}")
+_FIELDS = re.compile(r"\{(subject|title|date|next_update)\}")
+# How a template names the matter when its playbook says nothing: the internal incident title never goes into public text.
+MATTER = {"en": "this matter", "zh": "此事"}
 BABEL_LOCALE = {"en": "en_GB", "zh": "zh_Hans_CN"}
 
 
@@ -42,10 +45,13 @@ def promised_time(incident: Incident, now: datetime, timezone: str, language: st
     return _("{moment} {zone}").format(moment=moment, zone=due.tzname())
 
 
-def fill(template: str, incident: Incident, now: datetime, timezone: str, language: str) -> str:
-    """A template with {title}, {date} and {next_update} filled in; other braces are left as written."""
+def fill(template: str, incident: Incident, now: datetime, timezone: str, language: str, subject: Localized | None = None) -> str:
+    """A template with {subject} (also written {title}: the public wording, never the incident's internal title), {date}
+    and {next_update} filled in; other braces are left as written."""
+    public = subject.get(language) if subject else MATTER[language]
     values = {
-        "title": incident.title,
+        "subject": public,
+        "title": public,
         "date": local_date(now, timezone, language),
         "next_update": promised_time(incident, now, timezone, language) if incident.next_update_at else "",
     }
@@ -71,11 +77,15 @@ def template(ctx: Context) -> Message:
         available = ", ".join(k for k in TEMPLATE_KINDS if k in playbook.templates) or "—"
         raise UsageError(fmt(_("“{kind}” is not a template of this playbook; it has: {kinds}."), kind=kind[:40], kinds=available))
     language = ctx.config.language
-    filled = fill(playbook.templates[kind].get(language), incident, ctx.now, ctx.config.timezone, language)
+    filled = fill(playbook.templates[kind].get(language), incident, ctx.now, ctx.config.timezone, language, playbook.public_subject)
     return lines(
         fmt(_("**{kind}** for #{id}, filled in:"), kind=kind_name(kind).capitalize(), id=incident.id),
         text(filled),
-        fmt(_("Edit it as needed, then propose it with `/crisis draft {kind} <text>`."), kind=kind),
+        fmt(
+            _("Edit it as needed, then propose it with `/crisis draft {kind} <headline> | <text>` (without a headline: “{default}”)."),
+            kind=kind,
+            default=default_headline(ctx.config),
+        ),
     )
 
 

@@ -1,9 +1,39 @@
 """The public headline of a version (PRODUCT.md §4); never the internal incident title."""
 
 from config.model import Config
+from handlers.line import vetting
 from storage.models import Statement
+
+HEADLINE_MAX = 120  # a page title, a feed entry, an e-mail subject: longer is a sentence, not a headline
+SEPARATOR = "|"
 
 
 def headline_of(statement: Statement, config: Config) -> str:
     """The public headline approved with this version (never the internal incident title)."""
-    return str(getattr(statement, "headline", None) or "")
+    return statement.headline or default_headline(config)
+
+
+def default_headline(config: Config) -> str:
+    """The team's `statement_headline`, for a draft that gives none."""
+    return config.statement_headline.get(config.language).strip()
+
+
+def split_headline(words: str) -> tuple[str | None, str]:
+    """`Recall of lot 7 | We are recalling…` → the headline and the text; a text without one → None and the text, whole.
+
+    Only a `|` on the first line, at most HEADLINE_MAX characters in, ends a headline: a bar further into the
+    statement (a table, a list of numbers) is part of the text, which stays whole."""
+    first_line = words.split("\n", 1)[0]
+    head, bar, _rest = first_line.partition(SEPARATOR)
+    if not bar or len(head.strip()) > HEADLINE_MAX:
+        return None, words
+    text = words[len(head) + len(bar) :].strip()
+    return head.strip() or None, text
+
+
+def headline_findings(statement: Statement, config: Config) -> list[vetting.Finding]:
+    """What vetting questions in a version's own headline (public words too): its phrases, not the parts a text needs."""
+    if not statement.headline:
+        return []
+    found = vetting.vet(statement.headline, config.vet.values(), kind=statement.kind)
+    return [finding for finding in found if finding.quote and finding.rule not in ("length", "consistency")]

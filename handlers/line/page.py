@@ -10,6 +10,7 @@ from sqlalchemy import select as select_columns  # SQLModel's select types at mo
 from sqlmodel import Session, col, select
 
 from config.model import Config
+from handlers.line.headline import default_headline
 from handlers.line.states import APPROVED
 from storage.models import Incident, Publication, Statement, TimelineEvent
 
@@ -20,9 +21,10 @@ OVER = ("resolved", "closed")  # no update is promised any more
 
 @dataclass(frozen=True)
 class ShownVersion:
-    """One version as it was on the page: its text verbatim, when it was approved and when it reached the page."""
+    """One version as it was on the page: its headline and text verbatim, when it was approved and when it reached the page."""
 
     version: int
+    headline: str
     text: str
     approved_at: datetime | None
     published_at: datetime
@@ -30,10 +32,11 @@ class ShownVersion:
 
 @dataclass(frozen=True)
 class PageData:
-    """Everything the page shows, and nothing else: the current line first, then what it replaced, newest first."""
+    """Everything the page shows, and nothing else: the current line first, then what it replaced, newest first.
+    Its title is the current version's public headline: the internal incident title is never read for it."""
 
     public_id: str
-    title: str
+    headline: str
     current: ShownVersion
     superseded: tuple[ShownVersion, ...]
     next_update_at: datetime | None
@@ -55,11 +58,11 @@ _APPROVED_AT = (
 )
 _SHOWN = (
     select_columns(
-        col(Incident.title),
         col(Incident.drill),
         col(Incident.phase),
         col(Incident.next_update_at),
         col(Statement.version),
+        col(Statement.headline),
         col(Statement.text),
         func.coalesce(_APPROVED_AT, case((col(Statement.state) == APPROVED, Statement.decided_at))),
         func.min(Publication.sent_at),
@@ -80,12 +83,16 @@ def page_for(session: Session, config: Config, public_id: str) -> PageData | Non
     rows = session.connection().execute(_SHOWN, {"public_id": public_id}).all()
     if not rows or rows[0].drill:
         return None  # a drill never publishes outside: even an id given to one by mistake shows nothing
-    title, _drill, phase, next_update_at = rows[0][:4]
-    shown = tuple(ShownVersion(version, text, approved_at, sent_at) for *_incident, version, text, approved_at, sent_at in rows)
+    _drill, phase, next_update_at = rows[0][:3]
+    fallback = default_headline(config)  # versions drafted before headlines existed
+    shown = tuple(
+        ShownVersion(version, headline or fallback, text, approved_at, sent_at)
+        for *_incident, version, headline, text, approved_at, sent_at in rows
+    )
     next_update = next_update_at if phase not in OVER else None
-    facts = [title, _iso(next_update), [(v.version, v.text, _iso(v.approved_at), _iso(v.published_at)) for v in shown]]
+    facts = [_iso(next_update), [(v.version, v.headline, v.text, _iso(v.approved_at), _iso(v.published_at)) for v in shown]]
     stamp = hashlib.sha256(json.dumps(facts, ensure_ascii=False).encode()).hexdigest()[:32]
-    return PageData(public_id, title, shown[0], shown[1:], next_update, stamp, max(v.published_at for v in shown))
+    return PageData(public_id, shown[0].headline, shown[0], shown[1:], next_update, stamp, max(v.published_at for v in shown))
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -14,6 +14,7 @@ from handlers.core.verbs import verb
 from handlers.desk import tracking as claims
 from handlers.line import countersigning, outlets, statements
 from handlers.line.reading import publications_text
+from handlers.line.standing import page_address, page_lines
 from handlers.line.states import APPROVED, CARRYING
 from handlers.line.targets import by_name, chat_handles, limit_of, names
 from handlers.text.formatting import when
@@ -110,9 +111,11 @@ def publish(ctx: Context) -> Message:
     if ctx.incident.drill:
         return _simulate(ctx, current, chosen)
     sent, already, offline, by_hand, mailed = [], [], [], [], {}
+    page_before, addressed = ctx.incident.public_id, False
     for target in chosen:
         if target.manual:
             by_hand.append(target)
+            _record(ctx, current, target.name, "manual", "by_hand")  # the same status in line, the card and the report
             continue
         outside = outlets.kind_of(target)
         where = [("page", "")] if target.page else [(outside, "")] if outside else chat_handles(target)
@@ -120,12 +123,15 @@ def publish(ctx: Context) -> Message:
             if platform != "page" and platform not in (*ctx.deps.platforms, *ctx.deps.channels):
                 if platform != "console":  # the terminal is for trying things out, never missed
                     offline.append(f"{target.name} ({platform.capitalize()})")
+                    _record(ctx, current, target.name, platform, "offline")  # told once and kept: "not connected here"
                 continue
             if platform == "page" and ctx.incident.public_id is None:
                 ctx.incident.public_id = secrets.token_urlsafe(9)  # unguessable: the page exists only once published to
-            row = _record(ctx, current, target.name, platform, "sent" if platform == "page" else "queued")
+            address = page_address(ctx.deps.public_url, ctx.incident.public_id) if platform == "page" else None
+            row = _record(ctx, current, target.name, platform, "sent" if platform == "page" else "queued", address)
             if row is None:
                 already.append(target.name)
+                addressed = _give_address(ctx, current, target.name, address) or addressed
             elif platform in outlets.OUTSIDE:
                 count = outlets.queue_outside(ctx, current, target, row)
                 if platform == "mail":
@@ -136,16 +142,30 @@ def publish(ctx: Context) -> Message:
                 sent.append(target.name)
             else:
                 sent.append(target.name)
-    if not sent:
+    if not sent and not addressed:
         raise Refusal(lines(_nothing_sent(current, already, offline), _by_hand(by_hand, len(current.text))))
-    ctx.log("publish", f"v{current.version}", version=current.version, targets=sent)
+    if sent:
+        ctx.log("publish", f"v{current.version}", version=current.version, targets=sent)
     ctx.refresh_card()
     header = fmt(
         _("📣 **v{n} published** by {who} to {targets}."), n=current.version, who=ctx.actor.name, targets=", ".join(dict.fromkeys(sent))
     )
-    return ctx.announce(
-        lines(header, outlets.sending_note(mailed), _nothing_sent(None, already, offline), _by_hand(by_hand, len(current.text)))
-    )
+    standing = publications_text(ctx.session, ctx.config, current.id, ctx.now)
+    page = page_lines(ctx.session, ctx.incident, first=page_before is None or addressed)
+    if not sent:  # only the page's address was new: the room is told it, nothing was sent again
+        return ctx.announce(lines(page, standing))
+    sending = outlets.sending_note(mailed)
+    return ctx.announce(lines(header, sending, standing, page, _nothing_sent(None, already, []), _by_hand(by_hand, len(current.text))))
+
+
+def _give_address(ctx: Context, current: Statement, target: str, address: str | None) -> bool:
+    """A page published to before the public address was set gets it now (the same page, the same id)."""
+    row = _existing(ctx, current, target, "page")
+    if not address or row is None or row.state != "sent" or row.url:
+        return False
+    row.url = address
+    ctx.session.add(row)
+    return True
 
 
 def _nothing_sent(current: Statement | None, already: list[str], offline: list[str]) -> Message:
@@ -201,7 +221,9 @@ def published(ctx: Context) -> Message:
         raise _no_line(ctx)
     if not words:
         return lines(
-            fmt(_("Where v{n} of #{id} is:"), n=current.version, id=ctx.incident.id), publications_text(ctx.session, ctx.config, current.id)
+            fmt(_("Where v{n} of #{id} is:"), n=current.version, id=ctx.incident.id),
+            publications_text(ctx.session, ctx.config, current.id, ctx.now),
+            page_lines(ctx.session, ctx.incident),
         )
     if len(words) > 2:
         raise UsageError(fmt(_("Unexpected “{word}”."), word=words[2][:40]))

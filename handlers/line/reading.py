@@ -1,12 +1,16 @@
 """Reading the line: `line` (verbatim, anywhere), `history`, and the pinned line message."""
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from config.model import OPEN_PHASES, Config
 from handlers.core.context import Context
 from handlers.core.verbs import verb
-from handlers.line import outlets, signatures, statements
+from handlers.line import signatures, statements
+from handlers.line.headline import headline_of
 from handlers.line.kinds import kind_name
+from handlers.line.standing import page_lines, render_standings, standings
 from handlers.line.states import APPROVED, PENDING, REJECTED, SUPERSEDED
 from handlers.text.formatting import person_name, when
 from handlers.text.i18n import N_, _
@@ -31,24 +35,9 @@ def approvers_text(session: Session, config: Config, statement: Statement) -> st
     return _(", ").join(parts)
 
 
-def publications_text(session: Session, config: Config, statement_id: int) -> Message:
-    """Where a version went: each target with its state, time and link."""
-    rows = session.exec(select(Publication).where(Publication.statement_id == statement_id).order_by(col(Publication.id))).all()
-    if not rows:
-        return text(_("Not published yet."))
-    marks = {
-        "sent": _("{target} ✓ {at}"),
-        "queued": _("{target} (sending)"),
-        "failed": _("{target} ✗ failed"),
-        "cancelled": _("{target} (cancelled: superseded before sending)"),
-        "simulated": _("{target} (drill: not sent outside)"),
-    }
-    parts = []
-    for row in rows:
-        part = marks.get(row.state, "{target}").format(target=row.target, at=when(config, row.sent_at))
-        part = " ".join(filter(None, (part, outlets.recipients_note(session, row) if row.platform == "mail" else "")))
-        parts.append(f"{part} {row.url}" if row.url else part)
-    return fmt(_("Published: {where}"), where=" · ".join(parts))
+def publications_text(session: Session, config: Config, statement_id: int, now: datetime | None = None) -> Message:
+    """Where a version went: each target with its status (standing.py: the same words everywhere), time and link."""
+    return render_standings(config, standings(session, statement_id), now)
 
 
 def render_pinned(session: Session, config: Config, incident: Incident) -> Message:
@@ -63,7 +52,8 @@ def render_pinned(session: Session, config: Config, incident: Incident) -> Messa
         at=when(config, current.decided_at),
         by=approvers_text(session, config, current),
     )
-    return lines(header, verbatim(current.text))
+    headline = fmt(_("Public headline: **{headline}**"), headline=headline_of(current, config))
+    return lines(header, headline, verbatim(current.text))
 
 
 def line_of(session: Session, config: Config, incident: Incident) -> Message:
@@ -82,7 +72,9 @@ def line_of(session: Session, config: Config, incident: Incident) -> Message:
         by=approvers_text(session, config, current),
     )
     owed = signatures.owed_text(session, config, incident, current)
-    return lines(header, verbatim(current.text), owed, publications_text(session, config, current.id), waiting)
+    headline = fmt(_("Public headline: **{headline}**"), headline=headline_of(current, config))
+    where = publications_text(session, config, current.id)
+    return lines(header, headline, verbatim(current.text), owed, where, page_lines(session, incident), waiting)
 
 
 @verb("line", summary=N_("Show the current approved line, verbatim."), needs_incident=False, changes=False)
@@ -114,7 +106,7 @@ def history(ctx: Context) -> Message:
         rows.append(fmt(_("(the {count} versions before v{n} are not shown)"), count=earlier.version, n=earlier.version + 1))
     for statement in shown[1:] if earlier else shown:
         rows.append(_version_row(ctx, statement))
-        rows.append(_change_row(earlier, statement))
+        rows.append(_change_row(ctx.config, earlier, statement))
         earlier = statement
     return lines(*rows)
 
@@ -146,8 +138,13 @@ def _version_row(ctx: Context, statement: Statement) -> Message:
     return row
 
 
-def _change_row(earlier: Statement | None, statement: Statement) -> Message:
+def _change_row(config: Config, earlier: Statement | None, statement: Statement) -> Message:
+    headline = headline_of(statement, config)
+    if earlier is None or headline_of(earlier, config) != headline:
+        titled = text("   ") + fmt(_("Public headline: **{headline}**"), headline=headline)
+    else:
+        titled = Message()
     if earlier is None:
         excerpt = statement.text if len(statement.text) <= EXCERPT else statement.text[: EXCERPT - 1] + "…"
-        return text("   ") + fmt("“{text}”", text=verbatim(excerpt))
-    return text("   ") + fmt(_("changes from v{old}: "), old=earlier.version) + short_diff(earlier.text, statement.text)
+        return lines(titled, text("   ") + fmt("“{text}”", text=verbatim(excerpt)))
+    return lines(titled, text("   ") + fmt(_("changes from v{old}: "), old=earlier.version) + short_diff(earlier.text, statement.text))

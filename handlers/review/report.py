@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from config.model import Config
+from handlers.line.standing import status_of
 from handlers.review import metrics
 from handlers.text.formatting import duration_text
 from handlers.text.i18n import _
@@ -30,6 +31,7 @@ class Published:
     at: datetime
     sent_at: datetime | None
     url: str | None
+    status: str = ""  # sent, waiting, offline…: handlers.line.standing's key, the same words as `line` and the card
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,7 @@ def _versions(session: Session, incident_id: int) -> list[Version]:
         for p in session.exec(
             select(Publication).where(col(Publication.statement_id).in_(ids)).order_by(col(Publication.at), col(Publication.id))
         ):
-            published[p.statement_id].append(Published(p.target, p.platform, p.state, p.by, p.at, p.sent_at, p.url))
+            published[p.statement_id].append(Published(p.target, p.platform, p.state, p.by, p.at, p.sent_at, p.url, status_of(p)))
     return [
         Version(
             s.version,

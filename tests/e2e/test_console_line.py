@@ -92,5 +92,5 @@ def test_vet_template_and_history_through_the_console(onevoice):
     onevoice.type_in(DECLARE)
     out = onevoice.type_in("/crisis vet No comment. It was user error.\n/crisis #1 template apology\n/crisis #1 history\n", as_="dave")
     assert "• “No comment”: “No comment”" in out and "• Blame-shifting: “user error”" in out
-    assert "We sincerely apologise for Battery overheating reports." in out
+    assert "We sincerely apologise for the quality of some of our products." in out and "for Battery overheating" not in out
     assert "#1 has no drafts yet." in out

@@ -128,7 +128,7 @@ async def test_html_json_and_atom_carry_the_exact_approved_text(site):
     status, headers, body = await site.get(f"/s/{public_id}.json")
     assert status == 200 and headers["Content-Type"].startswith("application/json")
     page = json.loads(body.decode("utf-8"))
-    assert page["text"] == V1 and page["version"] == 1 and page["title"] == "Battery overheating"
+    assert page["text"] == V1 and page["version"] == 1 and page["headline"] == "Statement from Acme" and "title" not in page
     assert page["approved_at"] == approved_at.isoformat()
     assert page["published_at"] == (approved_at + timedelta(minutes=3)).isoformat()
     assert page["next_update_at"] and page["superseded"] == []
@@ -172,6 +172,7 @@ async def test_a_new_version_replaces_the_line_and_the_old_one_is_listed_as_supe
     assert page["superseded"] == [
         {
             "version": 1,
+            "headline": "Statement from Acme",
             "text": V1,
             "approved_at": v1_approved.isoformat(),  # when it was approved, not when it was superseded
             "published_at": v1_approved.isoformat(),
@@ -267,8 +268,8 @@ def test_the_page_reads_the_same_on_every_database_and_only_with_a_page_target(a
     with session(any_engine) as db:
         public_id = db.get(Incident, 1).public_id
         page = page_for(db, config, public_id)
-        assert (page.title, page.current.version, page.current.text, page.current.approved_at) == (
-            "Battery overheating",
+        assert (page.headline, page.current.version, page.current.text, page.current.approved_at) == (
+            "Statement from Acme",
             2,
             V2,
             approved[1],
@@ -279,3 +280,18 @@ def test_the_page_reads_the_same_on_every_database_and_only_with_a_page_target(a
         assert page_for(db, config, public_id + "x") is None
         no_page = config.model_copy(update={"broadcast": [t for t in config.broadcast if not t.page]})
         assert page_for(db, no_page, public_id) is None  # the page target removed from the config: the page is taken down
+
+
+async def test_a_headline_with_markup_stays_text_on_the_page_the_json_and_the_feed(site):
+    headline = 'Recall <b>lots 2 & 3</b> "now" 🙏\u00a0召回'
+    _id, room = site.chat.declare()
+    site.line(room, f"{headline} | {V1}")
+    site.say("carol", "publish website", room)
+    public_id = site.public_id()
+    _status, _headers, body = await site.get(f"/s/{public_id}")
+    page_html = body.decode()
+    assert "<b>" not in page_html and f"<h1>{html.escape(headline, quote=False)}</h1>" in page_html.replace("&#34;", '"')
+    _status, _headers, body = await site.get(f"/s/{public_id}.json")
+    assert json.loads(body)["headline"] == headline
+    _status, _headers, body = await site.get(f"/s/{public_id}.atom")
+    assert ET.fromstring(body).find(f"{ATOM}title").text == headline

@@ -204,7 +204,7 @@ def test_history_and_line_show_the_statement_verbatim(chat):
         assert {"type": "text", "text": body} in blocks(shown)[0]["elements"][0]["elements"]
 
 
-def test_a_dirty_signal_title_reaches_the_public_page_clean(tmp_path, config, clock):
+def test_a_dirty_signal_title_never_reaches_the_public_page(tmp_path, config, clock):
     from bot.app import OneVoice
     from bot.web.page import render as render_page
     from config.settings import Settings
@@ -224,7 +224,8 @@ def test_a_dirty_signal_title_reaches_the_public_page_clean(tmp_path, config, cl
         shown = render_page(bot, public_id, kind).body.decode()
         assert_clean(shown)
         assert "We are sorry. Next update at 11:00." in shown
-    assert CLEANED in render_page(bot, public_id, "json").body.decode()
+    assert CLEANED not in render_page(bot, public_id, "json").body.decode()  # the signal's title never reaches the public page
+    assert "Statement from Acme" in render_page(bot, public_id, "json").body.decode()  # its headline does
     bot.engine.dispose()
 
 

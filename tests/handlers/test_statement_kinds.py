@@ -70,8 +70,8 @@ def test_vet_reads_traditional_chinese_rebuttals(chat, room):
 
 def test_template_of_a_kind_suggests_drafting_that_kind_and_refuses_a_kind_it_lacks(chat, room):
     filled = chat.say("dave", "template apology", room).message.plain()
-    assert "/crisis draft apology <text>" in filled
-    assert "/crisis draft holding <text>" in chat.say("dave", "template", room).message.plain()
+    assert "/crisis draft apology <headline> | <text>" in filled
+    assert "/crisis draft holding <headline> | <text>" in chat.say("dave", "template", room).message.plain()
     refused = chat.say("dave", "template rebuttal", room)
     assert not refused.ok and "“rebuttal” is not a template of this playbook" in refused.message.plain()
 

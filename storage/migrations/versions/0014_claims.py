@@ -1,7 +1,7 @@
 """claims (the rumour log, PRODUCT.md §10)
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-06 14:00:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 import storage.types
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
