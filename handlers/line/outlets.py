@@ -4,19 +4,19 @@ import json
 import secrets
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from config.model import BroadcastTarget, Config
 from handlers.core.context import Context, in_every_room, queue
 from handlers.core.effects import Mail, Post, Webhook
 from handlers.line.headline import headline_of
+from handlers.line.recipients import listed, publication_of, recipients
 from handlers.text.i18n import _
 from handlers.text.markup import Message, fmt
 from storage.models import Incident, Outbox, Publication, Statement, TimelineEvent
 
 OUTSIDE = ("mail", "webhook")  # the outbox channels that leave the chat platforms
 TOLD_EACH = 3  # addresses of one publication told one by one; beyond, one summary when it settles (a dead server: no flood)
-LISTED = 10  # addresses named in a list, then how many more
 
 
 def kind_of(target: BroadcastTarget) -> str | None:
@@ -42,33 +42,6 @@ def queue_outside(ctx: Context, statement: Statement, target: BroadcastTarget, p
         row = ctx.emit("mail", Mail(to=address, subject=subject, body=statement.text))
         row.result = {"publication": publication.id}  # kept by every outcome the worker writes (see bot/outbox/effects.py)
     return len(dict.fromkeys(target.email or ()))
-
-
-def recipients(session: Session, publication: Publication) -> list[Outbox]:
-    """The outbox rows of a publication's e-mails, one per address."""
-    # Only this attempt's: a failed publication published again has its earlier rows, queued before it was recorded again.
-    mine = (Outbox.incident_id == publication.incident_id, Outbox.kind == Mail.kind, Outbox.created_at >= publication.at)
-    rows = session.exec(select(Outbox).where(*mine).order_by(col(Outbox.id)))
-    return [row for row in rows if publication_of(row) == publication.id]
-
-
-def recipients_note(session: Session, publication: Publication) -> str:
-    """How many of a publication's e-mails were delivered, and which addresses failed."""
-    rows = recipients(session, publication)
-    if not rows:
-        return ""  # pruned long after delivery (ONEVOICE_RETENTION_DAYS): the publication's own state says the rest
-    delivered = sum(1 for row in rows if row.state == "sent" and not (row.result or {}).get("cancelled"))
-    failed = [str((row.payload or {}).get("to", "?")) for row in rows if row.state == "failed"]
-    if failed:
-        said = _("({delivered} of {total} e-mails delivered; not delivered to {addresses})")
-        return said.format(delivered=delivered, total=len(rows), addresses=listed(failed))
-    return _("({delivered} of {total} e-mails delivered)").format(delivered=delivered, total=len(rows))
-
-
-def listed(addresses: list[str]) -> str:
-    """Addresses for a message: the first few, then how many more."""
-    more = len(addresses) - LISTED
-    return ", ".join(addresses[:LISTED]) + (" " + _("and {n} more").format(n=more) if more > 0 else "")
 
 
 def settle(session: Session, publication_id: int, now: datetime, settled: dict[int, str] | None = None) -> bool:
@@ -103,12 +76,6 @@ def settle(session: Session, publication_id: int, now: datetime, settled: dict[i
         addresses=listed(failed),
     )
     return bool(in_every_room(session, publication.incident_id, now, Post(summary, notice=True)))
-
-
-def publication_of(row: Outbox) -> int | None:
-    """The publication an e-mail was queued for; None for a mail queued by anything else."""
-    publication = (row.result or {}).get("publication")
-    return publication if isinstance(publication, int) else None
 
 
 def mail_not_delivered(

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from config.model import Config
-from handlers.line.outlets import recipients_note
+from handlers.line.recipients import recipients_note
 from handlers.text.formatting import when
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, text

@@ -104,7 +104,7 @@ async def test_each_address_gets_one_mail_with_the_headline_and_the_approved_tex
         assert message.get_payload(decode=True) == APPROVED.encode("utf-8")  # byte for byte, dots and "From " included
     assert len({message["Message-ID"] for _to, message in mailbox.received}) == 3
     assert await mail_worker(desk, mailbox).deliver_pending() == 0 and len(mailbox.received) == 3  # nothing twice
-    assert "press-release ✓" in desk.say("carol", "published", room).message.plain()
+    assert "press-release: sent" in desk.say("carol", "published", room).message.plain()
     assert "(3 of 3 e-mails delivered)" in desk.say("carol", "published", room).message.plain()
     assert not desk.say("carol", "publish press-release", room).ok  # already carried: never mailed again
 
@@ -211,7 +211,7 @@ async def test_a_server_that_never_answers_is_given_up_after_the_attempts_and_th
     posts = await told(desk, FlakyChat())
     assert [p for p in posts if "The e-mail to desk@a.example was not delivered (cannot reach the mail server" in p]
     assert "(0 of 1 e-mails delivered; not delivered to desk@a.example)" in desk.say("carol", "published", room).message.plain()
-    assert "press-release ✗ failed" in desk.say("carol", "published", room).message.plain()
+    assert "press-release: failed" in desk.say("carol", "published", room).message.plain()
 
 
 async def test_a_drill_mails_nobody(desk, mailbox, clock):
@@ -230,7 +230,7 @@ async def test_without_a_mail_server_the_target_is_named_not_connected_and_nothi
     desk.deps.channels.discard("mail")
     room = await approved_line(desk, FlakyChat(), APPROVED)
     said = desk.say("carol", "publish", room).message.plain()
-    assert "not connected here, so not sent there: " in said and "press-release (Mail)." in said
+    assert "press-release: not connected here" in said
     desk.deps.channels.add("mail")
     assert await mail_worker(desk, mailbox).deliver_pending() == 0 and mailbox.received == []
     assert desk.say("carol", "publish press-release", room).ok  # once it is there, the target can still be published

@@ -83,13 +83,13 @@ async def test_a_failed_mail_target_published_again_counts_only_the_new_attempt(
     room = await approved_line(desk, FlakyChat(), APPROVED)
     assert desk.say("carol", "publish press-release", room).ok
     await mail_worker(desk, mailbox).deliver_pending()
-    assert "press-release ✗ failed (0 of 1 e-mails delivered" in desk.say("carol", "published", room).message.plain()
+    assert "press-release: failed (0 of 1 e-mails delivered" in desk.say("carol", "published", room).message.plain()
     del mailbox.refuse["desk@a.example"]  # the desk re-enabled its mailbox
     clock.advance(timedelta(minutes=3))
     assert desk.say("carol", "publish press-release", room).ok
     await mail_worker(desk, mailbox).deliver_pending()
     assert mailbox.to() == ["desk@a.example"]
-    assert "press-release ✓" in desk.say("carol", "published", room).message.plain()
+    assert "press-release: sent" in desk.say("carol", "published", room).message.plain()
     assert "(1 of 1 e-mails delivered)" in desk.say("carol", "published", room).message.plain()
 
 

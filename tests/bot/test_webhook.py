@@ -97,7 +97,7 @@ async def test_the_post_is_signed_with_the_secret_and_carries_the_approved_versi
     assert "Battery overheating" not in body.decode()  # the internal incident title never leaves
     clock.advance(timedelta(hours=1))
     assert await worker.deliver_pending() == 0 and len(receiver.got) == 1
-    assert "cms ✓" in desk.say("carol", "published", room).message.plain()
+    assert "cms: sent" in desk.say("carol", "published", room).message.plain()
 
 
 async def test_a_500_then_a_200_posts_the_same_delivery_twice_and_then_never_again(desk, receiver, clock):
@@ -106,7 +106,7 @@ async def test_a_500_then_a_200_posts_the_same_delivery_twice_and_then_never_aga
     assert desk.say("carol", "publish cms", room).ok
     worker = hook_worker(desk)
     assert await worker.deliver_pending() == 0 and len(receiver.got) == 1
-    assert "cms (sending)" in desk.say("carol", "published", room).message.plain()
+    assert "cms: waiting" in desk.say("carol", "published", room).message.plain()
     clock.advance(timedelta(minutes=5))
     assert await worker.deliver_pending() == 1
     clock.advance(timedelta(hours=2))
@@ -127,7 +127,7 @@ async def test_a_404_fails_at_once_and_the_room_is_told(desk, receiver, clock):
     await worker.deliver_pending()
     assert len(receiver.got) == 1
     assert [p for p in await told(desk) if "v1 could not be published to cms: HTTP 404" in p]
-    assert "cms ✗ failed" in desk.say("carol", "published", room).message.plain()
+    assert "cms: failed" in desk.say("carol", "published", room).message.plain()
     assert desk.say("carol", "publish cms", room).ok  # fixed on the CMS side: published again on request
     await worker.deliver_pending()
     assert len(receiver.got) == 2
