@@ -364,3 +364,50 @@ def _note_work(session: Session, _context) -> None:
 @event.listens_for(Outbox, "before_insert")
 def _set_lane(_mapper, _connection, row: Outbox) -> None:
     row.lane = outbox_lane(str(row.kind), row.payload or {})
+
+
+class SignalLink(SQLModel, table=True):
+    """Which incident a signal is attached to (PRODUCT.md §7), how it was matched, and the other incidents it also matched."""
+
+    __table_args__ = (Index("ix_signal_link_incident", "incident_id"),)
+
+    signal_id: int = Field(foreign_key="signal.id", primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    how: str = Field(max_length=12)  # incident | dedup | keywords | manual | declared
+    also: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # other open incidents it matched
+    at: datetime = _utc()
+
+
+class IncidentKeyword(SQLModel, table=True):
+    """A keyword of a signal attached to an incident: later signals that share it are attached there too."""
+
+    __table_args__ = (Index("ix_incident_keyword_word", "word"),)
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    word: str = Field(max_length=60, primary_key=True)  # case-folded
+
+
+class ReactionReading(SQLModel, table=True):
+    """One reading (a signal's figures, or a drill inject's) that went into a reaction bucket; kept so a detach can undo it."""
+
+    __table_args__ = (Index("ix_reaction_reading_signal", "signal_id"),)
+
+    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
+    incident_id: int = Field(foreign_key="incident.id")
+    signal_id: int | None = Field(default=None, foreign_key="signal.id")
+    slot: int  # ten-minute slots since the declaration
+    volume: float
+    sentiment: float | None = None
+    at: datetime = _utc()
+
+
+class ReactionBucket(SQLModel, table=True):
+    """The readings of one incident in one ten-minute slot since its declaration, summed on intake (queries stay flat)."""
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    slot: int = Field(primary_key=True)
+    readings: int = 0
+    volume: float = 0.0
+    negative: float = 0.0  # the volume of readings with a negative sentiment
+    sentiment_sum: float = 0.0
+    sentiment_n: int = 0

@@ -25,6 +25,8 @@ SURFACE = {
     "handlers.review.scorecard": "the drill scorecard, shown when a drill opens and ends",
     "handlers.signals.intake": "the triage post a declaration from a signal updates",
     "handlers.drills.injects": "a drill's scripted events, fired like reminders",
+    "handlers.signals.followup": "a publication promises its reaction follow-ups, which fire like reminders",
+    "handlers.signals.buckets": "a drill inject carrying volume and sentiment adds a reading like a signal; the report draws them",
 }
 PLATFORMS = {"bot.slack", "bot.telegram", "bot.console", "bot.matrix"}
 DEEPEST = 8  # modules in the longest import chain inside a feature (14 before the packages); do not let it grow

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from handlers.nudges.record import Kind, Late, Said, always, never
-from handlers.nudges.subjects import Action, Inject, Item, Nothing, Role, RoleHolder, Stage, VersionRole
+from handlers.nudges.subjects import Action, Aftermath, Inject, Item, Nothing, Role, RoleHolder, Stage, VersionRole
 from handlers.text.formatting import person_name, when
 from handlers.text.i18n import _
 from handlers.text.markup import Button, Message, fmt, text
@@ -221,6 +221,35 @@ DRILL_INJECT = Kind(
     quiet=never,
 )
 
+REACTION_FOLLOW_UP = Kind(
+    name="reaction_follow_up",
+    subject=Aftermath,
+    clears="reaction",
+    say=None,  # scripted: handlers/signals/followup.py posts the figures in the room, or nothing when no signal is attached
+    quiet=never,
+    live=False,  # how a statement landed is still worth telling after the incident is resolved
+)
+
+
+def not_landing(said: Late[Aftermath]) -> Said:
+    words = _(
+        "v{version} is not landing: negative volume {before:g} → {after:g} in the hour since it went out. "
+        "See `/crisis reaction`; answer what people say with a new version (`/crisis draft`) or check the claims (`/crisis claims`)."
+    )
+    reading = said.nudge.reason.removeprefix("figures:").split("→")
+    before, after = (float(part) for part in reading) if len(reading) == 2 else (0.0, 0.0)
+    return fmt(words, version=said.subject.version, before=before, after=after), [said.button(_("Reaction"))]
+
+
+NOT_LANDING = Kind(
+    name="not_landing",
+    subject=Aftermath,
+    clears="reaction",
+    say=not_landing,
+    cap=1,  # once: comms and the commander hear it, nobody climbs a ladder for it
+    live=False,
+)
+
 # Every kind, by the name stored in `nudge.kind`.
 KINDS: dict[str, Kind] = {
     kind.name: kind
@@ -234,6 +263,8 @@ KINDS: dict[str, Kind] = {
         REVIEW_DUE,
         ACTION_DUE,
         DRILL_INJECT,
+        REACTION_FOLLOW_UP,
+        NOT_LANDING,
     )
 }
 

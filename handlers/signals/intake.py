@@ -4,16 +4,17 @@ import hashlib
 import math
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 from sqlmodel import Session, col, func, select
 
 from config.model import Config, Severity
 from handlers.core.cleaning import cleaned
 from handlers.core.context import Deps, queue
 from handlers.core.effects import Edit, Post
+from handlers.signals import attach, buckets
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Button, Message, fmt, lines, text
-from storage.models import Outbox, Signal
+from storage.models import Incident, Outbox, Signal, SignalLink
 
 
 class SignalIn(BaseModel):
@@ -30,6 +31,7 @@ class SignalIn(BaseModel):
     sentiment: float | None = Field(default=None, ge=-1, le=1)
     keywords: list[str] = Field(default_factory=list, max_length=50)
     dedup_key: str | None = Field(default=None, min_length=1, max_length=200)
+    incident: StrictInt | None = Field(default=None, ge=1, le=2_000_000_000)  # the incident it is about (§7), if the sender knows
 
     @field_validator("source", "title", "url", "summary", "dedup_key", mode="before")
     @classmethod
@@ -117,11 +119,14 @@ def receive(session: Session, deps: Deps, incoming: SignalIn) -> tuple[Signal, b
             session.commit()
             return recent, False
         playbook, severity = classify(config, incoming)
-        fields = incoming.model_dump(exclude={"dedup_key"})
+        fields = incoming.model_dump(exclude={"dedup_key", "incident"})
         signal = Signal(**fields, dedup_key=key, playbook=playbook, severity=severity, first_at=now, last_at=now)
         session.add(signal)
         session.flush()
-        signal.posts = _post_to_triage(session, deps, triage_message(config, signal), now)
+        incident, how, also = attach.match(session, incoming.incident, key, incoming.keywords)
+        link = attach.attach(session, signal, incident, how, also, now) if incident is not None else None
+        offer = None if link is not None else attach.latest_open(session)
+        signal.posts = _post_to_triage(session, deps, triage_message(config, signal, link, offer), now)
         session.add(signal)
         session.commit()
         return signal, True
@@ -135,7 +140,12 @@ def _repeat(session: Session, deps: Deps, signal: Signal, incoming: SignalIn, no
         if getattr(incoming, name) is not None:
             setattr(signal, name, getattr(incoming, name))
     session.add(signal)
-    message = triage_message(deps.config, signal)
+    link = attach.link_of(session, signal.id)
+    incident = session.get(Incident, link.incident_id) if link is not None else None
+    if incident is not None:  # an attached signal seen again is a new reading of the public reaction
+        buckets.record(session, incident, incoming.volume, incoming.sentiment, now, signal.id)
+    offer = None if link is not None else attach.latest_open(session)
+    message = triage_message(deps.config, signal, link, offer)
     for outbox_id in signal.posts:
         posted = session.get(Outbox, outbox_id)
         if posted is not None:
@@ -155,7 +165,7 @@ def _post_to_triage(session: Session, deps: Deps, message: Message, now: datetim
     return ids
 
 
-def triage_message(config: Config, signal: Signal) -> Message:
+def triage_message(config: Config, signal: Signal, link: SignalLink | None = None, offer: int | None = None) -> Message:
     """What the triage room reads: the alert, how loud, the suggestion, and the Declare button."""
     figures = []
     if signal.volume is not None:
@@ -174,7 +184,7 @@ def triage_message(config: Config, signal: Signal) -> Message:
         title=signal.title,
     )
     declared = fmt(_("Declared as #{id}."), id=signal.incident_id) if signal.incident_id else Message()
-    button = [] if signal.incident_id else [Button(_("Declare"), f"declare --signal {signal.id}", "danger")]
+    button = [] if signal.incident_id or link else [Button(_("Declare"), f"declare --signal {signal.id}", "danger")]
     return lines(
         fmt(_("📡 **Signal {n}** from {source}: {title}"), n=signal.id, source=signal.source, title=signal.title),
         text(" · ".join(figures)),
@@ -183,4 +193,21 @@ def triage_message(config: Config, signal: Signal) -> Message:
         suggestion,
         declared,
         Message(buttons=button),
+        attach.triage_lines(signal, link, offer),
     )
+
+
+def carried(session: Session, signal: Signal, incident: Incident, now: datetime) -> None:
+    """Declaring from a signal attaches it to the new incident (moved there if it was on another)."""
+    attach.detach(session, signal)
+    attach.attach(session, signal, incident, "declared", [], now)
+
+
+def retell(session: Session, config: Config, signal: Signal, now: datetime) -> None:
+    """Edit the signal's triage posts after its attachment changed."""
+    link = attach.link_of(session, signal.id)
+    message = triage_message(config, signal, link, None if link is not None else attach.latest_open(session))
+    for outbox_id in signal.posts:
+        posted = session.get(Outbox, outbox_id)
+        if posted is not None:
+            queue(session, None, posted.platform, Edit(message, ref=outbox_id), now)
