@@ -233,11 +233,11 @@ REACTION_FOLLOW_UP = Kind(
 
 def not_landing(said: Late[Aftermath]) -> Said:
     words = _(
-        "v{version} is not landing: negative volume {before:g} → {after:g} in the hour since it went out. "
+        "v{version} is not landing: negative volume {before} → {after} in the hour since it went out. "
         "See `/crisis reaction`; answer what people say with a new version (`/crisis draft`) or check the claims (`/crisis claims`)."
     )
     reading = said.nudge.reason.removeprefix("figures:").split("→")
-    before, after = (float(part) for part in reading) if len(reading) == 2 else (0.0, 0.0)
+    before, after = reading if len(reading) == 2 else ("?", "?")  # the figures as judged when it was decided
     return fmt(words, version=said.subject.version, before=before, after=after), [said.button(_("Reaction"))]
 
 

@@ -36,3 +36,116 @@ def test_the_chart_gives_volume_and_mean_sentiment_per_hour_with_the_publication
     ]
     assert "3 readings, per hour since the declaration" in chart
     assert "v1 went out +1:00: 1 h after, volume ×0.2 (150 → 30 an hour), sentiment −0.50 → −0.20." in chart
+
+
+def test_one_and_four_hours_after_a_publication_the_room_hears_how_the_reaction_moved(world):
+    world.signal(10, incident=1, dedup_key="a", volume=80, sentiment=-0.62)
+    world.signal(40, incident=1, dedup_key="b", volume=40, sentiment=-0.62)
+    world.publish(60)
+    world.signal(90, incident=1, dedup_key="c", volume=48, sentiment=-0.3)
+    assert world.fire(119, "went out") == []
+    assert world.fire(120, "went out") == [
+        ("#room1", "📊 #1: 1 h since v1 went out: volume ×0.4 (120 → 48 an hour), sentiment −0.62 → −0.30.")
+    ]
+    world.signal(150, incident=1, dedup_key="d", volume=60, sentiment=-0.12)
+    world.signal(200, incident=1, dedup_key="e", volume=12, sentiment=0.0)
+    assert world.fire(300, "went out") == [
+        ("#room1", "📊 #1: 4 h since v1 went out: volume ×0.2 (120 → 30 an hour), sentiment −0.62 → −0.14.")
+    ]
+    assert world.fire(900, "went out") == []
+
+
+def test_no_follow_up_when_no_signal_is_attached(world):
+    world.signal(10, title="Printer jam", keywords=["printer"])
+    world.publish(60)
+    assert world.fire(120, "went out") == [] and world.fire(300, "went out") == []
+
+
+def test_a_statement_not_landing_nudges_comms_and_the_commander_once(world, chat):
+    assert chat.say("alice", "assign comms @carol", world.room).ok
+    world.signal(30, incident=1, dedup_key="a", volume=20, sentiment=-0.5)
+    world.publish(60)
+    world.signal(80, incident=1, dedup_key="b", volume=45, sentiment=-0.7)
+    world.signal(110, incident=1, dedup_key="c", volume=15, sentiment=-0.8)
+    heard = world.fire(120, "not landing")
+    assert sorted(to for to, _ in heard) == ["alice", "carol"]
+    assert all("v1 is not landing: negative volume 20 → 60 in the hour since it went out." in said for _, said in heard)
+    assert all("/crisis draft" in said and "/crisis claims" in said for _, said in heard)
+    for minute in (130, 180, 300, 600):
+        assert world.fire(minute, "not landing") == []
+
+
+def test_no_nudge_when_the_negative_volume_falls_after_the_publication(world):
+    world.signal(30, incident=1, dedup_key="a", volume=60, sentiment=-0.5)
+    world.publish(60)
+    world.signal(80, incident=1, dedup_key="b", volume=40, sentiment=-0.7)
+    assert world.fire(120, "went out") and world.fire(121, "not landing") == []
+
+
+SCENARIO = """
+playbook: product-quality
+severity: sev2
+title: {en: "Reaction rehearsal", zh: "舆情演练"}
+description: {en: "A statement that does not land.", zh: "一份没有奏效的声明。"}
+injects:
+  - {at: 10m, kind: volume_spike, source: dashboard, text: {en: "Mentions up", zh: "提及上升"}, volume: 30, sentiment: -0.4}
+  - {at: 70m, kind: volume_spike, source: dashboard, text: {en: "Still rising", zh: "仍在上升"}, volume: 90, sentiment: -0.8}
+"""
+
+
+def test_drill_injects_with_volume_and_sentiment_rehearse_a_statement_that_does_not_land(chat, clock, tmp_path):
+    (tmp_path / "rehearsal.yaml").write_text(SCENARIO, encoding="utf-8")
+    chat.config.scenarios_dir = str(tmp_path)
+    chat.config._scenarios = None  # read again with the team's folder
+    world = World.__new__(World)
+    world.chat, world.clock, world.start = chat, clock, clock.now()
+    reply = chat.say("alice", "drill product-quality rehearsal")
+    assert reply.ok, reply.message.plain()
+    world.room = chat.room_of(reply.incident_id)
+    world.fire(10, "Mentions up")
+    world.publish(60)
+    world.fire(70, "Still rising")
+    heard = world.fire(120, "v1")
+    assert ("#room1", "📊 #1: 1 h since v1 went out: volume ×3 (30 → 90 an hour), sentiment −0.40 → −0.80.") in heard
+    assert [to for to, said in heard if "v1 is not landing: negative volume 30 → 90" in said] == ["alice"]
+    chart = chat.say("erin", "reaction", world.room).message.plain()
+    assert "+0:00 ███▌" not in chart and "2 readings" in chart
+
+
+def test_a_signal_matching_two_open_incidents_goes_to_the_most_recent_and_says_so(world, chat):
+    world.signal(5, incident=1, keywords=["PB-20"], dedup_key="first")
+    second, _room = chat.declare(line="declare product-quality sev2 PB-20 recall")
+    world.signal(10, incident=second, keywords=["pb-20", "recall"], dedup_key="second")
+    both = world.signal(20, title="PB-20 recall rumours", keywords=["PB-20"])
+    assert "Attached to #2 (shared keywords). It also matches #1: it went to the most recent." in both
+
+
+def test_attach_and_detach_by_hand_move_the_figures_and_retell_the_triage_post(world, chat):
+    stray = world.signal(5, title="Smoke in a flat", volume=40, sentiment=-0.5)
+    assert "[Attach to #1 → #1 attach 1]" in stray
+    assert "No signal is attached to #1 yet." in chat.say("erin", "reaction", world.room).message.plain()
+    refused = chat.say("mallory", "#1 attach 1", "triage")
+    assert not refused.ok
+    done = chat.say("alice", "#1 attach 1", "triage")
+    assert done.ok and "Signal 1 attached to #1" in done.message.plain()
+    assert "Attached to #1 (attached by hand). [Detach → #1 detach 1]" in world.triage()[-1]
+    assert "+0:00 ████████████      40  −0.50" in chat.say("erin", "reaction", world.room).message.plain()
+    assert not chat.say("alice", "#1 attach 1", "triage").ok  # already there: nothing counted twice
+    assert chat.say("alice", "#1 detach 1", "triage").ok
+    assert "[Declare → declare --signal 1] [Attach to #1 → #1 attach 1]" in world.triage()[-1]
+    assert "No signal is attached to #1 yet." in chat.say("erin", "reaction", world.room).message.plain()
+    assert not chat.say("alice", "#1 detach 1", "triage").ok
+    assert not chat.say("alice", "#1 attach 99", "triage").ok
+
+
+def test_a_sev1_is_charted_per_ten_minutes_for_its_first_two_hours(chat, clock):
+    world = World(chat, clock, severity="sev1")
+    world.signal(3, incident=1, dedup_key="a", volume=10, sentiment=-0.5)
+    world.signal(14, incident=1, dedup_key="b", volume=20, sentiment=-0.1)
+    world.signal(125, incident=1, dedup_key="c", volume=5)
+    world.at(130)
+    chart = chat.say("erin", "reaction", world.room).message.plain()
+    rows = [line.strip().split()[0] for line in chart.splitlines() if line.lstrip().startswith("+")]
+    assert rows == ["+0:00", "+0:10", "+0:20", "+0:30", "+0:40", "+0:50", "+1:00", "+1:10", "+1:20", "+1:30", "+1:40", "+1:50", "+2:00"]
+    assert "+0:10 ████████████      20  −0.10" in chart and "+2:00 ███                5      —" in chart
+    assert "per 10 minutes for the first two hours, then per hour" in chart
