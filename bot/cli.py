@@ -234,7 +234,24 @@ def cmd_stats(args: argparse.Namespace) -> int:
                 kept=stats.cadence_kept, windows=stats.cadence_windows, percent=kept
             )
         )
+        if reaction := _reaction_stats(db, _clock(settings).now()):
+            print(reaction)
     return 0
+
+
+def _reaction_stats(db, now) -> str:
+    """§7: the median change in the four hours after a publication, across real incidents ('' when none had signals)."""
+    from handlers.signals import landing
+    from handlers.signals.followup import signed
+    from handlers.text.i18n import _
+
+    medians = landing.across(db, now)
+    if not medians.publications:
+        return ""
+    ratio = f"×{medians.ratio:.2g}" if medians.ratio is not None else "—"
+    shift = ("+" if (medians.shift or 0) > 0 else "") + signed(medians.shift) if medians.shift is not None else "—"
+    words = _("Reaction in the 4 h after a publication (median of {n}): volume {ratio}, sentiment {shift}")
+    return words.format(n=medians.publications, ratio=ratio, shift=shift)
 
 
 def _version() -> str:

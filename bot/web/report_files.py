@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.web import chart as report_chart
+from bot.web import reaction_chart
 from config.model import Config
 from config.settings import Settings
 from handlers.line.kinds import kind_name
@@ -76,6 +77,7 @@ def write_report(session: Session, config: Config, incident_id: int, now: dateti
             return None
         report.attach_scorecard(review, session, config)
         context = _context(review, config)
+        context["reaction"] = reaction_chart.build(session, review.incident, now)  # §7: the partial reaction.*.j2 draws it
         markdown = templates().get_template("report.md.j2").render(context)
         html = templates().get_template("report.html.j2").render(context)
     paths = folder / f"report-{incident_id}.md", folder / f"report-{incident_id}.html"

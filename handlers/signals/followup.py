@@ -42,7 +42,7 @@ def change_text(change: buckets.Change) -> str:
         volume = _("volume {after:g} an hour (none the hour before)").format(after=round(after, 1))
     else:
         volume = _("volume ×{ratio:g} ({before:g} → {after:g} an hour)").format(
-            ratio=round(change.ratio, 1), before=round(before, 1), after=round(after, 1)
+            ratio=float(f"{change.ratio:.2g}"), before=round(before, 1), after=round(after, 1)
         )
     mood_before, mood_after = change.before.sentiment, change.after.sentiment
     mood = _("sentiment {before} → {after}").format(

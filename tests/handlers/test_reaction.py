@@ -50,7 +50,7 @@ def test_one_and_four_hours_after_a_publication_the_room_hears_how_the_reaction_
     world.signal(150, incident=1, dedup_key="d", volume=60, sentiment=-0.12)
     world.signal(200, incident=1, dedup_key="e", volume=12, sentiment=0.0)
     assert world.fire(300, "went out") == [
-        ("#room1", "📊 #1: 4 h since v1 went out: volume ×0.2 (120 → 30 an hour), sentiment −0.62 → −0.14.")
+        ("#room1", "📊 #1: 4 h since v1 went out: volume ×0.25 (120 → 30 an hour), sentiment −0.62 → −0.14.")
     ]
     assert world.fire(900, "went out") == []
 
