@@ -49,3 +49,11 @@ async def test_signals_attach_to_a_slack_incident_and_the_follow_up_reaches_its_
     assert moved == 1
     said = await bot.message(room["id"], "since v1 went out", 40)  # the scheduler's safety tick finds it
     assert "volume 140 an hour (none the hour before), sentiment — → −0.35" in said["text"]
+    # A mistake fixed from the triage post: Detach (as a member who may), and the post offers Declare again.
+    post = await bot.message(TRIAGE, "PB-20 replies")
+    [detach] = [b for b in slack_process.buttons(post) if b["text"]["text"] == "Detach"]
+    await bot.click(ALICE, TRIAGE, post, detach)
+    await bot.wait_for(
+        lambda: "Attached" not in (bot.fake.current(TRIAGE, post["ts"]).get("text") or ""), 15, "the triage post retold without it"
+    )
+    assert [b["text"]["text"] for b in slack_process.buttons(bot.fake.current(TRIAGE, post["ts"]))] == ["Declare", "Attach to #1"]
