@@ -4,6 +4,7 @@ the signals already attached to an open incident; the most recent incident wins 
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import bindparam, insert, literal, union_all
 from sqlmodel import Session, col, select
 
 from handlers.signals import buckets
@@ -27,37 +28,50 @@ def how_text(how: str) -> str:
 
 
 def match(session: Session, named: int | None, key: str, keywords: Sequence[str]) -> tuple[Incident | None, str, list[int]]:
-    """The incident a new signal belongs to, how it was found, and the other open incidents it also matched."""
+    """The incident a new signal belongs to, how it was found, and the other open incidents it also matched (one query)."""
     if named is not None:
         incident = session.get(Incident, named)
         if incident is not None and incident.phase != "closed":
             return incident, "incident", []
-    by_key = select(SignalLink.incident_id).join(Signal, col(Signal.id) == SignalLink.signal_id).where(Signal.dedup_key == key)
-    for how, found in (("dedup", by_key), ("keywords", _by_words(keywords))):
-        if found is None:
-            continue
-        ids = select(Incident.id).where(col(Incident.id).in_(found), col(Incident.phase).not_in(CLOSED), col(Incident.drill).is_(False))
-        candidates = list(session.exec(ids.order_by(col(Incident.declared_at).desc(), col(Incident.id).desc())))
-        if candidates:
-            return session.get(Incident, candidates[0]), how, candidates[1:]
-    return None, "", []
+    words = sorted({word.casefold()[:60] for word in keywords if word.strip()})
+    rows = session.connection().execute(MATCH, {"key": key, "words": words, "closed": list(CLOSED)}).all()
+    if not rows:
+        return None, "", []
+    best, rank = rows[0]
+    also = list(dict.fromkeys(other for other, its in rows if its == rank and other != best))
+    return session.get(Incident, best), ("dedup", "keywords")[rank], also
 
 
-def _by_words(keywords: Sequence[str]):
-    words = sorted({word.casefold() for word in keywords if word.strip()})
-    return select(IncidentKeyword.incident_id).where(col(IncidentKeyword.word).in_(words)) if words else None
+def _matching():
+    """Open real incidents sharing a dedup key (rank 0) or a keyword (rank 1), most recent first: built once."""
+    by_key = select(col(SignalLink.incident_id).label("incident"), literal(0).label("rank")).where(
+        col(SignalLink.signal_id).in_(select(Signal.id).where(Signal.dedup_key == bindparam("key")))  # the dedup index, then the links
+    )
+    by_words = select(col(IncidentKeyword.incident_id).label("incident"), literal(1).label("rank")).where(
+        col(IncidentKeyword.word).in_(bindparam("words", expanding=True))
+    )
+    found = union_all(by_key, by_words).subquery()
+    return (
+        select(Incident.id, found.c.rank)
+        .join(found, col(Incident.id) == found.c.incident)
+        .where(col(Incident.phase).not_in(bindparam("closed", expanding=True)), col(Incident.drill).is_(False))
+        .order_by(found.c.rank, col(Incident.declared_at).desc(), col(Incident.id).desc())
+    )
+
+
+MATCH = _matching()
+LINK = insert(SignalLink.__table__)  # type: ignore[attr-defined]
 
 
 def attach(session: Session, signal: Signal, incident: Incident, how: str, also: list[int], now: datetime) -> SignalLink:
     """Attach a signal: its link, its current figures as a reading, and its keywords for the signals after it."""
+    session.flush()  # the signal's row first: the link and the reading point at it
     link = SignalLink(signal_id=signal.id, incident_id=incident.id, how=how, also=also, at=now)
-    session.add(link)
+    session.connection().execute(LINK, {"signal_id": signal.id, "incident_id": incident.id, "how": how, "also": also, "at": now})
     buckets.record(session, incident, signal.volume, signal.sentiment, now if how != "declared" else signal.last_at, signal.id)
-    known = set(session.exec(select(IncidentKeyword.word).where(IncidentKeyword.incident_id == incident.id)))
-    for word in dict.fromkeys(word.casefold() for word in signal.keywords if word.strip()):
-        if word not in known:
-            session.add(IncidentKeyword(incident_id=incident.id, word=word[:60]))
-    session.flush()
+    words = list(dict.fromkeys(word.casefold()[:60] for word in signal.keywords if word.strip()))
+    if words:  # known words are skipped by the database, in the same statement
+        buckets.insert_ignoring(session, IncidentKeyword.__table__, [{"incident_id": incident.id, "word": word} for word in words])  # type: ignore[attr-defined]
     return link
 
 

@@ -1,10 +1,11 @@
 """Reaction figures (PRODUCT.md §7): each reading summed into its incident's ten-minute slot on intake, so every query
 reads only the slots of one incident, however many signals came in."""
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -14,6 +15,7 @@ SLOT = timedelta(minutes=10)
 HOUR = 6  # slots in an hour
 FINE_SLOTS = 12  # a sev1's first two hours are shown per slot, the rest per hour
 FIGURES = ("readings", "volume", "negative", "sentiment_sum", "sentiment_n")
+READING = insert(ReactionReading.__table__)  # type: ignore[attr-defined]  # Core, built once: intake runs it per signal
 
 
 def slot_of(incident: Incident, at: datetime) -> int:
@@ -27,7 +29,9 @@ def record(
     """Add one reading to the incident's slot: a signal's figures, or a drill inject's. A reading without a volume counts 1."""
     amount = 1.0 if volume is None else volume
     slot = slot_of(incident, at)
-    session.add(ReactionReading(incident_id=incident.id, signal_id=signal_id, slot=slot, volume=amount, sentiment=sentiment, at=at))
+    reading = {"incident_id": incident.id, "signal_id": signal_id, "slot": slot, "volume": amount, "sentiment": sentiment, "at": at}
+    session.flush()  # what the reading points at is written first
+    session.connection().execute(READING, reading)
     _add(session, incident.id, slot, 1, amount, sentiment)
 
 
@@ -43,23 +47,39 @@ def forget(session: Session, signal_id: int) -> int:
 def _add(session: Session, incident_id: int, slot: int, readings: int, volume: float, sentiment: float | None) -> None:
     """One atomic upsert: two signals landing in the same slot on two replicas both count."""
     values = {
+        "incident_id": incident_id,
+        "slot": slot,
         "readings": readings,
         "volume": volume,
         "negative": volume if sentiment is not None and sentiment < 0 else 0.0,
         "sentiment_sum": sentiment or 0.0,
         "sentiment_n": (1 if readings > 0 else -1) if sentiment is not None else 0,
     }
-    table = ReactionBucket.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
+    connection = session.connection()
+    connection.execute(_upsert(connection.dialect.name), values)
+
+
+@functools.cache
+def _upsert(dialect: str):
+    """The slot upsert, built once per database kind (building SQL costs more than running it)."""
     if dialect not in ("postgresql", "sqlite"):  # pragma: no cover - the two databases OneVoice runs on
         raise RuntimeError(f"no upsert for {dialect}")
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = make(table).values(incident_id=incident_id, slot=slot, **values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["incident_id", "slot"], set_={name: getattr(table.c, name) + values[name] for name in FIGURES}
+    table = ReactionBucket.__table__  # type: ignore[attr-defined]
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return statement.on_conflict_do_update(
+        index_elements=["incident_id", "slot"], set_={name: table.c[name] + statement.excluded[name] for name in FIGURES}
     )
-    session.flush()
-    session.execute(statement)
+
+
+def insert_ignoring(session: Session, table, rows: list[dict]) -> None:
+    """Insert rows, skipping those whose key is already there (one statement, built once per database kind)."""
+    connection = session.connection()
+    connection.execute(_ignoring(connection.dialect.name, table), rows)
+
+
+@functools.cache
+def _ignoring(dialect: str, table):
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).on_conflict_do_nothing()
 
 
 @dataclass(frozen=True)
