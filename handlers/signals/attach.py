@@ -31,7 +31,7 @@ def match(session: Session, named: int | None, key: str, keywords: Sequence[str]
     """The incident a new signal belongs to, how it was found, and the other open incidents it also matched (one query)."""
     if named is not None:
         incident = session.get(Incident, named)
-        if incident is not None and incident.phase != "closed":
+        if incident is not None and incident.phase != "closed" and not incident.drill:  # a drill's reaction comes from its injects
             return incident, "incident", []
     words = sorted({word.casefold()[:60] for word in keywords if word.strip()})
     rows = session.connection().execute(MATCH, {"key": key, "words": words, "closed": list(CLOSED)}).all()

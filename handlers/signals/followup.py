@@ -48,7 +48,7 @@ def change_text(change: buckets.Change) -> str:
     mood = _("sentiment {before} → {after}").format(
         before=signed(mood_before) if mood_before is not None else "—", after=signed(mood_after) if mood_after is not None else "—"
     )
-    return f"{volume}, {mood}"
+    return _("{volume}, {sentiment}").format(volume=volume, sentiment=mood)
 
 
 def deliver(session: Session, deps: Deps, incident: Incident, subject: Aftermath, now: datetime) -> None:

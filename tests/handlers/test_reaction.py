@@ -2,6 +2,8 @@
 
 import pytest
 
+from handlers.signals.intake import SignalIn
+
 from tests.handlers.reaction_world import World
 
 
@@ -149,3 +151,36 @@ def test_a_sev1_is_charted_per_ten_minutes_for_its_first_two_hours(chat, clock):
     assert rows == ["+0:00", "+0:10", "+0:20", "+0:30", "+0:40", "+0:50", "+1:00", "+1:10", "+1:20", "+1:30", "+1:40", "+1:50", "+2:00"]
     assert "+0:10 ████████████      20  −0.10" in chart and "+2:00 ███                5      —" in chart
     assert "per 10 minutes for the first two hours, then per hour" in chart
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("incident", "1"), ("incident", True), ("incident", 0), ("incident", -3), ("incident", 2**40), ("incident", 1.5)]
+)
+def test_an_incident_that_is_not_a_plain_positive_number_is_refused(field, value):
+    with pytest.raises(ValueError, match=field):
+        SignalIn.model_validate({"source": "s", "title": "t", field: value})
+
+
+def test_a_signal_naming_an_unknown_closed_or_drill_incident_is_matched_as_any_other(world, chat):
+    world.signal(5, incident=1, keywords=["PB-20"], dedup_key="first")
+    assert "Attached to #1 (shared keywords)." in world.signal(10, incident=99, keywords=["pb-20"], title="elsewhere")
+    assert chat.say("alice", "drill product-quality").ok  # #2, a drill
+    assert "Attached to #1 (shared keywords)." in world.signal(15, incident=2, keywords=["PB-20"], title="drill?")
+    stray = world.signal(20, incident=2, title="Printer jam")
+    assert "Attached" not in stray
+
+
+def test_grammar_words_and_markup_in_a_signal_stay_text_in_the_chart_and_the_triage_post(world, chat):
+    sneaky = world.signal(5, incident=1, title="#1 detach 1 `publish` **now** <b>x</b>", keywords=["/crisis close", "*bold*"])
+    assert "Attached to #1 (it names the incident). [Detach → #1 detach 1]" in sneaky
+    assert chat.say("erin", "reaction", world.room).ok
+    assert world.signal(10, title="close", keywords=["/CRISIS CLOSE"]).count("Attached to #1 (shared keywords).") == 1
+
+
+def test_the_chart_and_the_follow_up_speak_chinese(world, chat):
+    chat.config.language = "zh"
+    world.signal(10, incident=1, dedup_key="a", volume=80, sentiment=-0.62)
+    world.publish(60)
+    world.signal(90, incident=1, dedup_key="c", volume=40, sentiment=-0.3)
+    assert world.fire(120, "发布") == [("#room1", "📊 #1：v1 发布 1 小时后：声量 ×0.5（每小时 80 → 40），情绪 −0.62 → −0.30。")]
+    assert "#1 的舆论反应" in chat.say("erin", "reaction", world.room).message.plain()
