@@ -73,7 +73,10 @@ def _moved(session: Session, incident: Incident, mark: buckets.Mark, now: dateti
 
 
 @verb(
-    "reaction", summary=N_("How the public reacted around each publication: volume and sentiment of the attached signals."), changes=False
+    "reaction",
+    summary=N_("How the public reacted around each publication: volume and sentiment of the attached signals."),
+    changes=False,
+    after_close=True,  # read-only: the review looks back at it
 )
 def reaction(ctx: Context) -> Message:
     """The reaction chart of the incident, in chat."""

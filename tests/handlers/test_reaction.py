@@ -3,7 +3,6 @@
 import pytest
 
 from handlers.signals.intake import SignalIn
-
 from tests.handlers.reaction_world import World
 
 
@@ -184,3 +183,13 @@ def test_the_chart_and_the_follow_up_speak_chinese(world, chat):
     world.signal(90, incident=1, dedup_key="c", volume=40, sentiment=-0.3)
     assert world.fire(120, "发布") == [("#room1", "📊 #1：v1 发布 1 小时后：声量 ×0.5（每小时 80 → 40），情绪 −0.62 → −0.30。")]
     assert "#1 的舆论反应" in chat.say("erin", "reaction", world.room).message.plain()
+
+
+def test_a_closed_incident_keeps_its_chart_and_takes_no_more_readings(world, chat):
+    world.signal(5, incident=1, dedup_key="a", volume=10, sentiment=-0.5)
+    assert chat.say("alice", "resolve Fixed", world.room).ok
+    assert chat.say("alice", "lesson + quick triage", world.room).ok
+    assert chat.say("alice", "close", world.room).ok
+    world.signal(9, incident=1, dedup_key="a", volume=500, sentiment=-0.9)  # a repeat after the close
+    chart = chat.say("erin", "reaction", world.room).message.plain()
+    assert "+0:00 ████████████      10  −0.50" in chart and "1 readings" in chart
