@@ -39,7 +39,7 @@ class World:
         return [
             effect.message.plain() + "".join(f" [{b.label} → {b.command}]" for b in effect.message.buttons)
             for row, effect in self.chat.queued()
-            if (getattr(effect, "to", None) == "triage") or (row.kind == "edit" and row.incident_id is None)
+            if getattr(effect, "to", None) == "triage" or (row.kind == "edit" and effect.message.plain().startswith("📡 Signal"))
         ]
 
     def publish(self, minutes: float, version: int = 1, text: str = DRAFT) -> None:

@@ -193,3 +193,16 @@ def test_a_closed_incident_keeps_its_chart_and_takes_no_more_readings(world, cha
     world.signal(9, incident=1, dedup_key="a", volume=500, sentiment=-0.9)  # a repeat after the close
     chart = chat.say("erin", "reaction", world.room).message.plain()
     assert "+0:00 ████████████      10  −0.50" in chart and "1 readings" in chart
+
+
+def test_declaring_from_a_signal_attaches_it_and_its_figures_start_the_chart(chat, clock):
+    world = World(chat, clock)
+    assert chat.say("alice", "resolve Done", world.room).ok  # nothing open to attach to
+    post = world.signal(5, title="PB-30 swelling", volume=70, sentiment=-0.4, keywords=["PB-30"])
+    assert "Attached" not in post and "[Declare → declare --signal 1]" in post and "Attach to" not in post
+    reply = chat.say("dave", "declare --signal 1")
+    assert reply.ok and reply.incident_id == 2
+    assert "Declared as #2." in world.triage()[-1]
+    room = chat.room_of(2)
+    assert "+0:00 ████████████      70  −0.40" in chat.say("erin", "reaction", room).message.plain()
+    assert "Attached to #2 (shared keywords)." in world.signal(8, title="PB-30 again", keywords=["pb-30"])
