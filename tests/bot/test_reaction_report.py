@@ -11,6 +11,7 @@ from handlers.signals import landing
 from storage.db import session
 from tests.bot.test_report_files import SVG, XHTML, chromium, parse, png_pixels
 from tests.handlers.reaction_world import World
+from tests.handlers.test_reaction import SCENARIO
 
 SECOND = "We are sorry: 3 lots of PB-20 power banks are recalled. Next update at 13:00."
 
@@ -58,8 +59,19 @@ def test_a_report_without_signals_has_no_reaction_section(chat, clock, tmp_path)
     assert 'id="reaction"' not in html and "Public reaction" not in md
 
 
-def test_stats_give_the_median_change_across_real_incidents_only(chat, clock):
-    scripted(chat, clock)
+def test_stats_give_the_median_change_across_real_incidents_only(chat, clock, tmp_path):
+    world = scripted(chat, clock)
+    (tmp_path / "rehearsal.yaml").write_text(SCENARIO, encoding="utf-8")
+    chat.config.scenarios_dir, chat.config._scenarios = str(tmp_path), None
+    drill = chat.say("alice", "drill product-quality rehearsal")  # #2: its statement lands badly, and must not count
+    assert drill.ok, drill.message.plain()
+    world.room = chat.room_of(drill.incident_id)
+    world.fire(310, "Mentions up")
+    world.publish(320)
+    world.fire(390, "Still rising")
+    world.at(700)
+    drilled = chat.say("erin", "reaction", world.room).message.plain()
+    assert "v1 went out +0:20: 4 h after, volume ×0.75 (30 → 22.5 an hour)" in drilled  # the drill's: left out of the medians
     with session(chat.engine) as db:
         medians = landing.across(db, clock.now())
     assert medians.publications == 2 and medians.ratio == pytest.approx((20 / 120 + 5 / 60) / 2)
