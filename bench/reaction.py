@@ -99,7 +99,7 @@ def fill(engine, incident_id: int, count: int, declared, first_signal: int) -> N
                 f" sum(sentiment), count(sentiment) FROM reactionreading WHERE incident_id = {incident_id} GROUP BY incident_id, slot"
             )
         )
-        db.execute(text(f"INSERT INTO incidentkeyword (incident_id, word) VALUES ({incident_id}, 'pb-20')"))
+        db.execute(text(f"INSERT INTO incidentkeyword (incident_id, word, signals) VALUES ({incident_id}, 'pb-20', {count})"))
 
 
 def alternated(actions: dict, runs: int) -> dict[str, float]:

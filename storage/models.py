@@ -385,6 +385,7 @@ class IncidentKeyword(SQLModel, table=True):
 
     incident_id: int = Field(foreign_key="incident.id", primary_key=True)
     word: str = Field(max_length=60, primary_key=True)  # case-folded
+    signals: int = 1  # attached signals carrying it: detaching the last one forgets the word
 
 
 class ReactionReading(SQLModel, table=True):

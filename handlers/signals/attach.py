@@ -69,9 +69,7 @@ def attach(session: Session, signal: Signal, incident: Incident, how: str, also:
     link = SignalLink(signal_id=signal.id, incident_id=incident.id, how=how, also=also, at=now)
     session.connection().execute(LINK, {"signal_id": signal.id, "incident_id": incident.id, "how": how, "also": also, "at": now})
     buckets.record(session, incident, signal.volume, signal.sentiment, now if how != "declared" else signal.last_at, signal.id)
-    words = list(dict.fromkeys(word.casefold()[:60] for word in signal.keywords if word.strip()))
-    if words:  # known words are skipped by the database, in the same statement
-        buckets.insert_ignoring(session, IncidentKeyword.__table__, [{"incident_id": incident.id, "word": word} for word in words])  # type: ignore[attr-defined]
+    buckets.count_words(session, incident.id, _words(signal), 1)
     return link
 
 
@@ -81,9 +79,14 @@ def detach(session: Session, signal: Signal) -> int | None:
     if link is None:
         return None
     buckets.forget(session, signal.id)
+    buckets.count_words(session, link.incident_id, _words(signal), -1)  # its keywords pull no more signals there
     session.delete(link)
     session.flush()
     return link.incident_id
+
+
+def _words(signal: Signal) -> list[str]:
+    return list(dict.fromkeys(word.casefold()[:60] for word in signal.keywords if word.strip()))
 
 
 def link_of(session: Session, signal_id: int) -> SignalLink | None:

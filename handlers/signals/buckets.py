@@ -5,11 +5,11 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from storage.models import Incident, Publication, ReactionBucket, ReactionReading, Statement
+from storage.models import Incident, IncidentKeyword, Publication, ReactionBucket, ReactionReading, Statement
 
 SLOT = timedelta(minutes=10)
 HOUR = 6  # slots in an hour
@@ -71,15 +71,25 @@ def _upsert(dialect: str):
     )
 
 
-def insert_ignoring(session: Session, table, rows: list[dict]) -> None:
-    """Insert rows, skipping those whose key is already there (one statement, built once per database kind)."""
+def count_words(session: Session, incident_id: int, words: list[str], step: int) -> None:
+    """Count an attached signal's keywords in (step 1) or out (step -1) of an incident; a word no signal carries goes."""
+    if not words:
+        return
     connection = session.connection()
-    connection.execute(_ignoring(connection.dialect.name, table), rows)
+    if step > 0:
+        connection.execute(_word_upsert(connection.dialect.name), [{"incident_id": incident_id, "word": w, "signals": 1} for w in words])
+        return
+    table = IncidentKeyword.__table__  # type: ignore[attr-defined]
+    mine = (table.c.incident_id == incident_id) & table.c.word.in_(words)
+    connection.execute(update(table).where(mine).values(signals=table.c.signals - 1))
+    connection.execute(delete(table).where(mine & (table.c.signals <= 0)))
 
 
 @functools.cache
-def _ignoring(dialect: str, table):
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table).on_conflict_do_nothing()
+def _word_upsert(dialect: str):
+    table = IncidentKeyword.__table__  # type: ignore[attr-defined]
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return statement.on_conflict_do_update(index_elements=["incident_id", "word"], set_={"signals": table.c.signals + 1})
 
 
 @dataclass(frozen=True)

@@ -206,3 +206,11 @@ def test_declaring_from_a_signal_attaches_it_and_its_figures_start_the_chart(cha
     room = chat.room_of(2)
     assert "+0:00 ████████████      70  −0.40" in chat.say("erin", "reaction", room).message.plain()
     assert "Attached to #2 (shared keywords)." in world.signal(8, title="PB-30 again", keywords=["pb-30"])
+
+
+def test_detaching_a_mistaken_signal_stops_its_keywords_pulling_others_in(world, chat):
+    world.signal(5, incident=1, keywords=["PB-20"], dedup_key="right")
+    world.signal(6, incident=1, keywords=["printer", "pb-20"], dedup_key="wrong", title="Printer jam")
+    assert chat.say("alice", "#1 detach 2", "triage").ok
+    assert "Attached" not in world.signal(10, title="Printer on fire", keywords=["Printer"])
+    assert "Attached to #1 (shared keywords)." in world.signal(12, title="PB-20 again", keywords=["pb-20"])

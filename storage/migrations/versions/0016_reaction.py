@@ -34,6 +34,7 @@ def upgrade() -> None:
         "incidentkeyword",
         sa.Column("incident_id", sa.Integer(), nullable=False),
         sa.Column("word", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+        sa.Column("signals", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["incident_id"], ["incident.id"]),
         sa.PrimaryKeyConstraint("incident_id", "word"),
     )
