@@ -1,7 +1,7 @@
 """Reaction (issue 19): `reaction` and the review report stay flat as attached signals grow; accepting a signal stays cheap.
 
 One SQLite database holds two real incidents over the same 24 hours, one with 100 attached signals and one with 100,000
-(readings spread evenly, buckets summed as intake sums them). Measured in the same run: `reaction` and writing the review
+(readings spread evenly, their links and buckets written as intake writes them). Measured in the same run: `reaction` and writing the review
 report on each (median of --runs), and accepting a new signal that attaches to the big incident by its keywords against
 accepting the same kind of signal with the intake code of --base (before attachment existed), alternated.
 Targets: big / small ≤ 1.3 for `reaction` and the report; new intake / base intake ≤ 1.2.
@@ -81,23 +81,29 @@ def fill(engine, incident_id: int, count: int, declared, first_signal: int) -> N
             ),
             rows,
         )
-        db.execute(
-            text(f"INSERT INTO signallink (signal_id, incident_id, how, also, at) VALUES (:id, {incident_id}, 'incident', '[]', :at)"),
-            rows,
-        )
+        for row in rows:
+            negative = row["volume"] if row["sentiment"] < 0 else 0.0
+            row["figures"] = [1, row["volume"], negative, row["sentiment"], 1]
+            row["readings"] = json.dumps({str(row["slot"]): row["figures"]})
         db.execute(
             text(
-                "INSERT INTO reactionreading (incident_id, signal_id, slot, volume, sentiment, at)"
-                f" VALUES ({incident_id}, :id, :slot, :volume, :sentiment, :at)"
+                "INSERT INTO signallink (signal_id, incident_id, how, also, readings, at)"
+                f" VALUES (:id, {incident_id}, 'incident', '[]', :readings, :at)"
             ),
             rows,
         )
+        sums: dict[int, list[float]] = {}
+        for row in rows:
+            sums[row["slot"]] = [a + b for a, b in zip(sums.get(row["slot"], [0] * 5), row["figures"], strict=True)]
         db.execute(
             text(
                 "INSERT INTO reactionbucket (incident_id, slot, readings, volume, negative, sentiment_sum, sentiment_n)"
-                " SELECT incident_id, slot, count(*), sum(volume), sum(CASE WHEN sentiment < 0 THEN volume ELSE 0 END),"
-                f" sum(sentiment), count(sentiment) FROM reactionreading WHERE incident_id = {incident_id} GROUP BY incident_id, slot"
-            )
+                f" VALUES ({incident_id}, :slot, :readings, :volume, :negative, :sentiment_sum, :sentiment_n)"
+            ),
+            [
+                dict(zip(("slot", "readings", "volume", "negative", "sentiment_sum", "sentiment_n"), (slot, *f), strict=True))
+                for slot, f in sums.items()
+            ],
         )
         db.execute(text(f"INSERT INTO incidentkeyword (incident_id, word, signals) VALUES ({incident_id}, 'pb-20', {count})"))
 

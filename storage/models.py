@@ -375,6 +375,7 @@ class SignalLink(SQLModel, table=True):
     incident_id: int = Field(foreign_key="incident.id")
     how: str = Field(max_length=12)  # incident | dedup | keywords | manual | declared
     also: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # other open incidents it matched
+    readings: dict = _json()  # what it added to the reaction, by slot (buckets.Contribution): a detach takes exactly that out
     at: datetime = _utc()
 
 
@@ -386,20 +387,6 @@ class IncidentKeyword(SQLModel, table=True):
     incident_id: int = Field(foreign_key="incident.id", primary_key=True)
     word: str = Field(max_length=60, primary_key=True)  # case-folded
     signals: int = 1  # attached signals carrying it: detaching the last one forgets the word
-
-
-class ReactionReading(SQLModel, table=True):
-    """One reading (a signal's figures, or a drill inject's) that went into a reaction bucket; kept so a detach can undo it."""
-
-    __table_args__ = (Index("ix_reaction_reading_signal", "signal_id"),)
-
-    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
-    incident_id: int = Field(foreign_key="incident.id")
-    signal_id: int | None = Field(default=None, foreign_key="signal.id")
-    slot: int  # ten-minute slots since the declaration
-    volume: float
-    sentiment: float | None = None
-    at: datetime = _utc()
 
 
 class ReactionBucket(SQLModel, table=True):

@@ -86,7 +86,7 @@ def deliver(session: Session, deps: Deps, incident: Incident, inject: Inject, no
     message = render(deps.config, incident, row)
     in_every_room(session, incident.id, now, Post(message))
     if row.content.get("volume") is not None or row.content.get("sentiment") is not None:  # §7: the drill rehearses the reaction too
-        buckets.record(session, incident, row.content.get("volume"), row.content.get("sentiment"), now, None)
+        buckets.record(session, incident, row.content.get("volume"), row.content.get("sentiment"), now)
     session.add(
         TimelineEvent(
             incident_id=incident.id, at=now, actor="onevoice", kind="inject", text=f"I{number}", data={"number": number, "inject": row.kind}

@@ -2,6 +2,7 @@
 the signals already attached to an open incident; the most recent incident wins a tie, and the triage post says so."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, literal, union_all
@@ -27,7 +28,15 @@ def how_text(how: str) -> str:
     return words.get(how, how)
 
 
-def match(session: Session, named: int | None, key: str, keywords: Sequence[str]) -> tuple[Incident | None, str, list[int]]:
+@dataclass(frozen=True)
+class Found:
+    """An incident a signal matched: what attaching needs of it."""
+
+    id: int
+    declared_at: datetime
+
+
+def match(session: Session, named: int | None, key: str, keywords: Sequence[str]) -> tuple[buckets.Dated | None, str, list[int]]:
     """The incident a new signal belongs to, how it was found, and the other open incidents it also matched (one query)."""
     if named is not None:
         incident = session.get(Incident, named)
@@ -37,9 +46,9 @@ def match(session: Session, named: int | None, key: str, keywords: Sequence[str]
     rows = session.connection().execute(MATCH, {"key": key, "words": words, "closed": list(CLOSED)}).all()
     if not rows:
         return None, "", []
-    best, rank = rows[0]
-    also = list(dict.fromkeys(other for other, its in rows if its == rank and other != best))
-    return session.get(Incident, best), ("dedup", "keywords")[rank], also
+    best, rank, declared_at = rows[0]
+    also = list(dict.fromkeys(other for other, its, _at in rows if its == rank and other != best))
+    return Found(best, declared_at), ("dedup", "keywords")[rank], also
 
 
 def _matching():
@@ -52,7 +61,7 @@ def _matching():
     )
     found = union_all(by_key, by_words).subquery()
     return (
-        select(Incident.id, found.c.rank)
+        select(Incident.id, found.c.rank, Incident.declared_at)
         .join(found, col(Incident.id) == found.c.incident)
         .where(col(Incident.phase).not_in(bindparam("closed", expanding=True)), col(Incident.drill).is_(False))
         .order_by(found.c.rank, col(Incident.declared_at).desc(), col(Incident.id).desc())
@@ -63,12 +72,12 @@ MATCH = _matching()
 LINK = insert(SignalLink.__table__)  # type: ignore[attr-defined]
 
 
-def attach(session: Session, signal: Signal, incident: Incident, how: str, also: list[int], now: datetime) -> SignalLink:
+def attach(session: Session, signal: Signal, incident: buckets.Dated, how: str, also: list[int], now: datetime) -> SignalLink:
     """Attach a signal: its link, its current figures as a reading, and its keywords for the signals after it."""
-    session.flush()  # the signal's row first: the link and the reading point at it
-    link = SignalLink(signal_id=signal.id, incident_id=incident.id, how=how, also=also, at=now)
-    session.connection().execute(LINK, {"signal_id": signal.id, "incident_id": incident.id, "how": how, "also": also, "at": now})
-    buckets.record(session, incident, signal.volume, signal.sentiment, now if how != "declared" else signal.last_at, signal.id)
+    session.flush()  # the signal's row first: the link points at it
+    added = buckets.record(session, incident, signal.volume, signal.sentiment, now if how != "declared" else signal.last_at)
+    link = SignalLink(signal_id=signal.id, incident_id=incident.id, how=how, also=also, readings=added, at=now)
+    session.connection().execute(LINK, link.model_dump())  # Core: the ORM's unit of work costs more than the insert
     buckets.count_words(session, incident.id, _words(signal), 1)
     return link
 
@@ -78,7 +87,7 @@ def detach(session: Session, signal: Signal) -> int | None:
     link = session.get(SignalLink, signal.id)
     if link is None:
         return None
-    buckets.forget(session, signal.id)
+    buckets.forget(session, link.incident_id, link.readings)
     buckets.count_words(session, link.incident_id, _words(signal), -1)  # its keywords pull no more signals there
     session.delete(link)
     session.flush()

@@ -4,57 +4,63 @@ reads only the slots of one incident, however many signals came in."""
 import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from storage.models import Incident, IncidentKeyword, Publication, ReactionBucket, ReactionReading, Statement
+from storage.models import Incident, IncidentKeyword, Publication, ReactionBucket, Statement
 
 SLOT = timedelta(minutes=10)
 HOUR = 6  # slots in an hour
 FINE_SLOTS = 12  # a sev1's first two hours are shown per slot, the rest per hour
 FIGURES = ("readings", "volume", "negative", "sentiment_sum", "sentiment_n")
-READING = insert(ReactionReading.__table__)  # type: ignore[attr-defined]  # Core, built once: intake runs it per signal
+Contribution = dict[str, list[float]]  # what one signal added, by slot: {"12": [readings, volume, negative, sum, n]}
 
 
-def slot_of(incident: Incident, at: datetime) -> int:
+class Dated(Protocol):
+    """What placing a reading needs of its incident."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def declared_at(self) -> datetime: ...
+
+
+def slot_of(incident: Dated, at: datetime) -> int:
     """The ten-minute slot since the declaration a moment falls in (what came before it counts in the first)."""
     return max(0, int((at - incident.declared_at) // SLOT))
 
 
-def record(
-    session: Session, incident: Incident, volume: float | None, sentiment: float | None, at: datetime, signal_id: int | None
-) -> None:
-    """Add one reading to the incident's slot: a signal's figures, or a drill inject's. A reading without a volume counts 1."""
+def record(session: Session, incident: Dated, volume: float | None, sentiment: float | None, at: datetime) -> Contribution:
+    """Add one reading to the incident's slot (a signal's figures, or a drill inject's); what it added, to undo it later.
+    A reading without a volume counts 1."""
     amount = 1.0 if volume is None else volume
+    figures = [1, amount, amount if sentiment is not None and sentiment < 0 else 0.0, sentiment or 0.0, 0 if sentiment is None else 1]
     slot = slot_of(incident, at)
-    reading = {"incident_id": incident.id, "signal_id": signal_id, "slot": slot, "volume": amount, "sentiment": sentiment, "at": at}
-    session.flush()  # what the reading points at is written first
-    session.connection().execute(READING, reading)
-    _add(session, incident.id, slot, 1, amount, sentiment)
+    _apply(session, incident.id, slot, figures)
+    return {str(slot): figures}
 
 
-def forget(session: Session, signal_id: int) -> int:
-    """Take a signal's readings out of the slots they were added to (a detach); the incident they were in, or 0."""
-    readings = list(session.exec(select(ReactionReading).where(ReactionReading.signal_id == signal_id)))
-    for row in readings:
-        _add(session, row.incident_id, row.slot, -1, -row.volume, row.sentiment)
-    session.execute(delete(ReactionReading).where(col(ReactionReading.signal_id) == signal_id))
-    return readings[0].incident_id if readings else 0
+def merged(first: Contribution, then: Contribution) -> Contribution:
+    """Two contributions of one signal added up, slot by slot."""
+    both = dict(first)
+    for slot, figures in then.items():
+        both[slot] = [a + b for a, b in zip(both.get(slot, [0] * len(FIGURES)), figures, strict=True)]
+    return both
 
 
-def _add(session: Session, incident_id: int, slot: int, readings: int, volume: float, sentiment: float | None) -> None:
+def forget(session: Session, incident_id: int, contribution: Contribution) -> None:
+    """Take what a signal added out of the slots it went to (a detach)."""
+    for slot, figures in contribution.items():
+        _apply(session, incident_id, int(slot), [-value for value in figures])
+
+
+def _apply(session: Session, incident_id: int, slot: int, figures: list[float]) -> None:
     """One atomic upsert: two signals landing in the same slot on two replicas both count."""
-    values = {
-        "incident_id": incident_id,
-        "slot": slot,
-        "readings": readings,
-        "volume": volume,
-        "negative": volume if sentiment is not None and sentiment < 0 else 0.0,
-        "sentiment_sum": sentiment or 0.0,
-        "sentiment_n": (1 if readings > 0 else -1) if sentiment is not None else 0,
-    }
+    values = {"incident_id": incident_id, "slot": slot, **dict(zip(FIGURES, figures, strict=True))}
     connection = session.connection()
     connection.execute(_upsert(connection.dialect.name), values)
 

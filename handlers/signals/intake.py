@@ -142,8 +142,9 @@ def _repeat(session: Session, deps: Deps, signal: Signal, incoming: SignalIn, no
     session.add(signal)
     link = attach.link_of(session, signal.id)
     incident = session.get(Incident, link.incident_id) if link is not None else None
-    if incident is not None and incident.phase != "closed":  # an attached signal seen again is a new reading of the reaction
-        buckets.record(session, incident, incoming.volume, incoming.sentiment, now, signal.id)
+    if link is not None and incident is not None and incident.phase != "closed":  # seen again: a new reading of the reaction
+        link.readings = buckets.merged(link.readings, buckets.record(session, incident, incoming.volume, incoming.sentiment, now))
+        session.add(link)
     offer = None if link is not None else attach.latest_open(session)
     message = triage_message(deps.config, signal, link, offer)
     for outbox_id in signal.posts:

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("incident_id", sa.Integer(), nullable=False),
         sa.Column("how", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
         sa.Column("also", sa.JSON(), nullable=False),
+        sa.Column("readings", sa.JSON(), nullable=False),
         sa.Column("at", storage.types.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["signal_id"], ["signal.id"]),
         sa.ForeignKeyConstraint(["incident_id"], ["incident.id"]),
@@ -40,20 +41,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_incident_keyword_word", "incidentkeyword", ["word"], unique=False)
     op.create_table(
-        "reactionreading",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("incident_id", sa.Integer(), nullable=False),
-        sa.Column("signal_id", sa.Integer(), nullable=True),
-        sa.Column("slot", sa.Integer(), nullable=False),
-        sa.Column("volume", sa.Float(), nullable=False),
-        sa.Column("sentiment", sa.Float(), nullable=True),
-        sa.Column("at", storage.types.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["incident_id"], ["incident.id"]),
-        sa.ForeignKeyConstraint(["signal_id"], ["signal.id"]),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    op.create_index("ix_reaction_reading_signal", "reactionreading", ["signal_id"], unique=False)
-    op.create_table(
         "reactionbucket",
         sa.Column("incident_id", sa.Integer(), nullable=False),
         sa.Column("slot", sa.Integer(), nullable=False),
@@ -69,8 +56,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("reactionbucket")
-    op.drop_index("ix_reaction_reading_signal", table_name="reactionreading")
-    op.drop_table("reactionreading")
     op.drop_index("ix_incident_keyword_word", table_name="incidentkeyword")
     op.drop_table("incidentkeyword")
     op.drop_index("ix_signal_link_incident", table_name="signallink")
