@@ -1,9 +1,10 @@
 """Reaction (issue 19): `reaction` and the review report stay flat as attached signals grow; accepting a signal stays cheap.
 
-One SQLite database holds two real incidents over the same 24 hours, one with 100 attached signals and one with 100,000
-(readings spread evenly, their links and buckets written as intake writes them). Measured in the same run: `reaction` and writing the review
-report on each (median of --runs), and accepting a new signal that attaches to the big incident by its keywords against
-accepting the same kind of signal with the intake code of --base (before attachment existed), alternated.
+One SQLite database holds two real incidents a day old, one with 100 attached signals and one with 100,000, both spread
+over their first 100 ten-minute slots (their links and buckets written as intake writes them): the charts differ only in
+how many signals they sum. Measured in the same run, alternated: `reaction` and writing the review report on each
+(median of --runs), and accepting a new signal that attaches to the big incident by its keywords against accepting the
+same signal with the intake code of --base (before attachment existed), both in receive() and as a signed POST /signals.
 Targets: big / small ≤ 1.3 for `reaction` and the report; new intake / base intake ≤ 1.2.
 Run: python bench/reaction.py [--runs 15] [--signals 100000] [--base ac9f3ee]
 """
@@ -58,7 +59,7 @@ def old_intake(base: str):
 
 
 def fill(engine, incident_id: int, count: int, declared, first_signal: int) -> None:
-    """`count` attached signals over 24 hours, their readings, and the buckets intake would have summed."""
+    """`count` attached signals over the first 100 slots, their links, and the buckets intake would have summed."""
     rows = [
         {
             "id": first_signal + n,
@@ -67,8 +68,8 @@ def fill(engine, incident_id: int, count: int, declared, first_signal: int) -> N
             "title": f"Mention {n}",
             "volume": float(n % 50 + 1),
             "sentiment": round((n % 21 - 10) / 10, 1),
-            "at": (declared + timedelta(seconds=86400 * n / count)).isoformat(),
-            "slot": int(144 * n / count),
+            "at": (declared + timedelta(seconds=60_000 * n / count)).isoformat(),
+            "slot": int(100 * n / count),  # the same 100 ten-minute slots for both: only the number of signals differs
         }
         for n in range(count)
     ]
@@ -168,7 +169,7 @@ def main() -> int:
     fill(engine, small, 100, declared, 1)
     fill(engine, big, args.signals, declared, 1000)
     clock.advance(timedelta(hours=24))
-    print(f"filled: 100 and {args.signals:,} attached signals over 24 h in {time.monotonic() - started:.1f} s")
+    print(f"filled: 100 and {args.signals:,} attached signals in {time.monotonic() - started:.1f} s")
     reports = folder / "reports"
 
     def report(number: int) -> None:
