@@ -52,6 +52,10 @@ async def test_signals_attach_to_a_slack_incident_and_the_follow_up_reaches_its_
     # A mistake fixed from the triage post: Detach (as a member who may), and the post offers Declare again.
     post = await bot.message(TRIAGE, "PB-20 replies")
     [detach] = [b for b in slack_process.buttons(post) if b["text"]["text"] == "Detach"]
+    await bot.click("U0NOBODY", TRIAGE, post, detach)  # signed, but not a team member: told so, privately
+    refused = await bot.message(TRIAGE, "U0NOBODY")
+    assert refused["ephemeral"] and "not in the team model" in refused["text"]
+    assert "Attached to #1 (shared keywords)." in (bot.fake.current(TRIAGE, post["ts"]).get("text") or "")
     await bot.click(ALICE, TRIAGE, post, detach)
     await bot.wait_for(
         lambda: "Attached" not in (bot.fake.current(TRIAGE, post["ts"]).get("text") or ""), 15, "the triage post retold without it"
