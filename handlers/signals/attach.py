@@ -29,6 +29,15 @@ def how_text(how: str) -> str:
 
 
 @dataclass(frozen=True)
+class Link:
+    """Where a signal was just attached, as its triage post tells it."""
+
+    incident_id: int
+    how: str
+    also: list[int]
+
+
+@dataclass(frozen=True)
 class Found:
     """An incident a signal matched: what attaching needs of it."""
 
@@ -72,12 +81,13 @@ MATCH = _matching()
 LINK = insert(SignalLink.__table__)  # type: ignore[attr-defined]
 
 
-def attach(session: Session, signal: Signal, incident: buckets.Dated, how: str, also: list[int], now: datetime) -> SignalLink:
+def attach(session: Session, signal: Signal, incident: buckets.Dated, how: str, also: list[int], now: datetime) -> Link:
     """Attach a signal: its link, its current figures as a reading, and its keywords for the signals after it."""
     session.flush()  # the signal's row first: the link points at it
     added = buckets.record(session, incident, signal.volume, signal.sentiment, now if how != "declared" else signal.last_at)
-    link = SignalLink(signal_id=signal.id, incident_id=incident.id, how=how, also=also, readings=added, at=now)
-    session.connection().execute(LINK, link.model_dump())  # Core: the ORM's unit of work costs more than the insert
+    row = {"signal_id": signal.id, "incident_id": incident.id, "how": how, "also": also, "readings": added, "at": now}
+    session.connection().execute(LINK, row)  # Core: the ORM's unit of work costs more than the insert itself
+    link = Link(incident.id, how, also)
     buckets.count_words(session, incident.id, _words(signal), 1)
     return link
 
@@ -109,7 +119,7 @@ def latest_open(session: Session) -> int | None:
     return session.exec(query.order_by(col(Incident.declared_at).desc(), col(Incident.id).desc())).first()
 
 
-def triage_lines(signal: Signal, link: SignalLink | None, offer: int | None) -> Message:
+def triage_lines(signal: Signal, link: Link | SignalLink | None, offer: int | None) -> Message:
     """What the triage post says about attachment, and its buttons (detach a mistake, attach by hand)."""
     if link is not None and link.how != "declared":
         said = fmt(_("Attached to #{id} ({how})."), id=link.incident_id, how=how_text(link.how))

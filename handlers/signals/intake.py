@@ -166,7 +166,7 @@ def _post_to_triage(session: Session, deps: Deps, message: Message, now: datetim
     return ids
 
 
-def triage_message(config: Config, signal: Signal, link: SignalLink | None = None, offer: int | None = None) -> Message:
+def triage_message(config: Config, signal: Signal, link: attach.Link | SignalLink | None = None, offer: int | None = None) -> Message:
     """What the triage room reads: the alert, how loud, the suggestion, and the Declare button."""
     figures = []
     if signal.volume is not None:
