@@ -236,6 +236,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
         )
         _desk_stats(db, config, _clock(settings).now())
         print(_claims_median(db))
+        if reaction := _reaction_stats(db, _clock(settings).now()):
+            print(reaction)
     return 0
 
 
@@ -264,6 +266,21 @@ def _claims_median(db) -> str:
 
     median, count = median_answer(db)
     return _("Median time to answer a false claim: {median} ({n} claims answered)").format(median=duration_text(median), n=count)
+
+
+def _reaction_stats(db, now) -> str:
+    """§7: the median change in the four hours after a publication, across real incidents ('' when none had signals)."""
+    from handlers.signals import landing
+    from handlers.signals.followup import signed
+    from handlers.text.i18n import _
+
+    medians = landing.across(db, now)
+    if not medians.publications:
+        return ""
+    ratio = f"×{medians.ratio:.2g}" if medians.ratio is not None else "—"
+    shift = ("+" if (medians.shift or 0) > 0 else "") + signed(medians.shift) if medians.shift is not None else "—"
+    words = _("Reaction in the 4 h after a publication (median of {n}): volume {ratio}, sentiment {shift}")
+    return words.format(n=medians.publications, ratio=ratio, shift=shift)
 
 
 def _version() -> str:

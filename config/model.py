@@ -279,6 +279,8 @@ class Signals(Strict):
     urgent_volume_ratio: float = 3.0  # with negative sentiment: urgent (sev2), unless a rule says otherwise
     critical_volume_ratio: float = 10.0  # with clearly negative sentiment (≤ −0.5): sev1
     rules: list[SignalRule] = Field(default_factory=list)
+    not_landing_ratio: float = Field(default=1.0, gt=0)  # negative volume in the hour after a publication ≥ this × the hour before
+    not_landing_min_volume: float = Field(default=0.0, ge=0)  # …and at least this much: a trickle is not a statement failing
 
 
 class Approvals(Strict):

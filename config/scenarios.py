@@ -46,6 +46,8 @@ class Inject(Strict):
     reach: int | None = Field(default=None, ge=0)  # followers, views or mentions
     deadline: Duration | None = None  # the caller's own deadline, from when the inject arrives
     answer_within: Duration | None = None
+    volume: float | None = Field(default=None, ge=0)  # public reaction it stands for (PRODUCT.md §7): feeds the reaction chart
+    sentiment: float | None = Field(default=None, ge=-1, le=1)
 
     @field_validator("at")
     @classmethod

@@ -10,6 +10,7 @@ from handlers.incident import checklist, declare, lifecycle, roles
 from handlers.line import approvals, composing, publishing, reading
 from handlers.nudges import snooze
 from handlers.review import lessons
+from handlers.signals import linking, reaction
 
 # To add a verb: write its handler with @verb in the module of its concern; list that module here if it is new.
 VERB_MODULES = (
@@ -28,6 +29,8 @@ VERB_MODULES = (
     claims,
     stakeholders,
     inquiries,
+    reaction,
+    linking,
     help,
 )
 

@@ -430,3 +430,38 @@ class Claim(SQLModel, table=True):
     answered_by: str | None = Field(default=None, max_length=60)
     answered_at: datetime | None = _utc(default=None)
     signal_id: int | None = Field(default=None, foreign_key="signal.id")  # tracked from this signal's triage post
+
+
+class SignalLink(SQLModel, table=True):
+    """Which incident a signal is attached to (PRODUCT.md §7), how it was matched, and the other incidents it also matched."""
+
+    __table_args__ = (Index("ix_signal_link_incident", "incident_id"),)
+
+    signal_id: int = Field(foreign_key="signal.id", primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id")
+    how: str = Field(max_length=12)  # incident | dedup | keywords | manual | declared
+    also: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # other open incidents it matched
+    readings: dict = _json()  # what it added to the reaction, by slot (buckets.Contribution): a detach takes exactly that out
+    at: datetime = _utc()
+
+
+class IncidentKeyword(SQLModel, table=True):
+    """A keyword of a signal attached to an incident: later signals that share it are attached there too."""
+
+    __table_args__ = (Index("ix_incident_keyword_word", "word"),)
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    word: str = Field(max_length=60, primary_key=True)  # case-folded
+    signals: int = 1  # attached signals carrying it: detaching the last one forgets the word
+
+
+class ReactionBucket(SQLModel, table=True):
+    """The readings of one incident in one ten-minute slot since its declaration, summed on intake (queries stay flat)."""
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    slot: int = Field(primary_key=True)
+    readings: int = 0
+    volume: float = 0.0
+    negative: float = 0.0  # the volume of readings with a negative sentiment
+    sentiment_sum: float = 0.0
+    sentiment_n: int = 0

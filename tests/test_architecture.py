@@ -32,6 +32,8 @@ SURFACE = {
     "handlers.desk.deadlines": "when each stakeholder list must be told: declaring, a new severity and reopening reschedule it",
     "handlers.line.headline": "the public headline a version was approved with (an e-mail's subject)",
     "handlers.desk.tracking": "claims: a published version answers them, a signal adds reach, the card counts them",
+    "handlers.signals.followup": "a publication promises its reaction follow-ups, which fire like reminders",
+    "handlers.signals.buckets": "a drill inject carrying volume and sentiment adds a reading like a signal; the report draws them",
 }
 PLATFORMS = {"bot.slack", "bot.telegram", "bot.console", "bot.matrix"}
 DEEPEST = 8  # modules in the longest import chain inside a feature (14 before the packages); do not let it grow

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.web import chart as report_chart
-from bot.web import desk_report
+from bot.web import desk_report, reaction_chart
 from config.model import Config
 from config.settings import Settings
 from handlers.desk import claims_report
@@ -81,6 +81,7 @@ def write_report(session: Session, config: Config, incident_id: int, now: dateti
         context = _context(review, config)
         context.update(desk_report.context(session, config, review.incident))  # PRODUCT.md §10
         context["claims"] = claims_report.section(session, config, incident_id)
+        context["reaction"] = reaction_chart.build(session, review.incident, now)  # §7: the partial reaction.*.j2 draws it
         markdown = templates().get_template("report.md.j2").render(context)
         html = templates().get_template("report.html.j2").render(context)
     paths = folder / f"report-{incident_id}.md", folder / f"report-{incident_id}.html"

@@ -17,6 +17,7 @@ from handlers.desk import inquiries
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Inject
+from handlers.signals import buckets
 from handlers.text.formatting import duration_text, when
 from handlers.text.i18n import N_, _
 from handlers.text.labels import INJECT_KIND, label
@@ -86,6 +87,8 @@ def deliver(session: Session, deps: Deps, incident: Incident, inject: Inject, no
     session.add(row)
     message = render(deps.config, incident, row)
     in_every_room(session, incident.id, now, Post(message))
+    if row.content.get("volume") is not None or row.content.get("sentiment") is not None:  # §7: the drill rehearses the reaction too
+        buckets.record(session, incident, row.content.get("volume"), row.content.get("sentiment"), now)
     session.add(
         TimelineEvent(
             incident_id=incident.id, at=now, actor="onevoice", kind="inject", text=f"I{number}", data={"number": number, "inject": row.kind}

@@ -23,7 +23,7 @@ from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Item, Role, Stage
 from handlers.review.scorecard import render_scorecard
-from handlers.signals.intake import triage_message
+from handlers.signals.intake import carried, triage_message
 from handlers.text.i18n import N_, _
 from handlers.text.labels import PHASE, label
 from handlers.text.markup import Message, fmt, lines, static, text
@@ -164,6 +164,7 @@ def _carry_signal(ctx: Context, signal: Signal) -> None:
     """The incident starts with the alert that raised it on its timeline; the triage message says where it went."""
     signal.incident_id = ctx.incident.id
     ctx.session.add(signal)
+    carried(ctx.session, signal, ctx.incident, ctx.now)  # §7: its figures start the incident's reaction chart
     ctx.log(
         "signal", signal.title, signal=signal.id, source=signal.source, url=signal.url, volume=signal.volume, sentiment=signal.sentiment
     )

@@ -17,6 +17,7 @@ from handlers.line.reading import publications_text
 from handlers.line.standing import page_address, page_lines
 from handlers.line.states import APPROVED, CARRYING
 from handlers.line.targets import by_name, chat_handles, limit_of, names
+from handlers.signals import followup
 from handlers.text.formatting import when
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines
@@ -146,6 +147,7 @@ def publish(ctx: Context) -> Message:
         raise Refusal(lines(_nothing_sent(current, already, offline), _by_hand(by_hand, len(current.text))))
     if sent:
         ctx.log("publish", f"v{current.version}", version=current.version, targets=sent)
+        followup.expect(ctx.session, ctx.incident.id, current.version, ctx.now)  # §7: how it landed, 1 h and 4 h later
     ctx.refresh_card()
     header = fmt(
         _("📣 **v{n} published** by {who} to {targets}."), n=current.version, who=ctx.actor.name, targets=", ".join(dict.fromkeys(sent))
@@ -197,6 +199,7 @@ def _simulate(ctx: Context, current: Statement, chosen: list[BroadcastTarget]) -
     for target in chosen:
         _record(ctx, current, target.name, "drill", "simulated")
     ctx.log("publish", f"v{current.version}", version=current.version, targets=[t.name for t in chosen], simulated=True)
+    followup.expect(ctx.session, ctx.incident.id, current.version, ctx.now)  # a drill rehearses the follow-ups too
     ctx.refresh_card()
     return ctx.announce(
         fmt(
@@ -247,6 +250,7 @@ def published(ctx: Context) -> Message:
     else:
         _record(ctx, current, target.name, "manual", "sent", url)
     ctx.log("published", target.name, version=current.version, url=url)
+    followup.expect(ctx.session, ctx.incident.id, current.version, ctx.now)
     ctx.refresh_card()
     limit = limit_of(target)
     warning = fmt(_("Note: v{n} is longer than {name}'s limit of {limit}."), n=current.version, name=target.name, limit=limit)

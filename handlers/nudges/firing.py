@@ -14,7 +14,8 @@ from handlers.drills import injects
 from handlers.nudges import kinds
 from handlers.nudges import messages as reminders
 from handlers.nudges.record import Kind
-from handlers.nudges.subjects import BadSubject, Inject, Subject
+from handlers.nudges.subjects import Aftermath, BadSubject, Inject, Subject
+from handlers.signals import followup
 from handlers.text.i18n import speaking
 from storage.models import Incident, Nudge
 
@@ -77,9 +78,11 @@ def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:
         return False
     config = deps.config
     if kind.scripted:  # a drill inject: on the minute, in the drill room, whatever the hour; no repeat, no ladder
-        assert isinstance(subject, Inject)  # the drill inject is the one scripted kind
         with speaking(config.language):
-            injects.deliver(session, deps, incident, subject, now)
+            if isinstance(subject, Inject):
+                injects.deliver(session, deps, incident, subject, now)
+            elif isinstance(subject, Aftermath):  # the reaction follow-up: figures in the room, or nothing
+                followup.deliver(session, deps, incident, subject, now)
         nudge.attempts, nudge.fired_at, nudge.state = nudge.attempts + 1, now, "fired"
         _done(session, nudge)
         return True

@@ -9,7 +9,20 @@ from datetime import timedelta
 from sqlmodel import select
 
 from handlers.nudges.record import Kind, Late, Said, always, never
-from handlers.nudges.subjects import Action, Audience, ClaimRef, Inject, Item, Nothing, Question, Role, RoleHolder, Stage, VersionRole
+from handlers.nudges.subjects import (
+    Action,
+    Aftermath,
+    Audience,
+    ClaimRef,
+    Inject,
+    Item,
+    Nothing,
+    Question,
+    Role,
+    RoleHolder,
+    Stage,
+    VersionRole,
+)
 from handlers.text.formatting import person_name, when
 from handlers.text.i18n import _
 from handlers.text.markup import Button, Message, fmt, text
@@ -339,6 +352,35 @@ CLAIM_UNANSWERED = Kind(
     ladder=("role:exec",),
 )
 
+REACTION_FOLLOW_UP = Kind(
+    name="reaction_follow_up",
+    subject=Aftermath,
+    clears="reaction",
+    say=None,  # scripted: handlers/signals/followup.py posts the figures in the room, or nothing when no signal is attached
+    quiet=never,
+    live=False,  # how a statement landed is still worth telling after the incident is resolved
+)
+
+
+def not_landing(said: Late[Aftermath]) -> Said:
+    words = _(
+        "v{version} is not landing: negative volume {before} → {after} in the hour since it went out. "
+        "See `/crisis reaction`; answer what people say with a new version (`/crisis draft`) or check the claims (`/crisis claims`)."
+    )
+    reading = said.nudge.reason.removeprefix("figures:").split("→")
+    before, after = reading if len(reading) == 2 else ("?", "?")  # the figures as judged when it was decided
+    return fmt(words, version=said.subject.version, before=before, after=after), [said.button(_("Reaction"))]
+
+
+NOT_LANDING = Kind(
+    name="not_landing",
+    subject=Aftermath,
+    clears="reaction",
+    say=not_landing,
+    cap=1,  # once: comms and the commander hear it, nobody climbs a ladder for it
+    live=False,
+)
+
 # Every kind, by the name stored in `nudge.kind`.
 KINDS: dict[str, Kind] = {
     kind.name: kind
@@ -356,6 +398,8 @@ KINDS: dict[str, Kind] = {
         STAKEHOLDER_DEADLINE,
         INQUIRY_OVERDUE,
         CLAIM_UNANSWERED,
+        REACTION_FOLLOW_UP,
+        NOT_LANDING,
     )
 }
 

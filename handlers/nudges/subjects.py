@@ -182,3 +182,15 @@ class ClaimRef(Subject):
 
     def words(self) -> dict[str, str]:
         return {"n": str(self.n), "key": self.format()}
+
+
+@dataclass(frozen=True)
+class Aftermath(Subject):
+    """The public reaction some hours after a version went out: 'v2:1h'."""
+
+    version: int
+    hours: int
+    shape: ClassVar[str] = "v{version}:{hours}h"
+
+    def words(self) -> dict[str, str]:
+        return {"version": f"v{self.version}", "hours": str(self.hours)}

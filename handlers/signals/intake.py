@@ -4,7 +4,7 @@ import hashlib
 import math
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 from sqlmodel import Session, col, func, select
 
 from config.model import Config, Severity
@@ -12,9 +12,10 @@ from handlers.core.cleaning import cleaned
 from handlers.core.context import Deps, in_every_room, queue
 from handlers.core.effects import Edit, Post, RefreshCard
 from handlers.desk import tracking as claims
+from handlers.signals import attach, buckets
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Button, Message, fmt, lines, text
-from storage.models import Incident, Outbox, Signal
+from storage.models import Incident, Outbox, Signal, SignalLink
 
 
 class SignalIn(BaseModel):
@@ -31,7 +32,7 @@ class SignalIn(BaseModel):
     sentiment: float | None = Field(default=None, ge=-1, le=1)
     keywords: list[str] = Field(default_factory=list, max_length=50)
     dedup_key: str | None = Field(default=None, min_length=1, max_length=200)
-    incident: int | None = Field(default=None, ge=1, le=999_999_999)  # the incident it is about (PRODUCT.md §7)
+    incident: StrictInt | None = Field(default=None, ge=1, le=2_000_000_000)  # the incident it is about (§7), if the sender knows
     claim: str | None = Field(default=None, pattern=r"^[cC][1-9][0-9]{0,8}$")  # a claim of that incident it adds reach to
 
     @field_validator("source", "title", "url", "summary", "dedup_key", mode="before")
@@ -126,7 +127,10 @@ def receive(session: Session, deps: Deps, incoming: SignalIn) -> tuple[Signal, b
         signal = Signal(**fields, dedup_key=key, playbook=playbook, severity=severity, first_at=now, last_at=now)
         session.add(signal)
         session.flush()
-        signal.posts = _post_to_triage(session, deps, triage_message(config, signal), now)
+        incident, how, also = attach.match(session, incoming.incident, key, incoming.keywords)
+        link = attach.attach(session, signal, incident, how, also, now) if incident is not None else None
+        offer = None if link is not None else attach.latest_open(session)
+        signal.posts = _post_to_triage(session, deps, triage_message(config, signal, link, offer), now)
         session.add(signal)
         _add_to_claim(session, deps, signal, incoming, incoming.volume or 0, now)
         session.commit()
@@ -141,7 +145,13 @@ def _repeat(session: Session, deps: Deps, signal: Signal, incoming: SignalIn, no
         if getattr(incoming, name) is not None:
             setattr(signal, name, getattr(incoming, name))
     session.add(signal)
-    message = triage_message(deps.config, signal)
+    link = attach.link_of(session, signal.id)
+    incident = session.get(Incident, link.incident_id) if link is not None else None
+    if link is not None and incident is not None and incident.phase != "closed":  # seen again: a new reading of the reaction
+        link.readings = buckets.merged(link.readings, buckets.record(session, incident, incoming.volume, incoming.sentiment, now))
+        session.add(link)
+    offer = None if link is not None else attach.latest_open(session)
+    message = triage_message(deps.config, signal, link, offer)
     for outbox_id in signal.posts:
         posted = session.get(Outbox, outbox_id)
         if posted is not None:
@@ -176,7 +186,7 @@ def _post_to_triage(session: Session, deps: Deps, message: Message, now: datetim
     return ids
 
 
-def triage_message(config: Config, signal: Signal) -> Message:
+def triage_message(config: Config, signal: Signal, link: attach.Link | SignalLink | None = None, offer: int | None = None) -> Message:
     """What the triage room reads: the alert, how loud, the suggestion, and the Declare button."""
     figures = []
     if signal.volume is not None:
@@ -195,7 +205,7 @@ def triage_message(config: Config, signal: Signal) -> Message:
         title=signal.title,
     )
     declared = fmt(_("Declared as #{id}."), id=signal.incident_id) if signal.incident_id else Message()
-    button = [] if signal.incident_id else [Button(_("Declare"), f"declare --signal {signal.id}", "danger")]
+    button = [] if signal.incident_id or link else [Button(_("Declare"), f"declare --signal {signal.id}", "danger")]
     button.append(Button(_("Track as claim"), f"claim --signal {signal.id}"))
     return lines(
         fmt(_("📡 **Signal {n}** from {source}: {title}"), n=signal.id, source=signal.source, title=signal.title),
@@ -205,4 +215,21 @@ def triage_message(config: Config, signal: Signal) -> Message:
         suggestion,
         declared,
         Message(buttons=button),
+        attach.triage_lines(signal, link, offer),
     )
+
+
+def carried(session: Session, signal: Signal, incident: Incident, now: datetime) -> None:
+    """Declaring from a signal attaches it to the new incident (moved there if it was on another)."""
+    attach.detach(session, signal)
+    attach.attach(session, signal, incident, "declared", [], now)
+
+
+def retell(session: Session, config: Config, signal: Signal, now: datetime) -> None:
+    """Edit the signal's triage posts after its attachment changed."""
+    link = attach.link_of(session, signal.id)
+    message = triage_message(config, signal, link, None if link is not None else attach.latest_open(session))
+    for outbox_id in signal.posts:
+        posted = session.get(Outbox, outbox_id)
+        if posted is not None:
+            queue(session, None, posted.platform, Edit(message, ref=outbox_id), now)
