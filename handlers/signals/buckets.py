@@ -166,7 +166,8 @@ def marks(session: Session, incident: Incident) -> list[Mark]:
     query = (
         select(Statement.version, Publication.at, Publication.target)
         .join(Statement, col(Statement.id) == Publication.statement_id)
-        .where(Publication.incident_id == incident.id, col(Publication.state).not_in(("failed", "cancelled")))
+        # what went out or is going out: not a target of another platform, nor one still to post by hand
+        .where(Publication.incident_id == incident.id, col(Publication.state).not_in(("failed", "cancelled", "offline", "by_hand")))
         .order_by(col(Publication.at), col(Publication.id))
     )
     found: dict[int, Mark] = {}

@@ -206,7 +206,6 @@ def triage_message(config: Config, signal: Signal, link: attach.Link | SignalLin
     )
     declared = fmt(_("Declared as #{id}."), id=signal.incident_id) if signal.incident_id else Message()
     button = [] if signal.incident_id or link else [Button(_("Declare"), f"declare --signal {signal.id}", "danger")]
-    button.append(Button(_("Track as claim"), f"claim --signal {signal.id}"))
     return lines(
         fmt(_("📡 **Signal {n}** from {source}: {title}"), n=signal.id, source=signal.source, title=signal.title),
         text(" · ".join(figures)),
@@ -216,6 +215,7 @@ def triage_message(config: Config, signal: Signal, link: attach.Link | SignalLin
         declared,
         Message(buttons=button),
         attach.triage_lines(signal, link, offer),
+        Message(buttons=[Button(_("Track as claim"), f"claim --signal {signal.id}")]),  # §10: on every triage post
     )
 
 

@@ -28,9 +28,9 @@ def test_detach_and_attach_from_the_telegram_triage_post(database):
         assert not world.fake.edits  # nothing changed
         world.press(ALICE, detach, post)
         [edit] = [e for e in world.fake.edits if e["message_id"] == post["message_id"]]
-        assert "Attached" not in edit["text"] and set(buttons(edit["reply_markup"])) == {"Declare", "Attach to #1"}
+        assert "Attached" not in edit["text"] and set(buttons(edit["reply_markup"])) == {"Declare", "Attach to #1", "Track as claim"}
         world.press(ALICE, buttons(edit["reply_markup"])["Attach to #1"], post)
         last = [e for e in world.fake.edits if e["message_id"] == post["message_id"]][-1]
-        assert "Attached to #1 (attached by hand)." in last["text"] and set(buttons(last["reply_markup"])) == {"Detach"}
+        assert "Attached to #1 (attached by hand)." in last["text"] and set(buttons(last["reply_markup"])) == {"Detach", "Track as claim"}
     finally:
         world.close()
