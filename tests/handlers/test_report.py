@@ -86,8 +86,9 @@ def test_a_severity_change_moves_the_targets_and_the_cadence(chat, clock):
         figures = report.gather(db, chat.config, 1, clock.now()).metrics
     assert figures.first_statement is None and figures.first_statement_target == timedelta(minutes=60)
     assert figures.assembled is None  # nobody acknowledged
-    # Windows: 00–60 (sev2 at its start), then 60–90 (sev1); 90–120 is still open. No update in any.
-    assert (figures.cadence, figures.cadence_windows, figures.cadence_kept, figures.cadence_percent) == (timedelta(minutes=60), 2, 0, 0)
+    # The bot's clock: sev1 at +30 moves the promise to declaration + 30 min (now), then every 30 min: +30, +60 and +90
+    # passed with no update; the window to +120 is still open.
+    assert (figures.cadence, figures.cadence_windows, figures.cadence_kept, figures.cadence_percent) == (timedelta(minutes=60), 3, 0, 0)
     summary = chat.say("bob", "review", room).message.plain()
     assert "• Team assembled in: not yet" in summary and "• First approved statement: none yet (target 1 hr)" in summary
 
