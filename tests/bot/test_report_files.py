@@ -43,7 +43,7 @@ def parse(html: str):
 
 def test_the_html_is_valid_standalone_and_draws_one_mark_per_milestone(chat, clock, tmp_path):
     room = scripted(chat, clock)
-    assert chat.say("alice", "close", room).ok
+    assert chat.say("alice", "close --force The open items move to the recall plan", room).ok
     _md, html = written(chat, clock, tmp_path)
     document = parse(html)
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html) and "<link" not in html and "<script" not in html  # no external assets
@@ -143,7 +143,7 @@ def test_chromium_renders_the_report(chat, clock, tmp_path):
     if binary is None:
         pytest.skip("Chromium is not installed here (.ci/run installs Debian's chromium); the screenshot test needs it")
     room = scripted(chat, clock)
-    assert chat.say("alice", "close", room).ok
+    assert chat.say("alice", "close --force The open items move to the recall plan", room).ok
     written(chat, clock, tmp_path)
     shot = tmp_path / "report.png"
     command = [binary, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}", "--window-size=1200,1600"]

@@ -61,7 +61,7 @@ def test_a_full_incident_ends_with_a_review_and_a_report_with_the_scripted_figur
     assert "• Updates on cadence: 2 of 3 windows of 30 min (67 %)" in review
     shown = re.search(r"📄 Full report: (\S+report-1\.md) · (\S+report-1\.html)", review)
     assert shown and shown.group(2) == str(onevoice.folder / "reports" / "report-1.html")  # beside the database by default
-    assert "#1 closed by Alice Chen." in at(onevoice, 110, ["/crisis #1 close"])
+    assert "#1 closed by Alice Chen." in at(onevoice, 110, ["/crisis #1 close --force The open items move to the recall plan"])
 
     onevoice.env["ONEVOICE_CLOCK_START"] = (T0 + timedelta(days=1)).isoformat()
     done = onevoice.run("report", "1", "--out", str(tmp_path / "out"))

@@ -95,7 +95,7 @@ def test_phases_run_forward_and_close_needs_resolve(chat):
     refused = chat.say("alice", "close", room)
     assert not refused.ok and "The review of #1 is not complete: no lesson yet." in refused.message.plain()
     assert chat.say("dave", "lesson + The monitor caught it within the hour", room).ok
-    assert chat.say("alice", "close", room).ok
+    assert chat.say("alice", "close --force The open items move to the recall plan", room).ok
     with session(chat.engine) as db:
         incident = db.get(Incident, incident_id)
         phases = [e.text for e in db.exec(select(TimelineEvent).where(TimelineEvent.kind == "phase").order_by(TimelineEvent.id))]

@@ -316,7 +316,7 @@ def test_the_review_reminder_repeats_daily_then_exec_and_close_clears_it(chat, c
         (6 * day, "bob"),
     ]
     assert chat.say("alice", "lesson - Hold the review within the week", room).ok
-    assert chat.say("alice", "close", room).ok
+    assert chat.say("alice", "close --force The open items move to the recall plan", room).ok
     assert t.recipients(9 * day, "review meeting", step=60) == []
 
 

@@ -67,7 +67,7 @@ def test_an_overdue_action_reminds_its_owner_even_after_close_until_done(chat, c
     room = resolved(chat)
     chat.say("alice", "action Add a temperature test @erin due in 2d", room)
     chat.say("alice", "lesson - Test batteries on arrival", room)
-    assert chat.say("alice", "close", room).ok
+    assert chat.say("alice", "close --force The open items move to the recall plan", room).ok
     clock.advance(timedelta(days=2))  # 09:00 in Shanghai: erin is awake
     [(to, message)] = chat.fire()
     assert to == "erin"

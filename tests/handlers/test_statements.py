@@ -162,7 +162,8 @@ def test_timeline_records_every_draft_decision_and_publication(chat, room):
     chat.say("carol", "published weibo", room)
     with session(chat.engine) as db:
         kinds = [e.kind for e in db.exec(select(TimelineEvent).order_by(TimelineEvent.id)) if e.kind not in ("declared", "role")]
-    assert kinds == ["draft", "rejected", "draft", "approval", "approval", "approved", "publish", "published"]
+    # the first draft also marks the playbook's "draft the holding statement" item done (`done_by: draft`)
+    assert kinds == ["draft", "done", "rejected", "draft", "approval", "approval", "approved", "publish", "published"]
 
 
 def test_history_lists_every_version_with_state_approvers_and_changes(chat, room):
