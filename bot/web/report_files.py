@@ -22,8 +22,8 @@ from config.model import Config
 from config.settings import Settings
 from handlers.line.kinds import kind_name
 from handlers.review import report
-from handlers.review.narrative import narrative, playbook_title
-from handlers.review.report import Review
+from handlers.review.narrative import narrative
+from handlers.review.report import Review, playbook_title
 from handlers.text.formatting import day_text, duration_text, moment_text, person_name, zone_name
 from handlers.text.i18n import _, speaking
 from handlers.text.labels import OUTCOME, PHASE, SEVERITY, label
@@ -153,12 +153,12 @@ def _context(review: Review, config: Config) -> dict:
         return spec.title.get(language) if spec else key
 
     metrics_rows = [
-        (_("Time to assemble"), duration_text(figures.assembled) if figures.assembled else _("not yet")),
+        (_("Time until the team was in place"), duration_text(figures.assembled) if figures.assembled else _("not yet")),
         (_("Time to first approved statement"), report.first_statement_text(figures)),
         (_("Update cadence kept"), report.cadence_text(figures)),
         (_("Checklist completion"), report.checklist_text(figures) + (f" ({figures.checklist_percent} %)" if figures.checklist else "")),
     ] + [
-        (_("Approval latency of v{n}").format(n=a.version), f"{duration_text(a.wait)} ({label(OUTCOME, a.outcome)})")
+        (_("Time to approval of v{n}").format(n=a.version), f"{duration_text(a.wait)} ({label(OUTCOME, a.outcome)})")
         for a in figures.approvals
     ]
     return {

@@ -1,18 +1,12 @@
 """The report's opening paragraph: what happened, what was said and when, and what missed its deadline, in plain words."""
 
 from config.model import Config
-from handlers.review.report import Review
+from handlers.review.report import Review, playbook_title
 from handlers.text.formatting import duration_text, moment_text, person_name
 from handlers.text.i18n import _, ngettext
 from handlers.text.labels import PHASE, REMINDER, SEVERITY, label
 
 SAID = ("sent", "simulated")  # publication states in which the words went out (or would have, in a drill)
-
-
-def playbook_title(config: Config, key: str) -> str:
-    """The playbook as the team names it ('Product quality crisis'), never its key."""
-    playbook = config.playbooks.get(key)
-    return playbook.title.get(config.language) if playbook else key
 
 
 def narrative(review: Review, config: Config) -> list[str]:

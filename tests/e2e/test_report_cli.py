@@ -57,7 +57,7 @@ def test_a_full_incident_ends_with_a_review_and_a_report_with_the_scripted_figur
     at(onevoice, 101, ["/crisis #1 lesson + Monitoring caught it early", "/crisis #1 action Add a temperature test @erin due in 14d"])
     review = at(onevoice, 105, ["/crisis #1 review"], as_="erin")  # anyone may
     assert "• Team assembled in: 7 min" in review and "• First approved statement: 38 min (target 1 hr, on time)" in review
-    assert "• Approval latency: v1 12 min (rejected), v2 8 min (approved)" in review
+    assert "• Time to approval: v1 12 min (rejected), v2 8 min (approved)" in review
     assert "• Updates on cadence: 2 of 3 windows of 30 min (67 %)" in review
     shown = re.search(r"📄 Full report: (\S+report-1\.md) · (\S+report-1\.html)", review)
     assert shown and shown.group(2) == str(onevoice.folder / "reports" / "report-1.html")  # beside the database by default
@@ -70,12 +70,12 @@ def test_a_full_incident_ends_with_a_review_and_a_report_with_the_scripted_figur
     assert done.stdout.split() == [str(md_path), str(html_path)]
     figures = metrics_of(html_path.read_text(encoding="utf-8"))
     assert figures == {
-        "Time to assemble": "7 min",
+        "Time until the team was in place": "7 min",
         "Time to first approved statement": "38 min (target 1 hr, on time)",
         "Update cadence kept": "2 of 3 windows of 30 min (67 %)",
         "Checklist completion": "2 done, 1 skipped, 11 open (21 %)",
-        "Approval latency of v1": "12 min (rejected)",
-        "Approval latency of v2": "8 min (approved)",
+        "Time to approval of v1": "12 min (rejected)",
+        "Time to approval of v2": "8 min (approved)",
     }
     markdown = md_path.read_text(encoding="utf-8")
     for name, value in figures.items():
@@ -97,7 +97,7 @@ def test_close_is_forced_only_by_the_commander_and_with_a_reason(onevoice):
     assert "#1 closed by Alice Chen." in onevoice.type_in("/crisis #1 close --force Reviewed with the board offline\n")
     with sqlite3.connect(onevoice.folder / "onevoice.db") as db:
         assert db.execute("select text from timelineevent where kind = 'forced_close'").fetchall() == [("Reviewed with the board offline",)]
-    assert "📋 Review of #1 Checkout errors (outage, sev3, closed)" in onevoice.type_in(
+    assert "📋 Review of #1 Checkout errors (Service outage or security incident, severity 3 — moderate, closed)" in onevoice.type_in(
         "/crisis #1 review\n", as_="erin"
     )  # once closed too
     assert (onevoice.folder / "reports" / "report-1.html").exists()

@@ -49,7 +49,7 @@ def test_status_shows_roles_checklist_progress_and_deadlines(chat):
     card = chat.say("dave", "status", room).message.plain()
     assert "Battery overheating" in card and "sev2" in card
     assert "Legal counsel: Bob Li ✓" in card
-    assert "Spokesperson: Carol Wang (not acknowledged yet)" in card
+    assert "Spokesperson: Carol Wang (not accepted yet)" in card
     assert "Checklist: 1/14 done" in card
     assert "first statement due 03-02 11:00" in card  # Asia/Shanghai, 2h after a 01:00 UTC declaration
 

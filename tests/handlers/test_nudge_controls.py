@@ -98,7 +98,7 @@ def test_a_sev3_reminder_due_at_night_waits_for_8am_in_the_targets_timezone(chat
     assert t.fire(10, "Spokesperson") == []
     assert t.fire(7 * 60 - 1, "Spokesperson") == []  # 07:59 in London
     assert t.fire(7 * 60, "Spokesperson") == [
-        ("carol", HEAD + "you were given Spokesperson and have not acknowledged it (6 hr 50 min late). Clear it: /crisis ack")
+        ("carol", HEAD + "you were given Spokesperson and have not accepted it yet (6 hr 50 min late). Accept it: /crisis ack")
     ]
 
 

@@ -18,10 +18,10 @@ from tests.handlers.nudge_timeline import DRAFT, HEAD, buttons, declare, message
 
 def test_an_unacknowledged_role_reminds_its_holder_at_10_minutes_not_before(chat, clock):
     room, t = declare(chat, clock, ack=("alice", "carol", "dave", "erin"))
-    assert t.fire(9, "acknowledged") == []
-    assert t.fire(10, "acknowledged") == [
-        ("bob", HEAD + "you were given Legal counsel and have not acknowledged it (less than a minute late). Clear it: /crisis ack"),
-        ("bob", HEAD + "you were given Executive sponsor and have not acknowledged it (less than a minute late). Clear it: /crisis ack"),
+    assert t.fire(9, "have not accepted") == []
+    assert t.fire(10, "have not accepted") == [
+        ("bob", HEAD + "you were given Legal counsel and have not accepted it yet (less than a minute late). Accept it: /crisis ack"),
+        ("bob", HEAD + "you were given Executive sponsor and have not accepted it yet (less than a minute late). Accept it: /crisis ack"),
     ]
     (legal,) = [n for n in nudges_of(chat, "role_ack") if n.target == "person:bob" and n.subject == "legal:bob"]
     assert buttons(chat, "bob", "Legal counsel") == ["#1 ack", f"#1 snooze {legal.id} 15m", f"#1 snooze {legal.id} 1h"]
@@ -31,8 +31,8 @@ def test_the_ack_reminder_climbs_from_holder_to_commander_to_the_roles_backup_th
     room, t = declare(chat, clock, ack=("alice", "carol", "dave", "erin"))
     heard = [(minute, to, text) for minute in range(5, 121, 5) for to, text in t.fire(minute, "Legal counsel")]
     assert heard == [
-        (10, "bob", HEAD + "you were given Legal counsel and have not acknowledged it (less than a minute late). Clear it: /crisis ack"),
-        (20, "alice", HEAD + "Bob Li has not acknowledged Legal counsel (10 min late). Remind them, or /crisis assign legal @someone."),
+        (10, "bob", HEAD + "you were given Legal counsel and have not accepted it yet (less than a minute late). Accept it: /crisis ack"),
+        (20, "alice", HEAD + "Bob Li has not accepted Legal counsel (10 min late). Remind them, or /crisis assign legal @someone."),
         (
             30,
             "erin",
@@ -56,7 +56,7 @@ def test_assigning_the_role_to_someone_else_moves_the_ack_reminder_to_the_new_ho
     assert t.fire(10, "External liaison") == []  # erin no longer holds it
     assert t.fire(14, "External liaison") == []
     assert t.fire(15, "External liaison") == [
-        ("carol", HEAD + "you were given External liaison and have not acknowledged it (less than a minute late). Clear it: /crisis ack")
+        ("carol", HEAD + "you were given External liaison and have not accepted it yet (less than a minute late). Accept it: /crisis ack")
     ]
 
 

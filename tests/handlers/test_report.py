@@ -50,10 +50,10 @@ def test_review_posts_the_short_summary_and_asks_for_the_files(chat, clock):
     reply = chat.say("erin", "review", room)  # anyone may
     assert reply.ok and reply.echoed
     assert reply.message.plain().splitlines() == [
-        "📋 Review of #1 Battery overheating (product-quality, sev1, resolved)",
+        "📋 Review of #1 Battery overheating (Product quality crisis, severity 1 — critical, resolved)",
         "• Team assembled in: 7 min",
         "• First approved statement: 38 min (target 1 hr, on time)",
-        "• Approval latency: v1 12 min (rejected), v2 8 min (approved)",
+        "• Time to approval: v1 12 min (rejected), v2 8 min (approved)",
         "• Updates on cadence: 2 of 3 windows of 30 min (67 %)",
         "• Checklist: 2 done, 1 skipped, 11 open",
         "• Lessons: 2 · follow-up actions: 1 (1 open)",
@@ -67,7 +67,7 @@ def test_review_is_read_only_and_works_after_close(chat, clock):
     assert chat.say("alice", "close --force The open items move to the recall plan", room).ok
     before = {k: v for k, v in chat.snapshot().items() if k != "outbox"}
     reply = chat.say("dave", "review", room)
-    assert reply.ok and "(product-quality, sev1, closed)" in reply.message.plain()
+    assert reply.ok and "(Product quality crisis, severity 1 — critical, closed)" in reply.message.plain()
     assert {k: v for k, v in chat.snapshot().items() if k != "outbox"} == before
     with session(chat.engine) as db:
         incident = db.exec(select(Incident)).one()

@@ -93,7 +93,7 @@ def test_refusals_change_nothing(chat, room):
         ("bob", "approve v1 now"): "Unexpected “now”",
         ("bob", "publish"): "Only Spokesperson, Incident commander may use publish",
         ("carol", "publish"): "#1 has no approved line yet",
-        ("dave", "draft hello"): "Only Content lead, Incident commander, Spokesperson may use draft",
+        ("dave", "draft hello"): "Only Communications lead, Incident commander, Spokesperson may use draft",
         ("carol", "draft"): "Write the proposed statement",
     }
     for (who, line), expected in cases.items():
