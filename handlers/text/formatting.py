@@ -12,13 +12,9 @@ from handlers.text.i18n import _, language
 
 
 def when(config: Config, moment: datetime | None, now: datetime | None = None) -> str:
-    """A time in the team's timezone, short; with its year when that is not the year of `now` (where the caller knows now)."""
-    if moment is None:
-        return "—"
-    zone = ZoneInfo(config.timezone)
-    local = moment.astimezone(zone)
-    other_year = now is not None and local.year != now.astimezone(zone).year
-    return local.strftime("%Y-%m-%d %H:%M" if other_year else "%m-%d %H:%M")
+    """A time in the team's timezone that no reader can misread: '09:20 Beijing time, 2 Mar' / '3月2日 北京时间 09:20',
+    with the year when it is not the year of `now` (where the caller knows now)."""
+    return moment_text(config, moment, now)
 
 
 BEIJING = {"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "Asia/Urumqi", "PRC"}  # China's one official time

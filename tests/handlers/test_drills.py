@@ -141,7 +141,7 @@ def test_answering_records_who_when_and_how(chat, drill):
 @pytest.mark.parametrize(
     ("who", "line", "expected"),
     [
-        ("alice", "answer i2", "Inject I2 has not arrived yet: it is due 03-02 09:15."),
+        ("alice", "answer i2", "Inject I2 has not arrived yet: it is due 09:15 Beijing time, 2 Mar."),
         ("alice", "answer i9", "#1 has no inject I9; its injects are I1 to I7."),
         ("alice", "answer", "Name the inject as shown on it, e.g. i2."),
         ("alice", "answer 1", "Name the inject as shown on it, e.g. i2."),

@@ -51,7 +51,7 @@ def test_status_shows_roles_checklist_progress_and_deadlines(chat):
     assert "Legal counsel: Bob Li ✓" in card
     assert "Spokesperson: Carol Wang (not accepted yet)" in card
     assert "Checklist: 1/14 done" in card
-    assert "first statement due 03-02 11:00" in card  # Asia/Shanghai, 2h after a 01:00 UTC declaration
+    assert "first statement due 11:00 Beijing time, 2 Mar" in card  # Asia/Shanghai, 2h after a 01:00 UTC declaration
 
 
 def test_sev_escalation_fills_new_roles_and_moves_the_update_clock(chat, clock):

@@ -152,7 +152,8 @@ def test_the_golden_hour_warns_commander_and_comms_15_minutes_before_and_at_the_
     assert chat.say("carol", "ack", room).ok
     assert t.fire(44, "approved statement") == []
     warning = (
-        HEAD + "the first approved statement is due at 03-02 10:00, in 15 min. Start from /crisis template holding, then /crisis draft."
+        HEAD + "the first approved statement is due at 10:00 Beijing time, 2 Mar, in 15 min."
+        " Start from /crisis template holding, then /crisis draft."
     )
     assert t.fire(45, "approved statement") == [("alice", warning), ("carol", warning)]
     assert buttons(chat, "carol", "in 15 min")[0] == "#1 template holding"
@@ -183,7 +184,10 @@ def test_a_missed_update_reminds_commander_and_comms_at_the_cadence_then_exec(ch
     room, t = declare(chat, clock)
     assert t.fire(29, "status update") == []
     assert t.fire(30, "status update") == [
-        ("alice", HEAD + "the status update promised for 03-02 09:30 is less than a minute late. Clear it: /crisis update <text>")
+        (
+            "alice",
+            HEAD + "the status update promised for 09:30 Beijing time, 2 Mar is less than a minute late. Clear it: /crisis update <text>",
+        )
     ]
     assert t.recipients(150, "status update") == [(60, "alice"), (90, "alice"), (120, "bob"), (150, "bob")]
 
@@ -195,7 +199,10 @@ def test_an_update_restarts_the_cadence(chat, clock):
     assert t.fire(30, "status update") == []
     assert t.fire(49, "status update") == []
     assert t.fire(50, "status update") == [
-        ("alice", HEAD + "the status update promised for 03-02 09:50 is less than a minute late. Clear it: /crisis update <text>")
+        (
+            "alice",
+            HEAD + "the status update promised for 09:50 Beijing time, 2 Mar is less than a minute late. Clear it: /crisis update <text>",
+        )
     ]
 
 
@@ -300,7 +307,8 @@ def test_resolve_stops_the_live_reminders_and_the_review_is_due_3_days_later(cha
     assert t.fire(3 * 24 * 60 + 5) == [
         (
             "alice",
-            HEAD + "the review meeting was due 03-05 09:05 (less than a minute late). Hold it, then close the incident: /crisis close",
+            HEAD + "the review meeting was due 09:05 Beijing time, 5 Mar (less than a minute late)."
+            " Hold it, then close the incident: /crisis close",
         )
     ]
 
@@ -330,6 +338,7 @@ def test_the_review_reminder_waits_for_the_morning_even_at_sev1(chat, clock):
     assert t.fire(due + 8 * 60 + 30, "review meeting") == [
         (
             "alice",
-            HEAD + "the review meeting was due 03-05 23:30 (8 hr 30 min late). Hold it, then close the incident: /crisis close",
+            HEAD + "the review meeting was due 23:30 Beijing time, 5 Mar (8 hr 30 min late)."
+            " Hold it, then close the incident: /crisis close",
         )
     ]

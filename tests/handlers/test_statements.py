@@ -199,7 +199,7 @@ def test_the_card_shows_the_line_version_and_pending_draft(chat, room):
     approve_fully(chat, room, 1)
     chat.say("carol", "draft Next text. We are sorry. Next update at 12:00.", room)
     card = chat.say("bob", "status", room).message.plain()
-    assert "Approved line: v1 (03-02 09:00) · on 0 of 4 targets · v2 awaiting approval" in card
+    assert "Approved line: v1 (09:00 Beijing time, 2 Mar) · on 0 of 4 targets · v2 awaiting approval" in card
 
 
 def test_a_text_too_long_for_a_target_is_refused_whole(engine, config, clock):
@@ -252,7 +252,7 @@ def test_published_checks_its_target_and_link(chat, room):
     assert chat.say("carol", "published weibo", room).ok
     assert chat.say("carol", "published weibo https://weibo.com/1", room).ok  # the link came later
     assert not chat.say("carol", "published weibo https://weibo.com/1", room).ok  # recorded once
-    assert "weibo ✓ 03-02 09:00 https://weibo.com/1" in chat.say("erin", "line", room).message.plain()
+    assert "weibo ✓ 09:00 Beijing time, 2 Mar https://weibo.com/1" in chat.say("erin", "line", room).message.plain()
 
 
 def test_a_named_version_that_does_not_exist_is_never_mistaken_for_a_reason(chat, room):
