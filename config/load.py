@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from config.errors import N_, ConfigError, ConfigProblem, by_cause, expected, line_of, read_yaml
+from config.errors import N_, ConfigError, ConfigProblem, by_cause, line_of, pydantic_problem, read_yaml
 from config.model import Config
 from config.scenarios import check_scenarios
 
@@ -57,10 +57,7 @@ def parse_config(text: str, filename: str = "onevoice.yaml") -> Config:
     try:
         config = Config.model_validate(merged)
     except ValidationError as exc:
-        problems += [
-            ConfigProblem(filename, line_of(root, e["loc"]), ".".join(map(str, e["loc"])), expected(e), rank=_rank(e["loc"]))
-            for e in exc.errors()
-        ]
+        problems += [pydantic_problem(filename, line_of(root, e["loc"]), e, rank=_rank(e["loc"])) for e in exc.errors()]
     if problems:
         raise ConfigError(by_cause(problems))
     return _with_scenarios(config, filename)
