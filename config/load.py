@@ -119,7 +119,7 @@ def find_config(given: str | None, env: str | None) -> Path | None:
     if path := given or env:
         return Path(path)
     local = Path("onevoice.yaml")
-    return local if local.exists() else None
+    return local if local.exists() or local.is_symlink() else None  # a dangling link is a broken file, not "no file"
 
 
 def load_config(path: str | Path | None) -> Config:
