@@ -45,7 +45,7 @@ def show_tasks(ctx: Context) -> Message:
     return lines(fmt(_("**Checklist of #{id}**"), id=ctx.incident.id), render_checklist(ctx.config, items, ctx.now))
 
 
-@verb("task", usage=N_("<text> [@person|role] [in 30m]"), summary=N_("Add a checklist item."), who=(PARTICIPANT,))
+@verb("task", usage=N_("<text> [@person|@role] [in 30m]"), summary=N_("Add a checklist item."), who=(PARTICIPANT,))
 def add_task(ctx: Context) -> Message:
     """Add an ad-hoc item with an optional owner (a mention: @person or @role, last) and due time; the text stays whole."""
     body, due_at = ctx.args.strip(), None

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import Chat
 
-TASK_USAGE = "Usage: /crisis task <text> [@person|role] [in 30m]"
+TASK_USAGE = "Usage: /crisis task <text> [@person|@role] [in 30m]"
 ACTION_USAGE = "Usage: /crisis action <text> @person [due <date|in 3d>]"
 
 

@@ -116,7 +116,7 @@ MATRIX = [
     ),
     pytest.param("note Lab results expected at 14:00", [], "bob", "frank", PARTICIPANTS_ONLY, "/crisis note <text>", id="note"),
     pytest.param(
-        "task Call the regulator", [], "dave", "frank", PARTICIPANTS_ONLY, "/crisis task <text> [@person|role] [in 30m]", id="task"
+        "task Call the regulator", [], "dave", "frank", PARTICIPANTS_ONLY, "/crisis task <text> [@person|@role] [in 30m]", id="task"
     ),
     pytest.param("done 1", [], "dave", "frank", PARTICIPANTS_ONLY, "/crisis done <n>", id="done"),
     pytest.param("skip 1 Covered by item 2", [], "erin", "frank", PARTICIPANTS_ONLY, "/crisis skip <n> <reason>", id="skip"),
