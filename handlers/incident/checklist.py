@@ -194,8 +194,10 @@ def undo(ctx: Context) -> Message:
 def fulfil(ctx: Context) -> None:
     """Mark done the open playbook items whose `done_by` event this command logged, each with its own timeline entry."""
     incident = ctx.found
-    playbook = ctx.config.playbooks.get(incident.playbook) if incident is not None else None
-    if incident is None or playbook is None or incident.phase == "closed":
+    if not ctx.logged or incident is None or incident.phase == "closed":
+        return  # a command that wrote nothing to the timeline fulfils nothing
+    playbook = ctx.config.playbooks.get(incident.playbook)
+    if playbook is None:
         return
     wanted = {spec.done_by for spec in playbook.checklist if spec.done_by}
     if not wanted:
