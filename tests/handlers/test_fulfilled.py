@@ -117,3 +117,18 @@ def test_the_close_gate_speaks_chinese(chat, config):
     assert chat.say("alice", "resolve", room).ok
     refused = chat.say("alice", "close", room).message.plain()
     assert "Still open" not in refused and "checklist" not in refused and "14" in refused
+
+
+def test_a_redelivered_draft_marks_the_item_done_once(chat, tmp_path):
+    _incident, room = chat.declare()
+    for _ in range(2):
+        chat.say("carol", f"draft {V2}", room, event_id="slack:evt:42")
+    timeline = _report_markdown(chat, tmp_path)
+    assert len([line for line in timeline.splitlines() if HOLDING in line and "task done" in line]) == 1
+
+
+def test_a_refused_draft_fulfils_nothing(chat):
+    _incident, room = chat.declare()
+    refused = chat.say("frank", f"draft {V2}", room)  # not on the team
+    assert not refused.ok
+    assert _line(chat, room, HOLDING).startswith("☐ 3 ")
