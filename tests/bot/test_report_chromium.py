@@ -37,8 +37,13 @@ MEASURE = """
       }
     }
   }
+  const broken = [...document.querySelectorAll("td.when, td.state")].filter(cell => {
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    return new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size > 1;
+  }).map(cell => cell.textContent);
   const labels = [...document.querySelectorAll("svg.chart text.mark-label")].map(t => t.textContent);
-  document.body.dataset.result = JSON.stringify({split, labels, height: document.documentElement.scrollHeight});
+  document.body.dataset.result = JSON.stringify({split, broken, labels, height: document.documentElement.scrollHeight});
 })();
 </script>
 """
@@ -86,6 +91,7 @@ def test_the_report_never_splits_a_word_and_labels_every_mark(chat, clock, tmp_p
     for width in (1200, 700):  # a desktop window, and about the text width of an A4 page
         seen = measure(binary, html, tmp_path, width)
         assert seen["split"] == [], f"words split across lines at {width} px: {seen['split']}"
+        assert seen["broken"] == [], f"times and states over two lines at {width} px: {seen['broken']}"
     assert len(seen["labels"]) >= 12 and ("v2 approved" in seen["labels"] or "v2 已批准" in seen["labels"])
     shot = tmp_path / f"report-{language}.png"
     done = _run(binary, tmp_path / "report-1.html", 1200, min(seen["height"] + 40, 12000), f"--screenshot={shot}")
@@ -102,6 +108,8 @@ def test_the_check_does_catch_a_word_split_mid_word(tmp_path):
     cell = "<td style='overflow-wrap:anywhere'>acknowledged</td>"
     page = f"<!doctype html><html><body><table style='width:60px'><tr>{cell}</tr></table></body></html>"
     assert measure(binary, page, tmp_path, 400)["split"] == ["acknowledged"]
+    narrow = "<!doctype html><html lang='zh'><body><table style='width:40px'><tr><td class='state'>已完成</td></tr></table></body></html>"
+    assert measure(binary, narrow, tmp_path, 400)["broken"] == ["已完成"]
 
 
 def _has_cjk_font() -> bool:
