@@ -166,13 +166,42 @@ def line_of(root: yaml.Node | None, path: tuple) -> int | None:
     return line
 
 
+PYDANTIC = {  # pydantic's error types → the words we show (translated by the shell like every other problem)
+    "extra_forbidden": N_("unknown key (check its spelling)"),
+    "missing": N_("required key is missing"),
+    "literal_error": N_("expected {expected}"),
+    "string_type": N_("expected text"),
+    "int_type": N_("expected a whole number"),
+    "int_parsing": N_("expected a whole number"),
+    "float_type": N_("expected a number"),
+    "float_parsing": N_("expected a number"),
+    "bool_type": N_("expected true or false"),
+    "bool_parsing": N_("expected true or false"),
+    "dict_type": N_("expected a mapping of keys"),
+    "model_type": N_("expected a mapping of keys"),
+    "list_type": N_("expected a list"),
+}
+
+
 def expected(error: ErrorDetails) -> str:
-    """A reader-friendly sentence from a pydantic error."""
-    kind, message = error["type"], error["msg"]
-    if kind == "extra_forbidden":
-        return "unknown key (check its spelling)"
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "literal_error":
-        return message.replace("Input should be", "expected")
-    return message.removeprefix("Value error, ")
+    """A reader-friendly sentence from a pydantic error (in English; `pydantic_problem` keeps it translatable)."""
+    template, args = _words(error)
+    return template.format(**args)
+
+
+def pydantic_problem(filename: str, line: int | None, error: ErrorDetails, rank: int = 2) -> ConfigProblem:
+    """One pydantic error as a problem with its place, its words translatable."""
+    template, args = _words(error)
+    return ConfigProblem.told(filename, line, ".".join(map(str, error["loc"])), template, rank=rank, **args)
+
+
+def _words(error: ErrorDetails) -> tuple[str, dict]:
+    kind = error["type"]
+    if kind in PYDANTIC:
+        return PYDANTIC[kind], {"expected": _choices(error)} if kind == "literal_error" else {}
+    return "{message}", {"message": error["msg"].removeprefix("Value error, ")}  # our validators' own sentences
+
+
+def _choices(error: ErrorDetails) -> str:
+    """The allowed values as pydantic lists them ("'en' or 'zh'")."""
+    return str((error.get("ctx") or {}).get("expected", "")) or error["msg"].removeprefix("Input should be ")

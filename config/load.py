@@ -5,7 +5,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from config.errors import N_, ConfigError, ConfigProblem, by_cause, expected, line_of, read_yaml
+from config.errors import N_, ConfigError, ConfigProblem, by_cause, line_of, pydantic_problem, read_yaml
 from config.model import TOLD, Config
 from config.scenarios import check_scenarios
 
@@ -68,7 +68,7 @@ def _problem(filename: str, root, error) -> ConfigProblem:
     line, path = line_of(root, error["loc"]), ".".join(map(str, error["loc"]))
     if error["type"] in TOLD:
         return ConfigProblem.told(filename, line, path, TOLD[error["type"]], rank=_rank(error["loc"]), **error.get("ctx", {}))
-    return ConfigProblem(filename, line, path, expected(error), rank=_rank(error["loc"]))
+    return pydantic_problem(filename, line, error, rank=_rank(error["loc"]))
 
 
 def _rank(path: tuple) -> int:
@@ -127,7 +127,7 @@ def find_config(given: str | None, env: str | None) -> Path | None:
     if path := given or env:
         return Path(path)
     local = Path("onevoice.yaml")
-    return local if local.exists() else None
+    return local if local.exists() or local.is_symlink() else None  # a dangling link is a broken file, not "no file"
 
 
 def load_config(path: str | Path | None) -> Config:

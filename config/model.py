@@ -119,6 +119,8 @@ class ChecklistSpec(Strict):
     owner: str
     due: Duration
     phase: Literal["detected", "assessing", "responding", "recovering", "resolved"] = "responding"
+    # The timeline event that fulfils the item: the command that logs it marks the item done (handlers/incident/checklist.py).
+    done_by: Literal["draft", "approved", "published", "update", "assembled"] | None = None
 
 
 class Playbook(Strict):

@@ -8,7 +8,7 @@ import yaml
 from pydantic import Field, PrivateAttr, ValidationError, field_validator
 
 from config.durations import Duration
-from config.errors import ConfigError, ConfigProblem, by_cause, expected, line_of, read_yaml
+from config.errors import ConfigError, ConfigProblem, by_cause, line_of, pydantic_problem, read_yaml
 from config.model import Config, Localized, Severity, Strict
 
 SHIPPED = Path(__file__).parent / "defaults" / "scenarios"
@@ -91,7 +91,7 @@ def parse_scenario(text: str, filename: str) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = [ConfigProblem(filename, line_of(root, e["loc"]), ".".join(map(str, e["loc"])), expected(e)) for e in exc.errors()]
+        problems = [pydantic_problem(filename, line_of(root, e["loc"]), e) for e in exc.errors()]
         raise ConfigError(by_cause(problems)) from None
     scenario.key, scenario._file = Path(filename).stem, filename
     return scenario

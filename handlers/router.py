@@ -21,6 +21,7 @@ from handlers.core.effects import Answer
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.permissions import check_permission
 from handlers.core.ports import Command, Reply
+from handlers.incident import checklist
 from handlers.line import (
     approvals,  # noqa: F401  (register verbs)
 )
@@ -171,6 +172,7 @@ def _handle(session: Session, deps: Deps, command: Command) -> Reply:
         result = spec.handler(ctx)
     except UsageError as problem:
         raise Refusal(usage_message(spec, problem.problem)) from None
+    checklist.fulfil(ctx)  # the playbook items this command did (`done_by`) are done with it
     reply = result if isinstance(result, Reply) else Reply(result)
     if reply.incident_id is None and ctx.found is not None:
         reply.incident_id = ctx.found.id

@@ -82,11 +82,12 @@ SCRIPT = {
         ("alice", "/crisis phase recovering"),
         ("alice", "/crisis resolve Stop-sale complete; recall and refunds announced"),
         ("dave", "/crisis lesson + Social listening caught the videos within the hour"),
-        ("carol", "/crisis lesson - The first draft speculated about the cause; vet before sending"),
+        ("carol", "/crisis lesson - The first draft speculated about the cause; review the wording before sending"),
         ("alice", "/crisis action Add a battery-temperature test to incoming inspection @erin due in 14d"),
         ("alice", "/crisis actions"),
         ("erin", "/crisis review"),
         ("alice", "/crisis close"),
+        ("alice", "/crisis close --force The remaining items move to the recall plan"),
         ("alice", "/crisis list"),
     ],
     "zh": [
@@ -153,6 +154,7 @@ SCRIPT = {
         ("alice", "/crisis actions"),
         ("erin", "/crisis review"),
         ("alice", "/crisis close"),
+        ("alice", "/crisis close --force 其余事项转入召回计划"),
         ("alice", "/crisis list"),
     ],
 }

@@ -25,13 +25,15 @@ from handlers.desk import claims_report
 from handlers.line.kinds import kind_name
 from handlers.line.standing import outlet, word
 from handlers.review import report
-from handlers.review.report import Review
-from handlers.text.formatting import duration_text, person_name
+from handlers.review.narrative import narrative
+from handlers.review.report import Review, playbook_title
+from handlers.text.formatting import day_text, duration_text, moment_text, person_name, zone_name
 from handlers.text.i18n import _, speaking
-from handlers.text.labels import OUTCOME, PHASE, label
+from handlers.text.labels import OUTCOME, PHASE, SEVERITY, label
 from handlers.text.markup import Message, fmt, lines
 
 HTML_LANG = {"en": "en", "zh": "zh-Hans"}
+SECTIONS: list[str] = ["desk.html.j2"]  # partial templates other features add to the page, in order (claims and reaction sit by the chart)
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|!~])")
 
 
@@ -143,28 +145,39 @@ def _context(review: Review, config: Config) -> dict:
     language = config.language
 
     def at(moment: datetime | None) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
+        return moment_text(config, moment, review.now)
+
+    def who(key: str) -> str:
+        return "OneVoice" if key == "onevoice" else person_name(config, key)
+
+    def stamp(moment: datetime) -> str:  # the timeline's short form: its heading names the zone
+        local = moment.astimezone(zone)
+        return f"{day_text(local, local.year != review.now.astimezone(zone).year)} {local:%H:%M}"
 
     def role(key: str) -> str:
         spec = config.team.roles.get(key)
         return spec.title.get(language) if spec else key
 
     metrics_rows = [
-        (_("Time to assemble"), duration_text(figures.assembled) if figures.assembled else _("not yet")),
+        (_("Time until the team was in place"), duration_text(figures.assembled) if figures.assembled else _("not yet")),
         (_("Time to first approved statement"), report.first_statement_text(figures)),
         (_("Update cadence kept"), report.cadence_text(figures)),
         (_("Checklist completion"), report.checklist_text(figures) + (f" ({figures.checklist_percent} %)" if figures.checklist else "")),
     ] + [
-        (_("Approval latency of v{n}").format(n=a.version), f"{duration_text(a.wait)} ({label(OUTCOME, a.outcome)})")
+        (_("Time to approval of v{n}").format(n=a.version), f"{duration_text(a.wait)} ({label(OUTCOME, a.outcome)})")
         for a in figures.approvals
     ]
     return {
         "lang": HTML_LANG.get(language, "en"),
-        "labels": _labels(),
+        "labels": _labels(zone_name(zone, incident.declared_at)),
+        "narrative": ("" if language == "zh" else " ").join(narrative(review, config)),
+        "heading": _("{report}: #{id} {title}").format(report=_("Review report"), id=incident.id, title=incident.title),
+        "sections": SECTIONS,
+        "cross": "M-6 -4 L-4 -6 L0 -2 L4 -6 L6 -4 L2 0 L6 4 L4 6 L0 2 L-4 6 L-6 4 L-2 0 Z",  # an X, filled
         "incident": incident,
         "title": incident.title,
-        "playbook": incident.playbook,
-        "severity": incident.severity,
+        "playbook": playbook_title(config, incident.playbook),
+        "severity": label(SEVERITY, incident.severity),
         "phase": label(PHASE, incident.phase),
         "drill": incident.drill,
         "declared_by": person_name(config, incident.declared_by),
@@ -173,13 +186,9 @@ def _context(review: Review, config: Config) -> dict:
         "closed_at": at(incident.closed_at),
         "summary": incident.summary or "",
         "generated": at(review.now),
-        "timezone": config.timezone,
         "metrics": metrics_rows,
         "phases": [(label(PHASE, p), duration_text(span)) for p, span in figures.phases.items() if span],
-        "timeline": [
-            (at(e.at), person_name(config, e.actor) if e.actor != "onevoice" else "OneVoice", _kind(e.kind), _event_text(e, config, role))
-            for e in review.events
-        ],
+        "timeline": [(stamp(e.at), who(e.actor), _kind(e.kind), _event_text(e, config, role)) for e in review.events],
         "roles": [
             (role(h.role), person_name(config, h.person), at(h.assigned_at), at(h.acked_at), at(h.ended_at) if h.ended_at else "")
             for h in review.holdings
@@ -249,7 +258,7 @@ def _kind(kind: str) -> str:
     names = {
         "declared": _("declared"),
         "role": _("role given"),
-        "ack": _("acknowledged"),
+        "ack": _("role accepted"),
         "phase": _("phase"),
         "severity": _("severity"),
         "task": _("task added"),
@@ -269,7 +278,7 @@ def _kind(kind: str) -> str:
         "action_done": _("action done"),
         "forced_close": _("forced close"),
         "signal": _("signal"),
-        "snooze": _("snooze"),
+        "snooze": _("reminder snoozed"),
         "notify": _("stakeholders notified"),
         "notified": _("stakeholder call recorded"),
         "inquiry": _("press inquiry"),
@@ -279,7 +288,7 @@ def _kind(kind: str) -> str:
     return names.get(kind, kind)
 
 
-def _labels() -> dict[str, str]:
+def _labels(zone: str) -> dict[str, str]:
     return {
         "report": _("Review report"),
         "drill": _("DRILL"),
@@ -297,14 +306,14 @@ def _labels() -> dict[str, str]:
         "phases": _("Time in each phase"),
         "chart": _("Timeline chart"),
         "timeline": _("Timeline"),
-        "when": _("When"),
+        "when": _("When ({zone})").format(zone=zone),
         "who": _("Who"),
         "what": _("What"),
         "roles": _("Roles and who held them"),
         "role": _("Role"),
         "person": _("Person"),
         "assigned": _("Assigned"),
-        "acked": _("Acknowledged"),
+        "acked": _("Accepted"),
         "ended": _("Handed off"),
         "statements": _("Statement versions"),
         "author": _("Author"),
@@ -329,4 +338,6 @@ def _labels() -> dict[str, str]:
         "generated": _("Generated"),
         "none": _("none"),
         "legend": _("Legend"),
+        "narrative": _("What happened"),
+        "times_in": _("Times on the chart are in {zone}; each mark is labelled and the legend names every colour.").format(zone=zone),
     }

@@ -50,6 +50,7 @@ class Context:
     args: str = ""
     now: datetime = field(init=False)
     announced: bool = False
+    logged: list[str] = field(default_factory=list)  # the timeline kinds this command wrote (checklist `done_by` reads them)
 
     def __post_init__(self) -> None:
         self.now = self.deps.clock.now()
@@ -82,6 +83,7 @@ class Context:
     def log(self, kind: str, text: str = "", **data: object) -> None:
         """Append to the incident's timeline."""
         event = TimelineEvent(incident_id=self.incident.id, at=self.now, actor=self.actor.key, kind=kind, text=text, data=data)
+        self.logged.append(kind)
         if orm_state(self.incident).pending:  # declared in this transaction, not yet flushed: the unit of work orders the inserts
             self.session.add(event)
         else:  # a plain INSERT: the unit of work costs more than the statement, and nothing reads the row back as an object

@@ -36,7 +36,7 @@ def drill(ctx: Context) -> Reply:
         if _SEVERITY_WORD.match(word) and severity is None:
             severity = incidents.parse_severity(word)
             if severity is None:
-                raise UsageError(fmt(_("“{word}” is not a severity: use sev1 (critical) to sev4 (minor)."), word=word[:20]))
+                raise UsageError(fmt(_("“{word}” is not a severity: use `sev1` (critical) to `sev4` (minor)."), word=word[:20]))
         elif named is None:
             named = word.lower()
         else:

@@ -39,7 +39,7 @@ def render_roles(session: Session, config: Config, incident: Incident) -> Messag
         elif held.acked_at:
             rows.append(fmt(_("• {role}: {person} ✓"), role=title, person=person_name(config, held.person)))
         else:
-            rows.append(fmt(_("• {role}: {person} (not acknowledged yet)"), role=title, person=person_name(config, held.person)))
+            rows.append(fmt(_("• {role}: {person} (not accepted yet)"), role=title, person=person_name(config, held.person)))
     return lines(*rows)
 
 

@@ -24,6 +24,7 @@ from storage.models import ChecklistItem
 
 MAX_TASK = 300
 _NUMBER = re.compile(r"^#?[0-9]{1,9}$")
+FULFILLED_BY = {"published": {"publish", "published"}}  # a `done_by` event → the timeline kinds that fulfil it (else itself)
 
 
 @verb("tasks", usage=N_("[mine|all]"), summary=N_("Show the checklist (open items; mine; or all)."), changes=False)
@@ -44,7 +45,7 @@ def show_tasks(ctx: Context) -> Message:
     return lines(fmt(_("**Checklist of #{id}**"), id=ctx.incident.id), render_checklist(ctx.config, items, ctx.now))
 
 
-@verb("task", usage=N_("<text> [@person|role] [in 30m]"), summary=N_("Add a checklist item."), who=(PARTICIPANT,))
+@verb("task", usage=N_("<text> [@person|@role] [in 30m]"), summary=N_("Add a checklist item."), who=(PARTICIPANT,))
 def add_task(ctx: Context) -> Message:
     """Add an ad-hoc item with an optional owner (a mention: @person or @role, last) and due time; the text stays whole."""
     body, due_at = ctx.args.strip(), None
@@ -188,6 +189,50 @@ def undo(ctx: Context) -> Message:
     if item.state == "open":
         raise Refusal(fmt(_("Item {n} is already open."), n=item.number))
     return _change(ctx, item, "open", None, "undo")
+
+
+def fulfil(ctx: Context) -> None:
+    """Mark done the open playbook items whose `done_by` event this command logged, each with its own timeline entry."""
+    incident = ctx.found
+    if not ctx.logged or incident is None or incident.phase == "closed":
+        return  # a command that wrote nothing to the timeline fulfils nothing
+    playbook = ctx.config.playbooks.get(incident.playbook)
+    if playbook is None:
+        return
+    wanted = {spec.done_by for spec in playbook.checklist if spec.done_by}
+    if not wanted:
+        return
+    logged = set(ctx.logged)
+    happened = {event for event in wanted if logged & FULFILLED_BY.get(event, {event})}
+    if "assembled" in wanted and logged & {"ack", "role", "severity"} and _assembled(ctx):
+        happened.add("assembled")
+    if not happened:
+        return
+    specs = dict(enumerate(playbook.checklist, start=1))
+    items = ctx.session.exec(
+        select(ChecklistItem)
+        .where(ChecklistItem.incident_id == incident.id, ChecklistItem.state == "open", col(ChecklistItem.number) <= len(specs))
+        .order_by(col(ChecklistItem.number))
+    )
+    changed = False
+    for item in items:
+        spec = specs[item.number]
+        if spec.done_by in happened and item.title == spec.title.get(ctx.config.language):  # the playbook's own item
+            item.state, item.changed_by, item.changed_at = "done", ctx.actor.key, ctx.now
+            ctx.session.add(item)
+            nudges.clear(ctx.session, incident.id, kinds.TASK_OVERDUE, subject=Item(item.number))
+            ctx.log("done", item.title, number=item.number, old="open", reason=None, fulfilled_by=spec.done_by)
+            changed = True
+    if changed:
+        ctx.refresh_card()
+
+
+def _assembled(ctx: Context) -> bool:
+    """Whether every role the incident's severity requires has a holder who accepted it."""
+    incident = ctx.incident
+    holders = current_holders(ctx.session, incident.id)
+    required = ctx.config.required_roles(ctx.config.playbooks[incident.playbook], incident.severity)
+    return all(role in holders and holders[role].acked_at is not None for role in required)
 
 
 N_("open")

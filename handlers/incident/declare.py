@@ -80,7 +80,7 @@ def declare(ctx: Context, drill: bool = False) -> Reply:
         )
     severity = parse_severity(words[1], bare_number=False) if len(words) > 1 else None
     if len(words) > 1 and severity is None and _severity_word(words[1]):
-        raise UsageError(fmt(_("“{word}” is not a severity: use sev1 (critical) to sev4 (minor)."), word=words[1][:20]))
+        raise UsageError(fmt(_("“{word}” is not a severity: use `sev1` (critical) to `sev4` (minor)."), word=words[1][:20]))
     title = " ".join(words[2:] if severity else words[1:]).strip()
     if not title:
         raise UsageError(_("Give the incident a title."))

@@ -15,17 +15,19 @@ from handlers.incident import staffing
 from handlers.incident.checklist import owner_target
 from handlers.incident.declare import parse_severity, restart_update_clock, schedule_first_statement
 from handlers.incident.timing import incident_timing
-from handlers.line import approvals
+from handlers.line import approvals, statements
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Item, Role, RoleHolder
 from handlers.review import lessons as review
 from handlers.review.scorecard import render_scorecard
 from handlers.text.formatting import when
-from handlers.text.i18n import N_, _
+from handlers.text.i18n import N_, _, ngettext
 from handlers.text.labels import PHASE, label
 from handlers.text.markup import Message, fmt, lines, static, text
 from storage.models import ChecklistItem
+
+SHOWN_ITEMS = 8  # the close gate names this many open items, then "…"
 
 
 def _require_text(ctx: Context, what: str) -> str:
@@ -220,23 +222,53 @@ def close(ctx: Context) -> Message:
             )
         )
     gaps = review.review_gaps(ctx.session, incident.id)
-    if gaps and not forced:
-        raise Refusal(
-            lines(
-                fmt(_("The review of #{id} is not complete: {gaps}."), id=incident.id, gaps="; ".join(gaps)),
-                static(
-                    _(
-                        "Add one with `/crisis lesson + <what went well>` or `/crisis lesson - <what to improve>`, "
-                        "or close anyway with `/crisis close --force <reason>`."
-                    )
-                ),
-            )
-        )
+    unfinished = open_work(ctx)
+    if (gaps or unfinished) and not forced:
+        raise Refusal(close_gate(ctx, gaps, unfinished))
     _move(ctx, "closed")
     ctx.refresh_card()
     incident.closed_at = ctx.now
     nudges.clear(ctx.session, incident.id, kinds.REVIEW_DUE)
     if forced:
-        ctx.log("forced_close", reason)
+        ctx.log("forced_close", reason, open=unfinished, gaps=gaps)
     message = fmt(_("#{id} closed by {by}."), id=incident.id, by=ctx.actor.name)
     return ctx.announce(message)
+
+
+def open_work(ctx: Context) -> list[str]:
+    """What is still open in the incident, named: drafts waiting for approval and open checklist items."""
+    incident = ctx.incident
+    found = []
+    drafts = statements.pending_versions(ctx.session, incident.id)
+    if drafts:
+        found.append(fmt(_("drafts waiting for approval: {versions}"), versions=", ".join(f"v{s.version}" for s in drafts)).plain())
+    numbers = list(
+        ctx.session.exec(
+            select(ChecklistItem.number)
+            .where(ChecklistItem.incident_id == incident.id, ChecklistItem.state == "open")
+            .order_by(col(ChecklistItem.number))
+        )
+    )
+    if numbers:
+        shown = ", ".join(str(n) for n in numbers[:SHOWN_ITEMS]) + ("…" if len(numbers) > SHOWN_ITEMS else "")
+        words = ngettext("{count} checklist item open ({numbers})", "{count} checklist items open ({numbers})", len(numbers))
+        found.append(fmt(words, count=len(numbers), numbers=shown).plain())
+    return found
+
+
+def close_gate(ctx: Context, gaps: list[str], unfinished: list[str]) -> Message:
+    """Why `close` waits: what the review lacks and what is still open, and the two ways on."""
+    incident = ctx.incident
+    review_line = fmt(_("The review of #{id} is not complete: {gaps}."), id=incident.id, gaps="; ".join(gaps)) if gaps else Message()
+    open_line = fmt(_("Still open in #{id}: {work}."), id=incident.id, work="; ".join(unfinished)) if unfinished else Message()
+    if gaps:
+        how = _(
+            "Add one with `/crisis lesson + <what went well>` or `/crisis lesson - <what to improve>`, "
+            "or close anyway with `/crisis close --force <reason>`."
+        )
+    else:
+        how = _(
+            "Finish or skip each item (`/crisis done <n>`, `/crisis skip <n> <reason>`), decide the drafts "
+            "(`/crisis approve`, `/crisis reject`), or close anyway with `/crisis close --force <reason>`."
+        )
+    return lines(review_line, open_line, static(how))

@@ -75,7 +75,7 @@ def acknowledge(ctx: Context) -> Message:
         )
     ).all()
     if not pending:
-        raise Refusal(fmt(_("You have no role waiting for acknowledgement in #{id}."), id=ctx.incident.id))
+        raise Refusal(fmt(_("You have no role waiting to be accepted in #{id}."), id=ctx.incident.id))
     titles = []
     for assignment in pending:
         assignment.acked_at = ctx.now
@@ -83,7 +83,7 @@ def acknowledge(ctx: Context) -> Message:
         nudges.clear(ctx.session, ctx.incident.id, kinds.ROLE_ACK, subject=RoleHolder(assignment.role, ctx.actor.key))
         titles.append(role_title(ctx, assignment.role))
     ctx.log("ack", ", ".join(a.role for a in pending))
-    message = fmt(_("{person} acknowledged: {roles}."), person=ctx.actor.name, roles=", ".join(titles))
+    message = fmt(_("{person} accepted: {roles}."), person=ctx.actor.name, roles=", ".join(titles))
     ctx.refresh_card()
     return ctx.announce(message)
 
@@ -118,7 +118,7 @@ def handoff(ctx: Context) -> Message:
     return _give(ctx, role, person, previous.person)
 
 
-@verb("roles", summary=N_("Roles, holders, and who has acknowledged."), changes=False)
+@verb("roles", summary=N_("Roles, who holds them, and who has accepted."), changes=False)
 def list_roles(ctx: Context) -> Message:
     """Roles and their holders."""
     return lines(fmt(_("**Roles in #{id}**"), id=ctx.incident.id), render_roles(ctx.session, ctx.config, ctx.incident))

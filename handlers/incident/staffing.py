@@ -68,7 +68,7 @@ def brief(ctx: Context, role: str, person: str) -> None:
         title=ctx.incident.title,
         duty=spec.duty.get(language),
     )
-    message.buttons.append(Button(_("Acknowledge"), f"#{ctx.incident.id} ack", "primary"))
+    message.buttons.append(Button(_("Accept the role"), f"#{ctx.incident.id} ack", "primary"))
     ctx.dm(person, message)
 
 

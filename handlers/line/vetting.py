@@ -163,9 +163,10 @@ def _rebuttal_findings(seen: str, rules: list[VetRules], text: str, origin: list
 def render_findings(findings: list[Finding], limits: Mapping[str, int] | None = None) -> Message:
     """The findings as a neutral message for the chat, one line each, translated."""
     if not findings:
-        return fmt(_("✅ Vet: no findings."))
+        return fmt(_("✅ Wording check: nothing to flag."))
     count = len(findings)
-    header = fmt(ngettext("🔎 **Vet: {count} finding**", "🔎 **Vet: {count} findings**", count), count=count)
+    words = ngettext("🔎 **Wording check: {count} thing to look at**", "🔎 **Wording check: {count} things to look at**", count)
+    header = fmt(words, count=count)
     return lines(header, *(_finding_line(finding, limits or {}) for finding in findings))
 
 

@@ -33,12 +33,12 @@ def role_ack(said: Late[RoleHolder]) -> Said:
     role, holder = said.subject.role, said.subject.person
     values = {"role": said.role(role), "key": role, "person": person_name(said.config, holder), "late": said.late}
     if not said.escalated:
-        words = _("you were given {role} and have not acknowledged it ({late} late). Clear it: `/crisis ack`")
-        return fmt(words, **values), [said.button(_("Ack"))]
+        words = _("you were given {role} and have not accepted it yet ({late} late). Accept it: `/crisis ack`")
+        return fmt(words, **values), [said.button(_("Accept"))]
     if said.to_backup:
         words = _("{person} has not taken up {role} ({late} late). You are the backup: the commander may hand it to you.")
         return fmt(words, **values), []
-    words = _("{person} has not acknowledged {role} ({late} late). Remind them, or `/crisis assign {key} @someone`.")
+    words = _("{person} has not accepted {role} ({late} late). Remind them, or `/crisis assign {key} @someone`.")
     return fmt(words, **values), []
 
 

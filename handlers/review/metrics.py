@@ -69,6 +69,7 @@ class Metrics:
     cadence_kept: int
     checklist: dict[str, int]
     phases: dict[str, timedelta] = field(default_factory=dict)
+    missed_updates: list[datetime] = field(default_factory=list)  # each update deadline that passed without one
 
     @property
     def cadence_percent(self) -> int | None:
@@ -148,22 +149,56 @@ def latencies(versions: list[tuple[int, datetime]], events: list[Event]) -> list
     return result
 
 
-def cadence_windows(config: Config, playbook: str, events: list[Event], start: datetime, end: datetime) -> tuple[timedelta, int, int]:
-    """Update cadence kept: consecutive windows from declaration, each as long as the cadence of the severity in force when it opens.
+@dataclass(frozen=True)
+class Cadence:
+    """How the update promise was kept: the first cadence, the windows that ended, those kept, and each missed deadline."""
 
-    Only windows that closed by `end` (the resolve, or now) count; a window is kept when at least one `update` was
-    posted in it, start included, end excluded. Returns (the first window's cadence, windows, windows kept).
+    first: timedelta
+    windows: int
+    kept: int
+    missed: list[datetime]
+
+
+def cadence_windows(config: Config, playbook: str, events: list[Event], start: datetime, end: datetime) -> Cadence:
+    """Update cadence kept, window by window as the bot's own update clock ran them (the reminders it fired are misses).
+
+    The clock promises an update one cadence after declaration and after each `update`. A deadline that passes with no
+    update is a missed window, and the next window runs one cadence from that deadline (the reminder repeats at that
+    pace). A severity change moves the deadline to the last update plus the new cadence (not before the change itself);
+    resolve stops the clock and reopening restarts it. Only windows that ended by `end` count; an update at its deadline
+    is on time.
     """
-    updates = [e.at for e in events if e.kind == "update"]
-    first = cadence = _cadence(config, playbook, severity_at(events, start))
-    opened, windows, kept = start, 0, 0
-    while opened + cadence <= end:
-        closes = opened + cadence
-        windows += 1
-        kept += any(opened <= at < closes for at in updates)
-        opened = closes
-        cadence = _cadence(config, playbook, severity_at(events, opened))
-    return first, windows, kept
+    first = _cadence(config, playbook, severity_at(events, start))
+    severity = severity_at(events, start)
+    since, deadline, live = start, start + first, True
+    windows = kept = 0
+    missed: list[datetime] = []
+
+    def run_until(moment: datetime) -> None:
+        nonlocal deadline, windows
+        while live and deadline < moment:
+            windows += 1
+            missed.append(deadline)
+            deadline += _cadence(config, playbook, severity)
+
+    for event in events:
+        if event.at > end:
+            break
+        run_until(event.at)
+        if event.kind == "update" and live:
+            windows, kept = windows + 1, kept + 1
+            since, deadline = event.at, event.at + _cadence(config, playbook, severity)
+        elif event.kind == "severity":
+            severity = as_severity(event.text)
+            if live:
+                deadline = max(event.at, since + _cadence(config, playbook, severity))
+        elif event.kind == "phase" and event.text in ("resolved", "closed"):
+            live = False
+        elif event.kind == "phase" and not live:  # reopened: the clock starts again
+            live, since = True, event.at
+            deadline = event.at + _cadence(config, playbook, severity)
+    run_until(end)
+    return Cadence(first, windows, kept, missed)
 
 
 def _cadence(config: Config, playbook: str, severity: Severity) -> timedelta:
@@ -212,7 +247,7 @@ def compute(
     required = config.required_roles(playbooks[playbook], declared_severity) if playbook in playbooks else []
     assembled = assembled_at(declared_at, required, holdings)
     first = first_approval(events)
-    cadence, windows, kept = cadence_windows(config, playbook, events, declared_at, resolved_at or now)
+    cadence = cadence_windows(config, playbook, events, declared_at, resolved_at or now)
     counts = {state: checklist_states.count(state) for state in CHECKLIST_STATES}
     return Metrics(
         assembled_at=assembled,
@@ -222,9 +257,10 @@ def compute(
         first_statement_version=first[1] if first else None,
         first_statement_target=first_statement_target(config, playbook, events, first[0] if first else now),
         approvals=latencies(versions, events),
-        cadence=cadence,
-        cadence_windows=windows,
-        cadence_kept=kept,
+        cadence=cadence.first,
+        cadence_windows=cadence.windows,
+        cadence_kept=cadence.kept,
         checklist=counts,
         phases=phase_times(events, declared_at, now),
+        missed_updates=cadence.missed,
     )

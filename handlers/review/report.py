@@ -12,7 +12,7 @@ from handlers.line.standing import status_of
 from handlers.review import metrics
 from handlers.text.formatting import duration_text
 from handlers.text.i18n import _
-from handlers.text.labels import OUTCOME, PHASE, label
+from handlers.text.labels import OUTCOME, PHASE, SEVERITY, label
 from handlers.text.markup import Message, fmt, lines
 from storage.models import Approval, ChecklistItem, FollowUp, Incident, Lesson, Nudge, Publication, RoleAssignment, Statement, TimelineEvent
 
@@ -230,6 +230,12 @@ def latency_text(figures: metrics.Metrics) -> str:
     return ", ".join(shown) or "—"
 
 
+def playbook_title(config: Config, key: str) -> str:
+    """The playbook as the team names it ('Product quality crisis'), never its key."""
+    playbook = config.playbooks.get(key)
+    return playbook.title.get(config.language) if playbook else key
+
+
 def summary(review: Review, config: Config) -> Message:
     """The short review posted to the room: the headline figures, lessons and actions counted."""
     incident, figures = review.incident, review.metrics
@@ -239,13 +245,13 @@ def summary(review: Review, config: Config) -> Message:
             _("📋 **Review of #{id} {title}** ({playbook}, {sev}, {phase})"),
             id=incident.id,
             title=incident.title,
-            playbook=incident.playbook,
-            sev=incident.severity,
+            playbook=playbook_title(config, incident.playbook),
+            sev=label(SEVERITY, incident.severity),
             phase=label(PHASE, incident.phase),
         ),
         fmt(_("• Team assembled in: {took}"), took=duration_text(figures.assembled) if figures.assembled else _("not yet")),
         fmt(_("• First approved statement: {text}"), text=first_statement_text(figures)),
-        fmt(_("• Approval latency: {text}"), text=latency_text(figures)),
+        fmt(_("• Time to approval: {text}"), text=latency_text(figures)),
         fmt(_("• Updates on cadence: {text}"), text=cadence_text(figures)),
         fmt(_("• Checklist: {text}"), text=checklist_text(figures)),
         fmt(

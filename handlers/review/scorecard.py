@@ -52,9 +52,7 @@ def scorecard(session: Session, config: Config, incident: Incident, now: datetim
         for kind in ("approved", "update")
     }
     found = [
-        milestone(
-            "roles", _("Roles filled (every required role acknowledged)"), _roles_filled(session, config, incident), kinds.ROLE_ACK.pace
-        ),
+        milestone("roles", _("Roles filled (every required role accepted)"), _roles_filled(session, config, incident), kinds.ROLE_ACK.pace),
         milestone("first_statement", _("First approved statement"), first["approved"], timing.first_statement),
         milestone("first_update", _("First status update"), first["update"], timing.update_every),
     ]

@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_timezone_name
 from babel.lists import format_list
 from babel.units import format_unit
 
@@ -11,13 +12,44 @@ from handlers.text.i18n import _, language
 
 
 def when(config: Config, moment: datetime | None, now: datetime | None = None) -> str:
-    """A time in the team's timezone, short; with its year when that is not the year of `now` (where the caller knows now)."""
+    """A time in the team's timezone that no reader can misread: '09:20 Beijing time, 2 Mar' / '3月2日 北京时间 09:20',
+    with the year when it is not the year of `now` (where the caller knows now)."""
+    return moment_text(config, moment, now)
+
+
+BEIJING = {"Asia/Shanghai", "Asia/Chongqing", "Asia/Harbin", "Asia/Urumqi", "PRC"}  # China's one official time
+
+
+def zone_name(zone: ZoneInfo, moment: datetime) -> str:
+    """The zone as people say it: 'Beijing time' / '北京时间', else CLDR's long name, else 'GMT+8' (never 'CST': China or US Central?)."""
+    if zone.key in BEIJING:
+        return _("Beijing time")
+    if zone.key in ("UTC", "Etc/UTC", "Etc/GMT", "GMT"):
+        return "UTC"
+    name = get_timezone_name(moment.astimezone(zone), width="long", locale=language())
+    if not name or name.startswith(("GMT", "UTC")) or "Unknown" in name:
+        total = int((moment.astimezone(zone).utcoffset() or timedelta(0)).total_seconds()) // 60
+        hours, minutes = divmod(abs(total), 60)
+        return f"GMT{'-' if total < 0 else '+'}{hours}" + (f":{minutes:02d}" if minutes else "")
+    return name
+
+
+def day_text(local: datetime, year: bool) -> str:
+    """An unambiguous date: '6 Dec' / '12月6日', with the year where asked ('6 Dec 2025' / '2025年12月6日')."""
+    if language() == "zh":
+        return f"{local.year}年{local.month}月{local.day}日" if year else f"{local.month}月{local.day}日"
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    return f"{local.day} {months[local.month - 1]}" + (f" {local.year}" if year else "")
+
+
+def moment_text(config: Config, moment: datetime | None, now: datetime | None = None) -> str:
+    """A time a reader cannot misread: '09:20 Beijing time, 2 Mar' / '3月2日 北京时间 09:20' (the year when not now's)."""
     if moment is None:
         return "—"
     zone = ZoneInfo(config.timezone)
     local = moment.astimezone(zone)
     other_year = now is not None and local.year != now.astimezone(zone).year
-    return local.strftime("%Y-%m-%d %H:%M" if other_year else "%m-%d %H:%M")
+    return _("{time} {zone}, {day}").format(time=local.strftime("%H:%M"), zone=zone_name(zone, moment), day=day_text(local, other_year))
 
 
 def person_name(config: Config, key: str | None) -> str:

@@ -14,6 +14,23 @@ PHASE = {
 }
 VERSION_STATE = {"pending": N_("pending"), "approved": N_("current"), "superseded": N_("superseded"), "rejected": N_("rejected")}
 OUTCOME = {"approved": N_("approved"), "rejected": N_("rejected"), "set_aside": N_("set aside"), "pending": N_("pending")}
+SEVERITY = {
+    "sev1": N_("severity 1 — critical"),
+    "sev2": N_("severity 2 — serious"),
+    "sev3": N_("severity 3 — moderate"),
+    "sev4": N_("severity 4 — minor"),
+}
+REMINDER = {
+    "role_ack": N_("role not accepted"),
+    "role_unfilled": N_("role unfilled"),
+    "task_overdue": N_("checklist item overdue"),
+    "first_statement": N_("first statement due"),
+    "update_due": N_("update late"),
+    "approval_pending": N_("approval waiting"),
+    "review_due": N_("review meeting due"),
+    "action_due": N_("follow-up action due"),
+    "drill_inject": N_("drill event"),
+}
 INJECT_KIND = {
     "social_post": N_("Social media post"),
     "journalist_call": N_("Journalist's call"),

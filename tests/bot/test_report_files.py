@@ -43,11 +43,11 @@ def parse(html: str):
 
 def test_the_html_is_valid_standalone_and_draws_one_mark_per_milestone(chat, clock, tmp_path):
     room = scripted(chat, clock)
-    assert chat.say("alice", "close", room).ok
+    assert chat.say("alice", "close --force The open items move to the recall plan", room).ok
     _md, html = written(chat, clock, tmp_path)
     document = parse(html)
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html) and "<link" not in html and "<script" not in html  # no external assets
-    [svg] = document.iter(f"{SVG}svg")
+    [svg] = chart_of(document)
     milestones = [g for g in svg.iter(f"{SVG}g") if g.get("class") == "milestone"]
     with session(chat.engine) as db:
         incident = db.exec(select(Incident)).one()
@@ -60,8 +60,16 @@ def test_the_html_is_valid_standalone_and_draws_one_mark_per_milestone(chat, clo
     kinds = [element.get("class") for element in svg.iter() if element.get("class")]
     assert kinds.count("version") == 2 and kinds.count("update") == 2 and kinds.count("nudge") == len(fired) > 0
     assert kinds.count("phase") == 5  # detected, assessing, responding, recovering, resolved (closed ends the chart)
-    legend = [t.text for g in svg.iter(f"{SVG}g") if g.get("class") == "legend" for t in g.iter(f"{SVG}text")]
-    assert "nudge fired" in legend and "milestone" in legend
+    printed = [t.text for t in svg.iter(f"{SVG}text") if t.get("class") == "mark-label"]
+    assert printed.count("v1 rejected") == printed.count("v2 approved") == 1  # every mark labelled in the page, not only on hover
+    assert {"update 09:20", "update 10:10", "update missed 09:50"} <= set(printed)  # the bot's own deadline, missed, is on the chart
+    assert {"team assembled 09:07", "first approved statement 09:38", "resolved 10:35", "closed 10:50"} <= set(printed)
+    assert printed.count("update late 09:55") == 1 and "checklist item overdue 09:55" in printed  # each reminder sent, named
+    [key] = [ul for ul in document.iter(f"{XHTML}ul") if ul.get("class") == "legend"]
+    legend = ["".join(li.itertext()).strip() for li in key]
+    assert "reminder sent" in legend and "update deadline missed" in legend and "milestone" in legend
+    swatches = [shape.get("fill") for shape in key.iter() if shape.get("fill")]
+    assert len(swatches) == len(legend) == len(set(swatches))  # one colour per meaning, each named
     tables = " ".join("".join(td.itertext()) for td in document.iter(f"{XHTML}td"))
     assert "7 min" in tables and "38 min (target 1 hr, on time)" in tables and "2 of 3 windows of 30 min (67 %)" in tables
 
@@ -76,7 +84,7 @@ def test_user_text_stays_text(chat, clock, tmp_path):
     assert not list(document.iter(f"{XHTML}script")) and not list(document.iter(f"{XHTML}b"))
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
     assert NASTY in "".join(document.find(f".//{XHTML}h1").itertext())
-    [svg] = document.iter(f"{SVG}svg")
+    [svg] = chart_of(document)
     assert any(NASTY in (t.text or "") for t in svg.iter(f"{SVG}title"))  # the update's mark quotes it, as text
     assert "<script>" not in md and r"\<script\>" in md  # Markdown viewers render no raw HTML from user text
 
@@ -100,6 +108,11 @@ def test_delivering_the_report_effect_writes_the_files_and_tells_the_room(chat, 
     assert f"📄 Full report: {tmp_path / 'out' / 'report-1.md'} · {tmp_path / 'out' / 'report-1.html'}" in said
     assert "• Team assembled in: 7 min" in said
     assert (tmp_path / "out" / "report-1.html").stat().st_size > 5000
+
+
+def chart_of(document) -> list:
+    """The timeline chart's SVG (the legend's swatches are small SVGs too)."""
+    return [svg for svg in document.iter(f"{SVG}svg") if svg.get("class") == "chart"]
 
 
 class _Out:
@@ -143,7 +156,7 @@ def test_chromium_renders_the_report(chat, clock, tmp_path):
     if binary is None:
         pytest.skip("Chromium is not installed here (.ci/run installs Debian's chromium); the screenshot test needs it")
     room = scripted(chat, clock)
-    assert chat.say("alice", "close", room).ok
+    assert chat.say("alice", "close --force The open items move to the recall plan", room).ok
     written(chat, clock, tmp_path)
     shot = tmp_path / "report.png"
     command = [binary, "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}", "--window-size=1200,1600"]

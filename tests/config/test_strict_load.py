@@ -113,3 +113,22 @@ def test_a_manual_target_is_never_warned_about():
 
 def test_absurd_nesting_is_refused_in_words():
     assert problems("a: " + "[" * 2_000 + "\n") == ["team.yaml: (top level): nested too deeply to be a config file"]
+
+
+@pytest.mark.parametrize(
+    ("text", "chinese"),
+    [
+        ("langauge: zh\n", "未知的键（请检查拼写）"),
+        ("language: fr\n", "应为 'en' or 'zh' 之一"),
+        ("team:\n  people:\n    bob: {name: Bob, timezone: 5}\n", "应为文本"),
+    ],
+)
+def test_the_checks_pydantic_makes_are_told_in_chinese_too(text, chinese):
+    from handlers.text.i18n import _, speaking
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text, "team.yaml")
+    with speaking("zh"):
+        said = [problem.said(_) for problem in caught.value.problems]
+    assert any(chinese in line for line in said), said
+    assert str(caught.value.problems[0]).startswith("team.yaml:")  # and English where no language is chosen

@@ -16,7 +16,7 @@ def test_declare_and_status_show_room_card_and_checklist(onevoice):
     room = re.search(r"Room: (crisis-\d{8}-battery-overheating-reports)", out).group(1)
     assert f"[#{room}] room opened" in out
     assert f"[#{room}] 📌 🟠 #1 Battery overheating reports" in out  # the pinned card
-    assert "Legal counsel: Bob Li (not acknowledged yet)" in out
+    assert "Legal counsel: Bob Li (not accepted yet)" in out
     assert "Checklist (14 items)" in out and "☐ 1 Collect every report" in out
     assert f"(you are now in #{room})" in out
     status = out.split("/crisis status", 1)[1]
@@ -32,9 +32,9 @@ def test_chinese_config_makes_the_bot_speak_chinese(tmp_path):
 # (who, lines after declaring in the room, words the output must show)
 VERBS = {
     "list": ("alice", "/crisis list\n", "#1 Battery overheating reports · sev2"),
-    "roles": ("dave", "/crisis roles\n", "Scribe: Dave Zhang (not acknowledged yet)"),
+    "roles": ("dave", "/crisis roles\n", "Scribe: Dave Zhang (not accepted yet)"),
     "assign": ("alice", "/crisis assign exec @erin\n", "Executive sponsor: Erin Liu (by Alice Chen)"),
-    "ack": ("bob", "/crisis ack\n", "Bob Li acknowledged: Legal counsel."),
+    "ack": ("bob", "/crisis ack\n", "Bob Li accepted: Legal counsel."),
     "handoff": ("bob", "/crisis handoff legal @erin\n", "Legal counsel: Bob Li → Erin Liu"),
     "sev": ("alice", "/crisis sev 1\n", "Severity changed sev2 → sev1"),
     "phase": ("alice", "/crisis phase responding\n", "Phase detected → responding"),
@@ -47,7 +47,7 @@ VERBS = {
     "update": ("alice", "/crisis update Lot 2311 isolated\n", "Update on #1 Battery overheating reports from Alice Chen"),
     "resolve": ("alice", "/crisis resolve Recall under way\n", "#1 resolved by Alice Chen"),
     "reopen": ("alice", "/crisis resolve\n/crisis reopen\n", "#1 reopened by Alice Chen: back to responding."),
-    "close": ("alice", "/crisis resolve\n/crisis lesson + Quick stop-sale\n/crisis close\n", "#1 closed by Alice Chen."),
+    "close": ("alice", "/crisis resolve\n/crisis lesson + Quick stop-sale\n/crisis close --force Moved on\n", "#1 closed by Alice Chen."),
     "help": ("erin", "/crisis help assign\n", "/crisis assign <role> @person"),
     "status": ("erin", "/crisis card\n", "Checklist: 0/14 done"),
 }
@@ -80,7 +80,7 @@ def test_unknown_verbs_and_chatter(onevoice):
 
 def test_as_switches_the_speaker(onevoice):
     out = onevoice.type_in(DECLARE + ":as bob\n/crisis ack\n:as nobody\n")
-    assert "(now typing as bob)" in out and "Bob Li acknowledged" in out and "(no team member nobody" in out
+    assert "(now typing as bob)" in out and "Bob Li accepted" in out and "(no team member nobody" in out
 
 
 def test_unknown_speaker_is_refused(onevoice):

@@ -198,3 +198,12 @@ async def test_a_telegram_token_refused_by_the_api_names_the_setting(tmp_path):
         done = await asyncio.to_thread(onevoice, tmp_path, "run", ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path}/x.db", **env)
     _assert_acted_on(done, "TELEGRAM_BOT_TOKEN")
     assert "@BotFather" in done.stderr
+
+
+def test_a_dangling_team_file_link_is_an_error_not_the_demo_team(tmp_path):
+    (tmp_path / "onevoice.yaml").symlink_to(tmp_path / "teams" / "gone.yaml")
+    for command in (["check-config"], ["console", "--as", "alice"]):
+        done = onevoice(tmp_path, *command, stdin="help\n")
+        lines = done.stderr.splitlines()
+        assert done.returncode in (1, 2) and "onevoice.yaml" in done.stderr and len(lines) <= 3, done.stderr
+        assert "demo team" not in done.stderr + done.stdout

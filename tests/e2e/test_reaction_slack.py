@@ -60,4 +60,8 @@ async def test_signals_attach_to_a_slack_incident_and_the_follow_up_reaches_its_
     await bot.wait_for(
         lambda: "Attached" not in (bot.fake.current(TRIAGE, post["ts"]).get("text") or ""), 15, "the triage post retold without it"
     )
-    assert [b["text"]["text"] for b in slack_process.buttons(bot.fake.current(TRIAGE, post["ts"]))] == ["Declare", "Attach to #1", "Track as claim"]
+    assert [b["text"]["text"] for b in slack_process.buttons(bot.fake.current(TRIAGE, post["ts"]))] == [
+        "Declare",
+        "Attach to #1",
+        "Track as claim",
+    ]

@@ -57,11 +57,11 @@ def test_a_full_incident_ends_with_a_review_and_a_report_with_the_scripted_figur
     at(onevoice, 101, ["/crisis #1 lesson + Monitoring caught it early", "/crisis #1 action Add a temperature test @erin due in 14d"])
     review = at(onevoice, 105, ["/crisis #1 review"], as_="erin")  # anyone may
     assert "• Team assembled in: 7 min" in review and "• First approved statement: 38 min (target 1 hr, on time)" in review
-    assert "• Approval latency: v1 12 min (rejected), v2 8 min (approved)" in review
+    assert "• Time to approval: v1 12 min (rejected), v2 8 min (approved)" in review
     assert "• Updates on cadence: 2 of 3 windows of 30 min (67 %)" in review
     shown = re.search(r"📄 Full report: (\S+report-1\.md) · (\S+report-1\.html)", review)
     assert shown and shown.group(2) == str(onevoice.folder / "reports" / "report-1.html")  # beside the database by default
-    assert "#1 closed by Alice Chen." in at(onevoice, 110, ["/crisis #1 close"])
+    assert "#1 closed by Alice Chen." in at(onevoice, 110, ["/crisis #1 close --force The open items move to the recall plan"])
 
     onevoice.env["ONEVOICE_CLOCK_START"] = (T0 + timedelta(days=1)).isoformat()
     done = onevoice.run("report", "1", "--out", str(tmp_path / "out"))
@@ -70,12 +70,12 @@ def test_a_full_incident_ends_with_a_review_and_a_report_with_the_scripted_figur
     assert done.stdout.split() == [str(md_path), str(html_path)]
     figures = metrics_of(html_path.read_text(encoding="utf-8"))
     assert figures == {
-        "Time to assemble": "7 min",
+        "Time until the team was in place": "7 min",
         "Time to first approved statement": "38 min (target 1 hr, on time)",
         "Update cadence kept": "2 of 3 windows of 30 min (67 %)",
-        "Checklist completion": "1 done, 1 skipped, 12 open (14 %)",
-        "Approval latency of v1": "12 min (rejected)",
-        "Approval latency of v2": "8 min (approved)",
+        "Checklist completion": "2 done, 1 skipped, 11 open (21 %)",
+        "Time to approval of v1": "12 min (rejected)",
+        "Time to approval of v2": "8 min (approved)",
     }
     markdown = md_path.read_text(encoding="utf-8")
     for name, value in figures.items():
@@ -97,7 +97,7 @@ def test_close_is_forced_only_by_the_commander_and_with_a_reason(onevoice):
     assert "#1 closed by Alice Chen." in onevoice.type_in("/crisis #1 close --force Reviewed with the board offline\n")
     with sqlite3.connect(onevoice.folder / "onevoice.db") as db:
         assert db.execute("select text from timelineevent where kind = 'forced_close'").fetchall() == [("Reviewed with the board offline",)]
-    assert "📋 Review of #1 Checkout errors (outage, sev3, closed)" in onevoice.type_in(
+    assert "📋 Review of #1 Checkout errors (Service outage or security incident, severity 3 — moderate, closed)" in onevoice.type_in(
         "/crisis #1 review\n", as_="erin"
     )  # once closed too
     assert (onevoice.folder / "reports" / "report-1.html").exists()
@@ -114,13 +114,14 @@ def test_stats_count_real_incidents_and_leave_drills_out(onevoice):
     onevoice.env["ONEVOICE_CLOCK_START"] = (T0 + timedelta(minutes=125)).isoformat()  # clear of window edges
     done = onevoice.run("stats")
     assert done.returncode == 0, done.stderr
-    # #1 sev1: four 30-min windows, the first kept; #2 sev2: two 60-min windows, none kept.
+    # As the bot's update clock ran: #1 sev1 kept its window with the update at +1, then missed +31, +61, +91 and +121;
+    # #2 sev2 missed +60 and +120.
     assert done.stdout.splitlines() == [
         "Incidents (drills excluded): 2",
         "By playbook: product-quality 2",
         "By severity: sev1 1, sev2 1",
         "Median time to first approved statement: 30 min (2 of 2 incidents had one)",
-        "Update cadence kept: 1 of 6 windows (17 %)",
+        "Update cadence kept: 1 of 7 windows (14 %)",
         "Stakeholder lists told by their deadline: 0 of 1 (0 %)",  # #1's regulators were due at 1 h; #2's (4 h) not yet
         "Median press inquiry answer time: — (0 answered or declined)",
         "Median time to answer a false claim: — (0 claims answered)",

@@ -57,8 +57,8 @@ def test_overdue_nudges_fire_exactly_once_after_sigkill_and_restart(onevoice):
     out = onevoice.console("")  # starts, fires what is overdue, reads end of input, stops
     fired = sorted(int(n) for n in SNOOZE_BUTTON.findall(out))
     assert fired == overdue, out  # each overdue nudge exactly once, none lost
-    assert "the first approved statement is due at 03-02 10:00, in 15 min" in out
-    assert "you were given Legal counsel and have not acknowledged it" in out
+    assert "the first approved statement is due at 10:00 Beijing time, 2 Mar, in 15 min" in out
+    assert "you were given Legal counsel and have not accepted it yet" in out
 
     again = onevoice.console("")  # a second restart at the same moment fires nothing again
     assert SNOOZE_BUTTON.findall(again) == []

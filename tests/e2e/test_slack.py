@@ -40,13 +40,13 @@ async def test_declare_opens_the_room_the_ack_button_edits_the_card_and_user_tex
     assert "crisis-20260302-battery-overheating" in (await slack_bot.message(GENERAL, "Declared #1"))["text"]
 
     brief = await slack_bot.message(ALICE, "You are *Incident commander*")
-    ack = next(b for b in buttons(brief) if b["text"]["text"] == "Acknowledge")
+    ack = next(b for b in buttons(brief) if b["text"]["text"] == "Accept the role")
     await slack_bot.click(ALICE, slack_bot.fake.ims[ALICE], brief, ack)
     edited = lambda: "Incident commander: Alice Chen ✓" in slack_bot.fake.current(room["id"], room["pins"][0])["text"]  # noqa: E731
     await slack_bot.wait_for(edited, what="the card edited to show the ack")
     assert any(u["ts"] == room["pins"][0] for u in slack_bot.fake.updates)  # chat.update on the card, not a new card
     assert len(room["pins"]) == 1 and len(slack_bot.crisis_channels()) == 1
-    await slack_bot.message(ALICE, "Alice Chen acknowledged")
+    await slack_bot.message(ALICE, "Alice Chen accepted")
 
     await slack_bot.command(ALICE, "task Tell <!channel> & the <@U0BOB> team in 30m", room["id"])
     posted = await slack_bot.message(room["id"], "Tell <!channel> & the")

@@ -87,8 +87,8 @@ async def test_answers_survive_two_server_errors_and_reach_a_channel_the_bot_is_
     await slack_bot.wait_for(lambda: room["pins"], 15, "the card pinned")
     fake.fail_next("response_url", 503, times=2)
     brief = await slack_bot.message(ALICE, "You are *Incident commander*")
-    ack = next(b for b in buttons(brief) if b["text"]["text"] == "Acknowledge")
+    ack = next(b for b in buttons(brief) if b["text"]["text"] == "Accept the role")
     await slack_bot.click(ALICE, fake.ims[ALICE], brief, ack)
-    answer = await slack_bot.message(ALICE, "acknowledged", 15)
+    answer = await slack_bot.message(ALICE, "accepted", 15)
     assert answer["via"] == "response_url" and [s for _n, _b, s in fake.response_log][3:] == [503, 503, 200]
     assert not [m for m in fake.messages_in(lobby) if m.get("via") is None]  # nothing there went through the Web API

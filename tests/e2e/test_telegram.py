@@ -67,9 +67,9 @@ async def test_declare_opens_a_forum_topic_pins_the_card_and_assign_and_ack_work
 
     # ack by the inline button under the duty DM
     brief = await bot.message(BOB, "You are Executive sponsor")
-    assert buttons(bot.current(brief)) == [("Acknowledge", "#1 ack")]
-    answer = await bot.press(BOB, brief, data_of(bot.current(brief), "Acknowledge"))
-    assert "Bob Li acknowledged" in answer["text"]
+    assert buttons(bot.current(brief)) == [("Accept the role", "#1 ack")]
+    answer = await bot.press(BOB, brief, data_of(bot.current(brief), "Accept the role"))
+    assert "Bob Li accepted" in answer["text"]
     shows_ack = lambda: "Executive sponsor: Bob Li ✓" in fake.current_message(GROUP, card)["text"]  # noqa: E731
     await bot.wait_for(shows_ack, 15, "the card edited to show the ack")
     assert any(e["message_id"] == card for e in fake.edits)  # editMessageText on the pinned card, not a new card

@@ -12,9 +12,9 @@ def test_full_width_forms_mean_what_the_ascii_forms_mean(chat, room):
     said(chat, "alice", "ＴＡＳＫ Brief the stores ＠bob ｉｎ 2h", room)
     said(chat, "alice", "＃１ task Check the batch numbers @carol in 1h", room)
     listing = said(chat, "alice", "tasks all", room)
-    assert "Call the regulator · Bob Li · due 03-02 09:30" in listing
-    assert "Brief the stores · Bob Li · due 03-02 11:00" in listing, listing
-    assert "Check the batch numbers · Carol Wang · due 03-02 10:00" in listing
+    assert "Call the regulator · Bob Li · due 09:30 Beijing time, 2 Mar" in listing
+    assert "Brief the stores · Bob Li · due 11:00 Beijing time, 2 Mar" in listing, listing
+    assert "Check the batch numbers · Carol Wang · due 10:00 Beijing time, 2 Mar" in listing
 
 
 def test_combining_marks_emoji_joiners_and_rtl_words_are_kept_as_typed(chat, room):

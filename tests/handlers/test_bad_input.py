@@ -21,7 +21,7 @@ USAGE = {
     "done": "Usage: /crisis done <n>",
     "skip": "Usage: /crisis skip <n> <reason>",
     "undo": "Usage: /crisis undo <n>",
-    "task": "Usage: /crisis task <text> [@person|role] [in 30m]",
+    "task": "Usage: /crisis task <text> [@person|@role] [in 30m]",
     "tasks": "Usage: /crisis tasks [mine|all]",
     "declare": "Usage: /crisis declare <playbook> [sev1-4] <title>",
     "update": "Usage: /crisis update <text>",

@@ -141,7 +141,7 @@ def test_answering_records_who_when_and_how(chat, drill):
 @pytest.mark.parametrize(
     ("who", "line", "expected"),
     [
-        ("alice", "answer i2", "Inject I2 has not arrived yet: it is due 03-02 09:15."),
+        ("alice", "answer i2", "Inject I2 has not arrived yet: it is due 09:15 Beijing time, 2 Mar."),
         ("alice", "answer i9", "#1 has no inject I9; its injects are I1 to I7."),
         ("alice", "answer", "Name the inject as shown on it, e.g. i2."),
         ("alice", "answer 1", "Name the inject as shown on it, e.g. i2."),
@@ -217,7 +217,7 @@ def test_the_scorecard_times_each_milestone_against_its_target(chat, drill):
     posted = chat.posts()[-1]
     assert posted.splitlines() == [
         "🧪 Drill scorecard — #1 PB-20 power banks overheating (lot 2311): 4 of 10 on time",
-        "✅ Roles filled (every required role acknowledged): 8 min 30 sec · target 10 min",
+        "✅ Roles filled (every required role accepted): 8 min 30 sec · target 10 min",
         "✅ First approved statement: 50 min · target 2 hr",
         "❌ First status update: 1 hr 10 min · target 1 hr",
         "✅ I1 Social media post answered: 18 min · target 20 min",

@@ -27,7 +27,7 @@ def test_a_task_keeps_every_keyword_of_its_text_and_takes_only_its_owner_and_due
     said(chat, "alice", f"task {FREE} @legal", room)
     said(chat, "alice", f"task {FREE}", room)
     listing = said(chat, "alice", "tasks", room)
-    assert f"☐ 15 {FREE} · Bob Li · due 03-02 11:00" in listing
+    assert f"☐ 15 {FREE} · Bob Li · due 11:00 Beijing time, 2 Mar" in listing
     assert f"☐ 16 {FREE} · Bob Li (" in listing  # @role at the end names its holder
     assert listing.endswith(f"☐ 17 {FREE} · —")
 
@@ -37,8 +37,8 @@ def test_an_action_keeps_a_due_inside_its_text(chat, room):
     said(chat, "alice", "action Check the due diligence file @bob due in 3d", room)
     said(chat, "alice", f"action {FREE} @erin due 2026-03-20", room)
     listing = said(chat, "bob", "actions", room)
-    assert "A1 Check the due diligence file · Bob Li · 03-05 09:00" in listing
-    assert f"A2 {FREE} · Erin Liu · 03-20 18:00" in listing
+    assert "A1 Check the due diligence file · Bob Li · 09:00 Beijing time, 5 Mar" in listing
+    assert f"A2 {FREE} · Erin Liu · 18:00 Beijing time, 20 Mar" in listing
 
 
 def test_a_lesson_keeps_all_its_words(chat, room, tmp_path):

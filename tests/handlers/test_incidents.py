@@ -49,9 +49,9 @@ def test_status_shows_roles_checklist_progress_and_deadlines(chat):
     card = chat.say("dave", "status", room).message.plain()
     assert "Battery overheating" in card and "sev2" in card
     assert "Legal counsel: Bob Li ✓" in card
-    assert "Spokesperson: Carol Wang (not acknowledged yet)" in card
+    assert "Spokesperson: Carol Wang (not accepted yet)" in card
     assert "Checklist: 1/14 done" in card
-    assert "first statement due 03-02 11:00" in card  # Asia/Shanghai, 2h after a 01:00 UTC declaration
+    assert "first statement due 11:00 Beijing time, 2 Mar" in card  # Asia/Shanghai, 2h after a 01:00 UTC declaration
 
 
 def test_sev_escalation_fills_new_roles_and_moves_the_update_clock(chat, clock):
@@ -95,7 +95,7 @@ def test_phases_run_forward_and_close_needs_resolve(chat):
     refused = chat.say("alice", "close", room)
     assert not refused.ok and "The review of #1 is not complete: no lesson yet." in refused.message.plain()
     assert chat.say("dave", "lesson + The monitor caught it within the hour", room).ok
-    assert chat.say("alice", "close", room).ok
+    assert chat.say("alice", "close --force The open items move to the recall plan", room).ok
     with session(chat.engine) as db:
         incident = db.get(Incident, incident_id)
         phases = [e.text for e in db.exec(select(TimelineEvent).where(TimelineEvent.kind == "phase").order_by(TimelineEvent.id))]

@@ -31,7 +31,7 @@ def test_the_snooze_button_moves_the_reminder_later(chat, clock):
     command = _item_1_snooze(chat, t)
     nudge_id = command.split()[2]
     reply = chat.say("dave", command, room=None)  # pressed in the DM
-    assert reply.ok and reply.message.plain() == f"Reminder {nudge_id} snoozed until 03-02 09:30."
+    assert reply.ok and reply.message.plain() == f"Reminder {nudge_id} snoozed until 09:30 Beijing time, 2 Mar."
     assert t.fire(29, "item 1 ") == []
     [(to, text)] = t.fire(30, "item 1 ")
     assert to == "dave" and "is overdue by 15 min" in text
@@ -47,7 +47,7 @@ def test_the_commander_may_snooze_anyones_reminder_but_nobody_else_may(chat, clo
     assert not refused.ok
     assert refused.message.plain() == f"Reminder {nudge_id} is not yours; only the person reminded or the commander may snooze it."
     assert chat.snapshot() == before
-    assert chat.say("alice", command, room).message.plain() == f"Reminder {nudge_id} snoozed until 03-02 10:15."
+    assert chat.say("alice", command, room).message.plain() == f"Reminder {nudge_id} snoozed until 10:15 Beijing time, 2 Mar."
     assert t.recipients(70, "item 1 ") == []
     assert [to for to, _text in t.fire(75, "item 1 ")] == ["dave"]
 
@@ -98,7 +98,7 @@ def test_a_sev3_reminder_due_at_night_waits_for_8am_in_the_targets_timezone(chat
     assert t.fire(10, "Spokesperson") == []
     assert t.fire(7 * 60 - 1, "Spokesperson") == []  # 07:59 in London
     assert t.fire(7 * 60, "Spokesperson") == [
-        ("carol", HEAD + "you were given Spokesperson and have not acknowledged it (6 hr 50 min late). Clear it: /crisis ack")
+        ("carol", HEAD + "you were given Spokesperson and have not accepted it yet (6 hr 50 min late). Accept it: /crisis ack")
     ]
 
 
@@ -122,19 +122,19 @@ def test_sev2_to_sev1_brings_the_first_statement_deadline_and_the_next_update_fo
     room, t = declare(chat, clock, severity="sev2")
     t.at(10)
     reply = chat.say("alice", "sev 1", room)
-    assert reply.ok and "Next update due 03-02 09:30." in reply.message.plain()
+    assert reply.ok and "Next update due 09:30 Beijing time, 2 Mar." in reply.message.plain()
     assert t.fire(29, "status update") == []
     assert [to for to, _text in t.fire(30, "status update")] == ["alice"]
     assert t.fire(44, "approved statement") == []
     [(_to, text)] = t.fire(45, "approved statement")
-    assert "the first approved statement is due at 03-02 10:00, in 15 min" in text
+    assert "the first approved statement is due at 10:00 Beijing time, 2 Mar, in 15 min" in text
     assert [to for to, _text in t.fire(60, "approved statement")] == ["alice"]
 
 
 def test_sev1_to_sev3_puts_the_deadline_and_the_update_back(chat, clock):
     room, t = declare(chat, clock)
     t.at(10)
-    assert "Next update due 03-02 13:00." in chat.say("alice", "sev 3", room).message.plain()
+    assert "Next update due 13:00 Beijing time, 2 Mar." in chat.say("alice", "sev 3", room).message.plain()
     assert t.recipients(3 * 60 + 40, "approved statement") == []
     assert t.recipients(3 * 60 + 40, "status update") == []
     assert [to for to, _text in t.fire(3 * 60 + 45, "approved statement")] == ["alice"]

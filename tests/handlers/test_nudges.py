@@ -18,10 +18,10 @@ from tests.handlers.nudge_timeline import DRAFT, HEAD, buttons, declare, message
 
 def test_an_unacknowledged_role_reminds_its_holder_at_10_minutes_not_before(chat, clock):
     room, t = declare(chat, clock, ack=("alice", "carol", "dave", "erin"))
-    assert t.fire(9, "acknowledged") == []
-    assert t.fire(10, "acknowledged") == [
-        ("bob", HEAD + "you were given Legal counsel and have not acknowledged it (less than a minute late). Clear it: /crisis ack"),
-        ("bob", HEAD + "you were given Executive sponsor and have not acknowledged it (less than a minute late). Clear it: /crisis ack"),
+    assert t.fire(9, "have not accepted") == []
+    assert t.fire(10, "have not accepted") == [
+        ("bob", HEAD + "you were given Legal counsel and have not accepted it yet (less than a minute late). Accept it: /crisis ack"),
+        ("bob", HEAD + "you were given Executive sponsor and have not accepted it yet (less than a minute late). Accept it: /crisis ack"),
     ]
     (legal,) = [n for n in nudges_of(chat, "role_ack") if n.target == "person:bob" and n.subject == "legal:bob"]
     assert buttons(chat, "bob", "Legal counsel") == ["#1 ack", f"#1 snooze {legal.id} 15m", f"#1 snooze {legal.id} 1h"]
@@ -31,8 +31,8 @@ def test_the_ack_reminder_climbs_from_holder_to_commander_to_the_roles_backup_th
     room, t = declare(chat, clock, ack=("alice", "carol", "dave", "erin"))
     heard = [(minute, to, text) for minute in range(5, 121, 5) for to, text in t.fire(minute, "Legal counsel")]
     assert heard == [
-        (10, "bob", HEAD + "you were given Legal counsel and have not acknowledged it (less than a minute late). Clear it: /crisis ack"),
-        (20, "alice", HEAD + "Bob Li has not acknowledged Legal counsel (10 min late). Remind them, or /crisis assign legal @someone."),
+        (10, "bob", HEAD + "you were given Legal counsel and have not accepted it yet (less than a minute late). Accept it: /crisis ack"),
+        (20, "alice", HEAD + "Bob Li has not accepted Legal counsel (10 min late). Remind them, or /crisis assign legal @someone."),
         (
             30,
             "erin",
@@ -56,7 +56,7 @@ def test_assigning_the_role_to_someone_else_moves_the_ack_reminder_to_the_new_ho
     assert t.fire(10, "External liaison") == []  # erin no longer holds it
     assert t.fire(14, "External liaison") == []
     assert t.fire(15, "External liaison") == [
-        ("carol", HEAD + "you were given External liaison and have not acknowledged it (less than a minute late). Clear it: /crisis ack")
+        ("carol", HEAD + "you were given External liaison and have not accepted it yet (less than a minute late). Accept it: /crisis ack")
     ]
 
 
@@ -152,7 +152,8 @@ def test_the_golden_hour_warns_commander_and_comms_15_minutes_before_and_at_the_
     assert chat.say("carol", "ack", room).ok
     assert t.fire(44, "approved statement") == []
     warning = (
-        HEAD + "the first approved statement is due at 03-02 10:00, in 15 min. Start from /crisis template holding, then /crisis draft."
+        HEAD + "the first approved statement is due at 10:00 Beijing time, 2 Mar, in 15 min."
+        " Start from /crisis template holding, then /crisis draft."
     )
     assert t.fire(45, "approved statement") == [("alice", warning), ("carol", warning)]
     assert buttons(chat, "carol", "in 15 min")[0] == "#1 template holding"
@@ -183,7 +184,10 @@ def test_a_missed_update_reminds_commander_and_comms_at_the_cadence_then_exec(ch
     room, t = declare(chat, clock)
     assert t.fire(29, "status update") == []
     assert t.fire(30, "status update") == [
-        ("alice", HEAD + "the status update promised for 03-02 09:30 is less than a minute late. Clear it: /crisis update <text>")
+        (
+            "alice",
+            HEAD + "the status update promised for 09:30 Beijing time, 2 Mar is less than a minute late. Clear it: /crisis update <text>",
+        )
     ]
     assert t.recipients(150, "status update") == [(60, "alice"), (90, "alice"), (120, "bob"), (150, "bob")]
 
@@ -195,7 +199,10 @@ def test_an_update_restarts_the_cadence(chat, clock):
     assert t.fire(30, "status update") == []
     assert t.fire(49, "status update") == []
     assert t.fire(50, "status update") == [
-        ("alice", HEAD + "the status update promised for 03-02 09:50 is less than a minute late. Clear it: /crisis update <text>")
+        (
+            "alice",
+            HEAD + "the status update promised for 09:50 Beijing time, 2 Mar is less than a minute late. Clear it: /crisis update <text>",
+        )
     ]
 
 
@@ -300,7 +307,8 @@ def test_resolve_stops_the_live_reminders_and_the_review_is_due_3_days_later(cha
     assert t.fire(3 * 24 * 60 + 5) == [
         (
             "alice",
-            HEAD + "the review meeting was due 03-05 09:05 (less than a minute late). Hold it, then close the incident: /crisis close",
+            HEAD + "the review meeting was due 09:05 Beijing time, 5 Mar (less than a minute late)."
+            " Hold it, then close the incident: /crisis close",
         )
     ]
 
@@ -316,7 +324,7 @@ def test_the_review_reminder_repeats_daily_then_exec_and_close_clears_it(chat, c
         (6 * day, "bob"),
     ]
     assert chat.say("alice", "lesson - Hold the review within the week", room).ok
-    assert chat.say("alice", "close", room).ok
+    assert chat.say("alice", "close --force The open items move to the recall plan", room).ok
     assert t.recipients(9 * day, "review meeting", step=60) == []
 
 
@@ -330,6 +338,7 @@ def test_the_review_reminder_waits_for_the_morning_even_at_sev1(chat, clock):
     assert t.fire(due + 8 * 60 + 30, "review meeting") == [
         (
             "alice",
-            HEAD + "the review meeting was due 03-05 23:30 (8 hr 30 min late). Hold it, then close the incident: /crisis close",
+            HEAD + "the review meeting was due 23:30 Beijing time, 5 Mar (8 hr 30 min late)."
+            " Hold it, then close the incident: /crisis close",
         )
     ]

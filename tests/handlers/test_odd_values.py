@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import Chat
 
-TASK_USAGE = "Usage: /crisis task <text> [@person|role] [in 30m]"
+TASK_USAGE = "Usage: /crisis task <text> [@person|@role] [in 30m]"
 ACTION_USAGE = "Usage: /crisis action <text> @person [due <date|in 3d>]"
 
 
@@ -56,16 +56,17 @@ def test_the_refusals_speak_chinese(engine, config, clock):
 def test_a_date_in_another_year_is_shown_with_its_year(chat):
     room = chat.declare()[1]
     reply = chat.say("alice", "action Audit the supplier @erin due 2027-01-15", room)
-    assert reply.ok and reply.message.plain() == "Action A1 for Erin Liu, due 2027-01-15 18:00."
+    assert reply.ok and reply.message.plain() == "Action A1 for Erin Liu, due 18:00 Beijing time, 15 Jan 2027."
     assert (
         chat.say("alice", "action Brief partners @carol due 2026-03-10", room).message.plain()
-        == "Action A2 for Carol Wang, due 03-10 18:00."
+        == "Action A2 for Carol Wang, due 18:00 Beijing time, 10 Mar."
     )
     listing = chat.say("bob", "actions", room).message.plain()
-    assert "A1 Audit the supplier · Erin Liu · 2027-01-15 18:00" in listing and "A2 Brief partners · Carol Wang · 03-10 18:00" in listing
+    assert "A1 Audit the supplier · Erin Liu · 18:00 Beijing time, 15 Jan 2027" in listing
+    assert "A2 Brief partners · Carol Wang · 18:00 Beijing time, 10 Mar" in listing
 
 
 def test_the_checklist_shows_a_due_time_next_year_with_its_year(chat):
     room = chat.declare()[1]
     assert chat.say("alice", "task Archive the records in 366d", room).ok
-    assert "☐ 15 Archive the records · — · due 2027-03-03 09:00" in chat.say("alice", "tasks", room).message.plain()
+    assert "☐ 15 Archive the records · — · due 09:00 Beijing time, 3 Mar 2027" in chat.say("alice", "tasks", room).message.plain()

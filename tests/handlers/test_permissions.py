@@ -18,7 +18,7 @@ from storage.models import Incident, Nudge, RoleAssignment
 from tests.conftest import Chat
 
 COMMANDER_ONLY = "Only Incident commander may use {verb} in incident #1."
-COMMANDER_OR_COMMS = "Only Incident commander, Content lead may use {verb} in incident #1."
+COMMANDER_OR_COMMS = "Only Incident commander, Communications lead may use {verb} in incident #1."
 PARTICIPANTS_ONLY = "Only participants of the incident (role holders and the declarer) may use {verb} in incident #1."
 JOIN = "You are not in the team model yet. Ask an admin to add your {platform} id {id} to onevoice.yaml."
 
@@ -48,7 +48,7 @@ def room(team_chat) -> str:
     roles = team_chat.say("frank", "roles", room).message.plain()
     for line in [
         "Incident commander: Alice Chen",
-        "Content lead: Alice Chen",
+        "Communications lead: Alice Chen",
         "Spokesperson: Carol Wang",
         "Legal counsel: Bob Li",
         "Monitoring lead: Dave Zhang",
@@ -85,7 +85,7 @@ MATRIX = [
     pytest.param("resolve Batch recalled", [], "alice", "erin", COMMANDER_ONLY, "/crisis resolve [summary]", id="resolve"),
     pytest.param("reopen", [("alice", "resolve")], "alice", "bob", COMMANDER_ONLY, "/crisis reopen", id="reopen"),
     pytest.param(
-        "close",
+        "close --force The open items move to the recall plan",
         [("alice", "resolve"), ("alice", "lesson + Stop-sale within the hour")],
         "alice",
         "dave",
@@ -116,7 +116,7 @@ MATRIX = [
     ),
     pytest.param("note Lab results expected at 14:00", [], "bob", "frank", PARTICIPANTS_ONLY, "/crisis note <text>", id="note"),
     pytest.param(
-        "task Call the regulator", [], "dave", "frank", PARTICIPANTS_ONLY, "/crisis task <text> [@person|role] [in 30m]", id="task"
+        "task Call the regulator", [], "dave", "frank", PARTICIPANTS_ONLY, "/crisis task <text> [@person|@role] [in 30m]", id="task"
     ),
     pytest.param("done 1", [], "dave", "frank", PARTICIPANTS_ONLY, "/crisis done <n>", id="done"),
     pytest.param("skip 1 Covered by item 2", [], "erin", "frank", PARTICIPANTS_ONLY, "/crisis skip <n> <reason>", id="skip"),
@@ -195,7 +195,7 @@ def test_help_says_who_may_hand_off(team_chat):
 
 def test_ack_is_for_a_holder_with_an_unacknowledged_role(team_chat, room):
     reply = team_chat.say("bob", "ack", room)
-    assert reply.ok and "Bob Li acknowledged: Legal counsel." in reply.message.plain()
+    assert reply.ok and "Bob Li accepted: Legal counsel." in reply.message.plain()
 
 
 @pytest.mark.parametrize("setup", [[], [("bob", "ack")]], ids=["holds-no-role", "already-acknowledged"])
@@ -205,7 +205,7 @@ def test_ack_is_refused_without_a_role_waiting_and_nothing_changes(team_chat, ro
     before = team_chat.snapshot()
     reply = team_chat.say(actor, "ack", room)
     assert reply.ok is False
-    assert "You have no role waiting for acknowledgement in #1." in reply.message.plain()
+    assert "You have no role waiting to be accepted in #1." in reply.message.plain()
     assert team_chat.snapshot() == before
 
 
@@ -261,7 +261,7 @@ def test_a_slack_user_outside_the_team_model_is_told_how_to_join(team_chat, room
     ("verb", "who"),
     [
         ("assign", "Incident commander"),
-        ("update", "Incident commander, Content lead"),
+        ("update", "Incident commander, Communications lead"),
         ("note", "participants of the incident"),
         ("status", "anyone on the team"),
     ],

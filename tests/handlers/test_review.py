@@ -43,14 +43,14 @@ def test_close_waits_for_a_lesson_unless_forced_with_a_reason(chat):
 def test_an_action_has_one_owner_and_a_due_time_and_its_owner_is_told(chat):
     room = resolved(chat)
     reply = chat.say("alice", "action Add a temperature test to incoming inspection @erin due in 3d", room)
-    assert reply.ok and reply.message.plain() == "Action A1 for Erin Liu, due 03-05 09:00."
+    assert reply.ok and reply.message.plain() == "Action A1 for Erin Liu, due 09:00 Beijing time, 5 Mar."
     assert chat.fire() == []  # nothing is due yet
     told = [dm.message for dm in chat.effects(DM) if dm.to == "erin" and "follow-up action" in dm.message.plain()]
     assert len(told) == 1 and "#1 done a1" in [button.command for button in told[0].buttons]
     dated = chat.say("alice", "action Brief retail partners @carol due 2026-03-10", room)
-    assert dated.message.plain() == "Action A2 for Carol Wang, due 03-10 18:00."
+    assert dated.message.plain() == "Action A2 for Carol Wang, due 18:00 Beijing time, 10 Mar."
     listing = chat.say("bob", "actions", room).message.plain()
-    assert "☐ A1 Add a temperature test to incoming inspection · Erin Liu · 03-05 09:00" in listing
+    assert "☐ A1 Add a temperature test to incoming inspection · Erin Liu · 09:00 Beijing time, 5 Mar" in listing
     before = chat.snapshot()
     for line, problem in {
         "action Do it": "Name exactly one owner, as @name.",
@@ -67,7 +67,7 @@ def test_an_overdue_action_reminds_its_owner_even_after_close_until_done(chat, c
     room = resolved(chat)
     chat.say("alice", "action Add a temperature test @erin due in 2d", room)
     chat.say("alice", "lesson - Test batteries on arrival", room)
-    assert chat.say("alice", "close", room).ok
+    assert chat.say("alice", "close --force The open items move to the recall plan", room).ok
     clock.advance(timedelta(days=2))  # 09:00 in Shanghai: erin is awake
     [(to, message)] = chat.fire()
     assert to == "erin"

@@ -21,8 +21,8 @@ def room(chat) -> str:
     incident_id, room = chat.declare()
     assert incident_id == 1
     roles = chat.say("alice", "roles", room).message.plain()
-    assert "Legal counsel: Bob Li (not acknowledged yet)" in roles
-    assert "Monitoring lead: Dave Zhang (not acknowledged yet)" in roles
+    assert "Legal counsel: Bob Li (not accepted yet)" in roles
+    assert "Monitoring lead: Dave Zhang (not accepted yet)" in roles
     return room
 
 
@@ -74,7 +74,7 @@ def test_handoff_moves_the_role_and_tells_both_people(chat, clock, room, actor):
     old, new = assignments(chat, "legal")
     assert (old.person, old.ended_at) == ("bob", clock.now())
     assert (new.person, new.ended_at, new.assigned_by) == ("erin", None, actor)
-    assert "Legal counsel: Erin Liu (not acknowledged yet)" in chat.say("dave", "roles", room).message.plain()
+    assert "Legal counsel: Erin Liu (not accepted yet)" in chat.say("dave", "roles", room).message.plain()
     assert any("Legal counsel: Bob Li → Erin Liu" in post for post in chat.posts())
 
 
@@ -139,7 +139,7 @@ def test_ack_accepts_the_role_and_clears_its_nudge(chat, clock, room):
     assert ack_nudge(chat, "legal", "bob").state == "pending"
     clock.advance(timedelta(minutes=3))
     reply = chat.say("bob", "ack", room)
-    assert reply.ok and "Bob Li acknowledged: Legal counsel." in reply.message.plain()
+    assert reply.ok and "Bob Li accepted: Legal counsel." in reply.message.plain()
     assert ack_nudge(chat, "legal", "bob").state == "cleared"
     assert assignments(chat, "legal")[0].acked_at == clock.now()
     assert "Legal counsel: Bob Li ✓" in chat.say("dave", "roles", room).message.plain()
@@ -148,7 +148,7 @@ def test_ack_accepts_the_role_and_clears_its_nudge(chat, clock, room):
 
 def test_ack_accepts_every_role_i_hold_at_once(chat, room):
     reply = chat.say("dave", "ack", room)
-    assert reply.ok and "Dave Zhang acknowledged: Monitoring lead, Scribe." in reply.message.plain()
+    assert reply.ok and "Dave Zhang accepted: Monitoring lead, Scribe." in reply.message.plain()
     assert ack_nudge(chat, "monitor", "dave").state == "cleared"
     assert ack_nudge(chat, "scribe", "dave").state == "cleared"
 
@@ -157,7 +157,7 @@ def test_a_second_ack_is_refused_and_changes_nothing(chat, room):
     assert chat.say("bob", "ack", room).ok
     before = chat.snapshot()
     reply = chat.say("bob", "ack", room)
-    assert reply.ok is False and "You have no role waiting for acknowledgement in #1." in reply.message.plain()
+    assert reply.ok is False and "You have no role waiting to be accepted in #1." in reply.message.plain()
     assert chat.snapshot() == before
 
 
@@ -165,7 +165,7 @@ def test_a_new_role_after_ack_needs_its_own_ack(chat, room):
     assert chat.say("bob", "ack", room).ok
     assert chat.say("alice", "assign exec @bob", room).ok
     reply = chat.say("bob", "ack", room)
-    assert reply.ok and "Bob Li acknowledged: Executive sponsor." in reply.message.plain()
+    assert reply.ok and "Bob Li accepted: Executive sponsor." in reply.message.plain()
 
 
 # ---- assign

@@ -25,10 +25,10 @@ def approve(chat: Chat, room: str, version: int) -> None:
 def test_the_first_draft_is_a_holding_statement_and_the_next_an_update(chat, room):
     first = chat.say("carol", f"draft {FIRST}", room).message.plain()
     assert "Draft v1 of #1" in first and "Kind: holding statement" in first
-    assert "Vet: no findings" in first, first
+    assert "Wording check: nothing to flag" in first, first
     approve(chat, room, 1)
     second = chat.say("carol", "draft We are sorry: more chargers are affected. Next update at 11:00.", room).message.plain()
-    assert "Kind: update" in second and "Vet: no findings" in second, second
+    assert "Kind: update" in second and "Wording check: nothing to flag" in second, second
 
 
 def test_a_rebuttal_is_vetted_as_one(chat, room):
@@ -39,7 +39,7 @@ def test_a_rebuttal_is_vetted_as_one(chat, room):
     assert "Missing empathy" not in plain  # a rebuttal answers a claim; it is not asked for empathy
     assert "rebuttal Posts" not in plain and "Posts claim PB-20 chargers explode." in plain  # the kind is not part of the text
     clean = chat.say("carol", f"draft rebuttal {REBUTTAL_FACT_FIRST}", room).message.plain()
-    assert "Kind: rebuttal" in clean and "Vet: no findings" in clean, clean
+    assert "Kind: rebuttal" in clean and "Wording check: nothing to flag" in clean, clean
 
 
 def test_history_and_the_card_show_each_versions_kind(chat, room):
@@ -58,7 +58,7 @@ def test_vet_takes_a_kind_and_says_which_it_checked(chat, room):
     assert "Checked as: holding statement." in holding
     assert "No time for the next update" in holding and "Nothing says what is not yet known" in holding
     closing = chat.say("dave", "vet closing The recall is complete. We are sorry for the trouble it caused.", room).message.plain()
-    assert "Checked as: closing statement." in closing and "Vet: no findings" in closing, closing
+    assert "Checked as: closing statement." in closing and "Wording check: nothing to flag" in closing, closing
     outside = chat.say("dave", "vet The recall is complete.", room=None).message.plain()
     assert "Checked as: update." in outside  # outside an incident, the rules of an update
 

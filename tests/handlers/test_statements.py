@@ -93,7 +93,7 @@ def test_refusals_change_nothing(chat, room):
         ("bob", "approve v1 now"): "Unexpected “now”",
         ("bob", "publish"): "Only Spokesperson, Incident commander may use publish",
         ("carol", "publish"): "#1 has no approved line yet",
-        ("dave", "draft hello"): "Only Content lead, Incident commander, Spokesperson may use draft",
+        ("dave", "draft hello"): "Only Communications lead, Incident commander, Spokesperson may use draft",
         ("carol", "draft"): "Write the proposed statement",
     }
     for (who, line), expected in cases.items():
@@ -163,7 +163,8 @@ def test_timeline_records_every_draft_decision_and_publication(chat, room):
     chat.say("carol", "published weibo", room)
     with session(chat.engine) as db:
         kinds = [e.kind for e in db.exec(select(TimelineEvent).order_by(TimelineEvent.id)) if e.kind not in ("declared", "role")]
-    assert kinds == ["draft", "rejected", "draft", "approval", "approval", "approved", "publish", "published"]
+    # the first draft also marks the playbook's "draft the holding statement" item done (`done_by: draft`)
+    assert kinds == ["draft", "done", "rejected", "draft", "approval", "approval", "approved", "publish", "published"]
 
 
 def test_history_lists_every_version_with_state_approvers_and_changes(chat, room):
@@ -199,7 +200,7 @@ def test_the_card_shows_the_line_version_and_pending_draft(chat, room):
     approve_fully(chat, room, 1)
     chat.say("carol", "draft Next text. We are sorry. Next update at 12:00.", room)
     card = chat.say("bob", "status", room).message.plain()
-    assert "Approved line: v1 (03-02 09:00) · on 0 of 4 targets · v2 awaiting approval" in card
+    assert "Approved line: v1 (09:00 Beijing time, 2 Mar) · on 0 of 4 targets · v2 awaiting approval" in card
 
 
 def test_a_text_too_long_for_a_target_is_refused_whole(engine, config, clock):
@@ -252,7 +253,7 @@ def test_published_checks_its_target_and_link(chat, room):
     assert chat.say("carol", "published weibo", room).ok
     assert chat.say("carol", "published weibo https://weibo.com/1", room).ok  # the link came later
     assert not chat.say("carol", "published weibo https://weibo.com/1", room).ok  # recorded once
-    assert "weibo: sent 03-02 09:00 https://weibo.com/1" in chat.say("erin", "line", room).message.plain()
+    assert "weibo: sent 09:00 Beijing time, 2 Mar https://weibo.com/1" in chat.say("erin", "line", room).message.plain()
 
 
 def test_a_named_version_that_does_not_exist_is_never_mistaken_for_a_reason(chat, room):

@@ -295,7 +295,7 @@ def test_the_findings_message_names_each_finding_and_quotes_its_words():
     ]
     message = render_findings(findings, {"weibo": 2000})
     assert message.plain().splitlines() == [
-        "🔎 Vet: 8 findings",
+        "🔎 Wording check: 8 things to look at",
         "• Speculation: “probably”",
         "• “No comment”: “无可奉告”",
         "• Blame-shifting: “user **error**”",
@@ -305,12 +305,12 @@ def test_the_findings_message_names_each_finding_and_quotes_its_words():
         "• Missing empathy: no words such as “sorry” or “we understand”",
         "• No next update or where to learn more",
     ]
-    assert [span.text for span in message.spans if span.style == "b"] == ["Vet: 8 findings"]
+    assert [span.text for span in message.spans if span.style == "b"] == ["Wording check: 8 things to look at"]
 
 
 def test_one_finding_is_counted_in_the_singular_and_none_says_so():
-    assert render_findings([Finding("speculation", "likely")]).plain() == "🔎 Vet: 1 finding\n• Speculation: “likely”"
-    assert render_findings([]).plain() == "✅ Vet: no findings."
+    assert render_findings([Finding("speculation", "likely")]).plain() == "🔎 Wording check: 1 thing to look at\n• Speculation: “likely”"
+    assert render_findings([]).plain() == "✅ Wording check: nothing to flag."
 
 
 def test_a_length_finding_renders_without_the_limit_when_it_is_not_given():
@@ -323,7 +323,7 @@ def test_a_findings_message_from_a_real_draft():
     findings = vet(text, RULES, approved="We recalled 40 units.", limits={"sms": 44})
     lines = render_findings(findings, {"sms": 44}).plain().splitlines()
     assert lines == [
-        "🔎 Vet: 6 findings",
+        "🔎 Wording check: 6 things to look at",
         "• Speculation: “probably”",
         "• Blame-shifting: “user error”",
         "• Too long for sms: 65 characters, the limit is 44 (beyond it: “We recalled 45 units.”)",

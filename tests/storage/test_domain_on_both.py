@@ -16,7 +16,7 @@ def test_declare_work_and_close_on_each_database(any_engine, config, clock):
         ("alice", "task Brief the call centre @carol in 30m"),
         ("alice", "resolve"),
         ("alice", "lesson + The checklist kept everyone on track"),
-        ("alice", "close"),
+        ("alice", "close --force The open items move to the recall plan"),
     ]:
         assert chat.say(who, line, room).ok, line
     with session(any_engine) as db:
