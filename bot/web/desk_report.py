@@ -1,25 +1,23 @@
 """The review report's "Stakeholders" and "Press inquiries" sections (PRODUCT.md §10): rows for the templates, every
-text in the team's language and every time exact, in the team's zone."""
+text in the team's language and every time in the team's words (formatting.when)."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from config.model import Config
 from handlers.desk import review as desk_review
-from handlers.text.formatting import duration_text, person_name
+from handlers.text.formatting import duration_text, person_name, when
 from handlers.text.i18n import _
 from storage.models import Incident
 
 
-def context(session: Session, config: Config, incident: Incident) -> dict:
+def context(session: Session, config: Config, incident: Incident, now: datetime) -> dict:
     """`desk` for the report templates: the lists with their deadlines and who was told when, and the inquiries."""
     desk = desk_review.gather(session, config, incident)
-    zone = ZoneInfo(config.timezone)
 
     def at(moment: datetime | None) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
+        return when(config, moment, now)
 
     how = {"mail": _("e-mail"), "call": _("call or reply"), "simulated": _("e-mail (drill: not sent)")}
     outcome = {"pending": _("pending"), "sent": _("delivered"), "failed": _("refused")}
@@ -76,6 +74,7 @@ def context(session: Session, config: Config, incident: Incident) -> dict:
         "contact": _("Contact"),
         "how": _("How"),
         "version": _("Version"),
+        "when": _("When"),
         "outcome": _("Outcome"),
         "note": _("Note"),
         "inquiries": _("Press inquiries"),

@@ -81,8 +81,8 @@ def write_report(session: Session, config: Config, incident_id: int, now: dateti
             return None
         report.attach_scorecard(review, session, config)
         context = _context(review, config)
-        context.update(desk_report.context(session, config, review.incident))  # PRODUCT.md §10
-        context["claims"] = claims_report.section(session, config, incident_id)
+        context.update(desk_report.context(session, config, review.incident, now))  # PRODUCT.md §10
+        context["claims"] = claims_report.section(session, config, incident_id, now)
         context["reaction"] = reaction_chart.build(session, review.incident, now)  # §7: the partial reaction.*.j2 draws it
         markdown = templates().get_template("report.md.j2").render(context)
         html = templates().get_template("report.html.j2").render(context)

@@ -3,13 +3,12 @@
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from config.model import Config
 from handlers.desk import tracking
-from handlers.text.formatting import duration_text
+from handlers.text.formatting import duration_text, when
 from handlers.text.i18n import _
 from storage.models import Claim, Incident, Statement
 
@@ -49,15 +48,14 @@ def history(session: Session, incident_id: int) -> list[Answered]:
     return found
 
 
-def section(session: Session, config: Config, incident_id: int) -> dict | None:
+def section(session: Session, config: Config, incident_id: int, now: datetime) -> dict | None:
     """What the report's Claims section shows (texts in the team's language); None when no claim was logged."""
     rows = history(session, incident_id)
     if not rows:
         return None
-    zone = ZoneInfo(config.timezone)
 
     def at(moment: datetime | None) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else "—"
+        return when(config, moment, now)
 
     return {
         "labels": {

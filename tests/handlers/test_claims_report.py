@@ -46,10 +46,10 @@ def test_the_report_gives_each_claim_its_exact_times(chat, clock, room, tmp_path
             r"PB-20 power banks explode \| \<b\>&amp;",
             "12,000",
             "false",
-            "2026-03-02 09:05",
-            "2026-03-02 09:12",
-            "2026-03-02 09:22 (v1)",
-            rf"2026-03-02 09:31 (weibo {WEIBO})".replace("_", r"\_"),
+            "09:05 Beijing time, 2 Mar",
+            "09:12 Beijing time, 2 Mar",
+            "09:22 Beijing time, 2 Mar (v1)",
+            rf"09:31 Beijing time, 2 Mar (weibo {WEIBO})".replace("_", r"\_"),
             "26 min",
         ]
     ]
@@ -86,8 +86,8 @@ def test_the_timeline_records_each_step(chat, clock, room, tmp_path):
     timeline = md.read_text(encoding="utf-8").split("\n## Timeline\n", 1)[1]
     steps = [line.split(" | ")[:3] + [line.split(" | ")[3].rstrip(" |")] for line in timeline.splitlines() if "| C1 |" in line]
     assert steps == [
-        ["| 2026-03-02 09:05", "Dave Zhang", "claim", "C1"],
-        ["| 2026-03-02 09:12", "Bob Li", "verify", "C1"],
-        ["| 2026-03-02 09:22", "Alice Chen", "rebut", "C1"],
-        ["| 2026-03-02 09:31", "OneVoice", "claim_published", "C1"],
+        ["| 2 Mar 09:05", "Dave Zhang", "claim", "C1"],
+        ["| 2 Mar 09:12", "Bob Li", "verify", "C1"],
+        ["| 2 Mar 09:22", "Alice Chen", "rebut", "C1"],
+        ["| 2 Mar 09:31", "OneVoice", "claim_published", "C1"],
     ]

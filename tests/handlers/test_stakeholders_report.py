@@ -50,23 +50,23 @@ def test_the_report_shows_who_was_told_when_against_the_deadline_and_every_inqui
         "",
         "| List | Required | Deadline | First told | Against the deadline |",
         "|---|---|---|---|---|",
-        "| Regulators | yes | 2026-03-02 10:00 | 2026-03-02 09:50 | on time, 10 min before |",
-        "| Press list | no | — | 2026-03-02 10:15 | no deadline |",
+        "| Regulators | yes | 10:00 Beijing time, 2 Mar | 09:50 Beijing time, 2 Mar | on time, 10 min before |",
+        "| Press list | no | — | 10:15 Beijing time, 2 Mar | no deadline |",
         "",
         "| List | Contact | How | Version | When | Who | Outcome | Note |",
         "|---|---|---|---|---|---|---|---|",
-        "| Regulators | Market regulator duty desk | e-mail | v1 | 2026-03-02 09:50 | Erin Liu | delivered |  |",
-        "| Regulators | Provincial office | call or reply | v1 | 2026-03-02 10:05 | Carol Wang |  | Confirmed receipt |",
-        "| Press list | Newswire desk | e-mail | v1 | 2026-03-02 10:15 | Carol Wang | refused |  |",
+        "| Regulators | Market regulator duty desk | e-mail | v1 | 09:50 Beijing time, 2 Mar | Erin Liu | delivered |  |",
+        "| Regulators | Provincial office | call or reply | v1 | 10:05 Beijing time, 2 Mar | Carol Wang |  | Confirmed receipt |",
+        "| Press list | Newswire desk | e-mail | v1 | 10:15 Beijing time, 2 Mar | Carol Wang | refused |  |",
         "",
         "## Press inquiries",
         "",
         "| # | Outlet | Question | Logged | Deadline | Answer | Answered | Took | On time | Who |",
         "|---|---|---|---|---|---|---|---|---|---|",
-        "| Q1 | Reuters | Is the recall national? | 2026-03-02 09:10 | 2026-03-02 09:40 | answered with v1 | 2026-03-02 09:55 "
-        "| 45 min | late | Carol Wang |",
-        "| Q2 | Caixin | Who is to blame? | 2026-03-02 09:20 | — | declined: Speculation about blame | 2026-03-02 10:10 "
-        "| 50 min |  | Carol Wang |",
+        "| Q1 | Reuters | Is the recall national? | 09:10 Beijing time, 2 Mar | 09:40 Beijing time, 2 Mar | answered with v1 "
+        "| 09:55 Beijing time, 2 Mar | 45 min | late | Carol Wang |",
+        "| Q2 | Caixin | Who is to blame? | 09:20 Beijing time, 2 Mar | — | declined: Speculation about blame "
+        "| 10:10 Beijing time, 2 Mar | 50 min |  | Carol Wang |",
     ]
     html = html_path.read_text(encoding="utf-8")
     assert '<section id="stakeholders">' in html and "<td>on time, 10 min before</td>" in html
@@ -77,7 +77,7 @@ def test_the_timeline_records_every_step(chat, clock, tmp_path):
     scripted(chat, clock)
     with session(chat.engine) as db:
         markdown_path, _html = write_report(db, chat.config, 1, clock.now(), tmp_path)
-    rows = [line for line in markdown_path.read_text(encoding="utf-8").splitlines() if line.startswith("| 2026-03-02 ")]
+    rows = [line for line in markdown_path.read_text(encoding="utf-8").splitlines() if line.startswith("| 2 Mar ")]
     kinds = [row.split(" | ")[2] for row in rows]
     desk = [kind for kind in kinds if "press" in kind or "stakeholder" in kind]
     assert desk == [
