@@ -133,8 +133,8 @@ def team_chat(engine, config, clock) -> Chat:
     "line, allowed, refused, who",
     [
         ("claim Batteries explode reach 2000", ["dave", "carol", "erin"], ["frank"], "participants of the incident"),
-        ("verify c1 false", ["alice", "bob", "dave"], ["carol", "erin", "frank"], "Incident commander, Legal counsel, Content lead"),
-        ("rebut c1", ["alice", "carol"], ["bob", "dave", "frank"], "Content lead, Incident commander, Spokesperson"),
+        ("verify c1 false", ["alice", "bob", "dave"], ["carol", "erin", "frank"], "Incident commander, Legal counsel, Communications lead"),
+        ("rebut c1", ["alice", "carol"], ["bob", "dave", "frank"], "Communications lead, Incident commander, Spokesperson"),
     ],
 )
 def test_who_may_change_the_claims_log(team_chat, line, allowed, refused, who):

@@ -24,7 +24,7 @@ def test_an_inquiry_is_logged_with_its_deadline_and_address_and_the_question_kep
     reply = chat.say("dave", f"inquiry Reuters in 2h email Reporter@Reuters.example {QUESTION}", room)  # anyone on the team
     assert reply.ok, reply.message.plain()
     assert reply.message.plain().splitlines() == [
-        f"📰 Q1 from Reuters logged for the spokesperson, due 03-02 11:05: “{QUESTION}”",
+        f"📰 Q1 from Reuters logged for the spokesperson, due 11:05 Beijing time, 2 Mar: “{QUESTION}”",
         "Answer it with the approved line: /crisis answer q1, or /crisis answer q1 declined <reason>.",
     ]
     assert chat.say("dave", "inquiry Caixin due 17:30 in Beijing, are stores closed?", room).ok
@@ -32,8 +32,8 @@ def test_an_inquiry_is_logged_with_its_deadline_and_address_and_the_question_kep
     assert chat.say("dave", "inquiry Xinhua email me back: when is the next update?", room).ok  # no address: text
     assert chat.say("dave", "inquiries", room).message.plain().splitlines() == [
         "Press inquiries of #1",
-        f"Q1 Reuters: “{QUESTION}” · open, due 03-02 11:05 (2 hr left)",
-        "Q2 Caixin: “in Beijing, are stores closed?” · open, due 03-02 17:30 (8 hr 25 min left)",
+        f"Q1 Reuters: “{QUESTION}” · open, due 11:05 Beijing time, 2 Mar (2 hr left)",
+        "Q2 Caixin: “in Beijing, are stores closed?” · open, due 17:30 Beijing time, 2 Mar (8 hr 25 min left)",
         "Q3 Caixin: “due to the recall, what now?” · open, no deadline",
         "Q4 Xinhua: “email me back: when is the next update?” · open, no deadline",
     ]
@@ -41,7 +41,7 @@ def test_an_inquiry_is_logged_with_its_deadline_and_address_and_the_question_kep
 
 def test_a_deadline_already_past_today_is_tomorrow(chat, clock):
     room = approved_incident(chat, clock)  # 09:05
-    assert "due 03-03 08:00" in chat.say("dave", "inquiry Caixin due 08:00 When?", room).message.plain()
+    assert "due 08:00 Beijing time, 3 Mar" in chat.say("dave", "inquiry Caixin due 08:00 When?", room).message.plain()
 
 
 def test_bad_input_is_refused_and_changes_nothing(chat, clock):
@@ -77,13 +77,15 @@ def test_answer_mails_the_approved_line_to_the_inquirys_address_once(chat, clock
     again = chat.say("alice", "answer q1", room)
     assert not again.ok and "Q1 was already answered by Carol Wang." in again.message.plain()
     assert len(mails(chat)) == 1
-    assert "answered with v1 by Carol Wang at 03-02 09:45, e-mail pending" in chat.say("bob", "inquiries", room).message.plain()
+    listed = chat.say("bob", "inquiries", room).message.plain()
+    assert "answered with v1 by Carol Wang at 09:45 Beijing time, 2 Mar, e-mail pending" in listed
     with session(chat.engine) as db:  # what the mail channel's worker records when the server refuses the address
         row = db.exec(select(Outbox).where(Outbox.platform == "mail")).one()
         row.state = "failed"
         db.add(row)
         db.commit()
-    assert "answered with v1 by Carol Wang at 03-02 09:45, e-mail refused" in chat.say("bob", "inquiries", room).message.plain()
+    listed = chat.say("bob", "inquiries", room).message.plain()
+    assert "answered with v1 by Carol Wang at 09:45 Beijing time, 2 Mar, e-mail refused" in listed
 
 
 def test_answer_without_an_address_records_it_and_decline_needs_a_reason(chat, clock):
@@ -97,7 +99,7 @@ def test_answer_without_an_address_records_it_and_decline_needs_a_reason(chat, c
     said = chat.say("carol", "answer q2 declined Speculation about blame; we answer with facts only", room).message.plain()
     assert said == "🚫 Q2 from Xinhua declined by Carol Wang: Speculation about blame; we answer with facts only"
     assert (
-        "Q2 Xinhua: “Who is to blame?” · declined by Carol Wang at 03-02 09:05: Speculation about blame"
+        "Q2 Xinhua: “Who is to blame?” · declined by Carol Wang at 09:05 Beijing time, 2 Mar: Speculation about blame"
         in chat.say("bob", "inquiries", room).message.plain()
     )
 
@@ -132,7 +134,8 @@ def test_who_may_answer(chat, clock, who, may):
     reply = chat.say(who, "answer q1", room)
     assert reply.ok is may, reply.message.plain()
     if not may:
-        assert "Only Spokesperson, Content lead, Incident commander may answer a press inquiry in incident #1." in reply.message.plain()
+        refusal = "Only Spokesperson, Communications lead, Incident commander may answer a press inquiry in incident #1."
+        assert refusal in reply.message.plain()
         assert chat.snapshot() == before
 
 
@@ -148,7 +151,7 @@ def test_past_its_deadline_the_spokesperson_is_reminded_then_the_commander_and_a
     assert [m for m in fire(chat) if "Q1" in m[1]] == [("carol", said)]
     clock._now = start + timedelta(minutes=50)
     assert [to for to, text in fire(chat) if "Q1" in text] == ["alice"]
-    assert "open, overdue since 03-02 09:35 (15 min)" in chat.say("bob", "inquiries", room).message.plain()
+    assert "open, overdue since 09:35 Beijing time, 2 Mar (15 min)" in chat.say("bob", "inquiries", room).message.plain()
     assert chat.say("carol", "answer q1", room).ok
     clock._now = start + timedelta(minutes=120)
     assert [m for m in fire(chat) if "Q1" in m[1]] == []
@@ -193,5 +196,7 @@ def test_the_desk_works_the_same_on_postgresql_and_sqlite(any_engine, config, cl
     assert chat.say("carol", "answer q1", room).ok
     assert [m.to for m in mails(chat)] == ["duty@regulator.example", "reporter@reuters.example"]
     shown = chat.say("dave", "stakeholders", room).message.plain()
-    assert "v1 e-mail pending (queued 03-02 09:05 by Erin Liu)" in shown and "recorded by Erin Liu at 03-02 09:05: Called" in shown
-    assert "answered with v1 by Carol Wang at 03-02 09:05, e-mail pending" in chat.say("dave", "inquiries", room).message.plain()
+    assert "v1 e-mail pending (queued 09:05 Beijing time, 2 Mar by Erin Liu)" in shown
+    assert "recorded by Erin Liu at 09:05 Beijing time, 2 Mar: Called" in shown
+    listed = chat.say("dave", "inquiries", room).message.plain()
+    assert "answered with v1 by Carol Wang at 09:05 Beijing time, 2 Mar, e-mail pending" in listed

@@ -106,14 +106,14 @@ def test_stakeholders_shows_deadlines_and_who_was_told_what_and_how(chat, clock)
     clock.advance(timedelta(minutes=5))  # 09:30
     assert chat.say("dave", "stakeholders", room).message.plain().splitlines() == [
         "Stakeholders of #1",
-        "Regulators (regulators) · required · told at 03-02 09:15, 45 min before the deadline 03-02 10:00",
-        "• Market regulator duty desk (duty@regulator.example): v1 e-mail pending (queued 03-02 09:15 by Erin Liu)",
-        "• Provincial office (+86 10 5555 0100): call or reply recorded by Carol Wang at 03-02 09:25: Will call back",
+        "Regulators (regulators) · required · told at 09:15 Beijing time, 2 Mar, 45 min before the deadline 10:00 Beijing time, 2 Mar",
+        "• Market regulator duty desk (duty@regulator.example): v1 e-mail pending (queued 09:15 Beijing time, 2 Mar by Erin Liu)",
+        "• Provincial office (+86 10 5555 0100): call or reply recorded by Carol Wang at 09:25 Beijing time, 2 Mar: Will call back",
         "Press list (press) · not required · no deadline",
         "• Newswire desk (desk@newswire.example): not told yet",
     ]
     _outcome(chat, "failed")  # the mail channel's worker gave up on the address
-    assert "v1 e-mail refused (queued 03-02 09:15 by Erin Liu)" in chat.say("dave", "stakeholders", room).message.plain()
+    assert "v1 e-mail refused (queued 09:15 Beijing time, 2 Mar by Erin Liu)" in chat.say("dave", "stakeholders", room).message.plain()
     _outcome(chat, "sent")
     assert "v1 e-mail delivered (queued" in chat.say("dave", "stakeholders", room).message.plain()
 
@@ -121,10 +121,10 @@ def test_stakeholders_shows_deadlines_and_who_was_told_what_and_how(chat, clock)
 def test_before_the_deadline_it_shows_how_long_is_left_and_after_it_how_late(chat, clock):
     room = approved_incident(chat, clock)  # 09:05
     first = chat.say("dave", "stakeholders", room).message.plain().splitlines()[1]
-    assert first == "Regulators (regulators) · required · due 03-02 10:00, 55 min left"
+    assert first == "Regulators (regulators) · required · due 10:00 Beijing time, 2 Mar, 55 min left"
     clock.advance(timedelta(minutes=70))
     late = chat.say("dave", "stakeholders", room).message.plain().splitlines()[1]
-    assert late == "Regulators (regulators) · required · due 03-02 10:00, overdue by 15 min"
+    assert late == "Regulators (regulators) · required · due 10:00 Beijing time, 2 Mar, overdue by 15 min"
 
 
 def test_the_same_version_twice_to_the_same_list_is_refused_and_a_redelivered_command_mails_once(chat, clock):

@@ -32,7 +32,7 @@ def test_the_liaison_and_the_commander_hear_it_at_the_deadline_then_the_executiv
     at(clock, start, 59)
     assert heard(chat) == []
     at(clock, start, 60)
-    said = "⏰ #1 Battery overheating — the Regulators list had to be told by 03-02 10:00 (less than a minute late). "
+    said = "⏰ #1 Battery overheating — the Regulators list had to be told by 10:00 Beijing time, 2 Mar (less than a minute late). "
     said += "Clear it: /crisis notify regulators or /crisis notified regulators <contact>"
     assert heard(chat) == [("erin", said), ("alice", said)]  # the liaison and the commander
     at(clock, start, 75)
@@ -41,8 +41,8 @@ def test_the_liaison_and_the_commander_hear_it_at_the_deadline_then_the_executiv
     assert heard(chat) == [
         (
             "bob",
-            "⏰ #1 Battery overheating — the Regulators list, due to be told by 03-02 10:00, has not been told (30 min late); "
-            "the people responsible were reminded. You may want to step in.",
+            "⏰ #1 Battery overheating — the Regulators list, due to be told by 10:00 Beijing time, 2 Mar, "
+            "has not been told (30 min late); the people responsible were reminded. You may want to step in.",
         )
     ]
 
@@ -85,7 +85,7 @@ def test_a_new_severity_moves_the_deadline(chat, clock):
     assert heard(chat) == []
     at(clock, start, 240)
     assert [to for to, _text in heard(chat)] == ["erin", "alice"]
-    assert "due 03-02 13:00, less than a minute left" in chat.say("dave", "stakeholders", room).message.plain()
+    assert "due 13:00 Beijing time, 2 Mar, less than a minute left" in chat.say("dave", "stakeholders", room).message.plain()
 
 
 def test_resolving_stops_it_and_reopening_brings_it_back_while_the_list_is_untold(chat, clock):
