@@ -77,7 +77,7 @@ def test_a_closed_incident_takes_no_more_notifications(chat, clock):
     room = approved_incident(chat, clock)
     assert chat.say("alice", "resolve Done", room).ok
     assert chat.say("dave", "lesson - Tell the regulators earlier", room).ok
-    assert chat.say("alice", "close", room).ok
+    assert chat.say("alice", "close --force The open items move to the recall plan", room).ok
     before = chat.snapshot()
     for line in ("notify regulators", "inquiry Reuters Late question"):
         assert not chat.say("alice", line, room).ok
