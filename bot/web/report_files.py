@@ -284,6 +284,12 @@ def _kind(kind: str) -> str:
         "inquiry": _("press inquiry"),
         "inquiry_answered": _("press inquiry answered"),
         "inquiry_declined": _("press inquiry declined"),
+        "claim": _("claim logged"),
+        "verify": _("claim checked"),
+        "rebut": _("claim answered"),
+        "claim_published": _("claim answer published"),
+        "claim_reach": _("claim reach updated"),
+        "mail_failed": _("e-mail refused"),
     }
     return names.get(kind, kind)
 

@@ -86,8 +86,8 @@ def test_the_timeline_records_each_step(chat, clock, room, tmp_path):
     timeline = md.read_text(encoding="utf-8").split("\n## Timeline\n", 1)[1]
     steps = [line.split(" | ")[:3] + [line.split(" | ")[3].rstrip(" |")] for line in timeline.splitlines() if "| C1 |" in line]
     assert steps == [
-        ["| 2 Mar 09:05", "Dave Zhang", "claim", "C1"],
-        ["| 2 Mar 09:12", "Bob Li", "verify", "C1"],
-        ["| 2 Mar 09:22", "Alice Chen", "rebut", "C1"],
-        ["| 2 Mar 09:31", "OneVoice", "claim_published", "C1"],
+        ["| 2 Mar 09:05", "Dave Zhang", "claim logged", "C1"],
+        ["| 2 Mar 09:12", "Bob Li", "claim checked", "C1"],
+        ["| 2 Mar 09:22", "Alice Chen", "claim answered", "C1"],
+        ["| 2 Mar 09:31", "OneVoice", "claim answer published", "C1"],
     ]
