@@ -152,3 +152,13 @@ def test_the_team_speaking_chinese_is_told_in_chinese(chat, clock):
     refused = chat.say("carol", "publish", room)
     assert not refused.ok and "会签" in refused.message.plain()
     assert "需要法务会签" in say(chat, "erin", "status", room)
+
+
+def test_a_version_owing_a_countersignature_cannot_be_recorded_as_posted_by_hand_either(chat, clock):
+    room, _t, _raised = approved_at_sev4_then_raised(chat, clock)
+    before = chat.snapshot()
+    refused = chat.say("carol", "published weibo https://weibo.com/1", room)
+    assert not refused.ok and "cannot be published until it is countersigned by Legal counsel (Bob Li)" in refused.message.plain()
+    assert chat.snapshot() == before
+    assert chat.say("bob", "approve v1", room).ok
+    assert chat.say("carol", "published weibo https://weibo.com/1", room).ok
