@@ -16,7 +16,7 @@ from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import duration, is_word, leading, looks_like_duration
 from handlers.core.permissions import acts_as
 from handlers.core.verbs import ANYONE, verb
-from handlers.line import statements
+from handlers.line import signatures, statements
 from handlers.line.headline import headline_of
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
@@ -55,6 +55,7 @@ def approved_version(ctx: Context, word: str | None) -> Statement:
         raise Refusal(
             fmt(_("{word} is not the approved line; v{n} is. Only the approved line goes out."), word=word[:12], n=current.version)
         )
+    signatures.refuse_unsigned(ctx.session, ctx.config, ctx.incident, current)  # notify and answer wait for it as publish does
     return current
 
 

@@ -240,6 +240,7 @@ def published(ctx: Context) -> Message:
         raise UsageError(fmt(_("“{url}” is not a link: give the full address, starting with https://."), url=url[:60]))
     if ctx.incident.drill:
         raise Refusal(fmt(_("#{id} is a drill: nothing is published outside, so there is nothing to record."), id=ctx.incident.id))
+    countersigning.refuse_publishing(ctx, current)  # posted by hand is published too: not before the countersignature
     row = _existing(ctx, current, target.name, "manual")
     if row is not None and row.state == "sent" and (url is None or url == row.url):
         recorded = when(ctx.config, row.sent_at, ctx.now)

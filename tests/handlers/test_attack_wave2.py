@@ -1,0 +1,41 @@
+"""Wave-2 attacks on the merged work: each test fails without the fix it names."""
+
+import pytest
+
+from tests.handlers.desk_chat import mails
+from tests.handlers.nudge_timeline import DRAFT, TEAM
+
+
+def owing_a_countersignature(chat) -> str:
+    """#1 approved by the commander alone at sev4, then raised to sev1: legal must countersign before it goes out."""
+    _incident, room = chat.declare(line="declare product-quality sev4 Battery overheating")
+    assert chat.say("carol", f"draft {DRAFT}", room).ok
+    assert chat.say("alice", "approve v1", room).ok
+    assert chat.say("alice", "sev 1", room).ok
+    for person in TEAM:
+        chat.say(person, "ack", room)
+    assert not chat.say("carol", "publish", room).ok  # the front door is shut
+    return room
+
+
+@pytest.mark.parametrize(
+    "who, line",
+    [
+        ("carol", "published weibo https://weibo.example/official/1"),
+        ("carol", "published weibo"),  # recorded without a link
+        ("erin", "notify regulators"),
+        ("erin", "notify regulators v1"),
+        ("carol", "answer q1"),
+        ("carol", "answer q1 v1"),
+    ],
+)
+def test_a_version_owing_a_countersignature_goes_out_by_no_side_door(chat, line, who):
+    room = owing_a_countersignature(chat)
+    assert chat.say("dave", "inquiry Reuters email desk@reuters.example Is it safe?", room).ok
+    before = chat.snapshot()
+    reply = chat.say(who, line, room)
+    assert not reply.ok, reply.message.plain()
+    assert "cannot be published until it is countersigned by Legal counsel" in reply.message.plain()
+    assert chat.snapshot() == before and mails(chat) == []
+    assert chat.say("bob", "approve v1", room).ok  # once signed, the same path works
+    assert chat.say(who, line, room).ok
