@@ -39,3 +39,25 @@ def test_a_version_owing_a_countersignature_goes_out_by_no_side_door(chat, line,
     assert chat.snapshot() == before and mails(chat) == []
     assert chat.say("bob", "approve v1", room).ok  # once signed, the same path works
     assert chat.say(who, line, room).ok
+
+
+@pytest.mark.parametrize(
+    "text, quote",
+    [
+        ("The fire was probabIy caused by a faulty charger.", "probabIy"),  # capital I drawn as l
+        ("The fire was IikeIy caused by a faulty charger.", "IikeIy"),
+        ("The fire was probab1y caused by a faulty charger.", "probab1y"),
+        ("The fire was pr0bably caused by a faulty charger.", "pr0bably"),
+        ("Asked about refunds, we have n0 c0mment today.", "n0 c0mment"),
+    ],
+)
+def test_an_ascii_look_alike_inside_a_word_hides_no_phrase_from_the_wording_check(chat, text, quote):
+    _incident, room = chat.declare(line="declare product-quality sev4 Battery overheating")
+    asked = chat.say("carol", f"draft {text}", room).message.plain()
+    assert f"Speculation: “{quote}”" in asked or f"“No comment”: “{quote}”" in asked, asked
+
+
+def test_the_pronoun_and_figures_are_not_read_as_look_alikes(chat):
+    _incident, room = chat.declare(line="declare product-quality sev4 Battery overheating")
+    asked = chat.say("carol", "draft It is 10:30. In Lot 1 we recalled 100 units; I confirm it.", room).message.plain()
+    assert "Speculation" not in asked and "No comment" not in asked, asked
