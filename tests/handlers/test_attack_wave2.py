@@ -4,6 +4,7 @@ import pytest
 
 from tests.handlers.desk_chat import mails
 from tests.handlers.nudge_timeline import DRAFT, TEAM
+from tests.handlers.reaction_world import World
 
 
 def owing_a_countersignature(chat) -> str:
@@ -61,3 +62,18 @@ def test_the_pronoun_and_figures_are_not_read_as_look_alikes(chat):
     _incident, room = chat.declare(line="declare product-quality sev4 Battery overheating")
     asked = chat.say("carol", "draft It is 10:30. In Lot 1 we recalled 100 units; I confirm it.", room).message.plain()
     assert "Speculation" not in asked and "No comment" not in asked, asked
+
+
+def test_a_real_signal_reaches_no_drill_by_hand_by_button_or_by_naming_its_claim(chat, clock):
+    world = World(chat, clock)
+    world.signal(5, incident=1, dedup_key="a", volume=10, sentiment=-0.5, title="PB-20 smoke")
+    assert chat.say("alice", "drill product-quality").ok  # #2
+    assert chat.say("alice", "#2 claim Power banks explode reach 10", world.room).ok
+    before = chat.snapshot()
+    for line in ("#2 attach 1", "#2 claim --signal 1"):
+        refused = chat.say("alice", line, world.room)
+        assert not refused.ok and "#2 is a drill: its reaction comes from its injects, never from real signals." in refused.message.plain()
+    assert chat.snapshot() == before
+    assert "+0:00 ████████████      10  −0.50" in chat.say("erin", "reaction", world.room).message.plain()  # #1 keeps it
+    world.signal(10, incident=2, claim="c1", volume=5000, title="drill claim")
+    assert "reach 10;" in chat.say("alice", "#2 claims", world.room).message.plain()  # the outside adds nothing to a drill's claim
