@@ -178,6 +178,9 @@ async def mail(d: Delivery) -> dict:
     now, publication = d.deps.clock.now(), outlets.publication_of(d.row)
     if publication is not None and await d.db(lambda s: publishing.text_to_publish(s, d.deps.config, publication, now)) is None:
         return {"cancelled": True, "publication": publication}
+    version = d.effect.statement_id
+    if version is not None and await d.db(lambda s: publishing.owes_countersignature(s, d.deps.config, version)):
+        raise Undeliverable("its version now needs a countersignature; send it again once it is countersigned")
     message_id = message_id_of(d.row.id, d.row.created_at, d.adapter.sender)
     result = await d.adapter.send_mail(d.effect, message_id, d.row.created_at)
     if publication is None:

@@ -195,7 +195,9 @@ def answer_inquiry(ctx: Context, number: int, rest: str) -> Message:
         row.state, row.version = "answered", statement.version
         values = {"n": number, "outlet": row.outlet, "v": statement.version, "who": ctx.actor.name, "to": row.email or ""}
         if row.email and not ctx.incident.drill:
-            queued = ctx.emit("mail", Mail(to=row.email, subject=headline_of(statement, ctx.config), body=statement.text))
+            queued = ctx.emit(
+                "mail", Mail(to=row.email, subject=headline_of(statement, ctx.config), body=statement.text, statement_id=statement.id)
+            )
             ctx.session.flush()  # its id: the answer's outcome is read from it
             row.outbox_id = queued.id
             said = fmt(_("✉ Q{n} from {outlet} answered with v{v} by {who}; e-mailed to {to}."), **values)

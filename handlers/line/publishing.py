@@ -325,3 +325,11 @@ def _record_outcome(session: Session, row: Publication, kind: str, now: datetime
     """What became of a publication goes on the timeline, as the bot's doing."""
     version = session.get_one(Statement, row.statement_id).version
     session.add(TimelineEvent(incident_id=row.incident_id, at=now, actor="onevoice", kind=kind, text=row.target, data={"version": version}))
+
+
+def owes_countersignature(session: Session, config: Config, statement_id: int) -> bool:
+    """Whether a version mailed outside a publication (notify, answer) came to owe a countersignature before it left."""
+    statement = session.get(Statement, statement_id)
+    if statement is None:
+        return False
+    return bool(signatures.owed(session, config, session.get_one(Incident, statement.incident_id), statement))
