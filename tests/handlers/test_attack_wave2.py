@@ -77,3 +77,10 @@ def test_a_real_signal_reaches_no_drill_by_hand_by_button_or_by_naming_its_claim
     assert "+0:00 ████████████      10  −0.50" in chat.say("erin", "reaction", world.room).message.plain()  # #1 keeps it
     world.signal(10, incident=2, claim="c1", volume=5000, title="drill claim")
     assert "reach 10;" in chat.say("alice", "#2 claims", world.room).message.plain()  # the outside adds nothing to a drill's claim
+
+
+def test_the_full_width_bar_a_chinese_input_method_types_ends_the_headline_as_the_ascii_one_does(chat):
+    _incident, room = chat.declare(line="declare product-quality sev4 Battery overheating")
+    asked = chat.say("carol", "draft PB-20 充电宝召回｜我们对充电宝过热深表歉意。下一次更新 11:00。", room).message.plain()
+    assert "Public headline: PB-20 充电宝召回" in asked, asked
+    assert "\n我们对充电宝过热深表歉意。下一次更新 11:00。" in asked and "召回｜" not in asked
