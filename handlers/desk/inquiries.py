@@ -167,6 +167,11 @@ def _row(ctx: Context, row: Inquiry) -> Message:
     return head + fmt(" · {state}", state=state)
 
 
+def _mail_given_up(ctx: Context, row: Inquiry) -> bool:
+    sent = ctx.session.get(Outbox, row.outbox_id) if row.state == "answered" and row.outbox_id is not None else None
+    return sent is not None and sent.state == "failed"
+
+
 def answer_inquiry(ctx: Context, number: int, rest: str) -> Message:
     """`answer q<n> [vN]` or `answer q<n> declined <reason>`: by the spokesperson, the content lead or the commander."""
     if not acts_as(ctx, ANSWERERS):
@@ -175,7 +180,7 @@ def answer_inquiry(ctx: Context, number: int, rest: str) -> Message:
     row = ctx.session.exec(select(Inquiry).where(Inquiry.incident_id == ctx.incident.id, Inquiry.number == number)).first()
     if row is None:
         raise Refusal(fmt(_("#{id} has no press inquiry Q{n}; `/crisis inquiries` lists them."), id=ctx.incident.id, n=number))
-    if row.state != "open":
+    if row.state != "open" and not _mail_given_up(ctx, row):  # an answer whose e-mail was given up may be sent again
         done = _("Q{n} was already answered by {who}.") if row.state == "answered" else _("Q{n} was already declined by {who}.")
         raise Refusal(fmt(done, n=number, who=person_name(ctx.config, row.answered_by)))
     words, reason = leading(rest, 1)

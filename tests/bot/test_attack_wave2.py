@@ -48,3 +48,25 @@ async def test_a_notify_e_mail_waiting_for_the_server_when_the_severity_rises_wa
     assert "e-mailed to" in chat.say("alice", "notify regulators", room).message.plain()  # sent again once signed
     await mail_worker(chat, mailbox).deliver_pending()
     assert mailbox.to() != []
+
+
+async def test_a_press_answer_held_back_for_the_countersignature_may_be_sent_again_once_signed(chat, mailbox):
+    chat.deps.channels.add("mail")
+    chat.declare(line="declare product-quality sev4 Battery overheating")
+    room_adapter = FlakyChat()
+    await Deliverer(chat.engine, chat.deps, room_adapter).deliver_pending()
+    room = "C123"
+    assert chat.say("carol", "draft We are sorry. The lot is recalled. Next update at 11:00.", room).ok
+    assert chat.say("alice", "approve v1", room).ok
+    assert chat.say("alice", "inquiry Reuters email desk@reuters.example Is it safe?", room).ok
+    assert "e-mailed to desk@reuters.example" in chat.say("alice", "answer q1", room).message.plain()
+    assert chat.say("alice", "sev 1", room).ok
+    await mail_worker(chat, mailbox).deliver_pending()
+    assert mailbox.to() == []
+    assert "e-mail refused" in chat.say("alice", "inquiries", room).message.plain()
+    assert not chat.say("alice", "answer q1", room).ok  # still owed: refused, nothing queued
+    assert chat.say("bob", "approve v1", room).ok
+    assert "e-mailed to desk@reuters.example" in chat.say("alice", "answer q1", room).message.plain()
+    await mail_worker(chat, mailbox).deliver_pending()
+    assert mailbox.to() == ["desk@reuters.example"]
+    assert not chat.say("alice", "answer q1", room).ok  # delivered: never twice
