@@ -147,7 +147,7 @@ async def report(d: Delivery) -> dict:
 async def publish(d: Delivery) -> dict:
     """Send the approved text read from the database now, so a version superseded meanwhile never goes out."""
     now, publication = d.deps.clock.now(), d.effect.publication_id
-    approved = await d.db(lambda s: publishing.text_to_publish(s, publication, now))
+    approved = await d.db(lambda s: publishing.text_to_publish(s, d.deps.config, publication, now))
     if approved is None:
         return {"cancelled": True}
     result = await d.adapter.publish(d.effect.to, approved)
@@ -176,8 +176,11 @@ async def mail(d: Delivery) -> dict:
     if not hasattr(d.adapter, "send_mail"):
         raise Undeliverable(f"e-mail is sent on the mail channel, not on {d.adapter.platform}")
     now, publication = d.deps.clock.now(), outlets.publication_of(d.row)
-    if publication is not None and await d.db(lambda s: publishing.text_to_publish(s, publication, now)) is None:
+    if publication is not None and await d.db(lambda s: publishing.text_to_publish(s, d.deps.config, publication, now)) is None:
         return {"cancelled": True, "publication": publication}
+    version = d.effect.statement_id
+    if version is not None and await d.db(lambda s: publishing.owes_countersignature(s, d.deps.config, version)):
+        raise Undeliverable("its version now needs a countersignature; send it again once it is countersigned")
     message_id = message_id_of(d.row.id, d.row.created_at, d.adapter.sender)
     result = await d.adapter.send_mail(d.effect, message_id, d.row.created_at)
     if publication is None:
@@ -196,7 +199,7 @@ async def webhook(d: Delivery) -> dict:
     if not hasattr(d.adapter, "post_webhook"):
         raise Undeliverable(f"webhooks are sent on the webhook channel, not on {d.adapter.platform}")
     now, publication = d.deps.clock.now(), d.effect.publication_id
-    if await d.db(lambda s: publishing.text_to_publish(s, publication, now)) is None:
+    if await d.db(lambda s: publishing.text_to_publish(s, d.deps.config, publication, now)) is None:
         return {"cancelled": True}
     body = await d.db(lambda s: outlets.webhook_body(s, d.deps.config, publication, d.adapter.page_base))
     result = await d.adapter.post_webhook(d.effect.to, body, d.effect.secret_env, delivery_id_of(d.row.id, d.row.created_at))

@@ -175,6 +175,7 @@ class Mail(Effect):
     to: str
     subject: str
     body: str
+    statement_id: int | None = None  # the version it carries (notify, answer): held back if it owes a countersignature by then
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,8 @@ def _track_from_signal(ctx: Context, number: str) -> tuple[str, str | None, int,
         raise UsageError(fmt(_("There is no signal {n}."), n=number[:12] or "?"))
     if ctx.found is None:
         ctx.found = _incident_of(ctx, signal)
+    if ctx.incident.drill:
+        raise Refusal(fmt(_("#{id} is a drill: its reaction comes from its injects, never from real signals."), id=ctx.incident.id))
     tracked = ctx.session.exec(select(Claim).where(Claim.incident_id == ctx.incident.id, Claim.signal_id == signal.id)).first()
     if tracked is not None:
         raise Refusal(fmt(_("Signal {n} is tracked already, as C{c} in #{id}."), n=signal.id, c=tracked.number, id=ctx.incident.id))

@@ -16,7 +16,7 @@ from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import duration, is_word, leading, looks_like_duration
 from handlers.core.permissions import acts_as
 from handlers.core.verbs import ANYONE, verb
-from handlers.line import statements
+from handlers.line import signatures, statements
 from handlers.line.headline import headline_of
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
@@ -55,6 +55,7 @@ def approved_version(ctx: Context, word: str | None) -> Statement:
         raise Refusal(
             fmt(_("{word} is not the approved line; v{n} is. Only the approved line goes out."), word=word[:12], n=current.version)
         )
+    signatures.refuse_unsigned(ctx.session, ctx.config, ctx.incident, current)  # notify and answer wait for it as publish does
     return current
 
 
@@ -166,6 +167,11 @@ def _row(ctx: Context, row: Inquiry) -> Message:
     return head + fmt(" · {state}", state=state)
 
 
+def _mail_given_up(ctx: Context, row: Inquiry) -> bool:
+    sent = ctx.session.get(Outbox, row.outbox_id) if row.state == "answered" and row.outbox_id is not None else None
+    return sent is not None and sent.state == "failed"
+
+
 def answer_inquiry(ctx: Context, number: int, rest: str) -> Message:
     """`answer q<n> [vN]` or `answer q<n> declined <reason>`: by the spokesperson, the content lead or the commander."""
     if not acts_as(ctx, ANSWERERS):
@@ -174,7 +180,7 @@ def answer_inquiry(ctx: Context, number: int, rest: str) -> Message:
     row = ctx.session.exec(select(Inquiry).where(Inquiry.incident_id == ctx.incident.id, Inquiry.number == number)).first()
     if row is None:
         raise Refusal(fmt(_("#{id} has no press inquiry Q{n}; `/crisis inquiries` lists them."), id=ctx.incident.id, n=number))
-    if row.state != "open":
+    if row.state != "open" and not _mail_given_up(ctx, row):  # an answer whose e-mail was given up may be sent again
         done = _("Q{n} was already answered by {who}.") if row.state == "answered" else _("Q{n} was already declined by {who}.")
         raise Refusal(fmt(done, n=number, who=person_name(ctx.config, row.answered_by)))
     words, reason = leading(rest, 1)
@@ -194,7 +200,9 @@ def answer_inquiry(ctx: Context, number: int, rest: str) -> Message:
         row.state, row.version = "answered", statement.version
         values = {"n": number, "outlet": row.outlet, "v": statement.version, "who": ctx.actor.name, "to": row.email or ""}
         if row.email and not ctx.incident.drill:
-            queued = ctx.emit("mail", Mail(to=row.email, subject=headline_of(statement, ctx.config), body=statement.text))
+            queued = ctx.emit(
+                "mail", Mail(to=row.email, subject=headline_of(statement, ctx.config), body=statement.text, statement_id=statement.id)
+            )
             ctx.session.flush()  # its id: the answer's outcome is read from it
             row.outbox_id = queued.id
             said = fmt(_("✉ Q{n} from {outlet} answered with v{v} by {who}; e-mailed to {to}."), **values)

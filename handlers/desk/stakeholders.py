@@ -71,7 +71,11 @@ def notify(ctx: Context) -> Message:
     statement = approved_version(ctx, words[1] if len(words) > 1 else None)
     mailed = [c for c in audience.contacts if c.email]
     to_call = [c for c in audience.contacts if not c.email]
-    already = {n.contact for n in _notices(ctx, audience.key) if n.version == statement.version and n.how in ("mail", "simulated")}
+    sent = [n for n in _notices(ctx, audience.key) if n.version == statement.version and n.how in ("mail", "simulated")]
+    failed = set(
+        ctx.session.exec(select(Outbox.id).where(col(Outbox.id).in_([n.outbox_id for n in sent if n.outbox_id]), Outbox.state == "failed"))
+    )
+    already = {n.contact for n in sent if n.outbox_id not in failed}  # an e-mail given up may be sent again
     if mailed and all(c.name in already for c in mailed):
         raise Refusal(
             fmt(_("{title} already has v{n}; `/crisis stakeholders` shows how it went."), title=_title(ctx, audience), n=statement.version)
@@ -81,7 +85,7 @@ def notify(ctx: Context) -> Message:
     subject = headline_of(statement, ctx.config)
     for contact in mailed:
         assert contact.email is not None  # the mailed contacts are those with an address
-        row = None if drill else ctx.emit("mail", Mail(to=contact.email, subject=subject, body=statement.text))
+        row = None if drill else ctx.emit("mail", Mail(to=contact.email, subject=subject, body=statement.text, statement_id=statement.id))
         if row is not None:
             ctx.session.flush()  # its id, which the list's state reads back
         ctx.session.add(

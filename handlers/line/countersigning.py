@@ -9,7 +9,7 @@ from handlers.core.holders import current_holders
 from handlers.core.people import role_title
 from handlers.incident.timing import incident_timing
 from handlers.line import statements
-from handlers.line.signatures import more_severe, owed
+from handlers.line.signatures import more_severe, owed, refuse_unsigned
 from handlers.line.states import REJECTED
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
@@ -148,21 +148,10 @@ def refuse(ctx: Context, statement: Statement, reason: str) -> Message:
 
 
 def refuse_publishing(ctx: Context, statement: Statement) -> None:
-    """`publish` refuses a version that still owes a countersignature, naming the roles."""
+    """`publish` refuses a version that still owes a countersignature, naming the roles and who holds them."""
     missing = owed(ctx.session, ctx.config, ctx.incident, statement)
     if not missing:
         return
     excluded = statements.cannot_sign(ctx, statement, _roles_needed(ctx, statement))
-    raise Refusal(
-        fmt(
-            _(
-                "v{n} was approved under the rule of {met}; #{id} needs the rule of {sev}, so it cannot be published until it is "
-                "countersigned by {roles} (`/crisis approve v{n}`), or a new version is approved."
-            ),
-            n=statement.version,
-            met=statement.met_severity or "",
-            id=ctx.incident.id,
-            sev=statement.needs_severity or "",
-            roles=statements.roles_with_people(ctx, missing, statement.author, excluded),
-        )
-    )
+    roles = statements.roles_with_people(ctx, missing, statement.author, excluded)
+    refuse_unsigned(ctx.session, ctx.config, ctx.incident, statement, roles)

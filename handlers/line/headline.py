@@ -6,6 +6,7 @@ from storage.models import Statement
 
 HEADLINE_MAX = 120  # a page title, a feed entry, an e-mail subject: longer is a sentence, not a headline
 SEPARATOR = "|"
+FULL_WIDTH = "\uff5c"  # ｜
 
 
 def headline_of(statement: Statement, config: Config) -> str:
@@ -23,7 +24,7 @@ def split_headline(words: str) -> tuple[str | None, str]:
 
     Only a `|` on the first line, at most HEADLINE_MAX characters in, ends a headline: a bar further into the
     statement (a table, a list of numbers) is part of the text, which stays whole."""
-    first_line = words.split("\n", 1)[0]
+    first_line = words.split("\n", 1)[0].replace(FULL_WIDTH, SEPARATOR)  # a Chinese input method types ｜: the same bar
     head, bar, _rest = first_line.partition(SEPARATOR)
     if not bar or len(head.strip()) > HEADLINE_MAX:
         return None, words

@@ -21,6 +21,9 @@ _SMALL_CAPITAL = re.compile(r"LATIN LETTER SMALL CAPITAL ([A-Z])$")
 # The blocks that hold small capitals: IPA Extensions, Phonetic Extensions (and Supplement), Latin Extended-D.
 _SMALL_CAPITAL_BLOCKS = (range(0x0250, 0x02B0), range(0x1D00, 0x1DC0), range(0xA720, 0xA800))
 _SPACE_RUN = re.compile(r"\s+")
+# ASCII drawn like another letter inside a word: I or 1 or | for l (probabIy, probab1y), 0 for o (pr0bably).
+_ASCII_L = re.compile(r"(?<=[a-z])I|I(?=[a-z])|(?<=[A-Za-z])[1|](?![0-9])|(?<![0-9])[1|](?=[A-Za-z])")
+_ASCII_O = re.compile(r"(?<=[A-Za-z])0(?![0-9])|(?<![0-9])0(?=[A-Za-z])")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 
 
@@ -139,3 +142,10 @@ def facts_form(text: str) -> tuple[str, list[int]]:
     """The text as the fact patterns read it: the phrase form's letters, but its spaces and line breaks as written."""
     chars, places = _bare(text)
     return simplified(chars), list(places)
+
+
+def ascii_folded(seen: str) -> str | None:
+    """The vetting form with ASCII look-alikes inside words read as the letter they pass for (same length, so the
+    origins still hold); None when there are none. Read besides the text as written: "It" stays a word too."""
+    folded = _ASCII_O.sub("o", _ASCII_L.sub("l", seen))
+    return folded if folded != seen else None

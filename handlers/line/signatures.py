@@ -5,6 +5,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from config.model import SEVERITIES, Config, Severity, as_severity
+from handlers.core.errors import Refusal
 from handlers.core.holders import current_holders
 from handlers.line.states import APPROVED
 from handlers.text.i18n import _
@@ -69,4 +70,25 @@ def owed_text(session: Session, config: Config, incident: Incident, statement: S
         roles=", ".join(titles.get(r, r) for r in missing),
         met=statement.met_severity or "",
         sev=statement.needs_severity or "",
+    )
+
+
+def refuse_unsigned(session: Session, config: Config, incident: Incident, statement: Statement, roles: str | None = None) -> None:
+    """Every path out (publish, published, notify, answer) refuses a version still owing a countersignature."""
+    missing = owed(session, config, incident, statement)
+    if not missing:
+        return
+    titles = {key: role.title.get(config.language) for key, role in config.team.roles.items()}
+    raise Refusal(
+        fmt(
+            _(
+                "v{n} was approved under the rule of {met}; #{id} needs the rule of {sev}, so it cannot be published until it is "
+                "countersigned by {roles} (`/crisis approve v{n}`), or a new version is approved."
+            ),
+            n=statement.version,
+            met=statement.met_severity or "",
+            id=incident.id,
+            sev=statement.needs_severity or "",
+            roles=roles or ", ".join(titles.get(r, r) for r in missing),
+        )
     )

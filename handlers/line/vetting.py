@@ -13,7 +13,7 @@ from config.model import VetRules
 from handlers.core.cleaning import quoted
 from handlers.line.facts import LATIN_WORD, compiled, extract_facts, normalise, unapproved_facts
 from handlers.line.kinds import LATER, REQUIRED, sentences
-from handlers.line.normalise import facts_form, has_blanks, vetting_form
+from handlers.line.normalise import ascii_folded, facts_form, has_blanks, vetting_form
 from handlers.text.i18n import N_, _, ngettext
 from handlers.text.markup import Message, fmt, lines, verbatim
 
@@ -86,6 +86,8 @@ def vet(
     if has_blanks(text):  # a blank letter is drawn as a space inside a phrase, or as nothing inside a word: read both ways
         spaced, spaced_origin = vetting_form(text, blanks_as_spaces=True)
         placed += _phrase_findings(spaced, rules, text, spaced_origin)
+    if (folded := ascii_folded(seen)) is not None:  # probabIy, pr0bably: the letters they are drawn as
+        placed += _phrase_findings(folded, rules, text, origin)
     if kind == "rebuttal":
         placed += _rebuttal_findings(seen, rules, text, origin)
     if approved is not None:

@@ -162,8 +162,8 @@ def _add_to_claim(session: Session, deps: Deps, signal: Signal, incoming: Signal
     """A signal naming a claim (`"claim": "c3"`) adds its volume to that claim's reach, and the claim's room is told."""
     incident_id = incoming.incident or signal.incident_id
     incident = session.get(Incident, incident_id) if incoming.claim and incident_id else None
-    if incident is None or incoming.claim is None or added <= 0 or incident.phase == "closed":
-        return
+    if incident is None or incoming.claim is None or added <= 0 or incident.phase == "closed" or incident.drill:
+        return  # a drill's claims grow by its injects only, as its reaction does
     number, added = int(incoming.claim[1:]), min(added, claims.MOST_REACH)
     claim = claims.add_reach(session, deps.config, incident, number, int(added), now)
     if claim is not None:

@@ -32,6 +32,8 @@ def _signal(session: Session, args: str) -> Signal:
 def attach_signal(ctx: Context) -> Message:
     """Attach a signal by hand (moved here if it was on another incident)."""
     signal, incident = _signal(ctx.session, ctx.args), ctx.incident
+    if incident.drill:
+        raise Refusal(fmt(_("#{id} is a drill: its reaction comes from its injects, never from real signals."), id=incident.id))
     link = attach.link_of(ctx.session, signal.id)
     if link is not None and link.incident_id == incident.id:
         raise Refusal(fmt(_("Signal {n} is already attached to #{id}."), n=signal.id, id=incident.id))
