@@ -166,11 +166,14 @@ def _add_to_claim(session: Session, deps: Deps, signal: Signal, incoming: Signal
         return  # a drill's claims grow by its injects only, as its reaction does
     number, added = int(incoming.claim[1:]), min(added, claims.MOST_REACH)
     claim = claims.add_reach(session, deps.config, incident, number, int(added), now)
-    if claim is not None:
-        note = _("📡 Signal {n} ({source}) adds {added} to the reach of C{c}, now {reach}.")
-        message = fmt(note, n=signal.id, source=signal.source, added=f"{int(added):,}", c=number, reach=f"{claim.reach:,}")
-        in_every_room(session, incident.id, now, Post(message))
-        in_every_room(session, incident.id, now, RefreshCard())  # its counts may have changed
+    if claim is None:  # the sender named a claim the incident does not have: say so rather than drop its reach unseen
+        missing = _("📡 Signal {n} ({source}) names C{c}, which #{id} does not have: its reach was not added to any claim.")
+        in_every_room(session, incident.id, now, Post(fmt(missing, n=signal.id, source=signal.source, c=number, id=incident.id)))
+        return
+    note = _("📡 Signal {n} ({source}) adds {added} to the reach of C{c}, now {reach}.")
+    message = fmt(note, n=signal.id, source=signal.source, added=f"{int(added):,}", c=number, reach=f"{claim.reach:,}")
+    in_every_room(session, incident.id, now, Post(message))
+    in_every_room(session, incident.id, now, RefreshCard())  # its counts may have changed
 
 
 def _post_to_triage(session: Session, deps: Deps, message: Message, now: datetime) -> list[int]:

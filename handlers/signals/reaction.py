@@ -8,7 +8,7 @@ from handlers.core.context import Context
 from handlers.core.verbs import verb
 from handlers.signals import buckets
 from handlers.signals.followup import change_text, signed
-from handlers.text.i18n import N_, _
+from handlers.text.i18n import N_, _, ngettext
 from handlers.text.markup import Message, fmt, lines, text
 from storage.models import Incident
 
@@ -44,7 +44,11 @@ def chart(session: Session, incident: Incident, now: datetime) -> Message:
         )
     per = _("per 10 minutes for the first two hours, then per hour") if incident.severity == "sev1" else _("per hour")
     head = fmt(
-        _("📈 **Reaction to #{id}**: volume and mean sentiment of {n} readings, {per} since the declaration"),
+        ngettext(
+            "📈 **Reaction to #{id}**: volume and mean sentiment of {n} reading, {per} since the declaration",
+            "📈 **Reaction to #{id}**: volume and mean sentiment of {n} readings, {per} since the declaration",
+            readings,
+        ),
         id=incident.id,
         n=readings,
         per=per,

@@ -53,13 +53,15 @@ async def test_a_signal_naming_a_claim_adds_its_volume_to_the_reach_and_may_star
         status, _answer = await instance.send(encoded({**LOUD, "volume": 500, "incident": 1, "claim": "c1"}))
         repeat, _answer = await instance.send(encoded({**LOUD, "volume": 800, "incident": 1, "claim": "c1"}))
         bad, answer = await instance.send(encoded({**LOUD, "dedup_key": "x", "incident": 1, "claim": "c1; drop"}))
+        missing, _answer = await instance.send(encoded({**LOUD, "dedup_key": "y", "volume": 70, "incident": 1, "claim": "c9"}))
         listing = await asyncio.to_thread(handle, press(instance, "erin", "claims", f"crisis-{room}"))
         await instance.bot.deliver()
-    assert (status, repeat, bad) == (202, 202, 422)
+    assert (status, repeat, bad, missing) == (202, 202, 422, 202)
     printed = instance.out.getvalue()
     assert "Signal 1 (brandwatch) adds 500 to the reach of C1, now 1,100." in printed
     assert "Signal 1 (brandwatch) adds 300 to the reach of C1, now 1,400." in printed  # a repeat adds only what grew
     assert "C1 [false] “Batteries explode” — reach 1,400;" in listing.message.plain()
+    assert "names C9, which #1 does not have: its reach was not added to any claim." in printed  # said, not dropped unseen
     assert "1 false and unanswered" in listing.message.plain()
     assert "📌 card updated" in printed.split("adds 500 to the reach of C1", 1)[1]  # the card is redrawn with the new counts
 

@@ -192,7 +192,7 @@ def test_a_closed_incident_keeps_its_chart_and_takes_no_more_readings(world, cha
     assert chat.say("alice", "close --force The chart is all that is left", world.room).ok
     world.signal(9, incident=1, dedup_key="a", volume=500, sentiment=-0.9)  # a repeat after the close
     chart = chat.say("erin", "reaction", world.room).message.plain()
-    assert "+0:00 ████████████      10  −0.50" in chart and "1 readings" in chart
+    assert "+0:00 ████████████      10  −0.50" in chart and "of 1 reading," in chart
 
 
 def test_declaring_from_a_signal_attaches_it_and_its_figures_start_the_chart(chat, clock):
