@@ -39,7 +39,7 @@ def wait_of(header: str | None, now: datetime | None = None) -> float | None:
     if not header:
         return None
     header = header.strip()
-    if header.isdigit():
+    if header.isascii() and header.isdigit():  # "²" is a digit to str.isdigit, not to float
         return min(max(float(header), SHORTEST_WAIT), LONGEST_WAIT)
     try:
         moment = parsedate_to_datetime(header)

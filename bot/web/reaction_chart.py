@@ -70,7 +70,7 @@ def build(session: Session, incident: Incident, now: datetime) -> ReactionChart 
         mood_y = chart.mood_zero - mood * MOOD_HEIGHT / 2 if mood is not None else None
         title = f"{offset(b.start)} · {b.figures.volume:g} · {signed(mood) if mood is not None else '—'}"
         chart.points.append(Point(x, y, mood_y, title))
-    for one in landing.landed(session, incident):
+    for one in landing.landed(session, incident, now):
         mark = one.mark
         x = LEFT + ((mark.at - incident.declared_at).total_seconds() / 600) * step
         chart.pins.append(Pin(max(LEFT, x), f"v{mark.version}", f"v{mark.version} · {offset(mark.slot)} · {', '.join(mark.where)}"))

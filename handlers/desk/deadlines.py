@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
 from config.model import Config, StakeholderList
@@ -9,7 +10,7 @@ from handlers.core.context import Context
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Audience
-from storage.models import Incident, StakeholderNotice
+from storage.models import Incident, Outbox, StakeholderNotice
 
 WHO_IS_TOLD = "role:liaison,role:commander"  # the liaison and the commander hear the deadline, then the executive sponsor
 
@@ -26,10 +27,13 @@ def deadline_of(audience: StakeholderList, incident: Incident) -> datetime | Non
 
 
 def told_at(session: Session, incident_id: int) -> dict[str, datetime]:
-    """When each list was first told (its first e-mail queued, call recorded or drill rehearsal), by key."""
+    """When each list was first told (its first e-mail queued, call recorded or drill rehearsal), by key; an e-mail the
+    server refused told nobody."""
+    refused = select(Outbox.id).where(Outbox.state == "failed")
     query = (
         select(StakeholderNotice.list_key, func.min(StakeholderNotice.at))
         .where(StakeholderNotice.incident_id == incident_id)
+        .where(or_(col(StakeholderNotice.outbox_id).is_(None), col(StakeholderNotice.outbox_id).not_in(refused)))
         .group_by(col(StakeholderNotice.list_key))
     )
     return {key: at for key, at in session.exec(query)}

@@ -66,7 +66,7 @@ def gather(session: Session, config: Config, incident: Incident) -> Desk:
     for key, audience in config.stakeholders.items():
         mine = [n for n in notices if n.list_key == key]
         told = [Told(n.contact, n.how, n.version, n.at, n.by, outcomes.get(n.outbox_id) if n.outbox_id else None, n.note) for n in mine]
-        told_at = min((n.at for n in mine), default=None)
+        told_at = min((n.at for n in mine if outcomes.get(n.outbox_id or 0) != "failed"), default=None)  # a refused mail told nobody
         lists.append(ListReview(key, is_required(audience, incident), deadline_of(audience, incident), told_at, told))
     inquiries = list(session.exec(select(Inquiry).where(Inquiry.incident_id == incident.id).order_by(col(Inquiry.number))))
     return Desk(lists, inquiries)

@@ -130,11 +130,10 @@ def _title(ctx: Context, audience: StakeholderList) -> str:
 
 def _contact(ctx: Context, audience: StakeholderList, rest: str) -> tuple[Contact, str]:
     """The contact the words start with (its whole name, or an unambiguous start of it) and the note after it."""
-    folded = rest.casefold()
     for contact in sorted(audience.contacts, key=lambda c: -len(c.name)):
-        name = contact.name.casefold()
-        if folded.startswith(name) and (len(folded) == len(name) or folded[len(name)].isspace()):
-            return contact, rest[len(contact.name) :].strip()
+        size = len(contact.name)  # compared on the words' own length: casefolding may change it (ß → ss)
+        if rest[:size].casefold() == contact.name.casefold() and (len(rest) == size or rest[size].isspace()):
+            return contact, rest[size:].strip()
     first, note = leading(rest, 1)
     if not first:
         raise UsageError(fmt(_("Name the contact: {names}."), names=", ".join(c.name for c in audience.contacts)))

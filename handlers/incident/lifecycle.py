@@ -71,7 +71,8 @@ def change_severity(ctx: Context) -> Message:
         staffing.invite(ctx, [person])
         busy.add(person)
         added.append(f"{ctx.config.team.roles[role].title.get(ctx.config.language)}: {ctx.name(person)}")
-    countersign = approvals.reconsider_pending(ctx)
+    live = incident.phase not in ("resolved", "closed")
+    countersign = approvals.reconsider_pending(ctx) if live else Message()  # a resolved incident asks nobody to sign
     ctx.log("severity", severity, old=old)
     announcement = fmt(
         _("Severity changed {old} → **{new}** by {by}. Next update due {at}."),

@@ -77,7 +77,9 @@ def standings(session: Session, statement_id: int) -> list[Standing]:
     retried: dict[int, Outbox] = {}
     if waiting:  # a queued publication's outbox row tells whether its platform already refused once (retrying)
         incident = rows[0].incident_id
-        for outbox in session.exec(select(Outbox).where(Outbox.incident_id == incident, Outbox.kind == "publish", Outbox.attempts > 0)):
+        for outbox in session.exec(
+            select(Outbox).where(Outbox.incident_id == incident, col(Outbox.kind).in_(("publish", "webhook")), Outbox.attempts > 0)
+        ):
             if outbox.payload.get("publication_id") in waiting:
                 retried[outbox.payload["publication_id"]] = outbox
     return [

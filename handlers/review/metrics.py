@@ -166,28 +166,32 @@ def cadence_windows(config: Config, playbook: str, events: list[Event], start: d
     update is a missed window, and the next window runs one cadence from that deadline (the reminder repeats at that
     pace). A severity change moves the deadline to the last update plus the new cadence (not before the change itself);
     resolve stops the clock and reopening restarts it. Only windows that ended by `end` count; an update at its deadline
-    is on time.
+    is on time; updates less than a cadence after the last one counted keep no extra window (a burst is one update).
     """
     first = _cadence(config, playbook, severity_at(events, start))
     severity = severity_at(events, start)
     since, deadline, live = start, start + first, True
     windows = kept = 0
     missed: list[datetime] = []
+    counted: datetime | None = None  # the last update counted as a kept window: a burst of updates keeps one window
 
     def run_until(moment: datetime) -> None:
-        nonlocal deadline, windows
+        nonlocal deadline, windows, counted
         while live and deadline < moment:
             windows += 1
             missed.append(deadline)
             deadline += _cadence(config, playbook, severity)
+            counted = None
 
     for event in events:
         if event.at > end:
             break
         run_until(event.at)
         if event.kind == "update" and live:
-            windows, kept = windows + 1, kept + 1
-            since, deadline = event.at, event.at + _cadence(config, playbook, severity)
+            cadence = _cadence(config, playbook, severity)
+            if counted is None or event.at >= counted + cadence:
+                windows, kept, counted = windows + 1, kept + 1, event.at
+            since, deadline = event.at, event.at + cadence
         elif event.kind == "severity":
             severity = as_severity(event.text)
             if live:

@@ -48,9 +48,10 @@ def test_the_report_draws_one_point_per_bucket_and_one_mark_per_publication(chat
     rows = [["".join(td.itertext()) for td in tr.iter(f"{XHTML}td")] for tr in section.iter(f"{XHTML}tr")][1:]
     assert rows == [
         ["v1", "+1:00", "newsroom, announcements, website", "volume ×0.17 (120 → 20 an hour), sentiment −0.60 → −0.10"],
-        ["v2", "+2:30", "newsroom, announcements, website", "volume ×0.083 (60 → 5 an hour), sentiment −0.30 → 0.10"],
+        # v2 went out 2 h 30 min before the report: its 20 after it count over the 3 hours begun, not over 4
+        ["v2", "+2:30", "newsroom, announcements, website", "volume ×0.11 (60 → 6.7 an hour), sentiment −0.30 → 0.10"],
     ]
-    assert "| v2 | +2:30 | newsroom, announcements, website | volume ×0.083 (60 → 5 an hour), sentiment −0.30 → 0.10 |" in md
+    assert "| v2 | +2:30 | newsroom, announcements, website | volume ×0.11 (60 → 6.7 an hour), sentiment −0.30 → 0.10 |" in md
 
 
 def test_a_report_without_signals_has_no_reaction_section(chat, clock, tmp_path):
@@ -112,4 +113,4 @@ def test_the_stats_line_gives_the_medians(chat, clock):
 
     scripted(chat, clock)
     with session(chat.engine) as db:
-        assert _reaction_stats(db, clock.now()) == "Reaction in the 4 h after a publication (median of 2): volume ×0.12, sentiment +0.45"
+        assert _reaction_stats(db, clock.now()) == "Reaction in the 4 h after a publication (median of 2): volume ×0.14, sentiment +0.45"

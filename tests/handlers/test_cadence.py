@@ -49,3 +49,15 @@ def test_an_update_at_its_deadline_is_on_time(chat, clock):
     with session(chat.engine) as db:
         figures = report.gather(db, chat.config, 1, clock.now()).metrics
     assert (figures.cadence_windows, figures.cadence_kept, figures.missed_updates) == (1, 1, [])
+
+
+def test_a_burst_of_updates_keeps_one_window_and_the_silence_after_it_is_missed(chat, clock):
+    start = clock.now()
+    _incident, room = chat.declare()  # sev2: updates every 60 min
+    for minute in range(1, 6):  # five updates in five minutes, then four silent hours
+        clock._now = start + timedelta(minutes=minute)
+        assert chat.say("alice", f"update Checking lot {minute}", room).ok
+    clock._now = start + timedelta(minutes=250)  # the deadlines at +65, +125, +185 and +245 passed with no update
+    with session(chat.engine) as db:
+        figures = report.gather(db, chat.config, 1, clock.now()).metrics
+    assert (figures.cadence_windows, figures.cadence_kept) == (5, 1)  # not 8 windows and 5 kept (63 %)

@@ -166,3 +166,13 @@ def test_a_contact_added_later_gets_the_version_and_nobody_gets_it_twice(chat, c
     reply = chat.say("erin", "notify regulators", room)
     assert reply.ok and reply.message.plain().splitlines()[0] == "📨 Regulators: v1 e-mailed to Ministry hotline."
     assert [m.to for m in mails(chat)] == ["duty@regulator.example", "hotline@ministry.example"]
+
+
+def test_a_list_whose_only_mail_was_refused_is_not_told(chat, clock):
+    room = approved_incident(chat, clock)  # 09:05
+    clock.advance(timedelta(minutes=10))
+    assert chat.say("erin", "notify regulators", room).ok  # 09:15; the duty desk is its only e-mail contact
+    assert "· required · told at 09:15" in chat.say("dave", "stakeholders", room).message.plain()
+    _outcome(chat, "failed")  # the server refused the address: nobody was told
+    shown = chat.say("dave", "stakeholders", room).message.plain().splitlines()[1]
+    assert shown == "Regulators (regulators) · required · due 10:00 Beijing time, 2 Mar, 45 min left"
