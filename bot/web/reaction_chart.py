@@ -80,7 +80,7 @@ def build(session: Session, incident: Incident, now: datetime) -> ReactionChart 
 
 
 def _labels(incident: Incident) -> dict[str, str]:
-    per = _("per 10 minutes for the first two hours, then per hour") if incident.severity == "sev1" else _("per hour")
+    per = buckets.granularity(incident)
     return {
         "title": _("Public reaction ({per})").format(per=per),
         "volume": _("Volume"),

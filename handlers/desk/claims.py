@@ -17,7 +17,7 @@ from handlers.core.verbs import ANYONE, PARTICIPANT, verb
 from handlers.desk import tracking
 from handlers.line import statements
 from handlers.line.states import APPROVED, SUPERSEDED
-from handlers.signals.intake import triage_message
+from handlers.signals.intake import numbered, triage_message
 from handlers.text.formatting import when
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines, text
@@ -71,9 +71,7 @@ def _split(args: str) -> tuple[str, str | None, int | None]:
 
 def _track_from_signal(ctx: Context, number: str) -> tuple[str, str | None, int, Signal]:
     """The Track-as-claim button: the signal's title, link and volume, on the incident it belongs to."""
-    signal = ctx.session.get(Signal, int(number)) if number.isascii() and number.isdigit() and len(number) < 10 else None
-    if signal is None:
-        raise UsageError(fmt(_("There is no signal {n}."), n=number[:12] or "?"))
+    signal = numbered(ctx.session, number)
     if ctx.found is None:
         ctx.found = _incident_of(ctx, signal)
     if ctx.incident.drill:

@@ -93,6 +93,14 @@ def _options(ctx: Context, text: str) -> tuple[datetime | None, str | None, str]
         text = rest
 
 
+MAIL_OUTCOMES = {"sent": N_("e-mail delivered"), "failed": N_("e-mail refused")}
+
+
+def mail_outcome(state: str | None) -> str:
+    """What became of a queued e-mail, by its outbox row's state (anything not settled is pending)."""
+    return _(MAIL_OUTCOMES.get(state or "", N_("e-mail pending")))
+
+
 @verb(
     "inquiry",
     usage=N_("<outlet> [due <17:30> | in <2h>] [email <address>] <question>"),
@@ -152,7 +160,7 @@ def _row(ctx: Context, row: Inquiry) -> Message:
         state = _("answered with v{v} by {who} at {at}").format(v=row.version, who=by, at=when(ctx.config, row.answered_at, ctx.now))
         if row.outbox_id is not None:  # the e-mail to the journalist: what its delivery made of it
             sent = ctx.session.get(Outbox, row.outbox_id)
-            mailed = {"sent": _("e-mail delivered"), "failed": _("e-mail refused")}.get(sent.state if sent else "", _("e-mail pending"))
+            mailed = mail_outcome(sent.state if sent else None)
             state = f"{state}, {mailed}"
     elif row.state == "declined":
         state = _("declined by {who} at {at}: {reason}").format(who=by, at=when(ctx.config, row.answered_at, ctx.now), reason=row.reason)

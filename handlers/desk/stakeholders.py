@@ -13,7 +13,7 @@ from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import leading
 from handlers.core.verbs import ANYONE, verb
 from handlers.desk import deadlines
-from handlers.desk.inquiries import approved_version
+from handlers.desk.inquiries import approved_version, mail_outcome
 from handlers.line import statements
 from handlers.line.headline import headline_of
 from handlers.nudges import kinds
@@ -26,7 +26,6 @@ from storage.models import Outbox, StakeholderNotice
 
 WHO = ("liaison", "spokesperson", "commander")
 LONGEST_NOTE = 500
-MAIL_STATE = {"pending": N_("e-mail pending"), "sent": N_("e-mail delivered"), "failed": N_("e-mail refused")}
 
 
 def _lists_text(ctx: Context) -> str:
@@ -230,7 +229,7 @@ def _contact_row(ctx: Context, contact: Contact, mine: list[StakeholderNotice], 
     for notice in mine:
         at, version = when(ctx.config, notice.at, ctx.now), f"v{notice.version}" if notice.version else "—"
         if notice.how == "mail":
-            state = _(MAIL_STATE.get(states.get(notice.outbox_id or 0, "pending"), MAIL_STATE["pending"]))
+            state = mail_outcome(states.get(notice.outbox_id or 0))
             parts.append(
                 _("{version} {state} (queued {at} by {who})").format(
                     version=version, state=state, at=at, who=person_name(ctx.config, notice.by)

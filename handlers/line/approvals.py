@@ -8,7 +8,7 @@ from handlers.core.people import role_title
 from handlers.core.verbs import ANYONE, verb
 from handlers.incident.timing import incident_timing
 from handlers.line import countersigning, statements, vetting
-from handlers.line.headline import default_headline, headline_findings, headline_of, split_headline
+from handlers.line.headline import default_headline, headline_findings, headline_line, headline_of, split_headline
 from handlers.line.kinds import KINDS, default_kind, kind_name, split_kind
 from handlers.line.reading import approvers_text
 from handlers.line.states import APPROVED, PENDING, REJECTED, SUPERSEDED
@@ -113,7 +113,7 @@ def approval_request(ctx: Context, statement: Statement, roles: list[str]) -> Me
         ]
     )
     kind = fmt(_("Kind: {kind}"), kind=kind_name(statement.kind)) if statement.kind else Message()
-    headline = fmt(_("Public headline: **{headline}**"), headline=headline_of(statement, ctx.config))
+    headline = headline_line(headline_of(statement, ctx.config))
     return lines(header, kind, headline, verbatim(statement.text), changes, vetting.render_findings(findings, limits), buttons)
 
 

@@ -2,6 +2,8 @@
 
 from config.model import Config
 from handlers.line import vetting
+from handlers.text.i18n import _
+from handlers.text.markup import Message, fmt
 from storage.models import Statement
 
 HEADLINE_MAX = 120  # a page title, a feed entry, an e-mail subject: longer is a sentence, not a headline
@@ -38,3 +40,8 @@ def headline_findings(statement: Statement, config: Config) -> list[vetting.Find
         return []
     found = vetting.vet(statement.headline, config.vet.values(), kind=statement.kind)
     return [finding for finding in found if finding.quote and finding.rule not in ("length", "consistency")]
+
+
+def headline_line(headline: str) -> Message:
+    """How `line`, `history` and the approval request show a version's public headline."""
+    return fmt(_("Public headline: **{headline}**"), headline=headline)

@@ -8,7 +8,7 @@ from config.model import OPEN_PHASES, Config
 from handlers.core.context import Context
 from handlers.core.verbs import verb
 from handlers.line import signatures, statements
-from handlers.line.headline import headline_of
+from handlers.line.headline import headline_line, headline_of
 from handlers.line.kinds import kind_name
 from handlers.line.standing import page_lines, render_standings, standings
 from handlers.line.states import APPROVED, PENDING, REJECTED, SUPERSEDED
@@ -52,7 +52,7 @@ def render_pinned(session: Session, config: Config, incident: Incident) -> Messa
         at=when(config, current.decided_at),
         by=approvers_text(session, config, current),
     )
-    headline = fmt(_("Public headline: **{headline}**"), headline=headline_of(current, config))
+    headline = headline_line(headline_of(current, config))
     return lines(header, headline, verbatim(current.text))
 
 
@@ -72,7 +72,7 @@ def line_of(session: Session, config: Config, incident: Incident) -> Message:
         by=approvers_text(session, config, current),
     )
     owed = signatures.owed_text(session, config, incident, current)
-    headline = fmt(_("Public headline: **{headline}**"), headline=headline_of(current, config))
+    headline = headline_line(headline_of(current, config))
     where = publications_text(session, config, current.id)
     return lines(header, headline, verbatim(current.text), owed, where, page_lines(session, incident), waiting)
 
@@ -141,7 +141,7 @@ def _version_row(ctx: Context, statement: Statement) -> Message:
 def _change_row(config: Config, earlier: Statement | None, statement: Statement) -> Message:
     headline = headline_of(statement, config)
     if earlier is None or headline_of(earlier, config) != headline:
-        titled = text("   ") + fmt(_("Public headline: **{headline}**"), headline=headline)
+        titled = text("   ") + headline_line(headline)
     else:
         titled = Message()
     if earlier is None:

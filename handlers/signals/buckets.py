@@ -10,6 +10,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from handlers.text.i18n import _
 from storage.models import Incident, IncidentKeyword, Publication, ReactionBucket, Statement
 
 SLOT = timedelta(minutes=10)
@@ -136,6 +137,11 @@ class Bucket:
     start: int
     span: int
     figures: Figures
+
+
+def granularity(incident: Incident) -> str:
+    """How the buckets below are cut, in words (the chart's heading says it)."""
+    return _("per 10 minutes for the first two hours, then per hour") if incident.severity == "sev1" else _("per hour")
 
 
 def buckets(session: Session, incident: Incident, now: datetime) -> list[Bucket]:

@@ -11,6 +11,7 @@ from config.model import Config, Severity
 from handlers.core.cleaning import cleaned
 from handlers.core.context import Deps, in_every_room, queue
 from handlers.core.effects import Edit, Post, RefreshCard
+from handlers.core.errors import UsageError
 from handlers.desk import tracking as claims
 from handlers.signals import attach, buckets
 from handlers.text.i18n import _, speaking
@@ -174,6 +175,14 @@ def _add_to_claim(session: Session, deps: Deps, signal: Signal, incoming: Signal
     message = fmt(note, n=signal.id, source=signal.source, added=f"{int(added):,}", c=number, reach=f"{claim.reach:,}")
     in_every_room(session, incident.id, now, Post(message))
     in_every_room(session, incident.id, now, RefreshCard())  # its counts may have changed
+
+
+def numbered(session: Session, number: str) -> Signal:
+    """The signal a person named by its number (as a triage post shows it); a clear refusal when there is none."""
+    signal = session.get(Signal, int(number)) if number.isascii() and number.isdigit() and len(number) < 10 else None
+    if signal is None:
+        raise UsageError(fmt(_("There is no signal {n}."), n=number[:12] or "?"))
+    return signal
 
 
 def _post_to_triage(session: Session, deps: Deps, message: Message, now: datetime) -> list[int]:

@@ -6,7 +6,7 @@ from handlers.core.context import Context
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.verbs import PARTICIPANT, verb
 from handlers.signals import attach
-from handlers.signals.intake import retell
+from handlers.signals.intake import numbered, retell
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt
 from storage.models import Signal
@@ -17,10 +17,7 @@ def _signal(session: Session, args: str) -> Signal:
     number = words[0].lstrip("sS") if words else ""
     if len(words) > 1:
         raise UsageError(fmt(_("Unexpected “{word}”."), word=words[1][:40]))
-    signal = session.get(Signal, int(number)) if number.isascii() and number.isdigit() and len(number) < 10 else None
-    if signal is None:
-        raise UsageError(fmt(_("There is no signal {n}."), n=number[:12] or "?"))
-    return signal
+    return numbered(session, number)
 
 
 @verb(

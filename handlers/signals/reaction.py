@@ -42,7 +42,7 @@ def chart(session: Session, incident: Incident, now: datetime) -> Message:
             ),
             id=incident.id,
         )
-    per = _("per 10 minutes for the first two hours, then per hour") if incident.severity == "sev1" else _("per hour")
+    per = buckets.granularity(incident)
     head = fmt(
         ngettext(
             "📈 **Reaction to #{id}**: volume and mean sentiment of {n} reading, {per} since the declaration",
