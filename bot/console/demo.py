@@ -41,7 +41,7 @@ SCRIPT = {
         (
             "carol",
             "/crisis draft We are aware of reports that PowerMax 20 power banks overheat while charging, and we are sorry for the worry "
-            "this has caused. The cause is probably a faulty cell from one supplier. Our next update will be at 10:30 CST on our "
+            "this has caused. The cause is probably a faulty cell from one supplier. Our next update will be at 10:30 Beijing time on our "
             "official website.",
         ),
         ("bob", "/crisis reject v1 Do not speculate about the cause or name a supplier before the lab confirms it"),
@@ -49,7 +49,7 @@ SCRIPT = {
             "carol",
             "/crisis draft We are aware of reports that some of our power banks overheat while charging, and we are sorry for the "
             "worry this has caused. We have stopped selling the affected lot in all channels while we investigate. Please stop "
-            "charging any power bank that feels hot and contact our customer service team. Our next update will be at 10:30 CST "
+            "charging any power bank that feels hot and contact our customer service team. Our next update will be at 10:30 Beijing time "
             "on our official website.",
         ),
         ("bob", "/crisis approve"),
@@ -71,7 +71,7 @@ SCRIPT = {
             "carol",
             "/crisis draft rebuttal None of our power banks has exploded: no unit of the affected lot has caught fire, and lab "
             "tests show overheating only. Please stop charging any power bank that feels hot and contact our customer service "
-            "team. Our next update will be at 10:30 CST on our official website.",
+            "team. Our next update will be at 10:30 Beijing time on our official website.",
         ),
         ("bob", "/crisis approve"),
         ("alice", "/crisis approve"),

@@ -33,6 +33,7 @@ from bot.app import OneVoice
 from config.model import Config
 from handlers.line.composing import BABEL_LOCALE
 from handlers.line.page import PageData, ShownVersion, page_for
+from handlers.text.formatting import zone_name
 from handlers.text.i18n import _, speaking
 from storage.db import session
 
@@ -79,10 +80,11 @@ def _locale(language: str) -> tuple[Locale, str]:
 
 
 def _moment(config: Config, moment: datetime) -> str:
-    """'2 March 2026 09:00 CST' / '2026年3月2日 09:00 CST' in the team's timezone."""
-    local = moment.astimezone(ZoneInfo(config.timezone))
+    """'2 March 2026 09:00 Beijing time' / '2026年3月2日 09:00 北京时间' in the team's timezone (never 'CST')."""
+    zone = ZoneInfo(config.timezone)
+    local = moment.astimezone(zone)
     locale, pattern = _locale(config.language)
-    return f"{format_datetime(local, pattern, locale=locale)} {local.tzname()}"
+    return f"{format_datetime(local, pattern, locale=locale)} {zone_name(zone, moment)}"
 
 
 def _shown(config: Config, version: ShownVersion) -> dict:

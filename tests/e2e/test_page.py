@@ -149,6 +149,7 @@ async def test_html_json_and_atom_carry_the_exact_approved_text(site):
     assert texts(page_html) == [V1] and "<b>" not in page_html and "<i>" not in page_html  # escaped, never markup
     assert "http://" not in page_html and "https://" not in page_html  # no external assets
     assert "Approved at" in page_html and "Next update expected" in page_html
+    assert "09:02 Beijing time" in page_html and " CST<" not in page_html  # China or US Central? never the bare zone
     assert headers["Cache-Control"] == "public, max-age=30" and headers["Last-Modified"] == "Mon, 02 Mar 2026 01:05:00 GMT"
     assert headers["ETag"].startswith('"') and not headers["ETag"].startswith("W/")  # strong
 
@@ -245,7 +246,7 @@ async def test_the_page_speaks_chinese_when_the_team_does(tmp_path, config, cloc
         _status, _headers, body = await site.get(f"/s/{site.public_id()}")
         page_html = body.decode()
         assert '<html lang="zh-Hans">' in page_html
-        assert "2026年3月2日" in page_html and "已取代" in page_html  # Chinese dates; "superseded" as the team reads it
+        assert "2026年3月2日" in page_html and "已取代" in page_html and "北京时间" in page_html  # Chinese dates; "superseded" as the team reads it
         with speaking("zh"):
             labels = [_("Official statement"), _("Approved at"), _("Published at"), _("Next update expected"), _("Earlier versions")]
         assert all(label in page_html for label in labels)  # each label through the Chinese catalog
