@@ -17,7 +17,7 @@ from handlers.core.grammar import duration, is_word, leading, looks_like_duratio
 from handlers.core.permissions import acts_as
 from handlers.core.verbs import ANYONE, verb
 from handlers.line import signatures, statements
-from handlers.line.headline import headline_of
+from handlers.line.headline import mail_subject
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Question
@@ -209,7 +209,7 @@ def answer_inquiry(ctx: Context, number: int, rest: str) -> Message:
         values = {"n": number, "outlet": row.outlet, "v": statement.version, "who": ctx.actor.name, "to": row.email or ""}
         if row.email and not ctx.incident.drill:
             queued = ctx.emit(
-                "mail", Mail(to=row.email, subject=headline_of(statement, ctx.config), body=statement.text, statement_id=statement.id)
+                "mail", Mail(to=row.email, subject=mail_subject(statement, ctx.config), body=statement.text, statement_id=statement.id)
             )
             ctx.session.flush()  # its id: the answer's outcome is read from it
             row.outbox_id = queued.id

@@ -15,7 +15,7 @@ from handlers.core.verbs import ANYONE, verb
 from handlers.desk import deadlines
 from handlers.desk.inquiries import approved_version, mail_outcome
 from handlers.line import statements
-from handlers.line.headline import headline_of
+from handlers.line.headline import mail_subject
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Audience
@@ -81,7 +81,7 @@ def notify(ctx: Context) -> Message:
         )
     mailed = [c for c in mailed if c.name not in already]  # a contact added since gets it; nobody gets a version twice
     drill = ctx.incident.drill
-    subject = headline_of(statement, ctx.config)
+    subject = mail_subject(statement, ctx.config)
     for contact in mailed:
         assert contact.email is not None  # the mailed contacts are those with an address
         row = None if drill else ctx.emit("mail", Mail(to=contact.email, subject=subject, body=statement.text, statement_id=statement.id))

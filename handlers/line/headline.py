@@ -16,6 +16,12 @@ def headline_of(statement: Statement, config: Config) -> str:
     return statement.headline or default_headline(config)
 
 
+def mail_subject(statement: Statement, config: Config) -> str:
+    """The e-mail subject: the version's public headline on one line (a header cannot break), else its first line."""
+    headline = " ".join(headline_of(statement, config).split())
+    return headline or " ".join(statement.text.strip().split("\n", 1)[0].split())[:HEADLINE_MAX]
+
+
 def default_headline(config: Config) -> str:
     """The team's `statement_headline`, for a draft that gives none."""
     return config.statement_headline.get(config.language).strip()

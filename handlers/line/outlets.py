@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from config.model import BroadcastTarget, Config
 from handlers.core.context import Context, in_every_room, queue
 from handlers.core.effects import Mail, Post, Webhook
-from handlers.line.headline import headline_of
+from handlers.line.headline import headline_of, mail_subject
 from handlers.line.recipients import listed, publication_of, recipients
 from handlers.text.i18n import _
 from handlers.text.markup import Message, fmt
@@ -24,12 +24,6 @@ def kind_of(target: BroadcastTarget) -> str | None:
     return "mail" if target.email else "webhook" if target.webhook else None
 
 
-def subject_of(statement: Statement, config: Config) -> str:
-    """The e-mail subject: the version's public headline on one line (a header cannot break), else its first line."""
-    headline = " ".join(headline_of(statement, config).split())
-    return headline or " ".join(statement.text.strip().split("\n", 1)[0].split())[:120]
-
-
 def queue_outside(ctx: Context, statement: Statement, target: BroadcastTarget, publication: Publication) -> int:
     """Queue one Mail per address, or the signed POST, for a publication; return how many recipients."""
     if target.webhook and target.secret_env:
@@ -37,7 +31,7 @@ def queue_outside(ctx: Context, statement: Statement, target: BroadcastTarget, p
             ctx.incident.public_id = secrets.token_urlsafe(9)  # the receiver's id for the incident: unguessable, as the page's
         ctx.emit("webhook", Webhook(publication_id=publication.id, to=target.webhook, secret_env=target.secret_env))
         return 1
-    subject = subject_of(statement, ctx.config)
+    subject = mail_subject(statement, ctx.config)
     for address in dict.fromkeys(target.email or ()):  # each address in a lane of its own: a refusal holds up no other
         row = ctx.emit("mail", Mail(to=address, subject=subject, body=statement.text))
         row.result = {"publication": publication.id}  # kept by every outcome the worker writes (see bot/outbox/effects.py)

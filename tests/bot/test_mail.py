@@ -12,7 +12,7 @@ from aiosmtpd.smtp import SMTP as SmtpServer
 from bot.outbox.mail import MailChannel, Server
 from bot.outbox.worker import Deliverer
 from config.model import BroadcastTarget
-from handlers.line import outlets
+from handlers.line import headline as headlines
 from tests.bot.test_delivery import FlakyChat
 from tests.bot.test_publish import approved_line
 
@@ -78,7 +78,7 @@ def desk(chat, mailbox, monkeypatch):
     """The console chat with an e-mail target and the mail channel attached; the headline is set for the version."""
     chat.config.broadcast.append(BroadcastTarget(name="press-release", email=ADDRESSES))
     chat.deps.channels.add("mail")
-    monkeypatch.setattr(outlets, "headline_of", lambda statement, config: HEADLINE)
+    monkeypatch.setattr(headlines, "headline_of", lambda statement, config: HEADLINE)
     return chat
 
 
@@ -243,7 +243,7 @@ async def test_on_both_databases_each_recipient_is_counted_and_a_refusal_told(an
     chat = Chat(any_engine, config, clock)
     chat.config.broadcast.append(BroadcastTarget(name="press-release", email=ADDRESSES))
     chat.deps.channels.add("mail")
-    monkeypatch.setattr(outlets, "headline_of", lambda statement, config: HEADLINE)
+    monkeypatch.setattr(headlines, "headline_of", lambda statement, config: HEADLINE)
     mailbox.refuse["wire@c.example"] = "550 5.1.1 No such user"
     room = await approved_line(chat, FlakyChat(), APPROVED)
     assert chat.say("carol", "publish press-release", room).ok

@@ -14,7 +14,7 @@ from bot.outbox.worker import Deliverer
 from config.model import BroadcastTarget, RoomHandles
 from handlers.core.context import queue
 from handlers.core.effects import Mail
-from handlers.line import outlets
+from handlers.line import headline as headlines
 from storage.db import session
 from tests.bot import test_mail as core
 from tests.bot.test_delivery import FlakyChat
@@ -25,7 +25,7 @@ mailbox, desk = core.mailbox, core.desk  # the fixtures of the core e-mail tests
 
 
 async def test_a_headline_with_a_line_break_cannot_add_a_header_or_a_recipient(desk, mailbox, monkeypatch):
-    monkeypatch.setattr(outlets, "headline_of", lambda statement, config: "Recall\r\nBcc: victim@evil.example\nX: y")
+    monkeypatch.setattr(headlines, "headline_of", lambda statement, config: "Recall\r\nBcc: victim@evil.example\nX: y")
     desk.config.broadcast[-1] = BroadcastTarget(name="press-release", email=["desk@a.example"])
     room = await approved_line(desk, FlakyChat(), APPROVED)
     assert desk.say("carol", "publish press-release", room).ok

@@ -16,7 +16,7 @@ QUESTION = "Is it true the recall is due in 2 weeks, and in which stores? email 
 
 @pytest.fixture(autouse=True)
 def headline(monkeypatch):
-    monkeypatch.setattr(inquiries, "headline_of", lambda statement, config: HEADLINE)
+    monkeypatch.setattr(inquiries, "mail_subject", lambda statement, config: HEADLINE)
 
 
 def test_an_inquiry_is_logged_with_its_deadline_and_address_and_the_question_kept_whole(chat, clock):

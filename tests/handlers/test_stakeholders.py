@@ -17,7 +17,7 @@ from tests.handlers.desk_chat import HEADLINE, LINE, approved_incident, mails, r
 @pytest.fixture(autouse=True)
 def headline(monkeypatch):
     """The headline the line was approved with (the line's own feature decides it; here a fixed one)."""
-    monkeypatch.setattr(stakeholders, "headline_of", lambda statement, config: HEADLINE)
+    monkeypatch.setattr(stakeholders, "mail_subject", lambda statement, config: HEADLINE)
 
 
 def test_notify_mails_the_approved_line_byte_for_byte_to_each_address_and_lists_whom_to_call(chat, clock):

@@ -11,7 +11,7 @@ from tests.handlers.desk_chat import approved_incident, mails
 @pytest.fixture(autouse=True)
 def headline(monkeypatch):
     for module in (stakeholders, inquiries):
-        monkeypatch.setattr(module, "headline_of", lambda statement, config: "PB-20")
+        monkeypatch.setattr(module, "mail_subject", lambda statement, config: "PB-20")
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ ABOUT = "Regulators list"
 
 @pytest.fixture(autouse=True)
 def headline(monkeypatch):
-    monkeypatch.setattr(stakeholders, "headline_of", lambda statement, config: "PB-20")
+    monkeypatch.setattr(stakeholders, "mail_subject", lambda statement, config: "PB-20")
 
 
 def at(clock, start, minutes: int) -> None:
