@@ -61,7 +61,8 @@ def clean(raw: str, multiline: bool = True) -> Cleaned:
             continue
         else:
             kept.append(char)
-    return Cleaned("".join(kept), disguised)
+    # Again: a mark that followed a dropped character now follows a letter it may compose with (e, U+200B, U+0301).
+    return Cleaned(unicodedata.normalize("NFC", "".join(kept)), disguised)
 
 
 def cleaned(raw: str, multiline: bool = True) -> str:
