@@ -115,3 +115,25 @@ def test_finding_1_a_reply_to_a_real_question_by_someone_else_changes_nothing(wo
     world.reply(CAROL, question, "Rejected by someone else")
     world.reply(OUTSIDER, question, "Rejected by an outsider")
     assert rows(world) == before
+
+
+@pytest.mark.parametrize(
+    "dodge",
+    [
+        "no\ncomment",  # a line break inside the phrase
+        "no  comment",  # a double space
+        "no comme\u0301nt",  # a combining mark
+        "no com\u180ement",  # the Mongolian vowel separator
+        "no com\U000e0041ment",  # a tag character
+        "no\u3164comment",  # the Hangul filler, drawn as a space
+        "no\u2800comment",  # blank Braille, drawn as a space
+        "no c\u0585mment",  # Armenian օ
+        "no c\u1d0fmment",  # small capital ᴏ
+        "无 可 奉 告",  # spaces between Chinese characters
+    ],
+)
+def test_finding_7_no_invisible_spacing_or_look_alike_hides_a_phrase_from_the_wording_check(world, dodge):
+    thread = declared(world)
+    world.command(CAROL, f"/crisis vet We are sorry. We have {dodge} at this stage. Next update at 11:00.", thread=thread)
+    checked = world.said_to(CAROL)[-1]
+    assert "• “No comment”:" in checked, checked
