@@ -37,6 +37,7 @@ def test_a_reach_whose_commas_group_no_thousands_is_refused_and_changes_nothing(
     room = approved_incident(chat, clock)
     before = chat.snapshot()
     reply = chat.say("dave", f"claim Batteries explode reach {reach}", room)
-    assert not reply.ok and reply.message.plain().startswith(f"“{reach}” is not a reach: give a whole number of people"), reply.message.plain()
+    said = reply.message.plain()
+    assert not reply.ok and said.startswith(f"“{reach}” is not a reach: give a whole number of people"), said
     assert chat.snapshot() == before
     assert "Reach 12,000." in chat.say("dave", "claim Batteries explode reach 12,000", room).message.plain()
