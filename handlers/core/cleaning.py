@@ -13,13 +13,21 @@ from dataclasses import dataclass
 DISGUISING = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Direction marks have no visible effect worth keeping in outside text; they are dropped silently.
 MARKS = frozenset("\u200e\u200f\u061c")
-# Invisible characters that split words for the eye but not for a search: they would hide words from vet.
-INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
+# Invisible characters that split words for the eye but not for a search: they would hide words from vet. Besides the
+# zero-width ones and the soft hyphen: the Mongolian vowel separator (zero width since Unicode 6.3), the invisible
+# math operators and the deprecated format characters, all drawn as nothing.
+INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2061\u2062\u2063\u2064\u206a\u206b\u206c\u206d\u206e\u206f")
+# Tag characters are invisible too, except in the one place they draw something: a subdivision flag (🏴 + tags + end).
+_TAGS = range(0xE0000, 0xE0080)
+_FLAG = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
 ZWJ = "\u200d"
 _EMOJI_LEFT = ("So", "Sk")  # what a ZWJ sequence joins after: a pictograph, a skin tone ...
 _VARIATION = "\ufe0f"  # ... or the emoji presentation selector of one
 # Any character the loop below would look at twice: most text has none, and is then only NFC-normalised.
-_SUSPECT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]")
+_SUSPECT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ud800-\udfff"
+    "\U000e0000-\U000e007f]"
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,7 @@ def clean(raw: str, multiline: bool = True) -> Cleaned:
         return Cleaned(text, False)
     kept: list[str] = []
     disguised = False
+    flags = {index for found in _FLAG.finditer(text) for index in range(found.start() + 1, found.end())}
     for index, char in enumerate(text):
         if char in "\n\t":
             kept.append(char if multiline else " ")
@@ -48,9 +57,12 @@ def clean(raw: str, multiline: bool = True) -> Cleaned:
             kept.append(char)
         elif char in INVISIBLE or char in MARKS or unicodedata.category(char) == "Cs":
             continue
+        elif ord(char) in _TAGS and index not in flags:
+            continue
         else:
             kept.append(char)
-    return Cleaned("".join(kept), disguised)
+    # Again: a mark that followed a dropped character now follows a letter it may compose with (e, U+200B, U+0301).
+    return Cleaned(unicodedata.normalize("NFC", "".join(kept)), disguised)
 
 
 def cleaned(raw: str, multiline: bool = True) -> str:

@@ -25,7 +25,7 @@ from storage.models import Claim, Incident, Outbox, Signal, Statement
 
 MAX_TEXT = 500
 _URL = re.compile(r"^https?://\S{1,990}$")
-_REACH = re.compile(r"^([0-9][0-9,]*)(?:\.([0-9]+))?([km]?)$")
+_REACH = re.compile(r"^([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?([km]?)$")  # commas only between thousands: 1,2,3 is a typo
 _NUMBER_LIKE = re.compile(r"^[-+]?[0-9.]")  # meant as a reach, right or wrong; "reach far" or "reach https://…" is text
 _REF = re.compile(r"^c([1-9][0-9]{0,8})$")
 

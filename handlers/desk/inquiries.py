@@ -30,7 +30,8 @@ OWNER = "spokesperson"  # who answers the press; the commander hears when it is 
 ANSWERERS = ("spokesperson", "comms", "commander")
 _NUMBER = re.compile(r"^q(\d{1,6})$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
-_TIME_LIKE = re.compile(r"^\d{1,2}[:：]\d{1,2}$")  # meant as a time of day, right or wrong (25:00, 9:5)
+# Meant as a deadline, right or wrong: a time of day (25:00, 9:5, 9pm) or a date (1999-01-01), where only 17:30 is read.
+_TIME_LIKE = re.compile(r"^\d{1,2}[:：]\d{1,2}$|^\d{1,2}(?:[:：]\d{2})?(?:am|pm)$|^\d{4}-\d{1,2}-\d{1,2}$")
 LONGEST_QUESTION = 2000
 LONGEST_OUTLET = 120
 LONGEST_REASON = 500

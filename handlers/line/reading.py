@@ -56,7 +56,7 @@ def render_pinned(session: Session, config: Config, incident: Incident) -> Messa
     return lines(header, headline, verbatim(current.text))
 
 
-def line_of(session: Session, config: Config, incident: Incident) -> Message:
+def line_of(session: Session, config: Config, incident: Incident, now: datetime | None = None) -> Message:
     """One incident's line for `line`: verbatim text, version, approvers, time, where it went."""
     current = statements.current_line(session, incident.id)
     pending = statements.latest_pending(session, incident.id)
@@ -68,7 +68,7 @@ def line_of(session: Session, config: Config, incident: Incident) -> Message:
         id=incident.id,
         title=incident.title,
         n=current.version,
-        at=when(config, current.decided_at),
+        at=when(config, current.decided_at, now),
         by=approvers_text(session, config, current),
     )
     owed = signatures.owed_text(session, config, incident, current)
@@ -81,7 +81,7 @@ def line_of(session: Session, config: Config, incident: Incident) -> Message:
 def show_line(ctx: Context) -> Message:
     """The line of this incident; elsewhere (a DM, another room) the lines of the open incidents."""
     if ctx.found is not None:
-        return line_of(ctx.session, ctx.config, ctx.found)
+        return line_of(ctx.session, ctx.config, ctx.found, ctx.now)
     with_line = ctx.session.exec(
         select(Incident)
         .join(Statement, col(Statement.incident_id) == Incident.id)
@@ -91,7 +91,7 @@ def show_line(ctx: Context) -> Message:
     ).all()
     if not with_line:
         return text(_("No open incident has an approved line yet."))
-    return lines(*(line_of(ctx.session, ctx.config, incident) + text("\n") for incident in with_line))
+    return lines(*(line_of(ctx.session, ctx.config, incident, ctx.now) + text("\n") for incident in with_line))
 
 
 @verb("history", summary=N_("All versions of the line: states, approvers, changes."), changes=False)

@@ -105,7 +105,7 @@ def first_statement(said: Late[Stage]) -> Said:
     template = [Button(_("Holding statement template"), f"#{said.incident.id} template holding")]
     if said.subject.stage == "warning":
         assert said.nudge.first_due_at is not None and said.pace is not None  # scheduled with its due time, by a kind with a pace
-        due = when(said.config, said.nudge.first_due_at + said.pace)
+        due = when(said.config, said.nudge.first_due_at + said.pace, said.now)
         words = _("the first approved statement is due at {at}, in 15 min. Start from `/crisis template holding`, then `/crisis draft`.")
         return fmt(words, at=due), template
     if said.escalated:
@@ -128,11 +128,11 @@ FIRST_STATEMENT = Kind(
 
 def update_due(said: Late) -> Said:
     words = _("the status update promised for {at} is {late} late. Clear it: `/crisis update <text>`")
-    return fmt(words, at=when(said.config, said.nudge.first_due_at), late=said.late), []
+    return fmt(words, at=when(said.config, said.nudge.first_due_at, said.now), late=said.late), []
 
 
 def update_due_sponsor(said: Late) -> Message:
-    return fmt(_("the status update promised for {at} has not been posted"), at=when(said.config, said.nudge.first_due_at))
+    return fmt(_("the status update promised for {at} has not been posted"), at=when(said.config, said.nudge.first_due_at, said.now))
 
 
 UPDATE_DUE = Kind(
@@ -176,7 +176,7 @@ APPROVAL_PENDING = Kind(
 
 def review_due(said: Late) -> Said:
     words = _("the review meeting was due {at} ({late} late). Hold it, then close the incident: `/crisis close`")
-    return fmt(words, at=when(said.config, said.nudge.first_due_at), late=said.late), []
+    return fmt(words, at=when(said.config, said.nudge.first_due_at, said.now), late=said.late), []
 
 
 def review_due_sponsor(said: Late) -> Message:
@@ -276,13 +276,18 @@ def stakeholder_deadline(said: Late[Audience]) -> Said:
     words = _(
         "the {title} list had to be told by {at} ({late} late). Clear it: `/crisis notify {key}` or `/crisis notified {key} <contact>`"
     )
-    values = {"title": _audience_title(said), "at": when(said.config, said.nudge.first_due_at), "late": said.late, "key": said.subject.key}
+    values = {
+        "title": _audience_title(said),
+        "at": when(said.config, said.nudge.first_due_at, said.now),
+        "late": said.late,
+        "key": said.subject.key,
+    }
     return fmt(words, **values), [said.button(_("Notify {title}").format(title=_audience_title(said)))]
 
 
 def stakeholder_deadline_sponsor(said: Late[Audience]) -> Message:
     words = _("the {title} list, due to be told by {at}, has not been told")
-    return fmt(words, title=_audience_title(said), at=when(said.config, said.nudge.first_due_at))
+    return fmt(words, title=_audience_title(said), at=when(said.config, said.nudge.first_due_at, said.now))
 
 
 STAKEHOLDER_DEADLINE = Kind(

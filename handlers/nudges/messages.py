@@ -47,6 +47,7 @@ def render(session: Session, config: Config, incident: Incident, nudge: Nudge, k
         escalated=escalated,
         clears=kind.clearing(subject),
         pace=kind.repeat,
+        now=now,
     )
     head = fmt("⏰ **#{id} {title}** — ", id=incident.id, title=incident.title)
     actions: list[Button]

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from sqlmodel import Session
@@ -30,6 +30,7 @@ class Late(Generic[S]):
     escalated: bool
     clears: str  # the clearing command of the kind, for this subject (`done 3`)
     pace: timedelta | None  # the kind's pace
+    now: datetime | None = None  # when it is said: a time in another year is shown with its year
 
     @property
     def to_backup(self) -> bool:
