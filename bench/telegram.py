@@ -4,9 +4,9 @@ Both run in one process against the fake Bot API (tests/fakes/telegram_api.py, r
 built by the fake as Telegram would send it, turned into an `Update` (`Update.de_json`) and handed to
 `application.process_update`; the time counted is until its reply has reached the fake. OneVoice: `TelegramFront` (the
 handlers of bot/telegram/front.py: the command parsed, the person's @username learned, the command decided and committed in
-SQLite with its answer as an outbox effect, then the delivery pass that sends it) on one open incident, commands typed
-in its forum topic. Bare: one `CommandHandler` that replies "ok". Updates alternate between the two, so drift affects
-both alike.
+SQLite with its answer as an outbox effect held by this worker, which sends it at once; a delivery pass only when the
+command woke the delivery loop, as `onevoice run` would) on one open incident, commands typed in its forum topic. Bare:
+one `CommandHandler` that replies "ok". Updates alternate between the two, so drift affects both alike.
 
 Two more baselines show where the floor lies: the bare handler plus the hop to a worker thread that every database call
 makes (the loop must not block), and plus the one write no update can skip — its `update_id` recorded in one SQLAlchemy
@@ -16,8 +16,10 @@ any de-duplicated bot pays, and the target (issue 14) is measured against it: On
 `/status` answers with the card in the topic; `/note <text>` (by the commander) adds to the timeline and answers by DM.
 OneVoice's updates go through `decide_update`, as the webhook and the poller hand them over. PTB's rate limiter paces the
 production bot on purpose (20 messages a minute per group): it is left out of every side, since it measures Telegram's
-limits, not the cost of an update; the only effect each update queues is its answer. Prints median and p99 per command for
-each side, both floors, and OneVoice's ratios to them.
+limits, not the cost of an update; the only effect each update queues is its answer. The held answer is marked sent
+just after its send, off the update's path: that write is waited for untimed after each update (so it never lands in
+another side's time) and printed on its own line. Prints median and p99 per command for each side, both floors, and
+OneVoice's ratios to them.
 Run: python bench/telegram.py [--updates 300] [--warmup 20] [--database-url URL]
 """
 
@@ -62,14 +64,15 @@ def application(fake: FakeTelegram) -> Application:
     return Application.builder().token(fake.token).base_url(fake.api_base).updater(None).build()
 
 
-async def onevoice_side(fake: FakeTelegram, folder: Path, database_url: str | None) -> tuple[Application, int, OneVoice]:
-    """OneVoice's Telegram front on a fresh database, with one incident declared and its topic opened; (app, thread, bot)."""
+async def onevoice_side(fake: FakeTelegram, folder: Path, database_url: str | None, kicks: list) -> tuple[Application, int, OneVoice]:
+    """OneVoice's Telegram front on a fresh database, with one incident declared and its topic opened; (app, thread, bot).
+    `kicks` gets an entry each time a command wakes the delivery loop (the scheduler's kick in `onevoice run`)."""
     config = folder / "onevoice.yaml"
     config.write_text(STARTER.read_text(encoding="utf-8") + f"\ntelegram:\n  crisis_group: {GROUP}\n", encoding="utf-8")
     url = database_url or f"sqlite:///{folder / 'bench.db'}"
     bot = OneVoice(Settings(ONEVOICE_CONFIG=str(config), ONEVOICE_DATABASE_URL=url))
     app = application(fake)
-    TelegramFront(bot, app)
+    TelegramFront(bot, app, on_work=lambda: kicks.append(1))
     await app.initialize()
     bot.attach(TelegramAdapter(app.bot, bot.config))
     await app.process_update(Update.de_json(fake.command_update(ALICE, "/declare outage sev3 Bench"), app.bot))
@@ -93,29 +96,37 @@ async def bare_side(fake: FakeTelegram, before=None) -> Application:
     return app
 
 
-async def one_update(fake: FakeTelegram, app: Application, text: str, thread: int, deliver=None) -> float:
-    """Seconds from the update's JSON to its reply in the fake."""
+async def one_update(fake: FakeTelegram, app: Application, text: str, thread: int, bot: OneVoice | None = None, kicks=None):
+    """Seconds from the update's JSON to its reply in the fake (and, for OneVoice, to its update decided); then seconds
+    spent untimed marking its held answer sent (0.0 for the bare sides)."""
     before = len(fake.messages)
     data = fake.command_update(ALICE, text, thread_id=thread)
     started = time.perf_counter()
-    if deliver is not None:  # OneVoice: as the webhook and the poller hand an update over; the answer, an outbox effect
+    if bot is not None:  # OneVoice: as the webhook and the poller hand an update over; the answer, an outbox effect
         assert await decide_update(app, Update.de_json(data, app.bot))
-        await deliver()  # written with the command, goes out in the delivery pass that the command's kick starts
+        if kicks:  # the command woke the delivery loop: a pass, counted here though `onevoice run` makes it in the background
+            kicks.clear()
+            await bot.deliver()
     else:
         await app.process_update(Update.de_json(data, app.bot))
     elapsed = time.perf_counter() - started
     if len(fake.messages) <= before:
         raise SystemExit(f"no reply to {text!r}: {fake.calls[-1:]}")
-    return elapsed
+    marking = time.perf_counter()
+    if bot is not None:
+        assert await bot.deliverers["telegram"].settle()
+    return elapsed, time.perf_counter() - marking if bot is not None else 0.0
 
 
 async def measure(updates: int, warmup: int, database_url: str | None) -> dict[tuple[str, str], list[float]]:
+    """Per (command, side) the timed seconds; per (command, "marking") the untimed write that marks a held answer sent."""
     fake = FakeTelegram()
     fake.started_bot |= {ALICE}
     fake.user(ALICE, "Alice", "alice_chen")
     await fake.start()
     try:
-        ours, thread, bot = await onevoice_side(fake, Path(tempfile.mkdtemp(prefix="onevoice-bench-")), database_url)
+        kicks: list = []
+        ours, thread, bot = await onevoice_side(fake, Path(tempfile.mkdtemp(prefix="onevoice-bench-")), database_url, kicks)
         engine = bot.engine  # the floor writes to the same database
 
         def remember(update_id: int) -> None:
@@ -134,9 +145,12 @@ async def measure(updates: int, warmup: int, database_url: str | None) -> dict[t
         for verb, text in COMMANDS.items():
             for i in range(warmup + updates):
                 for side, app in sides.items():
-                    elapsed = await one_update(fake, app, text, thread, bot.deliver if side == "onevoice" else None)
+                    mine = side == "onevoice"
+                    elapsed, marking = await one_update(fake, app, text, thread, bot if mine else None, kicks)
                     if i >= warmup:
                         runs.setdefault((verb, side), []).append(elapsed)
+                        if mine:
+                            runs.setdefault((verb, "marking"), []).append(marking)
         for app in sides.values():
             await app.shutdown()
     finally:
@@ -165,6 +179,8 @@ def main() -> None:
         for side in SIDES:
             median, p99 = shown[side]["median"] * 1000, shown[side]["p99"] * 1000
             print(f"/{verb:<7} {side:<9} {args.updates} updates  median {median:7.2f} ms  p99 {p99:7.2f} ms")
+        marked = figures(runs[(verb, "marking")])
+        print(f"/{verb:<7} off the path: answer marked sent  median {marked['median'] * 1000:7.2f} ms  p99 {marked['p99'] * 1000:7.2f} ms")
         for floor, name in (("bare PTB", "bare reply"), ("+ dedup", "bare + durable update_id")):
             ratios = {q: shown["onevoice"][q] / max(shown[floor][q], 1e-9) for q in ("median", "p99")}
             print(f"/{verb:<7} onevoice ÷ floor ({name}): median {ratios['median']:.2f}, p99 {ratios['p99']:.2f}")

@@ -87,7 +87,8 @@ async def run(delivery: Delivery, table: dict[type[Effect], Handler] | None = No
     table = DELIVERIES if table is None else table
     delivery.effect = effect = read(delivery.row, table)
     handler = table[type(effect)]
-    delivery.room = await delivery.db(lambda s: _room(s, delivery.row))
+    if delivery.row.incident_id is not None:  # no trip off the loop for an effect of no incident (a command's answer)
+        delivery.room = await delivery.db(lambda s: _room(s, delivery.row))
     if handler.in_room and not getattr(effect, "to", None) and (delivery.room is None or delivery.room.external_id is None):
         await delivery.db(lambda s: _wait_for_room(s, delivery.row))
     return await handler.run(delivery)

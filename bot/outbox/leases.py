@@ -1,6 +1,7 @@
 """Outbox leases: which worker delivers a row, for how long; claimed in batches, renewed, checked before each send."""
 
 import logging
+from collections.abc import Collection
 from datetime import timedelta
 
 from sqlalchemy import Engine, exists, func, or_, update
@@ -128,12 +129,13 @@ class Leases:
             log.warning("outbox %s is no longer leased by this worker; skipped", row.id)
         return held == 1
 
-    def release(self) -> int:
-        """Hand back every row this worker leases (shutdown), so another replica delivers it without waiting."""
+    def release(self, keep: Collection[int] = ()) -> int:
+        """Hand back every row this worker leases (shutdown), so another replica delivers it without waiting; except `keep`
+        (being sent right now: their leases run out by themselves if this worker dies before marking them)."""
         with new_session(self.engine) as session:
             released = session.execute(
                 update(Outbox)
-                .where(Outbox.lease_owner == self.worker, Outbox.state == "pending")
+                .where(Outbox.lease_owner == self.worker, Outbox.state == "pending", Outbox.id.not_in(list(keep)))
                 .values(lease_until=None, lease_owner=None),
                 execution_options={"synchronize_session": False},
             ).rowcount

@@ -6,7 +6,7 @@ import random
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam
 from sqlmodel import select
 
 from bot import logs
@@ -27,6 +27,7 @@ REFRESHES = (RefreshCard.kind, RefreshLine.kind)  # re-rendered at delivery, so 
 ATTEMPTS = 8  # tries before an effect is given up
 GIVE_UP_AFTER = 1800.0  # seconds the backoff between those tries adds up to, about
 FIRST_WAIT = 2.0  # seconds before the first retry: a blip passes quickly, a long outage is waited out by the later ones
+MARK_RETRY = 1.0  # seconds between two tries to mark sent answers sent while the database is away
 
 
 class Deliverer:
@@ -54,13 +55,23 @@ class Deliverer:
         self.attempts = max(1, attempts)
         self.told = False
         self.growth = growth(self.attempts - 1, give_up_after)
+        self._holding: set[int] = set()  # held answers being sent right now
+        self._marks: dict[int, tuple] = {}  # held answers sent, not yet marked sent: row id -> (sent at, result)
+        self._marking: asyncio.Task | None = None
+        self._marking_lock = asyncio.Lock()
 
     def release(self) -> int:
-        """Hand back every row this worker leases (shutdown), so another replica delivers it without waiting."""
-        return self.leases.release()
+        """Hand back every row this worker leases (shutdown), so another replica delivers it without waiting; a held answer
+        already sent is marked sent first, and one being sent right now stays this worker's (never sent by two)."""
+        try:
+            self.write_marks()
+        except Exception:  # their leases run out; until then nobody sends them again
+            log.warning("could not mark sent answers as sent before stopping", exc_info=True)
+        return self.leases.release(keep=set(self._holding) | set(self._marks))
 
     async def deliver_pending(self) -> int:
         """Deliver everything due now; return how many effects were sent."""
+        await self.settle()
         sent = 0
         while not self.stopping and (ids := await asyncio.to_thread(self.leases.claim)):
             heartbeat = asyncio.create_task(self._heartbeat(ids))
@@ -77,20 +88,67 @@ class Deliverer:
         """Send a row this worker has held since it was written (a command's answer, leased in the command's transaction):
         no claim and no pass over the outbox. A failure is retried or given up like any row's; after a crash the lease
         runs out and any worker delivers it."""
+        self._holding.add(row.id)
         heartbeat = asyncio.create_task(self._heartbeat([row.id]))
         try:
             with new_session(self.engine) as session:
                 session.add(row)
                 # Checked and renewed right before the send, as for every row: a lease that ran out meanwhile (a slow
-                # commit, a shutdown that released it) may be another worker's now, and one answer is sent once.
-                if not await asyncio.to_thread(self.leases.hold, session, row):
+                # commit, a shutdown that released it) may be another worker's now, and one answer is sent once. A lease
+                # written moments ago with most of its time left needs no check: nobody else may take it before it ends.
+                if not self._fresh(row) and not await asyncio.to_thread(self.leases.hold, session, row):
                     return False
                 with logs.about(row.incident_id):
                     sent = await self._deliver_one(session, row)
-                await asyncio.to_thread(_save, session, row)
+                if sent and not self.stopping:  # marked sent just after, off the update's path (its lease keeps it ours)
+                    self._marks[row.id] = (row.sent_at, row.result)
+                    if self._marking is None or self._marking.done():
+                        self._marking = asyncio.create_task(self._mark_soon())
+                else:
+                    await asyncio.to_thread(_save, session, row)
         finally:
             heartbeat.cancel()
+            self._holding.discard(row.id)
         return sent
+
+    def _fresh(self, row: Outbox) -> bool:
+        """Whether this worker holds the row under a lease with more than half its length left (by this worker's clock)."""
+        left = row.lease_until - self.deps.clock.now() if row.lease_until is not None else timedelta(0)
+        return not self.stopping and row.lease_owner == self.worker and left > self.leases.lease / 2
+
+    async def settle(self) -> bool:
+        """Try once to mark the held answers sent that went out (written just after each send, off its path); whether
+        none is left waiting."""
+        async with self._marking_lock:  # one write at a time: a second caller finds the marks written by the first
+            if not self._marks:
+                return True
+            try:
+                await asyncio.to_thread(self.write_marks)
+            except Exception as error:  # the database is away: tried again, while the rows' leases keep other workers off them
+                log.warning("could not mark %d sent answers as sent: %s", len(self._marks), str(error).split("\n", 1)[0])
+            return not self._marks
+
+    async def _mark_soon(self) -> None:
+        while not await self.settle() and not self.stopping:
+            await asyncio.sleep(MARK_RETRY)
+
+    def write_marks(self) -> int:
+        """Mark the sent held answers sent, all in one transaction; how many were written."""
+        marks = dict(self._marks)
+        if not marks:
+            return 0
+        table = Outbox.__table__
+        mark = (
+            table.update()
+            .where(table.c.id == bindparam("row"), table.c.state == "pending")
+            .values(state="sent", sent_at=bindparam("at"), result=bindparam("said"), lease_until=None, lease_owner=None)
+        )
+        with new_session(self.engine) as session:
+            session.connection().execute(mark, [{"row": i, "at": at, "said": said} for i, (at, said) in marks.items()])
+            session.commit()
+        for row_id in marks:
+            self._marks.pop(row_id, None)
+        return len(marks)
 
     async def _heartbeat(self, ids: list[int]) -> None:
         """Keep this worker's leases alive while it delivers (a long Retry-After wait must not let another replica in)."""

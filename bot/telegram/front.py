@@ -21,6 +21,7 @@ from bot.telegram.edits import EditedCommands
 from bot.telegram.limits import IncidentFirstLimiter
 from bot.telegram.prompts import PromptDesk
 from bot.telegram.render import keyboard, question_html, split, to_html
+from bot.telegram.unsettled import Unsettled
 from handlers.catalog import registry
 from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
@@ -69,6 +70,7 @@ class TelegramFront:
         self.bot, self.application = bot, application
         self.on_work = on_work or (lambda: None)
         self._names: dict[int, tuple[str, float]] = {}  # user id -> (user name last remembered, when): spares the database
+        self.unsettled = Unsettled(bot.engine, PLATFORM, bot.worker)
         names = ["crisis", *registry().verbs]  # `/crisis <verb>` and each verb on its own, also as /verb@botname
         new = filters.UpdateType.MESSAGE  # an edited message is never a new command (PTB's default would run it again)
         application.add_handler(CommandHandler(names, self.on_command, filters=new))
@@ -235,8 +237,12 @@ class TelegramFront:
         room = RoomRef(PLATFORM, str(chat.id), None if thread is None else str(thread), direct=chat.type == "private")
         await self._learn_name(user)
         command = Command(UserRef(PLATFORM, str(user.id), user.username or ""), text, room, f"telegram:{update.update_id}")
-        route = self._answer_route(user.id, chat.id, thread, message.message_id if message else None) if answer_in_chat else None
+        untils: list = []  # the lease its held answer is written under: how that answer is found if the commit is unconfirmed
+        route = self._answer_route(user.id, chat.id, thread, message.message_id if message else None, untils) if answer_in_chat else None
+        earlier = self.unsettled.earlier(command.event_id)
         reply = await asyncio.to_thread(self.bot.handle, command, route)
+        if seen := self.unsettled.unconfirmed(command.event_id, reply, untils, earlier):  # one true answer, or none yet
+            reply = await asyncio.to_thread(self.unsettled.settle, command.event_id, reply, seen)
         if answer_in_chat and not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
             await self._answer(reply, user.id, chat.id, thread, message.message_id if message else None)  # nothing was written
         deliverer, held = self.bot.deliverers.get(PLATFORM), reply.answer_held
@@ -246,7 +252,7 @@ class TelegramFront:
             asyncio.get_running_loop().call_soon(self.on_work)
         return reply
 
-    def _answer_route(self, user_id: int, chat_id: int, thread: int | None, reply_to: int | None) -> AnswerRoute:
+    def _answer_route(self, user_id: int, chat_id: int, thread: int | None, reply_to: int | None, untils: list) -> AnswerRoute:
         """Where the answer goes, as an Answer effect written with the command (so a failing sendMessage is retried and a
         crash after the commit loses nothing); none for a stream of refusals to one stranger: the first few said it."""
         refusals, members, bot = self.prompts.refusals, self.bot.deps.members, self.bot
@@ -266,7 +272,10 @@ class TelegramFront:
                 reply_to=reply_to,
                 refused=refused,
             )
-            return Held(answer, bot.worker, bot.deps.clock.now() + bot.lease) if held else answer
+            if not held:
+                return answer
+            untils.append(until := bot.deps.clock.now() + bot.lease)
+            return Held(answer, bot.worker, until)
 
         return route
 
