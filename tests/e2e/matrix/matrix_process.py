@@ -1,0 +1,197 @@
+"""The real `onevoice run` process against a real Synapse: its own bot user, space, crisis room and publish target per
+test (the server and the team are the session's), and the team members' clients to type and read as people do."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import yaml
+
+from config.load import STARTER
+from tests.e2e.matrix.matrix_client import MatrixUser, stripped
+from tests.e2e.run_process import RunningBot, free_port, unexpected_tracebacks
+from tests.fakes.synapse_server import Account, Synapse
+
+ROOT = Path(__file__).resolve().parents[3]
+CLOCK_START = "2026-03-02T01:00:00+00:00"
+TEAM = ("alice", "bob", "carol", "dave", "erin")
+STRANGER = "mallory"  # in the crisis room, not in the team
+TARGET = "matrix-news"  # the publish target: a room of its own
+
+
+@dataclass
+class Homeserver:
+    """The session's Synapse and the accounts of the team (and of one stranger) on it."""
+
+    synapse: Synapse
+    people: dict[str, Account]
+
+
+def team_config(people: dict[str, Account], space: str, crisis_room: str, target: str, extra: dict | None) -> str:
+    """The starter config with each person's Matrix id, the space, the crisis room and a Matrix publish target."""
+    config = yaml.safe_load(STARTER.read_text(encoding="utf-8"))
+    for name in TEAM:
+        config["team"]["people"][name]["matrix"] = people[name].user_id
+    config["matrix"] = {"space": space, "crisis_room": crisis_room}
+    config["broadcast"].append({"name": TARGET, "matrix": target})
+    for key, value in (extra or {}).items():
+        config[key] = value
+    return yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
+
+
+class MatrixBot(RunningBot):
+    """One `onevoice run` on Matrix: the bot's account, its rooms, the process, and the people's clients."""
+
+    def __init__(self, folder: Path, server: Homeserver, limited: bool = False, extra: dict | None = None):
+        super().__init__()
+        self.folder, self.server, self.synapse, self.limited, self.extra = folder, server, server.synapse, limited, extra
+        self.database = folder / "onevoice.db"
+        self.log = folder / "onevoice.log"
+        self.config = folder / "onevoice.yaml"
+        self.http: aiohttp.ClientSession | None = None
+        self.clients: dict[str, MatrixUser] = {}
+        self.account: Account | None = None
+        self.space = self.crisis_room = self.target_room = ""
+        self.starts = 0
+        self._log_mark = 0
+
+    # ---- the rooms a team sets up before the bot runs (README "Matrix")
+
+    async def prepare(self) -> MatrixBot:
+        """Register the bot (exempt from rate limits unless `limited`), create the space, the crisis room and the publish
+        target as the bot (so it has power in them), invite the team and the stranger, and let them join."""
+        self.http = aiohttp.ClientSession()
+        self.account = self.synapse.register(self.synapse.fresh("onevoice"), displayname="OneVoice")
+        me = self.as_bot()
+        everyone = tuple(self.server.people[name].user_id for name in (*TEAM, STRANGER))
+        self.space = await me.create_room("Crisis space", invite=everyone, space=True)
+        self.crisis_room = await me.create_room("Crisis room", invite=everyone)
+        self.target_room = await me.create_room("Newsroom", invite=(self.server.people["alice"].user_id,))
+        for room in (self.crisis_room, self.target_room):
+            await me.put_state(self.space, "m.space.child", {"via": ["localhost"]}, key=room)
+        for name in (*TEAM, STRANGER):
+            person = await self.user(name)
+            for room in (self.space, self.crisis_room) + ((self.target_room,) if name == "alice" else ()):
+                await person.join(room, history=False)
+        if self.limited:  # the setup above is the operator's; the limits are for what the bot does
+            self.synapse.limit(self.account.user_id)
+        self.config.write_text(team_config(self.server.people, self.space, self.crisis_room, self.target_room, self.extra), "utf-8")
+        return self
+
+    def as_bot(self) -> MatrixUser:
+        assert self.http is not None and self.account is not None
+        return MatrixUser(self.synapse.url, self.account, self.http)
+
+    async def user(self, name: str) -> MatrixUser:
+        """A team member's (or the stranger's) client, reading from now on."""
+        if name not in self.clients:
+            assert self.http is not None
+            self.clients[name] = MatrixUser(self.synapse.url, self.server.people[name], self.http)
+            await self.clients[name].catch_up()
+        return self.clients[name]
+
+    # ---- the process
+
+    async def start(self, timeout: float = 90) -> MatrixBot:
+        assert self.account is not None
+        env = {
+            **os.environ,
+            "ONEVOICE_CONFIG": str(self.config),
+            "ONEVOICE_DATABASE_URL": f"sqlite:///{self.database}",
+            "MATRIX_HOMESERVER": self.synapse.url,
+            "MATRIX_USER_ID": self.account.user_id,
+            "MATRIX_ACCESS_TOKEN": self.account.token,
+            "ONEVOICE_MATRIX_SYNC_TIMEOUT_MS": "1000",
+            "ONEVOICE_HTTP_PORT": str(free_port()),
+            "ONEVOICE_ADMIN_PORT": str(free_port()),
+            "ONEVOICE_HTTP_HOST": "127.0.0.1",
+            "ONEVOICE_CLOCK_START": CLOCK_START,
+            "PYTHONPATH": str(ROOT),
+        }
+        for name in (
+            "SLACK_BOT_TOKEN",
+            "SLACK_APP_TOKEN",
+            "SLACK_SIGNING_SECRET",
+            "TELEGRAM_BOT_TOKEN",
+            "TELEGRAM_WEBHOOK_SECRET",
+            "MATRIX_PASSWORD",
+        ):
+            env.pop(name, None)
+        self._log_mark = len(self.output())
+        self.starts += 1
+        with self.log.open("a") as out:  # a file, not a pipe: an unread pipe would stall the process
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run"], stdout=out, stderr=subprocess.STDOUT, cwd=self.folder, env=env
+            )
+        running = lambda: self.output().count("OneVoice running") >= self.starts or self.process.poll() is not None  # noqa: E731
+        await self.wait_for(running, timeout, "the 'OneVoice running' line")
+        assert self.output().count("OneVoice running") >= self.starts, f"onevoice run did not start:\n{self.output()[self._log_mark :]}"
+        assert "Matrix" in self.output()[self._log_mark :], self.output()[self._log_mark :]
+        return self
+
+    async def stop_process(self) -> int | None:
+        """SIGTERM and wait (as a restart or a shutdown does); the log must hold no unexpected traceback."""
+        code = None
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
+            try:
+                code = await asyncio.to_thread(self.process.wait, 15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise AssertionError(f"onevoice run ignored SIGTERM:\n{self.output()[-3000:]}") from None
+            self.process = None
+        assert not unexpected_tracebacks(self.output(), self.allowed_tracebacks), self.output()[-5000:]
+        return code
+
+    async def stop(self) -> int | None:
+        try:
+            return await self.stop_process()
+        finally:
+            if self.http is not None:
+                await self.http.close()
+
+    async def restart(self) -> MatrixBot:
+        await self.stop_process()
+        return await self.start()
+
+    def recent(self) -> str:
+        return "\n".join(client.seen() for client in self.clients.values())
+
+    # ---- what people do
+
+    async def command(self, name: str, text: str, room: str | None = None) -> str:
+        """`name` types `!crisis TEXT` in a room (the crisis room unless told); the event id."""
+        return await (await self.user(name)).send(room or self.crisis_room, f"!crisis {text}")
+
+    async def handled(self, event_id: str, timeout: float = 20) -> None:
+        """Wait until the bot has decided the event (its id is among those it has processed)."""
+        seen = lambda: self.query("SELECT count(*) FROM processedevent WHERE key LIKE ?", f"%{event_id}%") == [(1,)]  # noqa: E731
+        await self.wait_for(seen, timeout, f"event {event_id} handled")
+
+    async def declare(self, title: str = "Battery overheating", head: str = "product-quality sev2", who: str = "alice") -> str:
+        """`who` declares in the crisis room; the incident room, once `who` has joined it and its card is pinned."""
+        person = await self.user(who)
+        await self.command(who, f"declare {head} {title}")
+        slug = title.lower().replace(" ", "-")
+        named = lambda room, state: slug in stripped(state, "m.room.name").get("name", "")  # noqa: E731
+        room = await person.invited_to(named, 30, f"the invite to the room of {title!r}")
+        await person.join(room)
+        await person.wait(lambda: person.pinned(room), 30, "the card pinned")
+        return room
+
+    async def settled(self, timeout: float = 30) -> None:
+        """Wait until the bot has nothing left to send."""
+        await self.wait_for(lambda: self.pending_effects() == 0, timeout, "the outbox drained")
+
+    def sent_by_bot(self, room: str, reader: MatrixUser) -> list[str]:
+        assert self.account is not None
+        return reader.bodies(room, self.account.user_id)
