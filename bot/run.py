@@ -94,6 +94,41 @@ async def _start_telegram(started: _Started):
     return application, "Telegram (polling)" if polling else "Telegram (webhook)"
 
 
+async def _start_matrix(started: _Started) -> str:
+    """Matrix by /sync inside this loop (bot/matrix/sync.py): each event decided before the stored token moves past it."""
+    from bot.matrix.client import NotConnected, call, connect, make_client
+    from bot.matrix.delivery import MatrixAdapter
+    from bot.matrix.front import MatrixFront
+    from bot.matrix.rooms import Rooms
+    from bot.matrix.sync import MatrixSyncer
+
+    bot, settings = started.bot, started.settings
+    if not settings.matrix_user_id or not (settings.matrix_access_token or settings.matrix_password):
+        raise Refused(_("MATRIX_USER_ID and MATRIX_ACCESS_TOKEN (or MATRIX_PASSWORD) are needed with MATRIX_HOMESERVER"))
+    await _reachable(settings.matrix_homeserver, "MATRIX_HOMESERVER", "Matrix")
+    client = make_client(settings.matrix_homeserver, settings.matrix_user_id, settings.matrix_sync_timeout_ms / 1000)
+    started.stack.push_async_callback(client.close)
+    token, password = (s.get_secret_value() if s else None for s in (settings.matrix_access_token, settings.matrix_password))
+    try:
+        await connect(client, token, password)
+    except NotConnected as problem:
+        raise Refused(_("cannot connect to Matrix: {why}").format(why=problem)) from None
+    rooms = Rooms(client, bot.engine, client.user_id)
+    await rooms.load()
+    bot.attach(MatrixAdapter(client, bot.config, rooms))
+    started.readiness.platforms["matrix"] = lambda: call(client, "whoami")
+    front = MatrixFront(bot, client, rooms, on_work=started.scheduler.kick)
+    await front.join_configured()
+    syncer = MatrixSyncer(client, front, bot.engine, settings.matrix_sync_timeout_ms)
+    try:
+        await syncer.start()
+    except Exception as error:  # noqa: BLE001  (a refused first sync is a clear refusal at start, not a traceback)
+        raise Refused(_("cannot connect to Matrix: {why}").format(why=str(error)[:200])) from None
+    started.intake.append(_once(syncer.stop))
+    started.stack.push_async_callback(started.intake[-1])
+    return "Matrix (sync)"
+
+
 async def _start_channels(started: _Started) -> list[str]:
     """E-mail when ONEVOICE_SMTP_URL is set, webhooks when a target is one (PRODUCT.md §11): outbox workers of their own."""
     from email_validator import EmailNotValidError, validate_email
@@ -187,6 +222,8 @@ async def serve(bot: OneVoice, settings: Settings, warnings: list[str] = ()) -> 
             if settings.telegram_bot_token:
                 telegram, mode = await _start_telegram(started)
                 modes.append(mode)
+            if settings.matrix_homeserver:
+                modes.append(await _start_matrix(started))
         except Refused as problem:
             print(f"onevoice: {problem}", file=sys.stderr)
             return 2
@@ -197,9 +234,8 @@ async def serve(bot: OneVoice, settings: Settings, warnings: list[str] = ()) -> 
                 print(f"onevoice: {problem}", file=sys.stderr)
                 return 2
         if not modes:
-            print(
-                "onevoice: " + _("no platform is configured: set SLACK_BOT_TOKEN and/or TELEGRAM_BOT_TOKEN (see README)"), file=sys.stderr
-            )
+            told = _("no platform is configured: set SLACK_BOT_TOKEN, TELEGRAM_BOT_TOKEN and/or MATRIX_HOMESERVER (see README)")
+            print("onevoice: " + told, file=sys.stderr)
             return 2
         secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
         signals = settings.signals_secret.get_secret_value() if settings.signals_secret else None

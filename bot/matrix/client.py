@@ -1,0 +1,81 @@
+"""The Matrix client: matrix-nio's AsyncClient with its own retrying turned off (the outbox retries, with its caps), and
+each failure turned into the outbox's outcome: `RetryLater` (M_LIMIT_EXCEEDED with retry_after_ms, 5xx, the network)
+or `Undeliverable` (a refusal: no rights, no such room, a bad request)."""
+
+import logging
+
+from aiohttp import ClientError
+from nio import AsyncClient, AsyncClientConfig, ErrorResponse, LoginResponse, WhoamiResponse
+
+from bot.outbox.adapter import RetryLater, Undeliverable
+
+log = logging.getLogger(__name__)
+
+DEVICE_NAME = "OneVoice"
+REQUEST_SECONDS = 30.0  # one call other than /sync (whose long poll is added to this)
+
+
+class NotConnected(Exception):
+    """The homeserver refused the bot's credentials or cannot be reached; the message says which setting to check."""
+
+
+def make_client(homeserver: str, user_id: str, sync_seconds: float = 30.0) -> AsyncClient:
+    """A client that returns every 429 and timeout to its caller at once: no end-to-end encryption, no store on disk."""
+    config = AsyncClientConfig(
+        encryption_enabled=False,
+        store_sync_tokens=False,  # the token lives in our database, advanced only once its events are decided
+        max_limit_exceeded=0,
+        max_timeouts=0,
+        request_timeout=REQUEST_SECONDS + sync_seconds,
+    )
+    return AsyncClient(homeserver.rstrip("/"), user_id, store_path=None, config=config)
+
+
+async def connect(client: AsyncClient, token: str | None, password: str | None) -> None:
+    """Use the access token (checked with whoami), or log in with the password; NotConnected says what went wrong."""
+    try:
+        if token:
+            client.access_token = token
+            who = await client.whoami()
+            if not isinstance(who, WhoamiResponse):
+                raise NotConnected(f"the homeserver refused MATRIX_ACCESS_TOKEN ({_said(who)})")
+            if who.user_id != client.user_id:
+                raise NotConnected(f"MATRIX_ACCESS_TOKEN belongs to {who.user_id}, not MATRIX_USER_ID {client.user_id}")
+            client.user_id = who.user_id
+            client.device_id = who.device_id or client.device_id
+            return
+        logged = await client.login(password=password, device_name=DEVICE_NAME)
+        if not isinstance(logged, LoginResponse):
+            raise NotConnected(f"the homeserver refused MATRIX_PASSWORD for {client.user} ({_said(logged)})")
+    except (ClientError, OSError, TimeoutError) as error:
+        why = type(error).__name__
+        raise NotConnected(f"cannot reach the Matrix homeserver at {client.homeserver} ({why}); check MATRIX_HOMESERVER") from None
+
+
+async def call(client: AsyncClient, method: str, *args, **kwargs):
+    """One client call; its error response raised as the outbox's RetryLater or Undeliverable."""
+    try:
+        response = await getattr(client, method)(*args, **kwargs)
+    except (ClientError, OSError, TimeoutError) as error:
+        raise RetryLater(f"{method}: {type(error).__name__}") from None
+    if isinstance(response, ErrorResponse):
+        raise failure(method, response)
+    return response
+
+
+def failure(method: str, response: ErrorResponse) -> RetryLater | Undeliverable:
+    """What an error response means for the outbox: wait (and how long), or give up."""
+    status = getattr(getattr(response, "transport_response", None), "status", None)
+    said = f"{method}: {_said(response)}"
+    if response.status_code == "M_LIMIT_EXCEEDED" or status == 429:
+        return RetryLater(said, after=(response.retry_after_ms or 1000) / 1000)
+    if status is None or status >= 500:  # no answer we could read, or the server's own trouble
+        return RetryLater(said)
+    return Undeliverable(said)
+
+
+def _said(response) -> str:
+    """An error response in a line: its errcode and message (never a token)."""
+    if isinstance(response, ErrorResponse):
+        return f"{response.status_code or 'error'}: {response.message}"[:300]
+    return type(response).__name__
