@@ -45,7 +45,7 @@ def known_timezone(name: str) -> str:
 
 
 _MATRIX_USER = re.compile(r"^@[^:\s]+:[^\s]+$")
-_MATRIX_ROOM = re.compile(r"^[!#][^:\s]+:[^\s]+$")
+_MATRIX_ROOM = re.compile(r"^(?:![^\s]+|#[^:\s]+:[^\s]+)$")  # room version 12 ids carry no server part
 
 
 def _matrix_user(value: str) -> str:

@@ -29,6 +29,11 @@ class MatrixAdapter:
         # `@key` in a message becomes a pill for that member's Matrix id
         self.pills = {p.key: p.matrix for p in config.team.people.values() if p.matrix}
 
+    @property
+    def _server(self) -> str:
+        """The bot's own server: where others join its rooms through (room version 12 ids name no server)."""
+        return self.client.user_id.split(":", 1)[1]
+
     async def _send(self, room_id: str, content: dict) -> str:
         sent = await call(self.client, "room_send", room_id, "m.room.message", content)
         return sent.event_id
@@ -56,7 +61,7 @@ class MatrixAdapter:
         space = await self._space()
         state = []
         if space:
-            state.append({"type": "m.space.parent", "state_key": space, "content": {"via": [_server(space)], "canonical": True}})
+            state.append({"type": "m.space.parent", "state_key": space, "content": {"via": [self._server], "canonical": True}})
         made = await call(
             self.client, "room_create", name=room.name, topic=effect.topic[:500], preset=RoomPreset.private_chat, initial_state=state
         )
@@ -71,7 +76,7 @@ class MatrixAdapter:
         if not space:
             return
         try:
-            await call(self.client, "room_put_state", space, "m.space.child", {"via": [_server(room_id)]}, state_key=room_id)
+            await call(self.client, "room_put_state", space, "m.space.child", {"via": [self._server]}, state_key=room_id)
         except Undeliverable as refusal:
             log.warning("room %s is not listed in the space %s: %s (give the bot power level 50 there)", room_id, space, refusal)
 
@@ -140,8 +145,3 @@ class MatrixAdapter:
         notice, so it does not ping the room."""
         room_id = effect.channel or await self.rooms.direct(effect.to)
         return {"message_id": await self._say(room_id, effect.message, "m.notice"), "channel": room_id}
-
-
-def _server(room_id: str) -> str:
-    """The server part of a room id or alias: where other servers can join through."""
-    return room_id.split(":", 1)[1] if ":" in room_id else room_id

@@ -73,7 +73,7 @@ class MatrixFront:
         return reply
 
     async def on_invite(self, room_id: str, state: list[dict]) -> None:
-        """Join a configured room, or a direct room a team member opened with the bot; decline the rest."""
+        """Join a configured room, or a direct room a team member opened with the bot; leave the rest unanswered."""
         invitation = next(
             (e for e in state if e.get("type") == "m.room.member" and e.get("state_key") == self.client.user_id),
             {},
@@ -82,14 +82,14 @@ class MatrixFront:
         direct = bool((invitation.get("content") or {}).get("is_direct"))
         member = (PLATFORM, inviter) in self.bot.deps.members
         try:
+            log.debug("invitation to %s: %s", room_id, invitation)
             if room_id in self.allowed or (direct and member):
                 await call(self.client, "join", room_id)
                 if direct and member and room_id not in self.allowed:
                     await self.rooms.remember(inviter, room_id)
                 log.info("joined Matrix room %s on %s's invitation", room_id, inviter)
-            else:
-                await call(self.client, "room_leave", room_id)  # declined: the bot speaks only where the team set it up
-                log.info("declined the invitation of %s to Matrix room %s", inviter, room_id)
+            else:  # left unanswered: the bot speaks only where the team set it up, and tells a stranger nothing
+                log.info("ignored the invitation of %s to Matrix room %s (direct: %s, member: %s)", inviter, room_id, direct, member)
         except (RetryLater, Undeliverable) as problem:
             log.warning("could not answer the invitation to Matrix room %s: %s", room_id, problem)
 

@@ -13,6 +13,7 @@ from handlers.text.markup import VERBATIM, Message
 PREFIX = "!crisis"  # Matrix clients keep `/` for their own commands
 FORMAT = "org.matrix.custom.html"
 _AT = re.compile(r"(?<![\w@])@([\w.-]+)")
+_SLASH = re.compile(r"(?<![\w/!])/crisis\b")  # the domain's words say `/crisis`, which Matrix clients keep for themselves
 
 
 def command_text(command: str, prompt: str = "") -> str:
@@ -20,9 +21,14 @@ def command_text(command: str, prompt: str = "") -> str:
     return f"{PREFIX} {command}" + (f" <{prompt}>" if prompt else "")
 
 
+def typed(text: str) -> str:
+    """The domain's `/crisis …` as typed on Matrix: `!crisis …`."""
+    return _SLASH.sub(PREFIX, text)
+
+
 def plain(message: Message) -> str:
     """The body every client can show: the text as written, then the commands to type."""
-    body = message.plain()
+    body = "".join(span.text if span.style == VERBATIM else typed(span.text) for span in message.spans)
     for button in message.buttons:
         body += f"\n• {button.label}: {command_text(button.command, button.prompt)}"
     return body
@@ -37,17 +43,17 @@ def to_html(message: Message, pills: Mapping[str, str] | None = None) -> tuple[s
         if not span.text:
             continue
         if span.style == "code":
-            body = f"<code>{_escape(span.text)}</code>" if span.text.strip() else _escape(span.text)
+            body = f"<code>{_escape(typed(span.text))}</code>" if span.text.strip() else _escape(span.text)
         elif span.style == VERBATIM:  # a statement's words: exactly as published, never linked or styled
             body = _escape(span.text)
         else:
-            body = _with_pills(span.text, pills, mentioned)
+            body = _with_pills(typed(span.text), pills, mentioned)
             if span.style == "b" and span.text.strip():
                 body = f"<strong>{body}</strong>"
         parts.append(body)
     for button in message.buttons:
-        label, typed = _escape(button.label), _escape(command_text(button.command, button.prompt))
-        parts.append(f"<br>• {label}: <code>{typed}</code>")
+        label, shown = _escape(button.label), _escape(command_text(button.command, button.prompt))
+        parts.append(f"<br>• {label}: <code>{shown}</code>")
     return "".join(parts), mentioned
 
 

@@ -137,7 +137,7 @@ class MatrixSyncer:
 
     async def _invitations(self, batch: SyncResponse) -> None:
         for room_id, invited in batch.rooms.invite.items():
-            await self.front.on_invite(room_id, [getattr(e, "source", {}) for e in invited.invite_state])
+            await self.front.on_invite(room_id, [_stripped(e) for e in invited.invite_state])
 
     async def _store(self, token: str) -> None:
         await asyncio.to_thread(store_token, self.engine, self.client.user_id, token)
@@ -154,6 +154,15 @@ class MatrixSyncer:
             await asyncio.wait_for(self._stopping.wait(), seconds)
         except TimeoutError:
             pass
+
+
+def _stripped(event) -> dict:
+    """An invitation's state event as a dict (nio keeps its content beside the source it trims)."""
+    source = dict(getattr(event, "source", None) or {})
+    content = getattr(event, "content", None)
+    if isinstance(content, dict):
+        source["content"] = content
+    return source
 
 
 def load_token(engine, account: str) -> str | None:
