@@ -70,8 +70,8 @@ def content(message: Message, pills: Mapping[str, str] | None = None, msgtype: s
 
 
 def exact(text: str) -> dict:
-    """A publication: the approved text as the plain body, no format, no mention: every character as approved."""
-    return {"msgtype": "m.text", "body": text, "m.mentions": {}}
+    """A publication: the approved text as the plain body, no format: every character as approved."""
+    return {"msgtype": "m.text", "body": text}
 
 
 def replacement(event_id: str, new: dict) -> dict:
