@@ -2,7 +2,10 @@
 each failure turned into the outbox's outcome: `RetryLater` (M_LIMIT_EXCEEDED with retry_after_ms, 5xx, the network)
 or `Undeliverable` (a refusal: no rights, no such room, a bad request)."""
 
+import asyncio
 import logging
+import time
+import weakref
 
 from aiohttp import ClientError
 from nio import AsyncClient, AsyncClientConfig, ErrorResponse, LoginResponse, WhoamiResponse
@@ -13,6 +16,9 @@ log = logging.getLogger(__name__)
 
 DEVICE_NAME = "OneVoice"
 REQUEST_SECONDS = 30.0  # one call other than /sync (whose long poll is added to this)
+PACE_SECONDS = 10.0  # a rate limit's wait up to this long is waited in the call; a longer one is the outbox's to wait
+LIMITED_TRIES = 4  # tries of one call under the rate limit before the effect goes back to the outbox
+_NOT_BEFORE: "weakref.WeakKeyDictionary[AsyncClient, float]" = weakref.WeakKeyDictionary()  # client → when it may call again
 
 
 class NotConnected(Exception):
@@ -53,14 +59,32 @@ async def connect(client: AsyncClient, token: str | None, password: str | None) 
 
 
 async def call(client: AsyncClient, method: str, *args, **kwargs):
-    """One client call; its error response raised as the outbox's RetryLater or Undeliverable."""
-    try:
-        response = await getattr(client, method)(*args, **kwargs)
-    except (ClientError, OSError, TimeoutError) as error:
-        raise RetryLater(f"{method}: {type(error).__name__}") from None
-    if isinstance(response, ErrorResponse):
-        raise failure(method, response)
-    return response
+    """One client call; its error response raised as the outbox's RetryLater or Undeliverable. A short wait the server
+    asks for (M_LIMIT_EXCEEDED) is waited here, and every call of this client waits it too, so a burst is paced instead
+    of each queued effect spending an attempt on the same 429; a long one goes back to the outbox."""
+    for tries in range(1, LIMITED_TRIES + 1):
+        await _paced(client, method)
+        try:
+            response = await getattr(client, method)(*args, **kwargs)
+        except (ClientError, OSError, TimeoutError) as error:
+            raise RetryLater(f"{method}: {type(error).__name__}") from None
+        if not isinstance(response, ErrorResponse):
+            return response
+        problem = failure(method, response)
+        limited = isinstance(problem, RetryLater) and response.status_code == "M_LIMIT_EXCEEDED"
+        if not limited or tries == LIMITED_TRIES or (problem.after or 0) > PACE_SECONDS:
+            raise problem
+        _NOT_BEFORE[client] = time.monotonic() + (problem.after or 1.0)
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+async def _paced(client: AsyncClient, method: str) -> None:
+    """Wait out the last rate limit the server named for this client (never longer than PACE_SECONDS)."""
+    wait = _NOT_BEFORE.get(client, 0.0) - time.monotonic()
+    if wait > PACE_SECONDS:
+        raise RetryLater(f"{method}: rate limited", after=wait)
+    if wait > 0:
+        await asyncio.sleep(wait)
 
 
 def failure(method: str, response: ErrorResponse) -> RetryLater | Undeliverable:

@@ -7,7 +7,7 @@ from nio import AsyncClient, RoomPreset
 from bot.matrix import render
 from bot.matrix.client import call
 from bot.matrix.rooms import Rooms
-from bot.outbox.adapter import RetryLater, Undeliverable, pin_soon
+from bot.outbox.adapter import RetryLater, Undeliverable, pin_soon, resumed
 from config.model import Config
 from handlers.core.effects import Answer, OpenRoom
 from handlers.text.markup import Message
@@ -106,16 +106,25 @@ class MatrixAdapter:
         return await self.pin(room, room.card_message_id, card)
 
     async def invite(self, room: Room, users: list[str]) -> dict:
-        """Invite each responder; one already in the room (or unknown to the server) is logged, not retried."""
-        invited, skipped = [], []
+        """Invite each responder; one already in the room (or unknown to the server) is logged, not retried. A retry
+        invites only those not yet invited (kept as progress), so a rate limit midway repeats nothing."""
+        of = f"invite:{room.external_id}"
+        earlier = resumed().get("pieces") or {}
+        done = list(earlier.get("sent", [])) if earlier.get("of") == of else []
+        skipped = []
         for user in users:
+            if user in done:
+                continue
             try:
                 await call(self.client, "room_invite", room.external_id, user)
-                invited.append(user)
             except Undeliverable as refusal:
                 log.info("did not invite %s to %s: %s", user, room.external_id, refusal)
                 skipped.append(user)
-        return {"invited": invited, "skipped": skipped}
+            except RetryLater as wait:
+                wait.progress = {**wait.progress, "pieces": {"of": of, "sent": done}}
+                raise
+            done.append(user)
+        return {"invited": [u for u in done if u not in skipped], "skipped": skipped}
 
     async def dm(self, to: str, message: Message) -> dict:
         room_id = await self.rooms.direct(to)
