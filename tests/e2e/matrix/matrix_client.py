@@ -7,6 +7,7 @@ invites and direct chats. Waits poll `/sync` (a short long-poll) until a conditi
 from __future__ import annotations
 
 import inspect
+import itertools
 import json
 import time
 import uuid
@@ -21,6 +22,9 @@ from tests.fakes.synapse_server import Account
 API = "/_matrix/client/v3"
 FILTER = json.dumps({"room": {"timeline": {"limit": 500}}, "presence": {"types": []}, "account_data": {"types": []}})
 SKIM = json.dumps({"room": {"timeline": {"limit": 1}, "state": {"types": []}}, "presence": {"types": []}, "account_data": {"types": []}})
+
+
+_FRESH = itertools.count(1)
 
 
 class MatrixError(AssertionError):
@@ -62,7 +66,9 @@ class MatrixUser:
             body["name"] = name
         if space:
             body["creation_content"] = {"type": "m.space"}
-        return (await self.call("POST", f"{API}/createRoom", body))["room_id"]
+        room = (await self.call("POST", f"{API}/createRoom", body))["room_id"]
+        self.joined.add(room)
+        return room
 
     async def join(self, room: str, history: bool = True) -> None:
         """Join a room (accept its invite) and, unless told not to, read what was said in it before."""
@@ -115,13 +121,16 @@ class MatrixUser:
 
     async def catch_up(self) -> None:
         """Start reading from now: what happened before (earlier tests on this server) is not this test's."""
-        await self.sync(skim=True)
+        # Synapse answers a repeated initial sync (same user, filter and timeout) from a two-minute cache, with the
+        # position of the first: a timeout no earlier request used makes it a new request (an initial sync never waits).
+        await self.sync(timeout_ms=next(_FRESH), skim=True)
         self.timelines.clear()
         self.invites.clear()
 
     # ---- sync
 
     async def sync(self, timeout_ms: int = 0, skim: bool = False) -> None:
+        """One /sync from where the last ended (a long-poll of `timeout_ms`); what it brings is added to what was seen."""
         params = {"filter": SKIM if skim else FILTER, "timeout": str(timeout_ms)}
         if self.since:
             params["since"] = self.since
@@ -193,9 +202,14 @@ class MatrixUser:
     def bodies(self, room: str, sender: str | None = None) -> list[str]:
         return [self.current(room, e).get("body", "") for e in self.messages(room, sender)]
 
+    def matching(self, room: str, contains: str, sender: str | None = None) -> list[dict]:
+        """The room's messages whose current body contains the text, in order."""
+        return [e for e in self.messages(room, sender) if contains in self.current(room, e).get("body", "")]
+
     def message(self, room: str, contains: str, sender: str | None = None) -> dict | None:
         """The latest message in the room whose current body contains the text."""
-        return next((e for e in reversed(self.messages(room, sender)) if contains in self.current(room, e).get("body", "")), None)
+        found = self.matching(room, contains, sender)
+        return found[-1] if found else None
 
     async def says(self, room: str, contains: str, sender: str | None = None, timeout: float = 20) -> dict:
         """Wait for a message containing the text; the event."""

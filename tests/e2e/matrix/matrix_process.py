@@ -18,6 +18,7 @@ from config.load import STARTER
 from tests.e2e.matrix.matrix_client import MatrixUser, stripped
 from tests.e2e.run_process import RunningBot, free_port, unexpected_tracebacks
 from tests.fakes.synapse_server import Account, Synapse
+from tests.templates import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parents[3]
 CLOCK_START = "2026-03-02T01:00:00+00:00"
@@ -46,6 +47,17 @@ def team_config(people: dict[str, Account], space: str, crisis_room: str, target
     return yaml.safe_dump(config, allow_unicode=True, sort_keys=False)
 
 
+def direct_invite(state: list[dict], me: str, inviter: str) -> bool:
+    """Whether an invite's stripped state is `inviter` inviting `me` to a direct chat (`is_direct` on my membership)."""
+    return any(
+        e.get("type") == "m.room.member"
+        and e.get("state_key") == me
+        and e.get("sender") == inviter
+        and e.get("content", {}).get("is_direct")
+        for e in state
+    )
+
+
 class MatrixBot(RunningBot):
     """One `onevoice run` on Matrix: the bot's account, its rooms, the process, and the people's clients."""
 
@@ -57,6 +69,7 @@ class MatrixBot(RunningBot):
         self.config = folder / "onevoice.yaml"
         self.http: aiohttp.ClientSession | None = None
         self.clients: dict[str, MatrixUser] = {}
+        self.dms: dict[str, set[str]] = {}  # person → their direct chats with the bot
         self.account: Account | None = None
         self.space = self.crisis_room = self.target_room = ""
         self.starts = 0
@@ -76,14 +89,17 @@ class MatrixBot(RunningBot):
         self.target_room = await me.create_room("Newsroom", invite=(self.server.people["alice"].user_id,))
         for room in (self.crisis_room, self.target_room):
             await me.put_state(self.space, "m.space.child", {"via": ["localhost"]}, key=room)
-        for name in (*TEAM, STRANGER):
-            person = await self.user(name)
-            for room in (self.space, self.crisis_room) + ((self.target_room,) if name == "alice" else ()):
-                await person.join(room, history=False)
+        await asyncio.gather(*(self._join_rooms(name) for name in (*TEAM, STRANGER)))
         if self.limited:  # the setup above is the operator's; the limits are for what the bot does
             self.synapse.limit(self.account.user_id)
+        migrated_sqlite(self.database).dispose()  # the migrated copy the process would otherwise make itself, slowly
         self.config.write_text(team_config(self.server.people, self.space, self.crisis_room, self.target_room, self.extra), "utf-8")
         return self
+
+    async def _join_rooms(self, name: str) -> None:
+        person = await self.user(name)
+        for room in (self.space, self.crisis_room) + ((self.target_room,) if name == "alice" else ()):
+            await person.join(room, history=False)
 
     def as_bot(self) -> MatrixUser:
         assert self.http is not None and self.account is not None
@@ -169,8 +185,13 @@ class MatrixBot(RunningBot):
     # ---- what people do
 
     async def command(self, name: str, text: str, room: str | None = None) -> str:
-        """`name` types `!crisis TEXT` in a room (the crisis room unless told); the event id."""
-        return await (await self.user(name)).send(room or self.crisis_room, f"!crisis {text}")
+        """`name` types `!crisis TEXT` in a room (the crisis room unless told), joining it first; the event id."""
+        person, room = await self.user(name), room or self.crisis_room
+        if room not in person.joined:  # an incident room: accept the bot's invite first, as a person would
+            await person.wait(lambda: room in person.invites or room in person.joined, 30, f"{name}'s invite to {room}")
+            if room not in person.joined:
+                await person.join(room)
+        return await person.send(room, f"!crisis {text}")
 
     async def handled(self, event_id: str, timeout: float = 20) -> None:
         """Wait until the bot has decided the event (its id is among those it has processed)."""
@@ -192,6 +213,29 @@ class MatrixBot(RunningBot):
         """Wait until the bot has nothing left to send."""
         await self.wait_for(lambda: self.pending_effects() == 0, timeout, "the outbox drained")
 
-    def sent_by_bot(self, room: str, reader: MatrixUser) -> list[str]:
+    @property
+    def user_id(self) -> str:
         assert self.account is not None
-        return reader.bodies(room, self.account.user_id)
+        return self.account.user_id
+
+    def from_bot(self, reader: MatrixUser, room: str) -> list[str]:
+        """What `reader` reads now of the bot's messages in a room (after edits)."""
+        return reader.bodies(room, self.user_id)
+
+    async def direct(self, name: str, contains: str, timeout: float = 30) -> tuple[str, dict]:
+        """The bot's latest message containing the text in `name`'s direct chats with it (accepting the bot's DM invites
+        on the way, as a person would): (room, event)."""
+        person = await self.user(name)
+
+        async def found() -> tuple[str, dict] | None:
+            for room, state in list(person.invites.items()):
+                if direct_invite(state, person.user_id, self.user_id):
+                    await person.join(room)
+                    self.dms.setdefault(name, set()).add(room)
+            for room in self.dms.get(name, ()):
+                event = person.message(room, contains, self.user_id)
+                if event:
+                    return room, event
+            return None
+
+        return await person.wait(found, timeout, f"a direct message to {name} containing {contains!r}")
