@@ -140,7 +140,7 @@ def readable(content: dict) -> str:
     """The text a person typed: pills written as the user ids they link to, a reply's quoted fallback left out."""
     body = str(content.get("body") or "")
     formatted = content.get("formatted_body")
-    if content.get("format") == render.FORMAT and isinstance(formatted, str) and "matrix.to/#/@" in formatted:
+    if content.get("format") == render.FORMAT and isinstance(formatted, str) and "matrix.to/#/" in formatted:
         reader = _PillReader()
         reader.feed(formatted)
         reader.close()

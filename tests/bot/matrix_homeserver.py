@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
@@ -42,6 +43,7 @@ class FakeHomeserver:
     history: dict[str, list[dict]] = field(default_factory=dict)  # room → the events /messages pages back through
     refuse: dict[str, list[tuple[int, dict]]] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    send_gate: Callable[[str, dict], tuple[int, dict] | None] | None = None  # (room, content) → a refusal, or None to send
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1)
@@ -103,7 +105,7 @@ class FakeHomeserver:
                     return web.json_response(body, status=status)
                 body = await request.json() if request.can_read_body else {}
                 answer = await getattr(self, f"_{name}")(request, *[unquote(g) for g in found.groups()], body=body)
-                return web.json_response(answer)
+                return answer if isinstance(answer, web.Response) else web.json_response(answer)
         return web.json_response({"errcode": "M_UNRECOGNIZED", "error": f"{request.method} {tail}"}, status=404)
 
     async def _whoami(self, _request, body):
@@ -126,6 +128,9 @@ class FakeHomeserver:
         return {**self.batches[index], "next_batch": f"s{index + 1}"}
 
     async def _send(self, _request, room, kind, txn, body):
+        refused = self.send_gate(room, body) if self.send_gate else None
+        if refused is not None:
+            return web.json_response(refused[1], status=refused[0])
         event_id = f"$sent{next(self._ids)}"
         self.sent.append(Sent(room, kind, body, txn, event_id))
         return {"event_id": event_id}
