@@ -38,8 +38,10 @@ def homeserver(tmp_path_factory, request):
     try:
         people = {name: server.register(name, displayname=NAMES[name]) for name in (*TEAM, STRANGER)}
         reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"Synapse started in {server.start_seconds:.1f}s on {server.url}")
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is not None and capture is not None:  # shown as the session starts (xdist workers show nothing)
+            with capture.global_and_fixture_disabled():
+                reporter.write_line(f"Synapse started in {server.start_seconds:.1f}s on {server.url}")
         yield Homeserver(server, people)
     finally:
         server.stop()

@@ -84,9 +84,11 @@ class MatrixBot(RunningBot):
         self.account = self.synapse.register(self.synapse.fresh("onevoice"), displayname="OneVoice")
         me = self.as_bot()
         everyone = tuple(self.server.people[name].user_id for name in (*TEAM, STRANGER))
-        self.space = await me.create_room("Crisis space", invite=everyone, space=True)
-        self.crisis_room = await me.create_room("Crisis room", invite=everyone)
-        self.target_room = await me.create_room("Newsroom", invite=(self.server.people["alice"].user_id,))
+        self.space, self.crisis_room, self.target_room = await asyncio.gather(
+            me.create_room("Crisis space", invite=everyone, space=True),
+            me.create_room("Crisis room", invite=everyone),
+            me.create_room("Newsroom", invite=(self.server.people["alice"].user_id,)),
+        )
         for room in (self.crisis_room, self.target_room):
             await me.put_state(self.space, "m.space.child", {"via": ["localhost"]}, key=room)
         await asyncio.gather(*(self._join_rooms(name) for name in (*TEAM, STRANGER)))
@@ -192,11 +194,6 @@ class MatrixBot(RunningBot):
             if room not in person.joined:
                 await person.join(room)
         return await person.send(room, f"!crisis {text}")
-
-    async def handled(self, event_id: str, timeout: float = 20) -> None:
-        """Wait until the bot has decided the event (its id is among those it has processed)."""
-        seen = lambda: self.query("SELECT count(*) FROM processedevent WHERE key LIKE ?", f"%{event_id}%") == [(1,)]  # noqa: E731
-        await self.wait_for(seen, timeout, f"event {event_id} handled")
 
     async def declare(self, title: str = "Battery overheating", head: str = "product-quality sev2", who: str = "alice") -> str:
         """`who` declares in the crisis room; the incident room, once `who` has joined it and its card is pinned."""
