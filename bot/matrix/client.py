@@ -11,6 +11,7 @@ from aiohttp import ClientError
 from nio import AsyncClient, AsyncClientConfig, ErrorResponse, LoginResponse, WhoamiResponse
 
 from bot.outbox.adapter import RetryLater, Undeliverable
+from handlers.text.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +45,19 @@ async def connect(client: AsyncClient, token: str | None, password: str | None) 
             client.access_token = token
             who = await client.whoami()
             if not isinstance(who, WhoamiResponse):
-                raise NotConnected(f"the homeserver refused MATRIX_ACCESS_TOKEN ({_said(who)})")
+                raise NotConnected(_("the homeserver refused MATRIX_ACCESS_TOKEN ({why})").format(why=_said(who)))
             if who.user_id != client.user_id:
-                raise NotConnected(f"MATRIX_ACCESS_TOKEN belongs to {who.user_id}, not MATRIX_USER_ID {client.user_id}")
+                told = _("MATRIX_ACCESS_TOKEN belongs to {user}, not to MATRIX_USER_ID {wanted}")
+                raise NotConnected(told.format(user=who.user_id, wanted=client.user_id))
             client.user_id = who.user_id
             client.device_id = who.device_id or client.device_id
             return
         logged = await client.login(password=password, device_name=DEVICE_NAME)
         if not isinstance(logged, LoginResponse):
-            raise NotConnected(f"the homeserver refused MATRIX_PASSWORD for {client.user} ({_said(logged)})")
+            raise NotConnected(_("the homeserver refused MATRIX_PASSWORD for {user} ({why})").format(user=client.user, why=_said(logged)))
     except (ClientError, OSError, TimeoutError) as error:
-        why = type(error).__name__
-        raise NotConnected(f"cannot reach the Matrix homeserver at {client.homeserver} ({why}); check MATRIX_HOMESERVER") from None
+        told = _("cannot reach the Matrix homeserver at {url} ({why}); check MATRIX_HOMESERVER")
+        raise NotConnected(told.format(url=client.homeserver, why=type(error).__name__)) from None
 
 
 async def call(client: AsyncClient, method: str, *args, **kwargs):
