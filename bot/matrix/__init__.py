@@ -35,10 +35,14 @@ What the harness must arrange
     restart resumes exactly where it left off.
 
 Behaviour
-  - Commands: an `m.room.message` whose body starts with `!crisis ` (e.g. `!crisis declare outage sev2 …`), in the
-    crisis room, an incident room or a DM with the bot; the bot's own messages are ignored; event ids are
-    de-duplicated. Answers go to the room the command came from (`m.notice`).
-  - An unknown sender is refused in the room they wrote in, with a reply (`m.notice`) naming their user id.
+  - Commands: an `m.text` message whose body starts with `!crisis ` (e.g. `!crisis declare outage sev2 …`), in the
+    crisis room, an incident room or a DM with the bot (in a DM the prefix may be left out); the bot's own messages
+    and edits (`m.replace`) are ignored; event ids are de-duplicated. Answers go to the room the command came from
+    (`m.notice`). Mentions: `@key`, a full Matrix id, or a pill.
+  - An unknown sender is refused in the room they wrote in (`m.notice` naming their user id), a few a minute at most.
+  - Invitations: joined only to the configured rooms (space, crisis room, triage/stakeholder rooms, broadcast
+    targets) and to direct chats (`is_direct`) from team members; any other invitation is left unanswered (it
+    stays "invite").
   - Incident rooms: created in the space (`m.space.child` in the space, `m.space.parent` in the room), named like
     the Slack channel (`drill-` marked for drills), responders invited; the card and the approved line are sent once,
     pinned (`m.room.pinned_events`) and later edited in place (`m.relates_to: {rel_type: m.replace}` +
@@ -46,5 +50,8 @@ Behaviour
   - Messages: `format: org.matrix.custom.html` with `formatted_body` (user text escaped) and a plain `body`; no
     buttons, the commands to type are shown; team members mentioned as https://matrix.to/#/@user pills.
   - Publish to a Matrix target: `msgtype: m.text`, `body` exactly the approved text, no `format`.
-  - `M_LIMIT_EXCEEDED` (429) with `retry_after_ms` is retried after that delay through the outbox.
+  - `M_LIMIT_EXCEEDED` (429) with `retry_after_ms`: up to 10 s is waited inside the call (and by every later call of
+    the bot, so a burst is paced); longer goes back to the outbox with that delay. Invites are sent one by one, after
+    the duty DMs: wait for each person's invite, not only the first.
+  - Room version 12 ids (no `:server` part) are accepted everywhere an id is.
 """
