@@ -46,9 +46,9 @@ async def connect(client: AsyncClient, token: str | None, password: str | None) 
             who = await client.whoami()
             if not isinstance(who, WhoamiResponse):
                 raise NotConnected(_("the homeserver refused MATRIX_ACCESS_TOKEN ({why})").format(why=_said(who)))
-            if who.user_id != client.user_id:
+            if who.user_id != client.user:  # client.user is MATRIX_USER_ID; nio sets user_id from the answer
                 told = _("MATRIX_ACCESS_TOKEN belongs to {user}, not to MATRIX_USER_ID {wanted}")
-                raise NotConnected(told.format(user=who.user_id, wanted=client.user_id))
+                raise NotConnected(told.format(user=who.user_id, wanted=client.user))
             client.user_id = who.user_id
             client.device_id = who.device_id or client.device_id
             return
