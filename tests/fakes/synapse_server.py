@@ -7,6 +7,7 @@ API (`override_ratelimit`) unless registered with `limited=True`: one server ser
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import hmac
 import json
@@ -152,6 +153,7 @@ class Synapse:
                 cwd=self.folder,
                 start_new_session=True,  # its own process group: stop() ends it and anything it started
             )
+        atexit.register(self.stop)  # a session cut short (Ctrl-C: its own session does not get the signal) still ends it
         deadline = started + timeout
         while not self._answers():
             if self.process.poll() is not None or time.monotonic() > deadline:

@@ -35,7 +35,9 @@ async def test_declare_creates_a_room_in_the_space_invites_the_responders_pins_t
     _dm, duty = await bot.direct("bob", "You are Legal counsel")
     assert "!crisis #1 ack" in duty["content"]["body"]
 
-    await bot.command("alice", f"assign exec {bot.server.people['bob'].user_id}", room)  # a mention: the Matrix id
+    bob_id = bot.server.people["bob"].user_id  # mentioned as Element does: his name in the body, a pill in the HTML
+    pill = f'!crisis assign exec <a href="https://matrix.to/#/{bob_id}">Bob Li</a>'
+    await (await bot.user("alice")).send(room, "!crisis assign exec Bob Li", html=pill)
     await alice.says(room, "Executive sponsor: Bob Li (by Alice Chen)", bot.user_id)
     dm, brief = await bot.direct("bob", "You are Executive sponsor")
     await bot.command("bob", "#1 ack", dm)
