@@ -117,15 +117,16 @@ class MatrixBot(RunningBot):
 
     # ---- the process
 
-    async def start(self, timeout: float = 90) -> MatrixBot:
+    async def start(self, timeout: float = 90, password: bool = False) -> MatrixBot:
+        """Start `onevoice run` with the bot's access token (or its password: it logs in itself); wait for its line."""
         assert self.account is not None
+        login = {"MATRIX_PASSWORD": self.account.password} if password else {"MATRIX_ACCESS_TOKEN": self.account.token}
         env = {
             **os.environ,
             "ONEVOICE_CONFIG": str(self.config),
             "ONEVOICE_DATABASE_URL": f"sqlite:///{self.database}",
             "MATRIX_HOMESERVER": self.synapse.url,
             "MATRIX_USER_ID": self.account.user_id,
-            "MATRIX_ACCESS_TOKEN": self.account.token,
             "ONEVOICE_MATRIX_SYNC_TIMEOUT_MS": "1000",
             "ONEVOICE_HTTP_PORT": str(free_port()),
             "ONEVOICE_ADMIN_PORT": str(free_port()),
@@ -139,9 +140,11 @@ class MatrixBot(RunningBot):
             "SLACK_SIGNING_SECRET",
             "TELEGRAM_BOT_TOKEN",
             "TELEGRAM_WEBHOOK_SECRET",
+            "MATRIX_ACCESS_TOKEN",
             "MATRIX_PASSWORD",
         ):
             env.pop(name, None)
+        env |= login
         self._log_mark = len(self.output())
         self.starts += 1
         with self.log.open("a") as out:  # a file, not a pipe: an unread pipe would stall the process
@@ -177,9 +180,9 @@ class MatrixBot(RunningBot):
             if self.http is not None:
                 await self.http.close()
 
-    async def restart(self) -> MatrixBot:
+    async def restart(self, password: bool = False) -> MatrixBot:
         await self.stop_process()
-        return await self.start()
+        return await self.start(password=password)
 
     def recent(self) -> str:
         return "\n".join(client.seen() for client in self.clients.values())

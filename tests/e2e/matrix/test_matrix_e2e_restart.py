@@ -1,5 +1,5 @@
 """Matrix end to end: a restart of `onevoice run` resumes from its stored sync token. A command typed while it was down
-is answered once it is back; nothing it had already decided is decided again."""
+is answered once it is back; nothing it had already decided is decided again, even when it logs in anew by password."""
 
 from tests.e2e.matrix.matrix_client import stripped
 
@@ -20,7 +20,9 @@ async def test_a_restart_neither_loses_nor_replays_an_event(matrix_bot):
     await bot.restart()
     await alice.says(room, ASSIGNED, bot.user_id, timeout=30)
 
-    await bot.restart()  # a second restart with nothing new since: nothing may be replayed
+    # a second restart with nothing new since, logging in by password this time (a new device, the same stored token):
+    # nothing may be replayed
+    await bot.restart(password=True)
     await bot.command("dave", "note Lab results due at noon", room)
     await alice.wait(lambda: len(alice.matching(room, NOTED, bot.user_id)) >= 2, 30, "the second note's answer")
     await bot.settled()
