@@ -1,6 +1,6 @@
 """Matrix end to end (PRODUCT.md §12): `onevoice run` against a real Synapse. Declaring opens a room in the space with
-the responders invited and the card pinned; roles are assigned and accepted by typed commands; a direct chat serves;
-a stranger is refused. Everything asserted is what a Matrix client shows its user."""
+the responders invited and the card pinned; roles are assigned and accepted by typed commands; a direct chat serves
+(in Chinese, where the team speaks it); a stranger is refused. Everything asserted is what a Matrix client shows its user."""
 
 from tests.e2e.matrix.matrix_process import STRANGER, TEAM
 
@@ -54,24 +54,24 @@ async def test_declare_creates_a_room_in_the_space_invites_the_responders_pins_t
     assert sum(body.startswith("Declared #1") for body in bot.from_bot(alice, bot.crisis_room)) == 1
 
 
-async def test_a_command_in_a_direct_chat_is_answered_there_and_a_stranger_is_refused(matrix_bot):
-    bot = matrix_bot
+async def test_in_chinese_a_command_in_a_direct_chat_is_answered_there_and_a_stranger_is_refused(start_matrix_bot):
+    bot = await start_matrix_bot(extra={"language": "zh"})
     dave, mallory = await bot.user("dave"), await bot.user(STRANGER)
     dm = await dave.create_room(invite=(bot.user_id,), direct=True, preset="trusted_private_chat")
     joined = lambda: _joined(dave, dm, bot.user_id)  # noqa: E731
     await dave.wait(joined, 30, "the bot joining Dave's direct chat")
     await bot.command("dave", "list", dm)
-    await dave.says(dm, "No open incidents", bot.user_id)
+    await dave.says(dm, "目前没有未关闭的事件。", bot.user_id)  # "No open incidents."
 
     await bot.command(STRANGER, "declare outage sev1 Forged by a stranger")
     refusal = await mallory.says(bot.crisis_room, mallory.user_id, bot.user_id)
-    assert refusal["content"]["msgtype"] == "m.notice"
+    assert refusal["content"]["msgtype"] == "m.notice" and "你尚未加入团队配置" in refusal["content"]["body"]
     stranger_dm = await mallory.create_room(invite=(bot.user_id,), direct=True, preset="trusted_private_chat")
     await bot.command("dave", "list", dm)  # handled after the stranger's command and invite (one sync at a time)
-    await dave.wait(lambda: len(dave.matching(dm, "No open incidents", bot.user_id)) == 2, 30, "the second answer")
+    await dave.wait(lambda: len(dave.matching(dm, "目前没有未关闭的事件。", bot.user_id)) == 2, 30, "the second answer")
     alice = await bot.user("alice")
     await alice.sync()
-    assert not any("Declared" in body for body in bot.from_bot(alice, bot.crisis_room))
+    assert not any("#1" in body for body in bot.from_bot(alice, bot.crisis_room)), "the stranger declared"
     assert not alice.invites, "a room was opened for the stranger"
     assert (await mallory.members(stranger_dm)).get(bot.user_id) == "invite"  # the bot does not join a stranger's chat
 
