@@ -140,3 +140,14 @@ async def test_a_gap_in_a_limited_timeline_is_paged_in_oldest_first(world, fake)
     await world.until(lambda: len(answers(fake)) >= 4, what="every command answered")
     said = answers(fake)
     assert [a.split("“")[1].split("”")[0] for a in said[:3]] == ["Missed 1", "Missed 2", "Missed 3"]
+
+
+async def test_a_member_named_by_matrix_id_or_pill_is_that_member(world, fake):
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    pill = '!crisis #1 assign exec <a href="https://matrix.to/#/%40bob%3Atest">Bob Li</a>'
+    by_pill = fake.message("@alice:test", "!crisis #1 assign exec Bob Li", format="org.matrix.custom.html", formatted_body=pill)
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 assign scribe @erin:test"), by_pill]})
+    await world.until(lambda: len(answers(fake)) >= 3, what="both assignments answered")
+    said = "\n".join(answers(fake)[1:])
+    assert "Erin Liu" in said and "Bob Li" in said and "not a member" not in said
