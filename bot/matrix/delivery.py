@@ -1,6 +1,9 @@
 """Matrix as a delivery target: incident rooms are rooms in the space; the card and the line are pinned and edited in place."""
 
+import hashlib
+import json
 import logging
+import uuid
 
 from nio import AsyncClient, RoomPreset
 
@@ -35,7 +38,16 @@ class MatrixAdapter:
         return self.client.user_id.split(":", 1)[1]
 
     async def _send(self, room_id: str, content: dict) -> str:
-        sent = await call(self.client, "room_send", room_id, "m.room.message", content)
+        """Send one event. A retry of the same content reuses the transaction id (kept as progress), so a send whose
+        answer was lost (a timeout, a 502 from a proxy) is not posted twice: the homeserver answers it from its cache."""
+        of = hashlib.sha256(json.dumps([room_id, content], sort_keys=True).encode()).hexdigest()[:24]
+        earlier = resumed().get("pieces") or {}
+        txn = (earlier.get("txn") if earlier.get("of") == of else None) or uuid.uuid4().hex
+        try:
+            sent = await call(self.client, "room_send", room_id, "m.room.message", content, tx_id=txn)
+        except RetryLater as wait:
+            wait.progress = {**wait.progress, "pieces": {"of": of, "txn": txn}}
+            raise
         return sent.event_id
 
     async def _say(self, room_id: str, message: Message, msgtype: str = "m.text") -> str:

@@ -43,6 +43,7 @@ class FakeHomeserver:
     history: dict[str, list[dict]] = field(default_factory=dict)  # room → the events /messages pages back through
     refuse: dict[str, list[tuple[int, dict]]] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    lose_answers: int = 0  # the next n sends are stored but answered 502
     send_gate: Callable[[str, dict], tuple[int, dict] | None] | None = None  # (room, content) → a refusal, or None to send
 
     def __post_init__(self) -> None:
@@ -131,8 +132,14 @@ class FakeHomeserver:
         refused = self.send_gate(room, body) if self.send_gate else None
         if refused is not None:
             return web.json_response(refused[1], status=refused[0])
+        known = next((s for s in self.sent if s.txn == txn and s.room == room), None)
+        if known is not None:  # as a homeserver does: the same transaction again gets the first answer
+            return {"event_id": known.event_id}
         event_id = f"$sent{next(self._ids)}"
         self.sent.append(Sent(room, kind, body, txn, event_id))
+        if self.lose_answers:  # it is stored, but the answer is lost on its way back (a proxy's 502)
+            self.lose_answers -= 1
+            return web.json_response({"errcode": "M_UNKNOWN", "error": "Bad gateway"}, status=502)
         return {"event_id": event_id}
 
     async def _create(self, _request, body):

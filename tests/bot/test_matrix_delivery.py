@@ -9,7 +9,7 @@ import pytest
 
 from bot.matrix.delivery import MatrixAdapter
 from bot.matrix.rooms import Rooms
-from bot.outbox.adapter import Adapter, RetryLater, Undeliverable
+from bot.outbox.adapter import Adapter, RetryLater, Undeliverable, resuming
 from handlers.text.markup import text
 from tests.bot.matrix_homeserver import FakeHomeserver
 from tests.bot.matrix_world import CRISIS, SPACE, MatrixWorld
@@ -139,6 +139,23 @@ async def test_a_persons_direct_room_is_made_once_and_kept_across_restarts(fake,
         [made] = fake.created
         assert made["is_direct"] is True and made["invite"] == ["@bob:test"]
         assert [c["body"] for c in fake.said(made["room_id"])] == ["You are Legal counsel", "⏰ v1 waits for you", "⏰ still waiting"]
+    finally:
+        await world.client.close()
+        world.bot.engine.dispose()
+
+
+async def test_a_send_whose_answer_was_lost_is_retried_with_its_transaction_and_posted_once(fake, tmp_path):
+    world = MatrixWorld(fake, f"sqlite:///{tmp_path / 'lost.db'}")
+    try:
+        fake.lose_answers = 1
+        with pytest.raises(RetryLater) as lost:
+            await world.adapter.post(None, CRISIS, text("⏰ v1 waits for Legal counsel"))
+        with resuming(lost.value.progress):  # the outbox's next attempt, with what the first one kept
+            sent = await world.adapter.post(None, CRISIS, text("⏰ v1 waits for Legal counsel"))
+        assert [c["body"] for c in fake.said(CRISIS)] == ["⏰ v1 waits for Legal counsel"]
+        assert sent["message_id"] == fake.sent[0].event_id
+        await world.adapter.post(None, CRISIS, text("⏰ v1 waits for Legal counsel"))  # a new effect: a new transaction
+        assert len(fake.said(CRISIS)) == 2
     finally:
         await world.client.close()
         world.bot.engine.dispose()
