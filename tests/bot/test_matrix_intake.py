@@ -20,8 +20,8 @@ async def fake():
 
 
 @pytest.fixture
-async def world(fake, tmp_path):
-    world = await MatrixWorld(fake, f"sqlite:///{tmp_path / 'matrix.db'}").start()
+async def world(fake, database):  # SQLite and PostgreSQL both (tests/bot/conftest.py)
+    world = await MatrixWorld(fake, database).start()
     yield world
     await world.stop()
     world.bot.engine.dispose()
@@ -91,14 +91,14 @@ async def test_a_failing_event_is_tried_again_from_the_stored_token_and_decided_
     assert fake.syncs.count("s0") >= 2  # the batch was fetched again from the stored token
 
 
-async def test_a_restart_resumes_from_the_stored_token_and_a_replayed_event_changes_nothing(world, fake, tmp_path):
+async def test_a_restart_resumes_from_the_stored_token_and_a_replayed_event_changes_nothing(world, fake):
     command = fake.message("@alice:test", "!crisis declare outage sev2 Checkout down")
     token = fake.push(join={CRISIS: [command]})
     await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the token stored")
     await world.stop()
     fake.push(join={CRISIS: [command, fake.message("@alice:test", "!crisis list")]})  # the same event again, and a new one
     asked = len(fake.syncs)
-    again = await MatrixWorld(fake, str(world.bot.engine.url)).start()
+    again = await MatrixWorld(fake, world.bot.engine.url.render_as_string(hide_password=False)).start()
     try:
         await again.until(lambda: len(answers(fake)) >= 2, what="the new command answered")
         assert fake.syncs[asked] == token  # resumed where the first run stopped, not from the present
