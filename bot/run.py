@@ -96,7 +96,7 @@ async def _start_telegram(started: _Started):
 
 async def _start_matrix(started: _Started) -> str:
     """Matrix by /sync inside this loop (bot/matrix/sync.py): each event decided before the stored token moves past it."""
-    from bot.matrix.client import NotConnected, call, connect, make_client
+    from bot.matrix.client import NotConnected, alive, connect, make_client
     from bot.matrix.delivery import MatrixAdapter
     from bot.matrix.front import MatrixFront
     from bot.matrix.rooms import Rooms
@@ -116,7 +116,7 @@ async def _start_matrix(started: _Started) -> str:
     rooms = Rooms(client, bot.engine, client.user_id)
     await rooms.load()
     bot.attach(MatrixAdapter(client, bot.config, rooms))
-    started.readiness.platforms["matrix"] = lambda: call(client, "whoami")
+    started.readiness.platforms["matrix"] = lambda: alive(client)
     front = MatrixFront(bot, client, rooms, on_work=started.scheduler.kick)
     await front.join_configured()
     syncer = MatrixSyncer(client, front, bot.engine, settings.matrix_sync_timeout_ms)

@@ -80,6 +80,13 @@ async def call(client: AsyncClient, method: str, *args, **kwargs):
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
+async def alive(client: AsyncClient) -> None:
+    """The readiness probe: one whoami, never paced (a probe must answer within its own short timeout)."""
+    who = await client.whoami()
+    if isinstance(who, ErrorResponse):
+        raise failure("whoami", who)
+
+
 async def _paced(client: AsyncClient, method: str) -> None:
     """Wait out the last rate limit the server named for this client (never longer than PACE_SECONDS)."""
     wait = _NOT_BEFORE.get(client, 0.0) - time.monotonic()

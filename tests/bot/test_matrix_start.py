@@ -67,3 +67,17 @@ async def test_an_unreachable_homeserver_is_refused_naming_the_setting(tmp_path)
     url = f"http://127.0.0.1:{free_port()}"
     _mode, refusal = await start(tmp_path, MATRIX_HOMESERVER=url, MATRIX_USER_ID="@onevoice:test", MATRIX_ACCESS_TOKEN="token")
     assert "MATRIX_HOMESERVER" in refusal and url in refusal
+
+
+async def test_readiness_fails_while_the_homeserver_refuses_the_bot(fake, tmp_path):
+    from bot.matrix.client import alive, make_client
+
+    client = make_client(fake.url, fake.user_id)
+    client.access_token = "token"
+    try:
+        await alive(client)
+        fake.refuse["whoami"] = [(401, {"errcode": "M_UNKNOWN_TOKEN", "error": "Token revoked"})]
+        with pytest.raises(Exception, match="M_UNKNOWN_TOKEN"):
+            await alive(client)
+    finally:
+        await client.close()
