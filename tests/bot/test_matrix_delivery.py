@@ -159,3 +159,10 @@ async def test_a_send_whose_answer_was_lost_is_retried_with_its_transaction_and_
     finally:
         await world.client.close()
         world.bot.engine.dispose()
+
+
+async def test_a_drills_room_is_marked_as_a_drill(world, fake):
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis drill emergency")]})
+    await world.until(lambda: fake.created, what="the drill's room")
+    [made] = [room for room in fake.created if not room.get("is_direct")]
+    assert made["name"].startswith("drill-2026") and (SPACE, "m.space.child", made["room_id"]) in fake.state
