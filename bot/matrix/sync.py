@@ -111,7 +111,11 @@ class MatrixSyncer:
         found: list[dict] = []
         start: str | None = prev_batch
         for _page in range(GAP_PAGES):
-            page = await call(self.client, "room_messages", room_id, start, self.token, MessageDirection.back, 100)
+            try:
+                page = await call(self.client, "room_messages", room_id, start, self.token, MessageDirection.back, 100)
+            except Undeliverable as refusal:  # the server will not page back: what it gave is decided, the loop goes on
+                log.warning("Matrix room %s: the events before this batch could not be fetched (%s)", room_id, refusal)
+                break
             found += [e.source for e in page.chunk]
             if not page.chunk or not page.end or page.end == start:
                 break

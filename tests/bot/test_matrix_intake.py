@@ -151,3 +151,11 @@ async def test_a_member_named_by_matrix_id_or_pill_is_that_member(world, fake):
     await world.until(lambda: len(answers(fake)) >= 3, what="both assignments answered")
     said = "\n".join(answers(fake)[1:])
     assert "Erin Liu" in said and "Bob Li" in said and "not a member" not in said
+
+
+async def test_a_gap_the_server_will_not_page_back_through_does_not_stall_the_loop(world, fake):
+    fake.refuse["messages"] = [(400, {"errcode": "M_INVALID_PARAM", "error": "Unknown token"})] * 50  # never
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis list")]}, limited=[CRISIS])
+    await world.until(lambda: answers(fake), what="the batch's own command answered")
+    token = fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis list")]})
+    await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the loop going on")
