@@ -96,34 +96,18 @@ async def _start_telegram(started: _Started):
 
 async def _start_matrix(started: _Started) -> str:
     """Matrix by /sync inside this loop (bot/matrix/sync.py): each event decided before the stored token moves past it."""
-    from bot.matrix.client import NotConnected, alive, connect, make_client
-    from bot.matrix.delivery import MatrixAdapter
-    from bot.matrix.front import MatrixFront
-    from bot.matrix.rooms import Rooms
-    from bot.matrix.sync import MatrixSyncer
+    from bot.matrix.client import NotConnected
+    from bot.matrix.start import start_matrix
 
-    bot, settings = started.bot, started.settings
+    settings = started.settings
     if not settings.matrix_user_id or not (settings.matrix_access_token or settings.matrix_password):
         raise Refused(_("MATRIX_USER_ID and MATRIX_ACCESS_TOKEN (or MATRIX_PASSWORD) are needed with MATRIX_HOMESERVER"))
     await _reachable(settings.matrix_homeserver, "MATRIX_HOMESERVER", "Matrix")
-    client = make_client(settings.matrix_homeserver, settings.matrix_user_id, settings.matrix_sync_timeout_ms / 1000)
-    started.stack.push_async_callback(client.close)
-    token, password = (s.get_secret_value() if s else None for s in (settings.matrix_access_token, settings.matrix_password))
     try:
-        await connect(client, token, password)
-    except NotConnected as problem:
-        raise Refused(_("cannot connect to Matrix: {why}").format(why=problem)) from None
-    rooms = Rooms(client, bot.engine, client.user_id)
-    await rooms.load()
-    bot.attach(MatrixAdapter(client, bot.config, rooms))
-    started.readiness.platforms["matrix"] = lambda: alive(client)
-    front = MatrixFront(bot, client, rooms, on_work=started.scheduler.kick)
-    await front.join_configured()
-    syncer = MatrixSyncer(client, front, bot.engine, settings.matrix_sync_timeout_ms)
-    try:
-        await syncer.start()
-    except Exception as error:  # noqa: BLE001  (a refused first sync is a clear refusal at start, not a traceback)
-        raise Refused(_("cannot connect to Matrix: {why}").format(why=str(error)[:200])) from None
+        syncer = await start_matrix(started.bot, settings, started.stack, started.readiness, started.scheduler.kick)
+    except Exception as problem:  # noqa: BLE001  (refused credentials, a refused first sync: a clear refusal, not a traceback)
+        why = str(problem) if isinstance(problem, NotConnected) else f"{type(problem).__name__}: {str(problem)[:200]}"
+        raise Refused(_("cannot connect to Matrix: {why}").format(why=why)) from None
     started.intake.append(_once(syncer.stop))
     started.stack.push_async_callback(started.intake[-1])
     return "Matrix (sync)"
