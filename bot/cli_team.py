@@ -42,7 +42,8 @@ def told_team(config: Config, path: Path | None) -> None:
 
 
 def surroundings(settings: Settings) -> Surroundings:
-    connected = {name for name, token in (("slack", settings.slack_bot_token), ("telegram", settings.telegram_bot_token)) if token}
+    tokens = (("slack", settings.slack_bot_token), ("telegram", settings.telegram_bot_token), ("matrix", settings.matrix_homeserver))
+    connected = {name for name, token in tokens if token}
     return Surroundings(frozenset(connected), settings.public_url, settings.signals_secret is not None, settings.smtp_url is not None)
 
 

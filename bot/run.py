@@ -94,6 +94,25 @@ async def _start_telegram(started: _Started):
     return application, "Telegram (polling)" if polling else "Telegram (webhook)"
 
 
+async def _start_matrix(started: _Started) -> str:
+    """Matrix by /sync inside this loop (bot/matrix/sync.py): each event decided before the stored token moves past it."""
+    from bot.matrix.client import NotConnected
+    from bot.matrix.start import start_matrix
+
+    settings = started.settings
+    if not settings.matrix_user_id or not (settings.matrix_access_token or settings.matrix_password):
+        raise Refused(_("MATRIX_USER_ID and MATRIX_ACCESS_TOKEN (or MATRIX_PASSWORD) are needed with MATRIX_HOMESERVER"))
+    await _reachable(settings.matrix_homeserver, "MATRIX_HOMESERVER", "Matrix")
+    try:
+        syncer = await start_matrix(started.bot, settings, started.stack, started.readiness, started.scheduler.kick)
+    except Exception as problem:  # noqa: BLE001  (refused credentials, a refused first sync: a clear refusal, not a traceback)
+        why = str(problem) if isinstance(problem, NotConnected) else f"{type(problem).__name__}: {str(problem)[:200]}"
+        raise Refused(_("cannot connect to Matrix: {why}").format(why=why)) from None
+    started.intake.append(_once(syncer.stop))
+    started.stack.push_async_callback(started.intake[-1])
+    return "Matrix (sync)"
+
+
 async def _start_channels(started: _Started) -> list[str]:
     """E-mail when ONEVOICE_SMTP_URL is set, webhooks when a target is one (PRODUCT.md §11): outbox workers of their own."""
     from email_validator import EmailNotValidError, validate_email
@@ -187,6 +206,8 @@ async def serve(bot: OneVoice, settings: Settings, warnings: list[str] = ()) -> 
             if settings.telegram_bot_token:
                 telegram, mode = await _start_telegram(started)
                 modes.append(mode)
+            if settings.matrix_homeserver:
+                modes.append(await _start_matrix(started))
         except Refused as problem:
             print(f"onevoice: {problem}", file=sys.stderr)
             return 2
@@ -197,9 +218,8 @@ async def serve(bot: OneVoice, settings: Settings, warnings: list[str] = ()) -> 
                 print(f"onevoice: {problem}", file=sys.stderr)
                 return 2
         if not modes:
-            print(
-                "onevoice: " + _("no platform is configured: set SLACK_BOT_TOKEN and/or TELEGRAM_BOT_TOKEN (see README)"), file=sys.stderr
-            )
+            told = _("no platform is configured: set SLACK_BOT_TOKEN, TELEGRAM_BOT_TOKEN and/or MATRIX_HOMESERVER (see README)")
+            print("onevoice: " + told, file=sys.stderr)
             return 2
         secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
         signals = settings.signals_secret.get_secret_value() if settings.signals_secret else None

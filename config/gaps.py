@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from config.errors import N_, ConfigError, ConfigProblem, line_of, read_yaml
 from config.model import BroadcastTarget, Config
 
-PLATFORMS = ("slack", "telegram", "console")
+PLATFORMS = ("slack", "telegram", "console", "matrix")
 
 
 @dataclass

@@ -44,6 +44,27 @@ def known_timezone(name: str) -> str:
     return name
 
 
+_MATRIX_USER = re.compile(r"^@[^:\s]+:[^\s]+$")
+_MATRIX_ROOM = re.compile(r"^(?:![^\s]+|#[^:\s]+:[^\s]+)$")  # room version 12 ids carry no server part
+
+
+def _matrix_user(value: str) -> str:
+    """A full Matrix user id: @localpart:server (what the homeserver sends as the sender)."""
+    if not _MATRIX_USER.match(value) or len(value) > 64:
+        raise ValueError(f"{value[:80]!r} is not a Matrix user id: write it in full, as @alice:example.org")
+    return value
+
+
+def _matrix_room(value: str) -> str:
+    """A Matrix room id (!abc:example.org) or alias (#crisis:example.org)."""
+    if not _MATRIX_ROOM.match(value) or len(value) > 255:
+        raise ValueError(f"{value[:80]!r} is not a Matrix room: give its id (!abc:example.org) or alias (#crisis:example.org)")
+    return value
+
+
+MatrixRoom = Annotated[str, AfterValidator(_matrix_room)]
+
+
 class Strict(BaseModel):
     """Base for config models: unknown keys are errors, so typos are caught."""
 
@@ -82,6 +103,7 @@ class Person(Strict):
     slack: str | None = None
     telegram: int | None = None
     console: str | None = None
+    matrix: Annotated[str, AfterValidator(_matrix_user)] | None = None  # "@alice:example.org"
 
     @field_validator("timezone")
     @classmethod
@@ -213,6 +235,7 @@ class BroadcastTarget(Strict):
     slack: str | None = None
     telegram: str | int | None = None
     console: str | None = None
+    matrix: MatrixRoom | None = None
     manual: bool = False
     page: bool = False
     limit: int | None = Field(default=None, gt=0)
@@ -228,7 +251,7 @@ class BroadcastTarget(Strict):
         if self.secret_env is not None and self.webhook is None:
             raise ValueError("`secret_env` belongs to a webhook target")
         outside = [kind for kind in ("email", "webhook") if getattr(self, kind) is not None]
-        others = [kind for kind in ("slack", "telegram", "console", "manual", "page") if getattr(self, kind) not in (None, False)]
+        others = [kind for kind in ("slack", "telegram", "console", "matrix", "manual", "page") if getattr(self, kind) not in (None, False)]
         if outside and (len(outside) > 1 or others):
             raise ValueError(f"a target is one kind: {', '.join(outside + others)} must be separate targets")
         return self
@@ -240,6 +263,7 @@ class RoomHandles(Strict):
     slack: str | None = None
     telegram: str | int | None = None
     console: str | None = None
+    matrix: MatrixRoom | None = None
 
 
 class SlackOptions(Strict):
@@ -253,6 +277,13 @@ class TelegramOptions(Strict):
     """Telegram-specific options."""
 
     crisis_group: int | None = None
+
+
+class MatrixOptions(Strict):
+    """Matrix-specific options (PRODUCT.md §12): the space incident rooms are created in, and the crisis room."""
+
+    space: MatrixRoom | None = None
+    crisis_room: MatrixRoom | None = None
 
 
 class QuietHours(Strict):
@@ -320,6 +351,7 @@ class Config(Strict):
     playbooks: dict[str, Playbook] = Field(default_factory=dict)
     slack: SlackOptions = Field(default_factory=SlackOptions)
     telegram: TelegramOptions = Field(default_factory=TelegramOptions)
+    matrix: MatrixOptions = Field(default_factory=MatrixOptions)
     triage_room: RoomHandles | None = None
     stakeholder_rooms: list[RoomHandles] = Field(default_factory=list)
     broadcast: list[BroadcastTarget] = Field(default_factory=list)

@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: SecretStr | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_api_url: str = Field("https://api.telegram.org/bot", validation_alias="ONEVOICE_TELEGRAM_API_URL")
+    # Matrix (PRODUCT.md §12): the homeserver's client-server address, the bot's user id, and a token or a password.
+    matrix_homeserver: str | None = Field(None, validation_alias="MATRIX_HOMESERVER")
+    matrix_user_id: str | None = Field(None, validation_alias="MATRIX_USER_ID")
+    matrix_access_token: SecretStr | None = Field(None, validation_alias="MATRIX_ACCESS_TOKEN")
+    matrix_password: SecretStr | None = Field(None, validation_alias="MATRIX_PASSWORD")
+    # How long one /sync waits for news: also how long a stop may wait for the sync in flight to be cancelled.
+    matrix_sync_timeout_ms: int = Field(30000, ge=0, le=120000, validation_alias="ONEVOICE_MATRIX_SYNC_TIMEOUT_MS")
     signals_secret: SecretStr | None = Field(None, validation_alias="ONEVOICE_SIGNALS_SECRET")
     # Where review reports are written; by default `reports/` beside the SQLite database (or in the current folder).
     reports_dir: str | None = Field(None, validation_alias="ONEVOICE_REPORTS_DIR")

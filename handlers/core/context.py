@@ -31,7 +31,7 @@ class Deps:
         is synced from it at start and the model does not change while the process runs)."""
         found: dict[tuple[str, str], str] = {}
         for person in self.config.team.people.values():
-            for platform in ("slack", "telegram", "console"):
+            for platform in ("slack", "telegram", "console", "matrix"):
                 handle = handle_of(person, platform)
                 if handle is not None:
                     found.setdefault((platform, handle), person.key)

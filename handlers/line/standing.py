@@ -31,6 +31,7 @@ ADDRESS_MAX = 500  # Publication.url
 OUTLETS = {
     "slack": "Slack",
     "telegram": "Telegram",
+    "matrix": "Matrix",
     "console": N_("console"),
     "page": N_("page"),
     "manual": N_("by hand"),

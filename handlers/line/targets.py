@@ -2,7 +2,7 @@
 
 from config.model import BroadcastTarget, Config
 
-CHAT_PLATFORMS = ("slack", "telegram", "console")
+CHAT_PLATFORMS = ("slack", "telegram", "console", "matrix")
 PLATFORM_LIMITS = {"telegram": 4096}  # a Telegram message; Slack's 40,000 is beyond any statement
 
 
