@@ -8,8 +8,7 @@ from sqlmodel import Session, col, func, select
 
 from config.model import Config
 from handlers.core.holders import current_holders
-from handlers.desk.counts import desk_row
-from handlers.desk.tracking import card_line as claims_line
+from handlers.desk.counts import claims_line, desk_row
 from handlers.line import signatures
 from handlers.line.kinds import kind_name
 from handlers.line.standing import page_lines, render_standings, standings
