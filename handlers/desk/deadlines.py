@@ -1,7 +1,12 @@
 """When each stakeholder list must be told (PRODUCT.md §10), and the reminder that holds the team to it."""
 
 from handlers.core.context import Context
-from handlers.desk.due import deadline_of, is_required, told_at
+from handlers.desk.due import (
+    counts,  # noqa: F401  (moved to due.py; still importable here)
+    deadline_of,
+    is_required,
+    told_at,
+)
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Audience

@@ -5,9 +5,19 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from config.model import Config
+from handlers.desk.claimlog import (  # noqa: F401
+    ALARMING,
+    STATUS_NAMES,
+    STATUSES,
+    answer_published_at,
+    counts,
+    find,
+    needs_answer,
+    publications,
+    published_at,
+)
 from handlers.desk.claimlog import MOST_REACH as MOST_REACH  # the signals cap a reach they add (re-exported: the surface)
 from handlers.desk.claimlog import PUBLISHED as PUBLISHED  # publishing tells what counts as out (re-exported: the surface)
-from handlers.desk.claimlog import find, needs_answer
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import ClaimRef

@@ -5,6 +5,7 @@ from handlers.core.effects import RefreshLine
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.verbs import ANYONE, verb
 from handlers.line import countersigning, statements, vetting
+from handlers.line.countersigning import reconsider_pending  # noqa: F401  (moved to countersigning.py; still importable here)
 from handlers.line.headline import default_headline, headline_findings, headline_line, headline_of, split_headline
 from handlers.line.kinds import KINDS, default_kind, kind_name, split_kind
 from handlers.line.reading import approvers_text

@@ -16,6 +16,7 @@ from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Action
 from handlers.review import report
+from handlers.review.actions import action_number, mark_action_done, owns, review_gaps  # noqa: F401  (moved to actions.py)
 from handlers.text.formatting import when
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Button, Message, fmt, lines
