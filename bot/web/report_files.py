@@ -27,7 +27,7 @@ from handlers.line.standing import outlet, word
 from handlers.review import report
 from handlers.review.narrative import narrative
 from handlers.review.report import Review, playbook_title
-from handlers.text.formatting import day_text, duration_text, moment_text, person_name, zone_name
+from handlers.text.formatting import day_text, duration_text, moment_text, person_name, role_name, zone_name
 from handlers.text.i18n import _, speaking
 from handlers.text.labels import OUTCOME, PHASE, SEVERITY, label
 from handlers.text.markup import Message, fmt, lines
@@ -151,8 +151,7 @@ def _context(review: Review, config: Config) -> dict:
         return f"{day_text(local, local.year != review.now.astimezone(zone).year)} {local:%H:%M}"
 
     def role(key: str) -> str:
-        spec = config.team.roles.get(key)
-        return spec.title.get(language) if spec else key
+        return role_name(config, key)
 
     metrics_rows = [
         (_("Time until the team was in place"), duration_text(figures.assembled) if figures.assembled else _("not yet")),
