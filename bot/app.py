@@ -68,6 +68,7 @@ class OneVoice:
             lease=self.lease,
             attempts=self.settings.delivery_attempts,
             give_up_after=self.settings.delivery_give_up_seconds,
+            reports=self.reports,
         )
         if not channel:
             sync_handles(self.engine, self.config, adapter.platform)

@@ -12,7 +12,7 @@ from config.settings import Settings
 
 # The incident whose command, effect or nudge is being handled (asyncio.to_thread copies it into the worker thread).
 incident: ContextVar[int | None] = ContextVar("incident", default=None)
-_worker = {"id": None}
+_worker: dict[str, str | None] = {"id": None}
 REDACTED = "[redacted]"
 # Slack tokens, and a Telegram bot token wherever it shows (it sits in every Bot API URL: …/bot123456:ABC-…/getMe).
 PATTERNS = (

@@ -1,85 +1,32 @@
-"""The team model, playbooks and timings as validated pydantic models."""
+"""The team model, playbooks and timings as validated pydantic models (the shared basics are in basics.py, the broadcast
+targets and stakeholder lists in audiences.py; every name stays importable from here)."""
 
 import re
 from datetime import time, timedelta
 from typing import TYPE_CHECKING, Annotated, Literal
-from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
+from config.audiences import TOLD, BroadcastTarget, Contact, EmailAddress, StakeholderList, WebhookUrl, mail_address, told  # noqa: F401
+from config.basics import (  # noqa: F401
+    ACTIVE_PHASES,
+    OPEN_PHASES,
+    PHASES,
+    SEVERITIES,
+    TEMPLATE_KINDS,
+    Language,
+    Localized,
+    MatrixRoom,
+    MatrixUser,
+    Severity,
+    Strict,
+    as_severity,
+    known_timezone,
+)
 from config.durations import Duration
-from config.errors import N_
 
 if TYPE_CHECKING:  # scenarios build on this module
     from config.scenarios import Scenario
-
-Language = Literal["en", "zh"]
-Severity = Literal["sev1", "sev2", "sev3", "sev4"]
-SEVERITIES: tuple[Severity, ...] = ("sev1", "sev2", "sev3", "sev4")
-
-
-def as_severity(value: object) -> Severity:
-    """A severity read back from stored data (a timeline event), checked against the four there are."""
-    for severity in SEVERITIES:
-        if severity == value:
-            return severity
-    raise ValueError(f"not a severity: {value!r}")
-
-
-PHASES = ("detected", "assessing", "responding", "recovering", "resolved", "closed")
-ACTIVE_PHASES = PHASES[:4]
-OPEN_PHASES = PHASES[:5]  # listed explicitly so the phase index serves the query
-TEMPLATE_KINDS = ("holding", "apology", "update", "clarification")
-
-
-def known_timezone(name: str) -> str:
-    """Accept only IANA zone names such as Asia/Shanghai."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown timezone {name!r}; expected an IANA name such as Asia/Shanghai or Europe/London") from None
-    return name
-
-
-_MATRIX_USER = re.compile(r"^@[^:\s]+:[^\s]+$")
-_MATRIX_ROOM = re.compile(r"^(?:![^\s]+|#[^:\s]+:[^\s]+)$")  # room version 12 ids carry no server part
-
-
-def _matrix_user(value: str) -> str:
-    """A full Matrix user id: @localpart:server (what the homeserver sends as the sender)."""
-    if not _MATRIX_USER.match(value) or len(value) > 64:
-        raise ValueError(f"{value[:80]!r} is not a Matrix user id: write it in full, as @alice:example.org")
-    return value
-
-
-def _matrix_room(value: str) -> str:
-    """A Matrix room id (!abc:example.org) or alias (#crisis:example.org)."""
-    if not _MATRIX_ROOM.match(value) or len(value) > 255:
-        raise ValueError(f"{value[:80]!r} is not a Matrix room: give its id (!abc:example.org) or alias (#crisis:example.org)")
-    return value
-
-
-MatrixRoom = Annotated[str, AfterValidator(_matrix_room)]
-
-
-class Strict(BaseModel):
-    """Base for config models: unknown keys are errors, so typos are caught."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class Localized(Strict):
-    """A text in English and Chinese."""
-
-    en: str
-    zh: str
-
-    def get(self, language: str) -> str:
-        """Return the text in the language, falling back to English."""
-        return self.zh if language == "zh" else self.en
 
 
 class Role(Strict):
@@ -103,7 +50,7 @@ class Person(Strict):
     slack: str | None = None
     telegram: int | None = None
     console: str | None = None
-    matrix: Annotated[str, AfterValidator(_matrix_user)] | None = None  # "@alice:example.org"
+    matrix: MatrixUser | None = None  # "@alice:example.org"
 
     @field_validator("timezone")
     @classmethod
@@ -204,57 +151,6 @@ class Team(Strict):
 
     roles: dict[str, Role] = Field(default_factory=dict)
     people: dict[str, Person] = Field(default_factory=dict)
-
-
-def _email_address(value: str) -> str:
-    """An e-mail address as the validator pydantic uses reads it (syntax only: no DNS at load), normalised."""
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise ValueError(f"{value!r} is not an e-mail address: {error}") from None
-
-
-def _webhook_url(value: str) -> str:
-    """An absolute http(s) address with a host, and nothing a request line cannot carry."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value) or len(value) > 2000:
-        raise ValueError(f"{value[:80]!r} is not a webhook address: give the full http:// or https:// address")
-    return value
-
-
-EmailAddress = Annotated[str, AfterValidator(_email_address)]
-WebhookUrl = Annotated[str, AfterValidator(_webhook_url)]
-
-
-class BroadcastTarget(Strict):
-    """Where `publish` sends the approved line."""
-
-    name: str
-    slack: str | None = None
-    telegram: str | int | None = None
-    console: str | None = None
-    matrix: MatrixRoom | None = None
-    manual: bool = False
-    page: bool = False
-    limit: int | None = Field(default=None, gt=0)
-    email: list[EmailAddress] | None = Field(default=None, min_length=1, max_length=500)  # one e-mail per address (§11)
-    webhook: WebhookUrl | None = None  # a signed JSON POST to this http(s) address (§11)
-    secret_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,99}$")  # the variable holding its secret
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> "BroadcastTarget":
-        """An e-mail or webhook target is only that; a webhook is always signed."""
-        if self.webhook is not None and self.secret_env is None:
-            raise ValueError("a webhook target needs `secret_env`: the environment variable holding the secret it is signed with")
-        if self.secret_env is not None and self.webhook is None:
-            raise ValueError("`secret_env` belongs to a webhook target")
-        outside = [kind for kind in ("email", "webhook") if getattr(self, kind) is not None]
-        others = [kind for kind in ("slack", "telegram", "console", "matrix", "manual", "page") if getattr(self, kind) not in (None, False)]
-        if outside and (len(outside) > 1 or others):
-            raise ValueError(f"a target is one kind: {', '.join(outside + others)} must be separate targets")
-        return self
 
 
 class RoomHandles(Strict):
@@ -414,62 +310,6 @@ class Config(Strict):
                 if name not in self.playbooks:
                     raise told("onevoice_stakeholders_playbook", list=key, playbook=name, known=", ".join(self.playbooks))
         return self
-
-
-# Our own validation errors, as templates the shell translates (config/load.py reads them by their type).
-TOLD = {
-    "onevoice_stakeholders_playbook": N_("stakeholders.{list}: unknown playbook “{playbook}”; expected one of {known}"),
-    "onevoice_email": N_("“{value}” is not an e-mail address"),
-    "onevoice_phone": N_("“{value}” is not a phone number (digits, spaces and + ( ) - only)"),
-    "onevoice_contact": N_("contact “{name}” has neither an email nor a phone: give one of them"),
-}
-
-
-def told(kind: str, **args: str) -> PydanticCustomError:
-    """A validation error of ours: its template and values, so the shell can say it in the team's language."""
-    return PydanticCustomError(kind, TOLD[kind], args)
-
-
-_PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{3,30}$")
-
-
-def mail_address(value: str) -> str:
-    """An e-mail address checked by its syntax (no DNS), in its normal form; PydanticCustomError when it is not one."""
-    try:
-        return validate_email(value.strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
-        raise told("onevoice_email", value=value[:80]) from None
-
-
-class Contact(Strict):
-    """Someone on a stakeholder list: an address to e-mail, or a number to call."""
-
-    name: str = Field(min_length=1, max_length=120)
-    email: Annotated[str, AfterValidator(mail_address)] | None = None
-    phone: str | None = None
-
-    @field_validator("phone")
-    @classmethod
-    def _callable(cls, value: str | None) -> str | None:
-        if value is not None and not _PHONE.match(value.strip()):
-            raise told("onevoice_phone", value=value[:40])
-        return value if value is None else value.strip()
-
-    @model_validator(mode="after")
-    def _reachable(self) -> "Contact":
-        if self.email is None and self.phone is None:
-            raise told("onevoice_contact", name=self.name)
-        return self
-
-
-class StakeholderList(Strict):
-    """A named list told by `notify` (PRODUCT.md §10): its contacts, the playbooks that require it, its deadlines."""
-
-    key: str = ""
-    title: Localized
-    playbooks: list[str] = Field(default_factory=list)  # required (with a deadline nudge) in incidents of these playbooks
-    deadline: dict[Severity, Duration] = Field(default_factory=dict)  # from the declaration, per severity
-    contacts: list[Contact] = Field(min_length=1)
 
 
 Config.model_rebuild()

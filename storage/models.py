@@ -1,23 +1,19 @@
 """SQLModel tables: the domain's data. Times are UTC."""
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, event, text
+from sqlalchemy import Index, UniqueConstraint, event, text
 from sqlalchemy.orm import Session
 from sqlmodel import AutoString, Field, SQLModel
 
 from config.model import Severity
-from storage.lanes import outbox_lane
-from storage.types import UTCDateTime
 
-
-def _utc(**kwargs: Any) -> Any:
-    return Field(sa_type=UTCDateTime, **kwargs)
-
-
-def _json() -> Any:
-    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+# The tables by concern, two modules besides this one; every table is importable from here (and registered with the
+# metadata Alembic reads, which imports this module).
+from storage.delivery import LearnedName, Outbox, ProcessedEvent, Prompt  # noqa: F401
+from storage.outside import Claim, IncidentKeyword, Inquiry, Signal, SignalLink, StakeholderNotice  # noqa: F401
+from storage.types import json_field as _json
+from storage.types import utc_field as _utc
 
 
 class Incident(SQLModel, table=True):
@@ -192,30 +188,6 @@ class Publication(SQLModel, table=True):
     error: str | None = None
 
 
-class Signal(SQLModel, table=True):
-    """An early-warning alert from a monitoring tool; repeats of its dedup key within the window update it."""
-
-    __table_args__ = (Index("ix_signal_dedup", "dedup_key", "last_at"), Index("ix_signal_source", "source", "first_at"))
-
-    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
-    source: str = Field(max_length=80)
-    dedup_key: str = Field(max_length=200)
-    title: str = Field(max_length=300)
-    url: str | None = Field(default=None, max_length=1000)
-    summary: str = ""
-    volume: float | None = None
-    baseline: float | None = None
-    sentiment: float | None = None
-    keywords: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    playbook: str = Field(max_length=60)
-    severity: Severity = Field(sa_type=AutoString(length=4))  # the config's literal, stored as text
-    count: int = 1
-    first_at: datetime = _utc()
-    last_at: datetime = _utc()
-    posts: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # outbox ids of its triage messages
-    incident_id: int | None = Field(default=None, foreign_key="incident.id")
-
-
 class Lesson(SQLModel, table=True):
     """A lesson for the review: what went well, or what to improve."""
 
@@ -288,73 +260,6 @@ class Nudge(SQLModel, table=True):
     first_due_at: datetime | None = _utc(default=None)  # when the thing was first due: "late by" counts from here
 
 
-class Outbox(SQLModel, table=True):
-    """An effect decided by a handler and waiting to be delivered to a platform."""
-
-    __table_args__ = (
-        Index("ix_outbox_pending", "platform", "state", "id"),
-        Index("ix_outbox_lane", "incident_id", "platform", "state", "lane"),
-    )
-
-    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
-    incident_id: int | None = Field(default=None, foreign_key="incident.id")
-    platform: str = Field(max_length=20)
-    kind: str = Field(max_length=20)
-    payload: dict = _json()
-    state: str = Field(default="pending", max_length=10)
-    attempts: int = 0
-    created_at: datetime = _utc()
-    next_attempt_at: datetime = _utc()
-    sent_at: datetime | None = _utc(default=None)
-    lease_until: datetime | None = _utc(default=None)
-    lease_owner: str | None = Field(default=None, max_length=40)  # the worker delivering it while lease_until holds
-    result: dict = _json()
-    error: str | None = None
-    lane: str = Field(default="room", max_length=80)  # effects of one incident in one lane stay in order (outbox_lane)
-
-
-class ProcessedEvent(SQLModel, table=True):
-    """A platform delivery already handled (dedup key), with the reply it got."""
-
-    __table_args__ = (Index("ix_processed_event_at", "at"),)  # pruned by age
-
-    key: str = Field(primary_key=True, max_length=200)
-    at: datetime = _utc()
-    reply: dict = _json()
-
-
-class Prompt(SQLModel, table=True):
-    """A question the bot asked one person (a reason for a pressed button); only their reply to it, once, completes it."""
-
-    __table_args__ = (Index("ux_prompt_message", "platform", "chat_id", "message_id", unique=True),)
-
-    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
-    platform: str = Field(max_length=20)
-    user_id: str = Field(max_length=64)  # the presser's platform id: the only one whose reply counts
-    person: str = Field(max_length=60)
-    command: str = Field(max_length=200)  # as pressed, vetted as the presser's own words
-    chat_id: str = Field(max_length=64)
-    thread_id: str | None = Field(default=None, max_length=64)
-    message_id: str = Field(max_length=64)  # the question the reply must answer
-    created_at: datetime = _utc()
-    expires_at: datetime = _utc()
-    used_at: datetime | None = _utc(default=None)
-    used_by_event: str | None = Field(default=None, max_length=200)  # the reply that used it: its redelivery may finish it
-
-
-class LearnedName(SQLModel, table=True):
-    """A platform user name seen on a member's own messages (a Telegram @username), so mentions by that name resolve."""
-
-    __table_args__ = (UniqueConstraint("platform", "name"), UniqueConstraint("platform", "external_id"))
-
-    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
-    platform: str = Field(max_length=20)
-    name: str = Field(max_length=64)  # lower case: Telegram user names are case-insensitive
-    external_id: str = Field(max_length=64)  # whose name it is now; a changed name replaces the old one
-    person: str = Field(max_length=60)
-    learned_at: datetime = _utc()
-
-
 @event.listens_for(Session, "after_flush")
 def _note_work(session: Session, _context) -> None:
     """Mark a session that wrote nudges or outbox rows free to claim (session.info["work"]): only then is the delivery loop
@@ -362,97 +267,6 @@ def _note_work(session: Session, _context) -> None:
     if not session.info.get("work"):
         changed = (*session.new, *session.dirty, *session.deleted)
         session.info["work"] = any(isinstance(row, Nudge) or (isinstance(row, Outbox) and not row.lease_owner) for row in changed)
-
-
-@event.listens_for(Outbox, "before_insert")
-def _set_lane(_mapper, _connection, row: Outbox) -> None:
-    row.lane = outbox_lane(str(row.kind), row.payload or {})
-
-
-class StakeholderNotice(SQLModel, table=True):
-    """One stakeholder contact told (PRODUCT.md §10): an e-mail queued, a call or reply recorded, or a drill's rehearsal."""
-
-    __table_args__ = (Index("ix_stakeholdernotice_incident", "incident_id", "list_key"),)
-
-    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
-    incident_id: int = Field(foreign_key="incident.id")
-    list_key: str = Field(max_length=60)
-    contact: str = Field(max_length=120)
-    how: str = Field(max_length=10)  # mail (its outbox row tells the outcome), call (recorded by a person), simulated (drill)
-    version: int | None = None
-    outbox_id: int | None = None  # the queued Mail: pending, delivered or failed is read from it
-    note: str | None = Field(default=None, max_length=500)
-    by: str = Field(max_length=60)
-    at: datetime = _utc()
-
-
-class Inquiry(SQLModel, table=True):
-    """A press inquiry `Q<n>` (PRODUCT.md §10): outlet, question, deadline, owner, and its answer or decline."""
-
-    __table_args__ = (UniqueConstraint("incident_id", "number"),)
-
-    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
-    incident_id: int = Field(foreign_key="incident.id", index=True)
-    number: int
-    outlet: str = Field(max_length=120)
-    question: str = Field(max_length=2000)
-    email: str | None = Field(default=None, max_length=254)
-    due_at: datetime | None = _utc(default=None)
-    owner: str = Field(max_length=60)  # the role that answers it (the spokesperson)
-    created_by: str = Field(max_length=60)
-    created_at: datetime = _utc()
-    state: str = Field(default="open", max_length=10)  # open | answered | declined
-    version: int | None = None
-    reason: str | None = Field(default=None, max_length=500)
-    answered_by: str | None = Field(default=None, max_length=60)
-    answered_at: datetime | None = _utc(default=None)
-    outbox_id: int | None = None  # the answer's Mail, when the inquiry has an address
-
-
-class Claim(SQLModel, table=True):
-    """A circulating claim about the incident (the rumour log, PRODUCT.md §10): C<n>, its reach, status and answer."""
-
-    __table_args__ = (UniqueConstraint("incident_id", "number"),)
-
-    id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed
-    incident_id: int = Field(foreign_key="incident.id")
-    number: int
-    text: str
-    url: str | None = Field(default=None, max_length=1000)
-    reach: int = Field(default=0, sa_type=BigInteger)  # people it reached, as counted; wide claims pass 2³¹
-    status: str = Field(default="unverified", max_length=12)  # unverified, true, false, partly, unknown
-    note: str | None = None
-    by: str = Field(max_length=60)
-    created_at: datetime = _utc()
-    verified_by: str | None = Field(default=None, max_length=60)
-    verified_at: datetime | None = _utc(default=None)
-    statement_id: int | None = Field(default=None, foreign_key="statement.id")  # the approved version that answers it
-    answered_by: str | None = Field(default=None, max_length=60)
-    answered_at: datetime | None = _utc(default=None)
-    signal_id: int | None = Field(default=None, foreign_key="signal.id")  # tracked from this signal's triage post
-
-
-class SignalLink(SQLModel, table=True):
-    """Which incident a signal is attached to (PRODUCT.md §7), how it was matched, and the other incidents it also matched."""
-
-    __table_args__ = (Index("ix_signal_link_incident", "incident_id"),)
-
-    signal_id: int = Field(foreign_key="signal.id", primary_key=True)
-    incident_id: int = Field(foreign_key="incident.id")
-    how: str = Field(max_length=12)  # incident | dedup | keywords | manual | declared
-    also: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # other open incidents it matched
-    readings: dict = _json()  # what it added to the reaction, by slot (buckets.Contribution): a detach takes exactly that out
-    at: datetime = _utc()
-
-
-class IncidentKeyword(SQLModel, table=True):
-    """A keyword of a signal attached to an incident: later signals that share it are attached there too."""
-
-    __table_args__ = (Index("ix_incident_keyword_word", "word"),)
-
-    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
-    word: str = Field(max_length=60, primary_key=True)  # case-folded
-    signals: int = 1  # attached signals carrying it: detaching the last one forgets the word
 
 
 class ReactionBucket(SQLModel, table=True):

@@ -1,8 +1,10 @@
 """Column types shared by the tables."""
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, TypeDecorator
+from sqlalchemy import JSON, Column, DateTime, TypeDecorator
+from sqlmodel import Field
 
 
 class UTCDateTime(TypeDecorator):
@@ -20,3 +22,13 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utc_field(**kwargs: Any) -> Any:
+    """A column of aware UTC datetimes."""
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+def json_field() -> Any:
+    """A JSON object column, empty by default."""
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

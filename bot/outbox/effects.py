@@ -8,6 +8,7 @@ the platform is called.
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import Session, select
 
@@ -39,8 +40,9 @@ class Roomless(Undeliverable):
 class Delivery:
     """One outbox row being delivered: the platform, the row, its effect, and database steps run off the event loop."""
 
-    def __init__(self, session: Session, deps: Deps, adapter: Adapter, engine, row: Outbox):
+    def __init__(self, session: Session, deps: Deps, adapter: Adapter, engine, row: Outbox, reports: Path):
         self.session, self.deps, self.adapter, self.engine, self.row = session, deps, adapter, engine, row
+        self.reports = reports  # where a REPORT effect writes its files: the folder the app was given
         self.effect: Effect | None = None  # read from the row by `run`
         self.room: Room | None = None
 
@@ -141,7 +143,7 @@ async def refresh_line(d: Delivery) -> dict:
 async def report(d: Delivery) -> dict:
     """The review's files are written on this side; the room is told where."""
     now = d.deps.clock.now()
-    told = await d.db(lambda s: deliver_report(s, d.deps.config, d.engine, d.row.incident_id, now, d.effect.message))
+    told = await d.db(lambda s: deliver_report(s, d.deps.config, d.row.incident_id, now, d.effect.message, d.reports))
     return await d.adapter.post(d.room, None, told)
 
 

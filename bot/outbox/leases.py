@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine, exists, func, or_, update
 from sqlalchemy.orm import aliased
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.effects import OpenRoom
 from handlers.core.ports import Clock
@@ -52,11 +52,11 @@ class Leases:
                 Outbox.platform == self.platform,
                 Outbox.state == "pending",
                 Outbox.next_attempt_at <= now,
-                or_(Outbox.lease_until.is_(None), Outbox.lease_until < now),
+                or_(col(Outbox.lease_until).is_(None), col(Outbox.lease_until) < now),
                 ~exists().where(*self._held_back(now)),
-                Outbox.id.not_in(passed),
+                col(Outbox.id).not_in(passed),
             )
-            .order_by(Outbox.id)
+            .order_by(col(Outbox.id))
             .limit(self.batch)
             .with_for_update(skip_locked=True)
         )
@@ -70,8 +70,8 @@ class Leases:
             earlier.incident_id == Outbox.incident_id,
             earlier.state == "pending",
             earlier.id < Outbox.id,
-            or_(earlier.lane == Outbox.lane, earlier.kind == OpenRoom.kind),
-            or_(earlier.next_attempt_at > now, earlier.lease_until >= now),
+            or_(col(earlier.lane) == col(Outbox.lane), col(earlier.kind) == OpenRoom.kind),
+            or_(col(earlier.next_attempt_at) > now, col(earlier.lease_until) >= now),
         )
 
     def _in_order(self, session, rows: list[Outbox]) -> list[Outbox]:
@@ -83,16 +83,18 @@ class Leases:
         outside = (
             Outbox.platform == self.platform,
             Outbox.state == "pending",
-            Outbox.incident_id.in_(incidents),
-            Outbox.id.not_in([row.id for row in rows]),
+            col(Outbox.incident_id).in_(incidents),
+            col(Outbox.id).not_in([row.id for row in rows]),
         )
         first = session.exec(
-            select(Outbox.incident_id, Outbox.lane, func.min(Outbox.id)).where(*outside).group_by(Outbox.incident_id, Outbox.lane)
+            select(Outbox.incident_id, Outbox.lane, func.min(Outbox.id)).where(*outside).group_by(col(Outbox.incident_id), col(Outbox.lane))
         )
         earlier = {(incident, lane): first_id for incident, lane, first_id in first.all()}
         opening = dict(
             session.exec(
-                select(Outbox.incident_id, func.min(Outbox.id)).where(*outside, Outbox.kind == OpenRoom.kind).group_by(Outbox.incident_id)
+                select(Outbox.incident_id, func.min(Outbox.id))
+                .where(*outside, Outbox.kind == OpenRoom.kind)
+                .group_by(col(Outbox.incident_id))
             ).all()
         )
         return [
@@ -104,7 +106,7 @@ class Leases:
     def renew(self, ids: list[int]) -> int:
         now = self.clock.now()
         with new_session(self.engine) as session:
-            renewed = session.execute(
+            renewed = session.exec(  # SQLModel's exec types an UPDATE's result with its rowcount
                 update(Outbox).where(*self._mine(ids, now)).values(lease_until=now + self.lease),
                 execution_options={"synchronize_session": False},
             ).rowcount
@@ -113,7 +115,7 @@ class Leases:
 
     def _mine(self, ids: list[int], now) -> tuple:
         """Rows still pending under this worker's unexpired lease."""
-        return (Outbox.id.in_(ids), Outbox.lease_owner == self.worker, Outbox.lease_until > now, Outbox.state == "pending")
+        return (col(Outbox.id).in_(ids), Outbox.lease_owner == self.worker, Outbox.lease_until > now, Outbox.state == "pending")
 
     def hold(self, session, row: Outbox) -> bool:
         """Check and renew this worker's lease on one row in one statement, right before sending it: a row whose lease
@@ -133,9 +135,9 @@ class Leases:
         """Hand back every row this worker leases (shutdown), so another replica delivers it without waiting; except `keep`
         (being sent right now: their leases run out by themselves if this worker dies before marking them)."""
         with new_session(self.engine) as session:
-            released = session.execute(
+            released = session.exec(
                 update(Outbox)
-                .where(Outbox.lease_owner == self.worker, Outbox.state == "pending", Outbox.id.not_in(list(keep)))
+                .where(col(Outbox.lease_owner) == self.worker, col(Outbox.state) == "pending", col(Outbox.id).not_in(list(keep)))
                 .values(lease_until=None, lease_owner=None),
                 execution_options={"synchronize_session": False},
             ).rowcount

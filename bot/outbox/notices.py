@@ -37,7 +37,7 @@ def tell_given_up(session: Session, deps: Deps, row: Outbox, effect: Effect | No
 def _notice(row: Outbox, effect: Effect | None, incident: Incident | None, reason: str) -> Message:
     what = _(effect.what) if effect is not None else row.kind
     said_message = getattr(effect, "message", None)
-    said = " ".join(said_message.plain().split()) if said_message is not None and effect.quoted else ""
+    said = " ".join(said_message.plain().split()) if said_message is not None and effect is not None and effect.quoted else ""
     if said:
         what = f"{what} “{said[:160]}{'…' if len(said) > 160 else ''}”"
     if isinstance(effect, DM | Answer):
@@ -45,7 +45,7 @@ def _notice(row: Outbox, effect: Effect | None, incident: Incident | None, reaso
     headline = _("⚠️ Could not deliver {what} on {platform} ({reason}); attempts: {attempts}.").format(
         what=what, platform=row.platform, attempts=row.attempts, reason=reason[:200]
     )
-    redo = effect.redo if effect is not None and incident is not None else None
-    if redo:
+    redo = effect.redo if effect is not None else None
+    if redo and incident is not None:
         return text(headline + "\n" + _("To do it again: {command}").format(command=redo.format(n=incident.id)))
     return text(headline + "\n" + _("Please repeat it by hand if it is still needed."))

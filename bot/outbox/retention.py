@@ -4,6 +4,7 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import Engine, delete, select
+from sqlmodel import col
 
 from storage.db import session as new_session
 from storage.models import Outbox, ProcessedEvent, Signal
@@ -19,10 +20,10 @@ def prune(engine: Engine, before: datetime, batch: int = BATCH, stop=lambda: Fal
     with new_session(engine) as session:
         needed = _still_edited(session, before)
     for table, old in (
-        (ProcessedEvent, ProcessedEvent.at < before),
-        (Outbox, (Outbox.state.in_(("sent", "failed"))) & (Outbox.next_attempt_at < before) & Outbox.id.not_in(needed)),
+        (ProcessedEvent, col(ProcessedEvent.at) < before),
+        (Outbox, col(Outbox.state).in_(("sent", "failed")) & (col(Outbox.next_attempt_at) < before) & col(Outbox.id).not_in(needed)),
     ):
-        key = ProcessedEvent.key if table is ProcessedEvent else Outbox.id
+        key = col(ProcessedEvent.key) if table is ProcessedEvent else col(Outbox.id)
         while not stop():
             with new_session(engine) as session:
                 doomed = session.execute(select(key).where(old).limit(batch)).scalars().all()
@@ -40,5 +41,5 @@ def prune(engine: Engine, before: datetime, batch: int = BATCH, stop=lambda: Fal
 def _still_edited(session, before: datetime) -> list[int]:
     """Triage posts an alert may still edit (a repeat counts on it, a declaration says where it went): those of alerts
     not declared yet or seen again inside the window."""
-    live = session.execute(select(Signal.posts).where(Signal.incident_id.is_(None) | (Signal.last_at >= before))).scalars()
+    live = session.execute(select(col(Signal.posts)).where(col(Signal.incident_id).is_(None) | (col(Signal.last_at) >= before))).scalars()
     return sorted({int(post) for posts in live for post in posts or []})

@@ -5,6 +5,7 @@ import logging
 import random
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, bindparam
 from sqlmodel import select
@@ -15,6 +16,7 @@ from bot.outbox.adapter import Adapter, RetryLater, Undeliverable, resuming
 from bot.outbox.effects import DELIVERIES, Delivery, Handler, Roomless, Waiting
 from bot.outbox.leases import LEASE, Leases
 from bot.outbox.notices import tell_given_up
+from bot.web.report_files import reports_dir
 from handlers.core.context import Deps
 from handlers.core.effects import Effect, OpenRoom, Publish, RefreshCard, RefreshLine, Webhook
 from handlers.line import publishing
@@ -45,8 +47,12 @@ class Deliverer:
         attempts: int = ATTEMPTS,
         give_up_after: float = GIVE_UP_AFTER,
         deliveries: dict[type[Effect], Handler] = DELIVERIES,
+        reports: Path | None = None,
     ):
         self.engine, self.deps, self.adapter, self.batch = engine, deps, adapter, batch
+        # Where review reports are written: the app passes its folder; a bare worker uses the default beside the
+        # database, never the environment read at delivery time.
+        self.reports = reports or reports_dir(engine)
         self.deliveries = deliveries  # effect type -> its delivery: the kinds this worker reads from the outbox
         self.worker = worker or f"deliverer:{uuid.uuid4().hex[:12]}"
         self.metrics = metrics
@@ -186,7 +192,7 @@ class Deliverer:
         row.state, row.sent_at, row.result, row.lease_until, row.lease_owner = "sent", self.deps.clock.now(), result, None, None
 
     async def _deliver_one(self, session, row: Outbox) -> bool:
-        delivery = Delivery(session, self.deps, self.adapter, self.engine, row)
+        delivery = Delivery(session, self.deps, self.adapter, self.engine, row, self.reports)
         try:
             with resuming((row.result or {}).get("resume", {})):  # a split message: the retry sends only what is missing
                 result = await effects.run(delivery, self.deliveries)

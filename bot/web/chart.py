@@ -121,6 +121,7 @@ def build(review: Review, config: Config) -> Chart:
         text = _("update missed {at}").format(at=hhmm(moment))
         chart.marks.append(Mark("missed", "updates", x(moment), text, colour=MISSED, text=text))
     for nudge in review.nudges:
+        assert nudge.fired_at is not None  # the review gathers only the reminders that fired
         what = label(REMINDER, nudge.kind)
         title = _("Reminder “{kind}” at {at} (sent {n}×)").format(kind=what, at=hhmm(nudge.fired_at), n=nudge.attempts)
         chart.marks.append(Mark("nudge", "nudges", x(nudge.fired_at), title, colour=REMINDED, text=f"{what} {hhmm(nudge.fired_at)}"))

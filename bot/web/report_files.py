@@ -27,7 +27,7 @@ from handlers.line.standing import outlet, word
 from handlers.review import report
 from handlers.review.narrative import narrative
 from handlers.review.report import Review, playbook_title
-from handlers.text.formatting import day_text, duration_text, moment_text, person_name, zone_name
+from handlers.text.formatting import day_text, duration_text, moment_text, person_name, role_name, zone_name
 from handlers.text.i18n import _, speaking
 from handlers.text.labels import OUTCOME, PHASE, SEVERITY, label
 from handlers.text.markup import Message, fmt, lines
@@ -57,9 +57,9 @@ def _markdown_text(value: object) -> str:
     return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value or "").split()))
 
 
-def reports_dir(engine: Engine, settings: Settings) -> Path:
+def reports_dir(engine: Engine, settings: Settings | None = None) -> Path:
     """ONEVOICE_REPORTS_DIR, else `reports/` beside the SQLite database, else `reports/` in the current folder."""
-    if settings.reports_dir:
+    if settings is not None and settings.reports_dir:
         return Path(settings.reports_dir)
     database = engine.url.database if engine.url.get_backend_name() == "sqlite" else None
     if database and database != ":memory:":
@@ -118,17 +118,13 @@ def _why(folder: Path, error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def deliver_report(
-    session: Session, config: Config, engine: Engine, incident_id: int, now: datetime, summary: Message, folder: Path | None = None
-) -> Message:
-    """Delivery of a REPORT effect: write the files into `folder` (the app's `OneVoice.reports`), and return the summary
-    with their place, to post in the room.
+def deliver_report(session: Session, config: Config, incident_id: int, now: datetime, summary: Message, folder: Path) -> Message:
+    """Delivery of a REPORT effect: write the files into `folder` (the app's `OneVoice.reports`, handed to its outbox
+    workers), and return the summary with their place, to post in the room.
 
     A folder that cannot take them fails the effect for good (retrying would fail the same way)."""
-    # Until the REPORT effect (bot/outbox/effects.py) passes the app's folder, the settings are read here once more.
     from bot.outbox.adapter import Undeliverable  # here: the outbox imports this module for its REPORT effect
 
-    folder = folder or reports_dir(engine, Settings())
     try:
         paths = write_report(session, config, incident_id, now, folder)
     except ReportNotWritten as problem:
@@ -155,8 +151,7 @@ def _context(review: Review, config: Config) -> dict:
         return f"{day_text(local, local.year != review.now.astimezone(zone).year)} {local:%H:%M}"
 
     def role(key: str) -> str:
-        spec = config.team.roles.get(key)
-        return spec.title.get(language) if spec else key
+        return role_name(config, key)
 
     metrics_rows = [
         (_("Time until the team was in place"), duration_text(figures.assembled) if figures.assembled else _("not yet")),

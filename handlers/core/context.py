@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from config.model import Config, Person
 from handlers.core.effects import DM, Effect, Post, RefreshCard
+from handlers.core.holders import current_holders, roles_held
 from handlers.core.ports import Clock, Command
 from handlers.text.markup import Message
 from storage.models import Incident, Outbox, Room, TimelineEvent
@@ -79,6 +80,14 @@ class Context:
         """A team member's display name, or the key itself."""
         person = self.person(key)
         return person.name if person else (key or "—")
+
+    def acts_as(self, roles: tuple[str, ...]) -> bool:
+        """Whether the actor holds one of the roles; the declarer stands in while no commander is named."""
+        if roles_held(self.session, self.incident.id, self.actor.key) & set(roles):
+            return True
+        if "commander" in roles and self.incident.declared_by == self.actor.key:
+            return "commander" not in current_holders(self.session, self.incident.id)
+        return False
 
     def log(self, kind: str, text: str = "", **data: object) -> None:
         """Append to the incident's timeline."""

@@ -8,6 +8,7 @@ from sqlmodel import select
 from config.model import Person
 from handlers.core.context import Context
 from handlers.core.errors import Refusal
+from handlers.text.formatting import role_name
 from handlers.text.i18n import _
 from handlers.text.markup import fmt
 from storage.models import LearnedName, PersonHandle
@@ -75,5 +76,4 @@ def resolve_role(ctx: Context, word: str) -> str:
 
 def role_title(ctx: Context, role: str) -> str:
     """A role's title in the team's language."""
-    spec = ctx.config.team.roles.get(role)
-    return spec.title.get(ctx.config.language) if spec else role
+    return role_name(ctx.config, role)

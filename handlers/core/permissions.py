@@ -16,12 +16,7 @@ def is_participant(ctx: Context) -> bool:
 
 def acts_as(ctx: Context, roles: tuple[str, ...]) -> bool:
     """Whether the actor holds one of the roles; the declarer stands in while no commander is named."""
-    held = roles_held(ctx.session, ctx.incident.id, ctx.actor.key)
-    if held & set(roles):
-        return True
-    if "commander" in roles and ctx.incident.declared_by == ctx.actor.key:
-        return "commander" not in current_holders(ctx.session, ctx.incident.id)
-    return False
+    return ctx.acts_as(roles)
 
 
 def check_permission(ctx: Context, spec: Verb) -> None:

@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import ModuleType
 
+from handlers.text.formatting import role_name
 from handlers.text.i18n import _
 
 ANYONE = "anyone"
@@ -79,5 +80,4 @@ def who_text(spec: Verb, config) -> str:
         return _("anyone on the team")
     if PARTICIPANT in spec.who:
         return _("participants of the incident (role holders and the declarer)")
-    roles = config.team.roles
-    return ", ".join(roles[r].title.get(config.language) if r in roles else r for r in spec.who)
+    return ", ".join(role_name(config, r) for r in spec.who)

@@ -14,10 +14,10 @@ from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import is_word, leading, trailing
 from handlers.core.permissions import check_permission
 from handlers.core.verbs import ANYONE, PARTICIPANT, verb
-from handlers.desk import tracking
-from handlers.line import statements
+from handlers.desk import claimlog, tracking
+from handlers.line import versions
 from handlers.line.states import APPROVED, SUPERSEDED
-from handlers.signals.intake import numbered, triage_message
+from handlers.signals.triage import numbered, triage_message
 from handlers.text.formatting import when
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines, text
@@ -41,7 +41,7 @@ def parse_reach(word: str) -> int:
     figure = int((int(whole) + float(f"0.{match.group(2)}" if match.group(2) else 0)) * scale)
     if match.group(2) and scale == 1:
         raise UsageError(fmt(_("“{value}” is not a reach: give a whole number of people, such as 12000 or 12k."), value=word[:20]))
-    if figure > tracking.MOST_REACH:
+    if figure > claimlog.MOST_REACH:
         raise UsageError(fmt(_("“{value}” is more people than there are; check the reach."), value=word[:20]))
     return figure
 
@@ -52,7 +52,7 @@ def parse_ref(ctx: Context, word: str | None) -> Claim:
     match = _REF.match(typed) if typed.isascii() else None
     if match is None:
         raise UsageError(fmt(_("Name the claim as c<n>, such as c1, not “{word}”."), word=(word or "")[:20]))
-    claim = tracking.find(ctx.session, ctx.incident.id, int(match.group(1)))
+    claim = claimlog.find(ctx.session, ctx.incident.id, int(match.group(1)))
     if claim is None:
         raise Refusal(fmt(_("#{id} has no claim C{n}. Type `/crisis claims` for the list."), id=ctx.incident.id, n=match.group(1)))
     return claim
@@ -153,7 +153,7 @@ def _where(ctx: Context, row: Claim) -> Message:
     if row.statement_id is None:
         return text(_("no answer yet"))
     version = ctx.session.get_one(Statement, row.statement_id).version
-    out = tracking.publications(ctx.session, row.statement_id)
+    out = claimlog.publications(ctx.session, row.statement_id)
     if not out:
         return fmt(_("answered with v{v}, not yet published"), v=version)
     places = ", ".join(dict.fromkeys(f"{p.target} {p.url}" if p.url else p.target for p in out))
@@ -162,7 +162,7 @@ def _where(ctx: Context, row: Claim) -> Message:
 
 def render_claim(ctx: Context, row: Claim) -> Message:
     """One line of the log: number, status, text, reach, answer and where it was published."""
-    status = _(tracking.STATUS_NAMES.get(row.status, row.status))
+    status = _(claimlog.STATUS_NAMES.get(row.status, row.status))
     head = fmt(_("**C{n}** [{status}] “{text}” — reach {reach}; "), n=row.number, status=status, text=row.text, reach=f"{row.reach:,}")
     extra = [text(row.url)] if row.url else []
     if row.note:
@@ -181,7 +181,7 @@ def claims(ctx: Context) -> Message:
     rows = list(ctx.session.exec(select(Claim).where(Claim.incident_id == ctx.incident.id).order_by(col(Claim.number))))
     if not rows:
         return fmt(_("#{id} has no claims logged. Log one: `/crisis claim <text> [url] [reach <n>]`"), id=ctx.incident.id)
-    still, unanswered = tracking.counts(ctx.session, ctx.config, ctx.incident.id)
+    still, unanswered = claimlog.counts(ctx.session, ctx.config, ctx.incident.id)
     header = fmt(
         _("Claims of #{id}: {open} open, {unanswered} false and unanswered"), id=ctx.incident.id, open=still, unanswered=unanswered
     )
@@ -199,7 +199,7 @@ def verify(ctx: Context) -> Message:
     words, note = leading(ctx.args, 2)
     row = parse_ref(ctx, words[0] if words else None)
     status = keyword(words[1]) if len(words) > 1 else None
-    if status not in tracking.STATUSES:
+    if status not in claimlog.STATUSES:
         raise UsageError(_("Give the status as true, false, partly or unknown."))
     if len(note) > MAX_TEXT:
         raise UsageError(fmt(_("A note is at most {limit} characters; this one is {size}."), limit=MAX_TEXT, size=len(note)))
@@ -210,9 +210,9 @@ def verify(ctx: Context) -> Message:
     ctx.log("verify", f"C{row.number}", claim=row.number, status=status, note=note or None)
     tracking.reconsider(ctx.session, ctx.config, ctx.incident, row, ctx.now)
     ctx.refresh_card()
-    header = fmt(_("🔎 **C{n}** verified {status} by {who}."), n=row.number, status=_(tracking.STATUS_NAMES[status]), who=ctx.actor.name)
+    header = fmt(_("🔎 **C{n}** verified {status} by {who}."), n=row.number, status=_(claimlog.STATUS_NAMES[status]), who=ctx.actor.name)
     hint = Message()
-    if tracking.needs_answer(ctx.session, ctx.config, row):
+    if claimlog.needs_answer(ctx.session, ctx.config, row):
         due = row.created_at + ctx.config.claims.within(ctx.incident.severity)
         hint = fmt(
             _("It needs a published answer by {at}: `/crisis rebut c{n}`, then publish."), at=when(ctx.config, due, ctx.now), n=row.number
@@ -241,7 +241,7 @@ def rebut(ctx: Context) -> Message:
     ctx.session.add(row)
     ctx.session.flush()
     ctx.log("rebut", f"C{row.number}", claim=row.number, version=answer.version)
-    out = tracking.publications(ctx.session, answer.id)
+    out = claimlog.publications(ctx.session, answer.id)
     if out:
         tracking.answer_published(ctx.session, answer.id, ctx.now)
     else:
@@ -255,16 +255,16 @@ def rebut(ctx: Context) -> Message:
 def _answer(ctx: Context, word: str | None) -> Statement:
     """The version named (it must have been approved), or the current line."""
     if word is None:
-        current = statements.current_line(ctx.session, ctx.incident.id)
+        current = versions.current_line(ctx.session, ctx.incident.id)
         if current is None:
             raise Refusal(
                 fmt(_("#{id} has no approved line to answer with. Draft a rebuttal: `/crisis draft rebuttal <text>`."), id=ctx.incident.id)
             )
         return current
-    number = statements.parse_version(word)
+    number = versions.parse_version(word)
     if number is None:
         raise UsageError(fmt(_("Name the version as vN, such as v2, not “{word}”."), word=word[:20]))
-    found = statements.find_version(ctx.session, ctx.incident.id, number)
+    found = versions.find_version(ctx.session, ctx.incident.id, number)
     if found is None:
         raise Refusal(fmt(_("#{id} has no v{v}."), id=ctx.incident.id, v=word.lstrip("vV")[:12]))
     if found.state not in (APPROVED, SUPERSEDED):

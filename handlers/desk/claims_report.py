@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from config.model import Config
-from handlers.desk import tracking
+from handlers.desk import claimlog
 from handlers.text.formatting import duration_text, when
 from handlers.text.i18n import _
 from storage.models import Claim, Incident, Statement
@@ -41,8 +41,8 @@ def history(session: Session, incident_id: int) -> list[Answered]:
     found = []
     for claim in session.exec(select(Claim).where(Claim.incident_id == incident_id).order_by(col(Claim.number))):
         statement = session.get(Statement, claim.statement_id) if claim.statement_id else None
-        out = tracking.publications(session, claim.statement_id)
-        first = min((tracking.published_at(p) for p in out), default=None)
+        out = claimlog.publications(session, claim.statement_id)
+        first = min((claimlog.published_at(p) for p in out), default=None)
         places = list(dict.fromkeys(f"{p.target} {p.url}" if p.url else p.target for p in out))
         found.append(Answered(claim, statement.version if statement else None, first, places))
     return found
@@ -74,7 +74,7 @@ def section(session: Session, config: Config, incident_id: int, now: datetime) -
                 "number": f"C{r.claim.number}",
                 "text": r.claim.text,
                 "reach": f"{r.claim.reach:,}",
-                "status": _(tracking.STATUS_NAMES.get(r.claim.status, r.claim.status)),
+                "status": _(claimlog.STATUS_NAMES.get(r.claim.status, r.claim.status)),
                 "registered": at(r.claim.created_at),
                 "verified": at(r.claim.verified_at),
                 "answered": f"{at(r.claim.answered_at)} (v{r.version})" if r.version else "—",
@@ -89,10 +89,10 @@ def section(session: Session, config: Config, incident_id: int, now: datetime) -
 def answer_times(session: Session) -> list[timedelta]:
     """How long each false or partly false claim of a real incident took to get a published answer (drills never count)."""
     real = select(Incident.id).where(col(Incident.drill).is_(False))
-    query = select(Claim.incident_id).where(col(Claim.status).in_(tracking.ALARMING), col(Claim.incident_id).in_(real)).distinct()
+    query = select(Claim.incident_id).where(col(Claim.status).in_(claimlog.ALARMING), col(Claim.incident_id).in_(real)).distinct()
     times = []
     for incident_id in session.exec(query):
-        times += [r.took for r in history(session, incident_id) if r.claim.status in tracking.ALARMING and r.took is not None]
+        times += [r.took for r in history(session, incident_id) if r.claim.status in claimlog.ALARMING and r.took is not None]
     return times
 
 

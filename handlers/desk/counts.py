@@ -1,4 +1,5 @@
-"""The desk's row on the incident card (PRODUCT.md §10): stakeholder lists due and told, press inquiries open and overdue."""
+"""The desk's rows on the incident card (PRODUCT.md §10): stakeholder lists due and told, press inquiries open and overdue,
+claims open and unanswered."""
 
 from datetime import datetime
 
@@ -6,10 +7,11 @@ from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
 from config.model import Config
-from handlers.desk.deadlines import counts as list_counts
+from handlers.desk import claimlog
+from handlers.desk.due import counts as list_counts
 from handlers.text.i18n import _
 from handlers.text.markup import Message, fmt
-from storage.models import Incident, Inquiry
+from storage.models import Claim, Incident, Inquiry
 
 
 def desk_row(session: Session, config: Config, incident: Incident, now: datetime) -> Message:
@@ -29,3 +31,11 @@ def desk_row(session: Session, config: Config, incident: Incident, now: datetime
     for i, part in enumerate(parts):
         row = row + (fmt(" · ") if i else Message()) + part
     return row
+
+
+def claims_line(session: Session, config: Config, incident_id: int) -> Message:
+    """The card's line about claims; nothing while none was logged."""
+    if not session.exec(select(func.count()).where(Claim.incident_id == incident_id)).one():
+        return Message()
+    still, unanswered = claimlog.counts(session, config, incident_id)
+    return fmt(_("Claims: {open} open, {unanswered} false and unanswered — `/crisis claims`"), open=still, unanswered=unanswered)

@@ -16,7 +16,7 @@ from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import duration, is_word, leading, looks_like_duration
 from handlers.core.permissions import acts_as
 from handlers.core.verbs import ANYONE, verb
-from handlers.line import signatures, statements
+from handlers.line import signatures, versions
 from handlers.line.headline import mail_subject
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
@@ -45,14 +45,14 @@ def inquiry_number(word: str) -> int | None:
 
 def approved_version(ctx: Context, word: str | None) -> Statement:
     """The current approved version, or the one named (`v3`), which must be it; refused otherwise."""
-    current = statements.current_line(ctx.session, ctx.incident.id)
-    if word is not None and statements.parse_version(word) is None:
+    current = versions.current_line(ctx.session, ctx.incident.id)
+    if word is not None and versions.parse_version(word) is None:
         raise UsageError(fmt(_("“{word}” is not a version: write it as v3."), word=word[:20]))
     if current is None:
         raise Refusal(
             fmt(_("#{id} has no approved line yet: nothing may go out. Propose one with `/crisis draft <text>`."), id=ctx.incident.id)
         )
-    if word is not None and statements.parse_version(word) != current.version:
+    if word is not None and versions.parse_version(word) != current.version:
         raise Refusal(
             fmt(_("{word} is not the approved line; v{n} is. Only the approved line goes out."), word=word[:12], n=current.version)
         )

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from config.model import Config
-from handlers.desk.deadlines import deadline_of, is_required
+from handlers.desk.due import deadline_of, is_required
 from storage.models import Incident, Inquiry, Outbox, StakeholderNotice
 
 

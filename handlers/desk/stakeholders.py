@@ -12,9 +12,9 @@ from handlers.core.effects import Mail
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import leading
 from handlers.core.verbs import ANYONE, verb
-from handlers.desk import deadlines
+from handlers.desk.due import deadline_of, is_required, told_at
 from handlers.desk.inquiries import approved_version, mail_outcome
-from handlers.line import statements
+from handlers.line import versions
 from handlers.line.headline import mail_subject
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
@@ -163,7 +163,7 @@ def notified(ctx: Context) -> Message:
     if len(said_note) > LONGEST_NOTE:
         raise UsageError(fmt(_("The note is too long: at most {n} characters."), n=LONGEST_NOTE))
     note = said_note or None
-    current = statements.current_line(ctx.session, ctx.incident.id)
+    current = versions.current_line(ctx.session, ctx.incident.id)
     ctx.session.add(
         StakeholderNotice(
             incident_id=ctx.incident.id,
@@ -194,7 +194,7 @@ def show(ctx: Context) -> Message:
     if outbox_ids:
         query = select(Outbox.id, Outbox.state).where(col(Outbox.id).in_(outbox_ids))
         states = {row_id: state for row_id, state in ctx.session.exec(query)}
-    told = deadlines.told_at(ctx.session, ctx.incident.id)
+    told = told_at(ctx.session, ctx.incident.id)
     shown: list[Message] = [fmt(_("**Stakeholders of #{id}**"), id=ctx.incident.id)]
     for key, audience in ctx.config.stakeholders.items():
         shown.append(_heading(ctx, audience, told.get(key)))
@@ -205,8 +205,8 @@ def show(ctx: Context) -> Message:
 
 
 def _heading(ctx: Context, audience: StakeholderList, told: datetime | None) -> Message:
-    required = _("required") if deadlines.is_required(audience, ctx.incident) else _("not required")
-    due = deadlines.deadline_of(audience, ctx.incident)
+    required = _("required") if is_required(audience, ctx.incident) else _("not required")
+    due = deadline_of(audience, ctx.incident)
     values = {"title": _title(ctx, audience), "key": audience.key, "required": required, "at": when(ctx.config, due, ctx.now)}
     if due is None:
         state = _("no deadline")

@@ -8,13 +8,12 @@ from sqlmodel import Session, col, func, select
 
 from config.model import Config
 from handlers.core.holders import current_holders
-from handlers.desk.counts import desk_row
-from handlers.desk.tracking import card_line as claims_line
+from handlers.desk.counts import claims_line, desk_row
 from handlers.line import signatures
 from handlers.line.kinds import kind_name
 from handlers.line.standing import page_lines, render_standings, standings
 from handlers.line.states import APPROVED, PENDING
-from handlers.text.formatting import person_name, when
+from handlers.text.formatting import person_name, role_name, when
 from handlers.text.i18n import _
 from handlers.text.labels import PHASE, label
 from handlers.text.markup import Message, fmt, lines, text
@@ -135,12 +134,11 @@ def line_summary(session: Session, config: Config, incident: Incident, timing, n
 
 def render_item(config: Config, item: ChecklistItem, now: datetime) -> Message:
     """One checklist line: number, state, title, owner, due."""
-    role = config.team.roles.get(item.owner_role or "")
-    role_name = role.title.get(config.language) if role else (item.owner_role or "")
+    role = role_name(config, item.owner_role or "")
     if item.owner_person:
-        owner = f"{person_name(config, item.owner_person)} ({role_name})" if role_name else person_name(config, item.owner_person)
+        owner = f"{person_name(config, item.owner_person)} ({role})" if role else person_name(config, item.owner_person)
     else:
-        owner = role_name or "—"
+        owner = role or "—"
     due = ""
     if item.state == "open" and item.due_at:
         due = (

@@ -17,7 +17,7 @@ from handlers.incident.card import render_checklist
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Item
-from handlers.review import lessons as review
+from handlers.review import actions as review
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines, text
 from storage.models import ChecklistItem

@@ -18,12 +18,12 @@ from handlers.desk import deadlines
 from handlers.incident import staffing
 from handlers.incident.card import SEVERITY_MARK, render_card, render_checklist
 from handlers.incident.timing import incident_timing
-from handlers.line.statements import current_line
+from handlers.line.versions import current_line
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Item, Role, Stage
 from handlers.review.scorecard import render_scorecard
-from handlers.signals.intake import carried, triage_message
+from handlers.signals.triage import carried, triage_message
 from handlers.text.i18n import N_, _
 from handlers.text.labels import PHASE, label
 from handlers.text.markup import Message, fmt, lines, static, text

@@ -15,11 +15,11 @@ from handlers.incident import staffing
 from handlers.incident.checklist import owner_target
 from handlers.incident.declare import parse_severity, restart_update_clock, schedule_first_statement
 from handlers.incident.timing import incident_timing
-from handlers.line import approvals, statements
+from handlers.line import countersigning, statements
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Item, Role, RoleHolder
-from handlers.review import lessons as review
+from handlers.review import actions as review
 from handlers.review.scorecard import render_scorecard
 from handlers.text.formatting import when
 from handlers.text.i18n import N_, _, ngettext
@@ -72,7 +72,7 @@ def change_severity(ctx: Context) -> Message:
         busy.add(person)
         added.append(f"{ctx.config.team.roles[role].title.get(ctx.config.language)}: {ctx.name(person)}")
     live = incident.phase not in ("resolved", "closed")
-    countersign = approvals.reconsider_pending(ctx) if live else Message()  # a resolved incident asks nobody to sign
+    countersign = countersigning.reconsider_pending(ctx) if live else Message()  # a resolved incident asks nobody to sign
     ctx.log("severity", severity, old=old)
     announcement = fmt(
         _("Severity changed {old} → **{new}** by {by}. Next update due {at}."),

@@ -3,11 +3,9 @@
 from handlers.core.context import Context, in_every_room
 from handlers.core.effects import RefreshLine
 from handlers.core.errors import Refusal, UsageError
-from handlers.core.holders import current_holders
-from handlers.core.people import role_title
 from handlers.core.verbs import ANYONE, verb
-from handlers.incident.timing import incident_timing
 from handlers.line import countersigning, statements, vetting
+from handlers.line.countersigning import reconsider_pending  # noqa: F401  (moved to countersigning.py; still importable here)
 from handlers.line.headline import default_headline, headline_findings, headline_line, headline_of, split_headline
 from handlers.line.kinds import KINDS, default_kind, kind_name, split_kind
 from handlers.line.reading import approvers_text
@@ -16,6 +14,7 @@ from handlers.line.targets import target_limits
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import VersionRole
+from handlers.text.formatting import role_name
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Button, Message, fmt, lines, verbatim
 from handlers.text.worddiff import short_diff
@@ -51,39 +50,13 @@ def draft(ctx: Context) -> Message:
     ctx.session.flush()
     ctx.log("draft", statement.text, version=statement.version, statement_kind=statement.kind)
     roles = statements.required_roles(ctx)
-    remind_approvers(ctx, statement, roles)
+    statements.remind_approvers(ctx, statement, roles)
     request = approval_request(ctx, statement, roles)
     for person in dict.fromkeys(statements.approver_for(ctx, role, ctx.actor.key) for role in roles):
         if person and person != ctx.actor.key:
             ctx.dm(person, request)
     ctx.refresh_card()
     return ctx.announce(request)
-
-
-def remind_approvers(ctx: Context, statement: Statement, roles: list[str]) -> None:
-    """A reminder per approval still missing, due the severity's approval time after the draft was made."""
-    wait = incident_timing(ctx).approval_nudge
-    nudges.clear(ctx.session, ctx.incident.id, kinds.APPROVAL_PENDING, where=VersionRole.any_role(statement.version))
-    given = statements.approvals_of(ctx.session, statement.id)
-    holders = current_holders(ctx.session, ctx.incident.id)
-    unable = statements.cannot_sign(ctx, statement, roles)
-    for role in roles:
-        if role in given:
-            continue
-        # the author's own approval never counts, nor (four eyes) a second one from a person who signed already
-        target = f"backup:{role}" if role in holders and holders[role].person in unable else f"role:{role}"
-        due = max(ctx.now, statement.created_at + wait)
-        subject = VersionRole(statement.version, role)
-        nudges.schedule(ctx.session, ctx.incident.id, kinds.APPROVAL_PENDING, target, due, ctx.now, subject=subject, repeat=wait)
-
-
-def reconsider_pending(ctx: Context) -> Message:
-    """After a change of severity: the pending drafts' reminders follow the new approver roles and timing, and the
-    current line asks for the countersignatures a higher severity needs (what to say about it is returned)."""
-    roles = statements.required_roles(ctx)
-    for statement in statements.pending_versions(ctx.session, ctx.incident.id):
-        remind_approvers(ctx, statement, roles)
-    return countersigning.severity_changed(ctx)
 
 
 def approval_request(ctx: Context, statement: Statement, roles: list[str]) -> Message:
@@ -222,7 +195,7 @@ def approve(ctx: Context) -> Message:
             fmt(
                 words,
                 n=statement.version,
-                roles=", ".join(role_title(ctx, r) for r in already),
+                roles=", ".join(role_name(ctx.config, r) for r in already),
                 missing=statements.roles_with_people(ctx, missing, statement.author, excluded),
             )
         )
@@ -241,19 +214,19 @@ def _still_needed(ctx: Context, statement: Statement, roles: list[str], mine: li
     ctx.session.flush()
     excluded = statements.cannot_sign(ctx, statement, roles)
     if statements.one_role_each(ctx, roles):  # a role its holder can no longer give goes to the backup
-        remind_approvers(ctx, statement, roles)
+        statements.remind_approvers(ctx, statement, roles)
     ctx.refresh_card()
     header = fmt(
         _("👍 {who} approved v{n} as {roles}. Still needed: {missing}."),
         who=ctx.actor.name,
         n=statement.version,
-        roles=", ".join(role_title(ctx, r) for r in mine),
+        roles=", ".join(role_name(ctx.config, r) for r in mine),
         missing=statements.roles_with_people(ctx, missing, statement.author, excluded),
     )
     held = [role for role in missing if statements.may_approve_for(ctx, role, statement)]
     four_eyes = fmt(
         _("Four eyes: your approval counts for one role only; another person must approve as {roles}."),
-        roles=", ".join(role_title(ctx, r) for r in held),
+        roles=", ".join(role_name(ctx.config, r) for r in held),
     )
     return ctx.announce(lines(header, four_eyes) if held and statements.one_role_each(ctx, roles) else header)
 

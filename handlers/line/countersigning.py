@@ -6,7 +6,6 @@ from handlers.core.context import Context, in_every_room
 from handlers.core.effects import RefreshLine
 from handlers.core.errors import Refusal
 from handlers.core.holders import current_holders
-from handlers.core.people import role_title
 from handlers.incident.timing import incident_timing
 from handlers.line import statements
 from handlers.line.signatures import more_severe, owed, refuse_unsigned
@@ -14,6 +13,7 @@ from handlers.line.states import REJECTED
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import VersionRole
+from handlers.text.formatting import role_name
 from handlers.text.i18n import _
 from handlers.text.markup import Button, Message, fmt, lines
 from storage.models import Approval, Statement
@@ -28,6 +28,15 @@ def record_met(ctx: Context, statement: Statement) -> None:
     """A version just approved meets the rule of the incident's severity now."""
     statement.met_severity = statement.needs_severity = ctx.incident.severity
     ctx.session.add(statement)
+
+
+def reconsider_pending(ctx: Context) -> Message:
+    """After a change of severity: the pending drafts' reminders follow the new approver roles and timing, and the
+    current line asks for the countersignatures a higher severity needs (what to say about it is returned)."""
+    roles = statements.required_roles(ctx)
+    for statement in statements.pending_versions(ctx.session, ctx.incident.id):
+        statements.remind_approvers(ctx, statement, roles)
+    return severity_changed(ctx)
 
 
 def severity_changed(ctx: Context) -> Message:
@@ -93,7 +102,7 @@ def countersign(ctx: Context, statement: Statement) -> Message:
         _("✍ {who} countersigned v{n} as {roles}."),
         who=ctx.actor.name,
         n=statement.version,
-        roles=", ".join(role_title(ctx, r) for r in mine),
+        roles=", ".join(role_name(ctx.config, r) for r in mine),
     )
     in_every_room(ctx.session, ctx.incident.id, ctx.now, RefreshLine())
     ctx.refresh_card()

@@ -12,7 +12,7 @@ from handlers.line.headline import headline_line, headline_of
 from handlers.line.kinds import kind_name
 from handlers.line.standing import page_lines, render_standings, standings
 from handlers.line.states import APPROVED, PENDING, REJECTED, SUPERSEDED
-from handlers.text.formatting import person_name, when
+from handlers.text.formatting import person_name, role_name, when
 from handlers.text.i18n import N_, _
 from handlers.text.labels import VERSION_STATE, label
 from handlers.text.markup import Message, fmt, lines, text, verbatim
@@ -26,10 +26,9 @@ EXCERPT = 160
 
 def approvers_text(session: Session, config: Config, statement: Statement) -> str:
     """'Legal: Bob Li, Commander: Alice Chen'; a signature given after the approval is marked as a countersignature."""
-    roles = config.team.roles
     parts = []
     for role, person, at in signatures.signed(session, statement.id):
-        title = roles[role].title.get(config.language) if role in roles else role
+        title = role_name(config, role)
         words = _("{role}: {person} (countersigned)") if statement.decided_at and at > statement.decided_at else _("{role}: {person}")
         parts.append(words.format(role=title, person=person_name(config, person)))
     return _(", ").join(parts)

@@ -1,6 +1,5 @@
 """The statement line: versions, who must approve them, and the one current approved version."""
 
-import re
 from collections.abc import Collection
 
 from sqlalchemy import func, update
@@ -10,59 +9,19 @@ from sqlmodel import Session, col, select
 from handlers.core.context import Context
 from handlers.core.errors import Refusal
 from handlers.core.holders import current_holders
-from handlers.core.people import role_title
-from handlers.core.permissions import acts_as
+from handlers.incident.timing import incident_timing
 from handlers.line.signatures import approvals_of
 from handlers.line.states import APPROVED, CARRYING, PENDING, SUPERSEDED
+
+# Reading versions moved to line.versions (the desk reads it without the approval machinery); still readable from here.
+from handlers.line.versions import MAX_VERSION, current_line, ever_approved, find_version, parse_version, pending_versions, versions  # noqa: F401
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import VersionRole
+from handlers.text.formatting import role_name
 from handlers.text.i18n import _
 from handlers.text.markup import fmt
 from storage.models import Nudge, Publication, Statement
-
-_VERSION = re.compile(r"^v?(\d+)$", re.IGNORECASE)
-MAX_VERSION = 999_999  # beyond any real incident, and well inside the database's integers
-
-
-def parse_version(word: str) -> int | None:
-    """'v3', 'V3' or '3' → 3 (a number too large to exist → -1); anything else → None."""
-    match = _VERSION.match(word) if word.isascii() else None
-    if not match:
-        return None
-    number = int(match.group(1)[:12])
-    return number if number <= MAX_VERSION else -1
-
-
-def current_line(session: Session, incident_id: int) -> Statement | None:
-    """The approved version of an incident's statement, if any (the database allows at most one)."""
-    return session.exec(select(Statement).where(Statement.incident_id == incident_id, Statement.state == APPROVED)).first()
-
-
-def ever_approved(session: Session, incident_id: int) -> bool:
-    """Whether a version of the incident's statement has been approved (the current one or one it superseded)."""
-    # A draft is superseded only by an approval, so a superseded version also means one was approved.
-    query = select(Statement.id).where(Statement.incident_id == incident_id, col(Statement.state).in_((APPROVED, SUPERSEDED)))
-    return session.exec(query.limit(1)).first() is not None
-
-
-def versions(session: Session, incident_id: int, newest: int | None = None) -> list[Statement]:
-    """An incident's versions, oldest first; only the newest few when asked."""
-    query = select(Statement).where(Statement.incident_id == incident_id).order_by(col(Statement.version).desc())
-    if newest:
-        query = query.limit(newest)
-    return list(reversed(session.exec(query).all()))
-
-
-def find_version(session: Session, incident_id: int, version: int) -> Statement | None:
-    """One version of an incident's statement."""
-    return session.exec(select(Statement).where(Statement.incident_id == incident_id, Statement.version == version)).first()
-
-
-def pending_versions(session: Session, incident_id: int) -> list[Statement]:
-    """The versions waiting for approval, oldest first."""
-    query = select(Statement).where(Statement.incident_id == incident_id, Statement.state == PENDING).order_by(col(Statement.version))
-    return list(session.exec(query).all())
 
 
 def latest_pending(session: Session, incident_id: int) -> Statement | None:
@@ -91,7 +50,7 @@ def required_roles(ctx: Context) -> list[str]:
 
 def may_approve_for(ctx: Context, role: str, statement: Statement, excluded: Collection[str] = ()) -> bool:
     """Whether the actor may give a role's approval: its holder, or its backup once the holder cannot or did not answer."""
-    if acts_as(ctx, (role,)):
+    if ctx.acts_as((role,)):
         return True
     spec = ctx.config.team.roles.get(role)
     if spec is None or spec.backup != ctx.actor.key:
@@ -145,7 +104,7 @@ def who_approves(ctx: Context, role: str, author: str, excluded: Collection[str]
 def roles_with_people(ctx: Context, roles: list[str], author: str, excluded: Collection[str] = ()) -> str:
     """'Legal (Bob Li), Commander (Alice Chen)'."""
     return _(", ").join(
-        _("{role} ({person})").format(role=role_title(ctx, role), person=who_approves(ctx, role, author, excluded)) for role in roles
+        _("{role} ({person})").format(role=role_name(ctx.config, role), person=who_approves(ctx, role, author, excluded)) for role in roles
     )
 
 
@@ -202,3 +161,20 @@ def stale_targets(session: Session, incident_id: int, current_id: int) -> list[s
     older_ids = set(session.exec(older).all())
     current = {target for target, statement_id in rows if statement_id == current_id}
     return list(dict.fromkeys(target for target, statement_id in rows if statement_id in older_ids and target not in current))
+
+
+def remind_approvers(ctx: Context, statement: Statement, roles: list[str]) -> None:
+    """A reminder per approval still missing, due the severity's approval time after the draft was made."""
+    wait = incident_timing(ctx).approval_nudge
+    nudges.clear(ctx.session, ctx.incident.id, kinds.APPROVAL_PENDING, where=VersionRole.any_role(statement.version))
+    given = approvals_of(ctx.session, statement.id)
+    holders = current_holders(ctx.session, ctx.incident.id)
+    unable = cannot_sign(ctx, statement, roles)
+    for role in roles:
+        if role in given:
+            continue
+        # the author's own approval never counts, nor (four eyes) a second one from a person who signed already
+        target = f"backup:{role}" if role in holders and holders[role].person in unable else f"role:{role}"
+        due = max(ctx.now, statement.created_at + wait)
+        subject = VersionRole(statement.version, role)
+        nudges.schedule(ctx.session, ctx.incident.id, kinds.APPROVAL_PENDING, target, due, ctx.now, subject=subject, repeat=wait)

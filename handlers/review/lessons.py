@@ -1,15 +1,14 @@
 """Learning from the crisis: lessons, follow-up actions tracked until done, and whether the review is complete."""
 
-import re
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import col, func, select
 
 from handlers.core.cleaning import keyword
 from handlers.core.context import Context, in_every_room
 from handlers.core.effects import Report
-from handlers.core.errors import Refusal, UsageError
+from handlers.core.errors import UsageError
 from handlers.core.grammar import due_day, duration, is_word, leading, trailing
 from handlers.core.people import is_mention, resolve_person
 from handlers.core.verbs import ANYONE, PARTICIPANT, verb
@@ -17,12 +16,12 @@ from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Action
 from handlers.review import report
+from handlers.review.actions import action_number, mark_action_done, owns, review_gaps  # noqa: F401  (moved to actions.py)
 from handlers.text.formatting import when
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Button, Message, fmt, lines
 from storage.models import FollowUp, Lesson
 
-_ACTION_NUMBER = re.compile(r"^[aA](\d{1,6})$")
 DUE_HOUR = time(18, 0)  # a due date means the end of that working day, in the team's timezone
 
 
@@ -127,32 +126,6 @@ def list_actions(ctx: Context) -> Message:
     return lines(fmt(_("**Follow-up actions of #{id}**:"), id=ctx.incident.id), *shown)
 
 
-def action_number(word: str) -> int | None:
-    """'a3' or 'A3' → 3."""
-    match = _ACTION_NUMBER.match(keyword(word))
-    return int(match.group(1)) if match else None
-
-
-def owns(ctx: Context, number: int) -> bool:
-    """Whether the actor owns follow-up action `number` of the incident."""
-    owner = ctx.session.exec(select(FollowUp.owner).where(FollowUp.incident_id == ctx.incident.id, FollowUp.number == number)).first()
-    return owner == ctx.actor.key
-
-
-def mark_action_done(ctx: Context, number: int) -> Message:
-    """`done a<n>`: by its owner or a participant, also after the incident is closed."""
-    action = ctx.session.exec(select(FollowUp).where(FollowUp.incident_id == ctx.incident.id, FollowUp.number == number)).first()
-    if action is None:
-        raise Refusal(fmt(_("#{id} has no action A{n}; `/crisis actions` lists them."), id=ctx.incident.id, n=number))
-    if action.state == "done":
-        raise Refusal(fmt(_("Action A{n} is already done."), n=number))
-    action.state, action.done_at = "done", ctx.now
-    ctx.session.add(action)
-    nudges.clear(ctx.session, ctx.incident.id, kinds.ACTION_DUE, Action(number))
-    ctx.log("action_done", action.text, number=number)
-    return ctx.announce(fmt(_("☑ Action A{n} done by {who}: {text}"), n=number, who=ctx.actor.name, text=action.text))
-
-
 @verb("review", summary=N_("The review report: its figures here, the full report as Markdown and HTML files."), changes=False)
 def review_report(ctx: Context) -> Message:
     """Post the short review to the room; the bot writes the report files on delivery and says where (PRODUCT.md §6)."""
@@ -162,11 +135,3 @@ def review_report(ctx: Context) -> Message:
     # The room post (with the files' place) answers it.
     ctx.announced = bool(in_every_room(ctx.session, ctx.incident.id, ctx.now, Report(message)))
     return message
-
-
-def review_gaps(session: Session, incident_id: int) -> list[str]:
-    """What the review still lacks before `close` (none: it is complete)."""
-    gaps = []
-    if not session.exec(select(Lesson.id).where(Lesson.incident_id == incident_id)).first():
-        gaps.append(_("no lesson yet"))
-    return gaps

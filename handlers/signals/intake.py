@@ -11,12 +11,12 @@ from config.model import Config, Severity
 from handlers.core.cleaning import cleaned
 from handlers.core.context import Deps, in_every_room, queue
 from handlers.core.effects import Edit, Post, RefreshCard
-from handlers.core.errors import UsageError
 from handlers.desk import tracking as claims
 from handlers.signals import attach, buckets
+from handlers.signals.triage import carried, numbered, retell, triage_message  # noqa: F401  (moved to triage.py; still importable here)
 from handlers.text.i18n import _, speaking
-from handlers.text.markup import Button, Message, fmt, lines, text
-from storage.models import Incident, Outbox, Signal, SignalLink
+from handlers.text.markup import Message, fmt
+from storage.models import Incident, Outbox, Signal
 
 
 class SignalIn(BaseModel):
@@ -177,14 +177,6 @@ def _add_to_claim(session: Session, deps: Deps, signal: Signal, incoming: Signal
     in_every_room(session, incident.id, now, RefreshCard())  # its counts may have changed
 
 
-def numbered(session: Session, number: str) -> Signal:
-    """The signal a person named by its number (as a triage post shows it); a clear refusal when there is none."""
-    signal = session.get(Signal, int(number)) if number.isascii() and number.isdigit() and len(number) < 10 else None
-    if signal is None:
-        raise UsageError(fmt(_("There is no signal {n}."), n=number[:12] or "?"))
-    return signal
-
-
 def _post_to_triage(session: Session, deps: Deps, message: Message, now: datetime) -> list[int]:
     triage = deps.config.triage_room
     ids = []
@@ -196,52 +188,3 @@ def _post_to_triage(session: Session, deps: Deps, message: Message, now: datetim
         session.flush()
         ids.append(row.id)
     return ids
-
-
-def triage_message(config: Config, signal: Signal, link: attach.Link | SignalLink | None = None, offer: int | None = None) -> Message:
-    """What the triage room reads: the alert, how loud, the suggestion, and the Declare button."""
-    figures = []
-    if signal.volume is not None:
-        ratio = f" ({signal.volume / signal.baseline:.1f}×)" if signal.baseline else ""
-        figures.append(_("volume {volume:g}{ratio}").format(volume=signal.volume, ratio=ratio))
-    if signal.sentiment is not None:
-        figures.append(_("sentiment {value:+.2f}").format(value=signal.sentiment))
-    if signal.count > 1:
-        figures.append(_("seen {count} times").format(count=signal.count))
-    playbook = config.playbooks.get(signal.playbook)
-    suggestion = fmt(
-        _("Suggested: {playbook} ({sev}) — `/crisis declare {key} {sev} {title}`"),
-        playbook=playbook.title.get(config.language) if playbook else signal.playbook,
-        key=signal.playbook,
-        sev=signal.severity,
-        title=signal.title,
-    )
-    declared = fmt(_("Declared as #{id}."), id=signal.incident_id) if signal.incident_id else Message()
-    button = [] if signal.incident_id or link else [Button(_("Declare"), f"declare --signal {signal.id}", "danger")]
-    return lines(
-        fmt(_("📡 **Signal {n}** from {source}: {title}"), n=signal.id, source=signal.source, title=signal.title),
-        text(" · ".join(figures)),
-        text(signal.summary[:500]),
-        text(signal.url or ""),
-        suggestion,
-        declared,
-        Message(buttons=button),
-        attach.triage_lines(signal, link, offer),
-        Message(buttons=[Button(_("Track as claim"), f"claim --signal {signal.id}")]),  # §10: on every triage post
-    )
-
-
-def carried(session: Session, signal: Signal, incident: Incident, now: datetime) -> None:
-    """Declaring from a signal attaches it to the new incident (moved there if it was on another)."""
-    attach.detach(session, signal)
-    attach.attach(session, signal, incident, "declared", [], now)
-
-
-def retell(session: Session, config: Config, signal: Signal, now: datetime) -> None:
-    """Edit the signal's triage posts after its attachment changed."""
-    link = attach.link_of(session, signal.id)
-    message = triage_message(config, signal, link, None if link is not None else attach.latest_open(session))
-    for outbox_id in signal.posts:
-        posted = session.get(Outbox, outbox_id)
-        if posted is not None:
-            queue(session, None, posted.platform, Edit(message, ref=outbox_id), now)

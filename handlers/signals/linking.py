@@ -6,7 +6,7 @@ from handlers.core.context import Context
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.verbs import PARTICIPANT, verb
 from handlers.signals import attach
-from handlers.signals.intake import numbered, retell
+from handlers.signals.triage import numbered, retell
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt
 from storage.models import Signal

@@ -58,6 +58,12 @@ def person_name(config: Config, key: str | None) -> str:
     return person.name if person else (key or "—")
 
 
+def role_name(config: Config, key: str) -> str:
+    """A role's title in the team's language, or the key itself."""
+    spec = config.team.roles.get(key)
+    return spec.title.get(config.language) if spec else key
+
+
 def duration_text(span: timedelta | None, seconds: bool = False) -> str:
     """A span as people say it, in Babel's (CLDR) units for the current language: its two largest units, the smaller
     one rounded ('1 hr 59 min', '3 days 4 hr', '1小时59分钟'), and 'less than a minute' rather than '0 min'.

@@ -97,11 +97,10 @@ def test_labels_follow_the_configured_language(chat, clock, tmp_path):
     assert '<html lang="zh-Hans">' in html and "复盘报告" in html and "时间线" in html and "Timeline" not in html
 
 
-def test_delivering_the_report_effect_writes_the_files_and_tells_the_room(chat, clock, tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("ONEVOICE_REPORTS_DIR", str(tmp_path / "out"))
+def test_delivering_the_report_effect_writes_the_files_and_tells_the_room(chat, clock, tmp_path, capsys):
     room = scripted(chat, clock)
     assert chat.say("erin", "review", room).ok
-    deliverer = Deliverer(chat.engine, chat.deps, ConsoleAdapter(_Out()))
+    deliverer = Deliverer(chat.engine, chat.deps, ConsoleAdapter(_Out()), reports=tmp_path / "out")
     with speaking("en"):
         asyncio.run(deliverer.deliver_pending())
     said = deliverer.adapter.out.text
@@ -203,13 +202,12 @@ def test_a_link_planted_in_the_reports_folder_is_never_written_through(chat, clo
     assert leftovers == ["report-1.html", "report-1.html.part", "report-1.md", "report-1.md.part"]  # no temporary file left
 
 
-def test_a_reports_folder_that_is_a_file_fails_the_report_once_and_for_good(chat, clock, tmp_path, monkeypatch, caplog):
+def test_a_reports_folder_that_is_a_file_fails_the_report_once_and_for_good(chat, clock, tmp_path, caplog):
     blocker = tmp_path / "reports"
     blocker.write_text("not a folder", encoding="utf-8")
-    monkeypatch.setenv("ONEVOICE_REPORTS_DIR", str(blocker))
     room = scripted(chat, clock)
     assert chat.say("erin", "review", room).ok
-    deliverer = Deliverer(chat.engine, chat.deps, ConsoleAdapter(_Out()))
+    deliverer = Deliverer(chat.engine, chat.deps, ConsoleAdapter(_Out()), reports=blocker)
     with speaking("en"):
         asyncio.run(deliverer.deliver_pending())
         clock.advance(timedelta(days=1))  # long past any backoff: an effect still being retried would run again now
