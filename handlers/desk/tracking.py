@@ -1,7 +1,9 @@
 """The claims log's state, shared with the line, the signals and the card: where an answer went, reach, the deadline nudge."""
 
 from datetime import datetime
+from functools import cache
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from config.model import Config
@@ -23,6 +25,13 @@ STATUS_NAMES = {
 ALARMING = ("false", "partly")  # a claim the line must answer when it spreads
 PUBLISHED = ("sent", "simulated")  # a drill's publication is rehearsed, and answers the drill's claim
 MOST_REACH = 10**12  # more people than there are: a typo
+
+
+@cache
+def claims_logged():
+    """How many claims an incident logged, as a one-value query on the parameter `incident`, built once (the card asks it
+    inside its one query of counts)."""
+    return select(func.count()).where(Claim.incident_id == bindparam("incident")).scalar_subquery()
 
 
 def find(session: Session, incident_id: int, number: int) -> Claim | None:
@@ -119,9 +128,11 @@ def counts(session: Session, config: Config, incident_id: int) -> tuple[int, int
     return len(still), sum(1 for c in still if needs_answer(session, config, c))
 
 
-def card_line(session: Session, config: Config, incident_id: int) -> Message:
-    """The card's line about claims; nothing while none was logged."""
-    if not session.exec(select(func.count()).where(Claim.incident_id == incident_id)).one():
+def card_line(session: Session, config: Config, incident_id: int, logged: int | None = None) -> Message:
+    """The card's line about claims; nothing while none was logged (`logged`: how many, when the caller counted them)."""
+    if logged is None:
+        logged = session.exec(select(claims_logged()), params={"incident": incident_id}).one()
+    if not logged:
         return Message()
     still, unanswered = counts(session, config, incident_id)
     return fmt(_("Claims: {open} open, {unanswered} false and unanswered — `/crisis claims`"), open=still, unanswered=unanswered)
