@@ -1,13 +1,15 @@
 """Neutral renderings: the incident card, the roles list and the checklist."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from config.model import Config
-from handlers.core.holders import current_holders
+from handlers.core.holders import current_holders, holding
 from handlers.desk.counts import desk_row, inquiry_counts
 from handlers.desk.tracking import card_line as claims_line
 from handlers.desk.tracking import claims_logged
@@ -19,15 +21,16 @@ from handlers.text.formatting import person_name, when
 from handlers.text.i18n import _
 from handlers.text.labels import PHASE, label
 from handlers.text.markup import Message, fmt, lines, text
-from storage.models import ChecklistItem, Incident, Room, Statement
+from storage.models import ChecklistItem, Incident, RoleAssignment, Room, Statement
 
 SEVERITY_MARK = {"sev1": "🔴", "sev2": "🟠", "sev3": "🟡", "sev4": "🔵"}
 STATE_MARK = {"open": "☐", "done": "☑", "skipped": "⤼"}
 
 
-def render_roles(session: Session, config: Config, incident: Incident) -> Message:
-    """Each role that is held or required, with its holder and whether they acknowledged."""
-    holders = current_holders(session, incident.id)
+def render_roles(session: Session, config: Config, incident: Incident, holders: Mapping[str, Any] | None = None) -> Message:
+    """Each role that is held or required, with its holder and whether they acknowledged (`holders`: role → what holds
+    it, with `person` and `acked_at`, when the caller read them)."""
+    holders = current_holders(session, incident.id) if holders is None else holders
     playbook = config.playbooks.get(incident.playbook)
     required = config.required_roles(playbook, incident.severity) if playbook else []
     shown = [r for r in config.team.roles if r in holders or r in required]
@@ -69,11 +72,14 @@ def _checklist_columns():
 
 
 @cache
-def _card_counts_query():
-    """Every count the card shows (checklist, press inquiries, claims, versions of the line) in one statement, built once:
-    one round trip instead of one per row of the card, while the person who typed `status` waits for it."""
+def _card_query():
+    """Every count the card shows (checklist, press inquiries, claims, versions of the line) and each role's holder in one
+    statement, built once: one round trip instead of one per row of the card, while the person who typed `status` waits.
+    One row per role held (the counts repeated on each), or one row with no role while none is."""
     shown = select(func.count()).where(Statement.incident_id == bindparam("incident"), col(Statement.state).in_((APPROVED, PENDING)))
-    return select(*_checklist_columns(), *inquiry_counts(), claims_logged(), shown.scalar_subquery())
+    counts = select(*_checklist_columns(), *inquiry_counts(), claims_logged(), shown.scalar_subquery()).subquery()
+    held = RoleAssignment.role, RoleAssignment.person, RoleAssignment.acked_at
+    return select(*counts.c, *held).select_from(counts.outerjoin(RoleAssignment, holding()))
 
 
 @cache
@@ -86,8 +92,10 @@ def _line_query():
 def render_card(session: Session, config: Config, incident: Incident, now: datetime) -> Message:
     """The pinned incident card: everything a responder needs at a glance."""
     playbook = config.playbooks.get(incident.playbook)
-    row = session.exec(_card_counts_query(), params={"incident": incident.id, "now": now}).one()
+    rows = session.exec(_card_query(), params={"incident": incident.id, "now": now}).all()
+    row = rows[0]
     counts, inquiries, claims_logged_, versions = _checklist_of(row[:4]), (row[4], row[5]), row[6], row[7]
+    holders = {held.role: held for held in rows if held.role is not None}
     drill = _("DRILL · ") if incident.drill else ""
     timing = config.timing(playbook, incident.severity) if playbook else None
     header = fmt(
@@ -118,7 +126,8 @@ def render_card(session: Session, config: Config, incident: Incident, now: datet
         update = fmt(_("Next update due {at}"), at=when(config, incident.next_update_at, now))
     desk = desk_row(session, config, incident, now, inquiries)
     claims = claims_line(session, config, incident.id, claims_logged_)
-    return lines(header, facts, declared, text(_("Roles:")), render_roles(session, config, incident), progress, line, update, desk, claims)
+    roles = render_roles(session, config, incident, holders)
+    return lines(header, facts, declared, text(_("Roles:")), roles, progress, line, update, desk, claims)
 
 
 def line_summary(
