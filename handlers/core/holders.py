@@ -28,11 +28,10 @@ def holding():
 
 def roles_held(session: Session, incident_id: int, person: str) -> set[str]:
     """The roles a person holds now in an incident."""
-    rows = session.exec(
-        select(RoleAssignment.role).where(
-            RoleAssignment.incident_id == incident_id,
-            RoleAssignment.person == person,
-            col(RoleAssignment.ended_at).is_(None),
-        )
-    )
-    return set(rows)
+    return set(session.exec(_roles_held_query(), params={"incident": incident_id, "person": person}))
+
+
+@cache
+def _roles_held_query():
+    """Built once: every command of a verb for participants or roles asks it before its handler runs."""
+    return select(RoleAssignment.role).where(holding(), RoleAssignment.person == bindparam("person"))
