@@ -82,11 +82,12 @@ class Context:
 
     def log(self, kind: str, text: str = "", **data: object) -> None:
         """Append to the incident's timeline."""
-        row = {"incident_id": self.incident.id, "at": self.now, "actor": self.actor.key, "kind": kind, "text": text, "data": data}
+        incident_id, actor = self.incident.id, self.actor.key
         self.logged.append(kind)
         if orm_state(self.incident).pending:  # declared in this transaction, not yet flushed: the unit of work orders the inserts
-            self.session.add(TimelineEvent(**row))
+            self.session.add(TimelineEvent(incident_id=incident_id, at=self.now, actor=actor, kind=kind, text=text, data=data))
         else:  # a plain INSERT of the row's values: building a model to dump it cost more than the statement (~75 µs)
+            row = {"incident_id": incident_id, "at": self.now, "actor": actor, "kind": kind, "text": text, "data": data}
             self.session.execute(_timeline_insert(), row)
 
     def rooms(self) -> list[Room]:
