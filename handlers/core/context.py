@@ -91,12 +91,13 @@ class Context:
 
     def log(self, kind: str, text: str = "", **data: object) -> None:
         """Append to the incident's timeline."""
-        event = TimelineEvent(incident_id=self.incident.id, at=self.now, actor=self.actor.key, kind=kind, text=text, data=data)
+        incident_id, actor = self.incident.id, self.actor.key
         self.logged.append(kind)
         if orm_state(self.incident).pending:  # declared in this transaction, not yet flushed: the unit of work orders the inserts
-            self.session.add(event)
-        else:  # a plain INSERT: the unit of work costs more than the statement, and nothing reads the row back as an object
-            self.session.execute(_timeline_insert(), event.model_dump(exclude={"id"}))
+            self.session.add(TimelineEvent(incident_id=incident_id, at=self.now, actor=actor, kind=kind, text=text, data=data))
+        else:  # a plain INSERT of the row's values: building a model to dump it cost more than the statement (~75 µs)
+            row = {"incident_id": incident_id, "at": self.now, "actor": actor, "kind": kind, "text": text, "data": data}
+            self.session.execute(_timeline_insert(), row)
 
     def rooms(self) -> list[Room]:
         """The incident's rooms, one per platform."""

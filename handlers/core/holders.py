@@ -2,7 +2,7 @@
 
 from functools import cache
 
-from sqlalchemy import bindparam
+from sqlalchemy import and_, bindparam
 from sqlmodel import Session, col, select
 
 from storage.models import RoleAssignment
@@ -16,17 +16,22 @@ def current_holders(session: Session, incident_id: int) -> dict[str, RoleAssignm
 
 @cache
 def _holders_query():
-    """Built once: every card and every permission check asks it."""
-    return select(RoleAssignment).where(RoleAssignment.incident_id == bindparam("incident"), col(RoleAssignment.ended_at).is_(None))
+    """Built once: every permission check asks it."""
+    return select(RoleAssignment).where(holding())
+
+
+def holding():
+    """The condition of an assignment held now in the incident given as the parameter `incident` (the card joins it to
+    its counts, to read both in one statement)."""
+    return and_(RoleAssignment.incident_id == bindparam("incident"), col(RoleAssignment.ended_at).is_(None))
 
 
 def roles_held(session: Session, incident_id: int, person: str) -> set[str]:
     """The roles a person holds now in an incident."""
-    rows = session.exec(
-        select(RoleAssignment.role).where(
-            RoleAssignment.incident_id == incident_id,
-            RoleAssignment.person == person,
-            col(RoleAssignment.ended_at).is_(None),
-        )
-    )
-    return set(rows)
+    return set(session.exec(_roles_held_query(), params={"incident": incident_id, "person": person}))
+
+
+@cache
+def _roles_held_query():
+    """Built once: every command of a verb for participants or roles asks it before its handler runs."""
+    return select(RoleAssignment.role).where(holding(), RoleAssignment.person == bindparam("person"))

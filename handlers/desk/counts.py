@@ -2,8 +2,9 @@
 claims open and unanswered."""
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import case
+from sqlalchemy import bindparam, case
 from sqlmodel import Session, col, func, select
 
 from config.model import Config
@@ -14,12 +15,14 @@ from handlers.text.markup import Message, fmt
 from storage.models import Claim, Incident, Inquiry
 
 
-def desk_row(session: Session, config: Config, incident: Incident, now: datetime) -> Message:
-    """`Stakeholders: 1/2 told (1 overdue) · Press inquiries: 2 open (1 overdue)`, or nothing while there is nothing."""
+def desk_row(session: Session, config: Config, incident: Incident, now: datetime, inquiries: tuple[int, int] | None = None) -> Message:
+    """`Stakeholders: 1/2 told (1 overdue) · Press inquiries: 2 open (1 overdue)`, or nothing while there is nothing;
+    `inquiries` (open, overdue) when the caller read them already (the card reads them with its other counts)."""
     required, told, late = list_counts(session, config, incident, now)
-    overdue = case((col(Inquiry.due_at) < now, 1), else_=0)
-    query = select(func.count(), func.sum(overdue)).where(Inquiry.incident_id == incident.id, Inquiry.state == "open")
-    open_count, open_late = session.exec(query).one()
+    if inquiries is None:
+        open_count, open_late = session.exec(select(*inquiry_counts()), params={"incident": incident.id, "now": now}).one()
+    else:
+        open_count, open_late = inquiries
     parts = []
     if required:
         parts.append(
@@ -33,9 +36,27 @@ def desk_row(session: Session, config: Config, incident: Incident, now: datetime
     return row
 
 
-def claims_line(session: Session, config: Config, incident_id: int) -> Message:
-    """The card's line about claims; nothing while none was logged."""
-    if not session.exec(select(func.count()).where(Claim.incident_id == incident_id)).one():
+def claims_line(session: Session, config: Config, incident_id: int, logged: int | None = None) -> Message:
+    """The card's line about claims; nothing while none was logged (`logged`: how many, when the caller counted them)."""
+    if logged is None:
+        logged = session.exec(select(claims_logged()), params={"incident": incident_id}).one()
+    if not logged:
         return Message()
     still, unanswered = claimlog.counts(session, config, incident_id)
     return fmt(_("Claims: {open} open, {unanswered} false and unanswered — `/crisis claims`"), open=still, unanswered=unanswered)
+
+
+@cache
+def inquiry_counts():
+    """The open inquiries and, of them, the overdue, as two one-value queries on the parameters `incident` and `now`,
+    built once: the card asks them inside its one query of counts."""
+    mine = Inquiry.incident_id == bindparam("incident"), Inquiry.state == "open"
+    overdue = func.sum(case((col(Inquiry.due_at) < bindparam("now"), 1), else_=0))
+    return select(func.count()).where(*mine).scalar_subquery(), select(overdue).where(*mine).scalar_subquery()
+
+
+@cache
+def claims_logged():
+    """How many claims an incident logged, as a one-value query on the parameter `incident`, built once (the card asks it
+    inside its one query of counts)."""
+    return select(func.count()).where(Claim.incident_id == bindparam("incident")).scalar_subquery()

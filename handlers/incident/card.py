@@ -1,31 +1,34 @@
 """Neutral renderings: the incident card, the roles list and the checklist."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from functools import cache
+from typing import Any
 
-from sqlalchemy import bindparam, case
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from config.model import Config
-from handlers.core.holders import current_holders
-from handlers.desk.counts import claims_line, desk_row
+from handlers.core.holders import current_holders, holding
+from handlers.desk.counts import claims_line, claims_logged, desk_row, inquiry_counts
 from handlers.line import signatures
 from handlers.line.kinds import kind_name
-from handlers.line.standing import page_lines, render_standings, standings
+from handlers.line.standing import SENT, page_lines, render_standings, standings
 from handlers.line.states import APPROVED, PENDING
 from handlers.text.formatting import person_name, role_name, when
 from handlers.text.i18n import _
 from handlers.text.labels import PHASE, label
 from handlers.text.markup import Message, fmt, lines, text
-from storage.models import ChecklistItem, Incident, Publication, Room, Statement
+from storage.models import ChecklistItem, Incident, RoleAssignment, Room, Statement
 
 SEVERITY_MARK = {"sev1": "🔴", "sev2": "🟠", "sev3": "🟡", "sev4": "🔵"}
 STATE_MARK = {"open": "☐", "done": "☑", "skipped": "⤼"}
 
 
-def render_roles(session: Session, config: Config, incident: Incident) -> Message:
-    """Each role that is held or required, with its holder and whether they acknowledged."""
-    holders = current_holders(session, incident.id)
+def render_roles(session: Session, config: Config, incident: Incident, holders: Mapping[str, Any] | None = None) -> Message:
+    """Each role that is held or required, with its holder and whether they acknowledged (`holders`: role → what holds
+    it, with `person` and `acked_at`, when the caller read them)."""
+    holders = current_holders(session, incident.id) if holders is None else holders
     playbook = config.playbooks.get(incident.playbook)
     required = config.required_roles(playbook, incident.severity) if playbook else []
     shown = [r for r in config.team.roles if r in holders or r in required]
@@ -44,19 +47,37 @@ def render_roles(session: Session, config: Config, incident: Incident) -> Messag
 
 def checklist_counts(session: Session, incident_id: int, now: datetime) -> dict[str, int]:
     """How many items are open, done, skipped and overdue."""
-    rows = session.exec(_checklist_counts_query(), params={"incident": incident_id, "now": now}).all()
-    counts = {"open": 0, "done": 0, "skipped": 0, **{state: count for state, count, _late in rows}}
-    counts["overdue"] = next((int(overdue or 0) for state, _count, overdue in rows if state == "open"), 0)
+    return _checklist_of(session.exec(select(*_checklist_columns()), params={"incident": incident_id, "now": now}).one())
+
+
+def _checklist_of(row) -> dict[str, int]:
+    counts = {state: int(count or 0) for state, count in zip(("open", "done", "skipped", "overdue"), row, strict=True)}
     counts["total"] = counts["open"] + counts["done"] + counts["skipped"]
     return counts
 
 
 @cache
-def _checklist_counts_query():
-    """One query for the card's counts, built once: building a statement costs more than running it on SQLite."""
-    late = func.sum(case((ChecklistItem.due_at < bindparam("now"), 1), else_=0))
-    query = select(ChecklistItem.state, func.count(), late).where(ChecklistItem.incident_id == bindparam("incident"))
-    return query.group_by(ChecklistItem.state)
+def _checklist_columns():
+    """The checklist's counts (open, done, skipped, overdue) as one-value queries on `incident` and `now`, built once:
+    building a statement costs more than running it on SQLite."""
+    mine = ChecklistItem.incident_id == bindparam("incident")
+
+    def counted(*where):
+        return select(func.count()).where(mine, *where).scalar_subquery()
+
+    overdue = counted(ChecklistItem.state == "open", col(ChecklistItem.due_at) < bindparam("now"))
+    return (*(counted(ChecklistItem.state == state) for state in ("open", "done", "skipped")), overdue)
+
+
+@cache
+def _card_query():
+    """Every count the card shows (checklist, press inquiries, claims, versions of the line) and each role's holder in one
+    statement, built once: one round trip instead of one per row of the card, while the person who typed `status` waits.
+    One row per role held (the counts repeated on each), or one row with no role while none is."""
+    shown = select(func.count()).where(Statement.incident_id == bindparam("incident"), col(Statement.state).in_((APPROVED, PENDING)))
+    counts = select(*_checklist_columns(), *inquiry_counts(), claims_logged(), shown.scalar_subquery()).subquery()
+    held = RoleAssignment.role, RoleAssignment.person, RoleAssignment.acked_at
+    return select(*counts.c, *held).select_from(counts.outerjoin(RoleAssignment, holding()))
 
 
 @cache
@@ -69,7 +90,10 @@ def _line_query():
 def render_card(session: Session, config: Config, incident: Incident, now: datetime) -> Message:
     """The pinned incident card: everything a responder needs at a glance."""
     playbook = config.playbooks.get(incident.playbook)
-    counts = checklist_counts(session, incident.id, now)
+    rows = session.exec(_card_query(), params={"incident": incident.id, "now": now}).all()
+    row = rows[0]
+    counts, inquiries, claims_logged_, versions = _checklist_of(row[:4]), (row[4], row[5]), row[6], row[7]
+    holders = {held.role: held for held in rows if held.role is not None}
     drill = _("DRILL · ") if incident.drill else ""
     timing = config.timing(playbook, incident.severity) if playbook else None
     header = fmt(
@@ -94,18 +118,23 @@ def render_card(session: Session, config: Config, incident: Incident, now: datet
         skipped=counts["skipped"],
         overdue=counts["overdue"],
     )
-    line = line_summary(session, config, incident, timing, now)
+    line = line_summary(session, config, incident, timing, now, versions)
     update = Message()
     if incident.phase not in ("resolved", "closed") and incident.next_update_at:
         update = fmt(_("Next update due {at}"), at=when(config, incident.next_update_at, now))
-    desk = desk_row(session, config, incident, now)
-    claims = claims_line(session, config, incident.id)
-    return lines(header, facts, declared, text(_("Roles:")), render_roles(session, config, incident), progress, line, update, desk, claims)
+    desk = desk_row(session, config, incident, now, inquiries)
+    claims = claims_line(session, config, incident.id, claims_logged_)
+    roles = render_roles(session, config, incident, holders)
+    return lines(header, facts, declared, text(_("Roles:")), roles, progress, line, update, desk, claims)
 
 
-def line_summary(session: Session, config: Config, incident: Incident, timing, now: datetime | None = None) -> Message:
-    """The card's line row: the current version and how many targets carry it, or the first-statement deadline."""
-    shown = session.exec(_line_query(), params={"incident": incident.id}).all()  # the approved version and the newest pending
+def line_summary(
+    session: Session, config: Config, incident: Incident, timing, now: datetime | None = None, versions: int | None = None
+) -> Message:
+    """The card's line row: the current version and how many targets carry it, or the first-statement deadline
+    (`versions`: how many are approved or pending, when the caller counted them; none to read while there are none)."""
+    # the approved version and the newest pending
+    shown = [] if versions == 0 else session.exec(_line_query(), params={"incident": incident.id}).all()
     current = next((s for s in shown if s.state == APPROVED), None)
     pending = next((s for s in shown if s.state == PENDING), None)
     waiting = fmt(_(" · v{n} awaiting approval"), n=pending.version) if pending else Message()
@@ -118,9 +147,8 @@ def line_summary(session: Session, config: Config, incident: Incident, timing, n
             + waiting
             + signatures.card_note(session, config, incident, None, pending)
         )
-    carried = session.exec(
-        select(func.count(func.distinct(Publication.target))).where(Publication.statement_id == current.id, Publication.state == "sent")
-    ).one()
+    where = standings(session, current.id)
+    carried = len({standing.target for standing in where if standing.status == SENT})  # the targets it was sent to
     if incident.drill:
         reach = _("drill: nothing goes outside")
     else:
@@ -129,7 +157,7 @@ def line_summary(session: Session, config: Config, incident: Incident, timing, n
     kind = fmt(_(" · v{n}: {kind}"), n=current.version, kind=kind_name(current.kind)) if current.kind else Message()
     signed = signatures.card_note(session, config, incident, current, pending)
     row = fmt(_("Approved line: **v{n}** ({at}) · {reach}"), n=current.version, at=approved_at, reach=reach) + waiting + kind + signed
-    return lines(row, render_standings(config, standings(session, current.id), now), page_lines(session, incident))
+    return lines(row, render_standings(config, where, now), page_lines(session, incident))
 
 
 def render_item(config: Config, item: ChecklistItem, now: datetime) -> Message:
