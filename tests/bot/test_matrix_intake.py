@@ -35,7 +35,8 @@ async def test_a_command_in_the_crisis_room_is_answered_there_and_the_token_move
     token = fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev2 Checkout down")]})
     await world.until(lambda: any("Declared #1" in a for a in answers(fake)), what="the answer")
     await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the token stored")
-    assert any(room.get("name", "").startswith("crisis-") for room in fake.created)  # the incident room
+    created = lambda: any(room.get("name", "").startswith("crisis-") for room in fake.created)  # noqa: E731
+    await world.until(created, what="the incident room")  # delivered after the answer, by the outbox
     assert set(fake.joined) >= {CRISIS, SPACE}  # the configured rooms were joined at start
 
 
