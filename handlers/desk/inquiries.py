@@ -21,7 +21,7 @@ from handlers.line.headline import mail_subject
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Question
-from handlers.text.formatting import duration_text, person_name, when
+from handlers.text.formatting import duration_text, person_name, role_name, when
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines
 from storage.models import Inquiry, Outbox, Statement
@@ -184,7 +184,7 @@ def _mail_given_up(ctx: Context, row: Inquiry) -> bool:
 def answer_inquiry(ctx: Context, number: int, rest: str) -> Message:
     """`answer q<n> [vN]` or `answer q<n> declined <reason>`: by the spokesperson, the content lead or the commander."""
     if not acts_as(ctx, ANSWERERS):
-        roles = ", ".join(ctx.config.team.roles[r].title.get(ctx.config.language) for r in ANSWERERS if r in ctx.config.team.roles)
+        roles = ", ".join(role_name(ctx.config, r) for r in ANSWERERS if r in ctx.config.team.roles)
         raise Refusal(fmt(_("Only {who} may answer a press inquiry in incident #{id}."), who=roles, id=ctx.incident.id))
     row = ctx.session.exec(select(Inquiry).where(Inquiry.incident_id == ctx.incident.id, Inquiry.number == number)).first()
     if row is None:

@@ -34,7 +34,7 @@ def render_roles(session: Session, config: Config, incident: Incident, holders: 
     shown = [r for r in config.team.roles if r in holders or r in required]
     rows = []
     for role in shown:
-        title = config.team.roles[role].title.get(config.language)
+        title = role_name(config, role)
         held = holders.get(role)
         if held is None:
             rows.append(fmt(_("• {role}: **unfilled**"), role=title))

@@ -24,6 +24,7 @@ from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Item, Role, Stage
 from handlers.review.scorecard import render_scorecard
 from handlers.signals.triage import carried, triage_message
+from handlers.text.formatting import role_name
 from handlers.text.i18n import N_, _
 from handlers.text.labels import PHASE, label
 from handlers.text.markup import Message, fmt, lines, static, text
@@ -122,10 +123,7 @@ def declare(ctx: Context, drill: bool = False) -> Reply:
     ctx.post(
         lines(
             text(_("Roles:")),
-            *(
-                fmt("• {role}: {person}", role=ctx.config.team.roles[r].title.get(ctx.config.language), person=ctx.name(p))
-                for r, p in holders.items()
-            ),
+            *(fmt("• {role}: {person}", role=role_name(ctx.config, r), person=ctx.name(p)) for r, p in holders.items()),
         )
     )
     ctx.post(

@@ -21,7 +21,7 @@ from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Item, Role, RoleHolder
 from handlers.review import actions as review
 from handlers.review.scorecard import render_scorecard
-from handlers.text.formatting import when
+from handlers.text.formatting import role_name, when
 from handlers.text.i18n import N_, _, ngettext
 from handlers.text.labels import PHASE, label
 from handlers.text.markup import Message, fmt, lines, static, text
@@ -70,7 +70,7 @@ def change_severity(ctx: Context) -> Message:
         staffing.assign(ctx, role, person)
         staffing.invite(ctx, [person])
         busy.add(person)
-        added.append(f"{ctx.config.team.roles[role].title.get(ctx.config.language)}: {ctx.name(person)}")
+        added.append(f"{role_name(ctx.config, role)}: {ctx.name(person)}")
     live = incident.phase not in ("resolved", "closed")
     countersign = countersigning.reconsider_pending(ctx) if live else Message()  # a resolved incident asks nobody to sign
     ctx.log("severity", severity, old=old)

@@ -9,7 +9,7 @@ from handlers.core.holders import current_holders
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Role, RoleHolder
-from handlers.text.formatting import person_name
+from handlers.text.formatting import person_name, role_name
 from handlers.text.i18n import _
 from handlers.text.markup import Button, fmt
 from storage.models import ChecklistItem, RoleAssignment
@@ -63,7 +63,7 @@ def brief(ctx: Context, role: str, person: str) -> None:
     language = ctx.config.language
     message = fmt(
         _("You are **{role}** in incident #{id} “{title}”.\n{duty}\nType `/crisis #{id} ack` to accept."),
-        role=spec.title.get(language),
+        role=role_name(ctx.config, role),
         id=ctx.incident.id,
         title=ctx.incident.title,
         duty=spec.duty.get(language),
@@ -82,7 +82,7 @@ def invite(ctx: Context, people: list[str]) -> None:
 
 def announce_assignment(ctx: Context, role: str, person: str, previous: str | None) -> None:
     """Tell the room who now holds a role."""
-    title = ctx.config.team.roles[role].title.get(ctx.config.language)
+    title = role_name(ctx.config, role)
     if previous:
         message = fmt(
             _("{role}: {old} → **{new}** (by {by})"),
