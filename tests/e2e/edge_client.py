@@ -16,6 +16,11 @@ def memory_of(pid: int) -> dict[str, int]:
     return fields
 
 
+def forget_peak(pid: int) -> None:
+    """Reset the process's VmHWM to its current RSS (Linux's clear_refs 5): a peak measured after this is a new one."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
 def head(path: str, headers: dict[str, str], port: int) -> bytes:
     """The request line and headers of a POST."""
     lines = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", *(f"{name}: {value}" for name, value in headers.items())]

@@ -7,27 +7,49 @@ import json
 from urllib.parse import quote
 
 import pytest
+import pytest_asyncio
 
 from bot.bodies import LIMITS, MAX_DEPTH, OTHER_LIMIT
 from bot.web.signals import HEADER, signature
-from tests.e2e import slack_process, telegram_process
-from tests.e2e.edge_client import Exchange, head, memory_of
-from tests.e2e.slack_process import ALICE
+from tests.e2e import telegram_process
+from tests.e2e.edge_client import Exchange, forget_peak, head, memory_of
+from tests.e2e.slack_process import ALICE, SlackBot
 
-start_slack_bot = slack_process.start_slack_bot
 start_telegram_bot = telegram_process.start_telegram_bot
 SIGNALS_SECRET = "edge-signals-secret"
 MIB = 1024 * 1024
 SIGNAL = {"source": "brandwatch", "title": "PowerMax 20 overheating videos", "volume": 1800, "baseline": 300}
 
 
-@pytest.fixture
-async def edge_bot(start_slack_bot, monkeypatch):
+# One process serves every Slack test of this module (a start costs seconds on a loaded machine): each test reads only
+# the log written since it began (`since`) and compares the counts it could change before and after, so none leans on another.
+shared = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def started_edge_bot(tmp_path_factory):
     """Slack over HTTP and signals, with one-second header and body deadlines (the defaults are 5 s and 10 s)."""
-    monkeypatch.setenv("ONEVOICE_SIGNALS_SECRET", SIGNALS_SECRET)
-    monkeypatch.setenv("ONEVOICE_HTTP_HEADER_SECONDS", "1")
-    monkeypatch.setenv("ONEVOICE_HTTP_BODY_SECONDS", "1")
-    return await start_slack_bot()
+    bot = SlackBot(tmp_path_factory.mktemp("edge"))
+    try:
+        with pytest.MonkeyPatch.context() as patch:  # the process reads them at start
+            patch.setenv("ONEVOICE_SIGNALS_SECRET", SIGNALS_SECRET)
+            patch.setenv("ONEVOICE_HTTP_HEADER_SECONDS", "1")
+            patch.setenv("ONEVOICE_HTTP_BODY_SECONDS", "1")
+            yield await bot.start()
+    finally:
+        await bot.stop()  # no traceback in the whole log, and the fake saw no bug
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def edge_bot(started_edge_bot):
+    """The module's bot, its log marked where this test begins."""
+    started_edge_bot.mark = len(started_edge_bot.output())
+    return started_edge_bot
+
+
+def since(bot) -> str:
+    """What the bot logged since the test began."""
+    return bot.output()[bot.mark :]
 
 
 def unchanged(bot) -> tuple:
@@ -47,6 +69,7 @@ async def refused(port: int, path: str, headers: dict, body: bytes = b"") -> tup
         await exchange.close()
 
 
+@shared
 async def test_a_body_declared_too_big_is_refused_before_it_is_read_on_every_route(edge_bot):
     before = unchanged(edge_bot)
     for path, limit in [*LIMITS.items(), ("/healthz", OTHER_LIMIT), ("/s/abc", OTHER_LIMIT)]:
@@ -58,9 +81,10 @@ async def test_a_body_declared_too_big_is_refused_before_it_is_read_on_every_rou
         await exchange.close()
         assert (status, json.loads(answer)) == (413, {"ok": False, "error": f"body over {limit} bytes"}), path
     assert unchanged(edge_bot) == before
-    assert "refused POST /slack/events from 127.0.0.1: body over 1048576 bytes (413)" in edge_bot.output()
+    assert "refused POST /slack/events from 127.0.0.1: body over 1048576 bytes (413)" in since(edge_bot)
 
 
+@shared
 async def test_a_streamed_body_is_cut_off_once_past_the_limit(edge_bot):
     before = unchanged(edge_bot)
     for path in ("/slack/events", "/signals"):
@@ -78,11 +102,12 @@ async def test_a_streamed_body_is_cut_off_once_past_the_limit(edge_bot):
         if answer:
             assert json.loads(answer)["error"] == f"body over {LIMITS[path]} bytes", path
         refused = f"refused POST {path} from 127.0.0.1: body over {LIMITS[path]} bytes (413)"
-        await edge_bot.wait_for(lambda: refused in edge_bot.output(), 10, f"the refusal of {path} logged")  # noqa: B023
+        await edge_bot.wait_for(lambda: refused in since(edge_bot), 10, f"the refusal of {path} logged")  # noqa: B023
         assert exchange.sent < 64 * MIB  # the client was stopped long before the end
     assert unchanged(edge_bot) == before
 
 
+@shared
 async def test_many_huge_unsigned_bodies_at_once_leave_memory_near_idle(edge_bot):
     async def attack(streamed: bool) -> int | None:
         exchange = await Exchange.open(edge_bot.port)
@@ -97,6 +122,7 @@ async def test_many_huge_unsigned_bodies_at_once_leave_memory_near_idle(edge_bot
         return status
 
     await edge_bot.command(ALICE, "help")  # warm: every module a request touches is loaded
+    forget_peak(edge_bot.process.pid)  # the peak so far (earlier tests of the module) is not this attack's
     idle = memory_of(edge_bot.process.pid)
     statuses = await asyncio.gather(*(attack(streamed) for streamed in [True] * 6 + [False] * 6))
     after = memory_of(edge_bot.process.pid)
@@ -108,6 +134,7 @@ async def test_many_huge_unsigned_bodies_at_once_leave_memory_near_idle(edge_bot
     await edge_bot.command(ALICE, "help")  # and it still answers
 
 
+@shared
 async def test_headers_sent_a_byte_at_a_time_are_cut_off(edge_bot):
     exchange = await Exchange.open(edge_bot.port)
     slow = head("/slack/events", {"X-Padding": "a" * 60}, edge_bot.port)
@@ -115,9 +142,10 @@ async def test_headers_sent_a_byte_at_a_time_are_cut_off(edge_bot):
     status, _answer = await exchange.response()
     await exchange.close()
     assert status is None and exchange.sent < len(slow)  # closed without a word, long before the headers were done
-    assert "request headers not complete within 1 s" in edge_bot.output()
+    assert "request headers not complete within 1 s" in since(edge_bot)
 
 
+@shared
 async def test_headers_over_16_kib_are_refused_whether_they_come_at_once_or_in_pieces(edge_bot):
     for pieces in (1, 20):
         exchange = await Exchange.open(edge_bot.port)
@@ -129,6 +157,7 @@ async def test_headers_over_16_kib_are_refused_whether_they_come_at_once_or_in_p
         assert status in (400, 431), pieces  # h11 refuses what it would have to buffer (400), the gate the rest (431)
 
 
+@shared
 async def test_bodies_sent_a_byte_at_a_time_are_answered_408_and_cut_off(edge_bot):
     before = unchanged(edge_bot)
     body = json.dumps(SIGNAL).encode()
@@ -143,6 +172,7 @@ async def test_bodies_sent_a_byte_at_a_time_are_answered_408_and_cut_off(edge_bo
     assert unchanged(edge_bot) == before
 
 
+@shared
 async def test_hundreds_of_stalled_uploads_are_all_closed_and_the_bot_still_answers(edge_bot):
     async def stall() -> int | None:
         exchange = await Exchange.open(edge_bot.port)
@@ -156,6 +186,7 @@ async def test_hundreds_of_stalled_uploads_are_all_closed_and_the_bot_still_answ
     await edge_bot.command(ALICE, "help")
 
 
+@shared
 async def test_garbled_slack_requests_get_a_4xx_and_change_nothing(edge_bot):
     before = unchanged(edge_bot)
     body, headers = edge_bot.fake.slash_command(ALICE, "declare outage sev2 Checkout down", "C0GENERAL")
@@ -167,11 +198,12 @@ async def test_garbled_slack_requests_get_a_4xx_and_change_nothing(edge_bot):
         status, answer = await refused(edge_bot.port, "/slack/events", extra, deep)
         assert (status, answer["error"]) == (400, f"JSON nested deeper than {MAX_DEPTH} levels")
     assert unchanged(edge_bot) == before
-    log = edge_bot.output()
+    log = since(edge_bot)
     assert "refused POST /slack/events: malformed X-Slack-Request-Timestamp (401)" in log
     assert log.count(f"JSON nested deeper than {MAX_DEPTH} levels (400)") == 2
 
 
+@shared
 async def test_signed_signals_with_a_huge_number_or_deep_json_get_a_4xx_and_change_nothing(edge_bot):
     before = unchanged(edge_bot)
     huge = json.dumps(SIGNAL).replace("1800", "9" * 5000).encode()
@@ -184,7 +216,7 @@ async def test_signed_signals_with_a_huge_number_or_deep_json_get_a_4xx_and_chan
     unsigned = await refused(edge_bot.port, "/signals", {}, json.dumps(SIGNAL).encode())
     assert unsigned == (401, {"error": f"missing or wrong {HEADER}"})
     assert unchanged(edge_bot) == before
-    log = edge_bot.output()
+    log = since(edge_bot)
     assert "refused POST /signals: not JSON: Exceeds the limit" in log and f"refused POST /signals: missing or wrong {HEADER} (401)" in log
 
 

@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from sqlalchemy import text
+from sqlalchemy import func, or_, text
 from sqlmodel import Session, SQLModel, select
 
 from bot.outbox.effects import DELIVERIES, read
@@ -23,14 +23,20 @@ from storage.models import (
 )
 
 
-def check(session: Session, config=None, outbox_after: int = 0) -> None:
+def check(session: Session, config=None, outbox_after: int = 0, replies_read: set[str] | None = None) -> None:
     """Raise AssertionError naming every broken invariant (pass the team config to check people and roles too).
 
-    Payloads are written once: a caller that checked the outbox up to some id may pass it, to read only the newer ones.
+    Payloads and stored replies are written once: a caller that checked the outbox up to some id may pass it, and a set
+    to remember the replies read, so that each is read back once (a run that piles up state stays linear).
     """
     problems = [*_orphans(session), *_line(session), *_roles(session, config), *_incidents(session), *_outbox(session, outbox_after)]
-    problems += [*_numbering(session), *_replies(session), *_publications(session), *_signatures(session, config)]
+    problems += [*_numbering(session), *_replies(session, replies_read), *_publications(session), *_signatures(session, config)]
     assert not problems, "database invariants broken:\n" + "\n".join(problems[:30])
+
+
+def last_outbox_id(session: Session) -> int:
+    """The newest outbox row's id (0 when empty): pass it as `outbox_after` to the next check."""
+    return session.exec(select(func.max(Outbox.id))).one() or 0
 
 
 def _orphans(session: Session) -> list[str]:
@@ -103,10 +109,12 @@ def _incidents(session: Session) -> list[str]:
 def _outbox(session: Session, after: int) -> list[str]:
     """Every queued effect can be read back by the delivery worker."""
     found = []
+    # A row's state changes as it is delivered, so every row's is checked each time (in SQL); its payload never changes.
+    odd = or_(Outbox.state.is_(None), Outbox.state.not_in(("pending", "sent", "failed")))
+    for row_id, kind, state in session.exec(select(Outbox.id, Outbox.kind, Outbox.state).where(odd)):
+        found.append(f"outbox {row_id} ({kind}): unknown state {state!r}")
     for row in session.exec(select(Outbox).where(Outbox.id > after)):
         where = f"outbox {row.id} ({row.kind})"
-        if row.state not in ("pending", "sent", "failed"):
-            found.append(f"{where}: unknown state {row.state!r}")
         payload = row.payload
         if not isinstance(payload, dict):
             found.append(f"{where}: payload is not an object")
@@ -141,10 +149,14 @@ def _numbering(session: Session) -> list[str]:
     return found
 
 
-def _replies(session: Session) -> list[str]:
+def _replies(session: Session, read_before: set[str] | None) -> list[str]:
     """A redelivered command gets its stored reply back: that reply must still read."""
-    found = []
-    for key, reply in session.exec(select(ProcessedEvent.key, ProcessedEvent.reply)):
+    found, query = [], select(ProcessedEvent.key, ProcessedEvent.reply)
+    if read_before is not None:
+        query = query.where(ProcessedEvent.key.in_([key for key in session.exec(select(ProcessedEvent.key)) if key not in read_before]))
+    for key, reply in session.exec(query):
+        if read_before is not None:
+            read_before.add(key)
         try:
             Message.from_json(reply["message"]).plain()
             assert isinstance(reply["ok"], bool)

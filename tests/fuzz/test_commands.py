@@ -120,7 +120,7 @@ def test_any_command_gets_a_reply_and_leaves_the_database_whole(chat, error_log,
     assert not (errors := error_log.take()), errors
     opened_rooms(chat)
     with session(chat.engine) as db:
-        invariants.check(db, CONFIG, outbox_after=checked)
+        invariants.check(db, CONFIG, outbox_after=checked, replies_read=chat.__dict__.setdefault("replies_read", set()))
     messages, chat.checked_outbox = new_messages(chat, checked)
     for message in messages:  # what the bot posts, DMs and pins
         assert_renders(message)

@@ -216,5 +216,7 @@ def test_any_slack_request_is_acknowledged_or_refused_and_the_database_stays_who
             assert status == 401, (status, request)
     assert not (errors := error_log.take()), errors
     assert not world.fake.internal_errors, world.fake.internal_errors
-    with session(world.bot.engine) as db:
-        invariants.check(db, CONFIG)
+    with session(world.bot.engine) as db:  # payloads are read back once, when new (their states every time)
+        read = world.__dict__.setdefault("replies_read", set())
+        invariants.check(db, CONFIG, outbox_after=getattr(world, "checked_outbox", 0), replies_read=read)
+        world.checked_outbox = invariants.last_outbox_id(db)
