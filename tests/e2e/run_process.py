@@ -7,6 +7,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -45,6 +46,29 @@ class RunningBot:
 
     def __init__(self) -> None:
         self.allowed_tracebacks: list[str] = []  # log lines after which a traceback is expected (and reported)
+
+    def pick_ports(self) -> None:
+        """Choose free ports for the public and the internal listener."""
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.admin_url = f"http://127.0.0.1:{free_port()}"  # /readyz and /metrics, on the internal listener
+
+    async def launch(self, env: Callable[[], dict], folder: Path, timeout: float) -> None:
+        """Start `onevoice run` and wait for its ready line. A port is picked free and bound later, so another process may
+        take it in between: then the ports are picked again (three tries), the run's refusal being the proof."""
+        for _try in range(3):
+            with self.log.open("w") as out:  # a file, not a pipe: an unread pipe would stall the process
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "bot.cli", "run"], stdout=out, stderr=subprocess.STDOUT, cwd=folder, env=env()
+                )
+            await self.wait_for(self._up_or_gone, timeout, "the 'OneVoice running' line")
+            if "OneVoice running" in self.output() or "Address already in use" not in self.output():
+                break
+            self.pick_ports()
+        assert "OneVoice running" in self.output(), f"onevoice run did not start:\n{self.output()}"
+
+    def _up_or_gone(self) -> bool:
+        return "OneVoice running" in self.output() or (self.process is not None and self.process.poll() is not None)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""

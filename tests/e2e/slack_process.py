@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import aiohttp
 import pytest
 
 from config.load import STARTER
-from tests.e2e.run_process import RunningBot, free_port
+from tests.e2e.run_process import RunningBot
 from tests.fakes.slack_api import FakeSlack, unescape
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,15 +50,18 @@ class SlackBot(RunningBot):
         self.config.write_text(STARTER.read_text(encoding="utf-8") + config_extra, encoding="utf-8")
         self.database = folder / "onevoice.db"
         self.log = folder / "onevoice.log"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.admin_url = f"http://127.0.0.1:{free_port()}"  # /readyz and /metrics, on the internal listener
+        self.pick_ports()
         self.process: subprocess.Popen | None = None
         self.http: aiohttp.ClientSession | None = None
 
     async def start(self, timeout: float = 90) -> SlackBot:  # a guard: a loaded machine starts Python slowly
         await self.fake.start()
         self.fake.add_channel("newsroom", channel_id="C0NEWS", members=[self.fake.bot_user_id])
+        self.http = aiohttp.ClientSession()
+        await self.launch(self._environment, self.folder, timeout)
+        return self
+
+    def _environment(self) -> dict:
         env = {
             **os.environ,
             "ONEVOICE_CONFIG": str(self.config),
@@ -76,16 +78,7 @@ class SlackBot(RunningBot):
         env.pop("SLACK_APP_TOKEN", None)
         if self.app_token:
             env["SLACK_APP_TOKEN"] = self.app_token
-        with self.log.open("w") as out:  # a file, not a pipe: an unread pipe would stall the process
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run"], stdout=out, stderr=subprocess.STDOUT, cwd=self.folder, env=env
-            )
-        self.http = aiohttp.ClientSession()
-        await self.wait_for(
-            lambda: "OneVoice running" in self.output() or self.process.poll() is not None, timeout, "the 'OneVoice running' line"
-        )
-        assert "OneVoice running" in self.output(), f"onevoice run did not start:\n{self.output()}"
-        return self
+        return env
 
     async def stop(self) -> int | None:
         if self.http is not None:

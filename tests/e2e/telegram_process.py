@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from config.load import STARTER
-from tests.e2e.run_process import RunningBot, free_port
+from tests.e2e.run_process import RunningBot
 from tests.fakes.telegram_api import FakeTelegram, html_to_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,15 +61,18 @@ class TelegramBot(RunningBot):
         self.config.write_text(STARTER.read_text(encoding="utf-8") + f"\ntelegram:\n  crisis_group: {GROUP}\n" + config_extra, "utf-8")
         self.database = folder / "onevoice.db"
         self.log = folder / "onevoice.log"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.admin_url = f"http://127.0.0.1:{free_port()}"  # /readyz and /metrics, on the internal listener
+        self.pick_ports()
         self.process: subprocess.Popen | None = None
 
     # ---- lifecycle
 
     async def start(self, timeout: float = 90) -> TelegramBot:  # a guard: a loaded machine starts Python slowly
         await self.fake.start()
+        await self.launch(self._environment, self.folder, timeout)
+        assert f"Telegram ({self.mode})" in self.output(), self.output()
+        return self
+
+    def _environment(self) -> dict:
         env = {
             **os.environ,
             "ONEVOICE_CONFIG": str(self.config),
@@ -90,16 +92,7 @@ class TelegramBot(RunningBot):
             env["TELEGRAM_WEBHOOK_SECRET"] = SECRET
             # the bot does not call setWebhook (it is registered once, at deployment): register it as an operator would
             self.fake.webhook = {"url": f"{self.url}/telegram/webhook", "secret_token": SECRET, "allowed_updates": None}
-        with self.log.open("w") as out:  # a file, not a pipe: an unread pipe would stall the process
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run"], stdout=out, stderr=subprocess.STDOUT, cwd=self.folder, env=env
-            )
-        await self.wait_for(
-            lambda: "OneVoice running" in self.output() or self.process.poll() is not None, timeout, "the 'OneVoice running' line"
-        )
-        assert "OneVoice running" in self.output(), f"onevoice run did not start:\n{self.output()}"
-        assert f"Telegram ({self.mode})" in self.output(), self.output()
-        return self
+        return env
 
     # ---- updates Telegram sends to the bot
 
