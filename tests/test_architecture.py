@@ -89,9 +89,16 @@ def wrong_imports(modules: dict[str, Path]) -> list[str]:
     return sorted(wrong)
 
 
+@functools.cache
+def _graph(modules: tuple[tuple[str, Path], ...]) -> dict[str, set[str]]:
+    """Who imports whom among the modules: parsed once for all the chains measured."""
+    known = dict(modules)
+    return {name: {m for m in _imports(path, known) if m in known and m != name} for name, path in modules}
+
+
 def deepest_chain(modules: dict[str, Path], start: str) -> list[str]:
     """The longest chain of imports from start, inside the given modules."""
-    graph = {name: {m for m in _imports(path, modules) if m in modules and m != name} for name, path in modules.items()}
+    graph = _graph(tuple(modules.items()))
 
     @functools.cache
     def longest(name: str, seen: frozenset[str]) -> tuple[str, ...]:
