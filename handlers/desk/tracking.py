@@ -10,7 +10,7 @@ from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import ClaimRef
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt
-from storage.models import Claim, Incident, Nudge, Publication, TimelineEvent
+from storage.models import Claim, Incident, Publication, TimelineEvent
 
 STATUSES = ("true", "false", "partly", "unknown")
 STATUS_NAMES = {
@@ -61,22 +61,14 @@ def reconsider(session: Session, config: Config, incident: Incident, claim: Clai
     if not needs_answer(session, config, claim) or incident.phase in ("resolved", "closed"):
         nudges.clear(session, incident.id, kinds.CLAIM_UNANSWERED, subject)
         return
-    waiting = select(Nudge.id).where(
-        Nudge.incident_id == incident.id,
-        Nudge.kind == kinds.CLAIM_UNANSWERED.name,
-        Nudge.subject == subject.format(),
-        col(Nudge.state).in_(nudges.WAITING),
-    )
-    if session.exec(waiting).first() is not None:
-        return  # already promised: keep its pace and its place on the ladder
     due = max(claim.created_at + config.claims.within(incident.severity), now)
     target = "role:comms,role:commander"
-    nudges.schedule(session, incident.id, kinds.CLAIM_UNANSWERED, target, due, now, subject=subject, reason=claim.text[:200])
+    # A reminder already speaking keeps its pace and its place on the ladder; one not yet due follows the severity.
+    nudges.reschedule(session, incident.id, kinds.CLAIM_UNANSWERED, target, due, now, subject=subject, reason=claim.text[:200])
 
 
 def reconsider_all(session: Session, config: Config, incident: Incident, now: datetime) -> None:
     """Every claim's deadline again, at the incident's severity now (after `sev`, or on reopening)."""
-    nudges.clear(session, incident.id, kinds.CLAIM_UNANSWERED)
     for claim in session.exec(select(Claim).where(Claim.incident_id == incident.id)):
         reconsider(session, config, incident, claim, now)
 
