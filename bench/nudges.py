@@ -72,6 +72,11 @@ def seed(bot: OneVoice, count: int, seconds: float, pending: int) -> dict[int, d
         later = [_nudge(incident_id, "0", now + timedelta(days=30 + i % 100)) for i in range(pending)]
         for batch in range(0, len(later), 20_000):
             connection.execute(insert(Nudge), later[batch : batch + 20_000])
+    if bot.engine.url.get_backend_name() == "postgresql":
+        # Pending rows pile up over days, and autovacuum has read them long before: its pass over rows inserted a moment
+        # ago is not part of the minute measured (in both runs alike).
+        with bot.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE nudge"))
     start = datetime.now(UTC) + timedelta(seconds=3)
     due = {n: start + timedelta(seconds=seconds * n / count) for n in range(1, count + 1)}
     with bot.engine.begin() as connection:
@@ -157,6 +162,8 @@ def main() -> None:
     args = parser.parse_args()
     cases = (("nothing else pending", 0), (f"{args.pending:,} more pending", args.pending))
     runs: dict[str, list[dict]] = {label: [] for label, _pending in cases}
+    with fresh_database(args.postgres) as url:  # a warm-up, not counted: the first run in a process pays one-time costs
+        asyncio.run(measure(url, 200, 2, 0))
     for _run in range(args.runs):
         for label, pending in cases:
             with fresh_database(args.postgres) as url:
