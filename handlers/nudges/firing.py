@@ -41,7 +41,7 @@ def claim(session: Session, now: datetime, owner: str, limit: int = 100, lease: 
     claimed = (
         session.execute(
             update(Nudge)
-            .where(col(Nudge.id).in_(locked), *claimable)
+            .where(col(Nudge.id).in_(locked))  # locked by this transaction (SQLite: its write lock): still claimable
             .values(lease_until=now + lease, lease_owner=owner)
             .returning(col(Nudge.id))
         )
