@@ -18,6 +18,7 @@ from bot.outbox.webhook import delivery_id_of
 from bot.web.report_files import deliver_report
 from handlers.core.context import Deps
 from handlers.core.effects import DM, Answer, Edit, Effect, Invite, Mail, OpenRoom, Post, Publish, RefreshCard, RefreshLine, Report, Webhook
+from handlers.desk import deadlines
 from handlers.incident.card import render_card
 from handlers.line import outlets, publishing
 from handlers.line.reading import render_pinned
@@ -194,7 +195,9 @@ async def mail(d: Delivery) -> dict:
 
 def mail_given_up(session: Session, deps: Deps, row: Outbox, effect: Effect, reason: str) -> bool:
     mailed = effect if isinstance(effect, Mail) else None
-    return outlets.mail_not_delivered(session, deps.config, deps.platforms, row, mailed, reason, deps.clock.now())
+    told = outlets.mail_not_delivered(session, deps.config, deps.platforms, row, mailed, reason, deps.clock.now())
+    deadlines.mail_refused(session, deps.config, row.id, deps.clock.now())  # a list it was to tell is untold again
+    return told
 
 
 async def webhook(d: Delivery) -> dict:

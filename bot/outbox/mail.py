@@ -19,14 +19,20 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 from pydantic import SecretStr
+from sqlalchemy import Engine
+from sqlmodel import col, select
 
 from bot.outbox.adapter import RetryLater, Undeliverable
 from handlers.core.effects import Mail
-from handlers.text.i18n import N_
+from handlers.line import outlets
+from handlers.text.i18n import N_, speaking
+from storage.db import session as new_session
+from storage.models import Publication
 
 log = logging.getLogger(__name__)
 
 TIMEOUT = 30.0  # seconds for each SMTP step: a server that hangs is retried, not waited on forever
+SETTLE_BATCH = 100  # waiting e-mail publications read per transaction by the settle sweep
 
 
 class Refused(Undeliverable):
@@ -148,3 +154,27 @@ async def _close(client: aiosmtplib.SMTP) -> None:
         await client.quit()
     except Exception:  # noqa: BLE001  (the outcome is already known; only the socket is left to close)
         client.close()
+
+
+def settle_waiting(engine: Engine, now: datetime, language: str, batch: int = SETTLE_BATCH, stop=lambda: False) -> int:
+    """Settle every e-mail publication still waiting although none of its e-mails is: two workers finishing its last two
+    at the same instant each saw the other's still pending (each settles before its row is recorded). One short
+    transaction per publication; return how many were settled."""
+    settled, after = 0, 0
+    while not stop():
+        with new_session(engine) as session:
+            waiting = select(Publication.id).where(
+                Publication.state == "queued", Publication.platform == "mail", col(Publication.id) > after
+            )
+            page = list(session.exec(waiting.order_by(col(Publication.id)).limit(batch)))
+        for publication in page:
+            with new_session(engine) as session, speaking(language):
+                outlets.settle(session, publication, now)
+                settled += session.get_one(Publication, publication).state != "queued"
+                session.commit()
+        if len(page) < batch:
+            break
+        after = page[-1]
+    if settled:
+        log.warning("settled %d e-mail publications left waiting after their last e-mails", settled)
+    return settled

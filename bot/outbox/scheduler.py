@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import OneVoice
-from bot.outbox import retention
+from bot.outbox import mail, retention
 from handlers.router import UNREACHABLE, outage
 from handlers.text.i18n import speaking
 
@@ -19,13 +19,16 @@ log = logging.getLogger(__name__)
 
 SAFETY_TICK = 15  # seconds: catches nudges added by another replica
 PRUNE_EVERY = 3600  # seconds between two prunings of old processed-event keys and delivered outbox rows
+SETTLE_EVERY = 60  # seconds between two sweeps for e-mail publications left waiting by two workers finishing at once
 
 
 class NudgeScheduler:
     """Runs `fire_due` then delivery when a nudge falls due, never twice at once."""
 
-    def __init__(self, bot: OneVoice, tick_seconds: float = SAFETY_TICK, prune_seconds: float = PRUNE_EVERY):
-        self.bot, self.prune_seconds = bot, prune_seconds
+    def __init__(
+        self, bot: OneVoice, tick_seconds: float = SAFETY_TICK, prune_seconds: float = PRUNE_EVERY, settle_seconds: float = SETTLE_EVERY
+    ):
+        self.bot, self.prune_seconds, self.settle_seconds = bot, prune_seconds, settle_seconds
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.tick_seconds = tick_seconds
         self._lock = asyncio.Lock()
@@ -37,6 +40,7 @@ class NudgeScheduler:
         """Start ticking and wake at the next due nudge (run `run` once first for what fell due while down)."""
         self.scheduler.add_job(self.run, "interval", seconds=self.tick_seconds, id="tick", coalesce=True, max_instances=1)
         self.scheduler.add_job(self.prune, "interval", seconds=self.prune_seconds, id="prune", coalesce=True, max_instances=1)
+        self.scheduler.add_job(self.settle, "interval", seconds=self.settle_seconds, id="settle", coalesce=True, max_instances=1)
         self.scheduler.start()
         self.poke()
 
@@ -87,6 +91,21 @@ class NudgeScheduler:
         except Exception:  # the next round tries again
             log.exception("pruning old rows failed")
         return 0
+
+    async def settle(self) -> int:
+        """Settle the e-mail publications left waiting after their last e-mails, off the loop; a summary it queued goes out."""
+        now, language = self.bot.deps.clock.now(), self.bot.config.language
+        try:
+            settled = await asyncio.to_thread(mail.settle_waiting, self.bot.engine, now, language, stop=lambda: self.bot.stopping)
+        except UNREACHABLE as error:
+            log.warning("database unreachable; settling publications waits for the next round: %s", outage(error))
+            return 0
+        except Exception:  # the next round tries again
+            log.exception("settling e-mail publications failed")
+            return 0
+        if settled:
+            self.kick()
+        return settled
 
     async def run(self) -> None:
         """Fire due nudges and deliver, again while something fell due meanwhile; then set the next wake-up."""

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from config.model import Config
 from handlers.desk.claimlog import (  # noqa: F401
@@ -21,7 +21,7 @@ from handlers.desk.claimlog import PUBLISHED as PUBLISHED  # publishing tells wh
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import ClaimRef
-from storage.models import Claim, Incident, Nudge, TimelineEvent
+from storage.models import Claim, Incident, TimelineEvent
 
 
 def reconsider(session: Session, config: Config, incident: Incident, claim: Claim, now: datetime) -> None:
@@ -30,22 +30,14 @@ def reconsider(session: Session, config: Config, incident: Incident, claim: Clai
     if not needs_answer(session, config, claim) or incident.phase in ("resolved", "closed"):
         nudges.clear(session, incident.id, kinds.CLAIM_UNANSWERED, subject)
         return
-    waiting = select(Nudge.id).where(
-        Nudge.incident_id == incident.id,
-        Nudge.kind == kinds.CLAIM_UNANSWERED.name,
-        Nudge.subject == subject.format(),
-        col(Nudge.state).in_(nudges.WAITING),
-    )
-    if session.exec(waiting).first() is not None:
-        return  # already promised: keep its pace and its place on the ladder
     due = max(claim.created_at + config.claims.within(incident.severity), now)
     target = "role:comms,role:commander"
-    nudges.schedule(session, incident.id, kinds.CLAIM_UNANSWERED, target, due, now, subject=subject, reason=claim.text[:200])
+    # A reminder already speaking keeps its pace and its place on the ladder; one not yet due follows the severity.
+    nudges.reschedule(session, incident.id, kinds.CLAIM_UNANSWERED, target, due, now, subject=subject, reason=claim.text[:200])
 
 
 def reconsider_all(session: Session, config: Config, incident: Incident, now: datetime) -> None:
     """Every claim's deadline again, at the incident's severity now (after `sev`, or on reopening)."""
-    nudges.clear(session, incident.id, kinds.CLAIM_UNANSWERED)
     for claim in session.exec(select(Claim).where(Claim.incident_id == incident.id)):
         reconsider(session, config, incident, claim, now)
 

@@ -41,7 +41,8 @@ def queue_outside(ctx: Context, statement: Statement, target: BroadcastTarget, p
 def settle(session: Session, publication_id: int, now: datetime, settled: dict[int, str] | None = None) -> bool:
     """Once every e-mail of a publication is delivered or given up, the publication is sent (any delivered) or failed;
     `settled` gives the state of rows being decided in this step. Return whether the rooms were sent a summary."""
-    publication = session.get(Publication, publication_id)
+    # Locked (PostgreSQL): a worker and the scheduler's sweep settling at once must not both record and tell it.
+    publication = session.get(Publication, publication_id, with_for_update=True, populate_existing=True)
     if publication is None or publication.state != "queued":
         return False
     rows = recipients(session, publication)

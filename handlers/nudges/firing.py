@@ -25,17 +25,23 @@ ACTIVE = ("pending", "snoozed")
 
 
 def claim(session: Session, now: datetime, owner: str, limit: int = 100, lease: timedelta = LEASE) -> list[int]:
-    """Lease a batch of due nudges to one worker in one statement (skip-locked on PostgreSQL); return their ids."""
+    """Lease a batch of due nudges to one worker (skip-locked on PostgreSQL); return their ids."""
     claimable = (
         col(Nudge.state).in_(ACTIVE),
         col(Nudge.due_at) <= now,
         or_(col(Nudge.lease_until).is_(None), col(Nudge.lease_until) < now),
     )
     due = select(Nudge.id).where(*claimable).order_by(col(Nudge.due_at), col(Nudge.id)).limit(limit).with_for_update(skip_locked=True)
+    # Two statements, not UPDATE … WHERE id IN (that SELECT): PostgreSQL may plan the subquery as the inner side of a
+    # nested loop, and each rescan skips the rows the UPDATE just changed, so one claim took every due row, not `limit`.
+    locked = list(session.execute(due).scalars())
+    if not locked:
+        session.commit()
+        return []
     claimed = (
         session.execute(
             update(Nudge)
-            .where(col(Nudge.id).in_(due), *claimable)
+            .where(col(Nudge.id).in_(locked))  # locked by this transaction (SQLite: its write lock): still claimable
             .values(lease_until=now + lease, lease_owner=owner)
             .returning(col(Nudge.id))
         )

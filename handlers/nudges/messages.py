@@ -18,7 +18,8 @@ SNOOZES = (("15m", N_("Snooze 15 min")), ("1h", N_("Snooze 1 h")))
 
 def resolve_targets(session: Session, config: Config, incident: Incident | None, target: str) -> list[str]:
     """The people a target names: `person:x`, `role:r` (its holder; the declarer stands in for a missing commander), `backup:r`."""
-    holders = current_holders(session, incident.id) if incident else {}
+    # Who holds which role is read only for a role target: most reminders name a person, and each one fired reads this.
+    holders = current_holders(session, incident.id) if incident and "role:" in target else {}
     people: list[str | None] = []
     for part in target.split(","):
         kind, _sep, name = part.partition(":")

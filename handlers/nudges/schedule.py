@@ -45,6 +45,48 @@ def schedule(
     )
 
 
+def reschedule(
+    session: Session, incident_id: int, kind: Kind, target: str, due_at: datetime, now: datetime, subject: Subject, reason: str = ""
+) -> None:
+    """Promise a subject again by a new deadline (a new severity, a reopen, a refused e-mail), keeping the rung it reached:
+    a reminder that has not spoken yet moves to the deadline; one that has spoken keeps its place on the ladder and its
+    pace; one that resolving (or a refusal undoing what cleared it) stopped comes back there, due now at the latest."""
+    mine = select(Nudge).where(Nudge.incident_id == incident_id, Nudge.kind == kind.name, Nudge.subject == kind.store(subject))
+    rows = list(session.exec(mine.order_by(col(Nudge.id).desc())))
+    waiting = [nudge for nudge in rows if nudge.state in WAITING]
+    for nudge in waiting:
+        if not _spoken(nudge):
+            nudge.due_at, nudge.first_due_at = due_at, due_at
+            session.add(nudge)
+    last = rows[0] if rows else None
+    if waiting:
+        return
+    if last is None or not _spoken(last):
+        schedule(session, incident_id, kind, target, due_at, now, subject=subject, reason=reason)
+        return
+    # A reminder that stopped at the top of its ladder speaks again at its pace: a rung above may be held by now.
+    pace = timedelta(seconds=last.repeat_seconds or 0) if last.state == "fired" else timedelta(0)
+    session.add(
+        Nudge(
+            incident_id=incident_id,
+            kind=kind.name,
+            subject=last.subject,
+            target=last.target,
+            due_at=max(last.due_at + pace, now),
+            first_due_at=last.first_due_at,
+            reason=last.reason,
+            created_at=now,
+            attempts=last.attempts,
+            repeat_seconds=last.repeat_seconds,
+        )
+    )
+
+
+def _spoken(nudge: Nudge) -> bool:
+    """Whether a reminder has fired, or stands on a higher rung of its ladder."""
+    return nudge.attempts > 0 or nudge.reason.startswith("escalated")
+
+
 def clear(
     session: Session, incident_id: int, kind: Kind, subject: Subject | None = None, where: Callable[[Subject], bool] | None = None
 ) -> int:
