@@ -50,11 +50,11 @@ class MatrixFront:
 
     async def on_event(self, room_id: str, event: dict) -> Reply | None:
         """Decide one timeline event: a command is handled to completion (committed); anything else is let be."""
-        content = event.get("content") if isinstance(event.get("content"), dict) else {}
+        content = _object(event.get("content"))
         sender, event_id = event.get("sender"), event.get("event_id")
         if event.get("type") != "m.room.message" or sender == self.client.user_id or not sender or not event_id:
             return None
-        if content.get("msgtype") != "m.text" or (content.get("m.relates_to") or {}).get("rel_type") == "m.replace":
+        if content.get("msgtype") != "m.text" or _object(content.get("m.relates_to")).get("rel_type") == "m.replace":
             return None  # an edit of a command is never a second command
         direct = self.rooms.is_direct(room_id)
         typed = command_text(content, direct)
@@ -145,9 +145,14 @@ def readable(content: dict) -> str:
         reader.feed(formatted)
         reader.close()
         return reader.text()
-    if (content.get("m.relates_to") or {}).get("m.in_reply_to") and body.startswith("> "):
+    if _object(content.get("m.relates_to")).get("m.in_reply_to") and body.startswith("> "):
         body = body.split("\n\n", 1)[1] if "\n\n" in body else ""
     return body
+
+
+def _object(value) -> dict:
+    """A JSON object field as a dict; anything else a client put there (a string, a list) as an empty one."""
+    return value if isinstance(value, dict) else {}
 
 
 class _PillReader(HTMLParser):
