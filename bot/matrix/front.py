@@ -13,7 +13,7 @@ from nio import AsyncClient
 from bot.app import OneVoice
 from bot.matrix import render
 from bot.matrix.client import call
-from bot.matrix.rooms import Rooms, configured
+from bot.matrix.rooms import Rooms, commanding, configured
 from bot.outbox.adapter import RetryLater, Undeliverable
 from bot.rations import TokenBuckets
 from handlers.core.effects import Answer
@@ -37,6 +37,7 @@ class MatrixFront:
         self.on_work = on_work or (lambda: None)
         self.refusals = TokenBuckets(burst=3, per_minute=6)  # answers to one stranger: the first few say it
         self.allowed: set[str] = set()  # the configured rooms' ids: the only rooms joined on invitation
+        self.serving: set[str] = set()  # the configured rooms' ids where commands are typed (not the space, no target)
 
     async def join_configured(self) -> None:
         """Join the configured rooms (a no-op where joined already); one that cannot be joined is logged, not fatal."""
@@ -44,6 +45,8 @@ class MatrixFront:
             try:
                 room_id = await self.rooms.resolve(room)
                 self.allowed.add(room_id)
+                if room in commanding(self.bot.config):
+                    self.serving.add(room_id)
                 await call(self.client, "join", room_id)
             except (RetryLater, Undeliverable) as problem:
                 log.warning("could not join the configured Matrix room %s: %s", room, problem)
@@ -60,6 +63,9 @@ class MatrixFront:
         typed = command_text(content, direct)
         if typed is None:
             return None  # chatter between people
+        if not (direct or room_id in self.serving or await self.rooms.is_incident(room_id)):
+            log.info("a command in Matrix room %s, where the bot takes none (a broadcast target, the space), let be", room_id)
+            return None  # such a room may be public: nothing is answered there, not even a refusal
         user = UserRef(PLATFORM, str(sender), str(sender))
         command = Command(user, self._members_named(typed), RoomRef(PLATFORM, room_id, direct=direct), f"matrix:{event_id}")
         reply = await asyncio.to_thread(self.bot.handle, command, self._answer_route(str(sender), room_id))

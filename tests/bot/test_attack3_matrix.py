@@ -5,7 +5,7 @@ import pytest
 
 from bot.matrix import sync as matrix_sync
 from tests.bot.matrix_homeserver import FakeHomeserver
-from tests.bot.matrix_world import CRISIS, STRANGER, MatrixWorld
+from tests.bot.matrix_world import CRISIS, NEWS, SPACE, STRANGER, MatrixWorld
 
 
 @pytest.fixture
@@ -41,3 +41,21 @@ async def test_a_command_whose_client_put_odd_json_in_a_field_is_still_answered(
     await world.until(lambda: len(answers(fake)) == 2, what="the refusal and the answer", timeout=5)
     refusal, answer = answers(fake)
     assert STRANGER in refusal and STRANGER not in answer
+
+
+async def test_a_broadcast_target_takes_no_command_and_hears_no_answer_or_refusal(world, fake):
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    in_public = [fake.message("@alice:test", "!crisis #1 history"), fake.message(STRANGER, "!crisis list")]
+    fake.push(join={NEWS: in_public, CRISIS: [fake.message("@alice:test", "!crisis #1 status")]})
+    await world.until(lambda: len(answers(fake)) >= 2, what="the status answered in the crisis room")
+    await world.bot.deliver()
+    assert fake.said(NEWS) == []  # the news room may be public: no drafts, no refusal naming a stranger
+
+
+async def test_a_command_in_the_incident_room_is_still_answered_there(world, fake):
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    room = lambda: next((s.room for s in fake.sent if s.room not in (CRISIS, SPACE)), None)  # noqa: E731
+    await world.until(lambda: room() is not None, what="the incident room's card")
+    fake.push(join={room(): [fake.message("@alice:test", "!crisis roles")]})
+    await world.until(lambda: answers(fake, room()), what="the answer in the incident room")
