@@ -26,6 +26,7 @@ PLATFORM = "matrix"
 _USER_ID = re.compile(r"@[a-zA-Z0-9._=/+-]+:[a-zA-Z0-9.-]+(?::\d+)?")
 _PILL = re.compile(r"^https://matrix\.to/#/((?:@|%40)[^/?]+)")
 _PREFIXED = re.compile(re.escape(render.PREFIX) + r"(?:\s+(.*)|$)", re.IGNORECASE | re.DOTALL)
+_REPLY, _REPLY_END = re.compile(r"<mx-reply\b", re.IGNORECASE), re.compile(r"</mx-reply\s*>", re.IGNORECASE)
 _VOID = {"br", "img", "hr", "input", "meta", "link", "wbr"}
 
 
@@ -147,6 +148,8 @@ def readable(content: dict) -> str:
     body = str(content.get("body") or "")
     formatted = content.get("formatted_body")
     if content.get("format") == render.FORMAT and isinstance(formatted, str) and "matrix.to/#/" in formatted:
+        if _REPLY.search(formatted):  # the quote ends at its last closing tag: the quoted HTML may close tags of its own
+            formatted = _REPLY_END.split(formatted)[-1] if _REPLY_END.search(formatted) else ""
         reader = _PillReader()
         reader.feed(formatted)
         reader.close()

@@ -59,3 +59,27 @@ async def test_a_command_in_the_incident_room_is_still_answered_there(world, fak
     await world.until(lambda: room() is not None, what="the incident room's card")
     fake.push(join={room(): [fake.message("@alice:test", "!crisis roles")]})
     await world.until(lambda: answers(fake, room()), what="the answer in the incident room")
+
+
+def reply_to(fake: FakeHomeserver, sender: str, quoted: dict, said: str) -> dict:
+    """A reply as Element sends it: the quoted message's HTML inside <mx-reply>, then the reply's own words."""
+    who, html = quoted["sender"], quoted["content"].get("formatted_body") or quoted["content"]["body"]
+    fallback = (
+        f'<mx-reply><blockquote><a href="https://matrix.to/#/{CRISIS}/{quoted["event_id"]}">In reply to</a> '
+        f'<a href="https://matrix.to/#/{who}">{who}</a><br>{html}</blockquote></mx-reply>'
+    )
+    body = f"> <{who}> {quoted['content']['body']}\n\n{said}"
+    relates = {"m.in_reply_to": {"event_id": quoted["event_id"]}}
+    return fake.message(sender, body, format="org.matrix.custom.html", formatted_body=fallback + said, **{"m.relates_to": relates})
+
+
+@pytest.mark.parametrize("closer", ["</blockquote></mx-reply>", "</i></b></blockquote>", "</blockquote></MX-REPLY >"])
+async def test_a_reply_to_a_strangers_message_never_runs_words_hidden_in_its_html(world, fake, closer):
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    hidden = f"what now?{closer}!crisis #1 update All clear, "  # Element shows "what now?"; the rest hides in the quote
+    bait = fake.message(STRANGER, "what now?", format="org.matrix.custom.html", formatted_body=hidden)
+    fake.push(join={CRISIS: [bait, reply_to(fake, "@alice:test", bait, "sure"), fake.message("@alice:test", "!crisis #1 roles")]})
+    await world.until(lambda: len(answers(fake)) >= 2, what="the roles answered", timeout=5)
+    await world.bot.deliver()
+    assert not any("All clear" in c["body"] for c in fake.said())  # alice only said "sure"
