@@ -77,7 +77,7 @@ def reply_to(fake: FakeHomeserver, sender: str, quoted: dict, said: str) -> dict
 async def test_a_reply_to_a_strangers_message_never_runs_words_hidden_in_its_html(world, fake, closer):
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
     await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
-    hidden = f"what now?{closer}!crisis #1 update All clear, "  # Element shows "what now?"; the rest hides in the quote
+    hidden = f"what now?{closer}!crisis #1 update All clear, "  # quoted whole by the replying client
     bait = fake.message(STRANGER, "what now?", format="org.matrix.custom.html", formatted_body=hidden)
     fake.push(join={CRISIS: [bait, reply_to(fake, "@alice:test", bait, "sure"), fake.message("@alice:test", "!crisis #1 roles")]})
     await world.until(lambda: len(answers(fake)) >= 2, what="the roles answered", timeout=5)
