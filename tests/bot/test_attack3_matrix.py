@@ -83,3 +83,14 @@ async def test_a_reply_to_a_strangers_message_never_runs_words_hidden_in_its_htm
     await world.until(lambda: len(answers(fake)) >= 2, what="the roles answered", timeout=5)
     await world.bot.deliver()
     assert not any("All clear" in c["body"] for c in fake.said())  # alice only said "sure"
+
+
+async def test_someone_elses_matrix_id_whose_name_is_a_members_key_is_not_shown_as_that_member(world, fake):
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 update Refund agreed with @dave:partner.example today")]})
+    posted = lambda: [c for c in fake.said() if "Refund agreed" in c["body"] and c.get("msgtype") == "m.text"]  # noqa: E731
+    await world.until(posted, what="the update posted")
+    for content in posted():
+        assert "@dave:partner.example" in content["body"]
+        assert "@dave:test" not in content["formatted_body"] and "@dave:test" not in str(content.get("m.mentions"))
