@@ -5,6 +5,7 @@ to the configured rooms, and to direct rooms from team members."""
 import asyncio
 import logging
 import re
+from collections import OrderedDict
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
@@ -27,6 +28,7 @@ _USER_ID = re.compile(r"@[a-zA-Z0-9._=/+-]+:[a-zA-Z0-9.-]+(?::\d+)?")
 _PILL = re.compile(r"^https://matrix\.to/#/((?:@|%40)[^/?]+)")
 _PREFIXED = re.compile(re.escape(render.PREFIX) + r"(?:\s+(.*)|$)", re.IGNORECASE | re.DOTALL)
 _REPLY, _REPLY_END = re.compile(r"<mx-reply\b", re.IGNORECASE), re.compile(r"</mx-reply\s*>", re.IGNORECASE)
+TOLD_KEPT = 1000  # events told "nothing was changed" remembered, the oldest forgotten first
 _VOID = {"br", "img", "hr", "input", "meta", "link", "wbr"}
 
 
@@ -38,6 +40,9 @@ class MatrixFront:
         self.on_work = on_work or (lambda: None)
         self.refusals = TokenBuckets(burst=3, per_minute=6)  # answers to one stranger: the first few say it
         self.allowed: set[str] = set()  # the configured rooms' ids: the only rooms joined on invitation
+        # Events answered "nothing was changed" (nothing could be written): the token cannot be stored either, so the batch
+        # comes again; they are decided already and never run later, when the person may have typed them again.
+        self.told_nothing: OrderedDict[str, None] = OrderedDict()
         self.serving: set[str] = set()  # the configured rooms' ids where commands are typed (not the space, no target)
 
     async def join_configured(self) -> None:
@@ -58,6 +63,8 @@ class MatrixFront:
         sender, event_id = event.get("sender"), event.get("event_id")
         if event.get("type") != "m.room.message" or sender == self.client.user_id or not sender or not event_id:
             return None
+        if event_id in self.told_nothing:
+            return None
         if content.get("msgtype") != "m.text" or _object(content.get("m.relates_to")).get("rel_type") == "m.replace":
             return None  # an edit of a command is never a second command
         direct = self.rooms.is_direct(room_id)
@@ -72,6 +79,9 @@ class MatrixFront:
         reply = await asyncio.to_thread(self.bot.handle, command, self._answer_route(str(sender), room_id))
         if not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
             await self._answer_now(reply, room_id)  # nothing was written (the database is unreachable)
+            self.told_nothing[str(event_id)] = None
+            while len(self.told_nothing) > TOLD_KEPT:
+                self.told_nothing.popitem(last=False)
         deliverer, held = self.bot.deliverers.get(PLATFORM), reply.answer_held
         if held is not None and deliverer is not None:  # sent at once by this worker, which holds it; retried if it fails
             await deliverer.deliver_held(held)

@@ -1,9 +1,14 @@
 """Attack 3 on the Matrix intake: hostile events from the timeline must neither stall the sync loop nor change what a
 command means."""
 
+import asyncio
+
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 
 from bot.matrix import sync as matrix_sync
+from bot.matrix.sync import load_token
 from tests.bot.matrix_homeserver import FakeHomeserver
 from tests.bot.matrix_world import CRISIS, NEWS, SPACE, STRANGER, MatrixWorld
 
@@ -94,3 +99,43 @@ async def test_someone_elses_matrix_id_whose_name_is_a_members_key_is_not_shown_
     for content in posted():
         assert "@dave:partner.example" in content["body"]
         assert "@dave:test" not in content["formatted_body"] and "@dave:test" not in str(content.get("m.mentions"))
+
+
+class Outage:
+    """Every statement of the bot's engine fails while `down` (the database stopped, the network cut)."""
+
+    def __init__(self, engine):
+        self.down = False
+        event.listen(engine, "before_cursor_execute", self._check)
+
+    def _check(self, *_args, **_kwargs):
+        if self.down:
+            raise OperationalError("SELECT", {}, ConnectionError("server closed the connection unexpectedly"))
+
+
+async def without_delivery(condition) -> None:
+    """Wait for condition() while the database is away (the delivery loop would only fail)."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_command_told_nothing_was_changed_while_the_database_is_away_is_told_once_and_never_run_later(world, fake, monkeypatch):
+    monkeypatch.setattr(matrix_sync, "BACKOFF_FIRST", 0.01)
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    outage = Outage(world.bot.engine)
+    outage.down = True
+    token = fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 task Call the supplier back")]})
+    await without_delivery(lambda: any("cannot be reached" in a for a in answers(fake)))
+    asked = len(fake.syncs)
+    await without_delivery(lambda: len(fake.syncs) >= asked + 3)  # the batch fetched again while the database is away
+    told = len(answers(fake))
+    outage.down = False
+    await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the token stored")
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 tasks all")]})
+    await world.until(lambda: len(answers(fake)) >= told + 1 and "cannot" not in answers(fake)[-1], what="the tasks listed")
+    await world.bot.deliver()
+    assert sum("cannot be reached" in a for a in answers(fake)) == 1  # told once, not every sync round
+    assert "Call the supplier back" not in answers(fake)[-1]  # told "nothing was changed": so it was not done later
