@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 from collections import OrderedDict
+from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
@@ -15,11 +16,12 @@ from bot.app import OneVoice
 from bot.matrix import render
 from bot.matrix.client import call
 from bot.matrix.rooms import Rooms, commanding, configured
+from bot.matrix.settle import CommitUnknown, landed
 from bot.outbox.adapter import RetryLater, Undeliverable
 from bot.rations import TokenBuckets
 from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
-from handlers.router import AnswerRoute, Held
+from handlers.router import UNREACHABLE, AnswerRoute, Held
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,7 @@ _USER_ID = re.compile(r"@[a-zA-Z0-9._=/+-]+:[a-zA-Z0-9.-]+(?::\d+)?")
 _PILL = re.compile(r"^https://matrix\.to/#/((?:@|%40)[^/?]+)")
 _PREFIXED = re.compile(re.escape(render.PREFIX) + r"(?:\s+(.*)|$)", re.IGNORECASE | re.DOTALL)
 _REPLY, _REPLY_END = re.compile(r"<mx-reply\b", re.IGNORECASE), re.compile(r"</mx-reply\s*>", re.IGNORECASE)
-TOLD_KEPT = 1000  # events told "nothing was changed" remembered, the oldest forgotten first
+TOLD_KEPT = 1000  # events told "nothing was changed", or unsettled, remembered; the oldest forgotten first
 _VOID = {"br", "img", "hr", "input", "meta", "link", "wbr"}
 
 
@@ -43,6 +45,7 @@ class MatrixFront:
         # Events answered "nothing was changed" (nothing could be written): the token cannot be stored either, so the batch
         # comes again; they are decided already and never run later, when the person may have typed them again.
         self.told_nothing: OrderedDict[str, None] = OrderedDict()
+        self.unsettled: OrderedDict[str, list[datetime]] = OrderedDict()  # event id → the leases of its unconfirmed answers
         self.serving: set[str] = set()  # the configured rooms' ids where commands are typed (not the space, no target)
 
     async def join_configured(self) -> None:
@@ -76,7 +79,12 @@ class MatrixFront:
             return None  # such a room may be public: nothing is answered there, not even a refusal
         user = UserRef(PLATFORM, str(sender), str(sender))
         command = Command(user, self._members_named(typed), RoomRef(PLATFORM, room_id, direct=direct), f"matrix:{event_id}")
-        reply = await asyncio.to_thread(self.bot.handle, command, self._answer_route(str(sender), room_id))
+        untils: list[datetime] = []  # the leases of answers being committed with the command: how its answer is found
+        earlier = self.unsettled.pop(command.event_id, [])  # an earlier try's, whose commit could not be confirmed
+        reply = await asyncio.to_thread(self.bot.handle, command, self._answer_route(str(sender), room_id, untils))
+        unknown = [] if reply.answer_queued or reply.quiet or (reply.duplicate and not earlier) else untils + earlier
+        if unknown and not reply.echoed:
+            await self._settle(command.event_id, reply, unknown)  # a commit failed on its way: it may have landed
         if not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
             await self._answer_now(reply, room_id)  # nothing was written (the database is unreachable)
             self.told_nothing[str(event_id)] = None
@@ -120,7 +128,21 @@ class MatrixFront:
 
         return _USER_ID.sub(named, text)
 
-    def _answer_route(self, user_id: str, room_id: str) -> AnswerRoute:
+    async def _settle(self, event_id: str, reply: Reply, untils: list[datetime]) -> None:
+        """Make the reply true: the command's own held answer if its commit landed, else the failure as it is; raises
+        CommitUnknown while the database cannot say (the batch comes again)."""
+        try:
+            committed, answer = await asyncio.to_thread(landed, self.bot.engine, event_id, self.bot.worker, untils)
+        except UNREACHABLE as error:
+            self.unsettled[event_id] = untils
+            while len(self.unsettled) > TOLD_KEPT:
+                self.unsettled.popitem(last=False)
+            raise CommitUnknown(event_id) from error
+        if committed:  # None: sent already, or its lease ran out and the outbox sends it
+            log.info("the commit of %s landed although its acknowledgement was lost: its own answer is sent", event_id)
+            reply.answer_queued, reply.answer_held = True, answer
+
+    def _answer_route(self, user_id: str, room_id: str, untils: list[datetime]) -> AnswerRoute:
         """The answer as an Answer effect written with the command (a failing send is retried, a crash after the commit
         loses nothing); none for a stream of refusals to one stranger."""
         bot, refusals = self.bot, self.refusals
@@ -132,7 +154,10 @@ class MatrixFront:
                 reply.quiet = True
                 return None
             answer = Answer(reply.message, to=user_id, private=reply.private, channel=room_id, refused=refused)
-            return Held(answer, bot.worker, bot.deps.clock.now() + bot.lease) if held else answer
+            if not held:
+                return answer
+            untils.append(until := bot.deps.clock.now() + bot.lease)
+            return Held(answer, bot.worker, until)
 
         return route
 

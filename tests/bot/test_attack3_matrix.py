@@ -2,13 +2,16 @@
 command means."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from bot.matrix import sync as matrix_sync
 from bot.matrix.sync import load_token
+from storage.models import Outbox
 from tests.bot.matrix_homeserver import FakeHomeserver
 from tests.bot.matrix_world import CRISIS, NEWS, SPACE, STRANGER, MatrixWorld
 
@@ -139,3 +142,46 @@ async def test_a_command_told_nothing_was_changed_while_the_database_is_away_is_
     await world.bot.deliver()
     assert sum("cannot be reached" in a for a in answers(fake)) == 1  # told once, not every sync round
     assert "Call the supplier back" not in answers(fake)[-1]  # told "nothing was changed": so it was not done later
+
+
+@pytest.fixture
+def dropping(world, monkeypatch):
+    """The connection drops right after the commit of the next command writing an answer: the commit landed, the bot
+    cannot know; `stay_away` keeps the database away from that moment until the test brings it back."""
+    outage, real_commit = Outage(world.bot.engine), Session.commit
+    state = {"armed": True, "stay_away": False}
+
+    def commit(session):
+        writes_answer = any(isinstance(o, Outbox) and o.kind == "answer" for o in session.new)
+        real_commit(session)
+        if writes_answer and state["armed"]:
+            state["armed"] = False
+            outage.down = state["stay_away"]
+            raise OperationalError("COMMIT", {}, ConnectionError("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(Session, "commit", commit)
+    return outage, state
+
+
+@pytest.mark.parametrize("stay_away", [False, True])
+async def test_a_command_whose_commit_landed_unconfirmed_gets_its_own_answer_once_and_no_nothing_was_changed(
+    world, fake, monkeypatch, dropping, stay_away
+):
+    monkeypatch.setattr(matrix_sync, "BACKOFF_FIRST", 0.01)
+    outage, state = dropping
+    state["armed"] = False
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    before = len(answers(fake))
+    state.update(armed=True, stay_away=stay_away)
+    asked = len(fake.syncs)
+    token = fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 task Call the supplier back")]})
+    await without_delivery(lambda: len(fake.syncs) >= asked + 3)  # decided, or its batch fetched again while unknown
+    assert answers(fake)[before:] == [] or not stay_away  # nothing is said while nobody can tell
+    outage.down = False
+    await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the batch decided")
+    world.clock.advance(world.bot.lease + timedelta(seconds=1))  # a held answer's lease runs out: the outbox sends it
+    await world.until(lambda: len(answers(fake)) > before, what="the task's answer")
+    await world.bot.deliver()
+    said = answers(fake)[before:]
+    assert len(said) == 1 and "cannot be reached" not in said[0] and "Added item" in said[0], said
