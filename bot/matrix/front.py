@@ -46,7 +46,6 @@ class MatrixFront:
         # comes again; they are decided already and never run later, when the person may have typed them again.
         self.told_nothing: OrderedDict[str, None] = OrderedDict()
         self.unsettled: OrderedDict[str, list[datetime]] = OrderedDict()  # event id → the leases of its unconfirmed answers
-        self.serving: set[str] = set()  # the configured rooms' ids where commands are typed (not the space, no target)
 
     async def join_configured(self) -> None:
         """Join the configured rooms (a no-op where joined already); one that cannot be joined is logged, not fatal."""
@@ -54,8 +53,6 @@ class MatrixFront:
             try:
                 room_id = await self.rooms.resolve(room)
                 self.allowed.add(room_id)
-                if room in commanding(self.bot.config):
-                    self.serving.add(room_id)
                 await call(self.client, "join", room_id)
             except (RetryLater, Undeliverable) as problem:
                 log.warning("could not join the configured Matrix room %s: %s", room, problem)
@@ -74,7 +71,7 @@ class MatrixFront:
         typed = command_text(content, direct)
         if typed is None:
             return None  # chatter between people
-        if not (direct or room_id in self.serving or await self.rooms.is_incident(room_id)):
+        if not (direct or await self._serves(room_id)):
             log.info("a command in Matrix room %s, where the bot takes none (a broadcast target, the space), let be", room_id)
             return None  # such a room may be public: nothing is answered there, not even a refusal
         user = UserRef(PLATFORM, str(sender), str(sender))
@@ -96,6 +93,19 @@ class MatrixFront:
         if reply.work:
             asyncio.get_running_loop().call_soon(self.on_work)
         return reply
+
+    async def _serves(self, room_id: str) -> bool:
+        """An incident room, or a configured crisis, triage or stakeholder room (an alias resolved when first needed)."""
+        named = commanding(self.bot.config)
+        if room_id in named or await self.rooms.is_incident(room_id):
+            return True
+        for room in (r for r in named if r.startswith("#")):
+            try:
+                if await self.rooms.resolve(room) == room_id:
+                    return True
+            except (RetryLater, Undeliverable) as problem:
+                log.warning("could not resolve the Matrix room %s: %s", room, problem)
+        return False
 
     async def on_invite(self, room_id: str, state: list[dict]) -> None:
         """Join a configured room, or a direct room a team member opened with the bot; leave the rest unanswered."""

@@ -13,7 +13,7 @@ from bot.matrix import sync as matrix_sync
 from bot.matrix.sync import load_token
 from storage.models import Outbox
 from tests.bot.matrix_homeserver import FakeHomeserver
-from tests.bot.matrix_world import CRISIS, NEWS, SPACE, STRANGER, MatrixWorld
+from tests.bot.matrix_world import CRISIS, NEWS, SPACE, STRANGER, MatrixWorld, matrix_team
 
 
 @pytest.fixture
@@ -185,3 +185,17 @@ async def test_a_command_whose_commit_landed_unconfirmed_gets_its_own_answer_onc
     await world.bot.deliver()
     said = answers(fake)[before:]
     assert len(said) == 1 and "cannot be reached" not in said[0] and "Added item" in said[0], said
+
+
+async def test_a_crisis_room_named_by_alias_takes_commands_even_if_the_alias_did_not_resolve_at_start(fake, database):
+    config = matrix_team()
+    config.matrix.crisis_room = "#crisis:test"
+    fake.aliases["#crisis:test"] = CRISIS
+    fake.refuse["alias"] = [(502, {"errcode": "M_UNKNOWN", "error": "bad gateway"})]  # the first resolution, at start
+    world = await MatrixWorld(fake, database, config=config).start()
+    try:
+        fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis list")]})
+        await world.until(lambda: answers(fake), what="the answer in the crisis room")
+    finally:
+        await world.stop()
+        world.bot.engine.dispose()
