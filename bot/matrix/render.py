@@ -12,7 +12,8 @@ from handlers.text.markup import VERBATIM, Message
 
 PREFIX = "!crisis"  # Matrix clients keep `/` for their own commands
 FORMAT = "org.matrix.custom.html"
-_AT = re.compile(r"(?<![\w@])@([\w.-]+)")
+# `@key`, but not the start of a full Matrix id (`@dave:partner.example` is someone else than the team's dave)
+_AT = re.compile(r"(?<![\w@])@([\w.-]+)(?![\w.-]*:[A-Za-z0-9\[])")
 _SLASH = re.compile(r"(?<![\w/!])/crisis\b")  # the domain's words say `/crisis`, which Matrix clients keep for themselves
 
 

@@ -12,7 +12,7 @@ from bot.matrix.client import call
 from bot.outbox.adapter import Undeliverable
 from config.model import Config
 from storage.db import session
-from storage.models import MatrixDirect
+from storage.models import MatrixDirect, Room
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,13 @@ def configured(config: Config) -> list[str]:
     return [room for room in named if room]
 
 
+def commanding(config: Config) -> list[str]:
+    """The configured rooms commands are typed in, as on Telegram: the crisis, triage and stakeholder rooms; never the
+    space or a broadcast target, which may be public."""
+    named = [config.matrix.crisis_room, *(r.matrix for r in [config.triage_room, *config.stakeholder_rooms] if r is not None)]
+    return [room for room in named if room]
+
+
 class Rooms:
     """Room ids by alias (resolved once) and direct rooms by person, for one bot account."""
 
@@ -32,6 +39,7 @@ class Rooms:
         self.client, self.engine, self.account = client, engine, account
         self._ids: dict[str, str] = {}  # alias -> room id
         self._direct: dict[str, str] = {}  # person's user id -> room id
+        self._incidents: set[str] = set()  # rooms made for an incident (a room stays its incident's)
         self._lock = asyncio.Lock()  # one direct room made at a time: two DMs to a new person share one room
 
     async def resolve(self, room: str) -> str:
@@ -50,6 +58,12 @@ class Rooms:
 
     def is_direct(self, room_id: str) -> bool:
         return room_id in self._direct.values()
+
+    async def is_incident(self, room_id: str) -> bool:
+        """Whether this is an incident's room (the bot made it)."""
+        if room_id not in self._incidents and await asyncio.to_thread(self._incident_stored, room_id):
+            self._incidents.add(room_id)
+        return room_id in self._incidents
 
     async def direct(self, user_id: str) -> str:
         """The room shared with one person: the stored one, else a new one they are invited to."""
@@ -77,6 +91,10 @@ class Rooms:
             if user_id is not None:
                 query = query.where(MatrixDirect.user_id == user_id)
             return list(db.exec(query))
+
+    def _incident_stored(self, room_id: str) -> bool:
+        with session(self.engine) as db:
+            return db.exec(select(Room.id).where(Room.platform == "matrix", Room.external_id == room_id)).first() is not None
 
     def _keep(self, user_id: str, room_id: str) -> str:
         with session(self.engine) as db:

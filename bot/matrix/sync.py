@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.matrix.client import call, failure
 from bot.matrix.front import MatrixFront
+from bot.matrix.settle import CommitUnknown
 from bot.outbox.adapter import RetryLater, Undeliverable
 from storage.db import session
 from storage.models import MatrixSync
@@ -129,6 +130,10 @@ class MatrixSyncer:
         event_id = str(event.get("event_id"))
         try:
             await self.front.on_event(room_id, event)
+        except CommitUnknown:  # not an attempt spent: the batch comes again until the database can tell
+            log.warning("the commit of Matrix event %s is unconfirmed; its batch will come again", event_id)
+            await self._pause(self._backoff(), "a commit could not be confirmed")
+            return False
         except Exception:  # noqa: BLE001  (tried again from the stored token; a third failure skips it)
             attempts = self._attempts[event_id] = self._attempts.get(event_id, 0) + 1
             log.exception("Matrix event %s failed (attempt %d of %d)", event_id, attempts, ATTEMPTS)

@@ -17,9 +17,10 @@ MARKS = frozenset("\u200e\u200f\u061c")
 # zero-width ones and the soft hyphen: the Mongolian vowel separator (zero width since Unicode 6.3), the invisible
 # math operators and the deprecated format characters, all drawn as nothing.
 INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u2061\u2062\u2063\u2064\u206a\u206b\u206c\u206d\u206e\u206f")
-# Tag characters are invisible too, except in the one place they draw something: a subdivision flag (🏴 + tags + end).
+# Tag characters are invisible too, except in the one place they draw something: a subdivision flag (🏴 + tags + end),
+# whose tags spell a subdivision id (lower-case letters and digits, 2 to 6): any other run would carry hidden words.
 _TAGS = range(0xE0000, 0xE0080)
-_FLAG = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
+_FLAG = re.compile("\U0001f3f4[\U000e0030-\U000e0039\U000e0061-\U000e007a]{2,6}\U000e007f")
 ZWJ = "\u200d"
 _EMOJI_LEFT = ("So", "Sk")  # what a ZWJ sequence joins after: a pictograph, a skin tone ...
 _VARIATION = "\ufe0f"  # ... or the emoji presentation selector of one

@@ -1,0 +1,201 @@
+"""Attack 3 on the Matrix intake: hostile events from the timeline must neither stall the sync loop nor change what a
+command means."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from bot.matrix import sync as matrix_sync
+from bot.matrix.sync import load_token
+from storage.models import Outbox
+from tests.bot.matrix_homeserver import FakeHomeserver
+from tests.bot.matrix_world import CRISIS, NEWS, SPACE, STRANGER, MatrixWorld, matrix_team
+
+
+@pytest.fixture
+async def fake():
+    async with FakeHomeserver() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def world(fake, database):
+    world = await MatrixWorld(fake, database).start()
+    yield world
+    await world.stop()
+    world.bot.engine.dispose()
+
+
+def answers(fake: FakeHomeserver, room: str = CRISIS) -> list[str]:
+    return [c["body"] for c in fake.said(room) if c.get("msgtype") == "m.notice"]
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"m.relates_to": "junk"},
+        {"m.relates_to": ["m.replace"]},
+        {"m.relates_to": {"m.in_reply_to": "x"}},
+        {"format": ["org.matrix.custom.html"], "formatted_body": {"a": 1}},
+    ],
+)
+async def test_a_command_whose_client_put_odd_json_in_a_field_is_still_answered(world, fake, monkeypatch, odd):
+    monkeypatch.setattr(matrix_sync, "BACKOFF_FIRST", 0.01)  # before the fix: three failing tries, then skipped
+    fake.push(join={CRISIS: [fake.message(STRANGER, "!crisis list", **odd), fake.message("@alice:test", "!crisis list", **odd)]})
+    await world.until(lambda: len(answers(fake)) == 2, what="the refusal and the answer", timeout=5)
+    refusal, answer = answers(fake)
+    assert STRANGER in refusal and STRANGER not in answer
+
+
+async def test_a_broadcast_target_takes_no_command_and_hears_no_answer_or_refusal(world, fake):
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    in_public = [fake.message("@alice:test", "!crisis #1 history"), fake.message(STRANGER, "!crisis list")]
+    fake.push(join={NEWS: in_public, CRISIS: [fake.message("@alice:test", "!crisis #1 status")]})
+    await world.until(lambda: len(answers(fake)) >= 2, what="the status answered in the crisis room")
+    await world.bot.deliver()
+    assert fake.said(NEWS) == []  # the news room may be public: no drafts, no refusal naming a stranger
+
+
+async def test_a_command_in_the_incident_room_is_still_answered_there(world, fake):
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    room = lambda: next((s.room for s in fake.sent if s.room not in (CRISIS, SPACE)), None)  # noqa: E731
+    await world.until(lambda: room() is not None, what="the incident room's card")
+    fake.push(join={room(): [fake.message("@alice:test", "!crisis roles")]})
+    await world.until(lambda: answers(fake, room()), what="the answer in the incident room")
+
+
+def reply_to(fake: FakeHomeserver, sender: str, quoted: dict, said: str) -> dict:
+    """A reply as Element sends it: the quoted message's HTML inside <mx-reply>, then the reply's own words."""
+    who, html = quoted["sender"], quoted["content"].get("formatted_body") or quoted["content"]["body"]
+    fallback = (
+        f'<mx-reply><blockquote><a href="https://matrix.to/#/{CRISIS}/{quoted["event_id"]}">In reply to</a> '
+        f'<a href="https://matrix.to/#/{who}">{who}</a><br>{html}</blockquote></mx-reply>'
+    )
+    body = f"> <{who}> {quoted['content']['body']}\n\n{said}"
+    relates = {"m.in_reply_to": {"event_id": quoted["event_id"]}}
+    return fake.message(sender, body, format="org.matrix.custom.html", formatted_body=fallback + said, **{"m.relates_to": relates})
+
+
+@pytest.mark.parametrize("closer", ["</blockquote></mx-reply>", "</i></b></blockquote>", "</blockquote></MX-REPLY >"])
+async def test_a_reply_to_a_strangers_message_never_runs_words_hidden_in_its_html(world, fake, closer):
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    hidden = f"what now?{closer}!crisis #1 update All clear, "  # quoted whole by the replying client
+    bait = fake.message(STRANGER, "what now?", format="org.matrix.custom.html", formatted_body=hidden)
+    fake.push(join={CRISIS: [bait, reply_to(fake, "@alice:test", bait, "sure"), fake.message("@alice:test", "!crisis #1 roles")]})
+    await world.until(lambda: len(answers(fake)) >= 2, what="the roles answered", timeout=5)
+    await world.bot.deliver()
+    assert not any("All clear" in c["body"] for c in fake.said())  # alice only said "sure"
+
+
+async def test_someone_elses_matrix_id_whose_name_is_a_members_key_is_not_shown_as_that_member(world, fake):
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 update Refund agreed with @dave:partner.example today")]})
+    posted = lambda: [c for c in fake.said() if "Refund agreed" in c["body"] and c.get("msgtype") == "m.text"]  # noqa: E731
+    await world.until(posted, what="the update posted")
+    for content in posted():
+        assert "@dave:partner.example" in content["body"]
+        assert "@dave:test" not in content["formatted_body"] and "@dave:test" not in str(content.get("m.mentions"))
+
+
+class Outage:
+    """Every statement of the bot's engine fails while `down` (the database stopped, the network cut)."""
+
+    def __init__(self, engine):
+        self.down = False
+        event.listen(engine, "before_cursor_execute", self._check)
+
+    def _check(self, *_args, **_kwargs):
+        if self.down:
+            raise OperationalError("SELECT", {}, ConnectionError("server closed the connection unexpectedly"))
+
+
+async def without_delivery(condition) -> None:
+    """Wait for condition() while the database is away (the delivery loop would only fail)."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_command_told_nothing_was_changed_while_the_database_is_away_is_told_once_and_never_run_later(world, fake, monkeypatch):
+    monkeypatch.setattr(matrix_sync, "BACKOFF_FIRST", 0.01)
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    outage = Outage(world.bot.engine)
+    outage.down = True
+    token = fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 task Call the supplier back")]})
+    await without_delivery(lambda: any("cannot be reached" in a for a in answers(fake)))
+    asked = len(fake.syncs)
+    await without_delivery(lambda: len(fake.syncs) >= asked + 3)  # the batch fetched again while the database is away
+    told = len(answers(fake))
+    outage.down = False
+    await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the token stored")
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 tasks all")]})
+    await world.until(lambda: len(answers(fake)) >= told + 1 and "cannot" not in answers(fake)[-1], what="the tasks listed")
+    await world.bot.deliver()
+    assert sum("cannot be reached" in a for a in answers(fake)) == 1  # told once, not every sync round
+    assert "Call the supplier back" not in answers(fake)[-1]  # told "nothing was changed": so it was not done later
+
+
+@pytest.fixture
+def dropping(world, monkeypatch):
+    """The connection drops right after the commit of the next command writing an answer: the commit landed, the bot
+    cannot know; `stay_away` keeps the database away from that moment until the test brings it back."""
+    outage, real_commit = Outage(world.bot.engine), Session.commit
+    state = {"armed": True, "stay_away": False}
+
+    def commit(session):
+        writes_answer = any(isinstance(o, Outbox) and o.kind == "answer" for o in session.new)
+        real_commit(session)
+        if writes_answer and state["armed"]:
+            state["armed"] = False
+            outage.down = state["stay_away"]
+            raise OperationalError("COMMIT", {}, ConnectionError("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(Session, "commit", commit)
+    return outage, state
+
+
+@pytest.mark.parametrize("stay_away", [False, True])
+async def test_a_command_whose_commit_landed_unconfirmed_gets_its_own_answer_once_and_no_nothing_was_changed(
+    world, fake, monkeypatch, dropping, stay_away
+):
+    monkeypatch.setattr(matrix_sync, "BACKOFF_FIRST", 0.01)
+    outage, state = dropping
+    state["armed"] = False
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    before = len(answers(fake))
+    state.update(armed=True, stay_away=stay_away)
+    asked = len(fake.syncs)
+    token = fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 task Call the supplier back")]})
+    await without_delivery(lambda: len(fake.syncs) >= asked + 3)  # decided, or its batch fetched again while unknown
+    assert answers(fake)[before:] == [] or not stay_away  # nothing is said while nobody can tell
+    outage.down = False
+    await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the batch decided")
+    world.clock.advance(world.bot.lease + timedelta(seconds=1))  # a held answer's lease runs out: the outbox sends it
+    await world.until(lambda: len(answers(fake)) > before, what="the task's answer")
+    await world.bot.deliver()
+    said = answers(fake)[before:]
+    assert len(said) == 1 and "cannot be reached" not in said[0] and "Added item" in said[0], said
+
+
+async def test_a_crisis_room_named_by_alias_takes_commands_even_if_the_alias_did_not_resolve_at_start(fake, database):
+    config = matrix_team()
+    config.matrix.crisis_room = "#crisis:test"
+    fake.aliases["#crisis:test"] = CRISIS
+    fake.refuse["alias"] = [(502, {"errcode": "M_UNKNOWN", "error": "bad gateway"})]  # the first resolution, at start
+    world = await MatrixWorld(fake, database, config=config).start()
+    try:
+        fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis list")]})
+        await world.until(lambda: answers(fake), what="the answer in the crisis room")
+    finally:
+        await world.stop()
+        world.bot.engine.dispose()
