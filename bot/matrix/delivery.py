@@ -162,7 +162,11 @@ class MatrixAdapter:
         return {"message_id": await self._send(room_id, render.exact(text)), "channel": room_id}
 
     async def answer(self, effect: Answer) -> dict:
-        """The answer to a typed command, in the room it was typed in (Matrix has no private replies in a room); a
-        notice, so it does not ping the room."""
-        room_id = effect.channel or await self.rooms.direct(effect.to)
-        return {"message_id": await self._say(room_id, effect.message, "m.notice"), "channel": room_id}
+        """The answer to a typed command, as a notice (it does not ping). A private one or a refusal goes to the person's
+        direct room (Matrix has no private replies in a room), as Telegram's does; one typed in that room stays there. A
+        stranger has no direct room with the bot: their refusal, already reduced to one line, is said where they typed."""
+        member = effect.to in self.pills.values()
+        typed_in = effect.channel
+        if typed_in is None or ((effect.private or effect.refused) and member and not self.rooms.is_direct(typed_in)):
+            typed_in = await self.rooms.direct(effect.to)
+        return {"message_id": await self._say(typed_in, effect.message, "m.notice"), "channel": typed_in}

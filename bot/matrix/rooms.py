@@ -5,13 +5,12 @@ import asyncio
 import logging
 
 from nio import AsyncClient, RoomPreset
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.matrix.client import call
 from bot.outbox.adapter import Undeliverable
 from config.model import Config
-from storage.db import session
+from storage.db import session, store_or_update
 from storage.models import MatrixDirect
 
 log = logging.getLogger(__name__)
@@ -51,6 +50,10 @@ class Rooms:
     def is_direct(self, room_id: str) -> bool:
         return room_id in self._direct.values()
 
+    def known_direct(self, user_id: str) -> str | None:
+        """The room shared with one person if this process knows it already (no query, no new room)."""
+        return self._direct.get(user_id)
+
     async def direct(self, user_id: str) -> str:
         """The room shared with one person: the stored one, else a new one they are invited to."""
         if not user_id.startswith("@"):
@@ -79,15 +82,6 @@ class Rooms:
             return list(db.exec(query))
 
     def _keep(self, user_id: str, room_id: str) -> str:
-        with session(self.engine) as db:
-            row = db.get(MatrixDirect, (self.account, user_id))
-            if row is not None:
-                row.room_id = room_id  # they invited us to a new one: that is the room they read now
-            else:
-                db.add(MatrixDirect(account=self.account, user_id=user_id, room_id=room_id))
-            try:
-                db.commit()
-            except IntegrityError:  # another replica stored one at the same moment: use theirs
-                db.rollback()
-                return db.get_one(MatrixDirect, (self.account, user_id)).room_id
-        return room_id
+        """They invited us to a new room: that is the room they read now; another replica's, if it stored one first."""
+        values = {"account": self.account, "user_id": user_id, "room_id": room_id}
+        return store_or_update(self.engine, MatrixDirect, (self.account, user_id), values, theirs_on_clash=True).room_id
