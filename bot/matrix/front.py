@@ -22,7 +22,7 @@ from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
 from handlers.router import AnswerRoute, Held
 from handlers.text.i18n import _
-from handlers.text.markup import fmt
+from handlers.text.markup import Message, fmt
 from storage.db import session
 from storage.models import Room
 
@@ -73,12 +73,13 @@ class MatrixFront:
         if typed is None or not await self._serves(room_id, direct):
             return None  # chatter between people, or a room where the bot takes no commands: it says nothing there
         user = UserRef(PLATFORM, str(sender), str(sender))
-        command = Command(user, self._members_named(typed), RoomRef(PLATFORM, room_id, direct=direct), f"matrix:{event_id}")
+        key = f"matrix:{event_id}"  # the router's dedup key
+        command = Command(user, self._members_named(typed), RoomRef(PLATFORM, room_id, direct=direct), key)
         untils: list = []  # the lease its held answer is written under: how it is found if the commit is unconfirmed
-        earlier = self.unsettled.earlier(command.event_id)
+        earlier = self.unsettled.earlier(key)
         reply = await asyncio.to_thread(self.bot.handle, command, self._answer_route(str(sender), room_id, untils))
-        if seen := self.unsettled.unconfirmed(command.event_id, reply, untils, earlier):  # one true answer, or none yet
-            reply = await asyncio.to_thread(self.unsettled.settle, command.event_id, reply, seen)
+        if seen := self.unsettled.unconfirmed(key, reply, untils, earlier):  # one true answer, or none yet
+            reply = await asyncio.to_thread(self.unsettled.settle, key, reply, seen)
         if not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
             await self._answer_now(reply, str(sender), room_id)  # nothing was written (the database is unreachable)
         deliverer, held = self.bot.deliverers.get(PLATFORM), reply.answer_held
@@ -174,7 +175,7 @@ class MatrixFront:
             log.info("could not answer in Matrix room %s: %s", target, problem)
 
 
-def stranger_refusal(user_id: str):
+def stranger_refusal(user_id: str) -> Message:
     """What a stranger reads in the room: that they are not on the team, and nothing about how the team is set up."""
     return fmt(_("{user}: you are not on this team in OneVoice yet; ask a team admin to add you."), user=user_id)
 
@@ -205,12 +206,12 @@ def readable(content: dict) -> str:
 class _PillReader(HTMLParser):
     """Text from a formatted body: a pill as its user id, `<br>` and paragraphs as line breaks, a reply's quote dropped."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skipping = 0  # inside <mx-reply> (the quoted message) or a pill whose text is replaced
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self.skipping:
             self.skipping += tag not in _VOID
             return
@@ -224,11 +225,11 @@ class _PillReader(HTMLParser):
         elif tag in ("br", "p", "div") and self.parts:
             self.parts.append("\n")
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if self.skipping:
             self.skipping -= 1
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if not self.skipping:
             self.parts.append(data)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.effects import Answer
 from handlers.core.ports import Reply
@@ -45,7 +45,7 @@ def landed(engine: Engine, platform: str, event_id: str, worker: str, untils: li
                 Outbox.kind == Answer.kind,
                 Outbox.state == "pending",
                 Outbox.lease_owner == worker,
-                Outbox.lease_until.in_(untils),
+                col(Outbox.lease_until).in_(untils),
             )
         ).first()
         return Landed(True, answer)
