@@ -8,11 +8,14 @@ from sqlmodel import Session
 
 from bot.matrix import sync as matrix_sync
 from bot.matrix.sync import load_token
+from bot.outbox import unsettled
+from config.model import RoomHandles
 from storage.models import Outbox
 from tests.bot.matrix_homeserver import FakeHomeserver
-from tests.bot.matrix_world import CRISIS, NEWS, STRANGER, MatrixWorld
+from tests.bot.matrix_world import CRISIS, NEWS, STRANGER, MatrixWorld, matrix_team
 
 ALICE = "@alice:test"
+TRIAGE = "!triage:test"
 
 
 @pytest.fixture
@@ -85,6 +88,18 @@ async def test_a_command_in_an_incident_room_is_taken(world, fake):
     await world.until(lambda: any("Erin Liu" in c["body"] for c in fake.said(room)), what="the assignment in the room")
 
 
+async def test_a_command_in_the_triage_room_whose_posts_show_commands_to_type_is_taken(fake, database):
+    config = matrix_team()
+    config.triage_room = RoomHandles(matrix=TRIAGE)
+    world = await MatrixWorld(fake, database, config).start()
+    try:
+        await decided(world, fake, {TRIAGE: [fake.message(ALICE, "!crisis declare outage sev3 From triage")]})
+        await world.until(lambda: any(a.startswith("Declared #1") for a in notices(fake, TRIAGE)), what="the declaration")
+    finally:
+        await world.stop()
+        world.bot.engine.dispose()
+
+
 def drop_the_commit(monkeypatch, landed: bool) -> list[str]:
     """The next commit writing a command's answer: it lands (or not), then the connection drops."""
     dropped: list[str] = []
@@ -120,6 +135,30 @@ async def test_a_commit_that_never_landed_is_answered_nothing_was_changed_once(w
     said = notices(fake)
     assert len(said) == 1 and "nothing was changed" in said[0], said
     assert not any(r.get("name", "").startswith("crisis-") for r in fake.created)
+
+
+async def test_while_the_database_cannot_say_whether_it_landed_the_token_stays_and_the_event_is_answered_once(world, fake, monkeypatch):
+    dropped = drop_the_commit(monkeypatch, landed=True)
+    real_landed, checks = unsettled.landed, []
+
+    def landed(*args, **kwargs):  # the database is still away when the front asks whether the commit landed
+        checks.append("asked")
+        if len(checks) == 1:
+            raise OperationalError("SELECT", {}, ConnectionError("server closed the connection unexpectedly"))
+        return real_landed(*args, **kwargs)
+
+    seen, on_event = [], world.front.on_event
+
+    async def counted(room_id, event):
+        seen.append(event["event_id"])
+        return await on_event(room_id, event)
+
+    monkeypatch.setattr(unsettled, "landed", landed)
+    monkeypatch.setattr(world.front, "on_event", counted)
+    await decided(world, fake, {CRISIS: [fake.message(ALICE, "!crisis declare outage sev3 Unknown fate")]})
+    assert dropped and len(checks) == 2 and len(seen) == 2  # not acknowledged the first time: the event came again
+    said = notices(fake)
+    assert len(said) == 1 and said[0].startswith("Declared #1"), said
 
 
 async def test_a_publication_mentions_nobody_so_at_room_pings_no_one(world, fake):
