@@ -1,18 +1,20 @@
 """Engine and sessions: SQLite (WAL, busy timeout) or PostgreSQL by URL."""
 
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlmodel import Session
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlmodel import Session, SQLModel
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONNECT_TIMEOUT = 5  # seconds to reach PostgreSQL before a command is answered "try again"
 # How people write a PostgreSQL URL → the driver that is installed (psycopg 3); SQLAlchemy's default would be psycopg2.
 _POSTGRES = ("postgres://", "postgresql://", "postgres+psycopg://")
+Row = TypeVar("Row", bound=SQLModel)
 
 
 class DatabaseUnusable(Exception):
@@ -110,3 +112,27 @@ def upgrade(engine: Engine) -> None:
 def session(engine: Engine) -> Session:
     """A new session whose objects stay readable after commit."""
     return Session(engine, expire_on_commit=False)
+
+
+def store_or_update(engine: Engine, model: type[Row], key: object, values: dict[str, Any], theirs_on_clash: bool = False) -> Row:
+    """Insert a row by primary key, or update the stored one; when another process inserts the same key at that moment,
+    update theirs (or keep it as they stored it: `theirs_on_clash`). The row as stored."""
+    for attempt in range(2):
+        with session(engine) as db:
+            row = db.get(model, key)
+            if row is not None and attempt and theirs_on_clash:
+                return row
+            if row is None:
+                row = model(**values)
+            else:
+                for name, value in values.items():
+                    setattr(row, name, value)
+            db.add(row)
+            try:
+                db.commit()
+                return row
+            except IntegrityError:
+                db.rollback()
+                if attempt:  # the key was taken twice: not a race any more
+                    raise
+    raise AssertionError("unreachable")  # the loop returns or raises

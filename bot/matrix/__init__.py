@@ -36,10 +36,15 @@ What the harness must arrange
 
 Behaviour
   - Commands: an `m.text` message whose body starts with `!crisis ` (e.g. `!crisis declare outage sev2 …`), in the
-    crisis room, an incident room or a DM with the bot (in a DM the prefix may be left out); the bot's own messages
-    and edits (`m.replace`) are ignored; event ids are de-duplicated. Answers go to the room the command came from
-    (`m.notice`). Mentions: `@key`, a full Matrix id, or a pill.
-  - An unknown sender is refused in the room they wrote in (`m.notice` naming their user id), a few a minute at most.
+    crisis room, the triage room (its posts show commands to type), an incident room or a DM with the bot (in a DM the
+    prefix may be left out); in any other room the bot says nothing and does nothing. The bot's own messages and edits
+    (`m.replace`) are ignored; event ids are de-duplicated. Answers are notices (`m.notice`): in the room the command
+    came from, except private answers and a member's refusals, which go to their DM with the bot (as on Telegram).
+    Mentions: `@key`, a full Matrix id (a sentence's final dot after it is not part of it), or a pill.
+  - An unknown sender is refused in the room they wrote in by one short `m.notice` naming their user id and nothing
+    about the setup, a few a minute at most per sender and per room.
+  - A command whose commit lost its acknowledgement (bot/outbox/unsettled.py): its own answer if it landed, "nothing
+    was changed" if not, and while the database cannot say, the sync token does not move past it.
   - Invitations: joined only to the configured rooms (space, crisis room, triage/stakeholder rooms, broadcast
     targets) and to direct chats (`is_direct`) from team members; any other invitation is left unanswered (it
     stays "invite").
@@ -49,7 +54,8 @@ Behaviour
     `m.new_content`).
   - Messages: `format: org.matrix.custom.html` with `formatted_body` (user text escaped) and a plain `body`; no
     buttons, the commands to type are shown; team members mentioned as https://matrix.to/#/@user pills.
-  - Publish to a Matrix target: `msgtype: m.text`, `body` exactly the approved text, no `format`.
+  - Publish to a Matrix target: `msgtype: m.text`, `body` exactly the approved text, no `format`, `m.mentions: {}`
+    (an "@room" in the text pings nobody).
   - `M_LIMIT_EXCEEDED` (429) with `retry_after_ms`: up to 10 s is waited inside the call (and by every later call of
     the bot, so a burst is paced); longer goes back to the outbox with that delay. Invites are sent one by one, after
     the duty DMs: wait for each person's invite, not only the first.

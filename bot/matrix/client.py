@@ -73,8 +73,9 @@ async def call(client: AsyncClient, method: str, *args, **kwargs):
         if not isinstance(response, ErrorResponse):
             return response
         problem = failure(method, response)
-        limited = isinstance(problem, RetryLater) and response.status_code == "M_LIMIT_EXCEEDED"
-        if not limited or tries == LIMITED_TRIES or (problem.after or 0) > PACE_SECONDS:
+        if not isinstance(problem, RetryLater) or response.status_code != "M_LIMIT_EXCEEDED":
+            raise problem
+        if tries == LIMITED_TRIES or (problem.after or 0) > PACE_SECONDS:
             raise problem
         _NOT_BEFORE[client] = time.monotonic() + (problem.after or 1.0)
     raise AssertionError("unreachable")  # the loop returns or raises

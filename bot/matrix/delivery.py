@@ -107,7 +107,7 @@ class MatrixAdapter:
         await self._send(room_id, render.replacement(event_id, render.content(message, self.pills)))
 
     async def post(self, room: Room | None, to: str | None, message: Message) -> dict:
-        room_id = room.external_id if room is not None else await self._target(to or "")
+        room_id = opened(room) if room is not None else await self._target(to or "")
         return {"message_id": await self._say(room_id, message), "channel": room_id}
 
     async def _target(self, to: str) -> str:
@@ -120,7 +120,8 @@ class MatrixAdapter:
     async def invite(self, room: Room, users: list[str]) -> dict:
         """Invite each responder; one already in the room (or unknown to the server) is logged, not retried. A retry
         invites only those not yet invited (kept as progress), so a rate limit midway repeats nothing."""
-        of = f"invite:{room.external_id}"
+        room_id = opened(room)
+        of = f"invite:{room_id}"
         earlier = resumed().get("pieces") or {}
         done = list(earlier.get("sent", [])) if earlier.get("of") == of else []
         skipped = []
@@ -128,9 +129,9 @@ class MatrixAdapter:
             if user in done:
                 continue
             try:
-                await call(self.client, "room_invite", room.external_id, user)
+                await call(self.client, "room_invite", room_id, user)
             except Undeliverable as refusal:
-                log.info("did not invite %s to %s: %s", user, room.external_id, refusal)
+                log.info("did not invite %s to %s: %s", user, room_id, refusal)
                 skipped.append(user)
             except RetryLater as wait:
                 wait.progress = {**wait.progress, "pieces": {"of": of, "sent": done}}
@@ -144,11 +145,12 @@ class MatrixAdapter:
 
     async def pin(self, room: Room, message_id: str | None, message: Message) -> dict:
         """Post and pin; once pinned, edit that message in place."""
+        room_id = opened(room)
         if message_id:
-            await self._edit(room.external_id, message_id, message)
+            await self._edit(room_id, message_id, message)
             return {"message_id": message_id}
-        posted = await self._say(room.external_id, message)
-        await pin_soon(self._pin, room.external_id, posted)
+        posted = await self._say(room_id, message)
+        await pin_soon(self._pin, room_id, posted)
         return {"message_id": posted}
 
     async def edit_message(self, to: str, message_id: str, message: Message) -> dict:
@@ -162,7 +164,18 @@ class MatrixAdapter:
         return {"message_id": await self._send(room_id, render.exact(text)), "channel": room_id}
 
     async def answer(self, effect: Answer) -> dict:
-        """The answer to a typed command, in the room it was typed in (Matrix has no private replies in a room); a
-        notice, so it does not ping the room."""
-        room_id = effect.channel or await self.rooms.direct(effect.to)
-        return {"message_id": await self._say(room_id, effect.message, "m.notice"), "channel": room_id}
+        """The answer to a typed command, as a notice (it does not ping). A private one or a refusal goes to the person's
+        direct room (Matrix has no private replies in a room), as Telegram's does; one typed in that room stays there. A
+        stranger has no direct room with the bot: their refusal, already reduced to one line, is said where they typed."""
+        member = effect.to in self.pills.values()
+        typed_in = effect.channel
+        if typed_in is None or ((effect.private or effect.refused) and member and not self.rooms.is_direct(typed_in)):
+            typed_in = await self.rooms.direct(effect.to)
+        return {"message_id": await self._say(typed_in, effect.message, "m.notice"), "channel": typed_in}
+
+
+def opened(room: Room) -> str:
+    """The incident room's Matrix id; one not opened yet is waited for (the outbox opens it first, in the same lane)."""
+    if not room.external_id:
+        raise RetryLater(f"the Matrix room of incident {room.incident_id} is not open yet")
+    return room.external_id

@@ -6,27 +6,32 @@ import asyncio
 import logging
 import re
 from collections import OrderedDict
-from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
 from nio import AsyncClient
+from sqlmodel import select
 
 from bot.app import OneVoice
 from bot.matrix import render
 from bot.matrix.client import call
 from bot.matrix.rooms import Rooms, commanding, configured
-from bot.matrix.settle import CommitUnknown, landed
 from bot.outbox.adapter import RetryLater, Undeliverable
+from bot.outbox.unsettled import Unsettled
 from bot.rations import TokenBuckets
 from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
-from handlers.router import UNREACHABLE, AnswerRoute, Held
+from handlers.router import AnswerRoute, Held
+from handlers.text.i18n import _
+from handlers.text.markup import Message, fmt
+from storage.db import session
+from storage.models import Room
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "matrix"
-_USER_ID = re.compile(r"@[a-zA-Z0-9._=/+-]+:[a-zA-Z0-9.-]+(?::\d+)?")
+# a full user id; a sentence's final dot after it is no part of it (and is dropped with it when it names a member)
+_USER_ID = re.compile(r"(@[a-zA-Z0-9._=/+-]+:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*(?::\d+)?)(\.(?=\s|$))?")
 _PILL = re.compile(r"^https://matrix\.to/#/((?:@|%40)[^/?]+)")
 _PREFIXED = re.compile(re.escape(render.PREFIX) + r"(?:\s+(.*)|$)", re.IGNORECASE | re.DOTALL)
 _REPLY, _REPLY_END = re.compile(r"<mx-reply\b", re.IGNORECASE), re.compile(r"</mx-reply\s*>", re.IGNORECASE)
@@ -41,11 +46,13 @@ class MatrixFront:
         self.bot, self.client, self.rooms = bot, client, rooms
         self.on_work = on_work or (lambda: None)
         self.refusals = TokenBuckets(burst=3, per_minute=6)  # answers to one stranger: the first few say it
+        self.room_refusals = TokenBuckets(burst=5, per_minute=10)  # and to strangers in one room: a crowd cannot flood it
         self.allowed: set[str] = set()  # the configured rooms' ids: the only rooms joined on invitation
+        self.incident_rooms: set[str] = set()  # rooms found to be incident rooms (one stays one): no query for them again
+        self.unsettled = Unsettled(bot.engine, PLATFORM, bot.worker)
         # Events answered "nothing was changed" (nothing could be written): the token cannot be stored either, so the batch
         # comes again; they are decided already and never run later, when the person may have typed them again.
         self.told_nothing: OrderedDict[str, None] = OrderedDict()
-        self.unsettled: OrderedDict[str, list[datetime]] = OrderedDict()  # event id → the leases of its unconfirmed answers
 
     async def join_configured(self) -> None:
         """Join the configured rooms (a no-op where joined already); one that cannot be joined is logged, not fatal."""
@@ -58,7 +65,8 @@ class MatrixFront:
                 log.warning("could not join the configured Matrix room %s: %s", room, problem)
 
     async def on_event(self, room_id: str, event: dict) -> Reply | None:
-        """Decide one timeline event: a command is handled to completion (committed); anything else is let be."""
+        """Decide one timeline event: a command is handled to completion (committed); anything else is let be. Raises
+        CommitUnknown while nobody can tell whether its commit landed: the sync token stays, the event comes again."""
         content = _object(event.get("content"))
         sender, event_id = event.get("sender"), event.get("event_id")
         if event.get("type") != "m.room.message" or sender == self.client.user_id or not sender or not event_id:
@@ -69,21 +77,18 @@ class MatrixFront:
             return None  # an edit of a command is never a second command
         direct = self.rooms.is_direct(room_id)
         typed = command_text(content, direct)
-        if typed is None:
-            return None  # chatter between people
-        if not (direct or await self._serves(room_id)):
-            log.info("a command in Matrix room %s, where the bot takes none (a broadcast target, the space), let be", room_id)
-            return None  # such a room may be public: nothing is answered there, not even a refusal
+        if typed is None or not await self._serves(room_id, direct):
+            return None  # chatter between people, or a room where the bot takes no commands: it says nothing there
         user = UserRef(PLATFORM, str(sender), str(sender))
-        command = Command(user, self._members_named(typed), RoomRef(PLATFORM, room_id, direct=direct), f"matrix:{event_id}")
-        untils: list[datetime] = []  # the leases of answers being committed with the command: how its answer is found
-        earlier = self.unsettled.pop(command.event_id, [])  # an earlier try's, whose commit could not be confirmed
+        key = f"matrix:{event_id}"  # the router's dedup key
+        command = Command(user, self._members_named(typed), RoomRef(PLATFORM, room_id, direct=direct), key)
+        untils: list = []  # the lease its held answer is written under: how it is found if the commit is unconfirmed
+        earlier = self.unsettled.earlier(key)
         reply = await asyncio.to_thread(self.bot.handle, command, self._answer_route(str(sender), room_id, untils))
-        unknown = [] if reply.answer_queued or reply.quiet or (reply.duplicate and not earlier) else untils + earlier
-        if unknown and not reply.echoed:
-            await self._settle(command.event_id, reply, unknown)  # a commit failed on its way: it may have landed
+        if seen := self.unsettled.unconfirmed(key, reply, untils, earlier):  # one true answer, or none yet
+            reply = await asyncio.to_thread(self.unsettled.settle, key, reply, seen)
         if not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
-            await self._answer_now(reply, room_id)  # nothing was written (the database is unreachable)
+            await self._answer_now(reply, str(sender), room_id)  # nothing was written (the database is unreachable)
             self.told_nothing[str(event_id)] = None
             while len(self.told_nothing) > TOLD_KEPT:
                 self.told_nothing.popitem(last=False)
@@ -94,18 +99,26 @@ class MatrixFront:
             asyncio.get_running_loop().call_soon(self.on_work)
         return reply
 
-    async def _serves(self, room_id: str) -> bool:
-        """An incident room, or a configured crisis, triage or stakeholder room (an alias resolved when first needed)."""
-        named = commanding(self.bot.config)
-        if room_id in named or await self.rooms.is_incident(room_id):
+    async def _serves(self, room_id: str, direct: bool) -> bool:
+        """A direct room, an incident room, or a configured crisis, triage (its posts show commands to type) or stakeholder
+        room, as on Telegram; an alias is resolved when first needed."""
+        if direct or room_id in self.incident_rooms:
             return True
-        for room in (r for r in named if r.startswith("#")):
+        for room in commanding(self.bot.config):
             try:
                 if await self.rooms.resolve(room) == room_id:
                     return True
             except (RetryLater, Undeliverable) as problem:
                 log.warning("could not resolve the Matrix room %s: %s", room, problem)
+        if await asyncio.to_thread(self._is_incident_room, room_id):  # a database outage raises: the event comes again
+            self.incident_rooms.add(room_id)
+            return True
         return False
+
+    def _is_incident_room(self, room_id: str) -> bool:
+        with session(self.bot.engine) as db:
+            found = db.exec(select(Room.id).where(Room.platform == PLATFORM, Room.external_id == room_id)).first()
+            return found is not None
 
     async def on_invite(self, room_id: str, state: list[dict]) -> None:
         """Join a configured room, or a direct room a team member opened with the bot; leave the rest unanswered."""
@@ -133,37 +146,26 @@ class MatrixFront:
         members = self.bot.deps.members
 
         def named(match: re.Match) -> str:
-            key = members.get((PLATFORM, match.group(0)))
+            key = members.get((PLATFORM, match.group(1)))
             return f"@{key}" if key else match.group(0)
 
         return _USER_ID.sub(named, text)
 
-    async def _settle(self, event_id: str, reply: Reply, untils: list[datetime]) -> None:
-        """Make the reply true: the command's own held answer if its commit landed, else the failure as it is; raises
-        CommitUnknown while the database cannot say (the batch comes again)."""
-        try:
-            committed, answer = await asyncio.to_thread(landed, self.bot.engine, event_id, self.bot.worker, untils)
-        except UNREACHABLE as error:
-            self.unsettled[event_id] = untils
-            while len(self.unsettled) > TOLD_KEPT:
-                self.unsettled.popitem(last=False)
-            raise CommitUnknown(event_id) from error
-        if committed:  # None: sent already, or its lease ran out and the outbox sends it
-            log.info("the commit of %s landed although its acknowledgement was lost: its own answer is sent", event_id)
-            reply.answer_queued, reply.answer_held = True, answer
-
-    def _answer_route(self, user_id: str, room_id: str, untils: list[datetime]) -> AnswerRoute:
+    def _answer_route(self, user_id: str, room_id: str, untils: list) -> AnswerRoute:
         """The answer as an Answer effect written with the command (a failing send is retried, a crash after the commit
-        loses nothing); none for a stream of refusals to one stranger."""
-        bot, refusals = self.bot, self.refusals
+        loses nothing); a stranger's refusal says only that, without the details; none for a stream of them."""
+        bot, refusals, in_room = self.bot, self.refusals, self.room_refusals
         held = PLATFORM in bot.deliverers  # this worker sends it at once, so it holds it from the start
 
         def route(reply: Reply) -> Answer | Held | None:
             refused = not reply.ok and reply.outcome == "refused"
-            if refused and (PLATFORM, user_id) not in bot.deps.members and not refusals.take(user_id):
-                reply.quiet = True
-                return None
-            answer = Answer(reply.message, to=user_id, private=reply.private, channel=room_id, refused=refused)
+            message = reply.message
+            if refused and (PLATFORM, user_id) not in bot.deps.members:
+                if not (refusals.take(user_id) and in_room.take(room_id)):
+                    reply.quiet = True
+                    return None
+                message = stranger_refusal(user_id)  # said in the room (Matrix has no private replies there)
+            answer = Answer(message, to=user_id, private=reply.private, channel=room_id, refused=refused)
             if not held:
                 return answer
             untils.append(until := bot.deps.clock.now() + bot.lease)
@@ -171,12 +173,21 @@ class MatrixFront:
 
         return route
 
-    async def _answer_now(self, reply: Reply, room_id: str) -> None:
-        """An answer sent at once when nothing could be written; best effort."""
+    async def _answer_now(self, reply: Reply, user_id: str, room_id: str) -> None:
+        """An answer sent at once when nothing could be written; best effort. A private one goes to the person's direct
+        room when it is known (none can be made or looked up with the database away), else where they typed."""
+        if (PLATFORM, user_id) not in self.bot.deps.members:
+            return  # a stranger is told only through the route, rate-limited: an outage does not make the bot talk to them
+        target = (self.rooms.known_direct(user_id) if reply.private else None) or room_id
         try:
-            await call(self.client, "room_send", room_id, "m.room.message", render.content(reply.message, msgtype="m.notice"))
+            await call(self.client, "room_send", target, "m.room.message", render.content(reply.message, msgtype="m.notice"))
         except (RetryLater, Undeliverable) as problem:
-            log.info("could not answer in Matrix room %s: %s", room_id, problem)
+            log.info("could not answer in Matrix room %s: %s", target, problem)
+
+
+def stranger_refusal(user_id: str) -> Message:
+    """What a stranger reads in the room: that they are not on the team, and nothing about how the team is set up."""
+    return fmt(_("{user}: you are not on this team in OneVoice yet; ask a team admin to add you."), user=user_id)
 
 
 def command_text(content: dict, direct: bool) -> str | None:
@@ -212,12 +223,12 @@ def _object(value) -> dict:
 class _PillReader(HTMLParser):
     """Text from a formatted body: a pill as its user id, `<br>` and paragraphs as line breaks, a reply's quote dropped."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skipping = 0  # inside <mx-reply> (the quoted message) or a pill whose text is replaced
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self.skipping:
             self.skipping += tag not in _VOID
             return
@@ -231,11 +242,11 @@ class _PillReader(HTMLParser):
         elif tag in ("br", "p", "div") and self.parts:
             self.parts.append("\n")
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if self.skipping:
             self.skipping -= 1
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if not self.skipping:
             self.parts.append(data)
 

@@ -71,8 +71,9 @@ def content(message: Message, pills: Mapping[str, str] | None = None, msgtype: s
 
 
 def exact(text: str) -> dict:
-    """A publication: the approved text as the plain body, no format: every character as approved."""
-    return {"msgtype": "m.text", "body": text}
+    """A publication: the approved text as the plain body, no format: every character as approved; mentions none, so an
+    "@room" in the text does not ping the whole room."""
+    return {"msgtype": "m.text", "body": text, "m.mentions": {}}
 
 
 def replacement(event_id: str, new: dict) -> dict:

@@ -5,14 +5,13 @@ import asyncio
 import logging
 
 from nio import AsyncClient, RoomPreset
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot.matrix.client import call
 from bot.outbox.adapter import Undeliverable
 from config.model import Config
-from storage.db import session
-from storage.models import MatrixDirect, Room
+from storage.db import session, store_or_update
+from storage.models import MatrixDirect
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +58,9 @@ class Rooms:
     def is_direct(self, room_id: str) -> bool:
         return room_id in self._direct.values()
 
-    async def is_incident(self, room_id: str) -> bool:
-        """Whether this is an incident's room (the bot made it)."""
-        if room_id not in self._incidents and await asyncio.to_thread(self._incident_stored, room_id):
-            self._incidents.add(room_id)
-        return room_id in self._incidents
+    def known_direct(self, user_id: str) -> str | None:
+        """The room shared with one person if this process knows it already (no query, no new room)."""
+        return self._direct.get(user_id)
 
     async def direct(self, user_id: str) -> str:
         """The room shared with one person: the stored one, else a new one they are invited to."""
@@ -92,20 +89,7 @@ class Rooms:
                 query = query.where(MatrixDirect.user_id == user_id)
             return list(db.exec(query))
 
-    def _incident_stored(self, room_id: str) -> bool:
-        with session(self.engine) as db:
-            return db.exec(select(Room.id).where(Room.platform == "matrix", Room.external_id == room_id)).first() is not None
-
     def _keep(self, user_id: str, room_id: str) -> str:
-        with session(self.engine) as db:
-            row = db.get(MatrixDirect, (self.account, user_id))
-            if row is not None:
-                row.room_id = room_id  # they invited us to a new one: that is the room they read now
-            else:
-                db.add(MatrixDirect(account=self.account, user_id=user_id, room_id=room_id))
-            try:
-                db.commit()
-            except IntegrityError:  # another replica stored one at the same moment: use theirs
-                db.rollback()
-                return db.get_one(MatrixDirect, (self.account, user_id)).room_id
-        return room_id
+        """They invited us to a new room: that is the room they read now; another replica's, if it stored one first."""
+        values = {"account": self.account, "user_id": user_id, "room_id": room_id}
+        return store_or_update(self.engine, MatrixDirect, (self.account, user_id), values, theirs_on_clash=True).room_id

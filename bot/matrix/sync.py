@@ -12,13 +12,13 @@ import random
 from datetime import UTC, datetime
 
 from nio import AsyncClient, MessageDirection, SyncResponse
-from sqlalchemy.exc import IntegrityError
 
 from bot.matrix.client import call, failure
 from bot.matrix.front import MatrixFront
-from bot.matrix.settle import CommitUnknown
 from bot.outbox.adapter import RetryLater, Undeliverable
-from storage.db import session
+from bot.outbox.unsettled import CommitUnknown
+from handlers.router import UNREACHABLE
+from storage.db import session, store_or_update
 from storage.models import MatrixSync
 
 log = logging.getLogger(__name__)
@@ -90,7 +90,6 @@ class MatrixSyncer:
             raise
         finally:
             self._fetching = None
-        self._delay = BACKOFF_FIRST
         for room_id, joined in batch.rooms.join.items():
             events = [e.source for e in joined.timeline.events]
             if joined.timeline.limited and joined.timeline.prev_batch and self.token:
@@ -100,6 +99,7 @@ class MatrixSyncer:
                     return  # the token stays: the batch comes again (from this event on, the rest deduplicated)
         await self._invitations(batch)
         await self._store(batch.next_batch)
+        self._delay = BACKOFF_FIRST  # only a batch decided whole ends a run of failures: a failing event's waits grow
 
     async def _sync(self, timeout: int, since: str | None = None) -> SyncResponse:
         response = await self.client.sync(timeout=timeout, since=since, sync_filter=FILTER)
@@ -130,9 +130,8 @@ class MatrixSyncer:
         event_id = str(event.get("event_id"))
         try:
             await self.front.on_event(room_id, event)
-        except CommitUnknown:  # not an attempt spent: the batch comes again until the database can tell
-            log.warning("the commit of Matrix event %s is unconfirmed; its batch will come again", event_id)
-            await self._pause(self._backoff(), "a commit could not be confirmed")
+        except (CommitUnknown, *UNREACHABLE) as away:  # the database, not the event: wait for it, never skip the event
+            await self._pause(self._backoff(), f"the database cannot say what became of event {event_id} ({type(away).__name__})")
             return False
         except Exception:  # noqa: BLE001  (tried again from the stored token; a third failure skips it)
             attempts = self._attempts[event_id] = self._attempts.get(event_id, 0) + 1
@@ -183,13 +182,4 @@ def load_token(engine, account: str) -> str | None:
 
 def store_token(engine, account: str, token: str) -> None:
     """Store where the next sync resumes (every event before it is decided)."""
-    for _try in range(2):  # a replica storing its first token at the same moment: then it is an update
-        with session(engine) as db:
-            row = db.get(MatrixSync, account) or MatrixSync(account=account, next_batch=token)
-            row.next_batch, row.at = token, datetime.now(UTC)
-            db.add(row)
-            try:
-                db.commit()
-                return
-            except IntegrityError:
-                db.rollback()
+    store_or_update(engine, MatrixSync, account, {"account": account, "next_batch": token, "at": datetime.now(UTC)})

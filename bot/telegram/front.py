@@ -17,11 +17,11 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.app import OneVoice, learn_alias
+from bot.outbox.unsettled import Unsettled
 from bot.telegram.edits import EditedCommands
 from bot.telegram.limits import IncidentFirstLimiter
 from bot.telegram.prompts import PromptDesk
 from bot.telegram.render import keyboard, question_html, split, to_html
-from bot.telegram.unsettled import Unsettled
 from handlers.catalog import registry
 from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef

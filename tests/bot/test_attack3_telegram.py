@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bot.telegram.unsettled import Unsettled
+from bot.outbox.unsettled import Unsettled
 from tests.bot.telegram_world import ALICE, SECRET
 from tests.bot.test_telegram_commit_drop import TASK, UNREACHABLE, after_any_lease, connection, declared, new_answers, tasks
 

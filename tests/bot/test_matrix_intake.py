@@ -27,13 +27,14 @@ async def world(fake, database):  # SQLite and PostgreSQL both (tests/bot/confte
     world.bot.engine.dispose()
 
 
-def answers(fake: FakeHomeserver, room: str = CRISIS) -> list[str]:
+def answers(fake: FakeHomeserver, room: str | None = None) -> list[str]:
+    """The answers the bot gave (in one room): in the room, or by direct room for a private one."""
     return [c["body"] for c in fake.said(room) if c.get("msgtype") == "m.notice"]
 
 
 async def test_a_command_in_the_crisis_room_is_answered_there_and_the_token_moves_on_after_it(world, fake):
     token = fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev2 Checkout down")]})
-    await world.until(lambda: any("Declared #1" in a for a in answers(fake)), what="the answer")
+    await world.until(lambda: any("Declared #1" in a for a in answers(fake, CRISIS)), what="the answer")
     await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the token stored")
     created = lambda: any(room.get("name", "").startswith("crisis-") for room in fake.created)  # noqa: E731
     await world.until(created, what="the incident room")  # delivered after the answer, by the outbox
@@ -97,13 +98,13 @@ async def test_a_restart_resumes_from_the_stored_token_and_a_replayed_event_chan
     token = fake.push(join={CRISIS: [command]})
     await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the token stored")
     await world.stop()
-    fake.push(join={CRISIS: [command, fake.message("@alice:test", "!crisis list")]})  # the same event again, and a new one
+    second = fake.push(join={CRISIS: [command, fake.message("@alice:test", "!crisis list")]})  # the same event again, and a new one
     asked = len(fake.syncs)
     again = await MatrixWorld(fake, world.bot.engine.url.render_as_string(hide_password=False)).start()
     try:
         await again.until(lambda: len(answers(fake)) >= 2, what="the new command answered")
         assert fake.syncs[asked] == token  # resumed where the first run stopped, not from the present
-        await asyncio.sleep(0.3)
+        await again.until(lambda: load_token(again.bot.engine, fake.user_id) == second, what="the second batch decided")
         await again.bot.deliver()
         assert sum(a.startswith("Declared") for a in answers(fake)) == 1  # not replayed
         assert len([r for r in fake.created if r.get("name", "").startswith("crisis-")]) == 1
@@ -115,8 +116,8 @@ async def test_a_restart_resumes_from_the_stored_token_and_a_replayed_event_chan
 async def test_a_stranger_is_refused_in_the_room_and_nothing_is_declared(world, fake):
     fake.push(join={CRISIS: [fake.message(STRANGER, "!crisis declare outage sev1 Forged")]})
     await world.until(lambda: answers(fake), what="the refusal")
-    [refusal] = answers(fake)
-    assert STRANGER in refusal and "onevoice.yaml" in refusal
+    [refusal] = answers(fake, CRISIS)  # Matrix has no private reply in a room, and no direct room with a stranger
+    assert STRANGER in refusal and "onevoice.yaml" not in refusal  # one short line: nothing about how the team is set up
     assert fake.created == []
 
 

@@ -73,8 +73,8 @@ def test_team_members_become_pills_and_are_mentioned_others_stay_text():
     assert "".join(read.text) == said["body"] == "Waiting for @alice and @bob.; ask @mallory."
 
 
-def test_a_publication_is_the_approved_text_alone():
-    assert exact(TRICKY) == {"msgtype": "m.text", "body": TRICKY}
+def test_a_publication_is_the_approved_text_alone_and_mentions_nobody():
+    assert exact(TRICKY) == {"msgtype": "m.text", "body": TRICKY, "m.mentions": {}}  # its "@room" pings no one
 
 
 def test_an_edit_replaces_in_place_with_a_fallback_for_clients_that_do_not_know_edits():

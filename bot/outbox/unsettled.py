@@ -1,5 +1,6 @@
 """Typed commands whose commit was not confirmed (the connection dropped on it): answered only once it is known whether
-the commit landed, so a person never reads "nothing was changed" and then the command's own answer."""
+the commit landed, so a person never reads "nothing was changed" and then the command's own answer. Every platform whose
+front writes held answers uses it (Telegram, Matrix); it reads only the outbox and the dedup keys."""
 
 import logging
 from collections import OrderedDict
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from handlers.core.effects import Answer
 from handlers.core.ports import Reply
@@ -17,11 +18,11 @@ from storage.models import Outbox, ProcessedEvent
 
 log = logging.getLogger(__name__)
 
-KEPT = 1000  # commands remembered as unsettled, oldest forgotten first (Telegram retries an update for hours at most)
+KEPT = 1000  # commands remembered as unsettled, oldest forgotten first (a platform redelivers an event for hours at most)
 
 
 class CommitUnknown(Exception):
-    """Nobody can tell yet whether a command's commit landed: its update stays unacknowledged and Telegram sends it again."""
+    """Nobody can tell yet whether a command's commit landed: its event stays unacknowledged, so the platform brings it again."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def landed(engine: Engine, platform: str, event_id: str, worker: str, untils: li
                 Outbox.kind == Answer.kind,
                 Outbox.state == "pending",
                 Outbox.lease_owner == worker,
-                Outbox.lease_until.in_(untils),
+                col(Outbox.lease_until).in_(untils),
             )
         ).first()
         return Landed(True, answer)
@@ -82,7 +83,7 @@ class Unsettled:
             self._until.move_to_end(event_id)
             while len(self._until) > KEPT:
                 self._until.popitem(last=False)
-            log.warning("the commit of %s is unconfirmed and cannot be checked; left for Telegram to send again", event_id)
+            log.warning("the commit of %s is unconfirmed and cannot be checked; left unacknowledged, to come again", event_id)
             raise CommitUnknown(event_id) from error
         self._until.pop(event_id, None)
         if not found.committed:
