@@ -34,6 +34,14 @@ def sent_again_after_the_lease(database: str, meanwhile=lambda: None) -> list[st
         other.close()
 
 
+def stop_marking(world: TelegramWorld) -> None:
+    """The marking loop of a worker whose marks never get written ends with the test (or with its process)."""
+    marking = world.bot.deliverers["telegram"]._marking
+    if marking is not None:
+        marking.cancel()
+        world.run(asyncio.sleep(0))
+
+
 def database_away(monkeypatch, deliverer) -> list[bool]:
     """The marks and the lease renewals of `deliverer` fail while the returned flag is set."""
     write, renew, away = deliverer.write_marks, deliverer.leases.renew, [True]
@@ -60,6 +68,7 @@ def test_an_answer_sent_at_once_is_not_sent_again_by_another_replica_once_its_le
         assert len(listed(first)) == 2
         assert sent_again_after_the_lease(database) == []
     finally:
+        stop_marking(first)
         first.close()
 
 
@@ -74,6 +83,7 @@ def test_a_mark_that_waited_for_the_database_is_written_once_it_is_back(database
         assert first.run(deliverer.settle())
         assert sent_again_after_the_lease(database) == []
     finally:
+        stop_marking(first)
         first.close()
 
 
@@ -92,6 +102,7 @@ def test_an_answer_whose_mark_waits_for_the_database_longer_than_its_lease_is_no
         assert sent_again_after_the_lease(database, meanwhile=database_back) == []
         assert len(listed(first)) == 1
     finally:
+        stop_marking(first)
         first.close()
 
 
@@ -102,20 +113,24 @@ def test_while_a_mark_fails_with_the_database_up_its_lease_is_kept_renewed(datab
         monkeypatch.setattr(deliverer, "write_marks", lambda: (_ for _ in ()).throw(RuntimeError("a bug in the mark")))
         monkeypatch.setattr(deliverer.leases, "heartbeat", 0.02)
         monkeypatch.setattr(worker, "MARK_RETRY", 0.01)
-        renew, renewed = deliverer.leases.renew, asyncio.Event()
+        renew, renewed, late = deliverer.leases.renew, asyncio.Event(), [first.clock.now() + first.bot.lease]
 
         def renewing(ids: list[int]) -> int:
+            at = first.clock.now()
             count = renew(ids)
-            first.loop.call_soon_threadsafe(renewed.set)
+            if count and at >= late[0]:  # a renewal made once the lease written with the command had nearly run out
+                first.loop.call_soon_threadsafe(renewed.set)
             return count
 
         monkeypatch.setattr(deliverer.leases, "renew", renewing)
         first.command(ALICE, "/crisis list", chat=ALICE)
-        first.clock.advance(first.bot.lease - timedelta(seconds=1))  # the lease written with the command nearly ran out
+        late[0] = first.clock.now() + first.bot.lease - timedelta(seconds=1)
+        first.clock.advance(first.bot.lease - timedelta(seconds=1))
         first.run(asyncio.wait_for(renewed.wait(), 10))
         assert sent_again_after_the_lease(database) == []
         assert len(listed(first)) == 1
     finally:
+        stop_marking(first)
         first.close()
 
 
@@ -130,6 +145,7 @@ def test_the_worker_that_sent_an_answer_never_sends_it_again_itself_while_its_ma
         assert len(listed(first)) == 1
         assert sent_again_after_the_lease(database) == []  # and the pass wrote the mark
     finally:
+        stop_marking(first)
         first.close()
 
 
@@ -140,10 +156,10 @@ def test_a_worker_that_died_between_its_send_and_its_mark_leaves_the_answer_to_b
         database_away(monkeypatch, deliverer)
         first.command(ALICE, "/crisis list", chat=ALICE)
         assert len(listed(first)) == 1
-        deliverer._marking.cancel()  # the process is gone: no mark, no renewal, no release
-        first.run(asyncio.sleep(0))
+        stop_marking(first)  # the process is gone: no mark, no renewal, no release
         assert len(sent_again_after_the_lease(database)) == 1  # at least once: Telegram cannot de-duplicate a send
     finally:
+        stop_marking(first)
         first.close()
 
 
@@ -162,4 +178,5 @@ def test_a_shutdown_marks_the_answers_sent_before_handing_back_its_leases(databa
         first.bot.release_leases()
         assert sent_again_after_the_lease(database) == []
     finally:
+        stop_marking(first)
         first.close()
