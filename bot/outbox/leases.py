@@ -8,8 +8,9 @@ from sqlalchemy import Engine, exists, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
-from handlers.core.effects import OpenRoom
+from handlers.core.effects import Answer, OpenRoom
 from handlers.core.ports import Clock
+from storage.db import CONNECT_TIMEOUT
 from storage.db import session as new_session
 from storage.models import Outbox
 
@@ -26,6 +27,11 @@ class Leases:
         self.engine, self.clock, self.platform, self.worker, self.batch = engine, clock, platform, worker, batch
         self.lease = lease
         self.heartbeat = lease.total_seconds() / 3  # real seconds between renewals: two may be missed before the lease ends
+        # A held answer another worker sent may wait to be marked sent (bot/outbox/worker.py) while the database is away,
+        # longer than its lease: once the database is back, that worker marks it within a retry (one a second, each
+        # bounded by the connect timeout), so taking it over waits this long first. Only a worker that died after the
+        # send leaves it unmarked: then it is sent again (Telegram cannot tell a repeated sendMessage from a new one).
+        self.takeover = max(lease / 3, timedelta(seconds=CONNECT_TIMEOUT + 3))
 
     def claim(self) -> list[int]:
         """Lease a batch of due rows to this worker so no other worker delivers them meanwhile."""
@@ -40,10 +46,13 @@ class Leases:
                 # all queued behind rows another worker is claiming this instant: look further instead of stopping here
                 passed += [row.id for row in candidates]
             for row in rows:
-                row.lease_until, row.lease_owner = now + self.lease, self.worker
+                if row.kind == Answer.kind and row.lease_owner not in (None, self.worker):
+                    row.lease_until, row.lease_owner, row.next_attempt_at = None, None, now + self.takeover
+                else:
+                    row.lease_until, row.lease_owner = now + self.lease, self.worker
                 session.add(row)
             session.commit()
-            return [row.id for row in rows]
+            return [row.id for row in rows if row.lease_owner == self.worker]
 
     def _due(self, now, passed: list[int]):
         return (

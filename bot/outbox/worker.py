@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import random
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -135,7 +136,16 @@ class Deliverer:
             return not self._marks
 
     async def _mark_soon(self) -> None:
+        """Retry the marks until written, renewing their leases meanwhile: while this worker lives, another one never
+        takes an answer it sent (a lease that ran out while the database was away: see Leases.takeover)."""
+        renewed = time.monotonic()
         while not await self.settle() and not self.stopping:
+            if time.monotonic() - renewed >= self.leases.heartbeat:
+                renewed = time.monotonic()
+                try:
+                    await asyncio.to_thread(self.leases.renew, list(self._marks))
+                except Exception as error:  # the database is away: the mark is retried, and the takeover waits for it
+                    log.warning("could not renew the leases of sent answers: %s", str(error).split("\n", 1)[0])
             await asyncio.sleep(MARK_RETRY)
 
     def write_marks(self) -> int:
@@ -175,6 +185,10 @@ class Deliverer:
                 behind = row.incident_id is not None and ({(row.incident_id, row.lane), (row.incident_id, None)} & held_back)
                 if self.stopping or behind:
                     row.lease_until, row.lease_owner = None, None  # keep the lane's order: wait for the one in front
+                elif row.id in self._holding:
+                    continue  # being sent right now by deliver_held (its lease ran out meanwhile): sent once, by it
+                elif row.id in self._marks:  # sent already, its mark still waiting: written here, never sent again
+                    self._mark_sent(row, self._marks[row.id][1])
                 elif not await asyncio.to_thread(self.leases.hold, session, row):
                     continue
                 elif row.kind in REFRESHES and last_refresh[(row.kind, row.incident_id)] != row.id:

@@ -9,6 +9,8 @@ import asyncio
 import contextvars
 import logging
 import time
+from collections import OrderedDict
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from telegram import BotCommand, ForceReply, Update
@@ -17,7 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.app import OneVoice, learn_alias
-from bot.outbox.unsettled import Unsettled
+from bot.outbox.unsettled import CommitUnknown, Unsettled
 from bot.telegram.edits import EditedCommands
 from bot.telegram.limits import IncidentFirstLimiter
 from bot.telegram.prompts import PromptDesk
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 NAME_RECHECK = 600  # seconds a remembered user name is trusted before it is stored again
+# How long a command whose commit nobody can check stays unanswered and unacknowledged (Telegram sends it again; polling
+# holds back the updates behind it); then the person is told so, and it is acknowledged. A database restart fits within.
+UNSURE_FOR = timedelta(minutes=2)
 _FAILURES: contextvars.ContextVar[list] = contextvars.ContextVar("telegram_update_failures")
 
 
@@ -44,6 +49,11 @@ def build_application(token: str, api_url: str) -> Application:
 
 async def decide_update(application: Application, update: Update) -> bool:
     """Run the update's handlers to completion; whether they finished (False: one raised, so Telegram should send it again)."""
+    return not await update_failures(application, update)
+
+
+async def update_failures(application: Application, update: Update) -> list[BaseException]:
+    """Run the update's handlers to completion; what they raised (nothing: the update is decided)."""
     if _record_failure not in application.error_handlers:  # how a handler's failure is known here
         application.add_error_handler(_record_failure)
     failures: list = []
@@ -52,7 +62,7 @@ async def decide_update(application: Application, update: Update) -> bool:
         await application.process_update(update)
     finally:
         _FAILURES.reset(token)
-    return not failures
+    return failures
 
 
 async def _record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -71,6 +81,7 @@ class TelegramFront:
         self.on_work = on_work or (lambda: None)
         self._names: dict[int, tuple[str, float]] = {}  # user id -> (user name last remembered, when): spares the database
         self.unsettled = Unsettled(bot.engine, PLATFORM, bot.worker)
+        self._unsure: OrderedDict[str, datetime] = OrderedDict()  # event id -> when its commit was first found unknown
         names = ["crisis", *registry().verbs]  # `/crisis <verb>` and each verb on its own, also as /verb@botname
         new = filters.UpdateType.MESSAGE  # an edited message is never a new command (PTB's default would run it again)
         application.add_handler(CommandHandler(names, self.on_command, filters=new))
@@ -242,7 +253,7 @@ class TelegramFront:
         earlier = self.unsettled.earlier(command.event_id)
         reply = await asyncio.to_thread(self.bot.handle, command, route)
         if seen := self.unsettled.unconfirmed(command.event_id, reply, untils, earlier):  # one true answer, or none yet
-            reply = await asyncio.to_thread(self.unsettled.settle, command.event_id, reply, seen)
+            reply = await self._settle(command.event_id, reply, seen)
         if answer_in_chat and not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
             await self._answer(reply, user.id, chat.id, thread, message.message_id if message else None)  # nothing was written
         deliverer, held = self.bot.deliverers.get(PLATFORM), reply.answer_held
@@ -251,6 +262,27 @@ class TelegramFront:
         if reply.work:  # what else it queued goes out in a delivery pass, after this update is confirmed
             asyncio.get_running_loop().call_soon(self.on_work)
         return reply
+
+    async def _settle(self, event_id: str, reply: Reply, seen: list) -> Reply:
+        """The command's one true answer once its commit is checked; CommitUnknown while it cannot be, until UNSURE_FOR has
+        passed: then the person is told nobody could tell, rather than nothing at all."""
+        try:
+            settled = await asyncio.to_thread(self.unsettled.settle, event_id, reply, seen)
+        except CommitUnknown:
+            first = self._unsure.setdefault(event_id, self.bot.deps.clock.now())
+            while len(self._unsure) > 1000:  # bounded: a command Telegram stopped sending is forgotten
+                self._unsure.popitem(last=False)
+            if self.bot.deps.clock.now() - first < UNSURE_FOR:
+                raise
+            log.error("the commit of %s stayed unknown for %s; the person is told to check", event_id, UNSURE_FOR)
+            with speaking(self.bot.config.language):
+                told = _(
+                    "I could not tell whether your command was recorded: the database cannot be reached. "
+                    "Check with /crisis status before repeating it."
+                )
+            settled = Reply(markup.text(told), ok=False, outcome="error")
+        self._unsure.pop(event_id, None)
+        return settled
 
     def _answer_route(self, user_id: int, chat_id: int, thread: int | None, reply_to: int | None, untils: list) -> AnswerRoute:
         """Where the answer goes, as an Answer effect written with the command (so a failing sendMessage is retried and a

@@ -13,13 +13,16 @@ import random
 from telegram.error import Conflict, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.telegram.front import decide_update
+from bot.outbox.unsettled import CommitUnknown
+from bot.telegram.front import update_failures
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 10  # how long one getUpdates waits for news (Telegram allows up to 50)
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 ATTEMPTS = 3  # an update whose handling raised is tried this often, then skipped (logged), so one bad update cannot stall the rest
+# except a command whose commit nobody can check yet (the database is away): skipped, it would be lost without a word, so
+# it is tried until the database answers (the front answers it once that lasts too long: front.UNSURE_FOR)
 
 
 class TelegramPoller:
@@ -67,7 +70,9 @@ class TelegramPoller:
             if self.offset is not None and update.update_id < self.offset:
                 continue
             if not await self._decide(update):
-                await self._pause(self._backoff(), "an update could not be handled")
+                tries = self._attempts.get(update.update_id, 1)
+                delay = min(BACKOFF_FIRST * 2 ** (tries - 1), BACKOFF_MAX) * random.uniform(0.5, 1.0)
+                await self._pause(delay, f"update {update.update_id} could not be handled ({tries} tries)")
                 break  # fetched again from this update on: nothing after it is confirmed before it
             self.offset = update.update_id + 1
 
@@ -102,12 +107,13 @@ class TelegramPoller:
         return updates
 
     async def _decide(self, update) -> bool:
-        """Handle one update; False to fetch it again (it raised, and has attempts left)."""
-        if await decide_update(self.application, update):
+        """Handle one update; False to fetch it again (it raised, and has attempts left, or its commit is unknown)."""
+        failures = await update_failures(self.application, update)
+        if not failures:
             self._attempts.pop(update.update_id, None)
             return True
         attempts = self._attempts[update.update_id] = self._attempts.get(update.update_id, 0) + 1
-        if attempts < ATTEMPTS:
+        if attempts < ATTEMPTS or all(isinstance(failure, CommitUnknown) for failure in failures):
             return False
         log.error("Telegram update %s failed %d times; skipped", update.update_id, attempts)
         self._attempts.pop(update.update_id, None)

@@ -58,6 +58,9 @@ def test_an_answer_held_by_a_process_that_died_before_sending_it_arrives_once_it
         assert restarted.said_to(ALICE) == []  # still held by the dead process: nobody sends it twice meanwhile
         restarted.clock.advance(restarted.bot.lease + timedelta(seconds=1))
         restarted.run(restarted.bot.deliver())
+        assert restarted.said_to(ALICE) == []  # its lease ran out: taken over after a grace, in case it was sent
+        restarted.clock.advance(restarted.bot.deliverers["telegram"].leases.takeover)
+        restarted.run(restarted.bot.deliver())
         restarted.run(restarted.bot.deliver())
         assert len(answers(restarted, ALICE, "incident")) == 1
     finally:
@@ -89,6 +92,8 @@ def test_a_held_answer_whose_lease_ran_out_before_its_send_is_not_sent_a_second_
         other = TelegramWorld(database, restart=1)  # another replica, sharing the fake Telegram's view of the chat
         try:
             other.clock.advance(other.bot.lease + timedelta(seconds=1))
+            other.run(other.bot.deliver())
+            other.clock.advance(other.bot.deliverers["telegram"].leases.takeover)
             other.run(other.bot.deliver())
             assert len(answers(other, ALICE, "incident")) == 1  # the lease ran out: the other replica sent it
         finally:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.telegram import poller as telegram_poller
+from bot.telegram.front import UNSURE_FOR
 from bot.telegram.poller import TelegramPoller
 from storage.models import Outbox
 from tests.bot.telegram_world import ALICE, SECRET, TelegramWorld
@@ -167,4 +168,92 @@ def test_by_polling_an_unsettled_commit_is_confirmed_only_once_its_retry_has_ans
     after_any_lease(world)
     said = new_answers(world, before)
     assert len(said) == 1 and UNREACHABLE not in said[0], said
+    assert tasks(world).count("Call the supplier back") == 1
+
+
+class Polled:
+    """A poller taking one typed command whose commit drops, after which the database stays away until told."""
+
+    def __init__(self, world: TelegramWorld, connection: Connection, monkeypatch):
+        monkeypatch.setattr(telegram_poller, "BACKOFF_FIRST", 0.01)
+        monkeypatch.setattr(telegram_poller, "BACKOFF_MAX", 0.05)
+        self.world, self.connection, self.tries = world, connection, []
+        real_handle = world.bot.handle
+
+        def handle(command, answer=None):
+            self.tries.append(command.event_id)
+            if len(self.tries) == 1:
+                connection.mode = "after"
+            try:
+                return real_handle(command, answer)
+            finally:
+                if len(self.tries) == 1:
+                    connection.down = 10**9  # away from the moment the commit dropped, until the test says otherwise
+
+        world.bot.handle = handle
+        self.update = world.fake.command_update(ALICE, TASK, chat_id=ALICE)
+        world.fake.queue_update(self.update)
+        self.poller = TelegramPoller(world.application, poll_seconds=0.3)
+
+    def confirmed(self) -> bool:
+        return self.world.fake.confirmed > self.update["update_id"]
+
+    async def until(self, condition) -> None:
+        while not condition():
+            await asyncio.sleep(0.01)
+
+    def run(self, *steps) -> None:
+        """Poll while each step runs in turn (a coroutine function), then stop the poller."""
+
+        async def polling() -> None:
+            await self.poller.start()
+            try:
+                for step in steps:
+                    await step()
+            finally:
+                await self.poller.stop()
+
+        self.world.run(asyncio.wait_for(polling(), 60))
+
+
+def test_by_polling_a_command_is_not_confirmed_however_long_its_commit_cannot_be_checked(world, connection, monkeypatch):
+    declared(world)
+    before = len(world.said_to(ALICE))
+    polled = Polled(world, connection, monkeypatch)
+
+    async def away_longer_than_the_attempts_of_a_failing_update() -> None:
+        await polled.until(lambda: len(polled.tries) > 2 * telegram_poller.ATTEMPTS)
+        assert not polled.confirmed()  # Telegram keeps it: nothing is lost
+        assert new_answers(world, before) == []  # and nothing untrue is said
+        connection.down = 0
+
+    async def back() -> None:
+        await polled.until(polled.confirmed)
+
+    polled.run(away_longer_than_the_attempts_of_a_failing_update, back)
+    after_any_lease(world)
+    said = new_answers(world, before)
+    assert len(said) == 1 and UNREACHABLE not in said[0], said  # its own answer, once
+    assert tasks(world).count("Call the supplier back") == 1
+
+
+def test_by_polling_a_command_whose_commit_stays_unknown_too_long_is_answered_that_nobody_can_tell(world, connection, monkeypatch):
+    declared(world)
+    before = len(world.said_to(ALICE))
+    polled = Polled(world, connection, monkeypatch)
+
+    async def away_too_long() -> None:
+        await polled.until(lambda: len(polled.tries) > telegram_poller.ATTEMPTS)
+        assert not polled.confirmed() and new_answers(world, before) == []
+        world.clock.advance(UNSURE_FOR + timedelta(seconds=1))
+        await polled.until(polled.confirmed)
+
+    polled.run(away_too_long)
+    said = new_answers(world, before)
+    assert len(said) == 1 and "could not tell whether your command was recorded" in said[0], said
+    assert "/crisis status" in said[0]
+    connection.down = 0  # the database is back: the commit had landed, so its own answer follows, once
+    after_any_lease(world)
+    said = new_answers(world, before)
+    assert len(said) == 2 and said[1].startswith("Added item"), said
     assert tasks(world).count("Call the supplier back") == 1
