@@ -73,8 +73,8 @@ class RunningBot:
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
-    async def stop(self) -> int | None:
-        """SIGTERM, wait; then the process log must hold no traceback and the fake no bug of its own."""
+    async def stop_process(self) -> int | None:
+        """SIGTERM and wait (as a restart or a shutdown does); the log must hold no unexpected traceback."""
         code = None
         if self.process is not None:
             if self.process.poll() is None:
@@ -85,8 +85,13 @@ class RunningBot:
                 self.process.kill()
                 self.process.wait()
                 raise AssertionError(f"onevoice run ignored SIGTERM:\n{self.output()[-3000:]}") from None
-        await self.fake.stop()
         assert not unexpected_tracebacks(self.output(), self.allowed_tracebacks), self.output()[-5000:]
+        return code
+
+    async def stop(self) -> int | None:
+        """Stop the process (see stop_process), then the fake, which must have met no bug of its own."""
+        code = await self.stop_process()
+        await self.fake.stop()
         assert not self.fake.internal_errors, self.fake.internal_errors
         return code
 

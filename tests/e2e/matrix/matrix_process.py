@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ import yaml
 
 from config.load import STARTER
 from tests.e2e.matrix.matrix_client import MatrixUser, stripped
-from tests.e2e.run_process import RunningBot, free_port, unexpected_tracebacks
+from tests.e2e.run_process import RunningBot, free_port
 from tests.fakes.synapse_server import Account, Synapse
 from tests.templates import migrated_sqlite
 
@@ -159,18 +158,8 @@ class MatrixBot(RunningBot):
 
     async def stop_process(self) -> int | None:
         """SIGTERM and wait (as a restart or a shutdown does); the log must hold no unexpected traceback."""
-        code = None
-        if self.process is not None:
-            if self.process.poll() is None:
-                self.process.send_signal(signal.SIGTERM)
-            try:
-                code = await asyncio.to_thread(self.process.wait, 15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-                raise AssertionError(f"onevoice run ignored SIGTERM:\n{self.output()[-3000:]}") from None
-            self.process = None
-        assert not unexpected_tracebacks(self.output(), self.allowed_tracebacks), self.output()[-5000:]
+        code = await super().stop_process()
+        self.process = None  # a restart starts another
         return code
 
     async def stop(self) -> int | None:
