@@ -13,17 +13,18 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 from functools import cached_property
 
-from telegram import BotCommand, ForceReply, Update
+from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.app import OneVoice, learn_alias
 from bot.outbox.unsettled import CommitUnknown, Unsettled
+from bot.telegram.asking import answer_query, ask, short
 from bot.telegram.edits import EditedCommands
 from bot.telegram.limits import IncidentFirstLimiter
 from bot.telegram.prompts import PromptDesk
-from bot.telegram.render import keyboard, question_html, split, to_html
+from bot.telegram.render import keyboard, split, to_html
 from handlers.catalog import registry
 from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
@@ -112,78 +113,23 @@ class TelegramFront:
         data = query.data or ""
         if update.effective_user is None or not self.prompts.presses.take(update.effective_user.id):
             with speaking(self.bot.config.language):  # a flood of presses: touch nothing, but never leave one unexplained
-                await _answer_query(query, _("Too many presses at once; this one did nothing. Press it again in a few seconds."))
+                await answer_query(query, _("Too many presses at once; this one did nothing. Press it again in a few seconds."))
             return
         if data.startswith("?"):
-            await self._ask(update, data[1:])
+            serves = update.effective_chat is not None and self._serves(update.effective_chat.id, update.effective_chat.type)
+            await ask(update, data[1:], self.prompts, self.application.bot, self.bot.config.language, serves)
             return
         reply = await self._run(update, data, answer_in_chat=False)
         if reply is not None and reply.duplicate:
             return  # the same press delivered again: it was answered the first time
         shown = reply.message.plain() if reply else ""
-        await _answer_query(query, _short(shown) or None)
+        await answer_query(query, short(shown) or None)
 
     @cached_property
     def prompts(self) -> PromptDesk:
         """The questions asked and their rations (made on first use, with the application's own rate limiter)."""
         limiter = getattr(self.application.bot, "rate_limiter", None)
         return PromptDesk(self.bot, limiter if isinstance(limiter, IncidentFirstLimiter) else None)
-
-    async def _ask(self, update: Update, text: str) -> None:
-        """Vet the pressed command as the presser's own; then ask them, and only them, for the reason under the pressed
-        message (in its chat when it is gone). Every refusal is the callback's private answer: the group sees nothing."""
-        query, user, chat = update.callback_query, update.effective_user, update.effective_chat
-        message = query.message
-        language = self.bot.config.language
-        if chat is None or message is None or not self._serves(chat.id, chat.type):
-            with speaking(language):
-                await _answer_query(query, _("This group is not set up for OneVoice: use the crisis group, or message me privately."))
-            return
-        thread = message.message_thread_id if getattr(message, "is_topic_message", False) else None
-        room = RoomRef(PLATFORM, str(chat.id), None if thread is None else str(thread), direct=chat.type == "private")
-        verdict = await asyncio.to_thread(self.prompts.vet, UserRef(PLATFORM, str(user.id), user.username or ""), text, room)
-        with speaking(language):
-            if verdict.refusal:
-                await _answer_query(query, _short(verdict.refusal))
-                return
-            if verdict.already_asked:
-                await _answer_query(query, _("I have asked you already: reply to my question with the reason."))
-                return
-            if not self.prompts.may_post(user.id, chat.id):
-                busy = _("Too many questions right now. Type the command with your reason instead: {command}")
-                where = f"#{verdict.incident_id} " if verdict.incident_id else ""
-                await _answer_query(query, _short(busy.format(command=f"/crisis {where}{verdict.verb} …")))
-                return
-            template = (
-                _("{name}, reply to this message with your reason for {verb} in {id}.")
-                if verdict.incident_id
-                else _("{name}, reply to this message with your reason for {verb}.")
-            )
-        question = question_html(template, verdict.name, user.id, verdict.verb, verdict.incident_id)
-        sent = await self._post_question(message, chat.id, thread, question)
-        if sent is None:
-            await _answer_query(query)
-            return
-        try:
-            await asyncio.to_thread(self.prompts.record, user.id, verdict, text, sent.chat_id, thread, sent.message_id)
-        except UNREACHABLE:  # asked but not kept: a reply to it changes nothing, and the button can be pressed again
-            log.warning("could not keep the question %s: the database is unreachable", sent.message_id)
-        await _answer_query(query)
-
-    async def _post_question(self, message, chat_id: int, thread: int | None, question: str):
-        """Post under the pressed message; when it is gone (deleted meanwhile), in its chat instead. The message, or None."""
-        options = {"parse_mode": ParseMode.HTML, "reply_markup": ForceReply(selective=True)}
-        try:
-            return await self.application.bot.send_message(
-                chat_id, question, message_thread_id=thread, reply_to_message_id=message.message_id, **options
-            )
-        except TelegramError as error:
-            log.info("could not ask under message %s: %s", message.message_id, error)
-        try:
-            return await self.application.bot.send_message(chat_id, question, message_thread_id=thread, **options)
-        except TelegramError as error:
-            log.info("could not ask in chat %s: %s", chat_id, error)
-        return None
 
     async def on_reply(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """A reply to one of the bot's questions completes its command: only from the person asked, once, in time."""
@@ -346,19 +292,6 @@ class TelegramFront:
                 return
             except TelegramError as error:  # the person never started the bot: answer where they asked
                 log.info("could not answer on %s: %s", target, error)
-
-
-async def _answer_query(query, text: str | None = None) -> None:
-    """The callback's private answer (it stops the button's spinner); one already answered (a redelivery) is let be."""
-    try:
-        await query.answer(text=text or None)
-    except TelegramError as error:
-        log.info("could not answer button press %s: %s", query.id, error)
-
-
-def _short(text: str, limit: int = 190) -> str:
-    """A callback answer fits Telegram's 200 characters."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _with_mentions(message) -> str:
