@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from bot.app import OneVoice
 from bot.matrix.client import make_client
 from bot.matrix.delivery import MatrixAdapter
@@ -66,3 +68,24 @@ class MatrixWorld:
             assert time.monotonic() < deadline, f"timed out waiting for {what or condition}"
             await self.bot.deliver()
             await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def fake():
+    """A fake homeserver on loopback (test modules take it as `fake = matrix_world.fake`)."""
+    async with FakeHomeserver() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def world(fake, database):  # SQLite and PostgreSQL both (tests/bot/conftest.py)
+    """The bot syncing against the fake, started; stopped and its engine disposed after the test."""
+    world = await MatrixWorld(fake, database).start()
+    yield world
+    await world.stop()
+    world.bot.engine.dispose()
+
+
+def notices(fake: FakeHomeserver, room: str | None = None) -> list[str]:
+    """The bot's notices, in one room or anywhere (a private answer goes to the person's direct room)."""
+    return [c["body"] for c in fake.said(room) if c.get("msgtype") == "m.notice"]

@@ -12,27 +12,12 @@ from sqlmodel import Session
 from bot.matrix import sync as matrix_sync
 from bot.matrix.sync import load_token
 from storage.models import Outbox
+from tests.bot import matrix_world
 from tests.bot.matrix_homeserver import FakeHomeserver
-from tests.bot.matrix_world import CRISIS, NEWS, STRANGER, MatrixWorld, matrix_team
+from tests.bot.matrix_world import CRISIS, NEWS, STRANGER, MatrixWorld, matrix_team, notices
 
-
-@pytest.fixture
-async def fake():
-    async with FakeHomeserver() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def world(fake, database):
-    world = await MatrixWorld(fake, database).start()
-    yield world
-    await world.stop()
-    world.bot.engine.dispose()
-
-
-def answers(fake: FakeHomeserver, room: str | None = None) -> list[str]:
-    """The bot's notices, in one room or anywhere (private answers go to the person's direct room)."""
-    return [c["body"] for c in fake.said(room) if c.get("msgtype") == "m.notice"]
+fake = matrix_world.fake
+world = matrix_world.world
 
 
 @pytest.mark.parametrize(
@@ -47,17 +32,17 @@ def answers(fake: FakeHomeserver, room: str | None = None) -> list[str]:
 async def test_a_command_whose_client_put_odd_json_in_a_field_is_still_answered(world, fake, monkeypatch, odd):
     monkeypatch.setattr(matrix_sync, "BACKOFF_FIRST", 0.01)  # before the fix: three failing tries, then skipped
     fake.push(join={CRISIS: [fake.message(STRANGER, "!crisis list", **odd), fake.message("@alice:test", "!crisis list", **odd)]})
-    await world.until(lambda: len(answers(fake)) == 2, what="the refusal and the answer", timeout=5)
-    refusal, answer = answers(fake)
+    await world.until(lambda: len(notices(fake)) == 2, what="the refusal and the answer", timeout=5)
+    refusal, answer = notices(fake)
     assert STRANGER in refusal and STRANGER not in answer
 
 
 async def test_a_broadcast_target_takes_no_command_and_hears_no_answer_or_refusal(world, fake):
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
-    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    await world.until(lambda: any(a.startswith("Declared") for a in notices(fake)), what="the declaration")
     in_public = [fake.message("@alice:test", "!crisis #1 history"), fake.message(STRANGER, "!crisis list")]
     fake.push(join={NEWS: in_public, CRISIS: [fake.message("@alice:test", "!crisis #1 status")]})
-    await world.until(lambda: len(answers(fake)) >= 2, what="the status answered in the crisis room")
+    await world.until(lambda: len(notices(fake)) >= 2, what="the status answered in the crisis room")
     await world.bot.deliver()
     assert fake.said(NEWS) == []  # the news room may be public: no drafts, no refusal naming a stranger
 
@@ -66,9 +51,9 @@ async def test_a_command_in_the_incident_room_is_still_answered(world, fake):
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
     incident = lambda: next((r["room_id"] for r in fake.created if r.get("name", "").startswith("crisis-")), None)  # noqa: E731
     await world.until(lambda: incident() is not None, what="the incident room")
-    before = len(answers(fake))
+    before = len(notices(fake))
     fake.push(join={incident(): [fake.message("@alice:test", "!crisis roles")]})
-    await world.until(lambda: any("Incident commander" in a for a in answers(fake)[before:]), what="the roles answered")
+    await world.until(lambda: any("Incident commander" in a for a in notices(fake)[before:]), what="the roles answered")
 
 
 def reply_to(fake: FakeHomeserver, sender: str, quoted: dict, said: str) -> dict:
@@ -86,18 +71,18 @@ def reply_to(fake: FakeHomeserver, sender: str, quoted: dict, said: str) -> dict
 @pytest.mark.parametrize("closer", ["</blockquote></mx-reply>", "</i></b></blockquote>", "</blockquote></MX-REPLY >"])
 async def test_a_reply_to_a_strangers_message_never_runs_words_hidden_in_its_html(world, fake, closer):
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
-    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    await world.until(lambda: any(a.startswith("Declared") for a in notices(fake)), what="the declaration")
     hidden = f"what now?{closer}!crisis #1 update All clear, "  # quoted whole by the replying client
     bait = fake.message(STRANGER, "what now?", format="org.matrix.custom.html", formatted_body=hidden)
     fake.push(join={CRISIS: [bait, reply_to(fake, "@alice:test", bait, "sure"), fake.message("@alice:test", "!crisis #1 roles")]})
-    await world.until(lambda: len(answers(fake)) >= 2, what="the roles answered", timeout=5)
+    await world.until(lambda: len(notices(fake)) >= 2, what="the roles answered", timeout=5)
     await world.bot.deliver()
     assert not any("All clear" in c["body"] for c in fake.said())  # alice only said "sure"
 
 
 async def test_someone_elses_matrix_id_whose_name_is_a_members_key_is_not_shown_as_that_member(world, fake):
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
-    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    await world.until(lambda: any(a.startswith("Declared") for a in notices(fake)), what="the declaration")
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 update Refund agreed with @dave:partner.example today")]})
     posted = lambda: [c for c in fake.said() if "Refund agreed" in c["body"] and c.get("msgtype") == "m.text"]  # noqa: E731
     await world.until(posted, what="the update posted")
@@ -129,21 +114,21 @@ async def without_delivery(condition) -> None:
 async def test_a_command_told_nothing_was_changed_while_the_database_is_away_is_told_once_and_never_run_later(world, fake, monkeypatch):
     monkeypatch.setattr(matrix_sync, "BACKOFF_FIRST", 0.01)
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
-    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    await world.until(lambda: any(a.startswith("Declared") for a in notices(fake)), what="the declaration")
     outage = Outage(world.bot.engine)
     outage.down = True
     token = fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 task Call the supplier back")]})
-    await without_delivery(lambda: any("cannot be reached" in a for a in answers(fake)))
+    await without_delivery(lambda: any("cannot be reached" in a for a in notices(fake)))
     asked = len(fake.syncs)
     await without_delivery(lambda: len(fake.syncs) >= asked + 3)  # the batch fetched again while the database is away
-    told = len(answers(fake))
+    told = len(notices(fake))
     outage.down = False
     await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the token stored")
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 tasks all")]})
-    await world.until(lambda: len(answers(fake)) >= told + 1 and "cannot" not in answers(fake)[-1], what="the tasks listed")
+    await world.until(lambda: len(notices(fake)) >= told + 1 and "cannot" not in notices(fake)[-1], what="the tasks listed")
     await world.bot.deliver()
-    assert sum("cannot be reached" in a for a in answers(fake)) == 1  # told once, not every sync round
-    assert "Call the supplier back" not in answers(fake)[-1]  # told "nothing was changed": so it was not done later
+    assert sum("cannot be reached" in a for a in notices(fake)) == 1  # told once, not every sync round
+    assert "Call the supplier back" not in notices(fake)[-1]  # told "nothing was changed": so it was not done later
 
 
 @pytest.fixture
@@ -173,19 +158,19 @@ async def test_a_command_whose_commit_landed_unconfirmed_gets_its_own_answer_onc
     outage, state = dropping
     state["armed"] = False
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
-    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
-    before = len(answers(fake))
+    await world.until(lambda: any(a.startswith("Declared") for a in notices(fake)), what="the declaration")
+    before = len(notices(fake))
     state.update(armed=True, stay_away=stay_away)
     asked = len(fake.syncs)
     token = fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 task Call the supplier back")]})
     await without_delivery(lambda: len(fake.syncs) >= asked + 3)  # decided, or its batch fetched again while unknown
-    assert answers(fake)[before:] == [] or not stay_away  # nothing is said while nobody can tell
+    assert notices(fake)[before:] == [] or not stay_away  # nothing is said while nobody can tell
     outage.down = False
     await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the batch decided")
     world.clock.advance(world.bot.lease + timedelta(seconds=1))  # a held answer's lease runs out: the outbox sends it
-    await world.until(lambda: len(answers(fake)) > before, what="the task's answer")
+    await world.until(lambda: len(notices(fake)) > before, what="the task's answer")
     await world.bot.deliver()
-    said = answers(fake)[before:]
+    said = notices(fake)[before:]
     assert len(said) == 1 and "cannot be reached" not in said[0] and "Added item" in said[0], said
 
 
@@ -197,7 +182,7 @@ async def test_a_crisis_room_named_by_alias_takes_commands_even_if_the_alias_did
     world = await MatrixWorld(fake, database, config=config).start()
     try:
         fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis list")]})
-        await world.until(lambda: answers(fake), what="the answer in the crisis room")
+        await world.until(lambda: notices(fake), what="the answer in the crisis room")
     finally:
         await world.stop()
         world.bot.engine.dispose()

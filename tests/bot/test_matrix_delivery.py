@@ -11,16 +11,13 @@ from bot.matrix.delivery import MatrixAdapter
 from bot.matrix.rooms import Rooms
 from bot.outbox.adapter import Adapter, RetryLater, Undeliverable, resuming
 from handlers.text.markup import text
+from tests.bot import matrix_world
 from tests.bot.matrix_homeserver import FakeHomeserver
 from tests.bot.matrix_world import CRISIS, SPACE, MatrixWorld
 
+fake = matrix_world.fake
+
 LIMITED = {"errcode": "M_LIMIT_EXCEEDED", "error": "Too Many Requests"}
-
-
-@pytest.fixture
-async def fake():
-    async with FakeHomeserver() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -4,37 +4,19 @@ invitations are accepted only to configured rooms and from team members; a gap i
 
 import asyncio
 
-import pytest
-
 from bot.app import OneVoice
 from bot.matrix import sync as matrix_sync
 from bot.matrix.sync import load_token
-from tests.bot.matrix_homeserver import FakeHomeserver
-from tests.bot.matrix_world import CRISIS, NEWS, SPACE, STRANGER, MatrixWorld
+from tests.bot import matrix_world
+from tests.bot.matrix_world import CRISIS, NEWS, SPACE, STRANGER, MatrixWorld, notices
 
-
-@pytest.fixture
-async def fake():
-    async with FakeHomeserver() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def world(fake, database):  # SQLite and PostgreSQL both (tests/bot/conftest.py)
-    world = await MatrixWorld(fake, database).start()
-    yield world
-    await world.stop()
-    world.bot.engine.dispose()
-
-
-def answers(fake: FakeHomeserver, room: str | None = None) -> list[str]:
-    """The answers the bot gave (in one room): in the room, or by direct room for a private one."""
-    return [c["body"] for c in fake.said(room) if c.get("msgtype") == "m.notice"]
+fake = matrix_world.fake
+world = matrix_world.world
 
 
 async def test_a_command_in_the_crisis_room_is_answered_there_and_the_token_moves_on_after_it(world, fake):
     token = fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev2 Checkout down")]})
-    await world.until(lambda: any("Declared #1" in a for a in answers(fake, CRISIS)), what="the answer")
+    await world.until(lambda: any("Declared #1" in a for a in notices(fake, CRISIS)), what="the answer")
     await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the token stored")
     created = lambda: any(room.get("name", "").startswith("crisis-") for room in fake.created)  # noqa: E731
     await world.until(created, what="the incident room")  # delivered after the answer, by the outbox
@@ -66,7 +48,7 @@ async def test_the_token_is_stored_only_after_the_batchs_events_are_decided(worl
     assert load_token(world.bot.engine, fake.user_id) == before  # deciding: the token has not moved
     release.set()
     await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the token stored")
-    assert answers(fake)  # and by then the command was answered
+    assert notices(fake)  # and by then the command was answered
 
 
 async def _set(event: asyncio.Event) -> None:
@@ -88,7 +70,7 @@ async def test_a_failing_event_is_tried_again_from_the_stored_token_and_decided_
     first = fake.message("@dave:test", "!crisis declare outage sev3 first")
     token = fake.push(join={CRISIS: [first, fake.message("@dave:test", "!crisis declare outage sev3 second")]})
     await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the batch decided")
-    declared = [a for a in answers(fake) if a.startswith("Declared")]
+    declared = [a for a in notices(fake) if a.startswith("Declared")]
     assert len(declared) == 2 and failures  # the first was not declared twice when its batch came again
     assert fake.syncs.count("s0") >= 2  # the batch was fetched again from the stored token
 
@@ -102,11 +84,11 @@ async def test_a_restart_resumes_from_the_stored_token_and_a_replayed_event_chan
     asked = len(fake.syncs)
     again = await MatrixWorld(fake, world.bot.engine.url.render_as_string(hide_password=False)).start()
     try:
-        await again.until(lambda: len(answers(fake)) >= 2, what="the new command answered")
+        await again.until(lambda: len(notices(fake)) >= 2, what="the new command answered")
         assert fake.syncs[asked] == token  # resumed where the first run stopped, not from the present
         await again.until(lambda: load_token(again.bot.engine, fake.user_id) == second, what="the second batch decided")
         await again.bot.deliver()
-        assert sum(a.startswith("Declared") for a in answers(fake)) == 1  # not replayed
+        assert sum(a.startswith("Declared") for a in notices(fake)) == 1  # not replayed
         assert len([r for r in fake.created if r.get("name", "").startswith("crisis-")]) == 1
     finally:
         await again.stop()
@@ -115,8 +97,8 @@ async def test_a_restart_resumes_from_the_stored_token_and_a_replayed_event_chan
 
 async def test_a_stranger_is_refused_in_the_room_and_nothing_is_declared(world, fake):
     fake.push(join={CRISIS: [fake.message(STRANGER, "!crisis declare outage sev1 Forged")]})
-    await world.until(lambda: answers(fake), what="the refusal")
-    [refusal] = answers(fake, CRISIS)  # Matrix has no private reply in a room, and no direct room with a stranger
+    await world.until(lambda: notices(fake), what="the refusal")
+    [refusal] = notices(fake, CRISIS)  # Matrix has no private reply in a room, and no direct room with a stranger
     assert STRANGER in refusal and "onevoice.yaml" not in refusal  # one short line: nothing about how the team is set up
     assert fake.created == []
 
@@ -132,32 +114,32 @@ async def test_invitations_are_accepted_from_team_members_to_direct_rooms_and_co
     joined = set(fake.joined) - {CRISIS, SPACE, NEWS}  # the configured rooms, joined at start
     assert joined == {"!dm-bob:test"}
     fake.push(join={"!dm-bob:test": [fake.message("@bob:test", "list")]})  # in a direct room, the prefix may be left out
-    await world.until(lambda: answers(fake, "!dm-bob:test"), what="the answer in the direct room")
+    await world.until(lambda: notices(fake, "!dm-bob:test"), what="the answer in the direct room")
 
 
 async def test_a_gap_in_a_limited_timeline_is_paged_in_oldest_first(world, fake):
     missed = [fake.message("@alice:test", f"!crisis declare outage sev3 Missed {n}") for n in (1, 2, 3)]
     fake.history[CRISIS] = missed
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis list")]}, limited=[CRISIS])
-    await world.until(lambda: len(answers(fake)) >= 4, what="every command answered")
-    said = answers(fake)
+    await world.until(lambda: len(notices(fake)) >= 4, what="every command answered")
+    said = notices(fake)
     assert [a.split("“")[1].split("”")[0] for a in said[:3]] == ["Missed 1", "Missed 2", "Missed 3"]
 
 
 async def test_a_member_named_by_matrix_id_or_pill_is_that_member(world, fake):
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
-    await world.until(lambda: any(a.startswith("Declared") for a in answers(fake)), what="the declaration")
+    await world.until(lambda: any(a.startswith("Declared") for a in notices(fake)), what="the declaration")
     pill = '!crisis #1 assign exec <a href="https://matrix.to/#/%40bob%3Atest">Bob Li</a>'
     by_pill = fake.message("@alice:test", "!crisis #1 assign exec Bob Li", format="org.matrix.custom.html", formatted_body=pill)
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 assign scribe @erin:test"), by_pill]})
-    await world.until(lambda: len(answers(fake)) >= 3, what="both assignments answered")
-    said = "\n".join(answers(fake)[1:])
+    await world.until(lambda: len(notices(fake)) >= 3, what="both assignments answered")
+    said = "\n".join(notices(fake)[1:])
     assert "Erin Liu" in said and "Bob Li" in said and "not a member" not in said
 
 
 async def test_a_gap_the_server_will_not_page_back_through_does_not_stall_the_loop(world, fake):
     fake.refuse["messages"] = [(400, {"errcode": "M_INVALID_PARAM", "error": "Unknown token"})] * 50  # never
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis list")]}, limited=[CRISIS])
-    await world.until(lambda: answers(fake), what="the batch's own command answered")
+    await world.until(lambda: notices(fake), what="the batch's own command answered")
     token = fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis list")]})
     await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the loop going on")

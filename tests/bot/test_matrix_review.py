@@ -2,7 +2,6 @@
 answers and refusals by direct room, a stranger told one short line, one true answer when a commit's acknowledgement is
 lost, publications that ping nobody, a final dot after a Matrix id, and a failing event's waits that grow."""
 
-import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
@@ -11,29 +10,15 @@ from bot.matrix.sync import load_token
 from bot.outbox import unsettled
 from config.model import RoomHandles
 from storage.models import Outbox
+from tests.bot import matrix_world
 from tests.bot.matrix_homeserver import FakeHomeserver
-from tests.bot.matrix_world import CRISIS, NEWS, STRANGER, MatrixWorld, matrix_team
+from tests.bot.matrix_world import CRISIS, NEWS, STRANGER, MatrixWorld, matrix_team, notices
+
+fake = matrix_world.fake
+world = matrix_world.world
 
 ALICE = "@alice:test"
 TRIAGE = "!triage:test"
-
-
-@pytest.fixture
-async def fake():
-    async with FakeHomeserver() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def world(fake, database):  # SQLite and PostgreSQL both (tests/bot/conftest.py)
-    world = await MatrixWorld(fake, database).start()
-    yield world
-    await world.stop()
-    world.bot.engine.dispose()
-
-
-def notices(fake: FakeHomeserver, room: str | None = None) -> list[str]:
-    return [c["body"] for c in fake.said(room) if c.get("msgtype") == "m.notice"]
 
 
 def direct_room(fake: FakeHomeserver, user: str) -> str | None:

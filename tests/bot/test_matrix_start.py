@@ -10,14 +10,10 @@ from bot.outbox.scheduler import NudgeScheduler
 from bot.readiness import Readiness
 from bot.run import Refused, _start_matrix, _Started
 from config.settings import Settings
-from tests.bot.matrix_homeserver import FakeHomeserver
+from tests.bot import matrix_world
 from tests.bot.matrix_world import matrix_team
 
-
-@pytest.fixture
-async def fake():
-    async with FakeHomeserver() as fake:
-        yield fake
+fake = matrix_world.fake
 
 
 async def start(tmp_path, **environment) -> tuple[str | None, str | None]:
