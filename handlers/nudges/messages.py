@@ -1,18 +1,23 @@
-"""What a nudge says and to whom: the people a target names, and the message its kind's record writes."""
+"""What a nudge says and to whom: the people a target names, and the message its kind's words write."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
 from config.model import Config
 from handlers.core.holders import current_holders
-from handlers.nudges.record import Kind, Late
+from handlers.nudges import outside, words
+from handlers.nudges.record import Kind
+from handlers.nudges.saying import Late, Words
 from handlers.nudges.subjects import Subject
 from handlers.text.formatting import duration_text
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Button, Message, fmt
 from storage.models import Incident, Nudge
 
+# What every kind says, by the name stored in `nudge.kind`: read here, when it fires, so no feature imports the words.
+SAYS: dict[str, Words[Any]] = {**words.WORDS, **outside.WORDS}
 SNOOZES = (("15m", N_("Snooze 15 min")), ("1h", N_("Snooze 1 h")))
 
 
@@ -52,11 +57,12 @@ def render(session: Session, config: Config, incident: Incident, nudge: Nudge, k
     )
     head = fmt("⏰ **#{id} {title}** — ", id=incident.id, title=incident.title)
     actions: list[Button]
-    if escalated and nudge.target == "role:exec" and kind.sponsor is not None:
+    said = SAYS.get(kind.name)
+    if escalated and nudge.target == "role:exec" and said is not None and said.sponsor is not None:
         suffix = fmt(_(" ({late} late); the people responsible were reminded. You may want to step in."), late=late.late)
-        body, actions = kind.sponsor(late) + suffix, []
-    elif kind.say is not None:
-        body, actions = kind.say(late)
+        body, actions = said.sponsor(late) + suffix, []
+    elif said is not None:
+        body, actions = said.say(late)
     else:
         body, actions = fmt(_("{kind} is {late} late."), kind=kind.name, late=late.late), []
     snooze = [Button(_(label), f"#{incident.id} snooze {nudge.id} {span}") for span, label in SNOOZES]

@@ -1,12 +1,12 @@
-"""The reminder kinds about the world outside the team (PRODUCT.md §7, §10): a stakeholder list's deadline, an overdue
-press inquiry, an unanswered claim, and how a published statement lands. Same records as kinds.py, which lists them in
-KINDS."""
+"""What the kinds about the world outside the team say (PRODUCT.md §7, §10): a stakeholder list's deadline, an overdue
+press inquiry, an unanswered claim, and how a published statement lands. Their records are in kinds.py."""
 
-from datetime import timedelta
+from typing import Any
 
 from sqlmodel import select
 
-from handlers.nudges.record import Kind, Late, Said, never
+from handlers.nudges import kinds
+from handlers.nudges.saying import Late, Said, Words, entry
 from handlers.nudges.subjects import Aftermath, Audience, ClaimRef, Question
 from handlers.text.formatting import when
 from handlers.text.i18n import _
@@ -37,18 +37,6 @@ def stakeholder_deadline_sponsor(said: Late[Audience]) -> Message:
     return fmt(words, title=_audience_title(said), at=when(said.config, said.nudge.first_due_at, said.now))
 
 
-STAKEHOLDER_DEADLINE = Kind(
-    name="stakeholder_deadline",
-    subject=Audience,
-    clears="notify {key}",
-    say=stakeholder_deadline,
-    sponsor=stakeholder_deadline_sponsor,
-    repeat=timedelta(minutes=15),
-    cap=2,  # the liaison and the commander hear it twice, then the executive sponsor (PRODUCT.md §10)
-    ladder=("role:exec",),
-)
-
-
 def _inquiry(said: Late[Question]) -> Inquiry | None:
     query = select(Inquiry).where(Inquiry.incident_id == said.incident.id, Inquiry.number == said.subject.n)
     return said.session.exec(query).first()
@@ -60,17 +48,6 @@ def inquiry_overdue(said: Late[Question]) -> Said:
     words = _("press inquiry {n} from {outlet} is {late} past its deadline. Clear it: `/crisis answer {key}`, or decline it with a reason")
     values = {"n": key.upper(), "outlet": found.outlet if found else "—", "late": said.late, "key": key}
     return fmt(words, **values), [said.button(_("Answer with the line"))]
-
-
-INQUIRY_OVERDUE = Kind(
-    name="inquiry_overdue",
-    subject=Question,
-    clears="answer {key}",
-    say=inquiry_overdue,
-    repeat=timedelta(minutes=15),
-    cap=1,  # the spokesperson hears once, then the commander (PRODUCT.md §10)
-    ladder=("role:commander",),
-)
 
 
 def _claim(said: Late[ClaimRef]) -> Claim | None:
@@ -93,27 +70,6 @@ def claim_unanswered_sponsor(said: Late[ClaimRef]) -> Message:
     return fmt(_("claim {n} “{text}” is spreading unanswered"), n=said.subject.format().upper(), text=claim.text[:200] if claim else "")
 
 
-CLAIM_UNANSWERED = Kind(
-    name="claim_unanswered",
-    subject=ClaimRef,
-    clears="rebut {key}",
-    say=claim_unanswered,
-    sponsor=claim_unanswered_sponsor,
-    repeat=timedelta(minutes=15),  # its deadline is the severity's `claims.answer_within`; then every 15 min
-    cap=2,
-    ladder=("role:exec",),
-)
-
-REACTION_FOLLOW_UP = Kind(
-    name="reaction_follow_up",
-    subject=Aftermath,
-    clears="reaction",
-    say=None,  # scripted: handlers/signals/followup.py posts the figures in the room, or nothing when no signal is attached
-    quiet=never,
-    live=False,  # how a statement landed is still worth telling after the incident is resolved
-)
-
-
 def not_landing(said: Late[Aftermath]) -> Said:
     words = _(
         "v{version} is not landing: negative volume {before} → {after} in the hour since it went out. "
@@ -124,11 +80,12 @@ def not_landing(said: Late[Aftermath]) -> Said:
     return fmt(words, version=said.subject.version, before=before, after=after), [said.button(_("Reaction"))]
 
 
-NOT_LANDING = Kind(
-    name="not_landing",
-    subject=Aftermath,
-    clears="reaction",
-    say=not_landing,
-    cap=1,  # once: comms and the commander hear it, nobody climbs a ladder for it
-    live=False,
+# The words of every kind above, by the name stored in `nudge.kind` (the reaction follow-up is scripted: it has none).
+WORDS: dict[str, Words[Any]] = dict(
+    [
+        entry(kinds.STAKEHOLDER_DEADLINE, stakeholder_deadline, stakeholder_deadline_sponsor),
+        entry(kinds.INQUIRY_OVERDUE, inquiry_overdue),
+        entry(kinds.CLAIM_UNANSWERED, claim_unanswered, claim_unanswered_sponsor),
+        entry(kinds.NOT_LANDING, not_landing),
+    ]
 )

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from handlers.catalog import registry
-from handlers.nudges import kinds, record
+from handlers.nudges import kinds, outside, record, saying, words
 from handlers.nudges import messages as reminders
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Item, Subject
@@ -20,20 +20,21 @@ from storage.models import Incident, Nudge
 from tests.handlers.nudge_timeline import DRAFT, declare
 
 
-def _says(late: record.Late) -> record.Said:
+def _says(late: saying.Late) -> saying.Said:
     return fmt("test reminder {n} is {late} late", n=str(late.subject.n), late=late.late), [late.button("Done")]
 
 
 def _kind(**fields) -> record.Kind:
-    return record.Kind(**{"name": "test_kind", "subject": Item, "clears": "done {n}", "say": _says, "quiet": record.never, **fields})
+    return record.Kind(**{"name": "test_kind", "subject": Item, "clears": "done {n}", "quiet": record.never, **fields})
 
 
 @pytest.fixture
 def register(monkeypatch):
-    """Register a kind for one test, the way kinds.py lists its own."""
+    """Register a kind for one test, the way kinds.py lists its records and messages.py its words."""
 
     def add(kind: record.Kind) -> record.Kind:
         monkeypatch.setitem(kinds.KINDS, kind.name, kind)
+        monkeypatch.setitem(reminders.SAYS, *saying.entry(kind, _says))
         return kind
 
     return add
@@ -82,6 +83,12 @@ def test_the_buttons_run_the_kinds_clearing_command(chat, clock, register):
     assert to == "carol" and message.buttons[0].command == "#1 done 1"
     assert chat.say("dave", "done 1", room).ok  # dave owns item 1: doing it clears the kind's reminder too
     assert t.recipients(30, "test reminder", step=1) == []
+
+
+def test_every_kind_that_speaks_has_its_words_and_no_words_name_a_kind_that_is_not_there():
+    spoken = {name for name, kind in kinds.KINDS.items() if not kind.scripted}
+    assert set(reminders.SAYS) == spoken
+    assert not set(words.WORDS) & set(outside.WORDS)  # one kind, one place for its words
 
 
 def _sample(shape: type[Subject]) -> Subject:
