@@ -13,7 +13,7 @@ TOP = {"handlers.router", "handlers.help", "handlers.catalog"}  # the grammar: i
 # The small, named surface through which one feature may use another (everything else is that feature's own business).
 SURFACE = {
     "handlers.nudges.schedule": "scheduling and clearing reminders, for every feature that promises something",
-    "handlers.nudges.kinds": "the reminder kinds a promise names (their records: pace, cap, ladder, message)",
+    "handlers.nudges.kinds": "the reminder kinds a promise names (data only: pace, cap, ladder; their words are firing's)",
     "handlers.nudges.subjects": "what a reminder is about, typed (`VersionRole(3, 'legal')` for 'v3:legal')",
     "handlers.line.states": "the states of a version of the line",
     "handlers.line.kinds": "the kinds of statement (holding, update, rebuttal…) and their names, shown on the card",
@@ -38,7 +38,13 @@ SURFACE = {
     "handlers.signals.buckets": "a drill inject carrying volume and sentiment adds a reading like a signal; the report draws them",
 }
 PLATFORMS = {"bot.slack", "bot.telegram", "bot.console", "bot.matrix"}
-DEEPEST = 7  # modules in the longest import chain inside a feature (14 on the flat floor, 8 before the read-only leaves)
+# Modules in the longest import chain inside a feature: 14 on the flat floor, 8 before the read-only leaves, 7 now.
+# Issue 16 asks for about 5. The reminder records no longer carry their words (nudges.kinds is 2 deep, was 4), which
+# took it out of every longest chain (7 modules at 7 before, 5 now), but not below 7: incident.card is 5 deep
+# (line.standing -> line.recipients -> core.effects -> text.markup) under declare, which drills.drill opens a drill
+# through; nudges.firing imports the scripted kinds' features (drills.injects -> desk.inquiries -> line.headline...);
+# lifecycle imports declare and checklist for small helpers. docs/architecture.md lists the five moves that reach 6.
+DEEPEST = 7
 
 
 def _modules(top: str) -> dict[str, Path]:
@@ -127,6 +133,18 @@ def test_import_chains_inside_the_features_stay_short():
     chains = [deepest_chain(modules, name) for name in modules if name not in TOP]
     longest = max(chains, key=len)
     assert len(longest) <= DEEPEST, " -> ".join(longest)
+
+
+def test_naming_a_reminder_kind_imports_no_message_text():
+    """A feature that promises something imports the kind's record, data only; its words are read when it fires."""
+    modules = _modules("handlers")
+    graph = _graph(tuple(modules.items()))
+    reached, todo = set(), ["handlers.nudges.kinds"]
+    while todo:
+        name = todo.pop()
+        reached.add(name)
+        todo += [m for m in graph[name] if m not in reached]
+    assert sorted(reached) == ["handlers.nudges.kinds", "handlers.nudges.record", "handlers.nudges.subjects"]
 
 
 def test_the_check_itself_catches_a_platform_import(tmp_path):
