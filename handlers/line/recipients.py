@@ -2,7 +2,6 @@
 
 from sqlmodel import Session, col, select
 
-from handlers.core.effects import Mail
 from handlers.text.i18n import _
 from storage.models import Outbox, Publication
 
@@ -18,7 +17,9 @@ def publication_of(row: Outbox) -> int | None:
 def recipients(session: Session, publication: Publication) -> list[Outbox]:
     """The outbox rows of a publication's e-mails, one per address."""
     # Only this attempt's: a failed publication published again has its earlier rows, queued before it was recorded again.
-    mine = (Outbox.incident_id == publication.incident_id, Outbox.kind == Mail.kind, Outbox.created_at >= publication.at)
+    # "mail" is the channel a Mail effect is queued on, named as standing.py names "publish": reading the outbox's rows
+    # does not import the effects that write them.
+    mine = (Outbox.incident_id == publication.incident_id, Outbox.kind == "mail", Outbox.created_at >= publication.at)
     rows = session.exec(select(Outbox).where(*mine).order_by(col(Outbox.id)))
     return [row for row in rows if publication_of(row) == publication.id]
 
