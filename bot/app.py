@@ -20,10 +20,11 @@ from bot.web.report_files import reports_dir
 from config.load import load_config
 from config.model import Config
 from config.settings import Settings
+from handlers.catalog import SCRIPTED
 from handlers.core.context import Deps, handle_of
 from handlers.core.errors import Refusal
 from handlers.core.ports import Clock, Command, OffsetClock, Reply, SystemClock
-from handlers.nudges import firing
+from handlers.nudges import firing, scripted
 from handlers.router import REHEARSAL, UNREACHABLE, AnswerRoute, database_unreachable, dispatch, outage, vet_command
 from handlers.text.i18n import speaking
 from storage.db import make_engine, session, upgrade
@@ -45,6 +46,7 @@ class OneVoice:
             upgrade(self.engine)
         clock = clock or (OffsetClock(settings.clock_start) if settings.clock_start else SystemClock())
         self.deps = Deps(self.config, clock, public_url=settings.public_url)
+        scripted.fill(SCRIPTED)  # what fires a drill's injects and the reaction follow-ups, handed to firing here
         self.deliverers: dict[str, Deliverer] = {}
         self.worker = f"{socket.gethostname()[:20]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"  # whose lease a claim is
         self.metrics = Metrics(self.engine)

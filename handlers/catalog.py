@@ -1,4 +1,4 @@
-"""The grammar's verbs, listed explicitly: each module that answers verbs, in the order `help` shows them."""
+"""The grammar's lists: the modules that answer verbs, in the order `help` shows them; what fires a scripted reminder."""
 
 from functools import cache
 
@@ -9,8 +9,10 @@ from handlers.drills import drill, injects
 from handlers.incident import checklist, declare, lifecycle, roles
 from handlers.line import approvals, composing, publishing, reading
 from handlers.nudges import snooze
+from handlers.nudges.scripted import Deliver
+from handlers.nudges.subjects import Aftermath, Inject, Subject
 from handlers.review import lessons
-from handlers.signals import linking, reaction
+from handlers.signals import followup, linking, reaction
 
 # To add a verb: write its handler with @verb in the module of its concern; list that module here if it is new.
 VERB_MODULES = (
@@ -33,6 +35,10 @@ VERB_MODULES = (
     linking,
     help,
 )
+
+# What fires each scripted reminder kind, by its subject: the feature that owns it. The app fills nudges.scripted with
+# it at start (`scripted.fill(SCRIPTED)`), so firing imports neither a drill nor the reaction figures.
+SCRIPTED: dict[type[Subject], Deliver] = {Inject: injects.deliver, Aftermath: followup.deliver}
 
 
 @cache

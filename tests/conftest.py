@@ -93,9 +93,12 @@ class Chat:
 
     def __init__(self, engine, config: Config, clock: FakeClock):
         from bot.app import sync_handles
+        from handlers.catalog import SCRIPTED
+        from handlers.nudges import scripted
 
         self.engine, self.config, self.clock = engine, config, clock
         self.deps = Deps(config, clock, ["console"])
+        scripted.fill(SCRIPTED)  # as the app does at start: what fires a drill's injects and the reaction follow-ups
         sync_handles(engine, config, "console")
         self._event = 0
 

@@ -7,8 +7,9 @@ from handlers.core.context import Context
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.ports import Reply
 from handlers.core.verbs import verb
-from handlers.drills import injects
+from handlers.drills import timetable
 from handlers.incident import declare as incidents
+from handlers.incident.severity import parse_severity
 from handlers.text.formatting import duration_text
 from handlers.text.i18n import N_, _
 from handlers.text.markup import Message, fmt, lines, text
@@ -34,7 +35,7 @@ def drill(ctx: Context) -> Reply:
     severity, named = None, None
     for word in words[1:]:
         if _SEVERITY_WORD.match(word) and severity is None:
-            severity = incidents.parse_severity(word)
+            severity = parse_severity(word)
             if severity is None:
                 raise UsageError(fmt(_("“{word}” is not a severity: use `sev1` (critical) to `sev4` (minor)."), word=word[:20]))
         elif named is None:
@@ -49,7 +50,7 @@ def drill(ctx: Context) -> Reply:
     incident = ctx.incident
     incident.scenario = scenario.key
     ctx.session.add(incident)
-    rows = injects.schedule(ctx, scenario)
+    rows = timetable.schedule(ctx, scenario)
     span = duration_text(rows[-1].due_at - ctx.now)
     ctx.log("scenario", scenario.key, injects=len(rows))
     ctx.post(_briefing(ctx, scenario, len(rows), span))

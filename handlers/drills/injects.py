@@ -7,15 +7,12 @@ from sqlmodel import Session, col, select
 
 from config.durations import parse_duration
 from config.model import Config
-from config.scenarios import Scenario
 from handlers.core.context import Context, Deps, in_every_room
 from handlers.core.effects import Post
 from handlers.core.errors import Refusal, UsageError
 from handlers.core.grammar import leading
 from handlers.core.verbs import PARTICIPANT, verb
 from handlers.desk import inquiries
-from handlers.nudges import kinds
-from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Inject
 from handlers.signals import buckets
 from handlers.text.formatting import duration_text, when
@@ -24,26 +21,7 @@ from handlers.text.labels import INJECT_KIND, label
 from handlers.text.markup import Button, Message, fmt, lines, text
 from storage.models import DrillInject, Incident, TimelineEvent
 
-ROOM = "room"  # an inject's nudge target: nobody in person, so it is posted in the drill room
 _NUMBER = re.compile(r"^[iI](\d{1,4})$")
-
-
-def schedule(ctx: Context, scenario: Scenario) -> list[DrillInject]:
-    """Store the scenario's injects with the drill and schedule each at its offset from now."""
-    rows = []
-    for number, inject in enumerate(scenario.injects, start=1):
-        row = DrillInject(
-            incident_id=ctx.incident.id,
-            number=number,
-            kind=inject.kind,
-            due_at=ctx.now + inject.at,
-            answer_within=int(inject.answer_span().total_seconds()),
-            content=inject.model_dump(mode="json", exclude_none=True),
-        )
-        ctx.session.add(row)
-        rows.append(row)
-        nudges.schedule(ctx.session, ctx.incident.id, kinds.DRILL_INJECT, ROOM, row.due_at, ctx.now, subject=Inject(number))
-    return rows
 
 
 def _local(value: object, language: str) -> str:

@@ -14,6 +14,7 @@ from handlers.core.people import is_mention, resolve_person
 from handlers.core.permissions import check_permission
 from handlers.core.verbs import ANYONE, PARTICIPANT, verb
 from handlers.incident.card import render_checklist
+from handlers.incident.reminders import owner_target
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
 from handlers.nudges.subjects import Item
@@ -95,13 +96,6 @@ def role_mentioned(ctx: Context, token: str) -> str | None:
     name = keyword(token).lstrip("@")
     people = {key.casefold() for key in ctx.config.team.people}
     return name if name in ctx.config.team.roles and name not in people else None
-
-
-def owner_target(item: ChecklistItem) -> str:
-    """Who an overdue item nudges: its role (whoever holds it then), else its person, else the commander."""
-    if item.owner_role:
-        return f"role:{item.owner_role}"
-    return f"person:{item.owner_person}" if item.owner_person else "role:commander"
 
 
 def _item(ctx: Context, word: str | None) -> ChecklistItem:

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from config.model import OPEN_PHASES, SEVERITIES, Severity
+from config.model import OPEN_PHASES
 from handlers.core.cleaning import keyword
 from handlers.core.context import Context
 from handlers.core.effects import Edit, OpenRoom
@@ -17,11 +17,11 @@ from handlers.core.verbs import verb
 from handlers.desk import deadlines
 from handlers.incident import staffing
 from handlers.incident.card import SEVERITY_MARK, render_card, render_checklist
-from handlers.incident.timing import incident_timing
-from handlers.line.versions import current_line
+from handlers.incident.reminders import restart_update_clock, schedule_first_statement
+from handlers.incident.severity import parse_severity
 from handlers.nudges import kinds
 from handlers.nudges import schedule as nudges
-from handlers.nudges.subjects import Item, Role, Stage
+from handlers.nudges.subjects import Item, Role
 from handlers.review.scorecard import render_scorecard
 from handlers.signals.triage import carried, triage_message
 from handlers.text.formatting import role_name
@@ -31,15 +31,6 @@ from handlers.text.markup import Message, fmt, lines, static, text
 from storage.models import ChecklistItem, Incident, Outbox, Room, Signal
 
 MAX_TITLE = 200
-_SEVERITY = re.compile(r"^(sev)?([0-9]+)$", re.IGNORECASE)
-
-
-def parse_severity(word: str, bare_number: bool = True) -> Severity | None:
-    """'sev2', 'SEV2' (or '2' where a bare number is allowed) → 'sev2'; anything else → None."""
-    match = _SEVERITY.match(keyword(word))  # ｓｅｖ１ as a full-width input method types it, too
-    if not match or not (match.group(1) or bare_number) or match.group(2) not in ("1", "2", "3", "4"):
-        return None
-    return SEVERITIES[int(match.group(2)) - 1]
 
 
 def _severity_word(word: str) -> bool:
@@ -210,31 +201,6 @@ def _add_checklist(ctx: Context, playbook, holders: dict[str, str]) -> list[Chec
         nudges.schedule(ctx.session, ctx.incident.id, kinds.TASK_OVERDUE, f"role:{spec.owner}", due_at, ctx.now, subject=Item(number))
     ctx.incident.last_task_number = len(items)
     return items
-
-
-def schedule_first_statement(ctx: Context, timing) -> None:
-    """The golden-hour reminders: 15 minutes before the first statement is due, and at the deadline."""
-    incident = ctx.incident
-    nudges.clear(ctx.session, incident.id, kinds.FIRST_STATEMENT)
-    if current_line(ctx.session, incident.id) is not None:
-        return  # already said: the golden hour is behind us
-    due = incident.declared_at + timing.first_statement
-    target = "role:commander,role:comms"
-    warning = due - kinds.FIRST_STATEMENT.repeat
-    if warning > ctx.now:
-        nudges.schedule(ctx.session, incident.id, kinds.FIRST_STATEMENT, target, warning, ctx.now, subject=Stage("warning"), once=True)
-    nudges.schedule(ctx.session, incident.id, kinds.FIRST_STATEMENT, target, max(due, ctx.now), ctx.now, subject=Stage("deadline"))
-
-
-def restart_update_clock(ctx: Context, due_at) -> None:
-    """Promise the next update at due_at; while the response is live, a repeating nudge keeps the promise."""
-    incident = ctx.incident
-    incident.next_update_at = due_at
-    ctx.session.add(incident)
-    nudges.clear(ctx.session, incident.id, kinds.UPDATE_DUE)
-    if incident.phase not in ("resolved", "closed"):
-        cadence = incident_timing(ctx).update_every
-        nudges.schedule(ctx.session, incident.id, kinds.UPDATE_DUE, "role:commander,role:comms", due_at, ctx.now, repeat=cadence)
 
 
 def _schedule_clocks(ctx: Context, timing) -> None:

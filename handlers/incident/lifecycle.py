@@ -12,8 +12,8 @@ from handlers.core.verbs import PARTICIPANT, verb
 from handlers.desk import deadlines
 from handlers.desk import tracking as claims
 from handlers.incident import staffing
-from handlers.incident.checklist import owner_target
-from handlers.incident.declare import parse_severity, restart_update_clock, schedule_first_statement
+from handlers.incident.reminders import owner_target, restart_update_clock, schedule_first_statement
+from handlers.incident.severity import parse_severity
 from handlers.incident.timing import incident_timing
 from handlers.line import countersigning, statements
 from handlers.nudges import kinds
@@ -120,7 +120,7 @@ def post_update(ctx: Context) -> Message:
     """Post a status update to the room and stakeholder rooms, and restart the cadence."""
     body = _require_text(ctx, _("Write the update after the verb."))
     incident = ctx.incident
-    restart_update_clock(ctx, ctx.now + incident_timing(ctx).update_every)
+    restart_update_clock(ctx, ctx.now + incident_timing(ctx.config, ctx.incident).update_every)
     ctx.log("update", body)
     message = lines(
         fmt(_("**Update on #{id} {title}** from {by}:"), id=incident.id, title=incident.title, by=ctx.actor.name),
@@ -153,7 +153,7 @@ def resolve(ctx: Context) -> Message:
     incident.resolved_at = ctx.now
     incident.summary = ctx.args or incident.summary
     nudges.clear_all(ctx.session, incident.id, kinds.live())
-    review_within = incident_timing(ctx).review_within
+    review_within = incident_timing(ctx.config, ctx.incident).review_within
     review = Message()
     if review_within:
         due = ctx.now + review_within
@@ -178,7 +178,7 @@ def reopen(ctx: Context) -> Message:
     ctx.refresh_card()
     incident.resolved_at = None
     nudges.clear(ctx.session, incident.id, kinds.REVIEW_DUE)
-    restart_update_clock(ctx, ctx.now + incident_timing(ctx).update_every)
+    restart_update_clock(ctx, ctx.now + incident_timing(ctx.config, ctx.incident).update_every)
     _restore_live_nudges(ctx)
     message = fmt(_("#{id} reopened by {by}: back to responding."), id=incident.id, by=ctx.actor.name)
     return ctx.announce(message)
@@ -187,7 +187,7 @@ def reopen(ctx: Context) -> Message:
 def _restore_live_nudges(ctx: Context) -> None:
     """Bring back what resolve stopped: overdue items, unacknowledged roles, the first-statement clock."""
     incident = ctx.incident
-    schedule_first_statement(ctx, incident_timing(ctx))
+    schedule_first_statement(ctx, incident_timing(ctx.config, ctx.incident))
     deadlines.promise(ctx)
     claims.reconsider_all(ctx.session, ctx.config, incident, ctx.now)
     items = ctx.session.exec(

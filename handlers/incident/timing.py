@@ -1,8 +1,9 @@
 """The incident's clock: the timing of its playbook at its current severity."""
 
-from handlers.core.context import Context
+from config.model import Config, Timing
+from storage.models import Incident
 
 
-def incident_timing(ctx: Context):
+def incident_timing(config: Config, incident: Incident) -> Timing:
     """The clock of the incident's playbook at its current severity."""
-    return ctx.config.timing(ctx.config.playbooks[ctx.incident.playbook], ctx.incident.severity)
+    return config.timing(config.playbooks[incident.playbook], incident.severity)

@@ -72,7 +72,7 @@ def severity_changed(ctx: Context) -> Message:
 
 def _remind(ctx: Context, statement: Statement, missing: list[str], excluded: set[str]) -> None:
     """A reminder per missing signature, at the pace of a pending approval; to the backup when the holder cannot sign."""
-    wait = incident_timing(ctx).approval_nudge
+    wait = incident_timing(ctx.config, ctx.incident).approval_nudge
     holders = current_holders(ctx.session, ctx.incident.id)
     for role in missing:
         subject = VersionRole(statement.version, role)

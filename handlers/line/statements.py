@@ -165,7 +165,7 @@ def stale_targets(session: Session, incident_id: int, current_id: int) -> list[s
 
 def remind_approvers(ctx: Context, statement: Statement, roles: list[str]) -> None:
     """A reminder per approval still missing, due the severity's approval time after the draft was made."""
-    wait = incident_timing(ctx).approval_nudge
+    wait = incident_timing(ctx.config, ctx.incident).approval_nudge
     nudges.clear(ctx.session, ctx.incident.id, kinds.APPROVAL_PENDING, where=VersionRole.any_role(statement.version))
     given = approvals_of(ctx.session, statement.id)
     holders = current_holders(ctx.session, ctx.incident.id)

@@ -10,12 +10,10 @@ from sqlmodel import Session, col, func, select
 from config.model import Config
 from handlers.core.context import Deps, handle_of, in_every_room, queue
 from handlers.core.effects import DM, Post
-from handlers.drills import injects
-from handlers.nudges import kinds
+from handlers.nudges import kinds, scripted
 from handlers.nudges import messages as reminders
 from handlers.nudges.record import Kind
-from handlers.nudges.subjects import Aftermath, BadSubject, Inject, Subject
-from handlers.signals import followup
+from handlers.nudges.subjects import BadSubject, Subject
 from handlers.text.i18n import speaking
 from storage.models import Incident, Nudge
 
@@ -85,10 +83,7 @@ def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:
     config = deps.config
     if kind.scripted:  # a drill inject: on the minute, in the drill room, whatever the hour; no repeat, no ladder
         with speaking(config.language):
-            if isinstance(subject, Inject):
-                injects.deliver(session, deps, incident, subject, now)
-            elif isinstance(subject, Aftermath):  # the reaction follow-up: figures in the room, or nothing
-                followup.deliver(session, deps, incident, subject, now)
+            scripted.deliver(session, deps, incident, subject, now)  # the inject, or the reaction follow-up's figures
         nudge.attempts, nudge.fired_at, nudge.state = nudge.attempts + 1, now, "fired"
         _done(session, nudge)
         return True
