@@ -12,6 +12,7 @@ an ordinary OS process with its own pid, sockets and memory: SIGKILL and SIGTERM
 from __future__ import annotations
 
 import atexit
+import importlib
 import json
 import os
 import select
@@ -162,6 +163,20 @@ def _serve() -> None:
     import bot.telegram.front  # noqa: F401
     import bot.telegram.poller  # noqa: F401
     import storage.db  # noqa: F401
+
+    for name in (  # what a child imported still, once serving: PostgreSQL's driver, the scheduler's triggers, uvicorn's parts
+        "psycopg",
+        "apscheduler.triggers.date",
+        "apscheduler.triggers.interval",
+        "slack_bolt.listener_matcher.async_builtins",
+        "uvicorn.lifespan.off",
+        "uvicorn.lifespan.on",
+        "uvicorn.protocols.websockets.auto",
+    ):
+        importlib.import_module(name)
+    from config.load import STARTER, load_config
+
+    load_config(str(STARTER))  # once, so that what parsing a team file compiles and caches is in every child already
 
     assert threading.active_count() == 1, threading.enumerate()  # a fork copies only the calling thread
     wake_r, wake_w = os.pipe()
