@@ -32,7 +32,7 @@ async def run(rounds: int, seed: int) -> int:
     folder = Path(tempfile.mkdtemp(prefix="onevoice-intake-"))
     started = time.monotonic()
     with private_schema() as (engine, url):
-        async with Replicas(folder, url, team_config(folder, 0), None, env={"ONEVOICE_LEASE_SECONDS": LEASE}) as replicas:
+        async with Replicas(folder, url, team_config(folder, 0), None, env={"ONEVOICE_LEASE_SECONDS": LEASE, "ONEVOICE_TICK_SECONDS": "1"}) as replicas:
             await replicas.start(2)
             slash, button, rig = await run_intake_rounds(replicas, engine, rounds // 2, seed)
             await replicas.stop()
