@@ -26,13 +26,14 @@ from tests.e2e.intake_rounds import run_intake_rounds  # noqa: E402
 from tests.e2e.replicas import Replicas, team_config  # noqa: E402
 
 LEASE = "4"  # seconds before a killed replica's claimed effects are free for the other one
+ENV = {"ONEVOICE_LEASE_SECONDS": LEASE, "ONEVOICE_TICK_SECONDS": "1"}  # ticks: the seeded reminders are found within a second
 
 
 async def run(rounds: int, seed: int) -> int:
     folder = Path(tempfile.mkdtemp(prefix="onevoice-intake-"))
     started = time.monotonic()
     with private_schema() as (engine, url):
-        async with Replicas(folder, url, team_config(folder, 0), None, env={"ONEVOICE_LEASE_SECONDS": LEASE}) as replicas:
+        async with Replicas(folder, url, team_config(folder, 0), None, env=ENV) as replicas:
             await replicas.start(2)
             slash, button, rig = await run_intake_rounds(replicas, engine, rounds // 2, seed)
             await replicas.stop()

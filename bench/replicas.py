@@ -105,7 +105,9 @@ async def one_configuration(n: int, commands: int, reminders: int) -> tuple[floa
 
 async def crash(rounds: int, lease: str) -> None:
     with private_schema() as (engine, url), tempfile.TemporaryDirectory(prefix="onevoice-crash-") as folder:
-        async with Replicas(Path(folder), url, team_config(Path(folder), 40), None, env={"ONEVOICE_LEASE_SECONDS": lease}) as replicas:
+        async with Replicas(
+            Path(folder), url, team_config(Path(folder), 40), None, env={"ONEVOICE_LEASE_SECONDS": lease, "ONEVOICE_TICK_SECONDS": "1"}
+        ) as replicas:
             replicas.fake.latency["chat.postMessage"] = 0.1
             await replicas.start(2)
             tally = await run_rounds(replicas, engine, rounds, 40, datetime.now(UTC) - timedelta(minutes=5))

@@ -12,7 +12,13 @@ def _all_settings() -> list[str]:
 
 READS = {
     "demo": [],
-    "console": [*TEAM, "ONEVOICE_DELIVERY_ATTEMPTS", "ONEVOICE_DELIVERY_GIVE_UP_SECONDS", "ONEVOICE_LEASE_SECONDS"],
+    "console": [
+        *TEAM,
+        "ONEVOICE_DELIVERY_ATTEMPTS",
+        "ONEVOICE_DELIVERY_GIVE_UP_SECONDS",
+        "ONEVOICE_LEASE_SECONDS",
+        "ONEVOICE_TICK_SECONDS",
+    ],
     "run": _all_settings(),
     "signal": ["ONEVOICE_SIGNALS_SECRET", "ONEVOICE_HTTP_HOST", "ONEVOICE_HTTP_PORT"],
     "init": [],

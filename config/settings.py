@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     shutdown_seconds: float = Field(10.0, validation_alias="ONEVOICE_SHUTDOWN_SECONDS")
     # How long a claim on a nudge or an effect lasts unless renewed: how soon a dead replica's work is taken over.
     lease_seconds: float = Field(30.0, gt=0, validation_alias="ONEVOICE_LEASE_SECONDS")
+    # Seconds between two safety ticks: how soon a replica finds reminders and deliveries it was not told about.
+    tick_seconds: float = Field(15.0, gt=0, validation_alias="ONEVOICE_TICK_SECONDS")
     # The internal listener for /readyz and /metrics (never route it from the internet); port 0 turns it off.
     admin_host: str = Field("127.0.0.1", validation_alias="ONEVOICE_ADMIN_HOST")
     admin_port: int = Field(9090, ge=0, le=65535, validation_alias="ONEVOICE_ADMIN_PORT")

@@ -17,7 +17,7 @@ from handlers.text.i18n import speaking
 
 log = logging.getLogger(__name__)
 
-SAFETY_TICK = 15  # seconds: catches nudges added by another replica
+SAFETY_TICK = 15  # seconds (default of ONEVOICE_TICK_SECONDS): catches nudges added by another replica
 PRUNE_EVERY = 3600  # seconds between two prunings of old processed-event keys and delivered outbox rows
 SETTLE_EVERY = 60  # seconds between two sweeps for e-mail publications left waiting by two workers finishing at once
 
@@ -26,11 +26,12 @@ class NudgeScheduler:
     """Runs `fire_due` then delivery when a nudge falls due, never twice at once."""
 
     def __init__(
-        self, bot: OneVoice, tick_seconds: float = SAFETY_TICK, prune_seconds: float = PRUNE_EVERY, settle_seconds: float = SETTLE_EVERY
+        self, bot: OneVoice, tick_seconds: float | None = None, prune_seconds: float = PRUNE_EVERY, settle_seconds: float = SETTLE_EVERY
     ):
         self.bot, self.prune_seconds, self.settle_seconds = bot, prune_seconds, settle_seconds
         self.scheduler = AsyncIOScheduler(timezone=UTC)
-        self.tick_seconds = tick_seconds
+        settings = getattr(bot, "settings", None)  # ONEVOICE_TICK_SECONDS; a stand-in bot of a test has no settings
+        self.tick_seconds = tick_seconds or (settings.tick_seconds if settings is not None else SAFETY_TICK)
         self._lock = asyncio.Lock()
         self._again = False
         self._pokes: set[asyncio.Task] = set()

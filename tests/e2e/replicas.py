@@ -10,7 +10,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from sqlmodel import func, select
 from config.load import STARTER
 from storage.db import session
 from storage.models import ChecklistItem, Incident, Nudge, Outbox
+from tests.e2e.forked_run import Forked, spawn
 from tests.e2e.run_process import free_port, unexpected_tracebacks
 from tests.fakes.slack_api import FakeSlack, unescape
 
@@ -101,7 +101,7 @@ class Replicas:
         self.folder, self.database_url, self.config, self.clock_start = folder, database_url, config, clock_start
         self.extra_env = env or {}
         self.fake = FakeSlack(signing_secret=SECRET)
-        self.processes: dict[int, subprocess.Popen] = {}
+        self.processes: dict[int, Forked] = {}
         self.ports: dict[int, int] = {}
         self.logs: dict[int, list[Path]] = {}  # every log a replica slot has had (a restarted replica writes a new one)
         self.http: aiohttp.ClientSession | None = None
@@ -145,10 +145,8 @@ class Replicas:
             env["ONEVOICE_CLOCK_START"] = self.clock_start.isoformat()
         for name in ("SLACK_APP_TOKEN", "TELEGRAM_BOT_TOKEN"):
             env.pop(name, None)
-        with log.open("w") as out:  # a file, not a pipe: an unread pipe would stall the process
-            self.processes[index] = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run"], stdout=out, stderr=subprocess.STDOUT, cwd=self.folder, env=env
-            )
+        log.write_text("")  # a file, not a pipe: an unread pipe would stall the process
+        self.processes[index] = spawn(["run"], env, self.folder, log)  # `onevoice run`, forked from an imported one
         deadline = time.monotonic() + timeout
         while "OneVoice running" not in log.read_text(errors="replace"):
             if self.processes[index].poll() is not None or time.monotonic() > deadline:

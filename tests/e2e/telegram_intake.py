@@ -18,7 +18,6 @@ import re
 import signal
 import statistics
 import subprocess
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from pathlib import Path
 import aiohttp
 
 from config.load import STARTER
+from tests.e2e.forked_run import Forked, spawn
 from tests.e2e.run_process import free_port, unexpected_tracebacks
 from tests.e2e.telegram_process import ALICE, BOT_NAME, GROUP, ROOT, SECRET, TEAM
 from tests.fakes.telegram_api import FakeTelegram
@@ -63,10 +63,11 @@ class TelegramReplicas:
         self.fake.started_bot |= set(TEAM)
         self.config = folder / "onevoice.yaml"
         self.config.write_text(STARTER.read_text(encoding="utf-8") + f"\ntelegram:\n  crisis_group: {GROUP}\n", "utf-8")
-        self.processes: dict[int, subprocess.Popen] = {}
+        self.processes: dict[int, Forked] = {}
         self.ports: dict[int, int] = {}
         self.logs: list[Path] = []
         self.http: aiohttp.ClientSession | None = None
+        self.restarting: dict[int, asyncio.Task] = {}  # webhook replicas restarting while the next round goes to the other
 
     async def __aenter__(self) -> TelegramReplicas:
         await self.fake.start()
@@ -74,6 +75,7 @@ class TelegramReplicas:
         return self
 
     async def __aexit__(self, *exc) -> None:
+        await asyncio.gather(*self.restarting.values(), return_exceptions=exc[0] is not None)
         for process in self.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -111,9 +113,8 @@ class TelegramReplicas:
             }
             if self.mode == "webhook":
                 env["TELEGRAM_WEBHOOK_SECRET"] = SECRET
-            with log.open("w") as out:  # a file, not a pipe: an unread pipe would stall the process
-                command = [sys.executable, "-m", "bot.cli", "run"]
-                process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=self.folder, env=env)
+            log.write_text("")  # a file, not a pipe: an unread pipe would stall the process
+            process = spawn(["run"], env, self.folder, log)  # `onevoice run`, forked from an imported one
             self.processes[index] = process
             while "OneVoice running" not in log.read_text(errors="replace") and process.poll() is None:
                 assert time.monotonic() < deadline, f"{self.mode} {index} did not start:\n{log.read_text(errors='replace')[-3000:]}"
@@ -123,6 +124,11 @@ class TelegramReplicas:
             said = log.read_text(errors="replace")
             assert "already polling" in said and time.monotonic() < deadline, f"{self.mode} {index} exited:\n{said[-3000:]}"
             await asyncio.sleep(0.2)
+
+    async def ready(self, index: int) -> None:
+        """Wait for process `index` to be back, if it is restarting."""
+        if index in self.restarting:
+            await self.restarting.pop(index)
 
     def kill(self, index: int) -> None:
         """SIGKILL: no goodbye."""
@@ -178,8 +184,9 @@ async def acknowledgement_time(replicas: TelegramReplicas, thread: int, count: i
 
 async def webhook_round(replicas: TelegramReplicas, number: int, thread: int, window: float) -> tuple[str, bool]:
     """POST `/task intake r<n>` to one replica, SIGKILL it `window` seconds later (0: just after its 200), deliver again
-    if no 200 came, restart it."""
+    if no 200 came, restart it (while the next round goes to the other replica)."""
     victim, other = number % 2, 1 - number % 2
+    await replicas.ready(victim)
     update = replicas.fake.command_update(ALICE, f"/task intake r{number}", thread_id=thread)
     posting = asyncio.create_task(replicas.post(victim, update))
     if window > 0:
@@ -190,8 +197,9 @@ async def webhook_round(replicas: TelegramReplicas, number: int, thread: int, wi
     replicas.kill(victim)
     acknowledged = await posting == 200
     if not acknowledged:  # Telegram delivers it again until some replica answers 200
+        await replicas.ready(other)
         assert await replicas.post(other, update) == 200
-    await replicas.start_one(victim)
+    replicas.restarting[victim] = asyncio.create_task(replicas.start_one(victim))
     return f"r{number}", acknowledged
 
 
@@ -238,6 +246,8 @@ async def crash_rounds(folder: Path, database_url: str, mode: str, rounds: int) 
             label, acked = await play(replicas, number, thread, moment)
             if acked:
                 acknowledged.append(label)
+        for index in list(replicas.restarting):
+            await replicas.ready(index)
         shown = await tasks_shown(replicas, thread)
     tally.sent, tally.acknowledged = rounds, len(acknowledged)
     tally.lost = [label for label in acknowledged if shown[label] == 0]

@@ -3,14 +3,13 @@
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 from sqlalchemy import text
 
 from tests.conftest import POSTGRES_URL, postgres_engine_or_skip
+from tests.e2e.forked_run import spawn
 from tests.e2e.run_process import free_port
 from tests.e2e.telegram_process import CLOCK_START, ROOT, TelegramBot
 
@@ -43,14 +42,8 @@ class Poller(TelegramBot):
 
     async def start(self, timeout: float = 90) -> TelegramBot:  # a guard: a loaded machine starts Python slowly
         await self.fake.start()
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run"],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=self.folder,
-                env=self.environment(self.port),
-            )
+        self.log.write_text("")
+        self.process = spawn(["run"], self.environment(self.port), self.folder, self.log)  # forked: see tests/e2e/forked_run.py
         await self.wait_for(lambda: "OneVoice running" in self.output() or self.process.poll() is not None, timeout, "the start")
         assert "Telegram (polling)" in self.output(), self.output()
         return self
@@ -58,14 +51,8 @@ class Poller(TelegramBot):
     def another(self, webhook_secret: str | None = None) -> tuple[int | None, str]:
         """Start one more `onevoice run` beside it: (its exit code, None if it kept running; what it printed)."""
         log = self.folder / f"another-{time.monotonic_ns()}.log"
-        with log.open("w") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run"],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                cwd=self.folder,
-                env=self.environment(free_port(), webhook_secret),
-            )
+        log.write_text("")
+        process = spawn(["run"], self.environment(free_port(), webhook_secret), self.folder, log)
         deadline = time.monotonic() + 30
         while process.poll() is None and "OneVoice running" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
