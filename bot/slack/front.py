@@ -65,6 +65,7 @@ class SlackFront:
             unescape(body.get("text", "")),
             RoomRef(PLATFORM, channel, direct=channel.startswith("D")),
             event_id=f"slack:{body.get('trigger_id') or url}",
+            acked_once=True,  # Slack never sends a slash command again once it got its 200 (events and clicks it does)
         )
 
         def too_big_for_the_ack(reply: Reply) -> Answer | None:
