@@ -142,10 +142,9 @@ class Context:
 
 def queue(session: Session, incident_id: int | None, platform: str, effect: Effect, now: datetime) -> Outbox:
     """Add an effect to the outbox, as its kind and JSON; it is delivered after the transaction commits."""
-    # Every field given: SQLModel would look each missing default up through pydantic (inspecting the signature of each
-    # default factory), which cost more than the row's INSERT; `lane` is set from the effect just before the insert.
+    # Every field but the id given: SQLModel would look each missing default up through pydantic (inspecting the
+    # signature of each default factory), which cost more than the row's INSERT; `lane` is set just before the insert.
     row = Outbox(
-        id=None,
         incident_id=incident_id,
         platform=platform,
         kind=effect.kind,
