@@ -31,6 +31,9 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +44,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
+from sqlalchemy import text  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, CommandHandler  # noqa: E402
 
@@ -49,7 +53,7 @@ from bot.telegram.delivery import TelegramAdapter  # noqa: E402
 from bot.telegram.front import TelegramFront, decide_update  # noqa: E402
 from config.load import STARTER  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from storage.db import session  # noqa: E402
+from storage.db import make_engine, session  # noqa: E402
 from storage.models import ProcessedEvent  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
@@ -160,6 +164,25 @@ async def measure(updates: int, warmup: int, database_url: str | None) -> dict[t
     return runs
 
 
+@contextmanager
+def fresh(database_url: str | None) -> Iterator[str | None]:
+    """The database to run on: a PostgreSQL URL gets a schema of its own, dropped after (update ids restart at 1 in
+    every run, so a second run on the same tables would find each update recorded already)."""
+    if not database_url or not database_url.startswith("postgresql"):
+        yield database_url
+        return
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    base = make_engine(database_url)
+    with base.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{database_url}{'&' if '?' in database_url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with base.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        base.dispose()
+
+
 def figures(times: list[float]) -> dict[str, float]:
     ordered = sorted(times)
     return {"median": statistics.median(ordered), "p99": ordered[max(0, int(len(ordered) * 0.99) - 1)]}
@@ -172,7 +195,8 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: SQLite in a temporary folder (a fresh one per run)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    runs = asyncio.run(measure(args.updates, args.warmup, args.database_url))
+    with fresh(args.database_url) as url:
+        runs = asyncio.run(measure(args.updates, args.warmup, url))
     worst = 0.0
     for verb in COMMANDS:
         shown = {side: figures(runs[(verb, side)]) for side in SIDES}
