@@ -68,14 +68,14 @@ class SlackFront:
             acked_once=True,  # Slack never sends a slash command again once it got its 200 (events and clicks it does)
         )
 
-        bodies: list[tuple[Reply, dict]] = []  # the ack's body, rendered once while deciding: checked there, sent here
+        acks: list[tuple[Reply, dict]] = []  # the ack's body, rendered once while deciding: checked there, sent here
 
         def too_big_for_the_ack(reply: Reply) -> Answer | None:
             if reply.form:
                 return None
-            body = in_ack(reply)
-            if fits(body):
-                bodies.append((reply, body))
+            shown = in_ack(reply)
+            if fits(shown):
+                acks.append((reply, shown))
                 return None
             return _route(reply, url, user, channel)
 
@@ -86,7 +86,7 @@ class SlackFront:
         elif reply.echoed or reply.answer_queued:
             await ack()
         else:  # the reply decided (not one put in its place when the commit failed): its body as rendered then
-            await ack(**next((body for decided, body in bodies if decided is reply), None) or in_ack(reply))
+            await ack(**next((shown for decided, shown in acks if decided is reply), None) or in_ack(reply))
 
     async def on_button(self, ack, body: dict) -> None:
         """A button carries a command; one that needs more words (a reason) opens a form first."""
