@@ -86,7 +86,8 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply, answ
     """Commit the work with its dedup key (so a redelivery changes nothing twice) and the answer still to be sent."""
     route = answer(reply) if answer is not None and not reply.echoed else None
     try:
-        if command.event_id:  # a plain INSERT, not the unit of work: a redelivery fails here, before flushing its work
+        if command.event_id and not _keyless(session, command, reply, route):
+            # a plain INSERT, not the unit of work: a redelivery fails here, before flushing its work
             session.execute(_dedup_insert(), {"key": command.event_id, "at": deps.clock.now(), "reply": _reply_json(reply)})
         if route is not None:
             held = route if isinstance(route, Held) else None
@@ -111,6 +112,12 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply, answ
     if session.info.get("work"):  # outbox rows or nudges were written: the delivery loop is woken for them
         reply.work = True
     return reply
+
+
+def _keyless(session: Session, command: Command, reply: Reply, route) -> bool:
+    """Whether the command needs no dedup key: a read-only verb that wrote nothing, answered in the acknowledgement of a
+    request its platform never delivers again once acknowledged (answering a repeat would change nothing anyway)."""
+    return command.acked_once and reply.read_only and route is None and not (session.new or session.dirty or session.deleted)
 
 
 def database_unreachable() -> Reply:
@@ -174,6 +181,7 @@ def _handle(session: Session, deps: Deps, command: Command) -> Reply:
         raise Refusal(usage_message(spec, problem.problem)) from None
     checklist.fulfil(ctx)  # the playbook items this command did (`done_by`) are done with it
     reply = result if isinstance(result, Reply) else Reply(result)
+    reply.read_only = not spec.changes
     if reply.incident_id is None and ctx.found is not None:
         reply.incident_id = ctx.found.id
     # Typed (or clicked) in the incident's own room: the room post already answers it.

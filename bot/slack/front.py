@@ -65,10 +65,19 @@ class SlackFront:
             unescape(body.get("text", "")),
             RoomRef(PLATFORM, channel, direct=channel.startswith("D")),
             event_id=f"slack:{body.get('trigger_id') or url}",
+            acked_once=True,  # Slack never sends a slash command again once it got its 200 (events and clicks it does)
         )
 
+        acks: list[tuple[Reply, dict]] = []  # the ack's body, rendered once while deciding: checked there, sent here
+
         def too_big_for_the_ack(reply: Reply) -> Answer | None:
-            return None if reply.form or fits_in_ack(reply.message) else _route(reply, url, user, channel)
+            if reply.form:
+                return None
+            shown = in_ack(reply)
+            if fits(shown):
+                acks.append((reply, shown))
+                return None
+            return _route(reply, url, user, channel)
 
         reply = await self._decide(command, too_big_for_the_ack)
         if reply.form == "declare" and body.get("trigger_id"):
@@ -76,8 +85,8 @@ class SlackFront:
             self._soon(self._declare_form(body["trigger_id"], channel, url))
         elif reply.echoed or reply.answer_queued:
             await ack()
-        else:
-            await ack(**in_ack(reply))
+        else:  # the reply decided (not one put in its place when the commit failed): its body as rendered then
+            await ack(**next((shown for decided, shown in acks if decided is reply), None) or in_ack(reply))
 
     async def on_button(self, ack, body: dict) -> None:
         """A button carries a command; one that needs more words (a reason) opens a form first."""
@@ -206,15 +215,16 @@ class SlackFront:
             log.exception("could not open a Slack form")
 
 
-def fits_in_ack(message: Message) -> bool:
-    """Whether an answer is small enough to ride in the acknowledgement (one message's limits)."""
-    return len(blocks(message)) <= ACK_BLOCKS and len(mrkdwn(message)) <= ACK_TEXT
+def fits(body: dict) -> bool:
+    """Whether an acknowledgement's body (`in_ack`) is small enough to carry the answer (one message's limits)."""
+    return len(body["blocks"]) <= ACK_BLOCKS and len(body["text"]) <= ACK_TEXT
 
 
 def in_ack(reply: Reply) -> dict:
-    """The answer as an acknowledgement's body: ephemeral unless public."""
+    """The answer as an acknowledgement's body: ephemeral unless public (its mrkdwn rendered once, for text and blocks)."""
     message = reply.message
-    return {"response_type": "ephemeral" if reply.private else "in_channel", "text": mrkdwn(message), "blocks": blocks(message)}
+    shown = mrkdwn(message)
+    return {"response_type": "ephemeral" if reply.private else "in_channel", "text": shown, "blocks": blocks(message, shown)}
 
 
 def _route(reply: Reply, url: str | None, user: str, channel: str) -> Answer:

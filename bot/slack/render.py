@@ -38,12 +38,14 @@ def mrkdwn(message: Message) -> str:
     return render(message, escape, {"b": "*{}*", "code": "`{}`"})
 
 
-def blocks(message: Message) -> list[dict]:
-    """Sections for the text (split at Slack's limit), or rich text when it quotes a statement; one actions block for the buttons."""
+def blocks(message: Message, text: str | None = None) -> list[dict]:
+    """Sections for the text (split at Slack's limit), or rich text when it quotes a statement; one actions block for the
+    buttons (`text`: the message's mrkdwn, when the caller rendered it already)."""
     if any(span.style == VERBATIM for span in message.spans):
         result = [rich_text(message)]
     else:
-        result = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in _chunks(mrkdwn(message))]
+        sections = _chunks(mrkdwn(message) if text is None else text)
+        result = [{"type": "section", "text": {"type": "mrkdwn", "text": chunk}} for chunk in sections]
     if message.buttons:
         result.append({"type": "actions", "elements": [_button(i, b) for i, b in enumerate(message.buttons[:25])]})
     return result

@@ -142,8 +142,23 @@ class Context:
 
 def queue(session: Session, incident_id: int | None, platform: str, effect: Effect, now: datetime) -> Outbox:
     """Add an effect to the outbox, as its kind and JSON; it is delivered after the transaction commits."""
+    # Every field but the id given: SQLModel would look each missing default up through pydantic (inspecting the
+    # signature of each default factory), which cost more than the row's INSERT; `lane` is set just before the insert.
     row = Outbox(
-        incident_id=incident_id, platform=platform, kind=effect.kind, payload=effect.payload(), created_at=now, next_attempt_at=now
+        incident_id=incident_id,
+        platform=platform,
+        kind=effect.kind,
+        payload=effect.payload(),
+        state="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+        sent_at=None,
+        lease_until=None,
+        lease_owner=None,
+        result={},
+        error=None,
+        lane="room",
     )
     session.add(row)
     return row

@@ -38,6 +38,8 @@ class Command:
     text: str
     room: RoomRef | None = None
     event_id: str | None = None  # the platform's delivery id, for de-duplication
+    # Never delivered again once acknowledged (a Slack slash command): a read-only verb answered in the ack needs no key.
+    acked_once: bool = False
     disguised: bool = field(default=False, init=False, compare=False)  # held control or bidi characters (now removed)
 
     def __post_init__(self) -> None:
@@ -64,6 +66,7 @@ class Reply:
     work: bool = False  # the command queued effects or reminders: the delivery loop is woken for them (only then)
     answer_held: Any = None  # the answer's outbox row, written leased to this worker, which sends it at once
     quiet: bool = False  # no answer at all: one more refusal to a stranger who was told already
+    read_only: bool = False  # its verb changes nothing (the registry's `changes=False`)
 
 
 class Clock(Protocol):

@@ -8,6 +8,7 @@ from config.model import SEVERITIES, Config, Severity, as_severity
 from handlers.core.errors import Refusal
 from handlers.core.holders import current_holders
 from handlers.line.states import APPROVED
+from handlers.text.formatting import role_name
 from handlers.text.i18n import _
 from handlers.text.markup import Message, fmt
 from storage.models import Approval, Incident, Statement
@@ -41,9 +42,8 @@ def owed(session: Session, config: Config, incident: Incident, statement: Statem
 
 def card_note(session: Session, config: Config, incident: Incident, current: Statement | None, pending: Statement | None) -> Message:
     """The card's words on signatures: a countersignature owed by the line, or a draft four eyes keeps from one person."""
-    titles = {key: role.title.get(config.language) for key, role in config.team.roles.items()}
     if current is not None and (missing := owed(session, config, incident, current)):
-        return fmt(_(" · countersignature needed from {roles}"), roles=", ".join(titles.get(r, r) for r in missing))
+        return fmt(_(" · countersignature needed from {roles}"), roles=", ".join(role_name(config, r) for r in missing))
     if pending is None or config.approvals.one_person_many_roles or incident.playbook not in config.playbooks:
         return Message()
     roles = config.approver_roles(config.playbooks[incident.playbook], incident.severity)
@@ -55,7 +55,7 @@ def card_note(session: Session, config: Config, incident: Incident, current: Sta
     return fmt(
         _(" · four eyes: another person must approve v{n} as {roles}"),
         n=pending.version,
-        roles=", ".join(titles.get(r, r) for r in blocked),
+        roles=", ".join(role_name(config, r) for r in blocked),
     )
 
 

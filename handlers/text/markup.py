@@ -7,6 +7,7 @@ and stays a plain span, so no adapter ever mistakes user text for markup.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _MARKERS = re.compile(r"(\*\*|`)")
 _FIELD = re.compile(r"\{(\w+)\}")
@@ -85,15 +86,8 @@ def fmt(template: str, **values: object) -> Message:
 
 def _parse(template: str, values: dict | None) -> Message:
     spans: list[Span] = []
-    style = ""
-    for part in _MARKERS.split(template):
-        if part == "**":
-            style = "" if style == "b" else "b"
-            continue
-        if part == "`":
-            style = "" if style == "code" else "code"
-            continue
-        pieces, fields = ([part], {}) if values is None else (_FIELD.split(part), values)
+    fields = values or {}
+    for style, pieces in _template(template, values is not None):
         for i, piece in enumerate(pieces):
             if i % 2 and isinstance(fields[piece], Message):
                 spans.extend(fields[piece].spans)  # e.g. a verbatim() quote keeps its own style
@@ -102,6 +96,22 @@ def _parse(template: str, values: dict | None) -> Message:
             if text:
                 spans.append(Span(text, style))
     return Message(_merge(spans))
+
+
+@lru_cache(maxsize=4096)
+def _template(template: str, fields: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A template split once into its styled runs, each as text and field names alternating (even: text, odd: a field):
+    the same few hundred templates are filled for every message."""
+    runs = []
+    style = ""
+    for part in _MARKERS.split(template):
+        if part == "**":
+            style = "" if style == "b" else "b"
+        elif part == "`":
+            style = "" if style == "code" else "code"
+        else:
+            runs.append((style, tuple(_FIELD.split(part)) if fields else (part,)))
+    return tuple(runs)
 
 
 def text(value: str) -> Message:
