@@ -64,7 +64,7 @@ def test_a_full_incident_ends_with_a_review_and_a_report_with_the_scripted_figur
     assert "#1 closed by Alice Chen." in at(onevoice, 110, ["/crisis #1 close --force The open items move to the recall plan"])
 
     onevoice.env["ONEVOICE_CLOCK_START"] = (T0 + timedelta(days=1)).isoformat()
-    done = onevoice.run("report", "1", "--out", str(tmp_path / "out"))
+    done = onevoice.call("report", "1", "--out", str(tmp_path / "out"))  # its `main` in this process: a new Python costs seconds
     assert done.returncode == 0, done.stderr
     md_path, html_path = (tmp_path / "out" / "report-1.md", tmp_path / "out" / "report-1.html")
     assert done.stdout.split() == [str(md_path), str(html_path)]
@@ -112,7 +112,7 @@ def test_stats_count_real_incidents_and_leave_drills_out(onevoice):
         at(onevoice, drafted, [":as carol", f"/crisis #{incident} draft {V2}", ":as bob", f"/crisis #{incident} approve"])
         at(onevoice, approved, [f"/crisis #{incident} approve"])
     onevoice.env["ONEVOICE_CLOCK_START"] = (T0 + timedelta(minutes=125)).isoformat()  # clear of window edges
-    done = onevoice.run("stats")
+    done = onevoice.call("stats")  # its `main` in this process (the script itself: test_first_hour runs `stats`)
     assert done.returncode == 0, done.stderr
     # As the bot's update clock ran: #1 sev1 kept its window with the update at +1, then missed +31, +61, +91 and +121;
     # #2 sev2 missed +60 and +120.
