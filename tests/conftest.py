@@ -4,6 +4,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
@@ -38,6 +39,14 @@ def postgres_engine_or_skip():
         pytest.skip(f"no PostgreSQL at {POSTGRES_URL} on this machine: {error.__class__.__name__}")
     engine = make_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
     return base, engine, schema
+
+
+def seeded(url: str) -> str:
+    """The URL itself; an SQLite file it names that does not exist yet is first made a copy of the migrated template
+    (the bot's own migration at start then finds nothing to do instead of building every table)."""
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        migrated_sqlite(Path(url.removeprefix("sqlite:///"))).dispose()
+    return url
 
 
 @contextmanager

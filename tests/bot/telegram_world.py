@@ -17,12 +17,12 @@ from bot.app import OneVoice
 from bot.http import build_app
 from bot.telegram.delivery import TelegramAdapter
 from bot.telegram.front import TelegramFront, build_application
-from config.load import load_config
 from config.model import Config
 from config.settings import Settings
 from handlers.core.ports import FakeClock
-from tests.conftest import private_schema
+from tests.conftest import private_schema, seeded
 from tests.fakes.telegram_api import FakeTelegram
+from tests.templates import copy_of_starter
 
 SECRET = "prompt-webhook-secret"
 GROUP = -1001234567890
@@ -34,14 +34,15 @@ OUTSIDER = 666666
 def database_url(kind: str, folder: Path) -> Iterator[str]:
     """A fresh database for a world: an SQLite file, or a private schema of the test PostgreSQL (dropped after)."""
     if kind == "sqlite":
-        yield f"sqlite:///{folder / 'telegram.db'}"
+        yield seeded(f"sqlite:///{folder / 'telegram.db'}")
         return
     with private_schema() as (_engine, url):
         yield url
 
 
 def team() -> Config:
-    config = load_config(None)
+    """The starter team (parsed once), its crisis group the fake's."""
+    config = copy_of_starter()
     return config.model_copy(update={"telegram": config.telegram.model_copy(update={"crisis_group": GROUP})})
 
 
@@ -57,7 +58,7 @@ class TelegramWorld:
         self.run(self.fake.start())
         self.clock = FakeClock()
         self.config = config or team()
-        self.bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=database_url), config=self.config, clock=self.clock)
+        self.bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=seeded(database_url)), config=self.config, clock=self.clock)
         if limited:
             self.application = build_application(self.fake.token, self.fake.api_base)
         else:
