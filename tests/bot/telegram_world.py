@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 from telegram.ext import Application
+from telegram.request import HTTPXRequest
 
 from bot.app import OneVoice
 from bot.http import build_app
@@ -20,7 +22,7 @@ from bot.telegram.front import TelegramFront, build_application
 from config.model import Config
 from config.settings import Settings
 from handlers.core.ports import FakeClock
-from tests.conftest import private_schema, seeded
+from tests.conftest import reused_schema, seeded
 from tests.fakes.telegram_api import FakeTelegram
 from tests.templates import copy_of_starter
 
@@ -36,8 +38,19 @@ def database_url(kind: str, folder: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield seeded(f"sqlite:///{folder / 'telegram.db'}")
         return
-    with private_schema() as (_engine, url):
+    with reused_schema() as (_engine, url):
         yield url
+
+
+_TLS: list[ssl.SSLContext] = []
+
+
+def _request(pool: int) -> HTTPXRequest:
+    """The request PTB's builder makes by default, on one TLS context per process: building a new one reads the CA
+    bundle (~0.1 s, twice a world), and the fake speaks plain HTTP anyway."""
+    if not _TLS:
+        _TLS.append(httpx.create_ssl_context())
+    return HTTPXRequest(connection_pool_size=pool, httpx_kwargs={"verify": _TLS[0]})
 
 
 def team() -> Config:
@@ -62,7 +75,8 @@ class TelegramWorld:
         if limited:
             self.application = build_application(self.fake.token, self.fake.api_base)
         else:
-            self.application = Application.builder().token(self.fake.token).base_url(self.fake.api_base).updater(None).build()
+            builder = Application.builder().token(self.fake.token).base_url(self.fake.api_base).updater(None)
+            self.application = builder.request(_request(256)).get_updates_request(_request(1)).build()
         self.front = TelegramFront(self.bot, self.application)
         self.run(self.application.initialize())
         self.bot.attach(TelegramAdapter(self.application.bot, self.config))
