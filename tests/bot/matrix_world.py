@@ -18,6 +18,7 @@ from config.model import Config, MatrixOptions
 from config.settings import Settings
 from handlers.core.ports import FakeClock
 from tests.bot.matrix_homeserver import FakeHomeserver
+from tests.conftest import seeded
 from tests.templates import copy_of_starter
 
 CRISIS = "!crisis:test"
@@ -42,7 +43,7 @@ class MatrixWorld:
     def __init__(self, fake: FakeHomeserver, database_url: str, config: Config | None = None):
         self.fake, self.clock = fake, FakeClock()
         self.config = config or matrix_team()
-        self.bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=database_url), config=self.config, clock=self.clock)
+        self.bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=seeded(database_url)), config=self.config, clock=self.clock)
         self.client = make_client(fake.url, fake.user_id, sync_seconds=0.2)
         self.client.access_token, self.client.user_id = "token", fake.user_id
         self.rooms = Rooms(self.client, self.bot.engine, fake.user_id)

@@ -6,23 +6,25 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 from telegram.ext import Application
+from telegram.request import HTTPXRequest
 
 from bot.app import OneVoice
 from bot.http import build_app
 from bot.telegram.delivery import TelegramAdapter
 from bot.telegram.front import TelegramFront, build_application
-from config.load import load_config
 from config.model import Config
 from config.settings import Settings
 from handlers.core.ports import FakeClock
-from tests.conftest import private_schema
+from tests.conftest import reused_schema, seeded
 from tests.fakes.telegram_api import FakeTelegram
+from tests.templates import copy_of_starter
 
 SECRET = "prompt-webhook-secret"
 GROUP = -1001234567890
@@ -34,14 +36,26 @@ OUTSIDER = 666666
 def database_url(kind: str, folder: Path) -> Iterator[str]:
     """A fresh database for a world: an SQLite file, or a private schema of the test PostgreSQL (dropped after)."""
     if kind == "sqlite":
-        yield f"sqlite:///{folder / 'telegram.db'}"
+        yield seeded(f"sqlite:///{folder / 'telegram.db'}")
         return
-    with private_schema() as (_engine, url):
+    with reused_schema() as (_engine, url):
         yield url
 
 
+_TLS: list[ssl.SSLContext] = []
+
+
+def _request(pool: int) -> HTTPXRequest:
+    """The request PTB's builder makes by default, on one TLS context per process: building a new one reads the CA
+    bundle (~0.1 s, twice a world), and the fake speaks plain HTTP anyway."""
+    if not _TLS:
+        _TLS.append(httpx.create_ssl_context())
+    return HTTPXRequest(connection_pool_size=pool, httpx_kwargs={"verify": _TLS[0]})
+
+
 def team() -> Config:
-    config = load_config(None)
+    """The starter team (parsed once), its crisis group the fake's."""
+    config = copy_of_starter()
     return config.model_copy(update={"telegram": config.telegram.model_copy(update={"crisis_group": GROUP})})
 
 
@@ -57,11 +71,12 @@ class TelegramWorld:
         self.run(self.fake.start())
         self.clock = FakeClock()
         self.config = config or team()
-        self.bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=database_url), config=self.config, clock=self.clock)
+        self.bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=seeded(database_url)), config=self.config, clock=self.clock)
         if limited:
             self.application = build_application(self.fake.token, self.fake.api_base)
         else:
-            self.application = Application.builder().token(self.fake.token).base_url(self.fake.api_base).updater(None).build()
+            builder = Application.builder().token(self.fake.token).base_url(self.fake.api_base).updater(None)
+            self.application = builder.request(_request(256)).get_updates_request(_request(1)).build()
         self.front = TelegramFront(self.bot, self.application)
         self.run(self.application.initialize())
         self.bot.attach(TelegramAdapter(self.application.bot, self.config))

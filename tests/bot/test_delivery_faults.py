@@ -8,12 +8,13 @@ import pytest
 from bot.app import OneVoice
 from bot.slack import delivery as slack_delivery
 from bot.slack.delivery import SlackAdapter, web_client
-from config.load import load_config
 from config.settings import Settings
 from handlers.core.ports import Command, FakeClock, RoomRef, UserRef
+from tests.conftest import seeded
 from tests.fakes.slack_api import FakeSlack
+from tests.templates import copy_of_starter
 
-CONFIG = load_config(None)
+CONFIG = copy_of_starter()
 LATER = timedelta(hours=2)  # past any backoff
 
 
@@ -22,7 +23,7 @@ class Workspace:
 
     def __init__(self, fake: FakeSlack, folder, attempts: int = 3, config=CONFIG):
         self.fake, self.clock = fake, FakeClock()
-        settings = Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{folder / 'faults.db'}", ONEVOICE_DELIVERY_ATTEMPTS=attempts)
+        settings = Settings(ONEVOICE_DATABASE_URL=seeded(f"sqlite:///{folder / 'faults.db'}"), ONEVOICE_DELIVERY_ATTEMPTS=attempts)
         self.bot = OneVoice(settings, config=config, clock=self.clock)
         self.bot.attach(SlackAdapter(web_client(fake.token, fake.api_url)))
         self.room = ""
@@ -128,7 +129,7 @@ async def test_a_deleted_pinned_card_on_telegram_is_posted_and_pinned_again(tmp_
     group = -1001234567890
     config = CONFIG.model_copy(update={"telegram": CONFIG.telegram.model_copy(update={"crisis_group": group})})
     async with FakeTelegram(crisis_group=group) as fake:
-        bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path / 'tg.db'}"), config=config)
+        bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=seeded(f"sqlite:///{tmp_path / 'tg.db'}")), config=config)
         telegram = Bot(fake.token, base_url=fake.api_base)
         await telegram.initialize()
         bot.attach(TelegramAdapter(telegram, config))

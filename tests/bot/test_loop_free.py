@@ -13,10 +13,11 @@ from bot.http import build_app
 from bot.slack import delivery as slack_delivery
 from bot.slack.delivery import SlackAdapter, web_client
 from bot.slack.front import SlackFront
-from config.load import load_config
 from config.settings import Settings
 from handlers.core.ports import Command, RoomRef, UserRef
+from tests.conftest import seeded
 from tests.fakes.slack_api import FakeSlack
+from tests.templates import copy_of_starter
 
 SECRET = "loop-signing-secret"
 HOLD = 2.0  # seconds the other thread keeps the write lock
@@ -47,7 +48,7 @@ async def slack(tmp_path, monkeypatch):
     await fake.start()
     fake.add_channel("general", channel_id="C0GENERAL")
     path = tmp_path / "loop.db"
-    bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{path}", SLACK_SIGNING_SECRET=SECRET), config=load_config(None))
+    bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=seeded(f"sqlite:///{path}"), SLACK_SIGNING_SECRET=SECRET), config=copy_of_starter())
     client = web_client(fake.token, fake.api_url)
     bot.attach(SlackAdapter(client))
     decided = asyncio.Event()

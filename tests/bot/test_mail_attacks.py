@@ -20,6 +20,7 @@ from tests.bot import test_mail as core
 from tests.bot.test_delivery import FlakyChat
 from tests.bot.test_mail import APPROVED, SENDER, Mailbox, mail_worker, told
 from tests.bot.test_publish import approved_line
+from tests.conftest import seeded
 
 mailbox, desk = core.mailbox, core.desk  # the fixtures of the core e-mail tests: the SMTP server, the chat with its target
 
@@ -121,7 +122,7 @@ async def test_the_running_bot_delivers_mail_on_its_own_channel_and_tells_a_refu
     from config.settings import Settings
 
     config.triage_room = RoomHandles(console="triage")
-    bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path / 'mail.db'}"), config=config)
+    bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=seeded(f"sqlite:///{tmp_path / 'mail.db'}")), config=config)
     chat_side = FlakyChat()
     bot.attach(chat_side)
     bot.attach(MailChannel(Server("127.0.0.1", mailbox.port, False, None), SENDER), channel=True)

@@ -15,7 +15,7 @@ from handlers.core.ports import Command, RoomRef, UserRef
 from handlers.line import outlets
 from tests.bot.test_delivery import FlakyChat
 from tests.bot.test_publish import approved_line
-from tests.conftest import Chat
+from tests.conftest import Chat, seeded
 
 ADDRESSES = ["desk@a.example", "news@b.example"]
 
@@ -81,7 +81,7 @@ async def test_the_sweep_leaves_a_publication_whose_mails_are_still_on_their_way
 
 
 async def test_the_scheduler_runs_the_sweep(tmp_path, config, clock, monkeypatch):
-    bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path / 'sweep.db'}"), config=config, clock=clock)
+    bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=seeded(f"sqlite:///{tmp_path / 'sweep.db'}")), config=config, clock=clock)
     room_chat = FlakyChat()
     bot.attach(room_chat)
     chat = with_press_release(Chat(bot.engine, config, clock), monkeypatch)

@@ -12,13 +12,14 @@ from bot.run import Refused, _start_matrix, _Started
 from config.settings import Settings
 from tests.bot import matrix_world
 from tests.bot.matrix_world import matrix_team
+from tests.conftest import seeded
 
 fake = matrix_world.fake
 
 
 async def start(tmp_path, **environment) -> tuple[str | None, str | None]:
     """Start Matrix as `onevoice run` does, then shut it down: (the mode it reported, the refusal it gave)."""
-    settings = Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path / 'start.db'}", **environment)
+    settings = Settings(ONEVOICE_DATABASE_URL=seeded(f"sqlite:///{tmp_path / 'start.db'}"), **environment)
     bot = OneVoice(settings, config=matrix_team())
     try:
         async with AsyncExitStack() as stack:

@@ -9,7 +9,7 @@ from bot.app import OneVoice
 from bot.console.front import ConsoleAdapter
 from config.settings import Settings
 from handlers.text.i18n import speaking
-from tests.conftest import Chat
+from tests.conftest import Chat, seeded
 from tests.handlers.report_timeline import scripted
 
 
@@ -30,7 +30,9 @@ def app(config, clock, tmp_path) -> Iterator[Callable[..., OneVoice]]:
     built: list[OneVoice] = []
 
     def build(**settings: str) -> OneVoice:
-        built.append(OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path / 'app.db'}", **settings), config=config, clock=clock))
+        built.append(
+            OneVoice(Settings(ONEVOICE_DATABASE_URL=seeded(f"sqlite:///{tmp_path / 'app.db'}"), **settings), config=config, clock=clock)
+        )
         return built[-1]
 
     yield build

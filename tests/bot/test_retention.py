@@ -7,12 +7,13 @@ from sqlmodel import func, select
 
 from bot.app import OneVoice
 from bot.outbox.scheduler import NudgeScheduler
-from config.load import load_config
 from config.settings import Settings
 from handlers.core.ports import Command, FakeClock, RoomRef, UserRef
 from storage.db import session
 from storage.models import Outbox, ProcessedEvent
 from tests.bot.test_delivery import FlakyChat
+from tests.conftest import seeded
+from tests.templates import copy_of_starter
 
 
 def command(bot: OneVoice, who: str, line: str, event_id: str, room: str = "lobby"):
@@ -32,8 +33,8 @@ class Console(FlakyChat):
 
 async def test_old_rows_are_pruned_and_a_recent_command_redelivered_still_changes_nothing(tmp_path):
     clock = FakeClock()
-    settings = Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path / 'keep.db'}", ONEVOICE_RETENTION_DAYS=30)
-    bot = OneVoice(settings, config=load_config(None), clock=clock)
+    settings = Settings(ONEVOICE_DATABASE_URL=seeded(f"sqlite:///{tmp_path / 'keep.db'}"), ONEVOICE_RETENTION_DAYS=30)
+    bot = OneVoice(settings, config=copy_of_starter(), clock=clock)
     chat = Console()
     bot.attach(chat)
     command(bot, "alice", "declare product-quality sev2 Battery overheating", "old-declare")

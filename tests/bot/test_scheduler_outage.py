@@ -6,14 +6,14 @@ from datetime import datetime
 from sqlalchemy.exc import OperationalError
 
 from bot.outbox.scheduler import NudgeScheduler
-from config.load import load_config
+from tests.templates import copy_of_starter
 
 
 class DatabaseDown:
     """A bot whose every database call fails as when PostgreSQL is stopped."""
 
     def __init__(self):
-        self.config = load_config(None)
+        self.config = copy_of_starter()
         self.ticks = 0
         self.stopping = False
 

@@ -9,9 +9,10 @@ from bot.app import OneVoice
 from bot.http import build_app
 from bot.telegram.delivery import TelegramAdapter
 from bot.telegram.front import TelegramFront
-from config.load import load_config
 from config.settings import Settings
+from tests.conftest import seeded
 from tests.fakes.telegram_api import FakeTelegram
+from tests.templates import copy_of_starter
 
 SECRET = "webhook-test-secret"
 GROUP, ALICE = -1001234567890, 100001
@@ -20,11 +21,11 @@ GROUP, ALICE = -1001234567890, 100001
 @pytest.fixture
 async def webhook(tmp_path):
     """(fake Telegram, OneVoice, an HTTP client on the app); Telegram attached by webhook, nothing delivered unless asked."""
-    config = load_config(None)
+    config = copy_of_starter()
     config = config.model_copy(update={"telegram": config.telegram.model_copy(update={"crisis_group": GROUP})})
     async with FakeTelegram(crisis_group=GROUP) as fake:
         fake.started_bot.add(ALICE)
-        bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path / 'onevoice.db'}"), config=config)
+        bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=seeded(f"sqlite:///{tmp_path / 'onevoice.db'}")), config=config)
         application = Application.builder().token(fake.token).base_url(fake.api_base).updater(None).build()
         TelegramFront(bot, application)
         await application.initialize()

@@ -7,12 +7,18 @@ from config.settings import Settings
 from handlers.core.ports import FakeClock
 from storage.db import session
 from storage.models import Nudge, Outbox
+from tests.conftest import seeded
+from tests.templates import copy_of_starter
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
 def bot_at(tmp_path) -> OneVoice:
-    return OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path / 'wake.db'}", ONEVOICE_LEASE_SECONDS=5), clock=FakeClock(NOW))
+    return OneVoice(
+        Settings(ONEVOICE_DATABASE_URL=seeded(f"sqlite:///{tmp_path / 'wake.db'}"), ONEVOICE_LEASE_SECONDS=5),
+        config=copy_of_starter(),
+        clock=FakeClock(NOW),
+    )
 
 
 def test_a_replica_waits_for_another_ones_lease_instead_of_waking_at_once(tmp_path):

@@ -40,19 +40,20 @@ def last_outbox_id(session: Session) -> int:
 
 
 def _orphans(session: Session) -> list[str]:
-    """Every foreign key of every table (those added later too) points at an existing row."""
-    found = []
-    for table in SQLModel.metadata.sorted_tables:
-        for fk in table.foreign_keys:
-            child, parent = fk.parent, fk.column
-            sql = (
-                f"SELECT count(*) FROM {table.name} c WHERE c.{child.name} IS NOT NULL AND NOT EXISTS "
-                f"(SELECT 1 FROM {parent.table.name} p WHERE p.{parent.name} = c.{child.name})"
-            )
-            count = session.exec(text(sql)).one()[0]
-            if count:
-                found.append(f"{count} {table.name} row(s) whose {child.name} points at no {parent.table.name}")
-    return found
+    """Every foreign key of every table (those added later too) points at an existing row: one query for all of them."""
+    counts = [
+        f"SELECT count(*) FROM {table.name} c WHERE c.{fk.parent.name} IS NOT NULL AND NOT EXISTS "
+        f"(SELECT 1 FROM {fk.column.table.name} p WHERE p.{fk.column.name} = c.{fk.parent.name})"
+        for table in SQLModel.metadata.sorted_tables
+        for fk in table.foreign_keys
+    ]
+    keys = [(table.name, fk.parent.name, fk.column.table.name) for table in SQLModel.metadata.sorted_tables for fk in table.foreign_keys]
+    found_counts = session.exec(text("SELECT " + ", ".join(f"({count})" for count in counts))).one() if counts else ()
+    return [
+        f"{count} {table} row(s) whose {child} points at no {parent}"
+        for (table, child, parent), count in zip(keys, found_counts, strict=True)
+        if count
+    ]
 
 
 def _line(session: Session) -> list[str]:

@@ -18,6 +18,7 @@ from bot.http import build_app
 from bot.web.signals import HEADER, signature
 from config.settings import Settings
 from storage.db import session
+from tests.conftest import seeded
 from tests.fuzz import invariants
 from tests.fuzz.conftest import examples
 from tests.fuzz.test_slack_http import SlackWorld
@@ -48,7 +49,7 @@ class SignalsWorld:
 
     def __init__(self, folder):
         self.loop = asyncio.new_event_loop()
-        self.bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{folder / 'signals.db'}"), config=TELEGRAM_CONFIG)
+        self.bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=seeded(f"sqlite:///{folder / 'signals.db'}")), config=TELEGRAM_CONFIG)
         app = build_app(self.bot, signals_secret=SIGNALS_SECRET)
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://onevoice.test")
 

@@ -5,14 +5,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config.load import load_config
 from handlers.core.ports import FakeClock
 from storage.db import make_engine, upgrade
 from tests.conftest import Chat
 from tests.fuzz.conftest import examples
 from tests.fuzz.grammar import free_text
+from tests.templates import copy_of_starter
 
-CONFIG = load_config(None)
+CONFIG = copy_of_starter()
 REACH = st.one_of(st.integers(0, 10**12).map(str), st.sampled_from(["12k", "1.5m", "12,000", "-5", "1e3", "0x10", "9" * 20, "far"]))
 
 

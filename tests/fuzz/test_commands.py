@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 from bot.outbox.effects import DELIVERIES, read
-from config.load import load_config
 from config.model import RoomHandles
 from handlers.core.cleaning import clean
 from handlers.core.context import Deps
@@ -27,8 +26,9 @@ from tests.conftest import Chat
 from tests.fuzz import invariants
 from tests.fuzz.conftest import assert_renders, examples
 from tests.fuzz.grammar import command_texts, free_text, unicode_text
+from tests.templates import copy_of_starter
 
-CONFIG = load_config(None)
+CONFIG = copy_of_starter()
 ACTORS = ["alice", "alice", *CONFIG.team.people, "mallory"]  # the commander most often: more commands get through
 
 

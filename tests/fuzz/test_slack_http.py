@@ -18,16 +18,17 @@ from bot.http import build_app
 from bot.slack import delivery as slack_delivery
 from bot.slack.delivery import SlackAdapter, web_client
 from bot.slack.front import DECLARE_VIEW, PROMPT_VIEW, SlackFront
-from config.load import load_config
 from config.settings import Settings
 from storage.db import session
+from tests.conftest import seeded
 from tests.fakes.slack_api import FakeSlack
 from tests.fuzz import invariants
 from tests.fuzz.conftest import examples
 from tests.fuzz.grammar import command_texts
+from tests.templates import copy_of_starter
 
 SECRET = "fuzz-signing-secret"
-CONFIG = load_config(None)
+CONFIG = copy_of_starter()
 USERS = ["U0ALICE", "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN", "U0STRANGER", "W0GUEST"]
 
 
@@ -51,7 +52,9 @@ class SlackWorld:
         self.run(self.fake.start())
         self.fake.add_channel("general", channel_id="C0GENERAL")
         self.fake.add_channel("newsroom", channel_id="C0NEWS", members=[self.fake.bot_user_id])
-        self.bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{folder / 'slack.db'}", SLACK_SIGNING_SECRET=SECRET), config=CONFIG)
+        self.bot = OneVoice(
+            Settings(ONEVOICE_DATABASE_URL=seeded(f"sqlite:///{folder / 'slack.db'}"), SLACK_SIGNING_SECRET=SECRET), config=CONFIG
+        )
         client = web_client(self.fake.token, self.fake.api_url)
         self.bot.attach(SlackAdapter(client, False))
         front = SlackFront(self.bot, client, SECRET)

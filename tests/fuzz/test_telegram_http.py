@@ -17,14 +17,15 @@ from bot.http import build_app
 from bot.telegram.delivery import TelegramAdapter
 from bot.telegram.front import TelegramFront
 from bot.telegram.render import PROMPT_MARK
-from config.load import load_config
 from config.model import Config
 from config.settings import Settings
 from storage.db import session
+from tests.conftest import seeded
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fuzz import invariants
 from tests.fuzz.conftest import examples
 from tests.fuzz.grammar import command_texts
+from tests.templates import copy_of_starter
 
 SECRET = "fuzz-webhook-secret"
 GROUP, OTHER_GROUP = -1001234567890, -1009999999999
@@ -32,7 +33,7 @@ USERS = [100001, 100001, 100002, 100003, 100004, 100005, 777]
 
 
 def team() -> Config:
-    config = load_config(None)
+    config = copy_of_starter()
     return config.model_copy(update={"telegram": config.telegram.model_copy(update={"crisis_group": GROUP})})
 
 
@@ -48,7 +49,7 @@ class TelegramWorld:
         self.fake.add_chat(OTHER_GROUP, "supergroup", "Elsewhere")
         self.fake.started_bot |= set(USERS)
         self.run(self.fake.start())
-        self.bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{folder / 'telegram.db'}"), config=CONFIG)
+        self.bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=seeded(f"sqlite:///{folder / 'telegram.db'}")), config=CONFIG)
         # As bot/telegram.py builds it, without the rate limiter (20 messages a minute per group would take hours here).
         self.application = Application.builder().token(self.fake.token).base_url(self.fake.api_base).updater(None).build()
         self.front = TelegramFront(self.bot, self.application)

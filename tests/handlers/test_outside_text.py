@@ -26,7 +26,7 @@ from handlers.signals.intake import SignalIn, receive
 from handlers.text.markup import Message
 from storage.db import session
 from storage.models import Incident, Outbox, Room, Signal
-from tests.conftest import Chat
+from tests.conftest import Chat, seeded
 from tests.e2e.test_signals import LOUD, Instance, encoded
 from tests.fakes.slack_api import FakeSlack
 
@@ -209,7 +209,7 @@ def test_a_dirty_signal_title_never_reaches_the_public_page(tmp_path, config, cl
     from bot.web.page import render as render_page
     from config.settings import Settings
 
-    bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path / 'page.db'}"), config=config, clock=clock)
+    bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=seeded(f"sqlite:///{tmp_path / 'page.db'}")), config=config, clock=clock)
     chat = Chat(bot.engine, config, clock)
     with session(bot.engine) as db:
         receive(db, chat.deps, SignalIn.model_validate({**LOUD, "title": DIRTY}))

@@ -6,10 +6,10 @@ rules that apply depend on the kind; consistency compares facts, not words.
 
 import pytest
 
-from config.load import load_config
 from handlers.line.vetting import render_findings, vet
+from tests.templates import copy_of_starter
 
-RULES = list(load_config(None).vet.values())
+RULES = list(copy_of_starter().vet.values())
 
 
 def rules(text: str, kind: str = "update", approved: str | None = None) -> set[str]:

@@ -4,10 +4,10 @@ in neither the rule files nor the bench corpus, in English, Simplified and Tradi
 
 import pytest
 
-from config.load import load_config
 from handlers.line.vetting import render_findings, vet
+from tests.templates import copy_of_starter
 
-RULES = list(load_config(None).vet.values())
+RULES = list(copy_of_starter().vet.values())
 SIX = ["empathy", "confirmed_facts", "unknowns", "next_update", "commitment", "learn_more"]
 
 

@@ -6,10 +6,11 @@ import pytest
 
 import handlers.line.facts
 import handlers.line.vetting
-from config.load import ConfigError, load_config, parse_config
+from config.load import ConfigError, parse_config
 from handlers.line.vetting import Finding, render_findings, vet
+from tests.templates import copy_of_starter
 
-CONFIG = load_config(None)
+CONFIG = copy_of_starter()
 RULES = list(CONFIG.vet.values())
 # Endings that satisfy empathy and next update and state no fact, so that a case shows only what it is about.
 EN_TAIL = " We are sorry for the worry this has caused. More information is on our official website."
