@@ -1,11 +1,13 @@
 """Read onevoice.yaml over the shipped defaults; name each error with its line."""
 
+import copy
+import functools
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
-from config.errors import N_, ConfigError, ConfigProblem, by_cause, line_of, pydantic_problem, read_yaml
+from config.errors import FAST_LOADER, N_, ConfigError, ConfigProblem, by_cause, line_of, pydantic_problem, read_yaml
 from config.model import TOLD, Config
 from config.scenarios import check_scenarios
 
@@ -15,11 +17,17 @@ STARTER = DEFAULTS / "onevoice.yaml"
 
 def _read_yaml(path: Path) -> dict:
     with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle) or {}
+        return yaml.load(handle, Loader=FAST_LOADER) or {}  # noqa: S506 (a safe loader)
 
 
 def shipped_defaults() -> dict:
-    """The defaults every config starts from: roles, severities, playbooks."""
+    """The defaults every config starts from: roles, severities, playbooks (a fresh copy: a merge may keep parts of it)."""
+    return copy.deepcopy(_shipped())
+
+
+@functools.cache
+def _shipped() -> dict:
+    """The shipped files, read once per process: they do not change while it runs."""
     playbooks = {p.stem: _read_yaml(p) for p in sorted((DEFAULTS / "playbooks").glob("*.yaml"))}
     return {
         "team": {"roles": _read_yaml(DEFAULTS / "roles.yaml"), "people": {}},

@@ -1,6 +1,7 @@
 """The team model, playbooks and timings as validated pydantic models (the shared basics are in basics.py, the broadcast
 targets and stakeholder lists in audiences.py; every name stays importable from here)."""
 
+import functools
 import re
 from datetime import time, timedelta
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -109,12 +110,20 @@ class Playbook(Strict):
 
 def _check_pattern(pattern: str) -> str:
     """Accept a rule pattern only if it compiles as the vetter uses it (wrapped in a group)."""
+    if error := _pattern_error(pattern):
+        raise ValueError(f"{pattern!r} is not a valid regular expression: {error}") from None
+    return pattern
+
+
+@functools.lru_cache(maxsize=4096)  # the shipped rules hold ~360 patterns, more than re's own cache keeps: each config load re-checked them
+def _pattern_error(pattern: str) -> str | None:
+    """Why a pattern does not compile, alone and wrapped in a group; None when it does."""
     try:
         re.compile(pattern)
         re.compile(f"(?:{pattern})")  # inline global flags such as (?i) must start the whole expression
     except re.error as error:
-        raise ValueError(f"{pattern!r} is not a valid regular expression: {error}") from None
-    return pattern
+        return str(error)
+    return None
 
 
 RegexPattern = Annotated[str, AfterValidator(_check_pattern)]  # checked one by one, so an error names its index
