@@ -53,7 +53,10 @@ def cmd_console(args: argparse.Namespace) -> int:
             said = _("no team member {name}; team: {team}").format(name=repr(speaker), team=", ".join(bot.config.team.people))
         print(f"onevoice: {said}", file=sys.stderr)
         return CANNOT_START
-    asyncio.run(run_console(bot, speaker))
+    try:
+        asyncio.run(run_console(bot, speaker))
+    finally:
+        bot.engine.dispose()  # closed before the process's teardown (see main), SQLite's write-ahead log folded back
     return 0
 
 
