@@ -5,7 +5,6 @@ import asyncio
 import logging
 import re
 
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,8 +14,6 @@ from bot.app import OneVoice
 from bot.bodies import LIMITS, BodyGate
 from bot.metrics import CONTENT_TYPE
 from bot.readiness import Readiness
-from bot.slack.front import signed_by_slack, unreadable
-from bot.telegram.webhook import telegram_webhook
 from bot.web.page import page_routes
 from bot.web.signals import signal_endpoint
 
@@ -40,7 +37,11 @@ def build_app(
         return JSONResponse({"ok": True})  # liveness: the process answers; /readyz (internal) says whether it should get traffic
 
     routes = [Route("/healthz", healthz), *page_routes(bot)]
-    if slack_app is not None:
+    if slack_app is not None:  # each platform's modules loaded only when it is served: a second less to start on one
+        from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+
+        from bot.slack.front import signed_by_slack, unreadable
+
         handler = AsyncSlackRequestHandler(slack_app)
 
         async def slack_events(request: Request) -> Response:
@@ -53,6 +54,8 @@ def build_app(
 
         routes.append(Route("/slack/events", _slack_stamp_checked(slack_events), methods=["POST"]))
     if telegram is not None and telegram_secret:
+        from bot.telegram.webhook import telegram_webhook
+
         routes.append(Route("/telegram/webhook", telegram_webhook(telegram, telegram_secret), methods=["POST"]))
     if signals_secret:
         routes.append(Route("/signals", signal_endpoint(bot, signals_secret, on_work or (lambda: None)), methods=["POST"]))

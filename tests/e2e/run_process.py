@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.templates import migrated_sqlite
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -55,7 +57,11 @@ class RunningBot:
 
     async def launch(self, env: Callable[[], dict], folder: Path, timeout: float) -> None:
         """Start `onevoice run` and wait for its ready line. A port is picked free and bound later, so another process may
-        take it in between: then the ports are picked again (three tries), the run's refusal being the proof."""
+        take it in between: then the ports are picked again (three tries), the run's refusal being the proof. A new SQLite
+        database is the migrated copy the process would otherwise make itself, a second slower (the pollers of
+        tests/e2e/test_pollers.py start on an empty one, and test_first_hour.py's commands)."""
+        if not self.database.exists() and env().get("ONEVOICE_DATABASE_URL") == f"sqlite:///{self.database}":
+            migrated_sqlite(self.database).dispose()
         for _try in range(3):
             with self.log.open("w") as out:  # a file, not a pipe: an unread pipe would stall the process
                 self.process = subprocess.Popen(
