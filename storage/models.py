@@ -234,6 +234,10 @@ class DrillInject(SQLModel, table=True):
     answer: str | None = None
 
 
+NUDGE_ACTIVE = "state IN ('pending', 'snoozed')"  # the nudges still to fire (handlers.nudges.firing.ACTIVE)
+NUDGE_HELD = f"{NUDGE_ACTIVE} AND lease_until IS NOT NULL"  # ... that a worker has claimed
+
+
 class Nudge(SQLModel, table=True):
     """A durable reminder: the database row is the source of truth."""
 
@@ -241,6 +245,10 @@ class Nudge(SQLModel, table=True):
         Index("ix_nudge_due", "state", "due_at"),
         Index("ix_nudge_subject", "incident_id", "kind", "subject"),
         Index("ix_nudge_leased", "state", "lease_until"),  # the few claimed rows, found without reading every pending one
+        # Partial indexes on the active rows only: the claim and the next wake-up read them in order from the start, a plan
+        # that does not need statistics (a young table has none) and costs the same with any number of far-future rows.
+        Index("ix_nudge_active", "due_at", "id", postgresql_where=text(NUDGE_ACTIVE), sqlite_where=text(NUDGE_ACTIVE)),
+        Index("ix_nudge_held", "lease_until", postgresql_where=text(NUDGE_HELD), sqlite_where=text(NUDGE_HELD)),
     )
 
     id: int = Field(default=None, primary_key=True)  # None only until the row is first flushed

@@ -4,7 +4,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, or_, update
+from sqlalchemy import bindparam, case, or_, update
 from sqlmodel import Session, col, func, select
 
 from config.model import Config
@@ -15,17 +15,22 @@ from handlers.nudges import messages as reminders
 from handlers.nudges.record import Kind
 from handlers.nudges.subjects import BadSubject, Subject
 from handlers.text.i18n import speaking
+from storage.db import in_index_order
 from storage.models import Incident, Nudge
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 ACTIVE = ("pending", "snoozed")
+# Written into the SQL, not bound: the planner must see the values to use the partial indexes on active nudges
+# (storage.models.NUDGE_ACTIVE), also in a plan PostgreSQL keeps for a prepared statement.
+_ACTIVE = col(Nudge.state).in_(bindparam("active", list(ACTIVE), expanding=True, literal_execute=True))
 
 
 def claim(session: Session, now: datetime, owner: str, limit: int = 100, lease: timedelta = LEASE) -> list[int]:
     """Lease a batch of due nudges to one worker (skip-locked on PostgreSQL); return their ids."""
+    in_index_order(session)
     claimable = (
-        col(Nudge.state).in_(ACTIVE),
+        _ACTIVE,
         col(Nudge.due_at) <= now,
         or_(col(Nudge.lease_until).is_(None), col(Nudge.lease_until) < now),
     )
@@ -53,6 +58,7 @@ def claim(session: Session, now: datetime, owner: str, limit: int = 100, lease: 
 def next_due(session: Session) -> datetime | None:
     """When the next active nudge is due, or its lease ends if another worker holds it. Each part reads an index from its
     start, so the cost does not grow with how many nudges are pending."""
+    in_index_order(session)
     moments = [
         session.exec(
             select(Nudge.due_at).where(Nudge.state == state, col(Nudge.lease_until).is_(None)).order_by(col(Nudge.due_at)).limit(1)
@@ -60,9 +66,7 @@ def next_due(session: Session) -> datetime | None:
         for state in ACTIVE
     ]
     free_at = case((col(Nudge.lease_until) > Nudge.due_at, Nudge.lease_until), else_=Nudge.due_at)
-    moments += [
-        session.exec(select(func.min(free_at)).where(Nudge.state == state, col(Nudge.lease_until).is_not(None))).one() for state in ACTIVE
-    ]
+    moments.append(session.exec(select(func.min(free_at)).where(_ACTIVE, col(Nudge.lease_until).is_not(None))).one())
     found = [moment for moment in moments if moment is not None]
     return min(found) if found else None
 
