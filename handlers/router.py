@@ -28,6 +28,7 @@ from handlers.line import (
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Message, fmt, lines, static, text
 from storage.models import Incident, ProcessedEvent, Room
+from storage.writes import wrote
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ def _remember(session: Session, deps: Deps, command: Command, reply: Reply, answ
 def _keyless(session: Session, command: Command, reply: Reply, route) -> bool:
     """Whether the command needs no dedup key: a read-only verb that wrote nothing, answered in the acknowledgement of a
     request its platform never delivers again once acknowledged (answering a repeat would change nothing anyway)."""
-    return command.acked_once and reply.read_only and route is None and not (session.new or session.dirty or session.deleted)
+    return command.acked_once and reply.read_only and route is None and not wrote(session)
 
 
 def database_unreachable() -> Reply:

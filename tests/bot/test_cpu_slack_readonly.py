@@ -54,3 +54,13 @@ def test_a_read_only_click_is_still_de_duplicated(world):
     payload = world.fake.action_payload("U0ALICE", world.room, "ov:0", "#1 status")
     assert world.run(world.post(*world.fake._form_payload(payload))) == 200
     assert rows(world, ProcessedEvent) == keys + 1  # Slack sends a click again when unsure: its key is written
+
+
+@pytest.mark.parametrize("text", ["review", "#1 review"])
+def test_a_read_only_verb_that_queues_work_keeps_its_key_and_a_repeat_queues_nothing_more(world, text):
+    trigger = world.fake.register_trigger()
+    keys = rows(world, ProcessedEvent)
+    assert slash(world, text, trigger).status_code == 200
+    effects = rows(world, Outbox)
+    assert slash(world, text, trigger).status_code == 200  # the same command delivered again
+    assert rows(world, ProcessedEvent) == keys + 1 and rows(world, Outbox) == effects
