@@ -122,15 +122,16 @@ def _duplicates(node: yaml.Node | None, filename: str, path: tuple = (), budget:
     return found
 
 
-FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml parses a config in a tenth of the time, where installed
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: for the shipped files only, which we wrote
 
 
-def _compose(text: str) -> yaml.Node | None:
-    """The node tree, parsed by libyaml; a text it refuses is parsed again in Python, whose error words and marks we show."""
+def _construct(root: yaml.Node | None) -> object:
+    """The data of a composed node tree: built from the tree already checked, so a text is parsed once, by one parser."""
+    loader = yaml.SafeLoader("")
     try:
-        return yaml.compose(text, Loader=FAST_LOADER)
-    except yaml.YAMLError:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
 
 
 def read_yaml(text: str, filename: str) -> tuple[yaml.Node | None, object]:
@@ -138,7 +139,7 @@ def read_yaml(text: str, filename: str) -> tuple[yaml.Node | None, object]:
     if len(text) > MOST_BYTES:
         raise ConfigError([ConfigProblem.told(filename, None, "", N_("too large to be a config file (over 1 MB)"), rank=0)])
     try:
-        root = _compose(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)  # Python's parser: its refusals are the ones we word
         duplicates = _duplicates(root, filename)
     except yaml.YAMLError as exc:
         raise ConfigError([plain_syntax_error(exc, filename)]) from None
@@ -150,7 +151,7 @@ def read_yaml(text: str, filename: str) -> tuple[yaml.Node | None, object]:
     if duplicates:
         raise ConfigError(duplicates)
     try:
-        data = yaml.load(text, Loader=FAST_LOADER)  # noqa: S506 (a safe loader: libyaml's parser, PyYAML's safe constructor)
+        data = _construct(root)
     except yaml.YAMLError as exc:  # composed but not constructed: a bad tag or timestamp
         raise ConfigError([plain_syntax_error(exc, filename)]) from None
     except ValueError:  # an integer of thousands of digits: Python refuses to read it

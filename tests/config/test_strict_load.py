@@ -58,6 +58,8 @@ def test_a_typo_in_people_comes_before_its_knock_on_errors():
     [
         ("team:\n  people:\n    bob:\n     name: Bob\n    roles: [legal]\n   timezone: UTC\n", 6, "indentation does not line up"),
         ("language: en\n\ttimezone: UTC\n", 2, "tab character; indent with spaces only"),
+        ("language:\ten\n", 1, "tab character; indent with spaces only"),  # a tab after the colon: libyaml would accept it
+        ("language: en\t# ours\n", 1, "tab character; indent with spaces only"),
         ("team: [1, 2\n", 2, "list in [ ] is not closed"),
         ("slack: {command: /crisis\n", 2, "mapping opened with a brace is not closed"),
         ('timezone: "Asia/Shanghai\n', 2, "quote is opened but never closed"),
