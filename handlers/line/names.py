@@ -39,7 +39,9 @@ def _built():
     import jieba.posseg
 
     jieba.setLogLevel(logging.WARNING)
-    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()  # its word list, which it would otherwise read on the first cut
+    return jieba.posseg.POSTokenizer(tokenizer)
 
 
 def _has_chinese(text: str) -> bool:

@@ -19,5 +19,6 @@ def test_warming_without_chinese_rules_builds_nothing_and_with_them_builds_one_t
     for thread in threads:
         thread.join()
     assert len({id(tagger) for tagger in found}) == 1 and names._built.cache_info().misses == 1
+    assert found[0].tokenizer.initialized  # its word list read too: the first Chinese draft reads nothing
     rules = list(copy_of_starter().vet.values())
     assert names.chinese_names("我们已联系王小明先生。", rules)  # the warmed tagger finds a name
