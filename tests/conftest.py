@@ -17,7 +17,7 @@ from handlers.core.effects import Effect
 from handlers.core.ports import Command, FakeClock, Reply, RoomRef, UserRef
 from handlers.router import dispatch
 from handlers.text.markup import Message
-from storage.db import make_engine, session
+from storage.db import HEAD, make_engine, session
 from storage.models import Outbox, ProcessedEvent, Room
 from tests.templates import copy_of_starter, migrated_schema_into, migrated_sqlite
 
@@ -114,7 +114,8 @@ def _emptied(base, schema: str) -> bool:
             {"s": schema},
         ).scalar()
         tables = {name for name, kind in kinds if kind in ("r", "p")}
-        if locked or tables != {*models, "alembic_version"}:
+        version = "alembic_version" in tables and connection.execute(text(f"SELECT version_num FROM {schema}.alembic_version")).scalar()
+        if locked or tables != {*models, "alembic_version"} or version != HEAD:  # a test that migrated it elsewhere: dropped
             return False
         sequences = [name for name, kind in kinds if kind == "S"]
         statements = ["SET LOCAL lock_timeout = '5s'", *(f'DELETE FROM {schema}."{name}"' for name in models)]
@@ -174,6 +175,7 @@ def engine(tmp_path):
     shared.dispose()  # no connection to the last test's file is kept
     shared.url = shared.url.set(database=str(path))  # what the product reads (reports go beside the database)
     yield shared
+    assert shared.pool.checkedout() == 0, "a connection outlived its test: it would write into the next test's database"
     shared.dispose()
 
 
