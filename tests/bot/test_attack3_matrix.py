@@ -113,6 +113,7 @@ async def without_delivery(condition) -> None:
 
 async def test_a_command_told_nothing_was_changed_while_the_database_is_away_is_told_once_and_never_run_later(world, fake, monkeypatch):
     monkeypatch.setattr(matrix_sync, "BACKOFF_FIRST", 0.01)
+    monkeypatch.setattr(matrix_sync, "BACKOFF_MAX", 0.2)  # the waits of the outage's rounds stay short, however many
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
     await world.until(lambda: any(a.startswith("Declared") for a in notices(fake)), what="the declaration")
     outage = Outage(world.bot.engine)
@@ -123,7 +124,7 @@ async def test_a_command_told_nothing_was_changed_while_the_database_is_away_is_
     await without_delivery(lambda: len(fake.syncs) >= asked + 3)  # the batch fetched again while the database is away
     told = len(notices(fake))
     outage.down = False
-    await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the token stored")
+    await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, 30, "the token stored")
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 tasks all")]})
     await world.until(lambda: len(notices(fake)) >= told + 1 and "cannot" not in notices(fake)[-1], what="the tasks listed")
     await world.bot.deliver()
