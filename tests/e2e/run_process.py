@@ -9,7 +9,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +132,12 @@ class RunningBot:
 
     def pending_effects(self) -> int:
         return self.query("SELECT count(*) FROM outbox WHERE state = 'pending'")[0][0]
+
+
+@asynccontextmanager
+async def serving(bot: RunningBot) -> AsyncIterator[Any]:
+    """The bot started, for the block; then stopped (its log checked for tracebacks), whatever happened in it."""
+    try:
+        yield await bot.start()  # type: ignore[attr-defined]
+    finally:
+        await bot.stop()  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 
 from config.load import STARTER
-from tests.e2e.run_process import RunningBot
+from tests.e2e.run_process import RunningBot, serving
 from tests.fakes.slack_api import FakeSlack, unescape
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -176,8 +176,5 @@ async def start_slack_bot(tmp_path):
 @pytest.fixture
 async def slack_bot(tmp_path):
     """The starter team's bot on the fake Slack, over HTTP."""
-    bot = SlackBot(tmp_path)
-    try:
-        yield await bot.start()
-    finally:
-        await bot.stop()
+    async with serving(SlackBot(tmp_path)) as bot:
+        yield bot

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from config.load import STARTER
-from tests.e2e.run_process import RunningBot
+from tests.e2e.run_process import RunningBot, serving
 from tests.fakes.telegram_api import FakeTelegram, html_to_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,8 +210,5 @@ async def start_telegram_bot(tmp_path):
 @pytest.fixture(params=MODES)
 async def telegram_bot(request, tmp_path):
     """The starter team's bot on the fake Telegram, once by long polling and once by webhook."""
-    bot = TelegramBot(tmp_path, request.param)
-    try:
-        yield await bot.start()
-    finally:
-        await bot.stop()
+    async with serving(TelegramBot(tmp_path, request.param)) as bot:
+        yield bot

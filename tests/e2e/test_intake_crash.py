@@ -17,7 +17,9 @@ TICK = "1"  # seconds: how soon a replica finds the reminders the test seeds str
 
 async def test_a_slack_request_answered_200_survives_its_replica_being_killed(tmp_path):
     with private_schema() as (engine, url):
-        async with Replicas(tmp_path, url, team_config(tmp_path, 0), None, env={"ONEVOICE_LEASE_SECONDS": LEASE, "ONEVOICE_TICK_SECONDS": TICK}) as replicas:
+        async with Replicas(
+            tmp_path, url, team_config(tmp_path, 0), None, env={"ONEVOICE_LEASE_SECONDS": LEASE, "ONEVOICE_TICK_SECONDS": TICK}
+        ) as replicas:
             await replicas.start(2)
             slash, button, rig = await run_intake_rounds(replicas, engine, ROUNDS)
             for path, windows in rig.windows.items():

@@ -8,6 +8,7 @@ import pytest
 import pytest_asyncio
 
 from tests.e2e import slack_process
+from tests.e2e.run_process import serving
 from tests.e2e.slack_process import (
     ALICE,
     BOB,
@@ -35,11 +36,8 @@ shared = pytest.mark.asyncio(loop_scope="module")
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def started_slack_bot(tmp_path_factory):
     """The starter team's bot on the fake Slack, over HTTP, for the whole module."""
-    bot = SlackBot(tmp_path_factory.mktemp("slack"))
-    try:
-        yield await bot.start()
-    finally:
-        await bot.stop()  # no traceback in the whole log, and the fake saw no bug
+    async with serving(SlackBot(tmp_path_factory.mktemp("slack"))) as bot:
+        yield bot
 
 
 @pytest_asyncio.fixture(loop_scope="module")

@@ -9,6 +9,7 @@ import pytest
 import pytest_asyncio
 
 from tests.e2e import telegram_process
+from tests.e2e.run_process import serving
 from tests.e2e.telegram_process import (
     ALICE,
     BOB,
@@ -42,11 +43,8 @@ shared = pytest.mark.asyncio(loop_scope="module")
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=MODES)
 async def started_telegram_bot(request, tmp_path_factory):
     """The starter team's bot on the fake Telegram, by long polling and by webhook, for the whole module."""
-    bot = TelegramBot(tmp_path_factory.mktemp(request.param), request.param)
-    try:
-        yield await bot.start()
-    finally:
-        await bot.stop()  # no traceback in the whole log, and the fake saw no bug
+    async with serving(TelegramBot(tmp_path_factory.mktemp(request.param), request.param)) as bot:
+        yield bot
 
 
 @pytest_asyncio.fixture(loop_scope="module")
