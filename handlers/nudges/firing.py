@@ -74,11 +74,13 @@ def next_due(session: Session) -> datetime | None:
 def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:
     """Fire one claimed nudge in one transaction: the message, then its next step. Return whether it spoke."""
     now = deps.clock.now()
-    nudge = session.exec(select(Nudge).where(Nudge.id == nudge_id).with_for_update()).one_or_none()
+    # The nudge (locked) and its incident (not locked) in one statement: one round trip fewer for every reminder.
+    both = select(Nudge, Incident).outerjoin(Incident, col(Incident.id) == Nudge.incident_id).where(Nudge.id == nudge_id)
+    found = session.exec(both.with_for_update(of=Nudge)).one_or_none()
+    nudge, incident = found if found is not None else (None, None)
     if nudge is None or nudge.lease_owner != owner or nudge.state not in ACTIVE:
         session.rollback()  # done, snoozed or reclaimed meanwhile: nothing to say
         return False
-    incident = session.get(Incident, nudge.incident_id) if nudge.incident_id else None
     kind, subject = _read(nudge)
     if incident is None or kind is None or subject is None or (incident.phase == "closed" and not kind.after_close):
         nudge.state = "cleared"  # nothing left to remind of, or a row no kind can read: dropped, never a crash
