@@ -70,6 +70,7 @@ class Handler:
 
     run: Callable[[Delivery], Awaitable[dict]]
     in_room: bool = True
+    reads_room: bool = True  # False: it never looks at the incident's room, which is then not read before it runs
     # Told instead of the generic notice when the effect is given up: (session, deps, row, effect, reason) → told anyone.
     given_up: Callable[[Session, Deps, Outbox, Effect, str], bool] | None = None
 
@@ -90,7 +91,9 @@ async def run(delivery: Delivery, table: dict[type[Effect], Handler] | None = No
     table = DELIVERIES if table is None else table
     delivery.effect = effect = read(delivery.row, table)
     handler = table[type(effect)]
-    if delivery.row.incident_id is not None:  # no trip off the loop for an effect of no incident (a command's answer)
+    # No trip off the loop for an effect of no incident (a command's answer), nor for one that does not go to the room
+    # (a DM reads the room itself only when the person cannot be reached privately).
+    if handler.reads_room and delivery.row.incident_id is not None:
         delivery.room = await delivery.db(lambda s: _room(s, delivery.row))
     if handler.in_room and not getattr(effect, "to", None) and (delivery.room is None or delivery.room.external_id is None):
         await delivery.db(lambda s: _wait_for_room(s, delivery.row))
@@ -220,14 +223,14 @@ DELIVERIES: dict[type[Effect], Handler] = {
     Post: Handler(post),
     RefreshCard: Handler(refresh_card),
     Invite: Handler(invite),
-    DM: Handler(dm, in_room=False),
+    DM: Handler(dm, in_room=False, reads_room=False),
     RefreshLine: Handler(refresh_line),
-    Publish: Handler(publish, in_room=False),
-    Edit: Handler(edit, in_room=False),
+    Publish: Handler(publish, in_room=False, reads_room=False),
+    Edit: Handler(edit, in_room=False, reads_room=False),
     Report: Handler(report),
-    Answer: Handler(answer, in_room=False),
-    Mail: Handler(mail, in_room=False, given_up=mail_given_up),
-    Webhook: Handler(webhook, in_room=False),
+    Answer: Handler(answer, in_room=False, reads_room=False),
+    Mail: Handler(mail, in_room=False, reads_room=False, given_up=mail_given_up),
+    Webhook: Handler(webhook, in_room=False, reads_room=False),
 }
 
 
