@@ -30,7 +30,6 @@ REFRESHES = (RefreshCard.kind, RefreshLine.kind)  # re-rendered at delivery, so 
 ATTEMPTS = 8  # tries before an effect is given up
 GIVE_UP_AFTER = 1800.0  # seconds the backoff between those tries adds up to, about
 FIRST_WAIT = 2.0  # seconds before the first retry: a blip passes quickly, a long outage is waited out by the later ones
-WRITE_EVERY = 0.5  # seconds at most between two writes of what a batch's rows became (each a send repeated after a crash)
 MARK_RETRY = 1.0  # seconds between two tries to mark sent answers sent while the database is away
 
 
@@ -182,36 +181,26 @@ class Deliverer:
         with new_session(self.engine) as session:
             rows = await asyncio.to_thread(_load, session, ids)
             last_refresh = {(r.kind, r.incident_id): r.id for r in rows if r.kind in REFRESHES}
-            # What became of each row (sent, deferred, handed back) is written a batch at a time, not a commit per row (which
-            # cost more than the send): the rows stay this worker's meanwhile (leased, renewed by the heartbeat), and a
-            # write that fails leaves them pending, sent again once their leases run out, as a crash after a send does.
-            written = time.monotonic()
-            try:
-                for row in rows:
-                    behind = row.incident_id is not None and ({(row.incident_id, row.lane), (row.incident_id, None)} & held_back)
-                    if self.stopping or behind:
-                        row.lease_until, row.lease_owner = None, None  # keep the lane's order: wait for the one in front
-                    elif row.id in self._holding:
-                        continue  # being sent right now by deliver_held (its lease ran out meanwhile): sent once, by it
-                    elif row.id in self._marks:  # sent already, its mark still waiting: written here, never sent again
-                        self._mark_sent(row, self._marks[row.id][1])
-                    elif not self._fresh(row) and not await asyncio.to_thread(self.leases.hold, session, row):
-                        continue
-                    elif row.kind in REFRESHES and last_refresh[(row.kind, row.incident_id)] != row.id:
-                        self._mark_sent(row, {"coalesced": True})  # a later edit in this batch shows the same state
-                    else:
-                        with logs.about(row.incident_id):
-                            if await self._deliver_one(session, row):
-                                sent += 1
-                            elif row.state == "pending":
-                                held_back.add((row.incident_id, None if row.kind == OpenRoom.kind else row.lane))
-                    if time.monotonic() - written >= WRITE_EVERY:
-                        await asyncio.to_thread(session.commit)
-                        written = time.monotonic()
-                await asyncio.to_thread(session.commit)
-            except asyncio.CancelledError:  # shutdown cut the batch short: what was sent is written before its lease is handed back
-                _commit_quietly(session)
-                raise
+            for row in rows:
+                behind = row.incident_id is not None and ({(row.incident_id, row.lane), (row.incident_id, None)} & held_back)
+                if self.stopping or behind:
+                    row.lease_until, row.lease_owner = None, None  # keep the lane's order: wait for the one in front
+                elif row.id in self._holding:
+                    continue  # being sent right now by deliver_held (its lease ran out meanwhile): sent once, by it
+                elif row.id in self._marks:  # sent already, its mark still waiting: written here, never sent again
+                    self._mark_sent(row, self._marks[row.id][1])
+                elif not self._fresh(row) and not await asyncio.to_thread(self.leases.hold, session, row):
+                    continue  # lost to another worker (one this worker claimed moments ago is still its own: not checked)
+                elif row.kind in REFRESHES and last_refresh[(row.kind, row.incident_id)] != row.id:
+                    self._mark_sent(row, {"coalesced": True})  # a later edit in this batch shows the same state
+                else:
+                    with logs.about(row.incident_id):
+                        if await self._deliver_one(session, row):
+                            sent += 1
+                        elif row.state == "pending":
+                            held_back.add((row.incident_id, None if row.kind == OpenRoom.kind else row.lane))
+                # each row's fate written before the next send: a crash then repeats at most the one send in flight
+                await asyncio.to_thread(_save, session, row)
         return sent
 
     def _mark_sent(self, row: Outbox, result: dict) -> None:
@@ -303,13 +292,6 @@ def growth(waits: int, total: float) -> float:
 def _save(session, row: Outbox) -> None:
     session.add(row)
     session.commit()
-
-
-def _commit_quietly(session) -> None:
-    try:
-        session.commit()
-    except Exception as error:  # the database is away: the rows stay pending and are sent again once their leases end
-        log.warning("could not write what became of a cut-short batch: %s", str(error).split("\n", 1)[0])
 
 
 def _keep_progress(session, room, progress: dict) -> None:
