@@ -19,15 +19,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import event, insert, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scratch import scratch_schema  # noqa: E402
 from bot.app import OneVoice  # noqa: E402
 from bot.outbox.scheduler import NudgeScheduler  # noqa: E402
 from config.settings import Settings  # noqa: E402
@@ -133,15 +133,8 @@ def fresh_database(postgres: str | None):
     if postgres is None:
         yield f"sqlite:///{tempfile.mkdtemp(prefix='onevoice-bench-')}/bench.db"
         return
-    schema, base = f"onevoice_bench_{uuid.uuid4().hex[:8]}", create_engine(postgres)
-    with base.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{postgres}{'&' if '?' in postgres else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with base.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        base.dispose()
+    with scratch_schema(postgres, "onevoice_bench") as url:
+        yield url
 
 
 def summary(label: str, lags: list[float], count: int, work: dict) -> dict:

@@ -38,7 +38,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -51,16 +50,16 @@ HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
-from sqlalchemy import text  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, CommandHandler  # noqa: E402
 
+from bench.scratch import scratch_schema  # noqa: E402
 from bot.app import OneVoice  # noqa: E402
 from bot.telegram.delivery import TelegramAdapter  # noqa: E402
 from bot.telegram.front import TelegramFront, decide_update  # noqa: E402
 from config.load import STARTER  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from storage.db import make_engine, session  # noqa: E402
+from storage.db import session  # noqa: E402
 from storage.models import ProcessedEvent  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
@@ -178,16 +177,8 @@ def fresh(database_url: str | None) -> Iterator[str | None]:
     if not database_url or not database_url.startswith("postgresql"):
         yield database_url
         return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    base = make_engine(database_url)
-    with base.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{database_url}{'&' if '?' in database_url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with base.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        base.dispose()
+    with scratch_schema(database_url) as url:
+        yield url
 
 
 def figures(times: list[float]) -> dict[str, float]:
