@@ -13,6 +13,7 @@ from handlers.core.effects import DM, Effect, Post, RefreshCard
 from handlers.core.holders import current_holders, roles_held
 from handlers.core.ports import Clock, Command
 from handlers.text.markup import Message
+from storage.lanes import outbox_lane
 from storage.models import Incident, Outbox, Room, TimelineEvent
 
 
@@ -142,13 +143,21 @@ class Context:
 
 def queue(session: Session, incident_id: int | None, platform: str, effect: Effect, now: datetime) -> Outbox:
     """Add an effect to the outbox, as its kind and JSON; it is delivered after the transaction commits."""
-    # Every field but the id given: SQLModel would look each missing default up through pydantic (inspecting the
-    # signature of each default factory), which cost more than the row's INSERT; `lane` is set just before the insert.
-    row = Outbox(
+    row = Outbox(**outbox_values(incident_id, platform, effect, now, lane="room"))  # its lane is set just before the insert
+    session.add(row)
+    return row
+
+
+def outbox_values(incident_id: int | None, platform: str, effect: Effect, now: datetime, lane: str | None = None) -> dict:
+    """Every field of a new outbox row but the id (its lane worked out when not given): a bulk INSERT's values, or an Outbox."""
+    # Every field given: SQLModel would look each missing default up through pydantic (inspecting the signature of each
+    # default factory), which cost more than the row's INSERT.
+    payload = effect.payload()
+    return dict(
         incident_id=incident_id,
         platform=platform,
         kind=effect.kind,
-        payload=effect.payload(),
+        payload=payload,
         state="pending",
         attempts=0,
         created_at=now,
@@ -158,10 +167,8 @@ def queue(session: Session, incident_id: int | None, platform: str, effect: Effe
         lease_owner=None,
         result={},
         error=None,
-        lane="room",
+        lane=lane or outbox_lane(effect.kind, payload),
     )
-    session.add(row)
-    return row
 
 
 def in_every_room(session: Session, incident_id: int | None, now: datetime, effect: Effect) -> list[str]:

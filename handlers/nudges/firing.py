@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, case, insert, or_, update
 from sqlmodel import Session, col, func, select
 
 from config.model import Config
-from handlers.core.context import Deps, handle_of, in_every_room
+from handlers.core.context import Deps, handle_of, in_every_room, outbox_values
 from handlers.core.effects import DM, Post
 from handlers.nudges import kinds, scripted
 from handlers.nudges import messages as reminders
@@ -16,7 +16,6 @@ from handlers.nudges.record import Kind
 from handlers.nudges.subjects import BadSubject, Subject
 from handlers.text.i18n import speaking
 from storage.db import in_index_order
-from storage.lanes import outbox_lane
 from storage.models import Incident, Nudge, Outbox
 
 log = logging.getLogger(__name__)
@@ -134,7 +133,7 @@ def _read(nudge: Nudge) -> tuple[Kind | None, Subject | None]:
 def _deliver(session: Session, deps: Deps, incident: Incident, people: list[str], message, now: datetime) -> None:
     """DM each target on every platform; with nobody to DM, post in the incident room."""
     rows = [
-        _dm_row(incident.id, platform, DM(message, to=handle), now)
+        outbox_values(incident.id, platform, DM(message, to=handle), now)
         for key in people
         for platform in deps.platforms
         if (handle := handle_of(deps.config.team.people[key], platform))
@@ -144,27 +143,6 @@ def _deliver(session: Session, deps: Deps, incident: Incident, people: list[str]
         session.info["work"] = True  # rows free to claim, as storage.models._note_work notes of rows added: delivery is woken
     else:
         in_every_room(session, incident.id, now, Post(message))
-
-
-def _dm_row(incident_id: int, platform: str, effect: DM, now: datetime) -> dict:
-    """The outbox row handlers.core.context.queue() would add, as the values of a bulk INSERT (which sets no lane itself)."""
-    payload = effect.payload()
-    return dict(
-        incident_id=incident_id,
-        platform=platform,
-        kind=effect.kind,
-        payload=payload,
-        state="pending",
-        attempts=0,
-        created_at=now,
-        next_attempt_at=now,
-        sent_at=None,
-        lease_until=None,
-        lease_owner=None,
-        result={},
-        error=None,
-        lane=outbox_lane(effect.kind, payload),
-    )
 
 
 def _next_step(session: Session, config: Config, nudge: Nudge, kind: Kind, subject: Subject, now: datetime) -> None:
