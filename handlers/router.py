@@ -124,7 +124,7 @@ def _keyless(session: Session, command: Command, reply: Reply, route) -> bool:
 def database_unreachable() -> Reply:
     """The answer when the database cannot be reached (stopped, restarting, network cut): nothing changed, try again."""
     message = _("The database cannot be reached right now; nothing was changed. Try again in a moment.")
-    return Reply(text(message), ok=False, outcome="error")
+    return Reply(text(message), ok=False, outcome="error", unreachable=True)
 
 
 def _changed_meanwhile() -> Reply:

@@ -9,8 +9,6 @@ import asyncio
 import contextvars
 import logging
 import time
-from collections import OrderedDict
-from datetime import datetime, timedelta
 from functools import cached_property
 
 from telegram import BotCommand, Update
@@ -19,12 +17,13 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.app import OneVoice, learn_alias
-from bot.outbox.unsettled import CommitUnknown, Unsettled
+from bot.outbox.unsettled import Unsettled
 from bot.telegram.asking import answer_query, ask, short
 from bot.telegram.edits import EditedCommands
 from bot.telegram.limits import IncidentFirstLimiter
 from bot.telegram.prompts import PromptDesk
 from bot.telegram.render import keyboard, split, to_html
+from bot.telegram.unsure import UnsureCommits
 from handlers.catalog import registry
 from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
@@ -36,9 +35,6 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 NAME_RECHECK = 600  # seconds a remembered user name is trusted before it is stored again
-# How long a command whose commit nobody can check stays unanswered and unacknowledged (Telegram sends it again; polling
-# holds back the updates behind it); then the person is told so, and it is acknowledged. A database restart fits within.
-UNSURE_FOR = timedelta(minutes=2)
 _FAILURES: contextvars.ContextVar[list] = contextvars.ContextVar("telegram_update_failures")
 
 
@@ -82,7 +78,7 @@ class TelegramFront:
         self.on_work = on_work or (lambda: None)
         self._names: dict[int, tuple[str, float]] = {}  # user id -> (user name last remembered, when): spares the database
         self.unsettled = Unsettled(bot.engine, PLATFORM, bot.worker)
-        self._unsure: OrderedDict[str, datetime] = OrderedDict()  # event id -> when its commit was first found unknown
+        self.unsure = UnsureCommits(bot.deps.clock, bot.config.language)
         names = ["crisis", *registry().verbs]  # `/crisis <verb>` and each verb on its own, also as /verb@botname
         new = filters.UpdateType.MESSAGE  # an edited message is never a new command (PTB's default would run it again)
         application.add_handler(CommandHandler(names, self.on_command, filters=new))
@@ -199,7 +195,9 @@ class TelegramFront:
         earlier = self.unsettled.earlier(command.event_id)
         reply = await asyncio.to_thread(self.bot.handle, command, route)
         if seen := self.unsettled.unconfirmed(command.event_id, reply, untils, earlier):  # one true answer, or none yet
-            reply = await self._settle(command.event_id, reply, seen)
+            reply = await self.unsure.settle(self.unsettled, command.event_id, reply, seen)
+        elif reply.unreachable:
+            reply = self.unsure.unreachable(command.event_id)  # raises until UNSURE_FOR has passed
         if answer_in_chat and not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
             await self._answer(reply, user.id, chat.id, thread, message.message_id if message else None)  # nothing was written
         deliverer, held = self.bot.deliverers.get(PLATFORM), reply.answer_held
@@ -208,27 +206,6 @@ class TelegramFront:
         if reply.work:  # what else it queued goes out in a delivery pass, after this update is confirmed
             asyncio.get_running_loop().call_soon(self.on_work)
         return reply
-
-    async def _settle(self, event_id: str, reply: Reply, seen: list) -> Reply:
-        """The command's one true answer once its commit is checked; CommitUnknown while it cannot be, until UNSURE_FOR has
-        passed: then the person is told nobody could tell, rather than nothing at all."""
-        try:
-            settled = await asyncio.to_thread(self.unsettled.settle, event_id, reply, seen)
-        except CommitUnknown:
-            first = self._unsure.setdefault(event_id, self.bot.deps.clock.now())
-            while len(self._unsure) > 1000:  # bounded: a command Telegram stopped sending is forgotten
-                self._unsure.popitem(last=False)
-            if self.bot.deps.clock.now() - first < UNSURE_FOR:
-                raise
-            log.error("the commit of %s stayed unknown for %s; the person is told to check", event_id, UNSURE_FOR)
-            with speaking(self.bot.config.language):
-                told = _(
-                    "I could not tell whether your command was recorded: the database cannot be reached. "
-                    "Check with /crisis status before repeating it."
-                )
-            settled = Reply(markup.text(told), ok=False, outcome="error")
-        self._unsure.pop(event_id, None)
-        return settled
 
     def _answer_route(self, user_id: int, chat_id: int, thread: int | None, reply_to: int | None, untils: list) -> AnswerRoute:
         """Where the answer goes, as an Answer effect written with the command (so a failing sendMessage is retried and a

@@ -22,7 +22,7 @@ POLL_SECONDS = 10  # how long one getUpdates waits for news (Telegram allows up 
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 ATTEMPTS = 3  # an update whose handling raised is tried this often, then skipped (logged), so one bad update cannot stall the rest
 # except a command whose commit nobody can check yet (the database is away): skipped, it would be lost without a word, so
-# it is tried until the database answers (the front answers it once that lasts too long: front.UNSURE_FOR)
+# it is tried until the database answers (the front answers it once that lasts too long: unsure.UNSURE_FOR)
 
 
 class TelegramPoller:

@@ -67,6 +67,7 @@ class Reply:
     answer_held: Any = None  # the answer's outbox row, written leased to this worker, which sends it at once
     quiet: bool = False  # no answer at all: one more refusal to a stranger who was told already
     read_only: bool = False  # its verb changes nothing (the registry's `changes=False`)
+    unreachable: bool = False  # the database could not be reached: nothing was decided on this try
 
 
 class Clock(Protocol):
