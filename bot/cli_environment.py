@@ -1,6 +1,19 @@
-"""Which environment variables each subcommand reads, for its --help."""
+"""The environment a subcommand runs in: its settings, its database, and which variables each reads (for its --help)."""
 
 from config.settings import Settings
+
+
+def settings() -> Settings:
+    """The settings, from the environment."""
+    return Settings()
+
+
+def database(settings: Settings, migrate: bool = True):
+    """The configured database, migrated to the newest schema unless `migrate` is False (reading never creates one)."""
+    from storage.db import open_database
+
+    return open_database(settings.database_url, migrate=migrate)
+
 
 TEAM = ["ONEVOICE_CONFIG", "ONEVOICE_DATABASE_URL", "ONEVOICE_CLOCK_START"]
 EVERY = ["LANG (zh_CN.UTF-8: failures before the config is read are told in Chinese)"]

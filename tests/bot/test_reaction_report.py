@@ -109,7 +109,7 @@ def rows(pixels: bytes, height: int) -> int:
 
 
 def test_the_stats_line_gives_the_medians(chat, clock):
-    from bot.cli import _reaction_stats
+    from bot.cli_review import _reaction_stats
 
     scripted(chat, clock)
     with session(chat.engine) as db:

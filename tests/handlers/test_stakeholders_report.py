@@ -115,7 +115,7 @@ def test_a_required_list_never_told_counts_as_late_once_its_deadline_has_passed(
 
 
 def test_onevoice_stats_prints_the_desk_figures(chat, clock, capsys):
-    from bot.cli import _desk_stats
+    from bot.cli_review import _desk_stats
     from handlers.text.i18n import speaking
 
     scripted(chat, clock)
