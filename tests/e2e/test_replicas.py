@@ -2,7 +2,8 @@
 
 200 signed slash commands are spread across the replicas (40 declares, 160 updates), 30 of them delivered a second
 time to another replica as Slack's retries are; meanwhile 200 overdue-item reminders fall due for 250 people.
-bench/replica_soak.py runs the same with 2,000 reminders (the load this test carried before the suite was made fast).
+bench/replica_soak.py runs the same with 2,000 reminders (the load this test carried before the suite was made fast), at
+Slack's real pace.
 """
 
 from datetime import UTC, datetime, timedelta
