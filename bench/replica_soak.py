@@ -4,7 +4,8 @@ The load tests/e2e/test_replicas.py carried before the suite was made fast (it n
 makes exactly one incident and room, every update reaches its room once, every reminder reaches Slack exactly once.
 Real `onevoice run` processes on a fresh PostgreSQL schema behind the fake Slack on loopback (tests/e2e/replica_run.py).
 Prints the figures and exits 1 when a property fails.
-Run: python bench/replica_soak.py [--reminders 2000] [--replicas 3]
+At Slack's real pace of one message a second per channel unless --pace says (the test runs at 0.05 s).
+Run: python bench/replica_soak.py [--reminders 2000] [--replicas 3] [--pace SECONDS]
 """
 
 import argparse
@@ -27,7 +28,8 @@ async def main(args) -> int:
     started = time.monotonic()
     due = datetime(2026, 3, 2, 1, 0, tzinfo=UTC) - timedelta(minutes=5)
     with private_schema() as (engine, url), tempfile.TemporaryDirectory(prefix="onevoice-soak-") as folder:
-        found = await exactly_once_run(Path(folder), engine, url, due, args.replicas, DECLARES, UPDATES, args.reminders, PEOPLE)
+        env = {"ONEVOICE_SLACK_PACE_SECONDS": str(args.pace)} if args.pace is not None else None
+        found = await exactly_once_run(Path(folder), engine, url, due, args.replicas, DECLARES, UPDATES, args.reminders, PEOPLE, env)
     failures = {
         "one incident per declare": sorted(found.declared) == found.titles,
         "one room per declare": len(found.rooms) == DECLARES == len(set(found.rooms)),
@@ -50,4 +52,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reminders", type=int, default=2000)
     parser.add_argument("--replicas", type=int, default=3)
+    parser.add_argument("--pace", type=float, default=None, help="seconds between two posts to one channel (default: Slack's 1)")
     sys.exit(asyncio.run(main(parser.parse_args())))

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(30.0, gt=0, validation_alias="ONEVOICE_LEASE_SECONDS")
     # Seconds between two safety ticks: how soon a replica finds reminders and deliveries it was not told about.
     tick_seconds: float = Field(15.0, gt=0, validation_alias="ONEVOICE_TICK_SECONDS")
+    # Seconds between two messages the bot posts to one Slack channel or DM: Slack allows about one a second per channel.
+    slack_pace_seconds: float = Field(1.0, ge=0, validation_alias="ONEVOICE_SLACK_PACE_SECONDS")
     # The internal listener for /readyz and /metrics (never route it from the internet); port 0 turns it off.
     admin_host: str = Field("127.0.0.1", validation_alias="ONEVOICE_ADMIN_HOST")
     admin_port: int = Field(9090, ge=0, le=65535, validation_alias="ONEVOICE_ADMIN_PORT")

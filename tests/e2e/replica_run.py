@@ -54,10 +54,10 @@ async def until(condition, timeout: float, what) -> None:
 
 
 async def exactly_once_run(
-    folder: Path, engine, url: str, due: datetime, count: int, declares: int, updates: int, nudges: int, team: int
+    folder: Path, engine, url: str, due: datetime, count: int, declares: int, updates: int, nudges: int, team: int, env: dict | None = None
 ) -> Found:
-    """Seed `nudges` overdue reminders, start `count` replicas, send the declares then the updates, wait until every
-    reminder fired and the outbox is empty, stop the replicas; what the fake Slack and the database hold."""
+    """Seed `nudges` overdue reminders, start `count` replicas (with `env` set), send the declares then the updates, wait
+    until every reminder fired and the outbox is empty, stop the replicas; what the fake Slack and the database hold."""
     seeded = seed_overdue(engine, nudges, people(team), due)
     titles = [f"Replica incident D{n:03d}" for n in range(declares)]
 
@@ -69,7 +69,7 @@ async def exactly_once_run(
         with session(engine) as db:
             return db.exec(select(func.count()).where(Nudge.incident_id == seeded, Nudge.state != "fired")).one()
 
-    async with Replicas(folder, url, team_config(folder, team), due) as replicas:
+    async with Replicas(folder, url, team_config(folder, team), due, env) as replicas:
         await replicas.start(count)
         await send_all(replicas, count, [f"declare outage sev3 {title}" for title in titles], twice_every=4)
         await until(lambda: len(incidents()) >= declares, 60, lambda: f"the declares ({len(incidents())} of {declares})")

@@ -54,11 +54,13 @@ def test_overdue_nudges_fire_exactly_once_after_sigkill_and_restart(onevoice):
     overdue = pending_due_by(onevoice, later)
     assert len(overdue) >= 10
     onevoice.env["ONEVOICE_CLOCK_START"] = later.isoformat()
-    out = onevoice.console("")  # starts, fires what is overdue, reads end of input, stops
+    # The restarts are the console run in this process (Onevoice.type_in): a new bot on the same database, as a new
+    # process would be, without the seconds a second Python costs; the killed one above is a real process.
+    out = onevoice.type_in("")  # starts, fires what is overdue, reads end of input, stops
     fired = sorted(int(n) for n in SNOOZE_BUTTON.findall(out))
     assert fired == overdue, out  # each overdue nudge exactly once, none lost
     assert "the first approved statement is due at 10:00 Beijing time, 2 Mar, in 15 min" in out
     assert "you were given Legal counsel and have not accepted it yet" in out
 
-    again = onevoice.console("")  # a second restart at the same moment fires nothing again
+    again = onevoice.type_in("")  # a second restart at the same moment fires nothing again
     assert SNOOZE_BUTTON.findall(again) == []
