@@ -49,7 +49,7 @@ async def _start_slack(started: _Started):
     bot, settings = started.bot, started.settings
     await _reachable(settings.slack_api_url, "ONEVOICE_SLACK_API_URL", "Slack")
     client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-    bot.attach(SlackAdapter(client, bot.config.slack.private_rooms))
+    bot.attach(SlackAdapter(client, bot.config.slack.private_rooms, settings.slack_pace_seconds))
     started.readiness.platforms["slack"] = client.auth_test
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     if secret is None and not settings.slack_app_token:

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, validation_alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", validation_alias="ONEVOICE_SLACK_API_URL")
+    # Seconds between two messages the bot posts to one Slack channel: Slack allows about one a second per channel.
+    slack_pace_seconds: float = Field(1.0, ge=0, validation_alias="ONEVOICE_SLACK_PACE_SECONDS")
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_webhook_secret: SecretStr | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_api_url: str = Field("https://api.telegram.org/bot", validation_alias="ONEVOICE_TELEGRAM_API_URL")

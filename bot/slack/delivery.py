@@ -21,7 +21,7 @@ from storage.models import Room
 
 log = logging.getLogger(__name__)
 
-PACE = 1.0  # seconds between two messages to one channel (Slack's ~1 message/s)
+PACE = 1.0  # seconds between two messages to one channel (Slack's ~1 message/s); ONEVOICE_SLACK_PACE_SECONDS
 MESSAGE_BLOCKS = 50  # Slack's limit of blocks in one message: a longer answer goes in pieces
 LIST_PAGES = 1000  # conversations.list pages read at most (1,000 channels a page) when looking for a channel by name
 # Error codes a caller handles itself (a name taken, a pin already there, a message deleted); every other refusal is
@@ -60,8 +60,8 @@ class SlackAdapter:
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient, private_rooms: bool = False):
-        self.client, self.private_rooms = client, private_rooms
+    def __init__(self, client: AsyncWebClient, private_rooms: bool = False, pace: float | None = None):
+        self.client, self.private_rooms, self.pace = client, private_rooms, pace  # None: PACE, read at each post
         self._last_post: dict[str, float] = {}
 
     async def _call(self, method: str, **params) -> dict:
@@ -81,8 +81,8 @@ class SlackAdapter:
         return response.data
 
     async def _paced(self, channel: str) -> None:
-        """Keep to about one message a second per channel."""
-        wait = self._last_post.get(channel, 0) + PACE - time.monotonic()
+        """Keep to about one message a second per channel (or the configured pace)."""
+        wait = self._last_post.get(channel, 0) + (PACE if self.pace is None else self.pace) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
         self._last_post[channel] = time.monotonic()
