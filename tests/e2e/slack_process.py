@@ -23,8 +23,8 @@ SECRET = "e2e-signing-secret"
 CLOCK_START = "2026-03-02T01:00:00+00:00"
 ALICE, BOB, CAROL, DAVE, ERIN = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"
 GENERAL = "C0GENERAL"
-# Slack's one message a second per channel, a tenth of it for the tests not about pacing (test_slack_faults keeps the
-# default): a declare's posts to its room no longer wait whole seconds behind each other.
+# ONEVOICE_SLACK_PACE_SECONDS for the modules that set it: a declare's posts to its room no longer wait a whole second
+# each. The default (one message a second per channel) is proven by tests/bot/test_slack_pace.py.
 PACE_SETTING, QUICK_PACE = "ONEVOICE_SLACK_PACE_SECONDS", "0.1"
 
 
