@@ -70,6 +70,7 @@ class OneVoice:
             lease=self.lease,
             attempts=self.settings.delivery_attempts,
             give_up_after=self.settings.delivery_give_up_seconds,
+            first_wait=self.settings.delivery_first_wait_seconds,
             reports=self.reports,
         )
         if not channel:

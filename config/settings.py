@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     # Delivery: tries of one effect before it is given up (the room is then told), and about how long those tries span.
     delivery_attempts: int = Field(8, ge=1, le=50, validation_alias="ONEVOICE_DELIVERY_ATTEMPTS")
     delivery_give_up_seconds: float = Field(1800.0, gt=0, validation_alias="ONEVOICE_DELIVERY_GIVE_UP_SECONDS")
+    # The wait before the first retry of an effect the platform did not say when to retry (each later wait is longer).
+    delivery_first_wait_seconds: float = Field(2.0, gt=0, validation_alias="ONEVOICE_DELIVERY_FIRST_WAIT_SECONDS")
     # Processed-event keys and delivered outbox rows older than this are pruned; at least 2 days, longer than any
     # platform retries a delivery (Telegram keeps an update for 24 hours), so a redelivery is still recognised.
     retention_days: float = Field(30.0, ge=2, validation_alias="ONEVOICE_RETENTION_DAYS")

@@ -47,6 +47,7 @@ class Deliverer:
         lease: timedelta = LEASE,
         attempts: int = ATTEMPTS,
         give_up_after: float = GIVE_UP_AFTER,
+        first_wait: float = FIRST_WAIT,
         deliveries: dict[type[Effect], Handler] = DELIVERIES,
         reports: Path | None = None,
     ):
@@ -61,7 +62,7 @@ class Deliverer:
         self.leases = Leases(engine, deps.clock, adapter.platform, self.worker, batch, lease)
         self.attempts = max(1, attempts)
         self.told = False
-        self.growth = growth(self.attempts - 1, give_up_after)
+        self.first_wait, self.growth = first_wait, growth(self.attempts - 1, give_up_after, first_wait)
         self._holding: set[int] = set()  # held answers being sent right now
         self._marks: dict[int, tuple] = {}  # held answers sent, not yet marked sent: row id -> (sent at, result)
         self._marking: asyncio.Task | None = None
@@ -245,7 +246,7 @@ class Deliverer:
 
     def _defer(self, row: Outbox, wait: RetryLater, counted: bool) -> None:
         """Try again later: when the platform said, else after a growing wait with jitter (replicas do not retry in step)."""
-        backoff = FIRST_WAIT * self.growth ** (max(row.attempts, 1) - 1) * random.uniform(0.5, 1.5)
+        backoff = self.first_wait * self.growth ** (max(row.attempts, 1) - 1) * random.uniform(0.5, 1.5)
         delay = wait.after if wait.after is not None else backoff
         row.next_attempt_at = self.deps.clock.now() + timedelta(seconds=delay)
         row.lease_until, row.lease_owner = None, None
@@ -280,12 +281,12 @@ def _load(session, ids: list[int]) -> list[Outbox]:
     return [found[i] for i in ids if i in found]
 
 
-def growth(waits: int, total: float) -> float:
-    """The factor by which each wait exceeds the one before, so that `waits` waits from FIRST_WAIT add up to `total`."""
-    low, high = 1.0, max(2.0, total / FIRST_WAIT)
+def growth(waits: int, total: float, first: float = FIRST_WAIT) -> float:
+    """The factor by which each wait exceeds the one before, so that `waits` waits from `first` add up to `total`."""
+    low, high = 1.0, max(2.0, total / first)
     for _step in range(60):  # bisection: the sum grows with the factor
         middle = (low + high) / 2
-        low, high = (middle, high) if sum(FIRST_WAIT * middle**i for i in range(waits)) < total else (low, middle)
+        low, high = (middle, high) if sum(first * middle**i for i in range(waits)) < total else (low, middle)
     return high
 
 

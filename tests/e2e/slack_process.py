@@ -23,6 +23,9 @@ SECRET = "e2e-signing-secret"
 CLOCK_START = "2026-03-02T01:00:00+00:00"
 ALICE, BOB, CAROL, DAVE, ERIN = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE", "U0ERIN"
 GENERAL = "C0GENERAL"
+# ONEVOICE_SLACK_PACE_SECONDS for the modules that set it: a declare's posts to its room no longer wait a whole second
+# each. The default (one message a second per channel) is proven by tests/bot/test_slack_pace.py.
+PACE_SETTING, QUICK_PACE = "ONEVOICE_SLACK_PACE_SECONDS", "0.1"
 
 
 def buttons(message: dict) -> list[dict]:

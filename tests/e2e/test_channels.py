@@ -55,6 +55,7 @@ async def outside(monkeypatch):
     monkeypatch.setenv("ONEVOICE_SMTP_URL", f"smtp://127.0.0.1:{smtp.sockets[0].getsockname()[1]}")
     monkeypatch.setenv("ONEVOICE_MAIL_FROM", "desk@onevoice.example")
     monkeypatch.setenv("CMS_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv(slack_process.PACE_SETTING, slack_process.QUICK_PACE)
     targets = (
         "  - {name: press-release, email: [desk@a.example, gone@b.example]}\n"
         f'  - {{name: cms, webhook: "http://127.0.0.1:{runner.addresses[0][1]}/hooks", secret_env: CMS_WEBHOOK_SECRET}}\n'

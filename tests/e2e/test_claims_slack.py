@@ -28,6 +28,7 @@ RUMOUR = {
 
 async def test_a_claim_tracked_from_triage_nudged_rebutted_and_published(start_slack_bot, monkeypatch):
     monkeypatch.setenv("ONEVOICE_SIGNALS_SECRET", SECRET)
+    monkeypatch.setenv(slack_process.PACE_SETTING, slack_process.QUICK_PACE)
     bot = await start_slack_bot(FAST_CLAIMS)
     bot.fake.add_channel("triage", channel_id="C0TRIAGE", members=[bot.fake.bot_user_id])
     room = (await bot.declare())["id"]

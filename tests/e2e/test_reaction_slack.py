@@ -25,6 +25,8 @@ async def send(bot, fields: dict) -> tuple[int, dict]:
 
 async def test_signals_attach_to_a_slack_incident_and_the_follow_up_reaches_its_channel(start_slack_bot, monkeypatch):
     monkeypatch.setenv("ONEVOICE_SIGNALS_SECRET", SIGNALS)
+    monkeypatch.setenv(slack_process.PACE_SETTING, slack_process.QUICK_PACE)
+    monkeypatch.setenv("ONEVOICE_TICK_SECONDS", "1")  # the follow-up made due below is found by the safety tick, in 1 s not 15
     bot = await start_slack_bot(config_extra=f"\ntriage_room:\n  slack: {TRIAGE}\n")
     bot.fake.add_channel("triage", channel_id=TRIAGE, members=[bot.fake.bot_user_id])
     room = await bot.declare()
@@ -47,7 +49,7 @@ async def test_signals_attach_to_a_slack_incident_and_the_follow_up_reaches_its_
     with sqlite3.connect(bot.database) as db:
         moved = db.execute("UPDATE nudge SET due_at = created_at WHERE kind = 'reaction_follow_up' AND subject = 'v1:1h'").rowcount
     assert moved == 1
-    said = await bot.message(room["id"], "since v1 went out", 40)  # the scheduler's safety tick finds it
+    said = await bot.message(room["id"], "since v1 went out", 40)  # the scheduler's safety tick finds it (the bot was not told)
     assert "volume 140 an hour (none the hour before), sentiment — → −0.35" in said["text"]
     # A mistake fixed from the triage post: Detach (as a member who may), and the post offers Declare again.
     post = await bot.message(TRIAGE, "PB-20 replies")

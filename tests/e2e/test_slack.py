@@ -16,6 +16,8 @@ from tests.e2e.slack_process import (
     DAVE,
     ERIN,
     GENERAL,
+    PACE_SETTING,
+    QUICK_PACE,
     SlackBot,
     button_labelled,
     buttons,
@@ -36,8 +38,10 @@ shared = pytest.mark.asyncio(loop_scope="module")
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def started_slack_bot(tmp_path_factory):
     """The starter team's bot on the fake Slack, over HTTP, for the whole module."""
-    async with serving(SlackBot(tmp_path_factory.mktemp("slack"))) as bot:
-        yield bot
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(PACE_SETTING, QUICK_PACE)
+        async with serving(SlackBot(tmp_path_factory.mktemp("slack"))) as bot:
+            yield bot
 
 
 @pytest_asyncio.fixture(loop_scope="module")
@@ -178,7 +182,8 @@ async def test_declare_with_no_text_opens_the_form_and_submitting_it_declares(sl
     assert slack_bot.query(mine) == [("outage", "sev1", "dave")]
 
 
-async def test_a_nudge_arrives_with_snooze_buttons_and_snoozing_works(start_slack_bot):
+async def test_a_nudge_arrives_with_snooze_buttons_and_snoozing_works(start_slack_bot, monkeypatch):
+    monkeypatch.setenv(PACE_SETTING, QUICK_PACE)
     bot = await start_slack_bot(FAST_NUDGES)
     room = (await bot.declare())["id"]  # settled: the reminders are not queued behind the room's first posts
     await bot.command(CAROL, "draft We are sorry. Next update at 11:00.", room)

@@ -2,12 +2,22 @@
 
 from collections import Counter
 
+import pytest
+
 from tests.e2e import slack_process
 from tests.e2e.slack_process import ALICE, BOB, CAROL, buttons, unescape
 
 slack_bot = slack_process.slack_bot  # the fixture
 
 LINE = "We are sorry & <b>careful</b> 😀 电池 Next update at 11:00."
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch):
+    """The outbox retries a 5xx after about 0.2 s (not 2 s) and posts at a tenth of Slack's pace; Retry-After is waited in full."""
+    # The defaults have tests of their own: tests/bot/test_slack_pace.py and tests/bot/test_delivery_first_wait.py.
+    monkeypatch.setenv("ONEVOICE_DELIVERY_FIRST_WAIT_SECONDS", "0.2")
+    monkeypatch.setenv(slack_process.PACE_SETTING, slack_process.QUICK_PACE)
 
 
 def duplicates(bot) -> dict[str, list[str]]:
