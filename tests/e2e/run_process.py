@@ -74,7 +74,7 @@ class RunningBot:
             migrated_sqlite(self.database).dispose()
         for _try in range(3):
             self.log.write_text("")
-            self.start_process(env(), folder)
+            await asyncio.to_thread(self.start_process, env(), folder)  # the fakes answer meanwhile (a first fork starts the server)
             await self.wait_for(self._up_or_gone, timeout, "the 'OneVoice running' line")
             if "OneVoice running" in self.output() or "Address already in use" not in self.output():
                 break
