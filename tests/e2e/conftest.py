@@ -13,21 +13,29 @@ from unittest import mock
 import pytest
 
 from config.load import STARTER, load_config
+from tests.e2e import forked_run
+from tests.e2e.run_process import fresh_start
 from tests.templates import migrated_sqlite
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "fresh_start: start `onevoice` as a new interpreter (`python -m bot.cli`), not forked")
 
 
 class Onevoice:
     """The `onevoice` command on its own database and config in a temporary folder."""
 
-    def __init__(self, folder: Path, language: str = "en"):
-        self.folder = folder
+    def __init__(self, folder: Path, language: str = "en", fresh: bool = False):
+        self.folder, self.fresh = folder, fresh  # fresh: each command a new interpreter; else forked (tests/e2e/forked_run.py)
         self.config = folder / "onevoice.yaml"
         self.config.write_text(STARTER.read_text(encoding="utf-8").replace("language: en", f"language: {language}"), encoding="utf-8")
         self.env = {**os.environ, "ONEVOICE_CONFIG": str(self.config), "ONEVOICE_DATABASE_URL": f"sqlite:///{folder / 'onevoice.db'}"}
         self._parsed = None  # the config, parsed on the first in-process console run (the file does not change)
 
     def run(self, *args: str, stdin: str = "", timeout: float = 60) -> subprocess.CompletedProcess:
-        """Run `onevoice ARGS` with stdin, as a script would."""
+        """Run `onevoice ARGS` with stdin, as a script would (a command that needs no terminal: see test_console_pty.py)."""
+        if not self.fresh:
+            return forked_run.run(list(args), self.env, self.folder, stdin, timeout)
         return subprocess.run(
             [sys.executable, "-m", "bot.cli", *args],
             input=stdin,
@@ -100,6 +108,6 @@ class _Errors(logging.Handler):
 
 
 @pytest.fixture
-def onevoice(tmp_path) -> Onevoice:
-    """The onevoice process on a fresh folder, speaking English."""
-    return Onevoice(tmp_path)
+def onevoice(request, tmp_path) -> Onevoice:
+    """The onevoice process on a fresh folder, speaking English (a new interpreter if the test is marked `fresh_start`)."""
+    return Onevoice(tmp_path, fresh=fresh_start(request))

@@ -4,8 +4,6 @@ tests/e2e/test_two_processes.py (500 nudges) and bench/two_processes.py (1,000).
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -16,6 +14,7 @@ from sqlmodel import func, select
 from storage.db import session
 from storage.models import Nudge, Outbox
 from tests.e2e.conftest import Onevoice
+from tests.e2e.forked_run import Forked, spawn_piped
 from tests.e2e.replicas import seed_overdue
 
 ITEM = re.compile(r"checklist item (\d+) “Task \d+” is overdue")
@@ -36,25 +35,17 @@ def wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def share(folder: Path, engine, url: str, count: int) -> tuple[list[subprocess.Popen], list[str], list[Counter], set[str]]:
+def share(folder: Path, engine, url: str, count: int) -> tuple[list[Forked], list[str], list[Counter], set[str]]:
     """Start two consoles, wait until each reads its input, seed `count` nudges due shortly, tell both (a typed line makes
     a console look for its next due nudge), wait until all fired and were delivered, end both; the processes, their
     outputs, the overdue items each printed, and the nudge states left."""
     onevoice = Onevoice(folder)
     env = {**onevoice.env, "ONEVOICE_DATABASE_URL": url}
     logs = [folder / f"process{i}.log" for i in range(2)]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "console", "--as", "alice"],
-            stdin=subprocess.PIPE,
-            stdout=log.open("w"),  # a file, not a pipe: a full pipe would stall a process mid-delivery
-            stderr=subprocess.STDOUT,
-            cwd=folder,
-            env=env,
-            text=True,
-        )
-        for log in logs
-    ]
+    for log in logs:
+        log.write_text("")  # a file, not a pipe: a full pipe would stall a process mid-delivery
+    # each `onevoice console --as alice` forked from one that imported the bot (test_console.py starts a fresh one)
+    processes = [spawn_piped(["console", "--as", "alice"], env, folder, log) for log in logs]
     for process in processes:
         process.stdin.write("/crisis help status\n")
         process.stdin.flush()

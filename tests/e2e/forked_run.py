@@ -1,27 +1,29 @@
-"""Real `onevoice run` processes forked from one that has already imported the bot: a (re)start costs a fork, not the
-2-3 s of CPU (11-19 s of wall time on a loaded machine) that importing the bot again costs a fresh interpreter.
+"""Real `onevoice` processes forked from one that has already imported the bot: a (re)start costs a fork, not the 2-3 s of
+CPU (5-19 s of wall time on a loaded machine) that importing the bot again costs a fresh interpreter.
 
-Used by tests/e2e/replicas.py and tests/e2e/telegram_intake.py, whose crash tests restart replicas dozens of times.
-`python -m tests.e2e.forked_run` is the fork server: it imports what `onevoice run` imports, then reads one JSON request
-a line on stdin (argv, environment, folder, log file) and forks a child that sets that environment and folder, points
-stdout and stderr at the log and runs `bot.cli.main(argv)`, exactly as `python -m bot.cli run` would. The server reaps
-its children and reports each exit code; `Forked` gives the test the parts of `subprocess.Popen` it uses. Each child is
-an ordinary OS process with its own pid, sockets and memory: SIGKILL and SIGTERM reach it as they reach a fresh one.
+Every `onevoice run` of the end-to-end tests starts this way (tests/e2e/run_process.py, replicas.py, telegram_intake.py),
+and so do the console commands that need no terminal (tests/e2e/conftest.py); a test marked `fresh_start` starts a new
+interpreter instead, so that the script's own start stays proved for each mode. `python -m tests.e2e.forked_run` is the
+fork server: it imports what `onevoice` imports, then reads one JSON request a line on stdin and forks a child that
+becomes `python -m bot.cli <argv>` (tests/e2e/fork_child.py): that environment, folder, standard streams, locale and
+exit. The server reaps its children and reports each exit code; `Forked` gives the test the parts of `subprocess.Popen`
+it uses. Each child is an ordinary OS process with its own pid, sockets and memory: signals reach it as a fresh one's.
 """
 
 from __future__ import annotations
 
 import atexit
-import importlib
 import json
+import locale
 import os
-import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
-import traceback
 from pathlib import Path
+from typing import TextIO
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,6 +33,8 @@ class Forked:
 
     def __init__(self, server: ForkServer, pid: int):
         self.server, self.pid = server, pid
+        self.stdin: TextIO | None = None  # with spawn_piped: the writing end of its stdin
+        self._fifo: Path | None = None
 
     @property
     def returncode(self) -> int | None:
@@ -42,8 +46,18 @@ class Forked:
     def wait(self, timeout: float | None = None) -> int:
         with self.server.changed:
             if not self.server.changed.wait_for(lambda: self.pid in self.server.codes, timeout):
-                raise subprocess.TimeoutExpired(f"onevoice (pid {self.pid})", timeout)
+                raise subprocess.TimeoutExpired(f"onevoice (pid {self.pid})", timeout or 0)
         return self.server.codes[self.pid]
+
+    def communicate(self, input: str = "", timeout: float | None = None) -> tuple[None, None]:  # noqa: A002
+        """Write the input, close stdin (the end of input), wait for the exit (output went to the log)."""
+        if self.stdin is not None:
+            self.stdin.write(input)
+            self.stdin.close()
+        if self._fifo is not None:
+            shutil.rmtree(self._fifo.parent, ignore_errors=True)
+        self.wait(timeout)
+        return None, None
 
     def send_signal(self, sig: int) -> None:
         if self.poll() is None:  # as Popen: never signal a pid already reaped (it may be someone else's by now)
@@ -87,9 +101,8 @@ class ForkServer:
                     self.codes[int(numbers[0])] = int(numbers[1])
                 self.changed.notify_all()
 
-    def spawn(self, argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> Forked:
-        """A child running `onevoice <argv>` in `cwd` with exactly `env`, its output appended to `log`."""
-        request = {"argv": argv, "env": env, "cwd": str(cwd), "log": str(log)}
+    def spawn(self, request: dict) -> Forked:
+        """A child for the request (see fork_child.become); its pid once forked."""
         with self.asking:
             with self.changed:
                 known = len(self.started)
@@ -106,116 +119,58 @@ class ForkServer:
 
 
 _server: ForkServer | None = None
+_starting = threading.Lock()
 
 
-def spawn(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> Forked:
-    """Start `onevoice <argv>` as a forked child of this test process's fork server (started on first use)."""
+def spawn(argv: list[str], env: dict[str, str], cwd: Path, log: Path | None = None, **streams: str) -> Forked:
+    """Start `onevoice <argv>` in `cwd` with exactly `env`, forked from this test process's fork server (started on first
+    use): its stdout and stderr appended to `log`, or `stdout=`/`stderr=` paths (truncated); its stdin `input=` text,
+    or the FIFO at `stdin_path=` (spawn_piped), else /dev/null."""
     global _server
-    if _server is None or _server.process.poll() is not None:
-        _server = ForkServer()
-        atexit.register(_server.close)
-    return _server.spawn(argv, env, cwd, log)
+    with _starting:
+        if _server is None or _server.process.poll() is not None:
+            _server = ForkServer()
+            atexit.register(_server.close)
+        server = _server
+    request = {"argv": argv, "env": env, "cwd": str(cwd), **streams}
+    if log is not None:
+        request["log"] = str(log)
+    return server.spawn(request)
 
 
-# ---- the server side
+def spawn_piped(argv: list[str], env: dict[str, str], cwd: Path, log: Path) -> Forked:
+    """As spawn, with `process.stdin` a text stream to the child's stdin, as `Popen(stdin=PIPE, text=True)` gives. The
+    pipe is a FIFO this process opens for reading and writing (so neither end waits for the other to open it): closing
+    it (communicate) is the end of the child's input."""
+    fifo = Path(tempfile.mkdtemp(prefix="onevoice-stdin-")) / "stdin"
+    os.mkfifo(fifo)
+    writer = os.fdopen(os.open(fifo, os.O_RDWR), "w", encoding=locale.getpreferredencoding(False))
+    process = spawn(argv, env, cwd, log, stdin_path=str(fifo))
+    process.stdin, process._fifo = writer, fifo
+    return process
 
 
-def _child(request: dict) -> None:
-    """In the forked child: become `onevoice <argv>` in the requested folder and environment, and never return."""
-    code = 1
+def run(argv: list[str], env: dict[str, str], cwd: Path, input: str = "", timeout: float = 60) -> subprocess.CompletedProcess:  # noqa: A002
+    """`subprocess.run([python, -m, bot.cli, *argv], input=…, capture_output=True, text=True, …)`, forked: its stdin a
+    pipe holding `input` and then closed, its output read back as the text subprocess would decode."""
+    folder = Path(tempfile.mkdtemp(prefix="onevoice-forked-"))  # not in cwd: a test may look at what a command left there
     try:
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
-        os.close(log)
-        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-        os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        sys.argv = [str(ROOT / "bot" / "cli.py"), *request["argv"]]
-        from bot.cli import main
-
-        code = main(request["argv"])
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else 1
-    except BaseException:  # noqa: BLE001  (what a fresh interpreter would print before exiting 1)
-        traceback.print_exc()
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001, S110  (the log went away: nothing more to say)
-                pass
-        os._exit(code)
-
-
-def _serve() -> None:
-    """Import what `onevoice run` imports, then fork a child per request line and report each child's exit code."""
-    import bot.app  # noqa: F401  (each import here is one a child no longer pays for)
-    import bot.cli  # noqa: F401
-    import bot.logs  # noqa: F401
-    import bot.run  # noqa: F401
-    import bot.slack.delivery  # noqa: F401
-    import bot.slack.front  # noqa: F401
-    import bot.telegram.delivery  # noqa: F401
-    import bot.telegram.front  # noqa: F401
-    import bot.telegram.poller  # noqa: F401
-    import storage.db  # noqa: F401
-
-    for name in (  # what a child imported still, once serving: PostgreSQL's driver, the scheduler's triggers, uvicorn's parts
-        "psycopg",
-        "apscheduler.triggers.date",
-        "apscheduler.triggers.interval",
-        "slack_bolt.listener_matcher.async_builtins",
-        "uvicorn.lifespan.off",
-        "uvicorn.lifespan.on",
-        "uvicorn.protocols.websockets.auto",
-    ):
-        importlib.import_module(name)
-    from config.load import STARTER, load_config
-
-    load_config(str(STARTER))  # once, so that what parsing a team file compiles and caches is in every child already
-
-    assert threading.active_count() == 1, threading.enumerate()  # a fork copies only the calling thread
-    wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    os.write(1, b"ready\n")
-    pending = b""
-    while True:
-        readable, _, _ = select.select([0, wake_r], [], [])
-        if wake_r in readable:
-            os.read(wake_r, 4096)
-        _reap()
-        if 0 not in readable:
-            continue
-        chunk = os.read(0, 65536)
-        if not chunk:
-            return  # the test process closed our input or died
-        pending += chunk
-        while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
-            pid = os.fork()
-            if pid == 0:
-                os.close(wake_r)
-                os.close(wake_w)
-                _child(json.loads(line))
-            os.write(1, f"pid {pid}\n".encode())
-
-
-def _reap() -> None:
-    while True:
+        out, err = folder / "stdout", folder / "stderr"
+        process = spawn(argv, env, cwd, stdout=str(out), stderr=str(err), input=input)
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        os.write(1, f"exit {pid} {os.waitstatus_to_exitcode(status)}\n".encode())
+            code = process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise subprocess.TimeoutExpired(["onevoice", *argv], timeout) from None
+        encoding = locale.getpreferredencoding(False)  # what text=True decodes with
+        said = [path.read_text(encoding=encoding) if path.exists() else "" for path in (out, err)]
+        return subprocess.CompletedProcess(["onevoice", *argv], code, *said)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
-    _serve()
+    from tests.e2e.fork_child import serve
+
+    serve()

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.forked_run import Forked, spawn
 from tests.templates import migrated_sqlite
 
 
@@ -21,6 +22,11 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def fresh_start(request: Any) -> bool:
+    """Whether the test is marked `fresh_start`: its bot a new interpreter, as an operator starts it, not a fork."""
+    return request.node.get_closest_marker("fresh_start") is not None
 
 
 CHAINED = ("The above exception was the direct cause", "During handling of the above exception")
@@ -45,7 +51,10 @@ class RunningBot:
     fake: Any
     database: Path
     log: Path
-    process: subprocess.Popen | None = None
+    process: subprocess.Popen | Forked | None = None
+    # A fresh bot is `python -m bot.cli run` in a new interpreter, as an operator starts it; else the process is forked
+    # from one that has imported the bot already (tests/e2e/forked_run.py), the same `main` in the same environment.
+    fresh = False
 
     def __init__(self) -> None:
         self.allowed_tracebacks: list[str] = []  # log lines after which a traceback is expected (and reported)
@@ -64,15 +73,24 @@ class RunningBot:
         if not self.database.exists() and env().get("ONEVOICE_DATABASE_URL") == f"sqlite:///{self.database}":
             migrated_sqlite(self.database).dispose()
         for _try in range(3):
-            with self.log.open("w") as out:  # a file, not a pipe: an unread pipe would stall the process
-                self.process = subprocess.Popen(
-                    [sys.executable, "-m", "bot.cli", "run"], stdout=out, stderr=subprocess.STDOUT, cwd=folder, env=env()
-                )
+            self.log.write_text("")
+            await asyncio.to_thread(self.start_process, env(), folder)  # the fakes answer meanwhile (a first fork starts the server)
             await self.wait_for(self._up_or_gone, timeout, "the 'OneVoice running' line")
             if "OneVoice running" in self.output() or "Address already in use" not in self.output():
                 break
             self.pick_ports()
         assert "OneVoice running" in self.output(), f"onevoice run did not start:\n{self.output()}"
+
+    def start_process(self, env: dict, folder: Path) -> None:
+        """Start `onevoice run` in `folder` with exactly `env`, its output appended to the log (a file, not a pipe: an
+        unread pipe would stall the process): forked, or a new interpreter if the bot is `fresh`."""
+        if not self.fresh:
+            self.process = spawn(["run"], env, folder, self.log)
+            return
+        with self.log.open("a") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run"], stdout=out, stderr=subprocess.STDOUT, cwd=folder, env=env
+            )
 
     def _up_or_gone(self) -> bool:
         return "OneVoice running" in self.output() or (self.process is not None and self.process.poll() is not None)

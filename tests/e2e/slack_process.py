@@ -7,7 +7,6 @@ do not take the test argument for a redefined import).
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import aiohttp
 import pytest
 
 from config.load import STARTER
-from tests.e2e.run_process import RunningBot, serving
+from tests.e2e.run_process import RunningBot, fresh_start, serving
 from tests.fakes.slack_api import FakeSlack, unescape
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +53,6 @@ class SlackBot(RunningBot):
         self.database = folder / "onevoice.db"
         self.log = folder / "onevoice.log"
         self.pick_ports()
-        self.process: subprocess.Popen | None = None
         self.http: aiohttp.ClientSession | None = None
 
     async def start(self, timeout: float = 90) -> SlackBot:  # a guard: a loaded machine starts Python slowly
@@ -161,7 +159,7 @@ class SlackBot(RunningBot):
 
 
 @pytest.fixture
-async def start_slack_bot(tmp_path):
+async def start_slack_bot(request, tmp_path):
     """A factory: `await start_slack_bot(config_extra=..., app_token=...)`; every bot started is stopped and checked."""
     started: list[SlackBot] = []
 
@@ -169,6 +167,7 @@ async def start_slack_bot(tmp_path):
         folder = tmp_path / f"bot{len(started)}"
         folder.mkdir()
         started.append(SlackBot(folder, config_extra, app_token))
+        started[-1].fresh = fresh_start(request)
         return await started[-1].start()
 
     yield start
@@ -177,7 +176,9 @@ async def start_slack_bot(tmp_path):
 
 
 @pytest.fixture
-async def slack_bot(tmp_path):
-    """The starter team's bot on the fake Slack, over HTTP."""
-    async with serving(SlackBot(tmp_path)) as bot:
+async def slack_bot(request, tmp_path):
+    """The starter team's bot on the fake Slack, over HTTP (a new interpreter if the test is marked `fresh_start`)."""
+    bot = SlackBot(tmp_path)
+    bot.fresh = fresh_start(request)
+    async with serving(bot):
         yield bot

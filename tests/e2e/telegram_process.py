@@ -8,13 +8,12 @@ once per mode) and `start_telegram_bot = telegram_process.start_telegram_bot` (a
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from config.load import STARTER
-from tests.e2e.run_process import RunningBot, serving
+from tests.e2e.run_process import RunningBot, fresh_start, serving
 from tests.fakes.telegram_api import FakeTelegram, html_to_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +61,6 @@ class TelegramBot(RunningBot):
         self.database = folder / "onevoice.db"
         self.log = folder / "onevoice.log"
         self.pick_ports()
-        self.process: subprocess.Popen | None = None
 
     # ---- lifecycle
 
@@ -192,7 +190,7 @@ def valid_html(text: str) -> bool:
 
 
 @pytest.fixture
-async def start_telegram_bot(tmp_path):
+async def start_telegram_bot(request, tmp_path):
     """A factory: `await start_telegram_bot(mode, config_extra=..., **FakeTelegram options)`; each bot is stopped and checked."""
     started: list[TelegramBot] = []
 
@@ -200,6 +198,7 @@ async def start_telegram_bot(tmp_path):
         folder = tmp_path / f"bot{len(started)}"
         folder.mkdir()
         started.append(TelegramBot(folder, mode, config_extra, **fake_options))
+        started[-1].fresh = fresh_start(request)
         return await started[-1].start()
 
     yield start
@@ -209,6 +208,9 @@ async def start_telegram_bot(tmp_path):
 
 @pytest.fixture(params=MODES)
 async def telegram_bot(request, tmp_path):
-    """The starter team's bot on the fake Telegram, once by long polling and once by webhook."""
-    async with serving(TelegramBot(tmp_path, request.param)) as bot:
+    """The starter team's bot on the fake Telegram, once by long polling and once by webhook (a new interpreter if the test
+    is marked `fresh_start`)."""
+    bot = TelegramBot(tmp_path, request.param)
+    bot.fresh = fresh_start(request)
+    async with serving(bot):
         yield bot

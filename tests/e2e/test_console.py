@@ -11,6 +11,7 @@ from tests.e2e.conftest import Onevoice
 DECLARE = "/crisis declare product-quality sev2 Battery overheating reports\n"
 
 
+@pytest.mark.fresh_start  # `python -m bot.cli` itself starts, in a new interpreter (the others fork: tests/e2e/forked_run.py)
 def test_declare_and_status_show_room_card_and_checklist(onevoice):
     out = onevoice.console(DECLARE + "/crisis status\n")
     room = re.search(r"Room: (crisis-\d{8}-battery-overheating-reports)", out).group(1)

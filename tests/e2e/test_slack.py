@@ -182,6 +182,7 @@ async def test_declare_with_no_text_opens_the_form_and_submitting_it_declares(sl
     assert slack_bot.query(mine) == [("outage", "sev1", "dave")]
 
 
+@pytest.mark.fresh_start  # `python -m bot.cli` itself starts, in a new interpreter (the others fork: tests/e2e/forked_run.py)
 async def test_a_nudge_arrives_with_snooze_buttons_and_snoozing_works(start_slack_bot, monkeypatch):
     monkeypatch.setenv(PACE_SETTING, QUICK_PACE)
     bot = await start_slack_bot(FAST_NUDGES)

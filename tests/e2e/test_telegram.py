@@ -205,6 +205,7 @@ async def test_a_reject_button_asks_for_the_reason_and_the_reply_rejects_with_it
     assert not fake.open_queries
 
 
+@pytest.mark.fresh_start  # `python -m bot.cli` itself starts, in a new interpreter (the others fork: tests/e2e/forked_run.py)
 @pytest.mark.parametrize("mode", MODES)
 async def test_a_nudge_arrives_with_snooze_buttons_and_snoozing_from_the_button_works(start_telegram_bot, mode):
     bot = await start_telegram_bot(mode, FAST_NUDGES)
