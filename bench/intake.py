@@ -1,10 +1,10 @@
 """SIGKILL at intake on the Slack paths: acknowledged / lost (must be 0) / doubled, over many rounds (issue 14).
 
 Two `onevoice run` replicas on a fresh PostgreSQL schema behind the fake Slack on loopback. Each round sends one signed
-request to one replica — a slash command adding a checklist item (half the rounds), or a click on an overdue-item
-reminder's Done button (the other half) — and SIGKILLs that replica at a random moment from when the request leaves
-until a few milliseconds after a typical answer (a staircase keeps about half the kills on each side of the answer); it
-is restarted while the next round goes to the other replica. At the end `/crisis tasks all` is asked, as a user would,
+request to one replica — a click on an overdue-item reminder's Done button by the item's owner (half the rounds), or a
+slash command adding a checklist item (the other half) — and SIGKILLs that replica at a random moment from when the
+request leaves until a few milliseconds after a typical answer (a staircase keeps about half the kills on each side of
+the answer); it is restarted while the next round goes to the other replica. At the end `/crisis tasks all` is asked, as a user would,
 and each request is judged: answered 200 and its effect there (acknowledged), answered 200 and no effect (lost), effect
 twice (doubled). Requests that got no 200 may have taken effect or not: Slack showed the user a failure.
 A round costs about one replica start (1.5-2 s on an idle machine; far more on a busy one).
@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.conftest import private_schema  # noqa: E402
-from tests.e2e.intake_rounds import run_intake_rounds  # noqa: E402
-from tests.e2e.replicas import Replicas, team_config  # noqa: E402
+from tests.e2e.intake_rounds import intake_team, run_intake_rounds  # noqa: E402
+from tests.e2e.replicas import Replicas  # noqa: E402
 
 LEASE = "4"  # seconds before a killed replica's claimed effects are free for the other one
 ENV = {"ONEVOICE_LEASE_SECONDS": LEASE, "ONEVOICE_TICK_SECONDS": "1"}  # ticks: the seeded reminders are found within a second
@@ -33,7 +33,7 @@ async def run(rounds: int, seed: int) -> int:
     folder = Path(tempfile.mkdtemp(prefix="onevoice-intake-"))
     started = time.monotonic()
     with private_schema() as (engine, url):
-        async with Replicas(folder, url, team_config(folder, 0), None, env=ENV) as replicas:
+        async with Replicas(folder, url, intake_team(folder, rounds // 2), None, env=ENV) as replicas:
             await replicas.start(2)
             slash, button, rig = await run_intake_rounds(replicas, engine, rounds // 2, seed)
             await replicas.stop()

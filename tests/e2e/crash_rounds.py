@@ -20,7 +20,7 @@ from storage.db import session
 from storage.models import Nudge
 from tests.e2e.replicas import Replicas, backlog, people, seed_overdue
 
-PER_ROUND = 24
+PER_ROUND = 24  # reminders a round, bench/replicas.py's; the test's rounds are smaller (tests/e2e/test_crash.py)
 REMINDER = re.compile(r"“Task (r\d+-\d+)” is overdue")
 
 
@@ -49,8 +49,9 @@ class Rounds:
     """Crash rounds in flight one after another: a round's victim is restarted while the next round kills the other
     replica, and the leases the dead leave behind expire meanwhile rather than one round at a time."""
 
-    def __init__(self, replicas: Replicas, engine, team: int, due: datetime, timeout: float = 90):
+    def __init__(self, replicas: Replicas, engine, team: int, due: datetime, timeout: float = 90, per_round: int = PER_ROUND):
         self.replicas, self.engine, self.team, self.due, self.timeout = replicas, engine, team, due, timeout
+        self.per_round = per_round
         self.restarting: dict[int, asyncio.Task] = {}
         self.incidents: dict[str, int] = {}
         self.seconds: list[float] = []
@@ -65,10 +66,10 @@ class Rounds:
         if victim in self.restarting:  # killed two rounds ago: it must be up (and delivering) to be killed again
             await self.restarting.pop(victim)
         started = time.monotonic()
-        self.incidents[label] = seed_overdue(self.engine, PER_ROUND, people(self.team), self.due, label)
+        self.incidents[label] = seed_overdue(self.engine, self.per_round, people(self.team), self.due, label)
         await wake(self.replicas, self.up())
         deadline = started + self.timeout
-        while delivered(self.replicas, label) < PER_ROUND // 3:
+        while delivered(self.replicas, label) < self.per_round // 3:
             assert time.monotonic() < deadline, f"round {number}: delivery never started"
             await asyncio.sleep(0.02)
         self.replicas.kill(victim)  # in the middle of delivery: some of the round sent, some claimed, some not yet
@@ -93,7 +94,7 @@ class Rounds:
 
     def tally(self) -> Tally:
         """Per reminder, how often Slack got it."""
-        counts = {f"{label}{n}": 0 for label in self.incidents for n in range(1, PER_ROUND + 1)}
+        counts = {f"{label}{n}": 0 for label in self.incidents for n in range(1, self.per_round + 1)}
         for text in self.replicas.texts():
             for match in REMINDER.findall(text):
                 if match in counts:
@@ -103,10 +104,10 @@ class Rounds:
         return Tally(due=len(counts), lost=lost, doubled=doubled, seconds=self.seconds)
 
 
-async def run_rounds(replicas: Replicas, engine, rounds: int, team: int, due: datetime) -> Tally:
-    """`rounds` crash rounds, each started as soon as the one before has killed its replica; counted at the end.
-    Tally.seconds: per round, from its seeding to its kill."""
-    play = Rounds(replicas, engine, team, due)
+async def run_rounds(replicas: Replicas, engine, rounds: int, team: int, due: datetime, per_round: int = PER_ROUND) -> Tally:
+    """`rounds` crash rounds of `per_round` reminders, each started as soon as the one before has killed its replica;
+    counted at the end. Tally.seconds: per round, from its seeding to its kill."""
+    play = Rounds(replicas, engine, team, due, per_round=per_round)
     for number in range(rounds):
         await play.kill_mid_delivery(number)
     await play.finish()

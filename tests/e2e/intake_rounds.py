@@ -1,11 +1,19 @@
 """Rounds of SIGKILL at intake, for tests/e2e/test_intake_crash.py (10 a path) and bench/intake.py (200).
 
 Two `onevoice run` replicas on PostgreSQL behind the fake Slack. A round sends one signed request to one replica — a
-slash command adding a checklist item, or a click on an overdue-item reminder's Done button — and SIGKILLs that replica
-at a random moment from when the request leaves until a few milliseconds after a typical answer; it is restarted while
-the next round goes to the other one. In the end a person looks, as anyone on Slack would: `/crisis #N tasks all` lists
-every item added (once) and shows every item clicked done. A request answered 200 must have its effect (lost: must be
-0); one that got no 200 may have it or not (committed, then killed before answering: Slack showed the user a failure).
+click on an overdue-item reminder's Done button by the item's owner, or a slash command adding a checklist item — and
+SIGKILLs that replica at a random moment from when the request leaves until a few milliseconds after a typical answer;
+it is restarted while the next round goes to the other one. In the end a person looks, as anyone on Slack would:
+`/crisis #N tasks all` lists every item added (once) and shows every item clicked done, and each owner's DM shows the
+answer to their click. A request answered 200 must have its effect (lost: must be 0); one that got no 200 may have it or
+not (committed, then killed before answering: Slack showed the user a failure).
+
+Each clicked item is the only one of its own incident, which its owner declared (so the owner may check it off), and
+each reminder and answer goes to that owner's DM: the bot paces its posts to one channel at one a second, and fourteen
+reminders in Alice's DM were 14 s of waiting, longer still behind a lease a killed replica left on one of them. The
+clicks come first: a click whose replica died holding its answer leaves it to the other replica once the lease and the
+takeover delay have passed (bot/outbox/leases.py), which the slash rounds then overlap instead of the end of the run
+waiting for it.
 """
 
 from __future__ import annotations
@@ -19,14 +27,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+from sqlalchemy import update
 
-from tests.e2e.replicas import ALICE, GENERAL, Replicas, backlog, seed_overdue
+from storage.db import session
+from storage.models import Incident
+from tests.e2e.replicas import GENERAL, Replicas, backlog, people, seed_overdue, team_config
 from tests.e2e.slack_process import button_labelled
 from tests.fakes.slack_api import unescape
 
 SLASH, BUTTON = "slash", "button"
 ADDED = re.compile(r"Intake-(\d{4})")
-CHANGED = re.compile(r"changed item (\d+):")
+CHANGED = re.compile(r"changed item 1:")  # each clicked item is item 1 of its incident
 WARM_UPS = 4  # requests of each path first, unharmed, to time a typical answer
 SLACK_DEADLINE = 3.0  # seconds Slack waits for an answer
 
@@ -53,6 +64,16 @@ class Tally:
         )
 
 
+def intake_team(folder, rounds: int):
+    """The team file: the starter team plus one person per clicked item (the warm-ups' included), its owner."""
+    return team_config(folder, rounds + WARM_UPS)
+
+
+def slack_id(person: str) -> str:
+    """The Slack user id team_config gives person p000, p001, …"""
+    return f"U0P{person[1:]}"
+
+
 class IntakeRig:
     """The two replicas, the incidents the rounds act on, and the kill loop."""
 
@@ -67,21 +88,30 @@ class IntakeRig:
         self.restarts: list[tuple[float, float]] = []  # (seconds to boot, seconds to answer a first request)
 
     async def prepare(self, buttons: int) -> None:
-        """An incident to add items to; another with `buttons` overdue items whose reminders (with Done) go to Alice."""
+        """An incident to add items to; `buttons` more (and the warm-ups'), each with one overdue item owned by the
+        person of intake_team who declared it, whose reminder (with Done) goes to that person's DM."""
         due = datetime.now(UTC) - timedelta(minutes=5)
         self.added_to = seed_overdue(self.engine, 0, ["alice"], due, "s-")
-        self.clicked_in = seed_overdue(self.engine, buttons + WARM_UPS, ["alice"], due, "b-")
         self.reminders_due = buttons + WARM_UPS
+        self.owners = people(self.reminders_due)
+        self.clicked_in = {}  # clicked item k (1…): its incident
+        for k, owner in enumerate(self.owners, 1):
+            self.clicked_in[k] = seed_overdue(self.engine, 1, [owner], due, f"b{k}-")
+            with session(self.engine) as db:
+                db.exec(update(Incident).where(Incident.id == self.clicked_in[k]).values(declared_by=owner))
+                db.commit()
         for index in (0, 1):
             assert await self.replicas.post(index, *self.replicas.slash("help")) == 200  # warm, and work arrived: fire what is due
 
     async def time_answers(self, path: str) -> None:
         """A few unharmed requests of the path: the kill window starts at twice their median answer time."""
+        await self.back_up()  # the last path's victims: unharmed means sent to a replica that is up
         if path == BUTTON:
-            await self._until(lambda: len(self._reminders()) == self.reminders_due, 60, "every reminder in Alice's DM")
+            await self._until(lambda: len(self._reminders()) == self.reminders_due, 60, "every reminder in its owner's DM")
         for n in range(WARM_UPS):
             started = time.monotonic()
-            assert await self._send(n % 2, self._request(path, -1 - n)) == 200
+            status = await self._send(n % 2, self._request(path, -1 - n))
+            assert status == 200, f"unharmed {path} request {n + 1} answered {status} (None: no answer within {SLACK_DEADLINE * 2:.0f} s)"
             self.latencies[path].append(time.monotonic() - started)
         typical = sorted(self.latencies[path])[len(self.latencies[path]) // 2]
         self.window[path] = 2 * typical + 0.005
@@ -111,18 +141,25 @@ class IntakeRig:
             assert time.monotonic() < deadline, f"replica {index} never answered after its restart"
         self.restarts.append((booted - started, time.monotonic() - booted))
 
-    async def settle(self, timeout: float = 90) -> None:
-        """Both replicas back and every effect delivered (answers included)."""
+    async def back_up(self) -> None:
+        """Both replicas up again, once restarted and answering."""
         for index in list(self.restarting):
             await self.restarting.pop(index)
+
+    async def settle(self, timeout: float = 90) -> None:
+        """Both replicas back and every effect delivered (answers included)."""
+        await self.back_up()
         await self._until(lambda: backlog(self.engine)[1] == 0, timeout, "the outbox drained")
 
     async def judge(self, slash: Tally, button: Tally) -> None:
-        """Look as a user would: the checklists as `/crisis tasks all` shows them, and the answers Alice was sent."""
+        """Look as a user would: the checklists as `/crisis tasks all` shows them, and the answers each clicker was sent."""
         added = Counter(int(n) for n in ADDED.findall(await self._ask_tasks(self.added_to)))
-        clicked = await self._ask_tasks(self.clicked_in)
-        answers = Counter(int(n) for m in self.replicas.fake.messages_in(ALICE) for n in CHANGED.findall(unescape(m.get("text") or "")))
-        done = lambda n: f"☑ `{clicked_item(n)}` Task b-{clicked_item(n)} " in clicked  # noqa: E731
+        clicked = {k: await self._ask_tasks(self.clicked_in[k]) for k in map(clicked_item, button.acknowledged + button.unacknowledged)}
+        answers = {  # in each owner's DM, the answers to their own click
+            k: sum(len(CHANGED.findall(unescape(m.get("text") or ""))) for m in self.replicas.fake.messages_in(self._owner(k)))
+            for k in self.clicked_in
+        }
+        done = lambda n: f"☑ `1` Task b{clicked_item(n)}-1 " in clicked[clicked_item(n)]  # noqa: E731
         for tally, seen in ((slash, lambda n: added[n]), (button, done)):
             tally.lost = [n for n in tally.acknowledged if not seen(n)]
             tally.landed_unacknowledged = [n for n in tally.unacknowledged if seen(n)]
@@ -137,18 +174,23 @@ class IntakeRig:
         if path == SLASH:
             title = f"Intake-{number:04d}" if number >= 0 else f"Warm-up {-number}"
             return self.replicas.slash(f"#{self.added_to} task {title}")
-        message, button = self._reminders()[clicked_item(number) if number >= 0 else -number]  # warm-ups: items 1-4
-        fake = self.replicas.fake
-        return fake.block_action(ALICE, fake.ims[ALICE], button["action_id"], button["value"], message_ts=message["ts"])
+        k = clicked_item(number) if number >= 0 else -number  # warm-ups: items 1-4
+        message, button = self._reminders()[k]
+        owner, fake = self._owner(k), self.replicas.fake
+        return fake.block_action(owner, fake.ims[owner], button["action_id"], button["value"], message_ts=message["ts"])
+
+    def _owner(self, k: int) -> str:
+        """The Slack id of the owner (and declarer) of clicked item k."""
+        return slack_id(self.owners[k - 1])
 
     def _reminders(self) -> dict[int, tuple[dict, dict]]:
-        """Alice's reminders of the clicked incident's items, by item number: (message, its Done button)."""
+        """The reminders of the clicked items in their owners' DMs, by k: (message, its Done button)."""
         found = {}
-        for message in self.replicas.fake.messages_in(ALICE):
-            match = re.search(r"item (\d+) “Task b-", unescape(message.get("text") or ""))
-            pair = button_labelled([message], "Done") if match else None
-            if pair and f"#{self.clicked_in} done" in pair[1]["value"]:
-                found.setdefault(int(match.group(1)), pair)
+        for k, incident in self.clicked_in.items():
+            for message in self.replicas.fake.messages_in(self._owner(k)):
+                pair = button_labelled([message], "Done") if f"“Task b{k}-1”" in unescape(message.get("text") or "") else None
+                if pair and f"#{incident} done" in pair[1]["value"]:
+                    found.setdefault(k, pair)
         return found
 
     async def _send(self, index: int, request: tuple[bytes, dict]) -> int | None:
@@ -173,18 +215,18 @@ class IntakeRig:
 
 
 def clicked_item(number: int) -> int:
-    """The checklist item whose Done button round `number` clicks (items 1-4 are the warm-ups')."""
+    """The clicked item k whose Done button round `number` clicks (1-4 are the warm-ups')."""
     return number + WARM_UPS + 1
 
 
 async def run_intake_rounds(replicas: Replicas, engine, rounds: int, seed: int = 14) -> tuple[Tally, Tally, IntakeRig]:
-    """`rounds` rounds of each path (slash commands first, then button clicks), judged at the end."""
+    """`rounds` rounds of each path (button clicks first, then slash commands), judged at the end."""
     rig = IntakeRig(replicas, engine, seed)
     started = time.monotonic()
     await rig.prepare(rounds)
     rig.seconds["prepare"] = time.monotonic() - started
     slash, button = Tally(SLASH), Tally(BUTTON)
-    for path, tally in ((SLASH, slash), (BUTTON, button)):
+    for path, tally in ((BUTTON, button), (SLASH, slash)):
         started = time.monotonic()
         await rig.time_answers(path)
         for number in range(rounds):
