@@ -12,16 +12,20 @@ import pytest
 
 from config.load import STARTER
 from tests.conftest import POSTGRES_URL, postgres_engine_or_skip, private_schema
+from tests.e2e import forked_run
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ZH_TEAM = STARTER.read_text(encoding="utf-8").replace("language: en", "language: zh")
 BROKEN = ZH_TEAM.replace("    bob:\n", "    bob:\n      name: Bob Li\n    bob:\n", 1)
 
 
-def onevoice(folder: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
-    """`onevoice ARGS` in a folder, with only the environment a newcomer has (no ONEVOICE_CONFIG) plus `env`."""
+def onevoice(folder: Path, *args: str, stdin: str = "", fresh: bool = False, **env: str) -> subprocess.CompletedProcess:
+    """`onevoice ARGS` in a folder, with only the environment a newcomer has (no ONEVOICE_CONFIG) plus `env`: forked from
+    an interpreter that imported the bot (tests/e2e/forked_run.py), or with `fresh`, `python -m bot.cli` started anew."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("ONEVOICE_", "SLACK_", "TELEGRAM_"))}
     clean |= {"PYTHONPATH": str(ROOT), "ONEVOICE_ADMIN_PORT": "0", "LANG": "C.UTF-8", **env}
+    if not fresh:
+        return forked_run.run(list(args), clean, folder, stdin, 90)
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True, cwd=folder, env=clean, timeout=90
     )
@@ -29,7 +33,7 @@ def onevoice(folder: Path, *args: str, stdin: str = "", **env: str) -> subproces
 
 def test_a_chinese_team_file_here_is_the_team_the_console_speaks_for(tmp_path):
     (tmp_path / "onevoice.yaml").write_text(ZH_TEAM, encoding="utf-8")
-    done = onevoice(tmp_path, "console", "--as", "alice", stdin="help\ndeclare product-quality sev2 电池发热\n")
+    done = onevoice(tmp_path, "console", "--as", "alice", stdin="help\ndeclare product-quality sev2 电池发热\n", fresh=True)
     assert done.returncode == 0, done.stderr
     assert "团队配置来自 onevoice.yaml" in done.stderr  # the file read is named
     assert "清单" in done.stdout and "法务" in done.stdout  # the declared room speaks Chinese, with that team
@@ -174,7 +178,7 @@ def help_of(command: str) -> str:
 
 
 def test_version_and_each_help_lists_the_environment(tmp_path):
-    assert onevoice(tmp_path, "--version").stdout.startswith("onevoice ")  # the script itself, in its own process
+    assert onevoice(tmp_path, "--version", fresh=True).stdout.startswith("onevoice ")  # the script itself, in its own process
     for command, setting in [("run", "TELEGRAM_BOT_TOKEN"), ("console", "ONEVOICE_DATABASE_URL"), ("report", "ONEVOICE_REPORTS_DIR")]:
         said = help_of(command)
         assert "environment:" in said and setting in said and "ONEVOICE_CONFIG" in said and "exit codes" in said
