@@ -8,7 +8,6 @@ import time
 import pytest
 from aiohttp import web
 
-from tests.e2e.forked_run import spawn
 from tests.e2e.slack_process import ALICE, SECRET, SlackBot
 from tests.fakes.slack_api import FakeSlack, unescape
 
@@ -52,17 +51,6 @@ class Replica(SlackBot):
 
     def _environment(self) -> dict:
         return {**super()._environment(), "ONEVOICE_SHUTDOWN_SECONDS": str(BUDGET)}
-
-    async def launch(self, env, folder, timeout: float) -> None:
-        """As RunningBot.launch, the process forked from the fork server (tests/e2e/forked_run.py)."""
-        for _try in range(3):
-            self.log.write_text("")
-            self.process = spawn(["run"], env(), folder, self.log)
-            await self.wait_for(self._up_or_gone, timeout, "the 'OneVoice running' line")
-            if "OneVoice running" in self.output() or "Address already in use" not in self.output():
-                break
-            self.pick_ports()
-        assert "OneVoice running" in self.output(), f"onevoice run did not start:\n{self.output()}"
 
     def rows(self) -> list[tuple]:
         return self.query("SELECT id, state, lease_until, lease_owner FROM outbox ORDER BY id")
