@@ -79,7 +79,8 @@ async def _start_telegram(started: _Started):
             started.stack.callback(hold_poller_lock(bot.engine))
         except AlreadyPolling as refusal:
             raise Refused(str(refusal)) from None
-    application = build_application(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_url)
+    token = settings.telegram_bot_token.get_secret_value()
+    application = build_application(token, settings.telegram_api_url, settings.telegram_group_per_minute)
     front = TelegramFront(bot, application, on_work=started.scheduler.kick)
     await _initialize(application, settings)
     started.stack.push_async_callback(application.shutdown)

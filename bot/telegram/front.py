@@ -20,7 +20,7 @@ from bot.app import OneVoice, learn_alias
 from bot.outbox.unsettled import Unsettled
 from bot.telegram.asking import answer_query, ask, short
 from bot.telegram.edits import EditedCommands
-from bot.telegram.limits import IncidentFirstLimiter
+from bot.telegram.limits import GROUP_RATE, IncidentFirstLimiter
 from bot.telegram.prompts import PromptDesk
 from bot.telegram.render import keyboard, split, to_html
 from bot.telegram.unsure import UnsureCommits
@@ -38,9 +38,9 @@ NAME_RECHECK = 600  # seconds a remembered user name is trusted before it is sto
 _FAILURES: contextvars.ContextVar[list] = contextvars.ContextVar("telegram_update_failures")
 
 
-def build_application(token: str, api_url: str) -> Application:
-    """PTB wired to the configured Bot API base, within Telegram's limits (30 messages/s overall, 20/min per group)."""
-    builder = Application.builder().token(token).base_url(api_url).rate_limiter(IncidentFirstLimiter())
+def build_application(token: str, api_url: str, group_rate: int = GROUP_RATE) -> Application:
+    """PTB wired to the configured Bot API base, within Telegram's limits (30 messages/s overall, `group_rate`/min per group)."""
+    builder = Application.builder().token(token).base_url(api_url).rate_limiter(IncidentFirstLimiter(group_rate))
     return builder.updater(None).build()  # no PTB Updater: it would confirm an update to Telegram before it is decided
 
 

@@ -7,16 +7,16 @@ incident traffic, and is otherwise turned down at once (privately), never queued
 
 from telegram.ext import AIORateLimiter
 
-GROUP_RATE = 20  # messages a minute in one group (Telegram's limit)
+GROUP_RATE = 20  # messages a minute in one group (Telegram's limit): the default of ONEVOICE_TELEGRAM_GROUP_PER_MINUTE
 INCIDENT_RESERVE = 8  # of those, always left for the outbox: a declaration (notice, topic, card, pin, mentions, roles, checklist) is 7
 
 
 class IncidentFirstLimiter(AIORateLimiter):
-    """PTB's limiter (30/s overall, 20/min per group, no retries: the outbox retries) that can tell whether a group has
-    budget to spare beyond the incident traffic's reserve."""
+    """PTB's limiter (30/s overall, `group_rate`/min per group, no retries: the outbox retries) that can tell whether a
+    group has budget to spare beyond the incident traffic's reserve."""
 
-    def __init__(self) -> None:
-        super().__init__(overall_max_rate=30, overall_time_period=1, group_max_rate=GROUP_RATE, group_time_period=60, max_retries=0)
+    def __init__(self, group_rate: int = GROUP_RATE) -> None:
+        super().__init__(overall_max_rate=30, overall_time_period=1, group_max_rate=group_rate, group_time_period=60, max_retries=0)
 
     def spare(self, chat_id: int | str) -> bool:
         """Whether one more optional message to this chat leaves the reserve untouched (private chats: always)."""

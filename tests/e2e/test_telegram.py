@@ -24,8 +24,7 @@ from tests.e2e.telegram_process import (
     data_of,
 )
 
-# fixtures of bots of their own: one per test in each mode; a factory (a team file, a mode of their own)
-own_telegram_bot, start_telegram_bot = telegram_process.telegram_bot, telegram_process.start_telegram_bot
+start_telegram_bot = telegram_process.start_telegram_bot  # a factory of bots of their own (a team file, a mode of their own)
 
 LINE = "We are sorry for the worry & <b>care</b> 😀 电池安全，请放心. Next update at 11:00 on our website."
 FAST_NUDGES = "severities:\n  sev2: {first_statement: 2h, update_every: 1h, approval_nudge: 2s, review_within: 5d}\n"
@@ -34,9 +33,9 @@ OTHER_GROUP = -1009999999999
 
 # One process per mode serves the tests marked `shared` (a start and a stop cost seconds on a loaded machine): each
 # declares an incident of its own title and asserts on its own incident, its own topic and what reached the fake since
-# it began. Only tests that post little in the crisis group share it: the bot keeps to Telegram's 20 messages a minute
-# per group, so tests heavy there (a line pinned, published, a declaration handled twice) would wait for each other's
-# budget; they keep a process of their own (`own_telegram_bot`), and their assertions hold either way.
+# it began. The process paces the crisis group faster than Telegram (telegram_process.TEST_GROUP_PACE), so a test heavy
+# in the group (a line pinned, published, a declaration handled twice) never waits for the budget the tests before it
+# spent; those heavy in it still check that their own traffic fits Telegram's 20 messages a minute (group_calls).
 shared = pytest.mark.asyncio(loop_scope="module")
 
 
@@ -132,8 +131,9 @@ async def test_declare_opens_a_forum_topic_pins_the_card_and_assign_and_ack_work
     assert group_calls(bot) <= 20
 
 
-async def test_draft_approved_by_buttons_pins_the_line_and_publish_sends_the_exact_text(own_telegram_bot):
-    bot, fake = own_telegram_bot, own_telegram_bot.fake
+@shared
+async def test_draft_approved_by_buttons_pins_the_line_and_publish_sends_the_exact_text(telegram_bot):
+    bot, fake = telegram_bot, telegram_bot.fake
     thread = await bot.declare("Battery draft")
     n = incident_of(bot, "Battery draft")
     card = bot.card_id(thread)
@@ -159,8 +159,9 @@ async def test_draft_approved_by_buttons_pins_the_line_and_publish_sends_the_exa
     assert not fake.open_queries and group_calls(bot) <= 20
 
 
-async def test_a_second_approved_version_edits_the_pinned_line_in_place(own_telegram_bot):
-    bot, fake = own_telegram_bot, own_telegram_bot.fake
+@shared
+async def test_a_second_approved_version_edits_the_pinned_line_in_place(telegram_bot):
+    bot, fake = telegram_bot, telegram_bot.fake
     # sev4: the commander alone approves (less traffic in the group)
     thread = await bot.declare("Battery second line", head="product-quality sev4")
     n = incident_of(bot, "Battery second line")
@@ -242,8 +243,9 @@ async def test_a_webhook_without_or_with_a_wrong_secret_is_refused_and_changes_n
     assert not any("Forged" in m["plain"] for m in fake.messages)
 
 
-async def test_an_update_delivered_twice_changes_nothing_twice(own_telegram_bot):
-    bot, fake = own_telegram_bot, own_telegram_bot.fake
+@shared
+async def test_an_update_delivered_twice_changes_nothing_twice(telegram_bot):
+    bot, fake = telegram_bot, telegram_bot.fake
     incidents, topics, processed = count(bot, "incident"), len(fake.topics), count(bot, "processedevent")
     declare = fake.command_update(ALICE, "/crisis declare outage sev2 Checkout down")
     await bot.send(declare)
@@ -258,7 +260,7 @@ async def test_an_update_delivered_twice_changes_nothing_twice(own_telegram_bot)
     await bot.command(ALICE, f"/crisis #{n} status", thread)  # handled after both copies (updates are handled in order)
     await bot.wait_for(lambda: bot.pending_effects() == 0, 15, "the outbox drained")
     assert count(bot, "incident") == incidents + 1 and len(fake.topics) == topics + 1
-    assert sum(m["plain"].startswith(f"Declared #{n}") for m in fake.messages_in(GROUP)) == 1
+    assert sum(m["plain"].startswith(f"Declared #{n} “") for m in fake.messages_in(GROUP)) == 1
     assert bot.query("SELECT count(*) FROM timelineevent WHERE text LIKE '%Supplier called back%'") == [(1,)]
     assert len(bot.pins_in(thread)) == 1
     assert count(bot, "processedevent") == processed + 3  # declare, note, status
