@@ -2,7 +2,8 @@
 
 A child inherits the server's memory: what it imported (the point), and whatever else the server did. So the server
 does only imports and one config parse, and checks before it serves that nothing else carries over: one thread, no
-open file, no log handler, no jieba (a child builds its tagger on its warm thread, as a fresh process does). Each child
+open file, no log handler. It also builds the Chinese-name tagger (jieba's dictionaries, 1.6 s of CPU that a fresh process
+spends on its warm thread 20 s after its start, or on its first Chinese draft): each child has it built. Each child
 then sets what a new interpreter takes from its start: environment, folder, standard streams (files, and their encoding
 and buffering under that environment), locale, time zone, signal handlers, and exits through the interpreter's own exit
 (gc.freeze in bot.cli.main, non-daemon threads joined, atexit handlers, buffers flushed). What a fork cannot renew is
@@ -137,8 +138,10 @@ def serve() -> None:
     ):
         importlib.import_module(name)
     from config.load import STARTER, load_config
+    from handlers.line import names
 
-    load_config(str(STARTER))  # once, so that what parsing a team file compiles and caches is in every child already
+    starter = load_config(str(STARTER))  # once, so that what parsing a team file compiles and caches is in every child already
+    names.warm(list(starter.vet.values()))  # the tagger, once for every child (the fresh_start tests build their own)
     _check_clean()
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -171,7 +174,6 @@ def _check_clean() -> None:
     """What a child would inherit besides the imports: nothing (see the module's docstring)."""
     assert threading.active_count() == 1, threading.enumerate()  # a fork copies only the calling thread
     assert not logging.getLogger().handlers, logging.getLogger().handlers  # else the child's logging.basicConfig does nothing
-    assert "jieba" not in sys.modules  # a child builds its tagger itself, 20 s after its start, as a fresh process
     fds = {int(fd) for fd in os.listdir("/proc/self/fd")} - {0, 1, 2}
     open_ = {fd: os.readlink(f"/proc/self/fd/{fd}") for fd in fds if os.path.exists(f"/proc/self/fd/{fd}")}
     assert not open_, f"the fork server holds files a child would share: {open_}"  # a database, a socket, a log
