@@ -82,6 +82,9 @@ def homeserver_yaml(folder: Path, port: int, shared_secret: str, limits: Limits)
         "presence": {"enabled": False},
         "url_preview_enabled": False,
         "enable_metrics": False,
+        "enable_media_repo": False,  # no uploads in the tests: its storage and thumbnailer are not started
+        "stats": {"enabled": False},  # no room statistics to keep up to date on each event
+        "user_directory": {"enabled": False},  # nor a user search index on each join
         "encryption_enabled_by_default_for_room_type": "off",
         "rc_message": rate,
         "rc_invites": {"per_room": rate, "per_user": rate, "per_issuer": rate},
