@@ -9,8 +9,8 @@ from tests.e2e.matrix.matrix_process import TEAM
 from tests.fakes.synapse_server import Limits
 
 LINE = "We are sorry for the worry & <b>care</b> 😀 电池安全，请放心. Next update at 11:00 on our website."
-# Its some 30 messages and state events still come faster than this in bursts (a card, then its pin): answered 429 too,
-# in about 3 s of waits where the server's 3 a second took 10 s.
+# Its some 30 messages and state events still come faster than this in bursts (a card, then its pin) and are answered 429
+# too; at the server's 3 a second they made this test some 10 s longer.
 MESSAGES = Limits(per_second=10, burst=2)
 DUTIES = {  # the starter team's roles in a sev2 product-quality incident: one duty message each
     "alice": ["Incident commander", "Communications lead"],
