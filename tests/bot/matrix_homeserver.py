@@ -5,6 +5,7 @@ out the batches a test queued, and what the bot sent, created, pinned, invited a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
@@ -50,6 +51,7 @@ class FakeHomeserver:
         self._ids = itertools.count(1)
         self._news = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self.url = ""
 
     async def __aenter__(self) -> FakeHomeserver:
@@ -64,6 +66,8 @@ class FakeHomeserver:
         return self
 
     async def __aexit__(self, *_exc) -> None:
+        self._closing = True
+        self._news.set()  # a /sync still long-polling answers now: the server's cleanup waits for every open request
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -118,14 +122,12 @@ class FakeHomeserver:
         if since is None:
             return {"next_batch": f"s{len(self.batches)}", "rooms": {"join": {}, "invite": {}, "leave": {}}}
         index = int(since[1:])
-        if index >= len(self.batches):
+        if index >= len(self.batches) and not self._closing:
             self._news.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._news.wait(), min(int(request.query.get("timeout", "0")) / 1000, 0.2))
-            except TimeoutError:
-                return {"next_batch": since, "rooms": {"join": {}, "invite": {}, "leave": {}}}
-            if index >= len(self.batches):
-                return {"next_batch": since, "rooms": {"join": {}, "invite": {}, "leave": {}}}
+        if index >= len(self.batches):
+            return {"next_batch": since, "rooms": {"join": {}, "invite": {}, "leave": {}}}
         return {**self.batches[index], "next_batch": f"s{index + 1}"}
 
     async def _send(self, _request, room, kind, txn, body):

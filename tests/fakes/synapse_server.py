@@ -31,7 +31,7 @@ class Limits:
     """Synapse's limits for users that are not exempt: messages (and state events) per second and burst; invites, joins,
     room creations likewise. Low enough that a bot that sends a burst is answered 429 M_LIMIT_EXCEEDED several times."""
 
-    per_second: float = 3.0  # a declaration is some 50 calls: about 20 s at this pace, with dozens of 429s on the way
+    per_second: float = 3.0  # a declaration is some 50 calls: a few seconds of waits at this pace, with 429s on the way
     burst: int = 2
 
 
@@ -82,6 +82,9 @@ def homeserver_yaml(folder: Path, port: int, shared_secret: str, limits: Limits)
         "presence": {"enabled": False},
         "url_preview_enabled": False,
         "enable_metrics": False,
+        "enable_media_repo": False,  # no uploads in the tests: its storage and thumbnailer are not started
+        "stats": {"enabled": False},  # no room statistics to keep up to date on each event
+        "user_directory": {"enabled": False},  # nor a user search index on each join
         "encryption_enabled_by_default_for_room_type": "off",
         "rc_message": rate,
         "rc_invites": {"per_room": rate, "per_user": rate, "per_issuer": rate},
@@ -239,10 +242,18 @@ class Synapse:
         quoted = urllib.parse.quote(user_id)
         self.call("POST", f"/_synapse/admin/v1/users/{quoted}/override_ratelimit", {"messages_per_second": 0, "burst_count": 0}, token)
 
-    def limit(self, user_id: str) -> None:
-        """Put this user back under the server's rate limits (`Limits`)."""
+    def limit(self, user_id: str, messages: Limits | None = None) -> None:
+        """Put this user back under the server's rate limits (`Limits`); with `messages`, its messages and state events
+        under those instead (Synapse honours a non-zero override for its event limiter only: invites, joins and room
+        creations keep the server's)."""
         assert self.admin is not None
-        self.call("DELETE", f"/_synapse/admin/v1/users/{urllib.parse.quote(user_id)}/override_ratelimit", token=self.admin.token)
+        path = f"/_synapse/admin/v1/users/{urllib.parse.quote(user_id)}/override_ratelimit"
+        if messages is None:
+            self.call("DELETE", path, token=self.admin.token)
+        else:
+            rate = {"messages_per_second": int(messages.per_second), "burst_count": messages.burst}  # whole numbers, and not 0
+            assert rate["messages_per_second"] > 0 < rate["burst_count"], "a zero override would lift the limits instead"
+            self.call("POST", path, rate, self.admin.token)
 
     def fresh(self, stem: str) -> str:
         """A localpart not used yet on this server (every test registers its own bot)."""

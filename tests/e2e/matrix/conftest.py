@@ -49,14 +49,15 @@ def homeserver(tmp_path_factory, request):
 
 @pytest.fixture
 async def start_matrix_bot(homeserver, tmp_path):
-    """A factory: `await start_matrix_bot(limited=False, extra=None)` prepares the rooms and starts `onevoice run`;
-    every bot is stopped (its log checked for tracebacks) at the end of the test."""
+    """A factory: `await start_matrix_bot(limited=False, extra=None, messages=None)` prepares the rooms and starts
+    `onevoice run` (limited: under Synapse's rate limits, its messages under `messages` when given); every bot is stopped
+    (its log checked for tracebacks) at the end of the test."""
     bots: list[MatrixBot] = []
 
-    async def start(limited: bool = False, extra: dict | None = None) -> MatrixBot:
+    async def start(limited: bool = False, extra: dict | None = None, messages: Limits | None = None) -> MatrixBot:
         folder = tmp_path / f"bot{len(bots)}"
         folder.mkdir()
-        bots.append(MatrixBot(folder, homeserver, limited=limited, extra=extra))
+        bots.append(MatrixBot(folder, homeserver, limited=limited, extra=extra, messages=messages))
         await bots[-1].prepare()
         return await bots[-1].start()
 

@@ -16,7 +16,7 @@ import yaml
 from config.load import STARTER
 from tests.e2e.matrix.matrix_client import MatrixUser, stripped
 from tests.e2e.run_process import RunningBot, free_port
-from tests.fakes.synapse_server import Account, Synapse
+from tests.fakes.synapse_server import Account, Limits, Synapse
 from tests.templates import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -60,9 +60,10 @@ def direct_invite(state: list[dict], me: str, inviter: str) -> bool:
 class MatrixBot(RunningBot):
     """One `onevoice run` on Matrix: the bot's account, its rooms, the process, and the people's clients."""
 
-    def __init__(self, folder: Path, server: Homeserver, limited: bool = False, extra: dict | None = None):
+    def __init__(self, folder: Path, server: Homeserver, limited: bool = False, extra: dict | None = None, messages: Limits | None = None):
         super().__init__()
         self.folder, self.server, self.synapse, self.limited, self.extra = folder, server, server.synapse, limited, extra
+        self.messages = messages  # when limited: the bot's own limit on messages and state events (else the server's)
         self.database = folder / "onevoice.db"
         self.log = folder / "onevoice.log"
         self.config = folder / "onevoice.yaml"
@@ -88,19 +89,17 @@ class MatrixBot(RunningBot):
             me.create_room("Crisis room", invite=everyone),
             me.create_room("Newsroom", invite=(self.server.people["alice"].user_id,)),
         )
-        for room in (self.crisis_room, self.target_room):
-            await me.put_state(self.space, "m.space.child", {"via": ["localhost"]}, key=room)
-        await asyncio.gather(*(self._join_rooms(name) for name in (*TEAM, STRANGER)))
+        await asyncio.gather(
+            *(me.put_state(self.space, "m.space.child", {"via": ["localhost"]}, key=r) for r in (self.crisis_room, self.target_room))
+        )
+        await asyncio.gather(*(self.user(name) for name in (*TEAM, STRANGER)))  # each reads from now on, then all join at once
+        joins = [(name, room) for name in (*TEAM, STRANGER) for room in (self.space, self.crisis_room)] + [("alice", self.target_room)]
+        await asyncio.gather(*(self.clients[name].join(room, history=False) for name, room in joins))
         if self.limited:  # the setup above is the operator's; the limits are for what the bot does
-            self.synapse.limit(self.account.user_id)
+            self.synapse.limit(self.account.user_id, self.messages)
         migrated_sqlite(self.database).dispose()  # the migrated copy the process would otherwise make itself, slowly
         self.config.write_text(team_config(self.server.people, self.space, self.crisis_room, self.target_room, self.extra), "utf-8")
         return self
-
-    async def _join_rooms(self, name: str) -> None:
-        person = await self.user(name)
-        for room in (self.space, self.crisis_room) + ((self.target_room,) if name == "alice" else ()):
-            await person.join(room, history=False)
 
     def as_bot(self) -> MatrixUser:
         assert self.http is not None and self.account is not None

@@ -3,7 +3,7 @@ place (m.replace); `publish` to a Matrix room sends the approved text exactly, a
 
 LINE = "We are sorry for the worry & <b>care</b> 😀 电池安全，请放心. Next update at 11:00 on our website."
 SECOND = "Update: " + LINE
-FAST_NUDGES = {"sev2": {"first_statement": "2h", "update_every": "1h", "approval_nudge": "2s", "review_within": "5d"}}
+FAST_NUDGES = {"sev2": {"first_statement": "2h", "update_every": "1h", "approval_nudge": "1s", "review_within": "5d"}}
 
 
 async def approve(bot, version: str, room: str) -> None:
