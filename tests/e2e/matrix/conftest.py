@@ -13,7 +13,7 @@ import os
 import pytest
 
 from tests.e2e.matrix.matrix_process import STRANGER, TEAM, Homeserver, MatrixBot
-from tests.e2e.run_process import free_port
+from tests.e2e.run_process import free_port, fresh_start
 from tests.fakes.synapse_server import Limits, Synapse, SynapseError
 
 NAMES = {"alice": "Alice Chen", "bob": "Bob Li", "carol": "Carol Wang", "dave": "Dave Zhang", "erin": "Erin Liu", STRANGER: "Mallory"}
@@ -48,7 +48,7 @@ def homeserver(tmp_path_factory, request):
 
 
 @pytest.fixture
-async def start_matrix_bot(homeserver, tmp_path):
+async def start_matrix_bot(homeserver, tmp_path, request):
     """A factory: `await start_matrix_bot(limited=False, extra=None, messages=None)` prepares the rooms and starts
     `onevoice run` (limited: under Synapse's rate limits, its messages under `messages` when given); every bot is stopped
     (its log checked for tracebacks) at the end of the test."""
@@ -58,6 +58,7 @@ async def start_matrix_bot(homeserver, tmp_path):
         folder = tmp_path / f"bot{len(bots)}"
         folder.mkdir()
         bots.append(MatrixBot(folder, homeserver, limited=limited, extra=extra, messages=messages))
+        bots[-1].fresh = fresh_start(request)  # a new interpreter if the test is marked `fresh_start`, else forked
         await bots[-1].prepare()
         return await bots[-1].start()
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,10 +143,7 @@ class MatrixBot(RunningBot):
         env |= login
         self._log_mark = len(self.output())
         self.starts += 1
-        with self.log.open("a") as out:  # a file, not a pipe: an unread pipe would stall the process
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run"], stdout=out, stderr=subprocess.STDOUT, cwd=self.folder, env=env
-            )
+        await asyncio.to_thread(self.start_process, env, self.folder)  # forked, unless `fresh`: tests/e2e/run_process.py
         running = lambda: self.output().count("OneVoice running") >= self.starts or self.process.poll() is not None  # noqa: E731
         await self.wait_for(running, timeout, "the 'OneVoice running' line")
         assert self.output().count("OneVoice running") >= self.starts, f"onevoice run did not start:\n{self.output()[self._log_mark :]}"

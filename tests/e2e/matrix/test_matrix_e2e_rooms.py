@@ -2,11 +2,14 @@
 the responders invited and the card pinned; roles are assigned and accepted by typed commands; a direct chat serves
 (in Chinese, where the team speaks it); a stranger is refused. Everything asserted is what a Matrix client shows its user."""
 
+import pytest
+
 from tests.e2e.matrix.matrix_process import STRANGER, TEAM
 
 ROOM = "crisis-20260302-battery-overheating"
 
 
+@pytest.mark.fresh_start  # `python -m bot.cli` itself starts, in a new interpreter (the others fork: tests/e2e/forked_run.py)
 async def test_declare_creates_a_room_in_the_space_invites_the_responders_pins_the_card_and_ack_edits_it(matrix_bot):
     bot = matrix_bot
     alice = await bot.user("alice")
