@@ -5,7 +5,6 @@ import logging
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -24,9 +23,6 @@ from handlers.text.i18n import _
 log = logging.getLogger(__name__)
 
 Stop = Callable[[], Awaitable[None]]
-# The Chinese-name tagger (1.6 s of CPU) is built on its own thread this long after the start: not during it, which a
-# restart in a crisis waits for, and not on the first Chinese draft, whose acknowledgement Slack wants within 3 s.
-WARM_AFTER = 20.0
 
 
 class Refused(Exception):
@@ -230,6 +226,9 @@ async def serve(bot: OneVoice, settings: Settings, warnings: list[str] = ()) -> 
         secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
         signals = settings.signals_secret.get_secret_value() if settings.signals_secret else None
         seconds = settings.http_body_seconds
+        # The Chinese-name tagger (1.6 s of CPU) is built before the first request is served: built by a Chinese draft, it
+        # would be built inside that command's transaction (holding SQLite's write lock) and past Slack's 3 s.
+        await asyncio.to_thread(names.warm, list(bot.config.vet.values()))
         app = build_app(bot, slack_app, telegram, secret, signals, on_work=scheduler.kick, body_seconds=seconds)
         grace = max(1.0, settings.shutdown_seconds / 4)  # requests in flight get a quarter of the budget
         server = http_server(app, settings.http_host, settings.http_port, settings, grace)
@@ -252,7 +251,6 @@ async def serve(bot: OneVoice, settings: Settings, warnings: list[str] = ()) -> 
         print(f"OneVoice running: {where} · {inside} · {' · '.join(modes)}", flush=True)
         for line in warnings:  # through the log, so JSON logs stay one object per line
             log.warning("%s", line)
-        loop.call_later(WARM_AFTER, _warm, bot)
         signalled = asyncio.create_task(stopping.wait())
         await asyncio.wait([serving, signalled], return_when=asyncio.FIRST_COMPLETED)
         if stopping.is_set():
@@ -263,11 +261,6 @@ async def serve(bot: OneVoice, settings: Settings, warnings: list[str] = ()) -> 
             admin.should_exit = True
             await probing
     return 0
-
-
-def _warm(bot: OneVoice) -> None:
-    """Build the Chinese-name tagger on a thread of its own, so no draft waits for it before its acknowledgement."""
-    threading.Thread(target=names.warm, args=(list(bot.config.vet.values()),), name="warm", daemon=True).start()
 
 
 def _bind(settings: Settings) -> dict:

@@ -2,8 +2,8 @@
 
 A child inherits the server's memory: what it imported (the point), and whatever else the server did. So the server
 does only imports and one config parse, and checks before it serves that nothing else carries over: one thread, no
-open file, no log handler. It also builds the Chinese-name tagger (jieba's dictionaries, 1.6 s of CPU that a fresh process
-spends on its warm thread 20 s after its start, or on its first Chinese draft): each child has it built. Each child
+open file, no log handler. It also builds the Chinese-name tagger (jieba's dictionaries, 1.6 s of CPU that a fresh
+`onevoice run` spends before it serves): each child has it built. Each child
 then sets what a new interpreter takes from its start: environment, folder, standard streams (files, and their encoding
 and buffering under that environment), locale, time zone, signal handlers, and exits through the interpreter's own exit
 (gc.freeze in bot.cli.main, non-daemon threads joined, atexit handlers, buffers flushed). What a fork cannot renew is
