@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_api_url: str = Field("https://api.telegram.org/bot", validation_alias="ONEVOICE_TELEGRAM_API_URL")
     # Messages a minute the bot sends into one Telegram group (a burst of that many, then evenly paced): Telegram's limit.
-    telegram_group_per_minute: int = Field(20, ge=1, validation_alias="ONEVOICE_TELEGRAM_GROUP_PER_MINUTE")
+    # at least 9: the incident reserve (bot/telegram/limits.py, 8) and room for one question
+    telegram_group_per_minute: int = Field(20, ge=9, validation_alias="ONEVOICE_TELEGRAM_GROUP_PER_MINUTE")
     # Matrix (PRODUCT.md §12): the homeserver's client-server address, the bot's user id, and a token or a password.
     matrix_homeserver: str | None = Field(None, validation_alias="MATRIX_HOMESERVER")
     matrix_user_id: str | None = Field(None, validation_alias="MATRIX_USER_ID")

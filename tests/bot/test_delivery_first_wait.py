@@ -2,6 +2,7 @@
 
 from sqlmodel import select
 
+from bot.app import OneVoice
 from bot.outbox.worker import FIRST_WAIT, GIVE_UP_AFTER, Deliverer, growth
 from config.settings import Settings
 from handlers.core.effects import OpenRoom
@@ -26,3 +27,13 @@ async def test_a_shorter_first_wait_retries_sooner_and_the_tries_still_span_the_
     factor = growth(7, GIVE_UP_AFTER, 0.5)
     assert round(sum(0.5 * factor**i for i in range(7))) == GIVE_UP_AFTER  # 7 waits from 0.5 s still add up to 30 min
     assert factor > growth(7, GIVE_UP_AFTER)  # so each grows faster than from the default 2 s
+
+
+def test_onevoice_hands_the_setting_to_every_platforms_deliverer(tmp_path, clock):
+    bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}", ONEVOICE_DELIVERY_FIRST_WAIT_SECONDS=0.5))
+    down = Down(clock)
+    bot.attach(down)
+    try:
+        assert bot.deliverers[down.platform].first_wait == 0.5  # the setting reaches delivery, not only its own test
+    finally:
+        bot.engine.dispose()

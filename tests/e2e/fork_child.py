@@ -13,6 +13,7 @@ the string hash seed: every child shares the server's.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import fcntl
 import importlib
 import io
@@ -148,17 +149,18 @@ def serve() -> None:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     os.write(1, b"ready\n")
-    pending = b""
+    pending, children = b"", set()
     while True:
         readable, _, _ = select.select([0, wake_r], [], [])
         if wake_r in readable:
             os.read(wake_r, 4096)
-        _reap()
+        children -= _reap()
         if 0 not in readable:
             continue
         chunk = os.read(0, 65536)
-        if not chunk:
-            return  # the test process closed our input or died
+        if not chunk:  # the test process closed our input or died: no child outlives it (a failed test's, say)
+            _end_children(children)
+            return
         pending += chunk
         while b"\n" in pending:
             line, pending = pending.split(b"\n", 1)
@@ -167,6 +169,7 @@ def serve() -> None:
                 os.close(wake_r)
                 os.close(wake_w)
                 become(json.loads(line))
+            children.add(pid)
             os.write(1, f"pid {pid}\n".encode())
 
 
@@ -179,12 +182,27 @@ def _check_clean() -> None:
     assert not open_, f"the fork server holds files a child would share: {open_}"  # a database, a socket, a log
 
 
-def _reap() -> None:
+def _reap() -> set[int]:
+    """Report each child that exited (and let it go); which they were."""
+    gone = set()
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return gone
         if pid == 0:
-            return
+            return gone
+        gone.add(pid)
         os.write(1, f"exit {pid} {os.waitstatus_to_exitcode(status)}\n".encode())
+
+
+def _end_children(children: set[int]) -> None:
+    """SIGTERM every child still running, then SIGKILL those still there after 5 s."""
+    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 0.0)):
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + grace
+        while children and time.monotonic() < deadline:
+            children -= _reap()
+            time.sleep(0.05)

@@ -45,8 +45,10 @@ class Forked:
 
     def wait(self, timeout: float | None = None) -> int:
         with self.server.changed:
-            if not self.server.changed.wait_for(lambda: self.pid in self.server.codes, timeout):
+            if not self.server.changed.wait_for(lambda: self.pid in self.server.codes or self.server.gone, timeout):
                 raise subprocess.TimeoutExpired(f"onevoice (pid {self.pid})", timeout or 0)
+            if self.pid not in self.server.codes:
+                raise AssertionError(f"the fork server died before onevoice (pid {self.pid}) exited")
         return self.server.codes[self.pid]
 
     def communicate(self, input: str = "", timeout: float | None = None) -> tuple[None, None]:  # noqa: A002
@@ -82,7 +84,7 @@ class ForkServer:
         self.changed = threading.Condition()
         self.started: list[int] = []
         self.asking = threading.Lock()
-        self.ready = False
+        self.ready = self.gone = False
         threading.Thread(target=self._read, daemon=True, name="fork server").start()
         with self.changed:
             if not self.changed.wait_for(lambda: self.ready or self.process.poll() is not None, 180):
@@ -100,6 +102,9 @@ class ForkServer:
                 elif word == "exit":
                     self.codes[int(numbers[0])] = int(numbers[1])
                 self.changed.notify_all()
+        with self.changed:  # the server is gone: nobody will report an exit any more; waiting for one would never end
+            self.gone = True
+            self.changed.notify_all()
 
     def spawn(self, request: dict) -> Forked:
         """A child for the request (see fork_child.become); its pid once forked."""

@@ -239,17 +239,18 @@ async def crash_rounds(folder: Path, database_url: str, mode: str, rounds: int) 
         thread = await declare(replicas)
         window = await acknowledgement_time(replicas, thread) + SLACK
         play = webhook_round if mode == "webhook" else polling_round
-        acknowledged = []
+        acknowledged, played = [], 0
         for number in range(rounds):
             # moments spread evenly over receipt → acknowledgement + a few ms; every fifth round just after the acknowledgement
             moment = 0 if number % 5 == 4 else window * (number % 5 + random.random()) / 4
             label, acked = await play(replicas, number, thread, moment)
+            played += 1
             if acked:
                 acknowledged.append(label)
         for index in list(replicas.restarting):
             await replicas.ready(index)
         shown = await tasks_shown(replicas, thread)
-    tally.sent, tally.acknowledged = rounds, len(acknowledged)
+    tally.sent, tally.acknowledged = played, len(acknowledged)
     tally.lost = [label for label in acknowledged if shown[label] == 0]
     tally.doubled = sorted(label for label, times in shown.items() if times > 1)
     tally.seconds = time.monotonic() - started

@@ -13,7 +13,8 @@ from tests.e2e.replica_run import exactly_once_run
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 REPLICAS, DECLARES, UPDATES, NUDGES, PEOPLE = 3, 40, 160, 200, 250
-# Slack's one message a second per channel (the default, which every other Slack e2e test keeps) is cut short here: the
+# Slack's one message a second per channel (the default, kept by the crash, intake, shutdown, outage, edge and socket
+# e2e tests and tests/bot/test_slack_pace.py) is cut short here: the
 # fake has no rate limit, and the 80 duty DMs the 40 declares send Alice would take 27 s at that pace on three replicas.
 ENV = {"ONEVOICE_SLACK_PACE_SECONDS": "0.05"}
 

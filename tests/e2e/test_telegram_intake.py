@@ -27,7 +27,9 @@ async def test_sigkills_at_intake_lose_no_acknowledged_update_and_double_none(tm
         folders = [tmp_path / f"batch{n}" for n in range(1, BATCHES + 1)]
         for folder in folders:
             folder.mkdir()
-        tallies = await asyncio.gather(*(crash_rounds(folder, url, mode, ROUNDS) for folder, url in zip(folders, urls, strict=True)))
+        async with asyncio.TaskGroup() as group:  # one batch failing stops the other before its schema is dropped
+            batches = [group.create_task(crash_rounds(folder, url, mode, ROUNDS)) for folder, url in zip(folders, urls, strict=True)]
+        tallies = [batch.result() for batch in batches]
     for batch, tally in enumerate(tallies, 1):
         print(tally.line(f"{mode} batch {batch}"))
     assert sum(tally.sent for tally in tallies) >= 10  # issue 14: ten crash rounds per path
