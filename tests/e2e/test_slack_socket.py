@@ -1,11 +1,14 @@
 """Socket Mode: `onevoice run` with SLACK_APP_TOKEN opens the websocket that `apps.connections.open` returns, on the configured API."""
 
+import pytest
+
 from tests.e2e import slack_process
 from tests.e2e.slack_process import ALICE, CAROL, GENERAL
 
 start_slack_bot = slack_process.start_slack_bot  # the fixture
 
 
+@pytest.mark.fresh_start  # `python -m bot.cli` itself starts in Socket Mode, in a new interpreter (the others fork)
 async def test_socket_mode_acks_a_slash_command_and_declares(start_slack_bot):
     bot = await start_slack_bot(app_token="xapp-1-A0TEST-test")
     assert "Slack (Socket Mode)" in bot.output()
