@@ -138,7 +138,7 @@ class MatrixSyncer:
         except (CommitUnknown, *UNREACHABLE) as away:  # the database, not the event: wait for it, never skip the event
             await self._pause(self._backoff(), f"the database cannot say what became of event {event_id} ({type(away).__name__})")
             return False
-        except Exception:  # noqa: BLE001  (tried again from the stored token; a third failure skips it)
+        except Exception:  # noqa: BLE001  (its batch is fetched again; a third failure skips it)
             attempts = self._attempts[event_id] = self._attempts.get(event_id, 0) + 1
             log.exception("Matrix event %s failed (attempt %d of %d)", event_id, attempts, ATTEMPTS)
             if attempts < ATTEMPTS:
