@@ -35,7 +35,7 @@ _USER_ID = re.compile(r"(@[a-zA-Z0-9._=/+-]+:[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)*(?
 _PILL = re.compile(r"^https://matrix\.to/#/((?:@|%40)[^/?]+)")
 _PREFIXED = re.compile(re.escape(render.PREFIX) + r"(?:\s+(.*)|$)", re.IGNORECASE | re.DOTALL)
 _REPLY, _REPLY_END = re.compile(r"<mx-reply\b", re.IGNORECASE), re.compile(r"</mx-reply\s*>", re.IGNORECASE)
-TOLD_KEPT = 1000  # events told "nothing was changed", or unsettled, remembered; the oldest forgotten first
+DECIDED_KEPT = 5000  # events decided in this process, remembered; the oldest forgotten first (a batch comes again soon)
 _VOID = {"br", "img", "hr", "input", "meta", "link", "wbr"}
 
 
@@ -50,9 +50,10 @@ class MatrixFront:
         self.allowed: set[str] = set()  # the configured rooms' ids: the only rooms joined on invitation
         self.incident_rooms: set[str] = set()  # rooms found to be incident rooms (one stays one): no query for them again
         self.unsettled = Unsettled(bot.engine, PLATFORM, bot.worker)
-        # Events answered "nothing was changed" (nothing could be written): the token cannot be stored either, so the batch
-        # comes again; they are decided already and never run later, when the person may have typed them again.
-        self.told_nothing: OrderedDict[str, None] = OrderedDict()
+        # Commands decided by this process. A batch comes again when a later event in it, or its token, meets the database
+        # away: one carried out must not be run again then (told "nothing was changed", which would be false), and one
+        # told "nothing was changed" must never run later, when the person may have typed it again.
+        self.decided: OrderedDict[str, None] = OrderedDict()
 
     async def join_configured(self) -> None:
         """Join the configured rooms (a no-op where joined already); one that cannot be joined is logged, not fatal."""
@@ -71,7 +72,7 @@ class MatrixFront:
         sender, event_id = event.get("sender"), event.get("event_id")
         if event.get("type") != "m.room.message" or sender == self.client.user_id or not sender or not event_id:
             return None
-        if event_id in self.told_nothing:
+        if event_id in self.decided:
             return None
         if content.get("msgtype") != "m.text" or _object(content.get("m.relates_to")).get("rel_type") == "m.replace":
             return None  # an edit of a command is never a second command
@@ -87,17 +88,20 @@ class MatrixFront:
         reply = await asyncio.to_thread(self.bot.handle, command, self._answer_route(str(sender), room_id, untils))
         if seen := self.unsettled.unconfirmed(key, reply, untils, earlier):  # one true answer, or none yet
             reply = await asyncio.to_thread(self.unsettled.settle, key, reply, seen)
+        self._decided(str(event_id))  # before any await: whatever happens to the answer, the command is not run again
         if not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
             await self._answer_now(reply, str(sender), room_id)  # nothing was written (the database is unreachable)
-            self.told_nothing[str(event_id)] = None
-            while len(self.told_nothing) > TOLD_KEPT:
-                self.told_nothing.popitem(last=False)
         deliverer, held = self.bot.deliverers.get(PLATFORM), reply.answer_held
         if held is not None and deliverer is not None:  # sent at once by this worker, which holds it; retried if it fails
             await deliverer.deliver_held(held)
         if reply.work:
             asyncio.get_running_loop().call_soon(self.on_work)
         return reply
+
+    def _decided(self, event_id: str) -> None:
+        self.decided[event_id] = None
+        while len(self.decided) > DECIDED_KEPT:
+            self.decided.popitem(last=False)
 
     async def _serves(self, room_id: str, direct: bool) -> bool:
         """A direct room, an incident room, or a configured crisis, triage (its posts show commands to type) or stakeholder

@@ -2,7 +2,7 @@
 
 A token is stored only once every event before it is decided and committed: a crash in between leaves the old token,
 the batch comes again, and the event ids already recorded (the router's dedup keys) spare a double. A timeline the
-server cut short (`limited`, after a long stop) is filled in from /messages back to the stored token, so nothing is lost.
+server cut short (`limited`, after a long stop) is filled in from /messages back to where that sync began, so nothing is lost.
 The first start of a bot account (no stored token) skips the backlog: commands typed before the bot ever ran are old.
 """
 
@@ -45,6 +45,9 @@ class MatrixSyncer:
     def __init__(self, client: AsyncClient, front: MatrixFront, engine, timeout_ms: int = 30000):
         self.client, self.front, self.engine, self.timeout_ms = client, front, engine, timeout_ms
         self.token: str | None = None  # the stored next_batch: every event before it is decided
+        # where the next /sync starts: every event before it decided by this process; ahead of the token when the database
+        # was away as that was stored, so commands typed meanwhile are still read (the token is stored with a later batch)
+        self.since: str | None = None
         self._stopping = asyncio.Event()
         self._fetching: asyncio.Task | None = None
         self._task: asyncio.Task | None = None
@@ -59,6 +62,7 @@ class MatrixSyncer:
             await self._invitations(first)
             await self._store(first.next_batch)
             log.info("first Matrix sync: the backlog before now is skipped")
+        self.since = self.token
         self._task = asyncio.create_task(self._run(), name="matrix-sync")
 
     async def stop(self) -> None:
@@ -81,7 +85,7 @@ class MatrixSyncer:
 
     async def _round(self) -> None:
         """One /sync, its events decided room by room in order, its invitations answered, then its token stored."""
-        self._fetching = asyncio.create_task(self._sync(self.timeout_ms, self.token))
+        self._fetching = asyncio.create_task(self._sync(self.timeout_ms, self.since))
         try:
             batch = await self._fetching
         except asyncio.CancelledError:
@@ -92,12 +96,13 @@ class MatrixSyncer:
             self._fetching = None
         for room_id, joined in batch.rooms.join.items():
             events = [e.source for e in joined.timeline.events]
-            if joined.timeline.limited and joined.timeline.prev_batch and self.token:
+            if joined.timeline.limited and joined.timeline.prev_batch and self.since:
                 events = await self._gap(room_id, joined.timeline.prev_batch) + events
             for event in events:
                 if self._stopping.is_set() or not await self._decide(room_id, event):
                     return  # the token stays: the batch comes again (from this event on, the rest deduplicated)
         await self._invitations(batch)
+        self.since = batch.next_batch
         await self._store(batch.next_batch)
         self._delay = BACKOFF_FIRST  # only a batch decided whole ends a run of failures: a failing event's waits grow
 
@@ -108,12 +113,12 @@ class MatrixSyncer:
         return response
 
     async def _gap(self, room_id: str, prev_batch: str) -> list[dict]:
-        """The events the server left out of a limited timeline: from its start back to the stored token, oldest first."""
+        """The events the server left out of a limited timeline: from its start back to where this sync began, oldest first."""
         found: list[dict] = []
         start: str | None = prev_batch
         for _page in range(GAP_PAGES):
             try:
-                page = await call(self.client, "room_messages", room_id, start, self.token, MessageDirection.back, 100)
+                page = await call(self.client, "room_messages", room_id, start, self.since, MessageDirection.back, 100)
             except Undeliverable as refusal:  # the server will not page back: what it gave is decided, the loop goes on
                 log.warning("Matrix room %s: the events before this batch could not be fetched (%s)", room_id, refusal)
                 break
@@ -133,7 +138,7 @@ class MatrixSyncer:
         except (CommitUnknown, *UNREACHABLE) as away:  # the database, not the event: wait for it, never skip the event
             await self._pause(self._backoff(), f"the database cannot say what became of event {event_id} ({type(away).__name__})")
             return False
-        except Exception:  # noqa: BLE001  (tried again from the stored token; a third failure skips it)
+        except Exception:  # noqa: BLE001  (its batch is fetched again; a third failure skips it)
             attempts = self._attempts[event_id] = self._attempts.get(event_id, 0) + 1
             log.exception("Matrix event %s failed (attempt %d of %d)", event_id, attempts, ATTEMPTS)
             if attempts < ATTEMPTS:

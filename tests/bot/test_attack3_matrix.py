@@ -132,6 +132,64 @@ async def test_a_command_told_nothing_was_changed_while_the_database_is_away_is_
     assert "Call the supplier back" not in notices(fake)[-1]  # told "nothing was changed": so it was not done later
 
 
+async def test_a_command_carried_out_just_before_the_database_went_away_is_never_told_nothing_was_changed(world, fake, monkeypatch):
+    monkeypatch.setattr(matrix_sync, "BACKOFF_FIRST", 0.01)
+    monkeypatch.setattr(matrix_sync, "BACKOFF_MAX", 0.2)
+    outage, real_store, first = Outage(world.bot.engine), matrix_sync.store_token, [True]
+
+    def store(engine, account, token):  # the database goes away between the declaration's commit and its batch's token
+        if first:
+            outage.down = first.pop()
+        real_store(engine, account, token)
+
+    monkeypatch.setattr(matrix_sync, "store_token", store)
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    await without_delivery(lambda: outage.down)
+    asked = len(fake.syncs)
+    await without_delivery(lambda: len(fake.syncs) >= asked + 3)  # synced on while the database is away
+    assert [a for a in notices(fake) if "cannot be reached" in a] == []  # it was declared: "nothing was changed" is false
+    token = fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 task Call the supplier back")]})
+    await without_delivery(lambda: any("cannot be reached" in a for a in notices(fake)))  # a command typed meanwhile is told
+    outage.down = False
+    await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, 30, "the token stored")
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 tasks all")]})
+    await world.until(lambda: "cannot" not in notices(fake)[-1], what="the tasks listed")
+    await world.bot.deliver()
+    assert sum(a.startswith("Declared") for a in notices(fake)) == 1 and sum("cannot be reached" in a for a in notices(fake)) == 1
+    assert "Call the supplier back" not in notices(fake)[-1]
+
+
+async def test_a_command_of_a_batch_that_comes_again_is_not_told_nothing_was_changed_after_its_own_answer(world, fake, monkeypatch):
+    monkeypatch.setattr(matrix_sync, "BACKOFF_FIRST", 0.01)
+    monkeypatch.setattr(matrix_sync, "BACKOFF_MAX", 0.2)
+    outage, real_commit, answers, dropped = Outage(world.bot.engine), Session.commit, [], []
+
+    def commit(session):  # the second answer's commit lands, then the connection drops and the database stays away
+        answers.extend(o for o in session.new if isinstance(o, Outbox) and o.kind == "answer")
+        real_commit(session)
+        if len(answers) == 2 and not dropped:
+            outage.down = True
+            dropped.append(True)
+            raise OperationalError("COMMIT", {}, ConnectionError("server closed the connection unexpectedly"))
+
+    fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
+    await world.until(lambda: any(a.startswith("Declared") for a in notices(fake)), what="the declaration")
+    monkeypatch.setattr(Session, "commit", commit)
+    before = len(notices(fake))
+    status, task = fake.message("@alice:test", "!crisis #1 status"), fake.message("@alice:test", "!crisis #1 task Call the supplier back")
+    token = fake.push(join={CRISIS: [status, task]})
+    await without_delivery(lambda: outage.down)
+    asked = len(fake.syncs)
+    await without_delivery(lambda: len(fake.syncs) >= asked + 3)  # the batch fetched again: the task's fate is unknown
+    outage.down = False
+    await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, 30, "the batch decided")
+    world.clock.advance(world.bot.lease + timedelta(seconds=1))  # the task's held answer is sent by the outbox
+    await world.until(lambda: any("Added item" in a for a in notices(fake)), what="the task's answer")
+    await world.bot.deliver()
+    said = notices(fake)[before:]
+    assert len(said) == 2 and "cannot be reached" not in str(said) and "Added item" in said[1], said  # each its own answer
+
+
 @pytest.fixture
 def dropping(world, monkeypatch):
     """The connection drops right after the commit of the next command writing an answer: the commit landed, the bot
