@@ -41,6 +41,7 @@ def chat(tmp_path_factory):
     chat.declare()
     room = chat.declare(line="declare attack sev1 Fake rumour 电池")[1]
     chat.say("carol", "draft We are sorry. Next update at 11:00.", room)
+    chat.writes = invariants.Writes(engine)
     yield chat
     engine.dispose()
 
@@ -119,8 +120,9 @@ def test_any_command_gets_a_reply_and_leaves_the_database_whole(chat, error_log,
         assert_clean(reply.message.plain())
     assert not (errors := error_log.take()), errors
     opened_rooms(chat)
-    with session(chat.engine) as db:
-        invariants.check(db, CONFIG, outbox_after=checked, replies_read=chat.__dict__.setdefault("replies_read", set()))
+    if chat.writes.since_last_look():  # what nothing wrote to since the last check holds still
+        with session(chat.engine) as db:
+            invariants.check(db, CONFIG, outbox_after=checked, replies_read=chat.__dict__.setdefault("replies_read", set()))
     messages, chat.checked_outbox = new_messages(chat, checked)
     for message in messages:  # what the bot posts, DMs and pins
         assert_renders(message)
