@@ -34,17 +34,21 @@ def check(session: Session, config=None, outbox_after: int = 0, replies_read: se
     assert not problems, "database invariants broken:\n" + "\n".join(problems[:30])
 
 
+READS = {"SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}  # statements that change no row
+
+
 class Writes:
     """Whether anything may have been written to an engine since the last look. The invariants read the database only:
     on one that nothing wrote to since they last held, they hold again, so a fuzz example that only read (a refusal, a
-    status) skips the check. Any statement but a SELECT counts as a write, even one that changed no row."""
+    status) skips the check. Any statement but a SELECT, a PRAGMA or transaction control counts as a write, even one
+    that changed no row."""
 
     def __init__(self, engine: Engine):
         self.seen = True
         event.listen(engine, "before_cursor_execute", self._statement)
 
     def _statement(self, _connection, _cursor, statement: str, *_args) -> None:
-        if not statement.lstrip()[:6].upper() == "SELECT":
+        if statement.lstrip().split(None, 1)[0].upper() not in READS:
             self.seen = True
 
     def since_last_look(self) -> bool:

@@ -26,7 +26,7 @@ from tests.conftest import Chat
 from tests.fuzz import invariants
 from tests.fuzz.conftest import assert_renders, examples
 from tests.fuzz.grammar import command_texts, free_text, unicode_text
-from tests.templates import copy_of_starter
+from tests.templates import copy_of_starter, migrated_sqlite
 
 CONFIG = copy_of_starter()
 ACTORS = ["alice", "alice", *CONFIG.team.people, "mallory"]  # the commander most often: more commands get through
@@ -127,6 +127,18 @@ def test_any_command_gets_a_reply_and_leaves_the_database_whole(chat, error_log,
     for message in messages:  # what the bot posts, DMs and pins
         assert_renders(message)
         assert_clean(message.plain())
+
+
+def test_the_invariants_are_skipped_after_reads_only(tmp_path):
+    engine = migrated_sqlite(tmp_path / "writes.db")
+    chat = Chat(engine, CONFIG, FakeClock())
+    writes = invariants.Writes(engine)
+    assert writes.since_last_look()  # the first look always checks
+    assert chat.say("mallory", "declare outage sev1 Nope").ok is False  # a refusal: read only
+    assert not writes.since_last_look()
+    chat.declare()
+    assert writes.since_last_look() and not writes.since_last_look()
+    engine.dispose()
 
 
 def assert_clean(shown: str) -> None:
