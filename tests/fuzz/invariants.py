@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from sqlalchemy import func, or_, text
+from sqlalchemy import Engine, event, func, or_, text
 from sqlmodel import Session, SQLModel, select
 
 from bot.outbox.effects import DELIVERIES, read
@@ -32,6 +32,29 @@ def check(session: Session, config=None, outbox_after: int = 0, replies_read: se
     problems = [*_orphans(session), *_line(session), *_roles(session, config), *_incidents(session), *_outbox(session, outbox_after)]
     problems += [*_numbering(session), *_replies(session, replies_read), *_publications(session), *_signatures(session, config)]
     assert not problems, "database invariants broken:\n" + "\n".join(problems[:30])
+
+
+READS = {"SELECT", "PRAGMA", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}  # statements that change no row
+
+
+class Writes:
+    """Whether anything may have been written to an engine since the last look. The invariants read the database only:
+    on one that nothing wrote to since they last held, they hold again, so a fuzz example that only read (a refusal, a
+    status) skips the check. Any statement but a SELECT, a PRAGMA or transaction control counts as a write, even one
+    that changed no row."""
+
+    def __init__(self, engine: Engine):
+        self.seen = True
+        event.listen(engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, _connection, _cursor, statement: str, *_args) -> None:
+        if statement.lstrip().split(None, 1)[0].upper() not in READS:
+            self.seen = True
+
+    def since_last_look(self) -> bool:
+        """Whether a write may have happened since the last call (True at the first)."""
+        seen, self.seen = self.seen, False
+        return seen
 
 
 def last_outbox_id(session: Session) -> int:

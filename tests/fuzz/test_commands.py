@@ -26,7 +26,7 @@ from tests.conftest import Chat
 from tests.fuzz import invariants
 from tests.fuzz.conftest import assert_renders, examples
 from tests.fuzz.grammar import command_texts, free_text, unicode_text
-from tests.templates import copy_of_starter
+from tests.templates import copy_of_starter, migrated_sqlite
 
 CONFIG = copy_of_starter()
 ACTORS = ["alice", "alice", *CONFIG.team.people, "mallory"]  # the commander most often: more commands get through
@@ -41,6 +41,7 @@ def chat(tmp_path_factory):
     chat.declare()
     room = chat.declare(line="declare attack sev1 Fake rumour 电池")[1]
     chat.say("carol", "draft We are sorry. Next update at 11:00.", room)
+    chat.writes = invariants.Writes(engine)
     yield chat
     engine.dispose()
 
@@ -119,12 +120,25 @@ def test_any_command_gets_a_reply_and_leaves_the_database_whole(chat, error_log,
         assert_clean(reply.message.plain())
     assert not (errors := error_log.take()), errors
     opened_rooms(chat)
-    with session(chat.engine) as db:
-        invariants.check(db, CONFIG, outbox_after=checked, replies_read=chat.__dict__.setdefault("replies_read", set()))
+    if chat.writes.since_last_look():  # what nothing wrote to since the last check holds still
+        with session(chat.engine) as db:
+            invariants.check(db, CONFIG, outbox_after=checked, replies_read=chat.__dict__.setdefault("replies_read", set()))
     messages, chat.checked_outbox = new_messages(chat, checked)
     for message in messages:  # what the bot posts, DMs and pins
         assert_renders(message)
         assert_clean(message.plain())
+
+
+def test_the_invariants_are_skipped_after_reads_only(tmp_path):
+    engine = migrated_sqlite(tmp_path / "writes.db")
+    chat = Chat(engine, CONFIG, FakeClock())
+    writes = invariants.Writes(engine)
+    assert writes.since_last_look()  # the first look always checks
+    assert chat.say("mallory", "declare outage sev1 Nope").ok is False  # a refusal: read only
+    assert not writes.since_last_look()
+    chat.declare()
+    assert writes.since_last_look() and not writes.since_last_look()
+    engine.dispose()
 
 
 def assert_clean(shown: str) -> None:

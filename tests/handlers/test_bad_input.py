@@ -5,7 +5,11 @@ Every command is typed by alice, the commander of incident #1 (product-quality s
 so a refusal is about the input, never about permissions.
 """
 
+import atexit
+import shutil
+import tempfile
 import unicodedata
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -35,10 +39,26 @@ HELP = "Type /crisis help for the list of commands."
 CONTROL = "That message contains invisible control characters; type it again as plain text."
 
 
+_DECLARED: list[tuple[Path, str]] = []  # this process's database just after the first declaration, and its room
+
+
 @pytest.fixture
 def room(chat) -> str:
+    """Incident #1, declared by Alice once per process; each later test's database is a copy of that one (the same
+    rows a declaration would write: the fake clock starts at the same moment), a third of the cost of declaring."""
+    path = Path(chat.engine.url.database)
+    chat.engine.dispose()  # the write-ahead log folded into the file: the file alone is the database
+    assert not path.with_name(path.name + "-wal").exists()
+    if _DECLARED:
+        shutil.copyfile(_DECLARED[0][0], path)
+        return _DECLARED[0][1]
     incident_id, room = chat.declare()
     assert incident_id == 1
+    chat.engine.dispose()
+    folder = Path(tempfile.mkdtemp(prefix="onevoice-declared-"))
+    atexit.register(shutil.rmtree, folder, True)
+    shutil.copyfile(path, folder / "declared.db")
+    _DECLARED.append((folder / "declared.db", room))
     return room
 
 
