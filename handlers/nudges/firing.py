@@ -43,7 +43,10 @@ def lock_due(session: Session, now: datetime, limit: int) -> list[tuple[Nudge, I
         .limit(limit)
         .with_for_update(of=Nudge, skip_locked=True)
     )
-    return [(nudge, incident) for nudge, incident in session.exec(due)]
+    locked = [(nudge, incident) for nudge, incident in session.exec(due)]
+    if locked:
+        in_index_order(session, sorting=True)  # the reminders' own reads are planned as usual
+    return locked
 
 
 def claim(session: Session, now: datetime, owner: str, limit: int = 100, lease: timedelta = LEASE) -> list[int]:
