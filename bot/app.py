@@ -111,30 +111,71 @@ class OneVoice:
         return fired
 
     def fire_batch(self) -> tuple[int, bool]:
-        """Fire one batch of the nudges due now; return how many spoke and whether more may be due."""
+        """Fire one batch of the nudges due now in one transaction; return how many spoke and whether more may be due."""
         with session(self.engine) as db:
-            claimed = firing.claim(db, self.deps.clock.now(), self.worker, limit=FIRE_BATCH, lease=self.lease)
-            about = {n.id: (n.kind, n.incident_id) for n in db.exec(select(Nudge).where(Nudge.id.in_(claimed)))} if claimed else {}
-        fired = 0
-        for nudge_id in claimed:
+            try:
+                spoke, locked = self._fire_locked(db, careful=False)
+            except UNREACHABLE:
+                raise
+            except Exception:  # one reminder failed: the batch again, each in a savepoint, so that only it waits
+                db.rollback()
+                spoke, locked = self._fire_locked(db, careful=True)
+        for kind in spoke:
+            self.metrics.nudges.labels(kind).inc()
+        return len(spoke), locked == FIRE_BATCH
+
+    def _fire_locked(self, db, careful: bool) -> tuple[list[str], int]:
+        """Lock a batch of due nudges and fire them, all committed at once; the kinds of those that spoke, and how many
+        were locked. A crash before the commit leaves every one of them due, none said."""
+        batch = firing.lock_due(db, self.deps.clock.now(), FIRE_BATCH)
+        spoke: list[str] = []
+        dms: list[dict] = []
+        for nudge, incident in batch:
             if self.stopping:
-                break  # the rest of the batch is handed back by release_leases
-            kind, incident_id = about[nudge_id]
-            with session(self.engine) as db, logs.about(incident_id):
-                spoke = firing.fire(db, self.deps, nudge_id, self.worker)
-            if spoke:
-                self.metrics.nudges.labels(kind).inc()
-                fired += 1
-        return fired, len(claimed) == FIRE_BATCH
+                break  # the rest are unlocked at the commit, for another replica or the next start
+            with logs.about(nudge.incident_id):
+                if careful:
+                    said = self._fire_alone(db, nudge, incident, dms)
+                else:
+                    said = firing.fire_locked(db, self.deps, nudge, incident, dms)
+            if said:
+                spoke.append(nudge.kind)
+        firing.write_dms(db, dms)
+        db.commit()
+        return spoke, len(batch)
+
+    def _fire_alone(self, db, nudge: Nudge, incident, dms: list[dict]) -> bool:
+        """Fire one nudge of a batch in a savepoint; one that fails is leased to this worker, so it is tried again when the
+        lease ends while the rest of the batch goes out."""
+        mine: list[dict] = []
+        try:
+            with db.begin_nested():
+                said = firing.fire_locked(db, self.deps, nudge, incident, mine)
+        except UNREACHABLE:
+            raise
+        except Exception:
+            log.exception("firing nudge %s failed; tried again in %s", nudge.id, self.lease)
+            nudge.lease_until, nudge.lease_owner = self.deps.clock.now() + self.lease, self.worker
+            return False
+        dms.extend(mine)
+        return said
 
     async def tick(self) -> int:
-        """Fire what is due a batch at a time, delivering what each batch said before the next (so the first reminders do not
-        wait for the last to be decided), then what another replica queued or a retry now due; return how many spoke."""
-        fired, more = 0, True
-        while more and not self.stopping:
-            spoke, more = await asyncio.to_thread(self.fire_batch)
-            fired += spoke
-            await self.deliver()
+        """Fire what is due a batch at a time, delivering what each batch said while the next one is decided (so the first
+        reminders wait neither for the last to be decided nor for their delivery), then what another replica queued or a
+        retry now due; return how many spoke."""
+        fired, deciding = 0, None if self.stopping else asyncio.ensure_future(asyncio.to_thread(self.fire_batch))
+        try:
+            while deciding is not None:
+                spoke, more = await deciding
+                fired += spoke
+                # Deciding waits on its own connection in a worker thread, delivery on the loop's: each waits on the
+                # database while the other works, instead of one after the other.
+                deciding = asyncio.ensure_future(asyncio.to_thread(self.fire_batch)) if more and not self.stopping else None
+                await self.deliver()
+        finally:
+            if deciding is not None:  # delivery failed or was cut short: the batch still commits whole in its thread
+                deciding.add_done_callback(lambda batch: batch.cancelled() or batch.exception())
         return fired
 
     def next_due(self):

@@ -134,14 +134,16 @@ def session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
 
 
-def in_index_order(db: Session) -> None:
-    """On PostgreSQL, plan the rest of this transaction without sorting, so `ORDER BY … LIMIT` reads an index from its start."""
+def in_index_order(db: Session, sorting: bool = False) -> None:
+    """On PostgreSQL, plan the rest of this transaction without sorting, so `ORDER BY … LIMIT` reads an index from its start
+    (sorting=True: with sorting again, for the statements after such a read)."""
     # A young table has no statistics: the planner then guesses a handful of due rows and sorts every one of them, a cost
     # that grows with the backlog (and with the dead row versions no vacuum has removed yet) just when the loop is behind.
     # It lasts to the transaction's end: a later query there (the delivery loop's outbox reads) plans without sorting too,
-    # which costs them nothing, as each reads by an index or a handful of rows.
+    # which costs them nothing, as each reads by an index or a handful of rows; a reminder's own reads (its rooms in order)
+    # would read a whole table by its key instead of sorting a few rows, so firing sorts again after its batch is locked.
     if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SET LOCAL enable_sort = off"))
+        db.execute(text(f"SET LOCAL enable_sort = {'on' if sorting else 'off'}"))
 
 
 def store_or_update(engine: Engine, model: type[Row], key: object, values: dict[str, Any], theirs_on_clash: bool = False) -> Row:

@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 SAFETY_TICK = 15  # seconds (default of ONEVOICE_TICK_SECONDS): catches nudges added by another replica
 PRUNE_EVERY = 3600  # seconds between two prunings of old processed-event keys and delivered outbox rows
 SETTLE_EVERY = 60  # seconds between two sweeps for e-mail publications left waiting by two workers finishing at once
+# Seconds at least between a run and the wake-up for the next nudge: reminders falling due every few ms are fired a
+# handful per run instead of one, as each run also reads what is due next and claims deliveries (a dozen statements).
+GATHER = 0.05
 
 
 class NudgeScheduler:
@@ -79,7 +82,7 @@ class NudgeScheduler:
     def _wake_for(self, due: datetime | None) -> None:
         if due is None:
             return
-        delay = max(timedelta(0), due - self.bot.deps.clock.now())  # the bot's clock may be offset from the real one
+        delay = max(timedelta(seconds=GATHER), due - self.bot.deps.clock.now())  # the bot's clock may be offset from the real one
         self.wake_at(datetime.now(UTC) + delay)
 
     async def prune(self) -> int:

@@ -26,15 +26,33 @@ ACTIVE = ("pending", "snoozed")
 _ACTIVE = col(Nudge.state).in_(bindparam("active", list(ACTIVE), expanding=True, literal_execute=True))
 
 
+def _claimable(now: datetime) -> tuple:
+    """Active, due, and leased to no live worker."""
+    return _ACTIVE, col(Nudge.due_at) <= now, or_(col(Nudge.lease_until).is_(None), col(Nudge.lease_until) < now)
+
+
+def lock_due(session: Session, now: datetime, limit: int) -> list[tuple[Nudge, Incident | None]]:
+    """Lock a batch of due nudges for this transaction, with their incidents: skip-locked on PostgreSQL (another replica
+    takes the next ones), SQLite's write lock. Fired and committed in the same transaction, they need no lease."""
+    in_index_order(session)
+    due = (
+        select(Nudge, Incident)
+        .outerjoin(Incident, col(Incident.id) == Nudge.incident_id)
+        .where(*_claimable(now))
+        .order_by(col(Nudge.due_at), col(Nudge.id))
+        .limit(limit)
+        .with_for_update(of=Nudge, skip_locked=True)
+    )
+    locked = [(nudge, incident) for nudge, incident in session.exec(due)]
+    if locked:
+        in_index_order(session, sorting=True)  # the reminders' own reads are planned as usual
+    return locked
+
+
 def claim(session: Session, now: datetime, owner: str, limit: int = 100, lease: timedelta = LEASE) -> list[int]:
     """Lease a batch of due nudges to one worker (skip-locked on PostgreSQL); return their ids."""
     in_index_order(session)
-    claimable = (
-        _ACTIVE,
-        col(Nudge.due_at) <= now,
-        or_(col(Nudge.lease_until).is_(None), col(Nudge.lease_until) < now),
-    )
-    due = select(Nudge.id).where(*claimable).order_by(col(Nudge.due_at), col(Nudge.id)).limit(limit).with_for_update(skip_locked=True)
+    due = select(Nudge.id).where(*_claimable(now)).order_by(col(Nudge.due_at), col(Nudge.id)).limit(limit).with_for_update(skip_locked=True)
     # Two statements, not UPDATE … WHERE id IN (that SELECT): PostgreSQL may plan the subquery as the inner side of a
     # nested loop, and each rescan skips the rows the UPDATE just changed, so one claim took every due row, not `limit`.
     locked = list(session.execute(due).scalars())
@@ -72,8 +90,7 @@ def next_due(session: Session) -> datetime | None:
 
 
 def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:
-    """Fire one claimed nudge in one transaction: the message, then its next step. Return whether it spoke."""
-    now = deps.clock.now()
+    """Fire one nudge leased to `owner` in one transaction: the message, then its next step. Return whether it spoke."""
     # The nudge (locked) and its incident (not locked) in one statement: one round trip fewer for every reminder.
     both = select(Nudge, Incident).outerjoin(Incident, col(Incident.id) == Nudge.incident_id).where(Nudge.id == nudge_id)
     found = session.exec(both.with_for_update(of=Nudge)).one_or_none()
@@ -81,40 +98,52 @@ def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:
     if nudge is None or nudge.lease_owner != owner or nudge.state not in ACTIVE:
         session.rollback()  # done, snoozed or reclaimed meanwhile: nothing to say
         return False
+    dms: list[dict] = []
+    spoke = fire_locked(session, deps, nudge, incident, dms)
+    write_dms(session, dms)
+    session.commit()
+    return spoke
+
+
+def fire_locked(session: Session, deps: Deps, nudge: Nudge, incident: Incident | None, dms: list[dict]) -> bool:
+    """Fire a nudge this transaction has locked: the message (its DMs added to `dms`, for write_dms), then its next step,
+    its lease cleared; nothing committed. Return whether it spoke."""
+    now = deps.clock.now()
+    nudge.lease_until, nudge.lease_owner = None, None
     kind, subject = _read(nudge)
     if incident is None or kind is None or subject is None or (incident.phase == "closed" and not kind.after_close):
         nudge.state = "cleared"  # nothing left to remind of, or a row no kind can read: dropped, never a crash
-        _done(session, nudge)
         return False
     config = deps.config
     if kind.scripted:  # a drill inject: on the minute, in the drill room, whatever the hour; no repeat, no ladder
-        with speaking(config.language):
+        with speaking(config.language):  # the feature's reads see what the batch wrote before (autoflush)
             scripted.deliver(session, deps, incident, subject, now)  # the inject, or the reaction follow-up's figures
         nudge.attempts, nudge.fired_at, nudge.state = nudge.attempts + 1, now, "fired"
-        _done(session, nudge)
         return True
-    people = reminders.resolve_targets(session, config, incident, nudge.target)
-    if kind.quiet(incident):
-        asleep = {key: end for key in people if (end := quiet_end(config, _zone(config, key), now))}
-        if people and len(asleep) == len(people):
-            nudge.due_at, nudge.state = min(asleep.values()), "pending"  # delivered at the start of the next working period
-            _done(session, nudge)
-            return False
-        people = [key for key in people if key not in asleep]  # nobody is woken for it
-    with speaking(config.language):
-        message = reminders.render(session, config, incident, nudge, kind, subject, now)
-    _deliver(session, deps, incident, people, message, now)
-    nudge.attempts += 1
-    nudge.fired_at = now
-    _next_step(session, config, nudge, kind, subject, now)
-    _done(session, nudge)
+    # What a reminder reads (its people, its words, its rooms) is no row firing writes: the batch's changes to nudges and
+    # the outbox wait for its commit instead of being flushed one reminder at a time, a round trip each.
+    with session.no_autoflush:
+        people = reminders.resolve_targets(session, config, incident, nudge.target)
+        if kind.quiet(incident):
+            asleep = {key: end for key in people if (end := quiet_end(config, _zone(config, key), now))}
+            if people and len(asleep) == len(people):
+                nudge.due_at, nudge.state = min(asleep.values()), "pending"  # delivered at the start of the next working period
+                return False
+            people = [key for key in people if key not in asleep]  # nobody is woken for it
+        with speaking(config.language):
+            message = reminders.render(session, config, incident, nudge, kind, subject, now)
+        _deliver(session, deps, incident, people, message, now, dms)
+        nudge.attempts += 1
+        nudge.fired_at = now
+        _next_step(session, config, nudge, kind, subject, now)
     return True
 
 
-def _done(session: Session, nudge: Nudge) -> None:
-    """Hand the nudge back (lease cleared) with its next state, in one UPDATE: clearing the lease first flushed on its own."""
-    nudge.lease_until, nudge.lease_owner = None, None
-    session.commit()
+def write_dms(session: Session, dms: list[dict]) -> None:
+    """Queue the DMs of the reminders fired, in one INSERT without the unit of work's bookkeeping of a row added."""
+    if dms:
+        session.execute(insert(Outbox), dms)
+        session.info["work"] = True  # rows free to claim, as storage.models._note_work notes of rows added: delivery is woken
 
 
 def _read(nudge: Nudge) -> tuple[Kind | None, Subject | None]:
@@ -130,17 +159,16 @@ def _read(nudge: Nudge) -> tuple[Kind | None, Subject | None]:
         return None, None
 
 
-def _deliver(session: Session, deps: Deps, incident: Incident, people: list[str], message, now: datetime) -> None:
-    """DM each target on every platform; with nobody to DM, post in the incident room."""
+def _deliver(session: Session, deps: Deps, incident: Incident, people: list[str], message, now: datetime, dms: list[dict]) -> None:
+    """DM each target on every platform (added to `dms`); with nobody to DM, post in the incident room."""
     rows = [
         outbox_values(incident.id, platform, DM(message, to=handle), now)
         for key in people
         for platform in deps.platforms
         if (handle := handle_of(deps.config.team.people[key], platform))
     ]
-    if rows:  # one INSERT for every DM of the reminder, without the unit of work's bookkeeping of a row added
-        session.execute(insert(Outbox), rows)
-        session.info["work"] = True  # rows free to claim, as storage.models._note_work notes of rows added: delivery is woken
+    if rows:
+        dms.extend(rows)
     else:
         in_every_room(session, incident.id, now, Post(message))
 

@@ -1,0 +1,149 @@
+"""The running bot fires a batch of reminders per transaction: each exactly once across replicas, and one that fails
+waits alone while the rest of its batch goes out."""
+
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import insert
+from sqlmodel import select
+
+from bot.app import FIRE_BATCH, OneVoice
+from config.settings import Settings
+from handlers.core.ports import FakeClock
+from handlers.nudges import firing
+from handlers.text.markup import Message
+from storage.db import session
+from storage.models import Incident, Nudge, Outbox
+from tests.conftest import migrated_sqlite, reused_schema
+
+DUE = 2 * FIRE_BATCH + 20  # more than one batch for each of two replicas
+ITEM = re.compile(r"checklist item (\d+) ")
+
+
+class Console:
+    """A console that only takes what it is given."""
+
+    platform = "console"
+
+    async def dm(self, to, message):
+        return {"message_id": "1"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path):
+    if request.param == "sqlite":
+        migrated_sqlite(tmp_path / "batch.db").dispose()
+        yield f"sqlite:///{tmp_path / 'batch.db'}"
+        return
+    with reused_schema() as (_engine, schema_url):
+        yield schema_url
+
+
+def _replica(url: str, clock: FakeClock) -> OneVoice:
+    bot = OneVoice(Settings(ONEVOICE_DATABASE_URL=url), clock=clock)
+    bot.attach(Console())
+    return bot
+
+
+def _due(bot: OneVoice, now: datetime) -> None:
+    """An incident with DUE overdue checklist items, each reminding dave."""
+    with bot.engine.begin() as connection:
+        incident = connection.execute(
+            insert(Incident).returning(Incident.id),
+            dict(
+                title="Batch",
+                slug="batch",
+                playbook="outage",
+                severity="sev1",
+                phase="responding",
+                drill=False,
+                declared_by="alice",
+                declared_at=now,
+                phase_changed_at=now,
+            ),
+        ).scalar_one()
+        nudges = [
+            dict(
+                incident_id=incident,
+                kind="task_overdue",
+                subject=str(n),
+                target="person:dave",
+                due_at=now - timedelta(seconds=n),
+                first_due_at=now,
+                created_at=now,
+                state="pending",
+                attempts=0,
+                reason="",
+            )
+            for n in range(1, DUE + 1)
+        ]
+        connection.execute(insert(Nudge), nudges)
+
+
+def _reminded(bot: OneVoice) -> list[int]:
+    """The checklist item each queued DM reminds of, in the order queued."""
+    with session(bot.engine) as db:
+        rows = db.exec(select(Outbox).where(Outbox.kind == "dm").order_by(Outbox.id)).all()
+    return [int(ITEM.search(Message.from_json(row.payload["message"]).plain()).group(1)) for row in rows]
+
+
+def test_two_replicas_firing_at_once_remind_of_each_item_once(url):
+    clock = FakeClock()
+    first, second = _replica(url, clock), _replica(url, clock)
+    _due(first, clock.now())
+    with ThreadPoolExecutor(2) as pool:
+        spoken = list(pool.map(OneVoice.fire_due, (first, second)))
+    assert sorted(_reminded(first)) == list(range(1, DUE + 1))
+    assert sum(spoken) == DUE
+    with session(first.engine) as db:
+        assert {(n.state, n.attempts, n.lease_owner) for n in db.exec(select(Nudge))} == {("fired", 1, None)}
+    for bot in (first, second):
+        bot.engine.dispose()
+
+
+def test_a_reminder_that_fails_waits_alone_and_goes_out_once_after_its_lease(url, monkeypatch, caplog):
+    clock = FakeClock()
+    bot = _replica(url, clock)
+    _due(bot, clock.now())
+    render = firing.reminders.render
+
+    def broken(session, config, incident, nudge, *rest):
+        if nudge.subject == "7":
+            raise ValueError("no words for item 7")
+        return render(session, config, incident, nudge, *rest)
+
+    monkeypatch.setattr(firing.reminders, "render", broken)
+    with caplog.at_level(logging.ERROR, logger="bot.app"):
+        assert bot.fire_due() == DUE - 1
+    assert "no words for item 7" in caplog.text
+    assert sorted(_reminded(bot)) == [n for n in range(1, DUE + 1) if n != 7]
+    monkeypatch.setattr(firing.reminders, "render", render)
+    assert bot.fire_due() == 0  # leased to this worker until its lease ends: not tried again at once
+    clock.advance(bot.lease + timedelta(seconds=1))
+    assert bot.fire_due() == 1
+    assert _reminded(bot)[-1] == 7 and sorted(_reminded(bot)) == list(range(1, DUE + 1))
+    bot.engine.dispose()
+
+
+def test_a_replica_stopping_mid_batch_leaves_the_rest_due_for_another(url, monkeypatch):
+    clock = FakeClock()
+    stopping, other = _replica(url, clock), _replica(url, clock)
+    _due(stopping, clock.now())
+    render, said = firing.reminders.render, []
+
+    def stop_after_three(*args):
+        said.append(1)
+        if len(said) == 3:
+            stopping.stop_taking_work()  # SIGTERM while the batch is being fired
+        return render(*args)
+
+    monkeypatch.setattr(firing.reminders, "render", stop_after_three)
+    assert stopping.fire_due() == 3
+    monkeypatch.setattr(firing.reminders, "render", render)
+    assert other.fire_due() == DUE - 3  # at once: nothing is leased to the stopped replica, no lease to wait out
+    assert sorted(_reminded(other)) == list(range(1, DUE + 1))
+    for bot in (stopping, other):
+        bot.engine.dispose()
