@@ -43,7 +43,7 @@ def lock_due(session: Session, now: datetime, limit: int) -> list[tuple[Nudge, I
         .limit(limit)
         .with_for_update(of=Nudge, skip_locked=True)
     )
-    locked = [(nudge, incident) for nudge, incident in session.exec(due)]
+    locked: list[tuple[Nudge, Incident | None]] = [(nudge, incident) for nudge, incident in session.exec(due)]
     if locked:
         in_index_order(session, sorting=True)  # the reminders' own reads are planned as usual
     return locked
