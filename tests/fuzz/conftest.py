@@ -14,7 +14,7 @@ from tests.fakes.slack_requests import block_errors
 from tests.fakes.telegram_updates import html_to_text
 
 # The same examples every time (derandomized). The counts in the tests are the quick default run's (a few hundred in all);
-# ONEVOICE_FUZZ_SCALE multiplies them: .ci/run sets 4, over 5,000 inputs a run; higher explores further locally.
+# ONEVOICE_FUZZ_SCALE multiplies them: .ci/run sets 3, over 5,000 inputs a run; higher explores further locally.
 settings.register_profile(
     "onevoice-fuzz",
     deadline=None,
