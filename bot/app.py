@@ -119,7 +119,14 @@ class OneVoice:
                 raise
             except Exception:  # one reminder failed: the batch again, each in a savepoint, so that only it waits
                 db.rollback()
-                spoke, locked = self._fire_locked(db, careful=True)
+                try:
+                    spoke, locked = self._fire_locked(db, careful=True)
+                except UNREACHABLE:
+                    raise
+                except Exception:  # the batch itself fails (its commit, say): leased, so that it waits before a retry
+                    db.rollback()
+                    firing.claim(db, self.deps.clock.now(), self.worker, limit=FIRE_BATCH, lease=self.lease)
+                    raise
         for kind in spoke:
             self.metrics.nudges.labels(kind).inc()
         return len(spoke), locked == FIRE_BATCH
@@ -135,7 +142,7 @@ class OneVoice:
                 break  # the rest are unlocked at the commit, for another replica or the next start
             with logs.about(nudge.incident_id):
                 if careful:
-                    said = self._fire_alone(db, nudge, incident, dms)
+                    said = self._fire_alone(db, nudge, incident)
                 else:
                     said = firing.fire_locked(db, self.deps, nudge, incident, dms)
             if said:
@@ -144,20 +151,20 @@ class OneVoice:
         db.commit()
         return spoke, len(batch)
 
-    def _fire_alone(self, db, nudge: Nudge, incident, dms: list[dict]) -> bool:
+    def _fire_alone(self, db, nudge: Nudge, incident) -> bool:
         """Fire one nudge of a batch in a savepoint; one that fails is leased to this worker, so it is tried again when the
         lease ends while the rest of the batch goes out."""
         mine: list[dict] = []
         try:
             with db.begin_nested():
                 said = firing.fire_locked(db, self.deps, nudge, incident, mine)
+                firing.write_dms(db, mine)  # in its savepoint too: a DM refused by the database fails this nudge alone
         except UNREACHABLE:
             raise
         except Exception:
             log.exception("firing nudge %s failed; tried again in %s", nudge.id, self.lease)
             nudge.lease_until, nudge.lease_owner = self.deps.clock.now() + self.lease, self.worker
             return False
-        dms.extend(mine)
         return said
 
     async def tick(self) -> int:
@@ -169,13 +176,13 @@ class OneVoice:
             while deciding is not None:
                 spoke, more = await deciding
                 fired += spoke
-                # Deciding waits on its own connection in a worker thread, delivery on the loop's: each waits on the
-                # database while the other works, instead of one after the other.
+                # Deciding waits on its own connection in a worker thread, delivery on its own threads: each waits on
+                # the database while the other works, instead of one after the other.
                 deciding = asyncio.ensure_future(asyncio.to_thread(self.fire_batch)) if more and not self.stopping else None
                 await self.deliver()
         finally:
             if deciding is not None:  # delivery failed or was cut short: the batch still commits whole in its thread
-                deciding.add_done_callback(lambda batch: batch.cancelled() or batch.exception())
+                deciding.add_done_callback(_log_failure)
         return fired
 
     def next_due(self):
@@ -278,3 +285,9 @@ def sync_handles(engine, config: Config, platform: str) -> None:
         except IntegrityError:
             db.rollback()  # another replica synced the same handles at the same moment
             log.info("handles for %s were synced concurrently", platform)
+
+
+def _log_failure(batch: asyncio.Future) -> None:
+    """Log how a batch nobody awaits any more failed (its leases make it wait before it is tried again)."""
+    if not batch.cancelled() and (error := batch.exception()) is not None:
+        log.error("firing a batch of reminders failed", exc_info=error)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import insert
+from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from bot.app import FIRE_BATCH, OneVoice
@@ -147,3 +148,49 @@ def test_a_replica_stopping_mid_batch_leaves_the_rest_due_for_another(url, monke
     assert sorted(_reminded(other)) == list(range(1, DUE + 1))
     for bot in (stopping, other):
         bot.engine.dispose()
+
+
+def test_reminders_whose_dms_the_database_refuses_each_wait_their_lease_and_none_is_lost(url, monkeypatch):
+    clock = FakeClock()
+    bot = _replica(url, clock)
+    _due(bot, clock.now())
+    write_dms = firing.write_dms
+
+    def refused(session, dms):
+        if dms:
+            raise ValueError("the outbox refuses the row")
+        write_dms(session, dms)
+
+    monkeypatch.setattr(firing, "write_dms", refused)
+    assert bot.fire_due() == 0  # each reminder failed alone and is leased: no batch is tried again at once
+    with session(bot.engine) as db:
+        assert firing.next_due(db) > clock.now()
+    monkeypatch.setattr(firing, "write_dms", write_dms)
+    clock.advance(bot.lease + timedelta(seconds=1))
+    assert bot.fire_due() == DUE
+    assert sorted(_reminded(bot)) == list(range(1, DUE + 1))
+    bot.engine.dispose()
+
+
+def test_a_batch_whose_commit_fails_twice_waits_its_lease_instead_of_being_retried_at_once(url, monkeypatch):
+    clock = FakeClock()
+    bot = _replica(url, clock)
+    _due(bot, clock.now())
+    commit, failing = Session.commit, [2]
+
+    def fails_twice(self):
+        if failing[0]:
+            failing[0] -= 1
+            raise ValueError("the commit fails")
+        commit(self)
+
+    monkeypatch.setattr(Session, "commit", fails_twice)
+    with pytest.raises(ValueError):
+        bot.fire_batch()  # the batch, then the batch one savepoint a reminder: both fail at their commit
+    monkeypatch.setattr(Session, "commit", commit)
+    assert _reminded(bot) == []
+    assert bot.fire_due() == DUE - FIRE_BATCH  # the failed batch is leased; the rest go out
+    clock.advance(bot.lease + timedelta(seconds=1))
+    assert bot.fire_due() == FIRE_BATCH
+    assert sorted(_reminded(bot)) == list(range(1, DUE + 1))
+    bot.engine.dispose()
