@@ -288,6 +288,11 @@ def sync_handles(engine, config: Config, platform: str) -> None:
 
 
 def _log_failure(batch: asyncio.Future) -> None:
-    """Log how a batch nobody awaits any more failed (its leases make it wait before it is tried again)."""
-    if not batch.cancelled() and (error := batch.exception()) is not None:
+    """Log how a batch nobody awaits any more failed: a database away in a line (the scheduler says so already), anything
+    else with its traceback."""
+    if batch.cancelled() or (error := batch.exception()) is None:
+        return
+    if isinstance(error, UNREACHABLE):
+        log.warning("firing a batch of reminders met an unreachable database: %s", outage(error))
+    else:
         log.error("firing a batch of reminders failed", exc_info=error)
