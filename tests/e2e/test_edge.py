@@ -183,8 +183,9 @@ async def test_hundreds_of_stalled_uploads_are_all_closed_and_the_bot_still_answ
 
     statuses = await asyncio.gather(*(stall() for _ in range(300)))  # a stall still open after 30 s raises TimeoutError
     # Every one closed by the bot. Closing on a half-sent body may reset the connection, and on a loaded machine the reset
-    # can overtake the 408 before the client reads it (None): closed all the same, which is the property.
-    assert set(statuses) <= {408, None} and statuses.count(408) >= len(statuses) // 2, statuses
+    # overtakes the 408 before the client reads it (None) for most of them (48 of 300 read it in one CI run with six
+    # workers): closed all the same, which is the property. The 408 itself is proved by the byte-at-a-time test above.
+    assert set(statuses) <= {408, None} and 408 in statuses, statuses
     await edge_bot.command(ALICE, "help")
 
 
