@@ -31,7 +31,8 @@ from bench.scratch import scratch_schema  # noqa: E402
 from bot.app import OneVoice  # noqa: E402
 from bot.outbox.scheduler import NudgeScheduler  # noqa: E402
 from config.settings import Settings  # noqa: E402
-from storage.models import ChecklistItem, Incident, Nudge  # noqa: E402
+from storage.models import ChecklistItem, Nudge  # noqa: E402
+from tests.reminder_rows import incident_row, task_reminder  # noqa: E402
 
 ITEM = re.compile(r"checklist item (\d+) ")
 
@@ -54,22 +55,8 @@ def seed(bot: OneVoice, count: int, seconds: float, pending: int) -> dict[int, d
     first, so the time it takes to insert them is not counted as lag)."""
     with bot.engine.begin() as connection:
         now = datetime.now(UTC)
-        incident_id = connection.execute(
-            insert(Incident).returning(Incident.id),
-            dict(
-                title="Bench",
-                slug="bench",
-                playbook="outage",
-                severity="sev1",
-                phase="responding",
-                drill=False,
-                declared_by="alice",
-                declared_at=now,
-                phase_changed_at=now,
-                last_task_number=count,
-            ),
-        ).scalar_one()
-        later = [_nudge(incident_id, "0", now + timedelta(days=30 + i % 100)) for i in range(pending)]
+        incident_id = incident_row(connection, "Bench", now, last_task_number=count)
+        later = [task_reminder(incident_id, "0", now + timedelta(days=30 + i % 100)) for i in range(pending)]
         for batch in range(0, len(later), 20_000):
             connection.execute(insert(Nudge), later[batch : batch + 20_000])
     if bot.engine.url.get_backend_name() == "postgresql":
@@ -85,23 +72,8 @@ def seed(bot: OneVoice, count: int, seconds: float, pending: int) -> dict[int, d
             for n, at in due.items()
         ]
         connection.execute(insert(ChecklistItem), items)
-        connection.execute(insert(Nudge), [_nudge(incident_id, str(n), at) for n, at in due.items()])
+        connection.execute(insert(Nudge), [task_reminder(incident_id, str(n), at) for n, at in due.items()])
     return due
-
-
-def _nudge(incident_id: int, subject: str, at: datetime) -> dict:
-    return dict(
-        incident_id=incident_id,
-        kind="task_overdue",
-        subject=subject,
-        target="person:dave",
-        due_at=at,
-        first_due_at=at,
-        created_at=at,
-        state="pending",
-        attempts=0,
-        reason="",
-    )
 
 
 async def measure(database_url: str, count: int, seconds: float, pending: int) -> tuple[list[float], dict]:

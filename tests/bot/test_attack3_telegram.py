@@ -4,13 +4,12 @@ own, so a redelivery that reaches a restarted process (or another replica) while
 left unacknowledged and unanswered (bot/telegram/unsure.py): only the database can say whether an earlier delivery of it
 committed."""
 
-import json
 from datetime import timedelta
 
 from bot.outbox.unsettled import Unsettled
 from bot.telegram.unsure import UNSURE_FOR
-from tests.bot.telegram_world import ALICE, SECRET
-from tests.bot.test_telegram_commit_drop import TASK, UNREACHABLE, after_any_lease, connection, declared, new_answers, tasks
+from tests.bot.telegram_world import ALICE
+from tests.bot.test_telegram_commit_drop import TASK, UNREACHABLE, after_any_lease, connection, declared, new_answers, tasks, webhook
 
 assert connection  # the fixture that drops the database connection at a commit, used by name below
 
@@ -20,10 +19,7 @@ def test_a_redelivery_to_a_restarted_process_while_the_database_is_away_is_not_t
     before = len(world.said_to(ALICE))
     update = world.fake.command_update(ALICE, TASK, chat_id=ALICE)
 
-    async def post() -> int:
-        headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
-        response = await world.http.post("/telegram/webhook", content=json.dumps(update).encode(), headers=headers)
-        return response.status_code
+    post = webhook(world, update)
 
     connection.mode = "after"
     real_handle = world.bot.handle
@@ -51,10 +47,7 @@ def test_a_command_sent_while_the_database_is_away_is_not_acknowledged_and_runs_
     before = len(world.said_to(ALICE))
     update = world.fake.command_update(ALICE, TASK, chat_id=ALICE)
 
-    async def post() -> int:
-        headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
-        response = await world.http.post("/telegram/webhook", content=json.dumps(update).encode(), headers=headers)
-        return response.status_code
+    post = webhook(world, update)
 
     connection.down = 1000  # away before the command arrives: nothing of it can be decided, nor anything looked up
     assert world.run(post()) == 500  # Telegram sends it again
@@ -74,10 +67,7 @@ def test_a_command_the_database_stays_away_for_is_told_after_two_minutes_that_no
     before = len(world.said_to(ALICE))
     update = world.fake.command_update(ALICE, TASK, chat_id=ALICE)
 
-    async def post() -> int:
-        headers = {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRET}
-        response = await world.http.post("/telegram/webhook", content=json.dumps(update).encode(), headers=headers)
-        return response.status_code
+    post = webhook(world, update)
 
     connection.down = 10**9
     assert world.run(post()) == 500

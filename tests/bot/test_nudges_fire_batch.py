@@ -17,8 +17,9 @@ from handlers.core.ports import FakeClock
 from handlers.nudges import firing
 from handlers.text.markup import Message
 from storage.db import session
-from storage.models import Incident, Nudge, Outbox
+from storage.models import Nudge, Outbox
 from tests.conftest import migrated_sqlite, reused_schema
+from tests.reminder_rows import incident_row, task_reminder
 
 DUE = 2 * FIRE_BATCH + 20  # more than one batch for each of two replicas
 ITEM = re.compile(r"checklist item (\d+) ")
@@ -52,36 +53,9 @@ def _replica(url: str, clock: FakeClock) -> OneVoice:
 def _due(bot: OneVoice, now: datetime) -> None:
     """An incident with DUE overdue checklist items, each reminding dave."""
     with bot.engine.begin() as connection:
-        incident = connection.execute(
-            insert(Incident).returning(Incident.id),
-            dict(
-                title="Batch",
-                slug="batch",
-                playbook="outage",
-                severity="sev1",
-                phase="responding",
-                drill=False,
-                declared_by="alice",
-                declared_at=now,
-                phase_changed_at=now,
-            ),
-        ).scalar_one()
-        nudges = [
-            dict(
-                incident_id=incident,
-                kind="task_overdue",
-                subject=str(n),
-                target="person:dave",
-                due_at=now - timedelta(seconds=n),
-                first_due_at=now,
-                created_at=now,
-                state="pending",
-                attempts=0,
-                reason="",
-            )
-            for n in range(1, DUE + 1)
-        ]
-        connection.execute(insert(Nudge), nudges)
+        incident = incident_row(connection, "Batch", now)
+        reminders = [task_reminder(incident, str(n), now - timedelta(seconds=n), since=now) for n in range(1, DUE + 1)]
+        connection.execute(insert(Nudge), reminders)
 
 
 def _reminded(bot: OneVoice) -> list[int]:

@@ -6,42 +6,15 @@ from sqlalchemy import insert
 
 from handlers.nudges import firing
 from storage.db import session
-from storage.models import Incident, Nudge
+from storage.models import Nudge
+from tests.reminder_rows import incident_row, task_reminder
 
 
 def _backlog(engine, count: int, now: datetime) -> None:
     """An incident with `count` reminders already due, inserted as a fresh table (no planner statistics yet)."""
     with engine.begin() as connection:
-        incident = connection.execute(
-            insert(Incident).returning(Incident.id),
-            dict(
-                title="Backlog",
-                slug="backlog",
-                playbook="outage",
-                severity="sev1",
-                phase="responding",
-                drill=False,
-                declared_by="alice",
-                declared_at=now,
-                phase_changed_at=now,
-            ),
-        ).scalar_one()
-        rows = [
-            dict(
-                incident_id=incident,
-                kind="task_overdue",
-                subject=str(n),
-                target="person:dave",
-                due_at=now - timedelta(seconds=n),
-                first_due_at=now,
-                created_at=now,
-                state="pending",
-                attempts=0,
-                reason="",
-            )
-            for n in range(count)
-        ]
-        connection.execute(insert(Nudge), rows)
+        incident = incident_row(connection, "Backlog", now)
+        connection.execute(insert(Nudge), [task_reminder(incident, str(n), now - timedelta(seconds=n), since=now) for n in range(count)])
 
 
 def test_a_claim_takes_its_batch_and_the_next_worker_the_next_one(any_engine):
