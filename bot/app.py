@@ -119,37 +119,31 @@ class OneVoice:
                 raise
             except Exception:  # one reminder failed: the batch again, each in a savepoint, so that only it waits
                 db.rollback()
-                try:
-                    spoke, locked = self._fire_locked(db, careful=True)
-                except UNREACHABLE:
-                    raise
-                except Exception:  # the batch itself fails (its commit, say): leased, so that it waits before a retry
-                    db.rollback()
-                    firing.claim(db, self.deps.clock.now(), self.worker, limit=FIRE_BATCH, lease=self.lease)
-                    raise
+                spoke, locked = self._fire_carefully(db)
         for kind in spoke:
             self.metrics.nudges.labels(kind).inc()
         return len(spoke), locked == FIRE_BATCH
 
     def _fire_locked(self, db, careful: bool) -> tuple[list[str], int]:
-        """Lock a batch of due nudges and fire them, all committed at once; the kinds of those that spoke, and how many
-        were locked. A crash before the commit leaves every one of them due, none said."""
-        batch = firing.lock_due(db, self.deps.clock.now(), FIRE_BATCH)
-        spoke: list[str] = []
-        dms: list[dict] = []
-        for nudge, incident in batch:
-            if self.stopping:
-                break  # the rest are unlocked at the commit, for another replica or the next start
+        """A batch of due nudges fired and committed at once (firing.fire_batch), each in a savepoint if `careful`."""
+
+        def one(nudge: Nudge, incident, dms: list[dict]) -> bool:
             with logs.about(nudge.incident_id):
-                if careful:
-                    said = self._fire_alone(db, nudge, incident)
-                else:
-                    said = firing.fire_locked(db, self.deps, nudge, incident, dms)
-            if said:
-                spoke.append(nudge.kind)
-        firing.write_dms(db, dms)
-        db.commit()
-        return spoke, len(batch)
+                return self._fire_alone(db, nudge, incident) if careful else firing.fire_locked(db, self.deps, nudge, incident, dms)
+
+        return firing.fire_batch(db, self.deps, FIRE_BATCH, one, lambda: self.stopping)
+
+    def _fire_carefully(self, db) -> tuple[list[str], int]:
+        """The batch one savepoint a reminder; if even that fails (its commit, say), it is leased before the error is
+        raised, so that it waits before it is tried again."""
+        try:
+            return self._fire_locked(db, careful=True)
+        except UNREACHABLE:
+            raise
+        except Exception:
+            db.rollback()
+            firing.claim(db, self.deps.clock.now(), self.worker, limit=FIRE_BATCH, lease=self.lease)
+            raise
 
     def _fire_alone(self, db, nudge: Nudge, incident) -> bool:
         """Fire one nudge of a batch in a savepoint; one that fails is leased to this worker, so it is tried again when the

@@ -226,19 +226,21 @@ class Chat:
         assert reply.ok, reply.message.plain()
         return reply.incident_id, self.room_of(reply.incident_id)
 
-    def fire(self, worker: str = "test-worker") -> list[tuple[str, Message]]:
-        """Fire every nudge due on the fake clock, as the scheduler would; return (to, message) for each DM or post it queued."""
+    def fire_due(self) -> None:
+        """Fire every nudge due on the fake clock, a batch at a time, as the scheduler does (firing.fire_batch)."""
         from handlers.nudges import firing
 
-        before = {row.id for row in self.outbox()}
-        while True:
+        for _batch in range(1000):  # a nudge that stayed due after firing would loop forever: fail instead
             with session(self.engine) as db:
-                claimed = firing.claim(db, self.clock.now(), worker)
-            for nudge_id in claimed:
-                with session(self.engine) as db:
-                    firing.fire(db, self.deps, nudge_id, worker)
-            if not claimed:
-                break
+                _spoke, locked = firing.fire_batch(db, self.deps, 100)
+            if not locked:
+                return
+        raise AssertionError("nudges are still due after 1,000 batches")
+
+    def fire(self) -> list[tuple[str, Message]]:
+        """Fire every nudge due on the fake clock, as the scheduler would; return (to, message) for each DM or post it queued."""
+        before = {row.id for row in self.outbox()}
+        self.fire_due()
         return [
             (getattr(effect, "to", None) or f"#room{row.incident_id}", effect.message)
             for row, effect in self.queued()

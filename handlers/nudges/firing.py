@@ -1,6 +1,7 @@
 """Firing due nudges: claim them atomically, say what is late, then repeat, escalate or stop, as the kind's record says."""
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -87,6 +88,29 @@ def next_due(session: Session) -> datetime | None:
     moments.append(session.exec(select(func.min(free_at)).where(_ACTIVE, col(Nudge.lease_until).is_not(None))).one())
     found = [moment for moment in moments if moment is not None]
     return min(found) if found else None
+
+
+def fire_batch(
+    session: Session,
+    deps: Deps,
+    limit: int,
+    fire_one: Callable[[Nudge, Incident | None, list[dict]], bool] | None = None,
+    stopping: Callable[[], bool] = lambda: False,
+) -> tuple[list[str], int]:
+    """Lock up to `limit` due nudges, fire each (by `fire_one`, else fire_locked) and commit them all at once; the kinds of
+    those that spoke, and how many were locked. A crash before the commit leaves every one of them due, none said."""
+    batch = lock_due(session, deps.clock.now(), limit)
+    spoke: list[str] = []
+    dms: list[dict] = []
+    for nudge, incident in batch:
+        if stopping():
+            break  # the rest are unlocked at the commit, for another replica or the next start
+        said = fire_one(nudge, incident, dms) if fire_one else fire_locked(session, deps, nudge, incident, dms)
+        if said:
+            spoke.append(nudge.kind)
+    write_dms(session, dms)
+    session.commit()
+    return spoke, len(batch)
 
 
 def fire(session: Session, deps: Deps, nudge_id: int, owner: str) -> bool:

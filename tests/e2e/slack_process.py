@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -156,6 +158,15 @@ class SlackBot(RunningBot):
         done = lambda: room["pins"] and recorded() and (not settled or self.pending_effects() == 0)  # noqa: E731
         await self.wait_for(done, 15, "the card pinned" + (" and the outbox drained" if settled else ""))
         return room
+
+
+@asynccontextmanager
+async def quickly_paced(folder: Path) -> AsyncIterator[SlackBot]:
+    """The starter team's bot on the fake Slack, served for the block at QUICK_PACE (the fake has no rate limit)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(PACE_SETTING, QUICK_PACE)
+        async with serving(SlackBot(folder)) as bot:
+            yield bot
 
 
 @pytest.fixture

@@ -5,8 +5,7 @@ import pytest
 import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.run_process import serving
-from tests.e2e.slack_process import ALICE, BOB, PACE_SETTING, QUICK_PACE, SlackBot
+from tests.e2e.slack_process import ALICE, BOB, quickly_paced
 
 # One process serves both tests (a start and a stop cost seconds on a loaded machine): each compares what it scrapes
 # with a scrape taken when it began, so neither counts the other's commands or requests.
@@ -16,10 +15,8 @@ shared = pytest.mark.asyncio(loop_scope="module")
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def slack_bot(tmp_path_factory):
     """The starter team's bot on the fake Slack, over HTTP, for the whole module."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv(PACE_SETTING, QUICK_PACE)
-        async with serving(SlackBot(tmp_path_factory.mktemp("metrics"))) as bot:
-            yield bot
+    async with quickly_paced(tmp_path_factory.mktemp("metrics")) as bot:
+        yield bot
 
 
 async def scrape(bot) -> dict[tuple[str, tuple], float]:

@@ -8,7 +8,6 @@ import pytest
 import pytest_asyncio
 
 from tests.e2e import slack_process
-from tests.e2e.run_process import serving
 from tests.e2e.slack_process import (
     ALICE,
     BOB,
@@ -18,9 +17,9 @@ from tests.e2e.slack_process import (
     GENERAL,
     PACE_SETTING,
     QUICK_PACE,
-    SlackBot,
     button_labelled,
     buttons,
+    quickly_paced,
     unescape,
 )
 
@@ -38,10 +37,8 @@ shared = pytest.mark.asyncio(loop_scope="module")
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def started_slack_bot(tmp_path_factory):
     """The starter team's bot on the fake Slack, over HTTP, for the whole module."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv(PACE_SETTING, QUICK_PACE)
-        async with serving(SlackBot(tmp_path_factory.mktemp("slack"))) as bot:
-            yield bot
+    async with quickly_paced(tmp_path_factory.mktemp("slack")) as bot:
+        yield bot
 
 
 @pytest_asyncio.fixture(loop_scope="module")

@@ -17,7 +17,6 @@ from config.model import RoomHandles
 from handlers.core.cleaning import clean
 from handlers.core.context import Deps
 from handlers.core.ports import FakeClock, Reply
-from handlers.nudges import firing
 from handlers.signals.intake import RateLimited, SignalIn, receive, triage_message
 from handlers.text.markup import Message
 from storage.db import make_engine, session, upgrade
@@ -70,18 +69,6 @@ def place(chat: Chat, choice: int) -> str | None:
     return rooms[(choice - 3) % min(len(rooms), 4)]
 
 
-def fire(chat: Chat) -> None:
-    """Fire every nudge due, as the scheduler would."""
-    while True:
-        with session(chat.engine) as db:
-            claimed = firing.claim(db, chat.clock.now(), "fuzz")
-        if not claimed:
-            return
-        for nudge_id in claimed:
-            with session(chat.engine) as db:
-                firing.fire(db, chat.deps, nudge_id, "fuzz")
-
-
 def new_messages(chat: Chat, after: int) -> tuple[list[Message], int]:
     """The messages queued after outbox id `after`, and the last id now."""
     with session(chat.engine) as db:
@@ -110,7 +97,7 @@ def test_any_command_gets_a_reply_and_leaves_the_database_whole(chat, error_log,
     for step in steps:
         if step[0] == "wait":
             chat.clock.advance(timedelta(minutes=step[1]))
-            fire(chat)
+            chat.fire_due()
             continue
         _kind, actor, where, line, event_id = step
         reply = chat.say(actor, line, place(chat, where), event_id)

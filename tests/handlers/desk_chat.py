@@ -30,18 +30,8 @@ def mails(chat: Chat) -> list[Mail]:
 
 def fire(chat: Chat) -> list[tuple[str, str]]:
     """Fire every due nudge as the scheduler would; (to, text) of each message it queued (e-mails are not messages)."""
-    from handlers.nudges import firing
-    from storage.db import session
-
     before = {row.id for row in chat.outbox()}
-    while True:
-        with session(chat.engine) as db:
-            claimed = firing.claim(db, chat.clock.now(), "test-worker")
-        for nudge_id in claimed:
-            with session(chat.engine) as db:
-                firing.fire(db, chat.deps, nudge_id, "test-worker")
-        if not claimed:
-            break
+    chat.fire_due()
     fresh = [row for row in chat.outbox() if row.id not in before and "message" in row.payload]
     return [(row.payload.get("to") or f"#room{row.incident_id}", Message.from_json(row.payload["message"]).plain()) for row in fresh]
 
