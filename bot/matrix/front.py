@@ -99,6 +99,7 @@ class MatrixFront:
         return reply
 
     def _decided(self, event_id: str) -> None:
+        """Remember a command as decided by this process (the oldest forgotten past DECIDED_KEPT)."""
         self.decided[event_id] = None
         while len(self.decided) > DECIDED_KEPT:
             self.decided.popitem(last=False)
