@@ -137,8 +137,9 @@ class TelegramFront:
             outcome, command = await asyncio.to_thread(
                 self.prompts.claim, user.id, chat.id, asked.message_id, f"telegram:{update.update_id}"
             )
-        except UNREACHABLE:
-            log.warning("could not look up the question replied to: the database is unreachable")
+        except UNREACHABLE:  # as a command: unacknowledged, to come again, until nobody could tell for too long
+            told = self.unsure.unreachable(f"telegram:{update.update_id}")
+            await self._tell_privately(user.id, told.message.plain())
             return
         if outcome == "run":
             await self._run(update, f"{command} {message.text.strip()}")
@@ -198,8 +199,11 @@ class TelegramFront:
             reply = await self.unsure.settle(self.unsettled, command.event_id, reply, seen)
         elif reply.unreachable:
             reply = self.unsure.unreachable(command.event_id)  # raises until UNSURE_FOR has passed
-        if answer_in_chat and not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
-            await self._answer(reply, user.id, chat.id, thread, message.message_id if message else None)  # nothing was written
+        if answer_in_chat and not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):  # nothing was written
+            if reply.unreachable:  # said privately, never in a group: the database could not tell a member from an outsider
+                await self._tell_privately(user.id, reply.message.plain())
+            else:
+                await self._answer(reply, user.id, chat.id, thread, message.message_id if message else None)
         deliverer, held = self.bot.deliverers.get(PLATFORM), reply.answer_held
         if held is not None and deliverer is not None:  # sent at once by this worker, which holds it; retried if it fails
             await deliverer.deliver_held(held)

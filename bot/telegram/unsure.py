@@ -55,4 +55,4 @@ class UnsureCommits:
                 "I could not tell whether your command was recorded: the database cannot be reached. "
                 "Check with /crisis status before repeating it."
             )
-        return Reply(markup.text(told), ok=False, outcome="error")
+        return Reply(markup.text(told), ok=False, outcome="error", unreachable=True)  # told privately: see front._run

@@ -4,8 +4,6 @@ acknowledged (Telegram sends it again), never silently dropped."""
 import asyncio
 from datetime import timedelta
 
-import pytest
-
 from bot.telegram.render import PROMPT_MARK
 from bot.telegram.unsure import UNSURE_FOR
 from tests.bot.telegram_world import BOB, GROUP, OUTSIDER
@@ -13,7 +11,6 @@ from tests.bot.test_telegram_commit_drop import connection, webhook  # noqa: F40
 from tests.bot.test_telegram_prompts import declare, draft_in, reject_data, world  # noqa: F401
 
 
-@pytest.mark.xfail(strict=True, reason="on_reply swallows UNREACHABLE from prompts.claim: webhook 200, the reason is lost")
 def test_a_reply_to_a_question_while_the_database_is_away_is_not_acknowledged(world, connection):  # noqa: F811
     thread = declare(world)
     request = draft_in(world, thread)
@@ -51,7 +48,6 @@ def test_a_press_while_the_database_is_away_is_not_acknowledged_and_its_redelive
     assert len(answers) == 1, answers  # answered once, not once per redelivery
 
 
-@pytest.mark.xfail(strict=True, reason="after UNSURE_FOR an outsider's command is answered in the group that nobody can tell")
 def test_an_outsiders_command_while_the_database_is_away_posts_nothing_in_the_group(world, connection):  # noqa: F811
     declare(world)
     before = len(world.in_group())
