@@ -18,8 +18,9 @@ def test_a_drills_first_inject_appears_in_the_room_at_its_offset_and_can_be_answ
     assert f"[#{room}] 🧪 This is a drill. Scenario: PB-20 power banks overheating (lot 2311)" in out
     assert "DRILL INJECT" not in out
 
-    # The process is gone; it starts again five minutes into the drill and fires what fell due, as after any restart.
-    onevoice.env["ONEVOICE_CLOCK_START"] = (STARTED + timedelta(minutes=5, seconds=1)).isoformat()
+    # The process is gone; it starts again six minutes into the drill and fires what fell due, as after any restart. (Not
+    # 5 min 1 s: the drill started when the first process read its command, seconds after STARTED on a loaded machine.)
+    onevoice.env["ONEVOICE_CLOCK_START"] = (STARTED + timedelta(minutes=6)).isoformat()
     out = onevoice.type_in(f":room {room}\n/crisis answer i1 Replied with the holding line\n", as_="carol")
     assert f"[#{room}] 🧪 DRILL INJECT I1 · #1 · +5 min · Social media post\n    @LiWei_Tech · reach 86,000" in out
     assert "[Answered] → /crisis #1 answer i1" in out
