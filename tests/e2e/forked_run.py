@@ -8,6 +8,9 @@ fork server: it imports what `onevoice` imports, then reads one JSON request a l
 becomes `python -m bot.cli <argv>` (tests/e2e/fork_child.py): that environment, folder, standard streams, locale and
 exit. The server reaps its children and reports each exit code; `Forked` gives the test the parts of `subprocess.Popen`
 it uses. Each child is an ordinary OS process with its own pid, sockets and memory: signals reach it as a fresh one's.
+A child inherits its server's string hash seed, fixed when that interpreter started: a request whose environment sets
+PYTHONHASHSEED goes to a server started with that seed (`replica_seed`), so replicas can order sets differently, as
+separately started processes do.
 """
 
 from __future__ import annotations
@@ -75,8 +78,10 @@ class Forked:
 class ForkServer:
     """The test side: starts the server once per test process, asks it for children, learns their exit codes."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: str | None = None) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        if seed is not None:
+            env["PYTHONHASHSEED"] = seed
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.e2e.forked_run"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, env=env
         )
@@ -85,6 +90,7 @@ class ForkServer:
         self.started: list[int] = []
         self.asking = threading.Lock()
         self.ready = self.gone = False
+        self.probe: int | None = None  # hash("onevoice") in this server, and so in each of its children
         threading.Thread(target=self._read, daemon=True, name="fork server").start()
         with self.changed:
             if not self.changed.wait_for(lambda: self.ready or self.process.poll() is not None, 180):
@@ -96,7 +102,7 @@ class ForkServer:
             word, *numbers = line.decode().split()
             with self.changed:
                 if word == "ready":
-                    self.ready = True
+                    self.ready, self.probe = True, int(numbers[0])
                 elif word == "pid":
                     self.started.append(int(numbers[0]))
                 elif word == "exit":
@@ -123,20 +129,32 @@ class ForkServer:
             self.process.wait(10)
 
 
-_server: ForkServer | None = None
+_servers: dict[str | None, ForkServer] = {}  # by the hash seed their children get (None: the test process's own way)
 _starting = threading.Lock()
+
+
+def replica_seed(index: int) -> dict[str, str]:
+    """The environment that gives replica `index` a string hash seed of its own: odd replicas fork from a server started
+    with a fixed seed, even ones from the usual server (a random seed), so two neighbours never share one."""
+    return {"PYTHONHASHSEED": "20261207"} if index % 2 else {}
+
+
+def server_for(env: dict[str, str]) -> ForkServer:
+    """The fork server whose children get the hash seed `env` asks for (started on first use)."""
+    seed = env.get("PYTHONHASHSEED")
+    with _starting:
+        server = _servers.get(seed)
+        if server is None or server.process.poll() is not None:
+            server = _servers[seed] = ForkServer(seed)
+            atexit.register(server.close)
+    return server
 
 
 def spawn(argv: list[str], env: dict[str, str], cwd: Path, log: Path | None = None, **streams: str) -> Forked:
     """Start `onevoice <argv>` in `cwd` with exactly `env`, forked from this test process's fork server (started on first
     use): its stdout and stderr appended to `log`, or `stdout=`/`stderr=` paths (truncated); its stdin `input=` text,
     or the FIFO at `stdin_path=` (spawn_piped), else /dev/null."""
-    global _server
-    with _starting:
-        if _server is None or _server.process.poll() is not None:
-            _server = ForkServer()
-            atexit.register(_server.close)
-        server = _server
+    server = server_for(env)
     request = {"argv": argv, "env": env, "cwd": str(cwd), **streams}
     if log is not None:
         request["log"] = str(log)

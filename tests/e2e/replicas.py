@@ -22,7 +22,7 @@ from sqlmodel import func, select
 from config.load import STARTER
 from storage.db import session
 from storage.models import ChecklistItem, Incident, Nudge, Outbox
-from tests.e2e.forked_run import Forked, spawn
+from tests.e2e.forked_run import Forked, replica_seed, spawn
 from tests.e2e.run_process import free_port, unexpected_tracebacks
 from tests.fakes.slack_api import FakeSlack, unescape
 
@@ -139,6 +139,7 @@ class Replicas:
             "ONEVOICE_HTTP_PORT": str(self.ports[index]),
             "ONEVOICE_ADMIN_PORT": str(free_port()),
             "PYTHONPATH": str(ROOT),
+            **replica_seed(index),  # neighbours order sets differently, as separately started replicas would
             **self.extra_env,
         }
         if self.clock_start is not None:  # a clock per process, from this instant: unset, every replica reads the same real time

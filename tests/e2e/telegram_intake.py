@@ -26,7 +26,7 @@ from pathlib import Path
 import aiohttp
 
 from config.load import STARTER
-from tests.e2e.forked_run import Forked, spawn
+from tests.e2e.forked_run import Forked, replica_seed, spawn
 from tests.e2e.run_process import free_port, unexpected_tracebacks
 from tests.e2e.telegram_process import ALICE, BOT_NAME, GROUP, ROOT, SECRET, TEAM
 from tests.fakes.telegram_api import FakeTelegram
@@ -110,6 +110,7 @@ class TelegramReplicas:
                 "ONEVOICE_ADMIN_PORT": "0",  # several replicas on one machine: no internal listener to share
                 "PTB_TIMEDELTA": "true",
                 "PYTHONPATH": str(ROOT),
+                **replica_seed(index),  # neighbours order sets differently, as separately started replicas would
             }
             if self.mode == "webhook":
                 env["TELEGRAM_WEBHOOK_SECRET"] = SECRET
