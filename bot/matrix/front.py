@@ -18,6 +18,7 @@ from bot.matrix.client import call
 from bot.matrix.rooms import Rooms, commanding, configured
 from bot.outbox.adapter import RetryLater, Undeliverable
 from bot.outbox.unsettled import Unsettled
+from bot.outbox.unsure import UnsureCommits
 from bot.rations import TokenBuckets
 from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
@@ -50,9 +51,10 @@ class MatrixFront:
         self.allowed: set[str] = set()  # the configured rooms' ids: the only rooms joined on invitation
         self.incident_rooms: set[str] = set()  # rooms found to be incident rooms (one stays one): no query for them again
         self.unsettled = Unsettled(bot.engine, PLATFORM, bot.worker)
+        self.unsure = UnsureCommits(bot.deps.clock, bot.config.language)
         # Commands decided by this process. A batch comes again when a later event in it, or its token, meets the database
-        # away: one carried out must not be run again then (told "nothing was changed", which would be false), and one
-        # told "nothing was changed" must never run later, when the person may have typed it again.
+        # away: one carried out must not be run again then (its answer was given), and one told it could not be carried
+        # out, or that nobody could tell, must never run later, when the person may have typed it again.
         self.decided: OrderedDict[str, None] = OrderedDict()
 
     async def join_configured(self) -> None:
@@ -87,7 +89,9 @@ class MatrixFront:
         earlier = self.unsettled.earlier(key)
         reply = await asyncio.to_thread(self.bot.handle, command, self._answer_route(str(sender), room_id, untils))
         if seen := self.unsettled.unconfirmed(key, reply, untils, earlier):  # one true answer, or none yet
-            reply = await asyncio.to_thread(self.unsettled.settle, key, reply, seen)
+            reply = await self.unsure.settle(self.unsettled, key, reply, seen)
+        elif reply.unreachable:  # an earlier run (before a restart, or on another replica) may have committed it
+            reply = self.unsure.unreachable(key)  # raises until UNSURE_FOR has passed: the sync token stays
         self._decided(str(event_id))  # before any await: whatever happens to the answer, the command is not run again
         if not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
             await self._answer_now(reply, str(sender), room_id)  # nothing was written (the database is unreachable)
@@ -179,11 +183,12 @@ class MatrixFront:
         return route
 
     async def _answer_now(self, reply: Reply, user_id: str, room_id: str) -> None:
-        """An answer sent at once when nothing could be written; best effort. A private one goes to the person's direct
-        room when it is known (none can be made or looked up with the database away), else where they typed."""
+        """An answer sent at once when nothing could be written; best effort. A private one, or what is said of a command
+        the database could not settle (as on Telegram), goes to the person's direct room when it is known (none can be
+        made or looked up with the database away), else where they typed."""
         if (PLATFORM, user_id) not in self.bot.deps.members:
             return  # a stranger is told only through the route, rate-limited: an outage does not make the bot talk to them
-        target = (self.rooms.known_direct(user_id) if reply.private else None) or room_id
+        target = (self.rooms.known_direct(user_id) if reply.private or reply.unreachable else None) or room_id
         try:
             await call(self.client, "room_send", target, "m.room.message", render.content(reply.message, msgtype="m.notice"))
         except (RetryLater, Undeliverable) as problem:
