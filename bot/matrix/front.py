@@ -22,7 +22,7 @@ from bot.outbox.unsure import UnsureCommits
 from bot.rations import TokenBuckets
 from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
-from handlers.router import AnswerRoute, Held
+from handlers.router import UNREACHABLE, AnswerRoute, Held
 from handlers.text.i18n import _
 from handlers.text.markup import Message, fmt
 from storage.db import session
@@ -80,18 +80,18 @@ class MatrixFront:
             return None  # an edit of a command is never a second command
         direct = self.rooms.is_direct(room_id)
         typed = command_text(content, direct)
-        if typed is None or not await self._serves(room_id, direct):
-            return None  # chatter between people, or a room where the bot takes no commands: it says nothing there
-        user = UserRef(PLATFORM, str(sender), str(sender))
+        if typed is None:
+            return None  # chatter between people
         key = f"matrix:{event_id}"  # the router's dedup key
-        command = Command(user, self._members_named(typed), RoomRef(PLATFORM, room_id, direct=direct), key)
-        untils: list = []  # the lease its held answer is written under: how it is found if the commit is unconfirmed
-        earlier = self.unsettled.earlier(key)
-        reply = await asyncio.to_thread(self.bot.handle, command, self._answer_route(str(sender), room_id, untils))
-        if seen := self.unsettled.unconfirmed(key, reply, untils, earlier):  # one true answer, or none yet
-            reply = await self.unsure.settle(self.unsettled, key, reply, seen)
-        elif reply.unreachable:  # an earlier run (before a restart, or on another replica) may have committed it
+        try:
+            serves = await self._serves(room_id, direct)
+        except UNREACHABLE:  # only the database knows an incident room (the bot is in few others): as a command meeting it
             reply = self.unsure.unreachable(key)  # raises until UNSURE_FOR has passed: the sync token stays
+        else:
+            if not serves:
+                return None  # a room where the bot takes no commands: it says nothing there
+            user, where = UserRef(PLATFORM, str(sender), str(sender)), RoomRef(PLATFORM, room_id, direct=direct)
+            reply = await self._handled(Command(user, self._members_named(typed), where, key), key, room_id)
         self._decided(str(event_id))  # before any await: whatever happens to the answer, the command is not run again
         if not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
             await self._answer_now(reply, str(sender), room_id)  # nothing was written (the database is unreachable)
@@ -100,6 +100,18 @@ class MatrixFront:
             await deliverer.deliver_held(held)
         if reply.work:
             asyncio.get_running_loop().call_soon(self.on_work)
+        return reply
+
+    async def _handled(self, command: Command, key: str, room_id: str) -> Reply:
+        """The command decided and its one true answer; CommitUnknown while the database cannot say what became of it."""
+        untils: list = []  # the lease its held answer is written under: how it is found if the commit is unconfirmed
+        earlier = self.unsettled.earlier(key)
+        route = self._answer_route(command.user.external_id, room_id, untils)
+        reply = await asyncio.to_thread(self.bot.handle, command, route)
+        if seen := self.unsettled.unconfirmed(key, reply, untils, earlier):  # one true answer, or none yet
+            return await self.unsure.settle(self.unsettled, key, reply, seen)
+        if reply.unreachable:  # an earlier run (before a restart, or on another replica) may have committed it
+            return self.unsure.unreachable(key)  # raises until UNSURE_FOR has passed: the sync token stays
         return reply
 
     def _decided(self, event_id: str) -> None:
@@ -119,7 +131,9 @@ class MatrixFront:
                     return True
             except (RetryLater, Undeliverable) as problem:
                 log.warning("could not resolve the Matrix room %s: %s", room, problem)
-        if await asyncio.to_thread(self._is_incident_room, room_id):  # a database outage raises: the event comes again
+        if room_id in self.allowed:
+            return False  # a configured room that takes none (the space, a broadcast target) is no incident room
+        if await asyncio.to_thread(self._is_incident_room, room_id):  # raises while the database is away (on_event)
             self.incident_rooms.add(room_id)
             return True
         return False

@@ -135,3 +135,21 @@ async def test_a_command_the_database_stays_away_from_is_told_privately_after_un
     finally:
         await world.stop()
         world.bot.engine.dispose()
+
+
+async def test_a_command_in_an_incident_room_the_database_cannot_confirm_is_told_after_unsure_for_and_runs_never(world, fake):
+    await world.rooms.remember(ALICE, DM)
+    await declared(world, fake)
+    incident = next(r["room_id"] for r in fake.created if r.get("name", "").startswith("crisis-"))
+    said = len(notices(fake))
+    outage = Outage(world.bot.engine)
+    outage.down = True  # a restarted process knows no incident room yet: only the database can say this is one
+    token = fake.push(join={incident: [fake.message(ALICE, "!crisis #1 task Call the supplier back")]})
+    await synced_on(fake)
+    assert notices(fake)[said:] == []
+    world.clock.advance(UNSURE_FOR + timedelta(seconds=1))
+    await without_delivery(lambda: notices(fake)[said:])
+    assert [UNSURE["en"] in a for a in notices(fake, DM)[-1:]] == [True] and len(notices(fake)) == said + 1
+    outage.down = False
+    await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the batch decided")
+    assert "Call the supplier back" not in await tasks(world, fake)
