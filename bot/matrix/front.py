@@ -18,10 +18,11 @@ from bot.matrix.client import call
 from bot.matrix.rooms import Rooms, commanding, configured
 from bot.outbox.adapter import RetryLater, Undeliverable
 from bot.outbox.unsettled import Unsettled
+from bot.outbox.unsure import UnsureCommits
 from bot.rations import TokenBuckets
 from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
-from handlers.router import AnswerRoute, Held
+from handlers.router import UNREACHABLE, AnswerRoute, Held
 from handlers.text.i18n import _
 from handlers.text.markup import Message, fmt
 from storage.db import session
@@ -50,9 +51,10 @@ class MatrixFront:
         self.allowed: set[str] = set()  # the configured rooms' ids: the only rooms joined on invitation
         self.incident_rooms: set[str] = set()  # rooms found to be incident rooms (one stays one): no query for them again
         self.unsettled = Unsettled(bot.engine, PLATFORM, bot.worker)
+        self.unsure = UnsureCommits(bot.deps.clock, bot.config.language)
         # Commands decided by this process. A batch comes again when a later event in it, or its token, meets the database
-        # away: one carried out must not be run again then (told "nothing was changed", which would be false), and one
-        # told "nothing was changed" must never run later, when the person may have typed it again.
+        # away: one carried out must not be run again then (its answer was given), and one told it could not be carried
+        # out, or that nobody could tell, must never run later, when the person may have typed it again.
         self.decided: OrderedDict[str, None] = OrderedDict()
 
     async def join_configured(self) -> None:
@@ -78,16 +80,18 @@ class MatrixFront:
             return None  # an edit of a command is never a second command
         direct = self.rooms.is_direct(room_id)
         typed = command_text(content, direct)
-        if typed is None or not await self._serves(room_id, direct):
-            return None  # chatter between people, or a room where the bot takes no commands: it says nothing there
-        user = UserRef(PLATFORM, str(sender), str(sender))
+        if typed is None:
+            return None  # chatter between people
         key = f"matrix:{event_id}"  # the router's dedup key
-        command = Command(user, self._members_named(typed), RoomRef(PLATFORM, room_id, direct=direct), key)
-        untils: list = []  # the lease its held answer is written under: how it is found if the commit is unconfirmed
-        earlier = self.unsettled.earlier(key)
-        reply = await asyncio.to_thread(self.bot.handle, command, self._answer_route(str(sender), room_id, untils))
-        if seen := self.unsettled.unconfirmed(key, reply, untils, earlier):  # one true answer, or none yet
-            reply = await asyncio.to_thread(self.unsettled.settle, key, reply, seen)
+        try:
+            serves = await self._serves(room_id, direct)
+        except UNREACHABLE:  # only the database knows an incident room (the bot is in few others): as a command meeting it
+            reply = self.unsure.unreachable(key)  # raises until UNSURE_FOR has passed: the sync token stays
+        else:
+            if not serves:
+                return None  # a room where the bot takes no commands: it says nothing there
+            user, where = UserRef(PLATFORM, str(sender), str(sender)), RoomRef(PLATFORM, room_id, direct=direct)
+            reply = await self._handled(Command(user, self._members_named(typed), where, key), key, room_id)
         self._decided(str(event_id))  # before any await: whatever happens to the answer, the command is not run again
         if not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
             await self._answer_now(reply, str(sender), room_id)  # nothing was written (the database is unreachable)
@@ -96,6 +100,18 @@ class MatrixFront:
             await deliverer.deliver_held(held)
         if reply.work:
             asyncio.get_running_loop().call_soon(self.on_work)
+        return reply
+
+    async def _handled(self, command: Command, key: str, room_id: str) -> Reply:
+        """The command decided and its one true answer; CommitUnknown while the database cannot say what became of it."""
+        untils: list = []  # the lease its held answer is written under: how it is found if the commit is unconfirmed
+        earlier = self.unsettled.earlier(key)
+        route = self._answer_route(command.user.external_id, room_id, untils)
+        reply = await asyncio.to_thread(self.bot.handle, command, route)
+        if seen := self.unsettled.unconfirmed(key, reply, untils, earlier):  # one true answer, or none yet
+            return await self.unsure.settle(self.unsettled, key, reply, seen)
+        if reply.unreachable:  # an earlier run (before a restart, or on another replica) may have committed it
+            return self.unsure.unreachable(key)  # raises until UNSURE_FOR has passed: the sync token stays
         return reply
 
     def _decided(self, event_id: str) -> None:
@@ -115,7 +131,9 @@ class MatrixFront:
                     return True
             except (RetryLater, Undeliverable) as problem:
                 log.warning("could not resolve the Matrix room %s: %s", room, problem)
-        if await asyncio.to_thread(self._is_incident_room, room_id):  # a database outage raises: the event comes again
+        if room_id in self.allowed:
+            return False  # a configured room that takes none (the space, a broadcast target) is no incident room
+        if await asyncio.to_thread(self._is_incident_room, room_id):  # raises while the database is away (on_event)
             self.incident_rooms.add(room_id)
             return True
         return False
@@ -179,11 +197,12 @@ class MatrixFront:
         return route
 
     async def _answer_now(self, reply: Reply, user_id: str, room_id: str) -> None:
-        """An answer sent at once when nothing could be written; best effort. A private one goes to the person's direct
-        room when it is known (none can be made or looked up with the database away), else where they typed."""
+        """An answer sent at once when nothing could be written; best effort. A private one, or what is said of a command
+        the database could not settle (as on Telegram), goes to the person's direct room when it is known (none can be
+        made or looked up with the database away), else where they typed."""
         if (PLATFORM, user_id) not in self.bot.deps.members:
             return  # a stranger is told only through the route, rate-limited: an outage does not make the bot talk to them
-        target = (self.rooms.known_direct(user_id) if reply.private else None) or room_id
+        target = (self.rooms.known_direct(user_id) if reply.private or reply.unreachable else None) or room_id
         try:
             await call(self.client, "room_send", target, "m.room.message", render.content(reply.message, msgtype="m.notice"))
         except (RetryLater, Undeliverable) as problem:

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 TIMELINE_LIMIT = 50  # events per room in one batch; beyond it the gap is paged in from /messages
 GAP_PAGES = 20  # pages of 100 fetched to fill one gap, at most (2,000 events)
 ATTEMPTS = 3  # an event whose handling raised is tried this often, then skipped (logged): one bad event cannot stall the rest
+# except a command whose fate nobody can tell yet (the database is away): skipped, it would be lost without a word, so it
+# is tried until the database answers (the front answers it once that lasts too long: bot/outbox/unsure.py, UNSURE_FOR)
 BACKOFF_FIRST, BACKOFF_MAX = 1.0, 30.0
 FILTER = {
     "room": {

@@ -18,12 +18,12 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.app import OneVoice, learn_alias
 from bot.outbox.unsettled import Unsettled
+from bot.outbox.unsure import UnsureCommits
 from bot.telegram.asking import answer_query, ask, short
 from bot.telegram.edits import EditedCommands
 from bot.telegram.limits import GROUP_RATE, IncidentFirstLimiter
 from bot.telegram.prompts import PromptDesk
 from bot.telegram.render import keyboard, split, to_html
-from bot.telegram.unsure import UnsureCommits
 from handlers.catalog import registry
 from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
