@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from bot.matrix import sync as matrix_sync
 from bot.matrix.sync import load_token
+from bot.outbox.unsure import UNSURE_FOR
 from storage.db import session as sqlmodel_session
 from storage.models import Outbox
 from tests.bot import matrix_world
@@ -118,7 +119,7 @@ async def without_delivery(condition) -> None:
         await asyncio.sleep(0.02)
 
 
-async def test_a_command_told_nothing_was_changed_while_the_database_is_away_is_told_once_and_never_run_later(world, fake, monkeypatch):
+async def test_a_command_told_nobody_could_tell_while_the_database_is_away_is_told_once_and_never_run_later(world, fake, monkeypatch):
     monkeypatch.setattr(matrix_sync, "BACKOFF_FIRST", 0.01)
     monkeypatch.setattr(matrix_sync, "BACKOFF_MAX", 0.2)  # the waits of the outage's rounds stay short, however many
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis declare outage sev3 Checkout slow")]})
@@ -126,7 +127,11 @@ async def test_a_command_told_nothing_was_changed_while_the_database_is_away_is_
     outage = Outage(world.bot.engine)
     outage.down = True
     token = fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 task Call the supplier back")]})
-    await without_delivery(lambda: any("cannot be reached" in a for a in notices(fake)))
+    asked = len(fake.syncs)
+    await without_delivery(lambda: len(fake.syncs) >= asked + 3)  # it met the database away: nothing said (issue 14)
+    assert not any("cannot be reached" in a for a in notices(fake))
+    world.clock.advance(UNSURE_FOR + timedelta(seconds=1))
+    await without_delivery(lambda: any("could not tell" in a for a in notices(fake)))
     asked = len(fake.syncs)
     await without_delivery(lambda: len(fake.syncs) >= asked + 3)  # the batch fetched again while the database is away
     told = len(notices(fake))
@@ -136,7 +141,7 @@ async def test_a_command_told_nothing_was_changed_while_the_database_is_away_is_
     await world.until(lambda: len(notices(fake)) >= told + 1 and "cannot" not in notices(fake)[-1], what="the tasks listed")
     await world.bot.deliver()
     assert sum("cannot be reached" in a for a in notices(fake)) == 1  # told once, not every sync round
-    assert "Call the supplier back" not in notices(fake)[-1]  # told "nothing was changed": so it was not done later
+    assert "Call the supplier back" not in notices(fake)[-1]  # told nobody could tell: so it was not done later
 
 
 async def test_a_command_carried_out_just_before_the_database_went_away_is_never_told_nothing_was_changed(world, fake, monkeypatch):
@@ -156,7 +161,10 @@ async def test_a_command_carried_out_just_before_the_database_went_away_is_never
     await without_delivery(lambda: len(fake.syncs) >= asked + 3)  # synced on while the database is away
     assert [a for a in notices(fake) if "cannot be reached" in a] == []  # it was declared: "nothing was changed" is false
     token = fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 task Call the supplier back")]})
-    await without_delivery(lambda: any("cannot be reached" in a for a in notices(fake)))  # a command typed meanwhile is told
+    asked = len(fake.syncs)
+    await without_delivery(lambda: len(fake.syncs) >= asked + 3)
+    world.clock.advance(UNSURE_FOR + timedelta(seconds=1))  # a command typed meanwhile is told, after UNSURE_FOR, that
+    await without_delivery(lambda: any("could not tell" in a for a in notices(fake)))  # nobody could tell (issue 14)
     outage.down = False
     await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, 30, "the token stored")
     fake.push(join={CRISIS: [fake.message("@alice:test", "!crisis #1 tasks all")]})
