@@ -8,6 +8,7 @@ import pytest
 
 from bot.app import OneVoice
 from bot.outbox.adapter import RetryLater
+from bot.outbox.lanes import deliver_side_by_side, groups_of
 from bot.outbox.worker import Deliverer
 from bot.slack import delivery as slack_delivery
 from bot.slack.delivery import SlackAdapter, web_client
@@ -16,7 +17,8 @@ from handlers.core.context import in_every_room
 from handlers.core.effects import Post, RefreshCard
 from handlers.core.ports import Command, FakeClock, RoomRef, UserRef
 from handlers.text.markup import text
-from storage.db import session
+from storage.db import make_engine, session
+from storage.models import Outbox
 from tests.conftest import seeded
 from tests.fakes.slack_api import FakeSlack
 from tests.templates import copy_of_starter
@@ -233,3 +235,30 @@ async def test_a_waiting_post_holds_back_only_its_own_lane(chat):
     await deliverer.deliver_pending()
     assert (held, "second") not in platform.calls  # behind the first, which waits for its retry
     assert (held, "card") in platform.calls and (other, "elsewhere") in platform.calls  # other lanes and rooms go on
+
+
+def row(row_id: int, incident: int | None, kind: str = "post", lane: str = "room", **payload) -> Outbox:
+    return Outbox(id=row_id, incident_id=incident, platform="console", kind=kind, lane=lane, payload=payload)
+
+
+def test_an_incidents_rows_stay_together_and_an_edit_follows_the_post_it_edits():
+    rows = [row(1, 7), row(2, None, "post", "to:C0NEWS"), row(3, 8), row(4, 7, "dm", "dm:bob"), row(5, None, "edit", "edit:2", ref=2)]
+    assert [[r.id for r in group] for group in groups_of(rows)] == [[1, 4], [2, 5], [3]]
+
+
+async def test_a_group_that_fails_stops_the_others_after_the_row_each_is_sending():
+    rows = [row(1, 7), row(2, 8), row(3, 8)]
+    sending, sent = asyncio.Event(), []
+
+    async def step(_session, one: Outbox) -> int:
+        if one.id == 1:
+            await sending.wait()
+            raise OSError("the database went away")
+        sending.set()
+        await asyncio.sleep(0.05)  # incident 8's first row is being sent when incident 7's fails
+        sent.append(one.id)
+        return 1
+
+    with pytest.raises(OSError):
+        await deliver_side_by_side(make_engine("sqlite://"), rows, step)
+    assert sent == [2]  # its send finished and was kept; the row behind it was never sent
