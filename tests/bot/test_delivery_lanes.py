@@ -19,7 +19,7 @@ from handlers.core.ports import Command, FakeClock, RoomRef, UserRef
 from handlers.text.markup import text
 from storage.db import make_engine, session
 from storage.models import Outbox
-from tests.conftest import seeded
+from tests.conftest import Chat, seeded
 from tests.fakes.slack_api import FakeSlack
 from tests.templates import copy_of_starter
 
@@ -196,7 +196,8 @@ class Rooms:
         return await self._through(room, "line")
 
 
-async def test_a_slow_room_holds_up_only_its_own_incident(chat):
+async def test_a_slow_room_holds_up_only_its_own_incident(any_engine, config, clock):
+    chat = Chat(any_engine, config, clock)  # SQLite and PostgreSQL: each incident's rows in a session of their own
     slow, _room = chat.declare()
     quick, _other = chat.declare(line="declare product-quality sev2 Checkout outage")
     platform = Rooms()
@@ -219,7 +220,8 @@ async def test_a_slow_room_holds_up_only_its_own_incident(chat):
     assert [what for incident, what in platform.calls if incident == slow] == ["slow 0", "slow 1", "slow 2"]
 
 
-async def test_a_waiting_post_holds_back_only_its_own_lane(chat):
+async def test_a_waiting_post_holds_back_only_its_own_lane(any_engine, config, clock):
+    chat = Chat(any_engine, config, clock)
     held, _room = chat.declare()
     other, _other = chat.declare(line="declare product-quality sev2 Checkout outage")
     platform = Rooms()
