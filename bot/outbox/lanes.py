@@ -61,4 +61,4 @@ async def deliver_side_by_side(engine: Engine, rows: list[Outbox], step: Step, a
     for result in results:
         if isinstance(result, BaseException):
             raise result
-    return sum(results)  # type: ignore[arg-type]
+    return sum(result for result in results if isinstance(result, int))

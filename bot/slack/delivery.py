@@ -85,7 +85,7 @@ class SlackAdapter:
         """Keep to about one message a second per channel (or the pace set)."""
         now = time.monotonic()
         turn = max(now, self._last_post.get(channel, 0) + (PACE if self.pace is None else self.pace))
-        # The turn is taken before waiting: lanes delivered side by side that post to one channel each get their own.
+        # The turn is taken before waiting: two messages sent side by side to one channel each get their own.
         self._last_post[channel] = turn
         if turn > now:
             await asyncio.sleep(turn - now)
