@@ -15,6 +15,7 @@ from bot import logs
 from bot.outbox import effects
 from bot.outbox.adapter import Adapter, RetryLater, Undeliverable, resuming
 from bot.outbox.effects import DELIVERIES, Delivery, Handler, Roomless, Waiting
+from bot.outbox.lanes import AT_ONCE, deliver_side_by_side
 from bot.outbox.leases import LEASE, Leases
 from bot.outbox.notices import tell_given_up
 from bot.web.report_files import reports_dir
@@ -34,7 +35,7 @@ MARK_RETRY = 1.0  # seconds between two tries to mark sent answers sent while th
 
 
 class Deliverer:
-    """Delivers one platform's outbox rows, in order within each lane of an incident, each under this worker's lease."""
+    """Delivers one platform's outbox rows under this worker's leases: in order within an incident, incidents side by side."""
 
     def __init__(
         self,
@@ -50,12 +51,14 @@ class Deliverer:
         first_wait: float = FIRST_WAIT,
         deliveries: dict[type[Effect], Handler] = DELIVERIES,
         reports: Path | None = None,
+        at_once: int = AT_ONCE,
     ):
         self.engine, self.deps, self.adapter, self.batch = engine, deps, adapter, batch
         # Where review reports are written: the app passes its folder; a bare worker uses the default beside the
         # database, never the environment read at delivery time.
         self.reports = reports or reports_dir(engine)
         self.deliveries = deliveries  # effect type -> its delivery: the kinds this worker reads from the outbox
+        self.at_once = at_once  # rows sent side by side at most, each of another incident (1: one row at a time)
         self.worker = worker or f"deliverer:{uuid.uuid4().hex[:12]}"
         self.metrics = metrics
         self.stopping = False  # set on SIGTERM: the batch stops after the effect being sent, the rest is handed back
@@ -177,31 +180,39 @@ class Deliverer:
                 log.warning("could not renew delivery leases", exc_info=True)
 
     async def _deliver_batch(self, ids: list[int]) -> int:
-        held_back: set[tuple] = set()  # (incident, lane) behind a row that waits; (incident, None): its room is not open
-        sent = 0
+        """Deliver the claimed rows, each incident's in order and the incidents side by side (bot/outbox/lanes.py)."""
         with new_session(self.engine) as session:
             rows = await asyncio.to_thread(_load, session, ids)
-            last_refresh = {(r.kind, r.incident_id): r.id for r in rows if r.kind in REFRESHES}
-            for row in rows:
-                behind = row.incident_id is not None and ({(row.incident_id, row.lane), (row.incident_id, None)} & held_back)
-                if self.stopping or behind:
-                    row.lease_until, row.lease_owner = None, None  # keep the lane's order: wait for the one in front
-                elif row.id in self._holding:
-                    continue  # being sent right now by deliver_held (its lease ran out meanwhile): sent once, by it
-                elif row.id in self._marks:  # sent already, its mark still waiting: written here, never sent again
-                    self._mark_sent(row, self._marks[row.id][1])
-                elif not self._fresh(row) and not await asyncio.to_thread(self.leases.hold, session, row):
-                    continue  # lost to another worker (one this worker claimed moments ago is still its own: not checked)
-                elif row.kind in REFRESHES and last_refresh[(row.kind, row.incident_id)] != row.id:
-                    self._mark_sent(row, {"coalesced": True})  # a later edit in this batch shows the same state
-                else:
-                    with logs.about(row.incident_id):
-                        if await self._deliver_one(session, row):
-                            sent += 1
-                        elif row.state == "pending":
-                            held_back.add((row.incident_id, None if row.kind == OpenRoom.kind else row.lane))
-                # each row's fate written before the next send: a crash then repeats at most the one send in flight
-                await asyncio.to_thread(_save, session, row)
+        held_back: set[tuple] = set()  # (incident, lane) behind a row that waits; (incident, None): its room is not open
+        last_refresh = {(r.kind, r.incident_id): r.id for r in rows if r.kind in REFRESHES}
+
+        async def step(session, row: Outbox) -> int:
+            return await self._deliver_row(session, row, held_back, last_refresh)
+
+        return await deliver_side_by_side(self.engine, rows, step, self.at_once)
+
+    async def _deliver_row(self, session, row: Outbox, held_back: set[tuple], last_refresh: dict) -> int:
+        """Send one claimed row unless it waits behind another, and write its fate; 1 if it was sent."""
+        sent = 0
+        behind = row.incident_id is not None and ({(row.incident_id, row.lane), (row.incident_id, None)} & held_back)
+        if self.stopping or behind:
+            row.lease_until, row.lease_owner = None, None  # keep the lane's order: wait for the one in front
+        elif row.id in self._holding:
+            return 0  # being sent right now by deliver_held (its lease ran out meanwhile): sent once, by it
+        elif row.id in self._marks:  # sent already, its mark still waiting: written here, never sent again
+            self._mark_sent(row, self._marks[row.id][1])
+        elif not self._fresh(row) and not await asyncio.to_thread(self.leases.hold, session, row):
+            return 0  # lost to another worker (one this worker claimed moments ago is still its own: not checked)
+        elif row.kind in REFRESHES and last_refresh[(row.kind, row.incident_id)] != row.id:
+            self._mark_sent(row, {"coalesced": True})  # a later edit in this batch shows the same state
+        else:
+            with logs.about(row.incident_id):
+                if await self._deliver_one(session, row):
+                    sent = 1
+                elif row.state == "pending":
+                    held_back.add((row.incident_id, None if row.kind == OpenRoom.kind else row.lane))
+        # each row's fate written before its group's next send: a crash then repeats at most the sends in flight
+        await asyncio.to_thread(_save, session, row)
         return sent
 
     def _mark_sent(self, row: Outbox, result: dict) -> None:

@@ -83,10 +83,13 @@ class SlackAdapter:
 
     async def _paced(self, channel: str) -> None:
         """Keep to about one message a second per channel (or the pace set)."""
-        wait = self._last_post.get(channel, 0) + (PACE if self.pace is None else self.pace) - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_post[channel] = time.monotonic()
+        now = time.monotonic()
+        turn = max(now, self._last_post.get(channel, 0) + (PACE if self.pace is None else self.pace))
+        # The turn is taken before waiting: two messages sent side by side to one channel each get their own.
+        self._last_post[channel] = turn
+        if turn > now:
+            await asyncio.sleep(turn - now)
+            self._last_post[channel] = max(self._last_post[channel], time.monotonic())  # a late wake-up moves the next turn
 
     async def _post(self, channel: str, message: Message) -> dict:
         await self._paced(channel)

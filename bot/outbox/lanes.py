@@ -1,0 +1,64 @@
+"""A claimed batch in groups delivered side by side: one incident's rows go one after another, in claim order, while the
+other incidents' go meanwhile, so one busy or slow room delays only its own incident's messages."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from handlers.core.effects import Edit
+from storage.db import session as new_session
+from storage.models import Outbox
+
+# Rows being sent at one moment, at most: enough that a few rooms waiting out their pace hold up nobody else, few enough
+# that a burst stays within a platform's per-method limits and the database's connection pool.
+AT_ONCE = 8
+
+Step = Callable[[Session, Outbox], Awaitable[int]]  # deliver one row in this session: how many effects it sent
+
+
+def groups_of(rows: list[Outbox]) -> list[list[Outbox]]:
+    """The rows by incident (a row of no incident: by its lane), each group in claim order; an edit whose post is in
+    another group goes in that one, after it (sent side by side, it would only find the post not out yet and wait)."""
+    groups: dict[tuple, list[Outbox]] = {}
+    home: dict[int, tuple] = {}  # row id -> the key of its group
+    alias: dict[tuple, tuple] = {}  # a key whose first row is such an edit -> the group it joined, with what follows it
+    for row in rows:
+        # Within an incident every lane keeps the claim order: the room waits for nothing of another incident.
+        key = ("incident", row.incident_id) if row.incident_id is not None else ("lane", row.lane)
+        ref = (row.payload or {}).get("ref") if row.kind == Edit.kind else None
+        if key not in groups and key not in alias and ref in home and home[ref] != key:
+            alias[key] = home[ref]
+        key = alias.get(key, key)
+        groups.setdefault(key, []).append(row)
+        home[row.id] = key
+    return list(groups.values())
+
+
+async def deliver_side_by_side(engine: Engine, rows: list[Outbox], step: Step, at_once: int = AT_ONCE) -> int:
+    """Run `step` on every row, its group's rows one after another in one session of their own; how many were sent. A
+    group that fails (the database away) stops the others after the row each is sending, then the error is raised."""
+    slots = asyncio.Semaphore(max(1, at_once))
+    failed: list[BaseException] = []
+
+    async def deliver(group: list[Outbox]) -> int:
+        sent = 0
+        try:
+            with new_session(engine) as session:  # a session is never shared by two tasks
+                for row in group:
+                    async with slots:
+                        if failed:
+                            return sent  # the rest keep their leases until they run out, as after any failed batch
+                        session.add(row)
+                        sent += await step(session, row)
+        except Exception as error:
+            failed.append(error)
+            raise
+        return sent
+
+    results = await asyncio.gather(*(deliver(group) for group in groups_of(rows)), return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return sum(result for result in results if isinstance(result, int))
