@@ -1,5 +1,6 @@
-"""A claimed batch in groups delivered side by side: one incident's rows go one after another, in claim order, while the
-other incidents' go meanwhile, so one busy or slow room delays only its own incident's messages."""
+"""A claimed batch in groups delivered side by side: the rows of one lane of an incident (its room, each person's DMs,
+each broadcast target: storage/lanes.py) go one after another, in claim order, while the other lanes go meanwhile, so
+one busy or slow room delays only its own messages, not a DM or a broadcast of the same incident, nor another incident."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -7,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from handlers.core.effects import Edit
+from handlers.core.effects import Edit, OpenRoom
 from storage.db import session as new_session
 from storage.models import Outbox
 
@@ -19,14 +20,15 @@ Step = Callable[[Session, Outbox], Awaitable[int]]  # deliver one row in this se
 
 
 def groups_of(rows: list[Outbox]) -> list[list[Outbox]]:
-    """The rows by incident (a row of no incident: by its lane), each group in claim order; an edit whose post is in
-    another group goes in that one, after it (sent side by side, it would only find the post not out yet and wait)."""
+    """The rows by incident and lane, each group in claim order. An incident whose room is being opened in this batch is
+    one group, its opening first: every lane waits for the room. An edit whose post is in another group goes in that
+    one, after it (sent side by side, it would only find the post not out yet and wait)."""
+    opening = {row.incident_id for row in rows if row.kind == OpenRoom.kind}
     groups: dict[tuple, list[Outbox]] = {}
     home: dict[int, tuple] = {}  # row id -> the key of its group
     alias: dict[tuple, tuple] = {}  # a key whose first row is such an edit -> the group it joined, with what follows it
     for row in rows:
-        # Within an incident every lane keeps the claim order: the room waits for nothing of another incident.
-        key = ("incident", row.incident_id) if row.incident_id is not None else ("lane", row.lane)
+        key = ("incident", row.incident_id) if row.incident_id in opening else ("lane", row.incident_id, row.lane)
         ref = (row.payload or {}).get("ref") if row.kind == Edit.kind else None
         if key not in groups and key not in alias and ref in home and home[ref] != key:
             alias[key] = home[ref]

@@ -13,8 +13,8 @@ from bot.outbox.worker import Deliverer
 from bot.slack import delivery as slack_delivery
 from bot.slack.delivery import SlackAdapter, web_client
 from config.settings import Settings
-from handlers.core.context import in_every_room
-from handlers.core.effects import Post, RefreshCard
+from handlers.core.context import in_every_room, queue
+from handlers.core.effects import DM, Post, RefreshCard
 from handlers.core.ports import Command, FakeClock, RoomRef, UserRef
 from handlers.text.markup import text
 from storage.db import make_engine, session
@@ -137,6 +137,36 @@ async def test_a_busy_room_does_not_hold_up_another_incidents_room(workspace, ha
     assert hand.now - start >= 9  # the busy room kept one message a second: nine waits between its ten
 
 
+async def test_a_busy_room_does_not_hold_up_a_dm_or_a_broadcast_of_its_own_incident(workspace, hand):
+    busy, busy_room = await workspace.declare("Battery overheating")
+    workspace.fake.add_channel("newsroom", channel_id="C0NEWS", members=[workspace.fake.bot_user_id])
+    workspace.queue(busy, *(Post(text(f"update {n}")) for n in range(10)))  # ten seconds of the room's pace
+    with session(workspace.bot.engine) as db:  # then, queued behind them: a DM to Bob and a post to the newsroom
+        queue(db, busy, "slack", DM(text("you are the scribe now"), to="U0BOB"), workspace.clock.now())
+        queue(db, busy, "slack", Post(text("holding statement"), to="C0NEWS"), workspace.clock.now())
+        db.commit()
+    hand.stop()
+    start = hand.now
+
+    def sent_to(channel: str) -> list[str]:
+        return [params["text"] for name, params in workspace.fake.calls if name == "chat.postMessage" and params["channel"] == channel]
+
+    delivering = asyncio.create_task(workspace.bot.deliver())
+    try:
+        told = lambda: "you are the scribe now" in sent_to("U0BOB") and "holding statement" in sent_to("C0NEWS")  # noqa: E731
+        assert await until(told), "the DM or the broadcast waited behind the room"
+        assert hand.now == start  # not one second of the room's pace went by before them
+        assert len(workspace.posted(busy_room, "update")) <= 1
+    finally:
+        while not delivering.done():
+            if hand.parked:
+                hand.to_next_wait()
+            await asyncio.sleep(0.01)
+    await delivering
+    assert workspace.posted(busy_room, "update") == [f"update {n}" for n in range(10)]  # the room's own, in order, once each
+    assert sent_to("U0BOB").count("you are the scribe now") == 1 and sent_to("C0NEWS") == ["holding statement"]
+
+
 async def test_messages_to_one_channel_from_groups_side_by_side_each_wait_their_own_turn(hand):
     async with FakeSlack() as fake:
         adapter = SlackAdapter(web_client(fake.token, fake.api_url))
@@ -243,9 +273,15 @@ def row(row_id: int, incident: int | None, kind: str = "post", lane: str = "room
     return Outbox(id=row_id, incident_id=incident, platform="console", kind=kind, lane=lane, payload=payload)
 
 
-def test_an_incidents_rows_stay_together_and_an_edit_follows_the_post_it_edits():
+def test_each_lane_is_a_group_and_an_edit_follows_the_post_it_edits():
     rows = [row(1, 7), row(2, None, "post", "to:C0NEWS"), row(3, 8), row(4, 7, "dm", "dm:bob"), row(5, None, "edit", "edit:2", ref=2)]
-    assert [[r.id for r in group] for group in groups_of(rows)] == [[1, 4], [2, 5], [3]]
+    rows += [row(6, 7), row(7, 7, "edit", "edit:1", ref=1)]
+    assert [[r.id for r in group] for group in groups_of(rows)] == [[1, 6, 7], [2, 5], [3], [4]]
+
+
+def test_an_incident_whose_room_is_being_opened_is_one_group_its_opening_first():
+    rows = [row(1, 7, "open_room"), row(2, 7), row(3, 7, "dm", "dm:bob"), row(4, 8), row(5, 8, "dm", "dm:bob")]
+    assert [[r.id for r in group] for group in groups_of(rows)] == [[1, 2, 3], [4], [5]]
 
 
 async def test_a_group_that_fails_stops_the_others_after_the_row_each_is_sending():
