@@ -13,7 +13,7 @@ from bot.outbox.unsure import UNSURE_FOR
 from bot.telegram import poller as telegram_poller
 from bot.telegram.poller import TelegramPoller
 from tests.bot import matrix_world
-from tests.bot import test_telegram_commit_drop as telegram
+from tests.bot import test_telegram_commit_drop as commit_drop
 from tests.bot.matrix_world import CRISIS, notices
 from tests.bot.telegram_world import ALICE, BOB, CAROL, GROUP, TelegramWorld
 from tests.bot.test_attack3_matrix import Outage, without_delivery
@@ -79,8 +79,8 @@ TELEGRAM_AGAIN = {ALICE: "Phone the supplier", BOB: "Order a courier", CAROL: "W
 
 
 def test_telegram_polling_every_command_queued_is_told_once_unsure_for_after_it_was_typed(telegram_world, monkeypatch):
-    world, connection = telegram_world, telegram.Connection(monkeypatch)
-    telegram.declared(world)
+    world, connection = telegram_world, commit_drop.Connection(monkeypatch)
+    commit_drop.declared(world)
     world.command(ALICE, "/crisis #1 assign scribe @bob", chat=ALICE)  # Alice and Carol hold roles already
     real_handle, tries = world.bot.handle, []
 
@@ -120,7 +120,7 @@ def test_telegram_polling_every_command_queued_is_told_once_unsure_for_after_it_
     world.bot.handle = real_handle
     for person, what in TELEGRAM_AGAIN.items():
         world.command(person, f"/crisis #1 task {what}", chat=GROUP)
-    telegram.after_any_lease(world)
-    listed = telegram.tasks(world)
+    commit_drop.after_any_lease(world)
+    listed = commit_drop.tasks(world)
     assert all(what not in listed for what in TELEGRAM_TYPED.values()), listed  # told nobody could tell: never run later
     assert all(listed.count(what) == 1 for what in TELEGRAM_AGAIN.values()), listed  # what each typed again ran, once
