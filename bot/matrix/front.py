@@ -70,18 +70,10 @@ class MatrixFront:
     async def on_event(self, room_id: str, event: dict) -> Reply | None:
         """Decide one timeline event: a command is handled to completion (committed); anything else is let be. Raises
         CommitUnknown while nobody can tell whether its commit landed: the sync token stays, the event comes again."""
-        content = _object(event.get("content"))
-        sender, event_id = event.get("sender"), event.get("event_id")
-        if event.get("type") != "m.room.message" or sender == self.client.user_id or not sender or not event_id:
-            return None
-        if event_id in self.decided:
-            return None
-        if content.get("msgtype") != "m.text" or _object(content.get("m.relates_to")).get("rel_type") == "m.replace":
-            return None  # an edit of a command is never a second command
-        direct = self.rooms.is_direct(room_id)
-        typed = command_text(content, direct)
+        typed = self._typed(room_id, event)
         if typed is None:
-            return None  # chatter between people
+            return None
+        sender, event_id, direct = str(event["sender"]), str(event["event_id"]), self.rooms.is_direct(room_id)
         key = f"matrix:{event_id}"  # the router's dedup key
         try:
             serves = await self._serves(room_id, direct)
@@ -89,10 +81,12 @@ class MatrixFront:
             reply = self.unsure.unreachable(key)  # raises until UNSURE_FOR has passed: the sync token stays
         else:
             if not serves:
+                self.unsure.forget(key)
                 return None  # a room where the bot takes no commands: it says nothing there
-            user, where = UserRef(PLATFORM, str(sender), str(sender)), RoomRef(PLATFORM, room_id, direct=direct)
+            user, where = UserRef(PLATFORM, sender, sender), RoomRef(PLATFORM, room_id, direct=direct)
             reply = await self._handled(Command(user, self._members_named(typed), where, key), key, room_id)
-        self._decided(str(event_id))  # before any await: whatever happens to the answer, the command is not run again
+        self._decided(event_id)  # before any await: whatever happens to the answer, the command is not run again
+        self.unsure.forget(key)
         if not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
             await self._answer_now(reply, str(sender), room_id)  # nothing was written (the database is unreachable)
         deliverer, held = self.bot.deliverers.get(PLATFORM), reply.answer_held
@@ -101,6 +95,24 @@ class MatrixFront:
         if reply.work:
             asyncio.get_running_loop().call_soon(self.on_work)
         return reply
+
+    def seen(self, room_id: str, event: dict) -> None:
+        """A fetched event, not decided yet: a command's UNSURE_FOR clock starts now, though commands before it may hold
+        it back (the sync decides a batch in order, and fetches it again while one meets the database away)."""
+        if self._typed(room_id, event) is not None:
+            self.unsure.seen(f"matrix:{event['event_id']}")
+
+    def _typed(self, room_id: str, event: dict) -> str | None:
+        """What a person typed as a command in an event this process has not decided; None for anything else."""
+        content = _object(event.get("content"))
+        sender, event_id = event.get("sender"), event.get("event_id")
+        if event.get("type") != "m.room.message" or sender == self.client.user_id or not sender or not event_id:
+            return None
+        if event_id in self.decided:
+            return None
+        if content.get("msgtype") != "m.text" or _object(content.get("m.relates_to")).get("rel_type") == "m.replace":
+            return None  # an edit of a command is never a second command
+        return command_text(content, self.rooms.is_direct(room_id))  # None: chatter between people
 
     async def _handled(self, command: Command, key: str, room_id: str) -> Reply:
         """The command decided and its one true answer; CommitUnknown while the database cannot say what became of it."""

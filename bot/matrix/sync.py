@@ -96,10 +96,15 @@ class MatrixSyncer:
             raise
         finally:
             self._fetching = None
+        timelines: list[tuple[str, list[dict]]] = []
         for room_id, joined in batch.rooms.join.items():
             events = [e.source for e in joined.timeline.events]
             if joined.timeline.limited and joined.timeline.prev_batch and self.since:
                 events = await self._gap(room_id, joined.timeline.prev_batch) + events
+            timelines.append((room_id, events))
+            for event in events:  # all seen now: the first one the database cannot settle holds back the rest, unread
+                self.front.seen(room_id, event)
+        for room_id, events in timelines:
             for event in events:
                 if self._stopping.is_set() or not await self._decide(room_id, event):
                     return  # the token stays: the batch comes again (from this event on, the rest deduplicated)

@@ -21,11 +21,22 @@ KEPT = 1000  # commands remembered; the oldest (one the platform stopped bringin
 
 
 class UnsureCommits:
-    """When each command of this process was first found impossible to settle, by event id."""
+    """When this process first saw each command it has not decided yet, by event id: its UNSURE_FOR clock."""
 
     def __init__(self, clock: Clock, language: str) -> None:
         self.clock, self.language = clock, language
         self._first: OrderedDict[str, datetime] = OrderedDict()
+
+    def seen(self, event_id: str) -> None:
+        """A command fetched, not decided yet: its clock starts now if it has not already. A platform brings the commands
+        queued behind an unsure one again and again without reaching them; each person must hear within UNSURE_FOR of
+        typing, not UNSURE_FOR after everyone queued before them was told."""
+        self._first.setdefault(event_id, self.clock.now())
+        self._forget_oldest()
+
+    def forget(self, event_id: str) -> None:
+        """A command decided (carried out, refused, told): its clock is no longer needed."""
+        self._first.pop(event_id, None)
 
     async def settle(self, unsettled: Unsettled, event_id: str, reply: Reply, seen: list) -> Reply:
         """The command's one true answer once its unconfirmed commit is checked; CommitUnknown while it cannot be."""
@@ -45,8 +56,7 @@ class UnsureCommits:
 
     def _unknown(self, event_id: str) -> Reply:
         first = self._first.setdefault(event_id, self.clock.now())
-        while len(self._first) > KEPT:
-            self._first.popitem(last=False)
+        self._forget_oldest()
         if self.clock.now() - first < UNSURE_FOR:
             raise CommitUnknown(event_id)
         self._first.pop(event_id, None)
@@ -57,3 +67,7 @@ class UnsureCommits:
                 "Check with /crisis status before repeating it."
             )
         return Reply(markup.text(told), ok=False, outcome="error", unreachable=True)  # each front says it privately
+
+    def _forget_oldest(self) -> None:
+        while len(self._first) > KEPT:
+            self._first.popitem(last=False)

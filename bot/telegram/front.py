@@ -9,6 +9,7 @@ import asyncio
 import contextvars
 import logging
 import time
+import weakref
 from functools import cached_property
 
 from telegram import BotCommand, Update
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 NAME_RECHECK = 600  # seconds a remembered user name is trusted before it is stored again
 _FAILURES: contextvars.ContextVar[list] = contextvars.ContextVar("telegram_update_failures")
+# each application's front's UnsureCommits: polling starts each fetched update's clock, which the front then reads
+_UNSURE: weakref.WeakKeyDictionary[Application, UnsureCommits] = weakref.WeakKeyDictionary()
 
 
 def build_application(token: str, api_url: str, group_rate: int = GROUP_RATE) -> Application:
@@ -59,7 +62,17 @@ async def update_failures(application: Application, update: Update) -> list[Base
         await application.process_update(update)
     finally:
         _FAILURES.reset(token)
+    if not failures and (unsure := _UNSURE.get(application)) is not None:
+        unsure.forget(f"telegram:{update.update_id}")  # decided: its clock is done with
     return failures
+
+
+def updates_seen(application: Application, updates) -> None:
+    """Updates fetched, not decided yet: each one's UNSURE_FOR clock starts now, though updates before it may hold it back
+    (polling decides them in order, and fetches them again while one meets the database away)."""
+    if (unsure := _UNSURE.get(application)) is not None:
+        for update in updates:
+            unsure.seen(f"telegram:{update.update_id}")  # the event id every command, press or reply is decided under
 
 
 async def _record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -78,7 +91,7 @@ class TelegramFront:
         self.on_work = on_work or (lambda: None)
         self._names: dict[int, tuple[str, float]] = {}  # user id -> (user name last remembered, when): spares the database
         self.unsettled = Unsettled(bot.engine, PLATFORM, bot.worker)
-        self.unsure = UnsureCommits(bot.deps.clock, bot.config.language)
+        self.unsure = _UNSURE[application] = UnsureCommits(bot.deps.clock, bot.config.language)
         names = ["crisis", *registry().verbs]  # `/crisis <verb>` and each verb on its own, also as /verb@botname
         new = filters.UpdateType.MESSAGE  # an edited message is never a new command (PTB's default would run it again)
         application.add_handler(CommandHandler(names, self.on_command, filters=new))

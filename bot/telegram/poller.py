@@ -14,7 +14,7 @@ from telegram.error import Conflict, Forbidden, InvalidToken, RetryAfter, Telegr
 from telegram.ext import Application
 
 from bot.outbox.unsettled import CommitUnknown
-from bot.telegram.front import update_failures
+from bot.telegram.front import update_failures, updates_seen
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class TelegramPoller:
         updates = await self._fetch()
         if updates is None:
             return
+        updates_seen(self.application, updates)  # all seen now: one the database cannot settle holds back the rest, unread
         for update in updates:
             if self._stopping.is_set():
                 break  # not decided: Telegram hands it out again after the restart
