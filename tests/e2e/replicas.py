@@ -147,7 +147,7 @@ class Replicas:
         for name in ("SLACK_APP_TOKEN", "TELEGRAM_BOT_TOKEN"):
             env.pop(name, None)
         log.write_text("")  # a file, not a pipe: an unread pipe would stall the process
-        self.processes[index] = spawn(["run"], env, self.folder, log)  # `onevoice run`, forked from an imported one
+        self.processes[index] = await asyncio.to_thread(spawn, ["run"], env, self.folder, log)  # forked, off the loop (see run_process)
         deadline = time.monotonic() + timeout
         while "OneVoice running" not in log.read_text(errors="replace"):
             if self.processes[index].poll() is not None or time.monotonic() > deadline:

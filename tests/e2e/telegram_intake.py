@@ -115,7 +115,7 @@ class TelegramReplicas:
             if self.mode == "webhook":
                 env["TELEGRAM_WEBHOOK_SECRET"] = SECRET
             log.write_text("")  # a file, not a pipe: an unread pipe would stall the process
-            process = spawn(["run"], env, self.folder, log)  # `onevoice run`, forked from an imported one
+            process = await asyncio.to_thread(spawn, ["run"], env, self.folder, log)  # forked, off the loop (see run_process)
             self.processes[index] = process
             while "OneVoice running" not in log.read_text(errors="replace") and process.poll() is None:
                 assert time.monotonic() < deadline, f"{self.mode} {index} did not start:\n{log.read_text(errors='replace')[-3000:]}"
