@@ -10,7 +10,7 @@ import weakref
 from aiohttp import ClientError
 from nio import AsyncClient, AsyncClientConfig, ErrorResponse, LoginResponse, WhoamiResponse
 
-from bot.outbox.adapter import RetryLater, Undeliverable
+from bot.outbox.adapter import RetryLater, Undeliverable, touched, waiting_aside
 from handlers.text.i18n import _
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,7 @@ async def call(client: AsyncClient, method: str, *args, **kwargs):
     of each queued effect spending an attempt on the same 429; a long one goes back to the outbox."""
     for tries in range(1, LIMITED_TRIES + 1):
         await _paced(client, method)
+        touched()  # from here the effect may have reached the server: its row keeps the outbox batch's turn until done
         try:
             response = await getattr(client, method)(*args, **kwargs)
         except (ClientError, OSError, TimeoutError) as error:
@@ -94,7 +95,8 @@ async def _paced(client: AsyncClient, method: str) -> None:
     if wait > PACE_SECONDS:
         raise RetryLater(f"{method}: rate limited", after=wait)
     if wait > 0:
-        await asyncio.sleep(wait)
+        async with waiting_aside():  # the other lanes of an outbox batch send meanwhile (before this row sent anything)
+            await asyncio.sleep(wait)
 
 
 def failure(method: str, response: ErrorResponse) -> RetryLater | Undeliverable:

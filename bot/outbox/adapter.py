@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Protocol
 
@@ -38,6 +38,63 @@ def resuming(progress: dict):
 def resumed() -> dict:
     """What earlier attempts of the effect being delivered did (empty on a first attempt)."""
     return _RESUMING.get() or {}
+
+
+class Turn:
+    """An outbox batch's turn (bot/outbox/lanes.py): held while a row is sent and its fate written, so one row at a time is
+    in flight and a crash repeats at most that one send."""
+
+    def __init__(self) -> None:
+        self._lock: asyncio.Lock = asyncio.Lock()
+        self._holder: asyncio.Task | None = None
+        self.untouched = False  # nothing of the holder's row was sent yet: it may still wait aside
+
+    def held(self) -> bool:
+        """Whether the running task holds the turn."""
+        return self._holder is not None and self._holder is asyncio.current_task()
+
+    async def take(self) -> None:
+        """Wait for the turn, then hold it."""
+        await self._lock.acquire()
+        self._holder = asyncio.current_task()
+
+    def give(self) -> None:
+        """Hand the turn on, if the running task holds it (one cancelled while taking it back never did)."""
+        if self.held():
+            self._holder = None
+            self._lock.release()
+
+
+TURN: ContextVar[Turn | None] = ContextVar("turn", default=None)  # the batch's turn; none outside a batch (an answer, a question)
+
+
+def may_wait_aside() -> bool:
+    """Whether a wait now may hand the batch's turn on: in a batch, before anything of the row being delivered was sent."""
+    turn = TURN.get()
+    return turn is not None and turn.held() and turn.untouched
+
+
+def touched() -> None:
+    """Say that the row being delivered is about to reach the platform: from now on it keeps the turn until it is done."""
+    turn = TURN.get()
+    if turn is not None and turn.held():
+        turn.untouched = False
+
+
+@asynccontextmanager
+async def waiting_aside():
+    """Wait (a channel's pace, a group's budget) without holding the batch's turn, so the other lanes send meanwhile; only
+    before anything of the row was sent (`touched`): the turn is what keeps a crash from repeating more than one send."""
+    turn = TURN.get()
+    if turn is None or not may_wait_aside():
+        yield
+        return
+    turn.give()
+    try:
+        yield
+    finally:
+        await turn.take()
+        turn.untouched = True  # still nothing of this row sent: another wait may go aside too
 
 
 class Undeliverable(Exception):

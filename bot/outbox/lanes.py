@@ -1,6 +1,8 @@
-"""A claimed batch in groups delivered side by side: the rows of one lane of an incident (its room, each person's DMs,
-each broadcast target: storage/lanes.py) go one after another, in claim order, while the other lanes go meanwhile, so
-one busy or slow room delays only its own messages, not a DM or a broadcast of the same incident, nor another incident."""
+"""A claimed batch in groups, one per lane of an incident (its room, each person's DMs, each broadcast target:
+storage/lanes.py), each in claim order. One row at a time is sent and its fate written (the batch's turn), so a crash
+repeats at most that one send; but a row that must wait before it is sent (a channel's pace, a group's budget: the
+adapter waits `waiting_aside`) hands the turn on meanwhile, so one busy room delays only its own lane, not a DM or a
+broadcast of the same incident, nor another incident."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -8,13 +10,10 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.outbox.adapter import TURN, Turn
 from handlers.core.effects import Edit, OpenRoom
 from storage.db import session as new_session
 from storage.models import Outbox
-
-# Rows being sent at one moment, at most: enough that a few rooms waiting out their pace hold up nobody else, few enough
-# that a burst stays within a platform's per-method limits and the database's connection pool.
-AT_ONCE = 8
 
 Step = Callable[[Session, Outbox], Awaitable[int]]  # deliver one row in this session: how many effects it sent
 
@@ -38,22 +37,28 @@ def groups_of(rows: list[Outbox]) -> list[list[Outbox]]:
     return list(groups.values())
 
 
-async def deliver_side_by_side(engine: Engine, rows: list[Outbox], step: Step, at_once: int = AT_ONCE) -> int:
-    """Run `step` on every row, its group's rows one after another in one session of their own; how many were sent. A
-    group that fails (the database away) stops the others after the row each is sending, then the error is raised."""
-    slots = asyncio.Semaphore(max(1, at_once))
+async def deliver_side_by_side(engine: Engine, rows: list[Outbox], step: Step) -> int:
+    """Run `step` on every row, its group's rows one after another in one session of their own, one row of all at a time
+    but for what waits aside; how many were sent. A group that fails (the database away) stops the others after the row
+    each is sending, then the error is raised."""
+    turn = Turn()
     failed: list[BaseException] = []
 
     async def deliver(group: list[Outbox]) -> int:
+        TURN.set(turn)  # this task's own context: the adapters it calls hand the turn on while they wait
         sent = 0
         try:
             with new_session(engine) as session:  # a session is never shared by two tasks
                 for row in group:
-                    async with slots:
+                    await turn.take()
+                    turn.untouched = True  # a new row: nothing of it sent yet
+                    try:
                         if failed:
                             return sent  # the rest keep their leases until they run out, as after any failed batch
                         session.add(row)
                         sent += await step(session, row)
+                    finally:
+                        turn.give()
         except Exception as error:
             failed.append(error)
             raise

@@ -15,7 +15,7 @@ from bot import logs
 from bot.outbox import effects
 from bot.outbox.adapter import Adapter, RetryLater, Undeliverable, resuming
 from bot.outbox.effects import DELIVERIES, Delivery, Handler, Roomless, Waiting
-from bot.outbox.lanes import AT_ONCE, deliver_side_by_side
+from bot.outbox.lanes import deliver_side_by_side
 from bot.outbox.leases import LEASE, Leases
 from bot.outbox.notices import tell_given_up
 from bot.web.report_files import reports_dir
@@ -51,14 +51,12 @@ class Deliverer:
         first_wait: float = FIRST_WAIT,
         deliveries: dict[type[Effect], Handler] = DELIVERIES,
         reports: Path | None = None,
-        at_once: int = AT_ONCE,
     ):
         self.engine, self.deps, self.adapter, self.batch = engine, deps, adapter, batch
         # Where review reports are written: the app passes its folder; a bare worker uses the default beside the
         # database, never the environment read at delivery time.
         self.reports = reports or reports_dir(engine)
         self.deliveries = deliveries  # effect type -> its delivery: the kinds this worker reads from the outbox
-        self.at_once = at_once  # rows sent side by side at most, each of another incident (1: one row at a time)
         self.worker = worker or f"deliverer:{uuid.uuid4().hex[:12]}"
         self.metrics = metrics
         self.stopping = False  # set on SIGTERM: the batch stops after the effect being sent, the rest is handed back
@@ -189,7 +187,7 @@ class Deliverer:
         async def step(session, row: Outbox) -> int:
             return await self._deliver_row(session, row, held_back, last_refresh)
 
-        return await deliver_side_by_side(self.engine, rows, step, self.at_once)
+        return await deliver_side_by_side(self.engine, rows, step)
 
     async def _deliver_row(self, session, row: Outbox, held_back: set[tuple], last_refresh: dict) -> int:
         """Send one claimed row unless it waits behind another, and write its fate; 1 if it was sent."""

@@ -12,7 +12,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.outbox.adapter import RetryLater, Undeliverable, pin_soon, resumed
+from bot.outbox.adapter import RetryLater, Undeliverable, pin_soon, resumed, touched, waiting_aside
 from bot.slack.render import blocks, escape, mrkdwn
 from bot.slack.render import topic as slack_topic
 from handlers.core.effects import Answer, OpenRoom
@@ -67,6 +67,7 @@ class SlackAdapter:
 
     async def _call(self, method: str, **params) -> dict:
         """One Web API call; a platform refusal is for good, a rate limit or outage is for later."""
+        touched()  # from here the effect may have reached Slack: its row keeps the batch's turn until it is done
         try:
             response = await self.client.api_call(method, json=params)
         except SlackApiError as error:
@@ -84,12 +85,13 @@ class SlackAdapter:
     async def _paced(self, channel: str) -> None:
         """Keep to about one message a second per channel (or the pace set)."""
         now = time.monotonic()
-        turn = max(now, self._last_post.get(channel, 0) + (PACE if self.pace is None else self.pace))
-        # The turn is taken before waiting: two messages sent side by side to one channel each get their own.
-        self._last_post[channel] = turn
-        if turn > now:
-            await asyncio.sleep(turn - now)
-            self._last_post[channel] = max(self._last_post[channel], time.monotonic())  # a late wake-up moves the next turn
+        slot = max(now, self._last_post.get(channel, 0) + (PACE if self.pace is None else self.pace))
+        # The slot is booked before waiting: two messages waiting side by side for one channel each get their own.
+        self._last_post[channel] = slot
+        if slot > now:
+            async with waiting_aside():  # the other lanes of the outbox batch send meanwhile
+                await asyncio.sleep(slot - now)
+            self._last_post[channel] = max(self._last_post[channel], time.monotonic())  # a late wake-up moves the next slot
 
     async def _post(self, channel: str, message: Message) -> dict:
         await self._paced(channel)

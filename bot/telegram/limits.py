@@ -5,10 +5,15 @@ behind questions and refusals: a question is posted in a group only while the gr
 incident traffic, and is otherwise turned down at once (privately), never queued in front of a card.
 """
 
+import asyncio
+
 from telegram.ext import AIORateLimiter
+
+from bot.outbox.adapter import may_wait_aside, touched, waiting_aside
 
 GROUP_RATE = 20  # messages a minute in one group (Telegram's limit): the default of ONEVOICE_TELEGRAM_GROUP_PER_MINUTE
 INCIDENT_RESERVE = 8  # of those, always left for the outbox: a declaration (notice, topic, card, pin, mentions, roles, checklist) is 7
+REFILL_CHECK = 0.1  # seconds between two looks at a spent group budget, while an outbox row waits for it aside
 
 
 class IncidentFirstLimiter(AIORateLimiter):
@@ -18,8 +23,29 @@ class IncidentFirstLimiter(AIORateLimiter):
     def __init__(self, group_rate: int = GROUP_RATE) -> None:
         super().__init__(overall_max_rate=30, overall_time_period=1, group_max_rate=group_rate, group_time_period=60, max_retries=0)
 
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
+        """PTB's pacing; but an outbox row that has sent nothing yet waits for a spent group budget aside, so the batch's
+        other lanes (DMs, other chats) send meanwhile (bot/outbox/lanes.py)."""
+        group = _group(data.get("chat_id"))
+        if group is not None and may_wait_aside() and not self._get_group_limiter(group).has_capacity(1):
+            async with waiting_aside():
+                while not self._get_group_limiter(group).has_capacity(1):
+                    await asyncio.sleep(REFILL_CHECK)
+        touched()  # from here the row may have reached Telegram: it keeps the batch's turn until it is done
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+
     def spare(self, chat_id: int | str) -> bool:
         """Whether one more optional message to this chat leaves the reserve untouched (private chats: always)."""
         if isinstance(chat_id, int) and chat_id > 0:
             return True
         return self._get_group_limiter(chat_id).has_capacity(INCIDENT_RESERVE + 1)
+
+
+def _group(chat_id) -> int | str | None:
+    """The group a request goes to, as PTB's limiter tells one (a negative id, or a channel's @name); None: a person."""
+    if isinstance(chat_id, str):
+        try:
+            chat_id = int(chat_id)
+        except ValueError:
+            return chat_id
+    return chat_id if isinstance(chat_id, int) and chat_id < 0 else None
