@@ -14,6 +14,7 @@ from sqlmodel import select
 from bot import logs
 from bot.outbox import effects
 from bot.outbox.adapter import Adapter, RetryLater, Undeliverable, resuming
+from bot.outbox.backoff import ATTEMPTS, FIRST_WAIT, GIVE_UP_AFTER, growth
 from bot.outbox.effects import DELIVERIES, Delivery, Handler, Roomless, Waiting
 from bot.outbox.lanes import deliver_side_by_side
 from bot.outbox.leases import LEASE, Leases
@@ -28,9 +29,6 @@ from storage.models import Outbox
 log = logging.getLogger(__name__)
 
 REFRESHES = (RefreshCard.kind, RefreshLine.kind)  # re-rendered at delivery, so only the last one matters
-ATTEMPTS = 8  # tries before an effect is given up
-GIVE_UP_AFTER = 1800.0  # seconds the backoff between those tries adds up to, about
-FIRST_WAIT = 2.0  # seconds before the first retry: a blip passes quickly, a long outage is waited out by the later ones
 MARK_RETRY = 1.0  # seconds between two tries to mark sent answers sent while the database is away
 
 
@@ -288,15 +286,6 @@ def _load(session, ids: list[int]) -> list[Outbox]:
     found = {row.id: row for row in session.exec(select(Outbox).where(Outbox.id.in_(ids)))}
     session.commit()  # no transaction stays open while the platform is called
     return [found[i] for i in ids if i in found]
-
-
-def growth(waits: int, total: float, first: float = FIRST_WAIT) -> float:
-    """The factor by which each wait exceeds the one before, so that `waits` waits from `first` add up to `total`."""
-    low, high = 1.0, max(2.0, total / first)
-    for _step in range(60):  # bisection: the sum grows with the factor
-        middle = (low + high) / 2
-        low, high = (middle, high) if sum(first * middle**i for i in range(waits)) < total else (low, middle)
-    return high
 
 
 def _save(session, row: Outbox) -> None:

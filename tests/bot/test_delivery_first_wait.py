@@ -3,7 +3,8 @@
 from sqlmodel import select
 
 from bot.app import OneVoice
-from bot.outbox.worker import FIRST_WAIT, GIVE_UP_AFTER, Deliverer, growth
+from bot.outbox.backoff import FIRST_WAIT, GIVE_UP_AFTER, growth
+from bot.outbox.worker import Deliverer
 from config.settings import Settings
 from handlers.core.effects import OpenRoom
 from storage.db import session
