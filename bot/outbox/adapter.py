@@ -48,6 +48,7 @@ class Turn:
         self._lock: asyncio.Lock = asyncio.Lock()
         self._holder: asyncio.Task | None = None
         self.untouched = False  # nothing of the holder's row was sent yet: it may still wait aside
+        self.stopped = False  # a row of the batch failed (the database away): no other row may reach the platform now
 
     def held(self) -> bool:
         """Whether the running task holds the turn."""
@@ -95,6 +96,15 @@ async def waiting_aside():
     finally:
         await turn.take()
         turn.untouched = True  # still nothing of this row sent: another wait may go aside too
+        if turn.stopped:  # sent now, its fate could not be written: it would go out again once the database is back
+            raise Stopped("the delivery stopped while this effect waited: the database could not be reached")
+
+
+class Stopped(RetryLater):
+    """An effect that waited aside while its batch stopped (the database away): never sent, and no failed attempt."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason, after=2)
 
 
 class Undeliverable(Exception):

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.outbox.adapter import TURN, Turn
+from bot.outbox.adapter import TURN, Stopped, Turn
 from handlers.core.effects import Edit, OpenRoom
 from storage.db import session as new_session
 from storage.models import Outbox
@@ -42,7 +42,6 @@ async def deliver_side_by_side(engine: Engine, rows: list[Outbox], step: Step) -
     but for what waits aside; how many were sent. A group that fails (the database away) stops the others after the row
     each is sending, then the error is raised."""
     turn = Turn()
-    failed: list[BaseException] = []
 
     async def deliver(group: list[Outbox]) -> int:
         TURN.set(turn)  # this task's own context: the adapters it calls hand the turn on while they wait
@@ -53,19 +52,18 @@ async def deliver_side_by_side(engine: Engine, rows: list[Outbox], step: Step) -
                     await turn.take()
                     turn.untouched = True  # a new row: nothing of it sent yet
                     try:
-                        if failed:
+                        if turn.stopped:
                             return sent  # the rest keep their leases until they run out, as after any failed batch
                         session.add(row)
                         sent += await step(session, row)
                     finally:
                         turn.give()
-        except Exception as error:
-            failed.append(error)
+        except Exception:
+            turn.stopped = True  # a row waiting aside is not sent either (waiting_aside raises Stopped)
             raise
         return sent
 
     results = await asyncio.gather(*(deliver(group) for group in groups_of(rows)), return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
+    if errors := [result for result in results if isinstance(result, BaseException)]:
+        raise next((error for error in errors if not isinstance(error, Stopped)), errors[0])  # the cause, not its echo
     return sum(result for result in results if isinstance(result, int))

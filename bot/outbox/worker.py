@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot import logs
 from bot.outbox import effects
-from bot.outbox.adapter import Adapter, RetryLater, Undeliverable, resuming
+from bot.outbox.adapter import Adapter, RetryLater, Stopped, Undeliverable, resuming
 from bot.outbox.backoff import ATTEMPTS, FIRST_WAIT, GIVE_UP_AFTER, growth
 from bot.outbox.effects import DELIVERIES, Delivery, Handler, Roomless, Waiting
 from bot.outbox.lanes import deliver_side_by_side
@@ -219,7 +219,7 @@ class Deliverer:
         try:
             with resuming((row.result or {}).get("resume", {})):  # a split message: the retry sends only what is missing
                 result = await effects.run(delivery, self.deliveries)
-        except Waiting as wait:
+        except (Waiting, Stopped) as wait:
             self._defer(row, wait, counted=False)
             return False
         except RetryLater as wait:

@@ -63,7 +63,8 @@ class SlackAdapter:
     def __init__(self, client: AsyncWebClient, private_rooms: bool = False, pace: float | None = None):
         self.client, self.private_rooms = client, private_rooms
         self.pace = pace  # seconds between two messages to one channel; None: PACE, read at each post
-        self._last_post: dict[str, float] = {}
+        self._last_post: dict[str, float] = {}  # each channel's last slot booked
+        self._posted: dict[str, float] = {}  # and when its last message really went
 
     async def _call(self, method: str, **params) -> dict:
         """One Web API call; a platform refusal is for good, a rate limit or outage is for later."""
@@ -84,14 +85,21 @@ class SlackAdapter:
 
     async def _paced(self, channel: str) -> None:
         """Keep to about one message a second per channel (or the pace set)."""
+        pace = PACE if self.pace is None else self.pace
         now = time.monotonic()
-        slot = max(now, self._last_post.get(channel, 0) + (PACE if self.pace is None else self.pace))
+        slot = max(now, self._last_post.get(channel, 0) + pace)
         # The slot is booked before waiting: two messages waiting side by side for one channel each get their own.
         self._last_post[channel] = slot
         if slot > now:
             async with waiting_aside():  # the other lanes of the outbox batch send meanwhile
                 await asyncio.sleep(slot - now)
-            self._last_post[channel] = max(self._last_post[channel], time.monotonic())  # a late wake-up moves the next slot
+        # A wait aside ends when the batch's turn comes back, maybe long after its slot, when a message booked later for
+        # this channel has just gone: never closer than the pace to the last one that really went.
+        while (late := self._posted.get(channel, -pace) + pace - time.monotonic()) > 0:
+            async with waiting_aside():
+                await asyncio.sleep(late)
+        self._posted[channel] = time.monotonic()
+        self._last_post[channel] = max(self._last_post[channel], self._posted[channel])  # a late one moves the next slot
 
     async def _post(self, channel: str, message: Message) -> dict:
         await self._paced(channel)
