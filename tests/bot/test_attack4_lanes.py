@@ -2,6 +2,7 @@
 waits aside when the batch has failed or is stopping, a cancelled batch, an adapter that never says `touched`."""
 
 import asyncio
+import random
 import time
 import types
 from datetime import timedelta
@@ -297,3 +298,46 @@ async def test_a_spent_telegram_group_budget_never_stalls_a_dm_lane():
     dms = [at for what, at in sends if what.startswith("dm")]
     gaps = [later - earlier for earlier, later in zip(dms, dms[1:], strict=False)]
     assert max(gaps) < 0.3, f"a DM waited {max(gaps):.2f}s for the group's budget: {[w for w, _ in sends]}"
+
+
+class Jittery(Channels):
+    """A platform where every room message first waits a moment aside (a channel's pace), at random."""
+
+    def __init__(self, name: str, log: list, seed: int):
+        super().__init__()
+        self.name, self.log, self.random = name, log, random.Random(seed)
+
+    async def _through(self, room, what: str) -> dict:
+        async with waiting_aside():
+            await asyncio.sleep(self.random.choice((0, 0, 0.001, 0.005)))
+        touched()
+        await asyncio.sleep(0)
+        self.log.append((room.incident_id, what, self.name))
+        return {"message_id": f"{self.name}-{len(self.log)}"}
+
+
+async def test_two_workers_side_by_side_send_each_post_once_in_order_per_room(any_engine, config, clock):
+    chat = Chat(any_engine, config, clock)
+    incidents = [chat.declare(line=f"declare product-quality sev2 Outage number {n}")[0] for n in range(4)]
+    log: list = []
+    first, second = (Deliverer(chat.engine, chat.deps, Jittery(name, log, seed), batch=5) for seed, name in enumerate("AB"))
+    await first.deliver_pending()
+    log.clear()
+    with session(chat.engine) as db:
+        for n in range(6):
+            for incident in incidents:
+                in_every_room(db, incident, chat.clock.now(), Post(text(f"news {n}")))
+        db.commit()
+
+    async def drain(deliverer: Deliverer) -> None:
+        for _round in range(200):
+            if len([entry for entry in log if entry[1].startswith("news")]) == 6 * len(incidents):
+                return
+            await deliverer.deliver_pending()
+            await asyncio.sleep(0.001)
+
+    await asyncio.wait_for(asyncio.gather(drain(first), drain(second)), 20)
+    for incident in incidents:
+        said = [what for room, what, _worker in log if room == incident and what.startswith("news")]
+        assert said == [f"news {n}" for n in range(6)], (incident, said)  # each once, in the order queued
+    assert {worker for *_rest, worker in log} == {"A", "B"}  # both workers took part
