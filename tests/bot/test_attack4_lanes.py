@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from bot.outbox import worker as worker_module
-from bot.outbox.adapter import TURN, Turn, touched, waiting_aside
+from bot.outbox.adapter import TURN, Turn, Undeliverable, touched, waiting_aside
 from bot.outbox.lanes import deliver_side_by_side
 from bot.outbox.worker import Deliverer
 from bot.slack import delivery as slack_delivery
@@ -341,3 +341,36 @@ async def test_two_workers_side_by_side_send_each_post_once_in_order_per_room(an
         said = [what for room, what, _worker in log if room == incident and what.startswith("news")]
         assert said == [f"news {n}" for n in range(6)], (incident, said)  # each once, in the order queued
     assert {worker for *_rest, worker in log} == {"A", "B"}  # both workers took part
+
+
+class Refusing(Channels):
+    """A platform that refuses for good every room message of the incidents in `refused` that is not a notice."""
+
+    def __init__(self, refused: set[int]):
+        super().__init__()
+        self.refused = refused
+
+    async def post(self, room, to, message):
+        if room is not None and room.incident_id in self.refused and message.plain().startswith("doomed"):
+            async with waiting_aside():  # both wait for their channel's pace first, side by side
+                await asyncio.sleep(0.01)
+            raise Undeliverable("channel_not_found")
+        return await self._through(room, message.plain())
+
+
+async def test_give_ups_in_two_groups_at_once_each_tell_their_own_room_once_in_the_same_pass(any_engine, config, clock):
+    chat = Chat(any_engine, config, clock)
+    first, _room = chat.declare()
+    second, _other = chat.declare(line="declare product-quality sev2 Checkout outage")
+    platform = Refusing({first, second})
+    deliverer = Deliverer(chat.engine, chat.deps, platform)
+    await deliverer.deliver_pending()
+    platform.sent.clear()
+    with session(chat.engine) as db:
+        for incident in (first, second):
+            in_every_room(db, incident, chat.clock.now(), Post(text(f"doomed news of {incident}")))
+        db.commit()
+    await deliverer.deliver_pending()
+    for incident in (first, second):
+        told = [what for room, what in platform.sent if room == incident]
+        assert len(told) == 1 and f"doomed news of {incident}" in told[0], told  # its own room, once, in this pass
