@@ -17,7 +17,11 @@ log = logging.getLogger(__name__)
 
 # How long such a command stays unanswered and undecided. A database restart fits within.
 UNSURE_FOR = timedelta(minutes=2)
-KEPT = 1000  # commands remembered; the oldest (one the platform stopped bringing) forgotten first
+# Commands remembered, well above what one fetch brings (a Matrix batch with its gap: 2,000 events). Past it, a clock
+# older than STALE goes first (a command the platform stopped bringing: one still brought is told after UNSURE_FOR and
+# forgotten); then the newest: the commands queued first keep their clocks and are told first, room is made as they go.
+KEPT = 20_000
+STALE = UNSURE_FOR * 10
 
 
 class UnsureCommits:
@@ -32,7 +36,7 @@ class UnsureCommits:
         queued behind an unsure one again and again without reaching them; each person must hear within UNSURE_FOR of
         typing, not UNSURE_FOR after everyone queued before them was told."""
         self._first.setdefault(event_id, self.clock.now())
-        self._forget_oldest()
+        self._make_room()
 
     def forget(self, event_id: str) -> None:
         """A command decided (carried out, refused, told): its clock is no longer needed."""
@@ -56,7 +60,7 @@ class UnsureCommits:
 
     def _unknown(self, event_id: str) -> Reply:
         first = self._first.setdefault(event_id, self.clock.now())
-        self._forget_oldest()
+        self._make_room()
         if self.clock.now() - first < UNSURE_FOR:
             raise CommitUnknown(event_id)
         self._first.pop(event_id, None)
@@ -68,6 +72,9 @@ class UnsureCommits:
             )
         return Reply(markup.text(told), ok=False, outcome="error", unreachable=True)  # each front says it privately
 
-    def _forget_oldest(self) -> None:
-        while len(self._first) > KEPT:
+    def _make_room(self) -> None:
+        """Keep at most KEPT clocks: stale ones go first, then the newest."""
+        while len(self._first) > KEPT and self.clock.now() - next(iter(self._first.values())) > STALE:
             self._first.popitem(last=False)
+        while len(self._first) > KEPT:
+            self._first.popitem(last=True)

@@ -239,6 +239,7 @@ class SlackAdapter:
             piece = pieces[index]
             text = mrkdwn(message) if len(pieces) == 1 else "\n".join(b["text"]["text"] for b in piece if "text" in b)
             body = {"response_type": "ephemeral" if private else "in_channel", "replace_original": False, "text": text, "blocks": piece}
+            touched()  # shown from here on: the row keeps the batch's turn (a fallback post must not wait aside half out)
             response = await client.send_dict(body)
             if response.status_code == 429 or response.status_code >= 500:
                 wait = RetryLater(f"response_url: HTTP {response.status_code}", after=_retry_after(response.headers))

@@ -27,7 +27,8 @@ class IncidentFirstLimiter(AIORateLimiter):
         """PTB's pacing; but an outbox row that has sent nothing yet waits for a spent group budget aside, so the batch's
         other lanes (DMs, other chats) send meanwhile (bot/outbox/lanes.py)."""
         group = _group(data.get("chat_id"))
-        if group is not None and may_wait_aside() and not self._get_group_limiter(group).has_capacity(1):
+        # Checked again each time the turn comes back: another lane of the batch may have spent the refill meanwhile.
+        while group is not None and may_wait_aside() and not self._get_group_limiter(group).has_capacity(1):
             async with waiting_aside():
                 while not self._get_group_limiter(group).has_capacity(1):
                     await asyncio.sleep(REFILL_CHECK)

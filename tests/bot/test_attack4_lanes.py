@@ -76,11 +76,6 @@ def two_incidents(engine, config, clock) -> tuple[Chat, int, int, Channels, Deli
     return chat, slow, quick, platform, deliverer
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a row waiting aside when another group's fate could not be written (the database away) still sends after "
-    "the batch failed: two sends without a written fate, both repeated once the database is back",
-)
 async def test_a_database_outage_mid_batch_repeats_at_most_one_send(engine, config, clock, monkeypatch):
     chat, slow, quick, platform, deliverer = two_incidents(engine, config, clock)
     await deliverer.deliver_pending()
@@ -234,11 +229,6 @@ class HalfShown:
         return types.SimpleNamespace(status_code=status, headers={}, body="used_up")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Slack's response_url POST never says touched(): an answer whose first piece was shown there, then falls back "
-    "to a post by the bot, waits its channel's pace aside, so another row is sent while this one is half out",
-)
 async def test_an_answer_half_shown_by_its_response_url_keeps_the_turn_while_it_waits(monkeypatch):
     monkeypatch.setattr(slack_delivery, "MESSAGE_BLOCKS", 1)  # the answer goes in pieces
     monkeypatch.setattr(slack_delivery, "AsyncWebhookClient", HalfShown)
@@ -262,12 +252,6 @@ async def test_an_answer_half_shown_by_its_response_url_keeps_the_turn_while_it_
     assert order[0].startswith("answer done"), order  # nothing else in flight while half the answer is out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="two rows for one Telegram group (every incident's topic is in the same forum group) both see the refilled "
-    "budget while waiting aside; the second takes the turn back and then waits inside PTB's limiter holding it, so a "
-    "DM lane of the batch stalls behind the group's budget",
-)
 async def test_a_spent_telegram_group_budget_never_stalls_a_dm_lane():
     limiter = IncidentFirstLimiter(group_rate=120)  # two messages a second in the group once its budget is spent
     group, sends = -100123, []

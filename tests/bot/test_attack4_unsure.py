@@ -47,12 +47,6 @@ def test_a_command_is_told_exactly_when_unsure_for_has_passed_since_it_was_first
     assert not told(unsure, "matrix:$a")  # told once: brought again, its clock starts over rather than a second notice
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with more than KEPT commands brought again in every round (one sync batch, a Matrix gap of up to 2,000 events), "
-    "each round forgets the oldest clocks though the platform still brings them: the first command's clock restarts "
-    "every round, and its author is never told",
-)
 def test_more_than_kept_commands_brought_again_every_round_are_still_told_after_unsure_for():
     clock = FakeClock()
     unsure = UnsureCommits(clock, "en")
@@ -117,12 +111,6 @@ async def test_a_stranger_during_an_outage_is_never_answered_in_the_room(world, 
     assert notices(fake)[said:] == []  # nothing said to an outsider, in the room or anywhere
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a command typed in a room the bot is in but does not serve (one no longer configured) meets the database away "
-    "in MatrixFront._serves; after UNSURE_FOR its author, with no known direct room, is told in that very room, where "
-    "the bot otherwise never speaks",
-)
 async def test_a_command_in_a_room_the_bot_does_not_serve_is_never_answered_there_during_an_outage(world, fake):
     assert world.rooms.known_direct(ALICE) is None  # no incident yet: the bot never wrote to Alice privately
     old = "!old-crisis:test"  # the crisis room before the configuration moved: the bot is still a member
