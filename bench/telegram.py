@@ -56,7 +56,8 @@ from telegram.ext import Application, CommandHandler  # noqa: E402
 from bench.scratch import scratch_schema  # noqa: E402
 from bot.app import OneVoice  # noqa: E402
 from bot.telegram.delivery import TelegramAdapter  # noqa: E402
-from bot.telegram.front import TelegramFront, decide_update  # noqa: E402
+from bot.telegram.front import TelegramFront  # noqa: E402
+from bot.telegram.updates import decide_update  # noqa: E402
 from config.load import STARTER  # noqa: E402
 from config.settings import Settings  # noqa: E402
 from storage.db import session  # noqa: E402

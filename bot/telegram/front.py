@@ -2,14 +2,12 @@
 
 A python-telegram-bot Application runs inside OneVoice's own loop: updates come from long polling
 (bot/telegram_poller.py), or from `POST /telegram/webhook` when a webhook secret is set (bot/telegram_webhook.py).
-Either way an update is decided and committed (`decide_update`) before Telegram is told it arrived.
+Either way an update is decided and committed (`decide_update`, bot/telegram/updates.py) before Telegram is told it arrived.
 """
 
 import asyncio
-import contextvars
 import logging
 import time
-import weakref
 from functools import cached_property
 
 from telegram import BotCommand, Update
@@ -25,6 +23,7 @@ from bot.telegram.edits import EditedCommands
 from bot.telegram.limits import GROUP_RATE, IncidentFirstLimiter
 from bot.telegram.prompts import PromptDesk
 from bot.telegram.render import keyboard, split, to_html
+from bot.telegram.updates import UNSURE
 from handlers.catalog import registry
 from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
@@ -36,51 +35,12 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 NAME_RECHECK = 600  # seconds a remembered user name is trusted before it is stored again
-_FAILURES: contextvars.ContextVar[list] = contextvars.ContextVar("telegram_update_failures")
-# each application's front's UnsureCommits: polling starts each fetched update's clock, which the front then reads
-_UNSURE: weakref.WeakKeyDictionary[Application, UnsureCommits] = weakref.WeakKeyDictionary()
 
 
 def build_application(token: str, api_url: str, group_rate: int = GROUP_RATE) -> Application:
     """PTB wired to the configured Bot API base, within Telegram's limits (30 messages/s overall, `group_rate`/min per group)."""
     builder = Application.builder().token(token).base_url(api_url).rate_limiter(IncidentFirstLimiter(group_rate))
     return builder.updater(None).build()  # no PTB Updater: it would confirm an update to Telegram before it is decided
-
-
-async def decide_update(application: Application, update: Update) -> bool:
-    """Run the update's handlers to completion; whether they finished (False: one raised, so Telegram should send it again)."""
-    return not await update_failures(application, update)
-
-
-async def update_failures(application: Application, update: Update) -> list[BaseException]:
-    """Run the update's handlers to completion; what they raised (nothing: the update is decided)."""
-    if _record_failure not in application.error_handlers:  # how a handler's failure is known here
-        application.add_error_handler(_record_failure)
-    failures: list = []
-    token = _FAILURES.set(failures)
-    try:
-        await application.process_update(update)
-    finally:
-        _FAILURES.reset(token)
-    if not failures and (unsure := _UNSURE.get(application)) is not None:
-        unsure.forget(f"telegram:{update.update_id}")  # decided: its clock is done with
-    return failures
-
-
-def updates_seen(application: Application, updates) -> None:
-    """Updates fetched, not decided yet: each one's UNSURE_FOR clock starts now, though updates before it may hold it back
-    (polling decides them in order, and fetches them again while one meets the database away)."""
-    if (unsure := _UNSURE.get(application)) is not None:
-        for update in updates:
-            unsure.seen(f"telegram:{update.update_id}")  # the event id every command, press or reply is decided under
-
-
-async def _record_failure(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """PTB's error handler: log the failure and mark the update undecided for `decide_update`."""
-    log.error("Telegram update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
-    failures = _FAILURES.get(None)
-    if failures is not None:
-        failures.append(context.error)
 
 
 class TelegramFront:
@@ -91,7 +51,7 @@ class TelegramFront:
         self.on_work = on_work or (lambda: None)
         self._names: dict[int, tuple[str, float]] = {}  # user id -> (user name last remembered, when): spares the database
         self.unsettled = Unsettled(bot.engine, PLATFORM, bot.worker)
-        self.unsure = _UNSURE[application] = UnsureCommits(bot.deps.clock, bot.config.language)
+        self.unsure = UNSURE[application] = UnsureCommits(bot.deps.clock, bot.config.language)
         names = ["crisis", *registry().verbs]  # `/crisis <verb>` and each verb on its own, also as /verb@botname
         new = filters.UpdateType.MESSAGE  # an edited message is never a new command (PTB's default would run it again)
         application.add_handler(CommandHandler(names, self.on_command, filters=new))

@@ -14,7 +14,7 @@ from telegram.error import Conflict, Forbidden, InvalidToken, RetryAfter, Telegr
 from telegram.ext import Application
 
 from bot.outbox.unsettled import CommitUnknown
-from bot.telegram.front import update_failures, updates_seen
+from bot.telegram.updates import update_failures, updates_seen
 
 log = logging.getLogger(__name__)
 

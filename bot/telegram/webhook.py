@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from telegram import Update
 from telegram.ext import Application
 
-from bot.telegram.front import decide_update
+from bot.telegram.updates import decide_update
 
 log = logging.getLogger(__name__)
 

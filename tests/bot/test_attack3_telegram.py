@@ -1,13 +1,13 @@
 """Attack 3 on Telegram's unsettled commits: the memory of a command whose commit could not be confirmed is the process's
 own, so a redelivery that reaches a restarted process (or another replica) while the database is still away was told
 "nothing was changed", and then the command's own answer arrived too. A command that meets an unreachable database is now
-left unacknowledged and unanswered (bot/telegram/unsure.py): only the database can say whether an earlier delivery of it
+left unacknowledged and unanswered (bot/outbox/unsure.py): only the database can say whether an earlier delivery of it
 committed."""
 
 from datetime import timedelta
 
 from bot.outbox.unsettled import Unsettled
-from bot.telegram.unsure import UNSURE_FOR
+from bot.outbox.unsure import UNSURE_FOR
 from tests.bot.telegram_world import ALICE
 from tests.bot.test_telegram_commit_drop import TASK, UNREACHABLE, after_any_lease, connection, declared, new_answers, tasks, webhook
 

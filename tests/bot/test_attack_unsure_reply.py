@@ -4,8 +4,8 @@ acknowledged (Telegram sends it again), never silently dropped."""
 import asyncio
 from datetime import timedelta
 
+from bot.outbox.unsure import UNSURE_FOR
 from bot.telegram.render import PROMPT_MARK
-from bot.telegram.unsure import UNSURE_FOR
 from tests.bot.telegram_world import BOB, GROUP, OUTSIDER
 from tests.bot.test_telegram_commit_drop import connection, webhook  # noqa: F401  (the fixture that drops the database)
 from tests.bot.test_telegram_prompts import declare, draft_in, reject_data, world  # noqa: F401

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from bot.outbox.unsure import UNSURE_FOR
 from bot.telegram import poller as telegram_poller
 from bot.telegram.poller import TelegramPoller
-from bot.telegram.unsure import UNSURE_FOR
 from storage.models import Outbox
 from tests.bot.telegram_world import ALICE, SECRET, TelegramWorld
 
