@@ -17,7 +17,7 @@ from bot.matrix import render
 from bot.matrix.client import call
 from bot.matrix.rooms import Rooms, commanding, configured
 from bot.outbox.adapter import RetryLater, Undeliverable
-from bot.outbox.unsettled import Unsettled
+from bot.outbox.unsettled import CommitUnknown, Unsettled
 from bot.outbox.unsure import UnsureCommits
 from bot.rations import TokenBuckets
 from handlers.core.effects import Answer
@@ -80,6 +80,8 @@ class MatrixFront:
             serves = await self._serves(room_id, direct)
         except UNREACHABLE:  # only the database knows an incident room (the bot is in few others): as a command meeting it
             reply, served = self.unsure.unreachable(key), None  # raises until UNSURE_FOR has passed: the sync token stays
+            if self.rooms.known_direct(sender) is None:  # nowhere it may be told (maybe not a room it serves): kept, to run
+                raise CommitUnknown(key) from None  # once the database is back, not decided and dropped without a word
         else:
             if not serves:
                 self.unsure.forget(key)

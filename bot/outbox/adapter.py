@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Protocol
@@ -44,11 +45,17 @@ class Turn:
     """An outbox batch's turn (bot/outbox/lanes.py): held while a row is sent and its fate written, so one row at a time is
     in flight and a crash repeats at most that one send."""
 
-    def __init__(self) -> None:
+    def __init__(self, halting: Callable[[], bool] = lambda: False) -> None:
         self._lock: asyncio.Lock = asyncio.Lock()
         self._holder: asyncio.Task | None = None
         self.untouched = False  # nothing of the holder's row was sent yet: it may still wait aside
         self.stopped = False  # a row of the batch failed (the database away): no other row may reach the platform now
+        self.halting = halting  # SIGTERM: a row waiting aside is handed back rather than sent
+
+    @property
+    def over(self) -> bool:
+        """Whether a row that waited aside must not be sent now (the batch failed, or the worker is stopping)."""
+        return self.stopped or self.halting()
 
     def held(self) -> bool:
         """Whether the running task holds the turn."""
@@ -75,6 +82,12 @@ def may_wait_aside() -> bool:
     return turn is not None and turn.held() and turn.untouched
 
 
+def batch_over() -> bool:
+    """Whether the batch of the row being delivered has failed or is stopping: a wait aside may end now."""
+    turn = TURN.get()
+    return turn is not None and turn.over
+
+
 def touched() -> None:
     """Say that the row being delivered is about to reach the platform: from now on it keeps the turn until it is done."""
     turn = TURN.get()
@@ -96,15 +109,15 @@ async def waiting_aside():
     finally:
         await turn.take()
         turn.untouched = True  # still nothing of this row sent: another wait may go aside too
-        if turn.stopped:  # sent now, its fate could not be written: it would go out again once the database is back
-            raise Stopped("the delivery stopped while this effect waited: the database could not be reached")
+        if turn.over:  # a failed batch: sent now, its fate could not be written, and it would go out twice; or SIGTERM
+            raise Stopped("the delivery stopped while this effect waited")
 
 
 class Stopped(RetryLater):
-    """An effect that waited aside while its batch stopped (the database away): never sent, and no failed attempt."""
+    """An effect that waited aside while its batch stopped (the database away, SIGTERM): not sent, no failed attempt."""
 
     def __init__(self, reason: str):
-        super().__init__(reason, after=2)
+        super().__init__(reason, after=0)  # due again at once: another worker (or this one, later) takes it without waiting
 
 
 class Undeliverable(Exception):

@@ -37,11 +37,11 @@ def groups_of(rows: list[Outbox]) -> list[list[Outbox]]:
     return list(groups.values())
 
 
-async def deliver_side_by_side(engine: Engine, rows: list[Outbox], step: Step) -> int:
+async def deliver_side_by_side(engine: Engine, rows: list[Outbox], step: Step, halting: Callable[[], bool] = lambda: False) -> int:
     """Run `step` on every row, its group's rows one after another in one session of their own, one row of all at a time
     but for what waits aside; how many were sent. A group that fails (the database away) stops the others after the row
-    each is sending, then the error is raised."""
-    turn = Turn()
+    each is sending, then the error is raised; `halting` (SIGTERM) hands back a row waiting aside instead of sending it."""
+    turn = Turn(halting)
 
     async def deliver(group: list[Outbox]) -> int:
         TURN.set(turn)  # this task's own context: the adapters it calls hand the turn on while they wait
@@ -65,5 +65,6 @@ async def deliver_side_by_side(engine: Engine, rows: list[Outbox], step: Step) -
 
     results = await asyncio.gather(*(deliver(group) for group in groups_of(rows)), return_exceptions=True)
     if errors := [result for result in results if isinstance(result, BaseException)]:
-        raise next((error for error in errors if not isinstance(error, Stopped)), errors[0])  # the cause, not its echo
+        # the cause, not its echo (a Stopped reaches here only from a step that does not defer it as the worker does)
+        raise next((error for error in errors if not isinstance(error, Stopped)), errors[0])
     return sum(result for result in results if isinstance(result, int))

@@ -70,7 +70,7 @@ class UnsureCommits:
                 "I could not tell whether your command was recorded: the database cannot be reached. "
                 "Check with /crisis status before repeating it."
             )
-        return Reply(markup.text(told), ok=False, outcome="error", unreachable=True)  # each front says it privately
+        return Reply(markup.text(told), ok=False, outcome="error", unreachable=True)  # each front says it privately where it can
 
     def _make_room(self) -> None:
         """Keep at most KEPT clocks: stale ones go first, then the newest."""

@@ -33,7 +33,7 @@ MARK_RETRY = 1.0  # seconds between two tries to mark sent answers sent while th
 
 
 class Deliverer:
-    """Delivers one platform's outbox rows under this worker's leases: in order within an incident, incidents side by side."""
+    """Delivers one platform's outbox rows under this worker's leases: in order within each lane, one row at a time."""
 
     def __init__(
         self,
@@ -176,7 +176,7 @@ class Deliverer:
                 log.warning("could not renew delivery leases", exc_info=True)
 
     async def _deliver_batch(self, ids: list[int]) -> int:
-        """Deliver the claimed rows, each incident's in order and the incidents side by side (bot/outbox/lanes.py)."""
+        """Deliver the claimed rows lane by lane, a row waiting for its platform letting the others go (bot/outbox/lanes.py)."""
         with new_session(self.engine) as session:
             rows = await asyncio.to_thread(_load, session, ids)
         held_back: set[tuple] = set()  # (incident, lane) behind a row that waits; (incident, None): its room is not open
@@ -185,7 +185,7 @@ class Deliverer:
         async def step(session, row: Outbox) -> int:
             return await self._deliver_row(session, row, held_back, last_refresh)
 
-        return await deliver_side_by_side(self.engine, rows, step)
+        return await deliver_side_by_side(self.engine, rows, step, halting=lambda: self.stopping)
 
     async def _deliver_row(self, session, row: Outbox, held_back: set[tuple], last_refresh: dict) -> int:
         """Send one claimed row unless it waits behind another, and write its fate; 1 if it was sent."""
@@ -207,7 +207,7 @@ class Deliverer:
                     sent = 1
                 elif row.state == "pending":
                     held_back.add((row.incident_id, None if row.kind == OpenRoom.kind else row.lane))
-        # each row's fate written before its group's next send: a crash then repeats at most the sends in flight
+        # each row's fate written before the batch's next send (the turn): a crash then repeats at most the one in flight
         await asyncio.to_thread(_save, session, row)
         return sent
 

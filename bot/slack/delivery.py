@@ -22,6 +22,7 @@ from storage.models import Room
 log = logging.getLogger(__name__)
 
 PACE = 1.0  # seconds between two messages to one channel (Slack's ~1 message/s): ONEVOICE_SLACK_PACE_SECONDS's default
+PACED_KEPT = 1000  # channels whose last post is remembered before the quiet ones are forgotten
 MESSAGE_BLOCKS = 50  # Slack's limit of blocks in one message: a longer answer goes in pieces
 LIST_PAGES = 1000  # conversations.list pages read at most (1,000 channels a page) when looking for a channel by name
 # Error codes a caller handles itself (a name taken, a pin already there, a message deleted); every other refusal is
@@ -100,6 +101,11 @@ class SlackAdapter:
                 await asyncio.sleep(late)
         self._posted[channel] = time.monotonic()
         self._last_post[channel] = max(self._last_post[channel], self._posted[channel])  # a late one moves the next slot
+        if len(self._posted) > PACED_KEPT:  # every DM is a channel: forget those whose pace has long run out
+            quiet = [name for name, at in self._last_post.items() if at < self._posted[channel] - 10 * pace]
+            for name in quiet:
+                self._last_post.pop(name, None)
+                self._posted.pop(name, None)
 
     async def _post(self, channel: str, message: Message) -> dict:
         await self._paced(channel)

@@ -9,7 +9,7 @@ import asyncio
 
 from telegram.ext import AIORateLimiter
 
-from bot.outbox.adapter import may_wait_aside, touched, waiting_aside
+from bot.outbox.adapter import batch_over, may_wait_aside, touched, waiting_aside
 
 GROUP_RATE = 20  # messages a minute in one group (Telegram's limit): the default of ONEVOICE_TELEGRAM_GROUP_PER_MINUTE
 INCIDENT_RESERVE = 8  # of those, always left for the outbox: a declaration (notice, topic, card, pin, mentions, roles, checklist) is 7
@@ -30,7 +30,7 @@ class IncidentFirstLimiter(AIORateLimiter):
         # Checked again each time the turn comes back: another lane of the batch may have spent the refill meanwhile.
         while group is not None and may_wait_aside() and not self._get_group_limiter(group).has_capacity(1):
             async with waiting_aside():
-                while not self._get_group_limiter(group).has_capacity(1):
+                while not self._get_group_limiter(group).has_capacity(1) and not batch_over():
                     await asyncio.sleep(REFILL_CHECK)
         touched()  # from here the row may have reached Telegram: it keeps the batch's turn until it is done
         return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)

@@ -111,7 +111,7 @@ async def test_a_database_outage_mid_batch_repeats_at_most_one_send(engine, conf
     assert repeats <= 1, f"sent {said}: each message whose fate the outage swallowed is repeated"
 
 
-async def test_sigterm_mid_batch_hands_back_every_row_not_under_way_at_once(engine, config, clock):
+async def test_sigterm_mid_batch_hands_back_every_row_not_sent_yet_at_once(engine, config, clock):
     chat, slow, quick, platform, deliverer = two_incidents(engine, config, clock)
     await deliverer.deliver_pending()
     with session(chat.engine) as db:
@@ -126,10 +126,10 @@ async def test_sigterm_mid_batch_hands_back_every_row_not_under_way_at_once(engi
     deliverer.stopping = True  # SIGTERM
     platform.gate.set()
     await delivering
-    assert platform.sent == [(quick, "quick"), (slow, "slow 0")]  # the one under way finished; nothing started after
+    assert platform.sent == [(quick, "quick")]  # the one waiting aside was handed back, not sent; nothing started after
     other = Deliverer(chat.engine, chat.deps, Channels())  # another replica, at once: no lease to wait out
     await other.deliver_pending()
-    assert other.adapter.sent == [(slow, "slow 1"), (slow, "slow 2")]
+    assert other.adapter.sent == [(slow, "slow 0"), (slow, "slow 1"), (slow, "slow 2")]
 
 
 async def test_a_cancelled_batch_leaves_the_turn_free_and_sends_nothing_more(engine, config, clock):

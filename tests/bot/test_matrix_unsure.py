@@ -154,3 +154,21 @@ async def test_a_command_in_an_incident_room_the_database_cannot_confirm_is_told
     outage.down = False
     await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the batch decided")
     assert "Call the supplier back" not in await tasks(world, fake)
+
+
+async def test_a_command_in_an_incident_room_with_no_direct_room_known_is_kept_and_runs_once_the_database_is_back(world, fake):
+    await declared(world, fake)
+    incident = next(r["room_id"] for r in fake.created if r.get("name", "").startswith("crisis-"))
+    said = len(notices(fake))
+    outage = Outage(world.bot.engine)
+    outage.down = True  # only the database can say this is an incident room
+    world.rooms._direct.clear()  # as in a process restarted meanwhile: it reads the direct rooms from the database, away
+    token = fake.push(join={incident: [fake.message(ALICE, "!crisis #1 task Call the supplier back")]})
+    await synced_on(fake)
+    world.clock.advance(UNSURE_FOR + timedelta(seconds=1))
+    await synced_on(fake)
+    assert notices(fake)[said:] == []  # nowhere to say it privately, and the room may be one it does not serve: silence
+    outage.down = False
+    await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the batch decided")
+    assert "Call the supplier back" in await tasks(world, fake)  # not dropped: it ran once the database was back
+    assert not any(NOTHING_CHANGED in a or UNSURE["en"] in a for a in notices(fake)[said:])

@@ -36,3 +36,40 @@ def test_a_dm_goes_while_a_group_post_waits_for_the_groups_budget(loop):  # noqa
 
     assert loop.run_until_complete(batch()) == 2
     assert went == [2, 1]
+
+
+def test_a_group_post_waiting_for_the_budget_stops_waiting_when_its_batch_fails(loop):  # noqa: F811
+    limiter = limiter_of(20)
+    send(limiter, loop, GROUP, 20)  # the group's minute is spent: a refill is 3 s away
+    went: list[int] = []
+
+    async def step(_session, one) -> int:
+        if one.id == 2:
+            raise OSError("the database went away")  # the other lane's row fails while the group post waits
+
+        async def sent(*_args, **_kwargs) -> bool:
+            went.append(one.id)
+            return True
+
+        await limiter.process_request(sent, (), {}, "sendMessage", {"chat_id": GROUP}, None)
+        return 1
+
+    async def batch() -> bool:
+        going = asyncio.ensure_future(deliver_side_by_side(make_engine("sqlite://"), [row(1, 7), row(2, 8)], step))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        loop.now += 0.2  # one look at the budget later, long before it refills
+        for _ in range(200):
+            if going.done():
+                break
+            await asyncio.sleep(0)
+        done = going.done()
+        loop.now += 60  # let a stray wait end, whatever happened
+        try:
+            await going
+        except OSError:
+            pass
+        return done
+
+    assert loop.run_until_complete(batch())  # the batch ended without waiting a minute for the group's budget
+    assert went == []  # and the group post was not sent: handed back with its batch
