@@ -61,9 +61,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def serve_bare(port: int, api_url: str, database_url: str) -> None:
-    """The floor: a slack-bolt AsyncApp that records each /crisis request durably (one insert, committed), then acks."""
-    import uvicorn
+def floor_app(engine, api_url: str, timed=lambda insert: insert):
+    """The floor: a slack-bolt AsyncApp that records each /crisis request durably (one insert, committed), then acks;
+    served by Starlette as OneVoice is. `timed` may wrap the insert (bench/slack_cpu.py times it)."""
     from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
@@ -71,9 +71,6 @@ def serve_bare(port: int, api_url: str, database_url: str) -> None:
     from starlette.applications import Starlette
     from starlette.routing import Route
 
-    from storage.db import make_engine
-
-    engine = make_engine(database_url)
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE IF NOT EXISTS bench_ack (key VARCHAR(200) PRIMARY KEY, at VARCHAR(40))"))
 
@@ -82,10 +79,11 @@ def serve_bare(port: int, api_url: str, database_url: str) -> None:
             connection.execute(text("INSERT INTO bench_ack (key, at) VALUES (:key, :at)"), {"key": key, "at": str(time.time())})
 
     app = AsyncApp(signing_secret=SECRET, client=AsyncWebClient(token="xoxb-test", base_url=api_url), process_before_response=True)
+    recorded = timed(insert)
 
     @app.command("/crisis")
     async def insert_then_ack(ack, body) -> None:
-        await asyncio.to_thread(insert, body["trigger_id"])
+        await asyncio.to_thread(recorded, body["trigger_id"])
         await ack()
 
     handler = AsyncSlackRequestHandler(app)
@@ -93,7 +91,16 @@ def serve_bare(port: int, api_url: str, database_url: str) -> None:
     async def events(request):
         return await handler.handle(request)
 
-    starlette = Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
+    return Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
+
+
+def serve_bare(port: int, api_url: str, database_url: str) -> None:
+    """The floor app on its own port, in this process (the bench starts it as a separate one)."""
+    import uvicorn
+
+    from storage.db import make_engine
+
+    starlette = floor_app(make_engine(database_url), api_url)
     server = uvicorn.Server(uvicorn.Config(starlette, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
 
     async def main() -> None:

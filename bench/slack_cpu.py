@@ -25,6 +25,7 @@ import httpx
 sys.path[0] = str(Path(__file__).resolve().parent.parent)  # not bench/: its telegram.py would shadow the library
 
 from bench.scratch import scratch_schema  # noqa: E402
+from bench.slack import SECRET, floor_app  # noqa: E402
 from bot.app import OneVoice  # noqa: E402
 from bot.http import build_app  # noqa: E402
 from bot.slack import delivery as slack_delivery  # noqa: E402
@@ -35,7 +36,6 @@ from config.settings import Settings  # noqa: E402
 from handlers import router  # noqa: E402
 from tests.fakes.slack_api import FakeSlack  # noqa: E402
 
-SECRET = "bench-signing-secret"
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 CASES = {"status": lambda i: "status", "note": lambda i: f"note Observation {i}: 12 complaints & rising <fast>"}
 PARTS = ("incident", "verb", "commit and ack", "decision", "floor insert")
@@ -60,37 +60,6 @@ class Split:
         return timed
 
 
-def floor_app(engine, api_url: str, split: Split):
-    """bench/slack.py's floor: a slack-bolt AsyncApp whose /crisis listener inserts one row (committed), then acks."""
-    from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-    from slack_bolt.async_app import AsyncApp
-    from slack_sdk.web.async_client import AsyncWebClient
-    from sqlalchemy import text
-    from starlette.applications import Starlette
-    from starlette.routing import Route
-
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE IF NOT EXISTS bench_ack (key VARCHAR(200) PRIMARY KEY, at VARCHAR(40))"))
-
-    def insert(key: str) -> None:
-        with engine.begin() as connection:
-            connection.execute(text("INSERT INTO bench_ack (key, at) VALUES (:key, :at)"), {"key": key, "at": str(time.time())})
-
-    app = AsyncApp(signing_secret=SECRET, client=AsyncWebClient(token="xoxb-test", base_url=api_url), process_before_response=True)
-
-    @app.command("/crisis")
-    async def insert_then_ack(ack, body) -> None:
-        await asyncio.to_thread(split.timed(insert, "floor insert"), body["trigger_id"])
-        await ack()
-
-    handler = AsyncSlackRequestHandler(app)
-
-    async def events(request):
-        return await handler.handle(request)
-
-    return Starlette(routes=[Route("/slack/events", events, methods=["POST"])])
-
-
 async def measure(requests: int, url: str) -> dict[str, dict[str, float]]:
     """Per case: CPU ms per request of OneVoice and of the floor, and OneVoice's parts."""
     slack_delivery.PACE = 0  # Slack's pace: a wait, not CPU; the one post (the card) goes at once
@@ -102,7 +71,7 @@ async def measure(requests: int, url: str) -> dict[str, dict[str, float]]:
     bot.attach(SlackAdapter(client, False))
     ours = build_app(bot, slack_app=SlackFront(bot, client, SECRET).app)
     split = Split()
-    apps = {"onevoice": ours, "floor": floor_app(bot.engine, fake.api_url, split)}
+    apps = {"onevoice": ours, "floor": floor_app(bot.engine, fake.api_url, lambda insert: split.timed(insert, "floor insert"))}
     http = {name: httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") for name, app in apps.items()}
 
     async def post(target: str, text: str, channel: str) -> None:
