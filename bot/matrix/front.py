@@ -17,7 +17,7 @@ from bot.matrix import render
 from bot.matrix.client import call
 from bot.matrix.rooms import Rooms, commanding, configured
 from bot.outbox.adapter import RetryLater, Undeliverable
-from bot.outbox.unsettled import CommitUnknown, Unsettled
+from bot.outbox.unsettled import Unsettled
 from bot.outbox.unsure import UnsureCommits
 from bot.rations import TokenBuckets
 from handlers.core.effects import Answer
@@ -75,13 +75,10 @@ class MatrixFront:
             return None
         sender, event_id, direct = str(event["sender"]), str(event["event_id"]), self.rooms.is_direct(room_id)
         key = f"matrix:{event_id}"  # the router's dedup key
-        served: bool | None = True  # None: only the database could say, and it is away
         try:
             serves = await self._serves(room_id, direct)
         except UNREACHABLE:  # only the database knows an incident room (the bot is in few others): as a command meeting it
-            reply, served = self.unsure.unreachable(key), None  # raises until UNSURE_FOR has passed: the sync token stays
-            if self.rooms.known_direct(sender) is None:  # nowhere it may be told (maybe not a room it serves): kept, to run
-                raise CommitUnknown(key) from None  # once the database is back, not decided and dropped without a word
+            reply = self.unsure.unreachable(key)  # raises until UNSURE_FOR has passed: the sync token stays
         else:
             if not serves:
                 self.unsure.forget(key)
@@ -91,8 +88,10 @@ class MatrixFront:
         self._decided(event_id)  # before any await: whatever happens to the answer, the command is not run again
         self.unsure.forget(key)
         if not (reply.echoed or reply.answer_queued or reply.duplicate or reply.quiet):
-            # nothing was written (the database is unreachable); in a room it may not serve, only a direct room is told
-            await self._answer_now(reply, str(sender), room_id if served else None)
+            # Nothing was written (the database is unreachable). Where no direct room is known, the room it was typed in is
+            # told, even one the database alone could say the bot serves (almost always an incident room): silence would
+            # drop the command without a word, and keeping it would hold back every later command of the batch.
+            await self._answer_now(reply, str(sender), room_id)
         deliverer, held = self.bot.deliverers.get(PLATFORM), reply.answer_held
         if held is not None and deliverer is not None:  # sent at once by this worker, which holds it; retried if it fails
             await deliverer.deliver_held(held)
@@ -212,16 +211,13 @@ class MatrixFront:
 
         return route
 
-    async def _answer_now(self, reply: Reply, user_id: str, room_id: str | None) -> None:
+    async def _answer_now(self, reply: Reply, user_id: str, room_id: str) -> None:
         """An answer sent at once when nothing could be written; best effort. A private one, or what is said of a command
         the database could not settle (as on Telegram), goes to the person's direct room when it is known (none can be
-        made or looked up with the database away), else where they typed (`room_id`; None: nowhere else)."""
+        made or looked up with the database away), else where they typed."""
         if (PLATFORM, user_id) not in self.bot.deps.members:
             return  # a stranger is told only through the route, rate-limited: an outage does not make the bot talk to them
         target = (self.rooms.known_direct(user_id) if reply.private or reply.unreachable else None) or room_id
-        if target is None:
-            log.info("%s was not told that nobody could tell what became of their command: no direct room is known", user_id)
-            return
         try:
             await call(self.client, "room_send", target, "m.room.message", render.content(reply.message, msgtype="m.notice"))
         except (RetryLater, Undeliverable) as problem:

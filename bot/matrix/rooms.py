@@ -8,7 +8,7 @@ from nio import AsyncClient, RoomPreset
 from sqlmodel import select
 
 from bot.matrix.client import call
-from bot.outbox.adapter import Undeliverable
+from bot.outbox.adapter import Undeliverable, touched
 from config.model import Config
 from storage.db import session, store_or_update
 from storage.models import MatrixDirect
@@ -66,6 +66,8 @@ class Rooms:
         """The room shared with one person: the stored one, else a new one they are invited to."""
         if not user_id.startswith("@"):
             raise Undeliverable(f"{user_id!r} is not a Matrix user id")
+        if user_id in self._direct:
+            return self._direct[user_id]
         async with self._lock:
             if user_id in self._direct:
                 return self._direct[user_id]
@@ -73,6 +75,9 @@ class Rooms:
             if stored:
                 self._direct[user_id] = stored[0].room_id
                 return stored[0].room_id
+            # A rate limit's wait must not be waited aside while this lock is held: another row of the outbox batch,
+            # given the turn, would wait for the lock, and this one for the turn (bot/outbox/adapter.py, waiting_aside).
+            touched()
             made = await call(self.client, "room_create", is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat)
             return await self.remember(user_id, made.room_id)
 

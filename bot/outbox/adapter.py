@@ -98,7 +98,8 @@ def touched() -> None:
 @asynccontextmanager
 async def waiting_aside():
     """Wait (a channel's pace, a group's budget) without holding the batch's turn, so the other lanes send meanwhile; only
-    before anything of the row was sent (`touched`): the turn is what keeps a crash from repeating more than one send."""
+    before anything of the row was sent (`touched`), and never while holding another lock a lane may need (a deadlock):
+    the turn is what keeps a crash from repeating more than one send."""
     turn = TURN.get()
     if turn is None or not may_wait_aside():
         yield
@@ -106,11 +107,16 @@ async def waiting_aside():
     turn.give()
     try:
         yield
-    finally:
-        await turn.take()
-        turn.untouched = True  # still nothing of this row sent: another wait may go aside too
-        if turn.over:  # a failed batch: sent now, its fate could not be written, and it would go out twice; or SIGTERM
-            raise Stopped("the delivery stopped while this effect waited")
+    except Exception:
+        await turn.take()  # the row ends with this error, its fate written under the turn as any row's
+        turn.untouched = True
+        raise
+    except BaseException:  # cancelled: the row ends here, without the turn (its task is going)
+        raise
+    await turn.take()
+    turn.untouched = True  # still nothing of this row sent: another wait may go aside too
+    if turn.over:  # a failed batch: sent now, its fate could not be written, and it would go out twice; or SIGTERM
+        raise Stopped("the delivery stopped while this effect waited")
 
 
 class Stopped(RetryLater):

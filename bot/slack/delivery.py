@@ -100,7 +100,7 @@ class SlackAdapter:
             async with waiting_aside():
                 await asyncio.sleep(late)
         self._posted[channel] = time.monotonic()
-        self._last_post[channel] = max(self._last_post[channel], self._posted[channel])  # a late one moves the next slot
+        self._last_post[channel] = max(self._last_post.get(channel, 0.0), self._posted[channel])  # a late one moves the next slot
         if len(self._posted) > PACED_KEPT:  # every DM is a channel: forget those whose pace has long run out
             quiet = [name for name, at in self._last_post.items() if at < self._posted[channel] - 10 * pace]
             for name in quiet:

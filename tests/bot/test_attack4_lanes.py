@@ -21,20 +21,18 @@ from handlers.core.effects import Answer, Post
 from handlers.text.markup import text
 from storage.db import make_engine, session
 from storage.models import Outbox
+from tests.bot.test_delivery_lanes import Rooms
 from tests.conftest import Chat
 from tests.fakes.slack_api import FakeSlack
 
 
-class Channels:
+class Channels(Rooms):
     """A platform whose rooms wait their channel's pace aside (as Slack's `_paced` does) until the test opens the gate of
     a slow incident; every message that reaches it is counted."""
 
-    platform = "console"
-
     def __init__(self):
+        super().__init__()
         self.sent: list[tuple[int, str]] = []
-        self.slow: set[int] = set()
-        self.gate = asyncio.Event()
         self.after_send = None  # called after each message reached the platform
 
     async def _through(self, room, what: str) -> dict:
@@ -47,24 +45,6 @@ class Channels:
         if self.after_send is not None:
             self.after_send(room.incident_id, what)
         return {"message_id": str(len(self.sent))}
-
-    async def open_room(self, room, effect, card):
-        return {**await self._through(room, "open"), "external_id": f"C{room.incident_id}", "card_message_id": "m1"}
-
-    async def post(self, room, to, message):
-        return await self._through(room, message.plain())
-
-    async def edit_card(self, room, card):
-        return await self._through(room, "card")
-
-    async def invite(self, room, users):
-        return {"invited": users}
-
-    async def dm(self, to, message):
-        return {"message_id": "dm"}
-
-    async def pin(self, room, message_id, message):
-        return await self._through(room, "line")
 
 
 def two_incidents(engine, config, clock) -> tuple[Chat, int, int, Channels, Deliverer]:

@@ -2,15 +2,20 @@
 channel's pace holds even when the turn comes back long after the slot a message waited for (review findings)."""
 
 import asyncio
+import time
+import types
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from bot.matrix import client as matrix_client
+from bot.matrix.rooms import Rooms as DirectRooms
 from bot.outbox import worker as worker_module
-from bot.outbox.adapter import waiting_aside
+from bot.outbox.adapter import TURN, Turn, waiting_aside
 from bot.outbox.lanes import deliver_side_by_side
 from bot.outbox.worker import Deliverer
+from bot.slack import delivery as slack_delivery
 from bot.slack.delivery import SlackAdapter, web_client
 from handlers.core.context import in_every_room
 from handlers.core.effects import Post
@@ -104,3 +109,85 @@ async def test_the_pace_holds_when_the_turn_comes_back_after_the_slots(hand):  #
             gate.set()
         await going
     assert len(at) == 2 and at[1] - at[0] >= 1.0, at  # one a second, though both their slots had passed
+
+
+class Homeserver:
+    """A Matrix client that makes rooms and sends at once."""
+
+    user_id = "@bot:test"
+
+    def __init__(self):
+        self.made = 0
+
+    async def room_create(self, **_):
+        self.made += 1
+        return types.SimpleNamespace(room_id=f"!dm{self.made}:test")
+
+
+async def test_a_matrix_dm_to_a_new_member_never_waits_aside_holding_the_direct_rooms_lock(monkeypatch):
+    client = Homeserver()
+    rooms = DirectRooms(client, None, client.user_id)
+    monkeypatch.setattr(rooms, "_stored", lambda user_id=None: [])  # nobody has a direct room stored yet
+
+    async def remember(user, room):
+        rooms._direct[user] = room
+        return room
+
+    monkeypatch.setattr(rooms, "remember", remember)
+    rooms._direct["@known:test"] = "!known:test"
+    monkeypatch.setitem(matrix_client._NOT_BEFORE, client, time.monotonic() + 0.3)  # the server asked for a short wait
+    people = {1: "@new:test", 2: "@known:test"}
+
+    async def step(_session, one) -> int:
+        await rooms.direct(people[one.id])
+        return 1
+
+    rows = [row(1, 1, "dm", "dm:@new:test"), row(2, 1, "dm", "dm:@known:test")]
+    assert await asyncio.wait_for(deliver_side_by_side(make_engine("sqlite://"), rows, step), 5) == 2  # no deadlock
+
+
+async def test_a_slack_channel_forgotten_while_its_row_waits_aside_is_still_paced_and_sent(monkeypatch):
+    monkeypatch.setattr(slack_delivery, "PACED_KEPT", 2)
+    adapter, turn = SlackAdapter(web_client("xoxb-test", "http://127.0.0.1:9/api/"), pace=0.05), Turn()
+    adapter._last_post["A"] = adapter._posted["A"] = time.monotonic()  # A just got a message: the next one waits aside
+
+    async def waiter():
+        TURN.set(turn)
+        await turn.take()
+        turn.untouched = True
+        try:
+            await adapter._paced("A")
+        finally:
+            turn.give()
+
+    waiting = asyncio.create_task(waiter())
+    await asyncio.sleep(0)  # it books its slot and hands the turn on
+    await turn.take()  # another lane's long call holds the turn past ten of A's paces
+    await asyncio.sleep(0.6)
+    for name in ("C1", "C2"):
+        adapter._last_post[name] = adapter._posted[name] = 0.0
+    await adapter._paced("B")  # more channels known than kept: A, quiet for ten paces, is forgotten
+    turn.give()
+    await waiting  # before: KeyError 'A', a counted attempt
+    assert "A" in adapter._posted
+
+
+async def test_a_row_cancelled_while_it_waits_aside_ends_cancelled_not_stopped():
+    turn = Turn(halting=lambda: True)  # SIGTERM came, then the grace ran out: the batch is cancelled
+
+    async def waiting() -> None:
+        TURN.set(turn)
+        await turn.take()
+        turn.untouched = True
+        try:
+            async with waiting_aside():
+                await asyncio.sleep(60)
+        finally:
+            turn.give()
+
+    task = asyncio.create_task(waiting())
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):  # not Stopped: a deferral would go on writing rows after the cancel
+        await task
+    assert not turn.held() and not turn._lock.locked()
