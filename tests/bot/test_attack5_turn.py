@@ -3,6 +3,7 @@ takes to surface while rows wait aside, and whether the turn is free whatever wa
 
 import asyncio
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -10,9 +11,15 @@ from sqlalchemy.exc import OperationalError
 from bot.matrix import client as matrix_client
 from bot.outbox.adapter import TURN, Stopped, Turn, waiting_aside
 from bot.outbox.lanes import deliver_side_by_side
+from bot.outbox.worker import Deliverer
 from bot.slack.delivery import SlackAdapter, web_client
-from storage.db import make_engine
+from handlers.core.context import in_every_room
+from handlers.core.effects import Post
+from handlers.text.markup import text
+from storage.db import make_engine, session
 from storage.models import Outbox
+from tests.bot.test_delivery_lanes import Rooms
+from tests.conftest import Chat
 
 PROMPT = 0.5  # seconds: what "a failed batch surfaces promptly" allows
 
@@ -138,3 +145,42 @@ async def test_a_row_waiting_aside_twice_never_has_two_rows_in_flight():
     assert await asyncio.wait_for(deliver_side_by_side(make_engine("sqlite://"), rows, step), 3) == 5
     assert most[0] == 1
     assert order.index(1) < order.index(4) and order.index(3) < order.index(5)  # each lane in claim order
+
+
+class LongWait(Rooms):
+    """Rooms whose post "paced" waits aside (a Telegram group's budget: up to a minute) once, running `meanwhile`."""
+
+    def __init__(self, meanwhile):
+        super().__init__()
+        self.meanwhile, self.waited = meanwhile, False
+
+    async def post(self, room, to, message):
+        if message.plain() == "paced" and not self.waited:
+            self.waited = True
+            async with waiting_aside():
+                await self.meanwhile()
+        return await super().post(room, to, message)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bot/outbox/worker.py _deliver_row checks the lease (_fresh/leases.hold) before _deliver_one, but the "
+    "adapter may then wait aside longer than the lease (a Telegram group budget: up to 60 s, LEASE 30 s): if renewal "
+    "failed meanwhile, another worker claims and sends the row, and this one sends it too when the turn comes back",
+)
+async def test_a_row_whose_lease_ran_out_while_it_waited_aside_is_not_sent_by_two(chat: Chat):
+    first, _ = chat.declare()
+    other = Rooms()
+
+    async def meanwhile():  # the heartbeat could not renew (the database away for this worker): the lease runs out
+        chat.clock.advance(timedelta(minutes=5))
+        await Deliverer(chat.engine, chat.deps, other, worker="other").deliver_pending()  # another replica takes it
+
+    platform = LongWait(meanwhile)
+    await Deliverer(chat.engine, chat.deps, platform).deliver_pending()
+    with session(chat.engine) as db:
+        in_every_room(db, first, chat.clock.now(), Post(text("paced")))
+        db.commit()
+    await asyncio.wait_for(Deliverer(chat.engine, chat.deps, platform, worker="one").deliver_pending(), 3)
+    sent = [what for _, what in platform.calls + other.calls]
+    assert sent.count("paced") == 1, sent
