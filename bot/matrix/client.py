@@ -10,7 +10,7 @@ import weakref
 from aiohttp import ClientError
 from nio import AsyncClient, AsyncClientConfig, ErrorResponse, LoginResponse, WhoamiResponse
 
-from bot.outbox.adapter import RetryLater, Undeliverable, touched, waiting_aside
+from bot.outbox.adapter import RetryLater, Throttled, Undeliverable, touched, wait_until
 from handlers.text.i18n import _
 
 log = logging.getLogger(__name__)
@@ -76,9 +76,9 @@ async def call(client: AsyncClient, method: str, *args, **kwargs):
         problem = failure(method, response)
         if not isinstance(problem, RetryLater) or response.status_code != "M_LIMIT_EXCEEDED":
             raise problem
+        _NOT_BEFORE[client] = time.monotonic() + (problem.after or 1.0)  # every call of this client waits it, long or not
         if tries == LIMITED_TRIES or (problem.after or 0) > PACE_SECONDS:
             raise problem
-        _NOT_BEFORE[client] = time.monotonic() + (problem.after or 1.0)
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
@@ -92,11 +92,10 @@ async def alive(client: AsyncClient) -> None:
 async def _paced(client: AsyncClient, method: str) -> None:
     """Wait out the last rate limit the server named for this client (never longer than PACE_SECONDS)."""
     wait = _NOT_BEFORE.get(client, 0.0) - time.monotonic()
-    if wait > PACE_SECONDS:
-        raise RetryLater(f"{method}: rate limited", after=wait)
-    if wait > 0:
-        async with waiting_aside():  # the other lanes of an outbox batch send meanwhile (before this row sent anything)
-            await asyncio.sleep(wait)
+    if wait > PACE_SECONDS:  # never tried: back to the outbox until then, no attempt spent on a limit known already
+        raise Throttled(f"{method}: rate limited", after=wait)
+    if wait > 0:  # aside: the other lanes of an outbox batch send meanwhile (before this row sent anything)
+        await wait_until(lambda: _NOT_BEFORE.get(client, 0.0) - time.monotonic(), asyncio.sleep)
 
 
 def failure(method: str, response: ErrorResponse) -> RetryLater | Undeliverable:

@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from typing import Protocol
@@ -51,6 +51,9 @@ class Turn:
         self.untouched = False  # nothing of the holder's row was sent yet: it may still wait aside
         self.stopped = False  # a row of the batch failed (the database away): no other row may reach the platform now
         self.halting = halting  # SIGTERM: a row waiting aside is handed back rather than sent
+        # Whether the holder's row is still this worker's to send, asked after a wait aside (its lease may have run out
+        # meanwhile, or the command's own sender taken it up): None, nothing to ask.
+        self.recheck: Callable[[], Awaitable[bool]] | None = None
 
     @property
     def over(self) -> bool:
@@ -102,21 +105,44 @@ async def waiting_aside():
     the turn is what keeps a crash from repeating more than one send."""
     turn = TURN.get()
     if turn is None or not may_wait_aside():
-        yield
+        yield False
         return
+    recheck = turn.recheck
     turn.give()
     try:
-        yield
+        yield True
     except Exception:
         await turn.take()  # the row ends with this error, its fate written under the turn as any row's
-        turn.untouched = True
+        turn.untouched, turn.recheck = True, recheck
         raise
     except BaseException:  # cancelled: the row ends here, without the turn (its task is going)
         raise
     await turn.take()
-    turn.untouched = True  # still nothing of this row sent: another wait may go aside too
+    turn.untouched, turn.recheck = True, recheck  # still nothing of this row sent: another wait may go aside too
     if turn.over:  # a failed batch: sent now, its fate could not be written, and it would go out twice; or SIGTERM
         raise Stopped("the delivery stopped while this effect waited")
+    if recheck is not None and not await recheck():
+        raise Lost("the effect became another sender's while it waited")
+
+
+ASIDE_STEP = 0.1  # seconds: how often a row waiting aside looks whether its batch failed or is stopping
+
+
+async def wait_until(left: Callable[[], float], sleep: Callable[[float], Awaitable[object]]) -> None:
+    """Sleep until `left()` seconds are none (a pace, a rate limit): aside when the row may (the other lanes send
+    meanwhile), then in short steps, so a failed or stopping batch ends it at once (and `waiting_aside` raises Stopped)."""
+    async with waiting_aside() as aside:
+        while (remaining := left()) > 0 and not (aside and batch_over()):
+            await sleep(min(remaining, ASIDE_STEP) if aside else remaining)
+
+
+class Lost(Exception):
+    """The row being delivered became another sender's while it waited aside: not sent, and its fate is theirs to write."""
+
+
+class Throttled(RetryLater):
+    """The platform asked every call to wait longer than is waited in one (a long rate limit): the effect goes back to the
+    outbox until then, and no attempt is counted, since it was never tried."""
 
 
 class Stopped(RetryLater):

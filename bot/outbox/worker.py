@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from bot import logs
 from bot.outbox import effects
-from bot.outbox.adapter import Adapter, RetryLater, Stopped, Undeliverable, resuming
+from bot.outbox.adapter import TURN, Adapter, Lost, RetryLater, Stopped, Throttled, Undeliverable, resuming
 from bot.outbox.backoff import ATTEMPTS, FIRST_WAIT, GIVE_UP_AFTER, growth
 from bot.outbox.effects import DELIVERIES, Delivery, Handler, Roomless, Waiting
 from bot.outbox.lanes import deliver_side_by_side
@@ -63,6 +63,7 @@ class Deliverer:
         self.told = False
         self.first_wait, self.growth = first_wait, growth(self.attempts - 1, give_up_after, first_wait)
         self._holding: set[int] = set()  # held answers being sent right now
+        self._batching: set[int] = set()  # rows a batch is delivering right now (one may be waiting aside)
         self._marks: dict[int, tuple] = {}  # held answers sent, not yet marked sent: row id -> (sent at, result)
         self._marking: asyncio.Task | None = None
         self._marking_lock = asyncio.Lock()
@@ -95,6 +96,8 @@ class Deliverer:
         """Send a row this worker has held since it was written (a command's answer, leased in the command's transaction):
         no claim and no pass over the outbox. A failure is retried or given up like any row's; after a crash the lease
         runs out and any worker delivers it."""
+        if row.id in self._batching:
+            return False  # this worker's own batch took it up (its lease had run out) and is sending it: sent once, by it
         self._holding.add(row.id)
         heartbeat = asyncio.create_task(self._heartbeat([row.id]))
         try:
@@ -202,14 +205,26 @@ class Deliverer:
         elif row.kind in REFRESHES and last_refresh[(row.kind, row.incident_id)] != row.id:
             self._mark_sent(row, {"coalesced": True})  # a later edit in this batch shows the same state
         else:
-            with logs.about(row.incident_id):
-                if await self._deliver_one(session, row):
-                    sent = 1
-                elif row.state == "pending":
-                    held_back.add((row.incident_id, None if row.kind == OpenRoom.kind else row.lane))
+            if (turn := TURN.get()) is not None:  # asked after a wait aside: is the row still this batch's to send?
+                turn.recheck = lambda: self._still_ours(session, row)
+            self._batching.add(row.id)
+            try:
+                with logs.about(row.incident_id):
+                    if await self._deliver_one(session, row):
+                        sent = 1
+                    elif row.state == "pending":
+                        held_back.add((row.incident_id, None if row.kind == OpenRoom.kind else row.lane))
+            except Lost:
+                return 0  # it waited aside and became another sender's: theirs to send and to record
+            finally:
+                self._batching.discard(row.id)
         # each row's fate written before the batch's next send (the turn): a crash then repeats at most the one in flight
         await asyncio.to_thread(_save, session, row)
         return sent
+
+    async def _still_ours(self, session, row: Outbox) -> bool:
+        """After a wait aside: the row is neither being sent as a held answer nor lost with its lease (checked, renewed)."""
+        return row.id not in self._holding and await asyncio.to_thread(self.leases.hold, session, row)
 
     def _mark_sent(self, row: Outbox, result: dict) -> None:
         row.state, row.sent_at, row.result, row.lease_until, row.lease_owner = "sent", self.deps.clock.now(), result, None, None
@@ -219,7 +234,7 @@ class Deliverer:
         try:
             with resuming((row.result or {}).get("resume", {})):  # a split message: the retry sends only what is missing
                 result = await effects.run(delivery, self.deliveries)
-        except (Waiting, Stopped) as wait:
+        except (Waiting, Stopped, Throttled) as wait:
             self._defer(row, wait, counted=False)
             return False
         except RetryLater as wait:
@@ -234,6 +249,8 @@ class Deliverer:
             row.attempts += 1
             await self._give_up(delivery, str(refusal), tell=not isinstance(refusal, Roomless))
             return False
+        except Lost:
+            raise  # not this worker's any more: nothing of its fate to write here
         except Exception as error:  # a bug or a network fault must not drop the effect
             log.exception("delivery of outbox %s failed", row.id)
             await self._retry_or_give_up(delivery, RetryLater(f"{type(error).__name__}: {error}"))

@@ -12,7 +12,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.outbox.adapter import RetryLater, Undeliverable, pin_soon, resumed, touched, waiting_aside
+from bot.outbox.adapter import RetryLater, Undeliverable, pin_soon, resumed, touched, wait_until
 from bot.slack.render import blocks, escape, mrkdwn
 from bot.slack.render import topic as slack_topic
 from handlers.core.effects import Answer, OpenRoom
@@ -92,13 +92,15 @@ class SlackAdapter:
         # The slot is booked before waiting: two messages waiting side by side for one channel each get their own.
         self._last_post[channel] = slot
         if slot > now:
-            async with waiting_aside():  # the other lanes of the outbox batch send meanwhile
-                await asyncio.sleep(slot - now)
+            await wait_until(lambda: slot - time.monotonic(), asyncio.sleep)  # aside: the batch's other lanes send meanwhile
+
         # A wait aside ends when the batch's turn comes back, maybe long after its slot, when a message booked later for
         # this channel has just gone: never closer than the pace to the last one that really went.
-        while (late := self._posted.get(channel, -pace) + pace - time.monotonic()) > 0:
-            async with waiting_aside():
-                await asyncio.sleep(late)
+        def late() -> float:
+            return self._posted.get(channel, -pace) + pace - time.monotonic()
+
+        while late() > 0:
+            await wait_until(late, asyncio.sleep)
         self._posted[channel] = time.monotonic()
         self._last_post[channel] = max(self._last_post.get(channel, 0.0), self._posted[channel])  # a late one moves the next slot
         if len(self._posted) > PACED_KEPT:  # every DM is a channel: forget those whose pace has long run out

@@ -47,11 +47,6 @@ def failing_after(wait_aside):
     return step
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/slack/delivery.py _paced sleeps out its booked slot aside without looking at batch_over(): a failed "
-    "batch waits for every slot booked on one channel (n lanes DMing one person: n paces) before it surfaces",
-)
 async def test_a_failed_batch_surfaces_without_waiting_out_every_booked_slack_slot():
     adapter = SlackAdapter(web_client("xoxb-test", "http://127.0.0.1:9/api/"), pace=0.5)
     adapter._last_post["D1"] = adapter._posted["D1"] = time.monotonic()  # Alice's DM just got a message
@@ -63,11 +58,6 @@ async def test_a_failed_batch_surfaces_without_waiting_out_every_booked_slack_sl
     assert time.monotonic() - started < PROMPT  # took ~2 s: the worker's loop (and its SIGTERM) wait as long
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/matrix/client.py _paced sleeps the server's M_LIMIT_EXCEEDED wait (up to PACE_SECONDS=10) aside "
-    "without looking at batch_over(): a failed or stopping batch hangs that long",
-)
 async def test_a_failed_batch_surfaces_without_waiting_out_a_matrix_rate_limit_aside(monkeypatch):
     homeserver = Homeserver()
     monkeypatch.setitem(matrix_client._NOT_BEFORE, homeserver, time.monotonic() + 2.0)  # the server asked for 2 s
@@ -78,11 +68,6 @@ async def test_a_failed_batch_surfaces_without_waiting_out_a_matrix_rate_limit_a
     assert time.monotonic() - started < PROMPT  # took ~2 s (up to 10 s for a longer limit)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/matrix/client.py _paced: a SIGTERM (halting) does not end a Matrix row's wait aside either; "
-    "the row is handed back only once the server's wait has passed",
-)
 async def test_sigterm_ends_a_matrix_rows_wait_aside_at_once(monkeypatch):
     halting = [False]
     homeserver = Homeserver()
@@ -165,12 +150,6 @@ class LongWait(Rooms):
         return await super().post(room, to, message)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/outbox/worker.py _deliver_row checks the lease (_fresh/leases.hold) before _deliver_one, but the "
-    "adapter may then wait aside longer than the lease (a Telegram group budget: up to 60 s, LEASE 30 s): if renewal "
-    "failed meanwhile, another worker claims and sends the row, and this one sends it too when the turn comes back",
-)
 async def test_a_row_whose_lease_ran_out_while_it_waited_aside_is_not_sent_by_two(chat: Chat):
     first, _ = chat.declare()
     other = Rooms()
@@ -200,12 +179,6 @@ class Limited:
         return ErrorResponse("Too Many Requests", "M_LIMIT_EXCEEDED", retry_after_ms=30_000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/matrix/client.py call: a long M_LIMIT_EXCEEDED (> PACE_SECONDS) is raised without being kept in "
-    "_NOT_BEFORE, so _paced's 'wait > PACE_SECONDS' branch never fires: every other row of the batch calls into the "
-    "same 30 s limit and spends an attempt on it",
-)
 async def test_a_long_matrix_rate_limit_sends_the_rest_of_the_batch_back_without_calling():
     homeserver = Limited()
 
@@ -219,12 +192,6 @@ async def test_a_long_matrix_rate_limit_sends_the_rest_of_the_batch_back_without
     assert homeserver.sends == 1  # the two others knew the server's answer already
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/outbox/worker.py: _deliver_row looks at self._holding before the row waits aside, deliver_held adds to "
-    "it only when it starts; a held row whose lease ran out (a slow commit) and that this worker's own batch claimed is "
-    "then sent by both (hold() passes: same worker, lease just renewed by the claim)",
-)
 async def test_a_held_row_the_batch_claimed_and_that_waits_aside_is_not_sent_again_by_deliver_held(chat: Chat):
     first, _ = chat.declare()
     deliverer: list[Deliverer] = []
