@@ -57,6 +57,17 @@ class Delivery:
         self.session.commit()
         return result
 
+    async def keep_progress(self, progress: dict) -> None:
+        """A multi-step effect stopped halfway: note on its room what exists, so the retry carries on from there."""
+
+        def note(session: Session) -> None:
+            for name in ("external_id", "thread_id", "card_message_id", "line_message_id"):
+                if progress.get(name):
+                    setattr(self.room, name, str(progress[name]))
+            session.add(self.room)
+
+        await self.db(note)
+
     def incident(self, session: Session) -> Incident:
         return session.get(Incident, self.row.incident_id)
 

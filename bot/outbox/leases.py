@@ -4,7 +4,7 @@ import logging
 from collections.abc import Collection
 from datetime import timedelta
 
-from sqlalchemy import Engine, exists, func, or_, update
+from sqlalchemy import Engine, bindparam, exists, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -152,3 +152,15 @@ class Leases:
             ).rowcount
             session.commit()
         return released
+
+    def mark_sent(self, marks: dict[int, tuple]) -> None:
+        """Mark sent answers sent, all in one transaction (row id -> (sent at, result)); a row no longer pending is left."""
+        table = Outbox.__table__  # type: ignore[attr-defined]
+        mark = (
+            table.update()
+            .where(table.c.id == bindparam("row"), table.c.state == "pending")
+            .values(state="sent", sent_at=bindparam("at"), result=bindparam("said"), lease_until=None, lease_owner=None)
+        )
+        with new_session(self.engine) as session:
+            session.connection().execute(mark, [{"row": i, "at": at, "said": said} for i, (at, said) in marks.items()])
+            session.commit()

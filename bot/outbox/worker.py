@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, bindparam
+from sqlalchemy import Engine
 from sqlmodel import select
 
 from bot import logs
@@ -156,15 +156,7 @@ class Deliverer:
         marks = dict(self._marks)
         if not marks:
             return 0
-        table = Outbox.__table__
-        mark = (
-            table.update()
-            .where(table.c.id == bindparam("row"), table.c.state == "pending")
-            .values(state="sent", sent_at=bindparam("at"), result=bindparam("said"), lease_until=None, lease_owner=None)
-        )
-        with new_session(self.engine) as session:
-            session.connection().execute(mark, [{"row": i, "at": at, "said": said} for i, (at, said) in marks.items()])
-            session.commit()
+        self.leases.mark_sent(marks)
         for row_id in marks:
             self._marks.pop(row_id, None)
         return len(marks)
@@ -240,7 +232,7 @@ class Deliverer:
         except RetryLater as wait:
             progress = wait.progress
             if set(progress) - {"pieces"} and delivery.room is not None:
-                await delivery.db(lambda s: _keep_progress(s, delivery.room, progress))
+                await delivery.keep_progress(progress)
             if progress.get("pieces"):
                 row.result = {"resume": {"pieces": progress["pieces"]}}
             await self._retry_or_give_up(delivery, wait)
@@ -308,11 +300,3 @@ def _load(session, ids: list[int]) -> list[Outbox]:
 def _save(session, row: Outbox) -> None:
     session.add(row)
     session.commit()
-
-
-def _keep_progress(session, room, progress: dict) -> None:
-    """A multi-step effect stopped halfway: note on the room what exists, so the retry carries on from there."""
-    for name in ("external_id", "thread_id", "card_message_id", "line_message_id"):
-        if progress.get(name):
-            setattr(room, name, str(progress[name]))
-    session.add(room)
