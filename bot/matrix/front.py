@@ -91,7 +91,7 @@ class MatrixFront:
             # Nothing was written (the database is unreachable). Where no direct room is known, the room it was typed in is
             # told, even one the database alone could say the bot serves (almost always an incident room): silence would
             # drop the command without a word, and keeping it would hold back every later command of the batch.
-            await self._answer_now(reply, str(sender), room_id)
+            await self._answer_now(reply, sender, room_id)
         deliverer, held = self.bot.deliverers.get(PLATFORM), reply.answer_held
         if held is not None and deliverer is not None:  # sent at once by this worker, which holds it; retried if it fails
             await deliverer.deliver_held(held)

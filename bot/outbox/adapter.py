@@ -64,10 +64,11 @@ class Turn:
         """Whether the running task holds the turn."""
         return self._holder is not None and self._holder is asyncio.current_task()
 
-    async def take(self) -> None:
-        """Wait for the turn, then hold it."""
+    async def take(self, recheck: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """Wait for the turn, then hold it for a row of which nothing was sent yet (`recheck`: see __init__)."""
         await self._lock.acquire()
         self._holder = asyncio.current_task()
+        self.untouched, self.recheck = True, recheck
 
     def give(self) -> None:
         """Hand the turn on, if the running task holds it (one cancelled while taking it back never did)."""
@@ -112,13 +113,11 @@ async def waiting_aside():
     try:
         yield True
     except Exception:
-        await turn.take()  # the row ends with this error, its fate written under the turn as any row's
-        turn.untouched, turn.recheck = True, recheck
+        await turn.take(recheck)  # the row ends with this error, its fate written under the turn as any row's
         raise
     except BaseException:  # cancelled: the row ends here, without the turn (its task is going)
         raise
-    await turn.take()
-    turn.untouched, turn.recheck = True, recheck  # still nothing of this row sent: another wait may go aside too
+    await turn.take(recheck)  # still nothing of this row sent: another wait may go aside too
     if turn.over:  # a failed batch: sent now, its fate could not be written, and it would go out twice; or SIGTERM
         raise Stopped("the delivery stopped while this effect waited")
     if recheck is not None and not await recheck():

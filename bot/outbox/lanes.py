@@ -49,8 +49,7 @@ async def deliver_side_by_side(engine: Engine, rows: list[Outbox], step: Step, h
         try:
             with new_session(engine) as session:  # a session is never shared by two tasks
                 for row in group:
-                    await turn.take()
-                    turn.untouched, turn.recheck = True, None  # a new row: nothing of it sent yet
+                    await turn.take()  # a new row: nothing of it sent yet
                     try:
                         if turn.stopped:
                             return sent  # the rest keep their leases until they run out, as after any failed batch

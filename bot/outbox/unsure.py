@@ -48,7 +48,7 @@ class UnsureCommits:
             settled = await asyncio.to_thread(unsettled.settle, event_id, reply, seen)
         except CommitUnknown:
             return self._unknown(event_id)
-        self._first.pop(event_id, None)
+        self.forget(event_id)
         return settled
 
     def unreachable(self, event_id: str) -> Reply:

@@ -9,11 +9,10 @@ import asyncio
 
 from telegram.ext import AIORateLimiter
 
-from bot.outbox.adapter import batch_over, may_wait_aside, touched, waiting_aside
+from bot.outbox.adapter import ASIDE_STEP, may_wait_aside, touched, wait_until
 
 GROUP_RATE = 20  # messages a minute in one group (Telegram's limit): the default of ONEVOICE_TELEGRAM_GROUP_PER_MINUTE
 INCIDENT_RESERVE = 8  # of those, always left for the outbox: a declaration (notice, topic, card, pin, mentions, roles, checklist) is 7
-REFILL_CHECK = 0.1  # seconds between two looks at a spent group budget, while an outbox row waits for it aside
 
 
 class IncidentFirstLimiter(AIORateLimiter):
@@ -27,11 +26,13 @@ class IncidentFirstLimiter(AIORateLimiter):
         """PTB's pacing; but an outbox row that has sent nothing yet waits for a spent group budget aside, so the batch's
         other lanes (DMs, other chats) send meanwhile (bot/outbox/lanes.py)."""
         group = _group(data.get("chat_id"))
+
+        def spent() -> float:  # how long to look again later: the budget refills continuously
+            return 0.0 if self._get_group_limiter(group).has_capacity(1) else ASIDE_STEP
+
         # Checked again each time the turn comes back: another lane of the batch may have spent the refill meanwhile.
-        while group is not None and may_wait_aside() and not self._get_group_limiter(group).has_capacity(1):
-            async with waiting_aside():
-                while not self._get_group_limiter(group).has_capacity(1) and not batch_over():
-                    await asyncio.sleep(REFILL_CHECK)
+        while group is not None and may_wait_aside() and spent():
+            await wait_until(spent, asyncio.sleep)
         touched()  # from here the row may have reached Telegram: it keeps the batch's turn until it is done
         return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
 

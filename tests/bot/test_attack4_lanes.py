@@ -56,6 +56,18 @@ def two_incidents(engine, config, clock) -> tuple[Chat, int, int, Channels, Deli
     return chat, slow, quick, platform, deliverer
 
 
+async def queued_behind_a_slow_room(chat: Chat, slow: int, quick: int, platform: Channels, deliverer: Deliverer) -> None:
+    """Both rooms open; three posts queued in the slow room, whose pace is waited aside, and one in the quick room."""
+    await deliverer.deliver_pending()
+    with session(chat.engine) as db:
+        for n in range(3):
+            in_every_room(db, slow, chat.clock.now(), Post(text(f"slow {n}")))
+        in_every_room(db, quick, chat.clock.now(), Post(text("quick")))
+        db.commit()
+    platform.sent.clear()
+    platform.slow.add(slow)
+
+
 async def test_a_database_outage_mid_batch_repeats_at_most_one_send(engine, config, clock, monkeypatch):
     chat, slow, quick, platform, deliverer = two_incidents(engine, config, clock)
     await deliverer.deliver_pending()
@@ -93,14 +105,7 @@ async def test_a_database_outage_mid_batch_repeats_at_most_one_send(engine, conf
 
 async def test_sigterm_mid_batch_hands_back_every_row_not_sent_yet_at_once(engine, config, clock):
     chat, slow, quick, platform, deliverer = two_incidents(engine, config, clock)
-    await deliverer.deliver_pending()
-    with session(chat.engine) as db:
-        for n in range(3):
-            in_every_room(db, slow, chat.clock.now(), Post(text(f"slow {n}")))
-        in_every_room(db, quick, chat.clock.now(), Post(text("quick")))
-        db.commit()
-    platform.sent.clear()
-    platform.slow.add(slow)
+    await queued_behind_a_slow_room(chat, slow, quick, platform, deliverer)
     delivering = asyncio.create_task(deliverer.deliver_pending())
     await asyncio.sleep(0.3)  # the slow room's first post waits for its pace aside; the quick room's went
     deliverer.stopping = True  # SIGTERM
@@ -114,14 +119,7 @@ async def test_sigterm_mid_batch_hands_back_every_row_not_sent_yet_at_once(engin
 
 async def test_a_cancelled_batch_leaves_the_turn_free_and_sends_nothing_more(engine, config, clock):
     chat, slow, quick, platform, deliverer = two_incidents(engine, config, clock)
-    await deliverer.deliver_pending()
-    with session(chat.engine) as db:
-        for n in range(3):
-            in_every_room(db, slow, chat.clock.now(), Post(text(f"slow {n}")))
-        in_every_room(db, quick, chat.clock.now(), Post(text("quick")))
-        db.commit()
-    platform.sent.clear()
-    platform.slow.add(slow)
+    await queued_behind_a_slow_room(chat, slow, quick, platform, deliverer)
     delivering = asyncio.create_task(deliverer.deliver_pending())
     await asyncio.sleep(0.3)
     assert platform.sent == [(quick, "quick")]  # the quick room went while the slow one waits aside

@@ -14,7 +14,7 @@ from handlers.core.ports import FakeClock
 from tests.bot import matrix_world
 from tests.bot.matrix_world import CRISIS, notices
 from tests.bot.test_attack3_matrix import Outage, without_delivery
-from tests.bot.test_matrix_unsure import ALICE, DM, UNSURE, declared, restarted, running, synced_on, tasks
+from tests.bot.test_matrix_unsure import ALICE, DM, UNSURE, declared, restarted, running, synced_on, task_typed_while_away, tasks
 
 fake = matrix_world.fake
 world = matrix_world.world
@@ -79,11 +79,7 @@ def test_a_decided_command_forgotten_is_not_kept_and_a_new_one_is_not_pushed_out
 async def test_a_command_told_nobody_could_tell_never_runs_after_a_restart(world, fake):
     await world.rooms.remember(ALICE, DM)
     await declared(world, fake)
-    said = len(notices(fake))
-    outage = Outage(world.bot.engine)
-    outage.down = True
-    token = fake.push(join={CRISIS: [fake.message(ALICE, "!crisis #1 task Call the supplier back")]})
-    await synced_on(fake)
+    said, outage, token = await task_typed_while_away(world, fake)
     world.clock.advance(UNSURE_FOR + timedelta(seconds=1))
     await without_delivery(lambda: notices(fake)[said:])
     assert UNSURE["en"] in notices(fake, DM)[-1]  # told to check with status before repeating it

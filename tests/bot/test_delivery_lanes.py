@@ -233,14 +233,20 @@ class Rooms:
         return await self._through(room, "line")
 
 
-async def test_one_row_at_a_time_reaches_the_platform_so_a_crash_repeats_at_most_one(any_engine, config, clock):
-    chat = Chat(any_engine, config, clock)  # SQLite and PostgreSQL: each lane's rows in a session of their own
-    slow, _room = chat.declare()
-    quick, _other = chat.declare(line="declare product-quality sev2 Checkout outage")
+async def two_open_rooms(engine, config, clock) -> tuple[Chat, int, int, Rooms, Deliverer]:
+    """Two incidents declared and their rooms opened on a Rooms platform; (chat, first, second, platform, deliverer)."""
+    chat = Chat(engine, config, clock)
+    first, _room = chat.declare()
+    second, _other = chat.declare(line="declare product-quality sev2 Checkout outage")
     platform = Rooms()
     deliverer = Deliverer(chat.engine, chat.deps, platform)
     await deliverer.deliver_pending()
     platform.calls.clear()
+    return chat, first, second, platform, deliverer
+
+
+async def test_one_row_at_a_time_reaches_the_platform_so_a_crash_repeats_at_most_one(any_engine, config, clock):
+    chat, slow, quick, platform, deliverer = await two_open_rooms(any_engine, config, clock)  # SQLite and PostgreSQL
     with session(chat.engine) as db:
         for n in range(3):
             in_every_room(db, slow, chat.clock.now(), Post(text(f"slow {n}")))
@@ -260,13 +266,7 @@ async def test_one_row_at_a_time_reaches_the_platform_so_a_crash_repeats_at_most
 
 
 async def test_a_waiting_post_holds_back_only_its_own_lane(any_engine, config, clock):
-    chat = Chat(any_engine, config, clock)
-    held, _room = chat.declare()
-    other, _other = chat.declare(line="declare product-quality sev2 Checkout outage")
-    platform = Rooms()
-    deliverer = Deliverer(chat.engine, chat.deps, platform)
-    await deliverer.deliver_pending()
-    platform.calls.clear()
+    chat, held, other, platform, deliverer = await two_open_rooms(any_engine, config, clock)
     with session(chat.engine) as db:
         for effect in (Post(text("first")), Post(text("second")), RefreshCard()):
             in_every_room(db, held, chat.clock.now(), effect)

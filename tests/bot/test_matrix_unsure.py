@@ -60,6 +60,17 @@ async def running(again: MatrixWorld):
         again.bot.engine.dispose()
 
 
+async def task_typed_while_away(world: MatrixWorld, fake, room: str = CRISIS) -> tuple[int, Outage, str]:
+    """The database goes away, then Alice adds a task in `room` and its batch comes again a few times: the notices said
+    before, the outage, and the batch's token."""
+    said = len(notices(fake))
+    outage = Outage(world.bot.engine)
+    outage.down = True
+    token = fake.push(join={room: [fake.message(ALICE, "!crisis #1 task Call the supplier back")]})
+    await synced_on(fake)
+    return said, outage, token
+
+
 async def tasks(world: MatrixWorld, fake) -> str:
     """The incident's task list as a member reads it (the database back)."""
     before = len(notices(fake))
@@ -103,11 +114,7 @@ async def test_after_a_restart_a_command_that_committed_is_not_told_nothing_was_
 
 async def test_a_command_typed_while_the_database_is_away_runs_once_when_it_is_back(world, fake):
     await declared(world, fake)
-    said = len(notices(fake))
-    outage = Outage(world.bot.engine)
-    outage.down = True
-    token = fake.push(join={CRISIS: [fake.message(ALICE, "!crisis #1 task Call the supplier back")]})
-    await synced_on(fake)
+    said, outage, token = await task_typed_while_away(world, fake)
     assert notices(fake)[said:] == []  # no guess while nobody can tell
     outage.down = False
     await world.until(lambda: load_token(world.bot.engine, fake.user_id) == token, what="the batch decided")
@@ -155,11 +162,8 @@ async def test_a_command_in_an_incident_room_the_database_cannot_confirm_is_told
     await world.rooms.remember(ALICE, DM)
     await declared(world, fake)
     incident = next(r["room_id"] for r in fake.created if r.get("name", "").startswith("crisis-"))
-    said = len(notices(fake))
-    outage = Outage(world.bot.engine)
-    outage.down = True  # a restarted process knows no incident room yet: only the database can say this is one
-    token = fake.push(join={incident: [fake.message(ALICE, "!crisis #1 task Call the supplier back")]})
-    await synced_on(fake)
+    # a restarted process knows no incident room yet: only the database can say this is one
+    said, outage, token = await task_typed_while_away(world, fake, incident)
     assert notices(fake)[said:] == []
     world.clock.advance(UNSURE_FOR + timedelta(seconds=1))
     await without_delivery(lambda: notices(fake)[said:])
@@ -172,12 +176,8 @@ async def test_a_command_in_an_incident_room_the_database_cannot_confirm_is_told
 async def test_a_command_in_an_incident_room_with_no_direct_room_known_is_told_there_once_and_never_runs(world, fake):
     await declared(world, fake)
     incident = next(r["room_id"] for r in fake.created if r.get("name", "").startswith("crisis-"))
-    said = len(notices(fake))
-    outage = Outage(world.bot.engine)
-    outage.down = True  # only the database can say this is an incident room
     world.rooms._direct.clear()  # as in a process restarted meanwhile: it reads the direct rooms from the database, away
-    token = fake.push(join={incident: [fake.message(ALICE, "!crisis #1 task Call the supplier back")]})
-    await synced_on(fake)
+    said, outage, token = await task_typed_while_away(world, fake, incident)  # only the database can say it is one
     assert notices(fake)[said:] == []
     world.clock.advance(UNSURE_FOR + timedelta(seconds=1))
     await without_delivery(lambda: notices(fake)[said:])
