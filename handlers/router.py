@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import bindparam, insert
+from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -28,6 +29,7 @@ from handlers.line import (
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Message, fmt, lines, static, text
 from storage.models import Incident, ProcessedEvent, Room
+from storage.rows import attached
 from storage.writes import wrote
 
 log = logging.getLogger(__name__)
@@ -250,7 +252,9 @@ def _incident_for(session: Session, command: Command, target: int | None) -> Inc
     if room is None or room.direct:
         return None
     params = {"platform": room.platform, "external_id": room.external_id, "thread": room.thread_id}
-    return session.exec(_room_incident_query(room.thread_id is not None), params=params).first()
+    session.flush()  # as the ORM's autoflush would: a room this transaction added is found (a Core statement does not flush)
+    row = session.connection().execute(_room_incident_query(room.thread_id is not None), params).first()
+    return None if row is None else attached(session, Incident, row)
 
 
 @cache
@@ -261,8 +265,9 @@ def _dedup_insert():
 
 @cache
 def _room_incident_query(in_thread: bool):
-    """The incident of a room, in one query built once: every command typed in a room asks it."""
-    query = select(Incident).join(Room, col(Room.incident_id) == Incident.id)
+    """The incident of a room (its columns, for storage.rows.attached), in one Core query built once: every command typed
+    in a room asks it."""
+    query = sql_select(*Incident.__table__.columns).join(Room, col(Room.incident_id) == Incident.id)
     query = query.where(Room.platform == bindparam("platform"), Room.external_id == bindparam("external_id"))
     # A group's main chat is not any of its topics: match the thread exactly, None included.
     return query.where(Room.thread_id == bindparam("thread") if in_thread else col(Room.thread_id).is_(None))
