@@ -29,7 +29,7 @@ from handlers.line import (
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Message, fmt, lines, static, text
 from storage.models import Incident, ProcessedEvent, Room
-from storage.rows import attached
+from storage.rows import attached, columns_of
 from storage.writes import wrote
 
 log = logging.getLogger(__name__)
@@ -267,10 +267,10 @@ def _dedup_insert():
 def _room_incident_query(in_thread: bool):
     """The incident of a room (its columns, for storage.rows.attached), in one Core query built once: every command typed
     in a room asks it."""
-    query = sql_select(*Incident.__table__.columns).join(Room, col(Room.incident_id) == Incident.id)
-    query = query.where(Room.platform == bindparam("platform"), Room.external_id == bindparam("external_id"))
+    query = sql_select(*columns_of(Incident)).join(Room, col(Room.incident_id) == col(Incident.id))
+    query = query.where(col(Room.platform) == bindparam("platform"), col(Room.external_id) == bindparam("external_id"))
     # A group's main chat is not any of its topics: match the thread exactly, None included.
-    return query.where(Room.thread_id == bindparam("thread") if in_thread else col(Room.thread_id).is_(None))
+    return query.where(col(Room.thread_id) == bindparam("thread") if in_thread else col(Room.thread_id).is_(None))
 
 
 def _name_the_incident(session: Session, spec) -> Message:

@@ -6,6 +6,7 @@ from typing import TypeVar
 from sqlalchemy import inspect
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Mapper, make_transient_to_detached
+from sqlalchemy.sql.elements import KeyedColumnElement
 from sqlmodel import Session, SQLModel
 
 Model = TypeVar("Model", bound=SQLModel)
@@ -17,14 +18,19 @@ def attached(session: Session, model: type[Model], row: Row) -> Model:
     # An ORM select costs about three times the same Core select plus this, and every command typed in a room reads its
     # incident while the person waits.
     mapper, names, key_at = _shape(model)
-    held = session.identity_map.get((model, tuple(row[i] for i in key_at), None))
+    held = session.identity_map.get(mapper.identity_key_from_primary_key(tuple(row[i] for i in key_at)))
     if held is not None:
-        return held  # type: ignore[return-value]
+        return held
     found = mapper.class_manager.new_instance()  # as the ORM builds a loaded object: no __init__, no validation
     found.__dict__.update(zip(names, row, strict=True))
     make_transient_to_detached(found)  # its values become its committed state, its primary key its identity
     session.add(found)  # detached → persistent: in the identity map, neither new nor dirty
     return found
+
+
+def columns_of(model: type[SQLModel]) -> tuple[KeyedColumnElement, ...]:
+    """Every column of the model's table, in the order `attached` reads them."""
+    return tuple(_shape(model)[0].local_table.columns)
 
 
 @cache

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from storage.db import session
 from storage.models import Incident
-from storage.rows import attached
+from storage.rows import attached, columns_of
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -32,8 +32,7 @@ def _declared(engine) -> int:
 
 
 def _row(db, incident_id: int):
-    columns = Incident.__table__.columns
-    return db.connection().execute(sql_select(*columns).where(columns.id == incident_id)).one()
+    return db.connection().execute(sql_select(*columns_of(Incident)).where(Incident.id == incident_id)).one()
 
 
 def test_an_attached_row_reads_as_the_orm_reads_it(any_engine):
