@@ -8,12 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import bindparam, insert
-from sqlalchemy import select as sql_select
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from config.model import OPEN_PHASES
 from handlers import help
 from handlers.catalog import registry
 from handlers.core.cleaning import keyword
@@ -23,13 +21,13 @@ from handlers.core.errors import Refusal, UsageError
 from handlers.core.permissions import check_permission
 from handlers.core.ports import Command, Reply
 from handlers.incident import checklist
+from handlers.incident.lookup import incident_for, not_an_incident_room
 from handlers.line import (
     approvals,  # noqa: F401  (register verbs)
 )
 from handlers.text.i18n import _, speaking
 from handlers.text.markup import Message, fmt, lines, static, text
-from storage.models import Incident, ProcessedEvent, Room
-from storage.rows import attached, columns_of
+from storage.models import ProcessedEvent
 from storage.writes import wrote
 
 log = logging.getLogger(__name__)
@@ -151,7 +149,7 @@ def _admit(session: Session, spec, ctx: Context) -> None:
     incident = ctx.found
     if spec.needs_incident:
         if incident is None:
-            raise Refusal(_name_the_incident(session, spec))
+            raise Refusal(not_an_incident_room(session, spec))
         if incident.phase == "closed" and spec.changes and not spec.after_close:
             raise Refusal(fmt(_("Incident #{id} is closed; nothing more can change there."), id=incident.id))
     check_permission(ctx, spec)
@@ -175,7 +173,7 @@ def _handle(session: Session, deps: Deps, command: Command) -> Reply:
     spec = registry().verbs[name]
     rest = _rest_after(command.text, target is not None)
     actor = resolve_actor(session, deps, command)
-    incident = _incident_for(session, command, target)
+    incident = incident_for(session, command, target)
     ctx = Context(session, deps, command, actor, incident, rest)
     _admit(session, spec, ctx)
     try:
@@ -188,7 +186,7 @@ def _handle(session: Session, deps: Deps, command: Command) -> Reply:
     if reply.incident_id is None and ctx.found is not None:
         reply.incident_id = ctx.found.id
     # Typed (or clicked) in the incident's own room: the room post already answers it.
-    in_its_room = target is None or (incident is not None and _incident_for(session, command, None) is incident)
+    in_its_room = target is None or (incident is not None and incident_for(session, command, None) is incident)
     reply.echoed = ctx.announced and incident is not None and in_its_room
     return reply
 
@@ -242,47 +240,10 @@ def resolve_actor(session: Session, deps: Deps, command: Command):
     return person
 
 
-def _incident_for(session: Session, command: Command, target: int | None) -> Incident | None:
-    if target is not None:
-        incident = session.get(Incident, target)
-        if incident is None:
-            raise Refusal(fmt(_("There is no incident #{id}. Type `/crisis list` for the open incidents."), id=target))
-        return incident
-    room = command.room
-    if room is None or room.direct:
-        return None
-    params = {"platform": room.platform, "external_id": room.external_id, "thread": room.thread_id}
-    session.flush()  # as the ORM's autoflush would: a room this transaction added is found (a Core statement does not flush)
-    row = session.connection().execute(_room_incident_query(room.thread_id is not None), params).first()
-    return None if row is None else attached(session, Incident, row)
-
-
 @cache
 def _dedup_insert():
     """The dedup key's INSERT, built once (every platform command writes one)."""
     return insert(ProcessedEvent.__table__)
-
-
-@cache
-def _room_incident_query(in_thread: bool):
-    """The incident of a room (its columns, for storage.rows.attached), in one Core query built once: every command typed
-    in a room asks it."""
-    query = sql_select(*columns_of(Incident)).join(Room, col(Room.incident_id) == col(Incident.id))
-    query = query.where(col(Room.platform) == bindparam("platform"), col(Room.external_id) == bindparam("external_id"))
-    # A group's main chat is not any of its topics: match the thread exactly, None included.
-    return query.where(col(Room.thread_id) == bindparam("thread") if in_thread else col(Room.thread_id).is_(None))
-
-
-def _name_the_incident(session: Session, spec) -> Message:
-    open_ids = session.exec(
-        select(Incident.id).where(col(Incident.phase).in_(OPEN_PHASES)).order_by(col(Incident.id).desc()).limit(5)
-    ).all()
-    example = f"#{open_ids[0]}" if open_ids else "#1"
-    listing = ", ".join(f"#{i}" for i in open_ids) or _("none")
-    return lines(
-        fmt(_("This is not an incident room: name the incident first, e.g. `/crisis {example} {verb}`."), example=example, verb=spec.name),
-        fmt(_("Open incidents: {listing}"), listing=listing),
-    )
 
 
 REHEARSAL = "(the reason to come)"  # stands in for the words a form or a question will ask for, while vetting a press
@@ -299,7 +260,7 @@ def vet_command(session: Session, deps: Deps, command: Command, rehearse_with: s
     if name is None:
         raise Refusal(_unknown_verb(words[0]) if words else static(_("Type `/crisis help` for the list of commands.")))
     spec = registry().verbs[name]
-    incident = _incident_for(session, command, target)
+    incident = incident_for(session, command, target)
     ctx = Context(session, deps, command, actor, incident, _rest_after(command.text, target is not None))
     _admit(session, spec, ctx)
     if rehearse_with:

@@ -1,7 +1,7 @@
 """Attack on two fast paths: the router's room incident read by Core + storage.rows.attached (189b791, 6bf5a50), and the
 markup's named-tuple spans, cached static() templates and rewritten lines()/_merge() (46d4dbb).
 
-Each router test runs the same script of commands twice, once with the new `_incident_for` and once with the ORM select
+Each router test runs the same script of commands twice, once with the new `incident_for` and once with the ORM select
 it replaced, and compares every reply and every row written; the markup tests compare against the code as it was."""
 
 import random
@@ -25,11 +25,11 @@ from tests.conftest import Chat
 # --------------------------------------------------------------------------------------------------------------------
 
 
-_NEW_INCIDENT_FOR = router._incident_for
+_NEW_INCIDENT_FOR = router.incident_for
 
 
 def _old_incident_for(session_, command, target):
-    """`_incident_for` as it was before 189b791: an ORM select(Incident)."""
+    """`incident_for` as it was before 189b791: an ORM select(Incident)."""
     if target is not None:
         return _NEW_INCIDENT_FOR(session_, command, target)
     room = command.room
@@ -98,7 +98,7 @@ def test_a_script_typed_in_rooms_does_what_the_orm_read_did(any_engine, config, 
     new = _run(Chat(any_engine, config, clock), thread)
     assert any(out[0] for out in new[0]), "the script did something"
     # the same script on a fresh database with the old read
-    monkeypatch.setattr(router, "_incident_for", _old_incident_for)
+    monkeypatch.setattr(router, "incident_for", _old_incident_for)
     fresh = _fresh_engine(any_engine)
     try:
         old = _run(Chat(fresh, config, FakeClock()), thread)
@@ -326,7 +326,7 @@ def test_commands_sharing_one_session_do_what_the_orm_read_did(tmp_path, config,
     engines = [migrated_sqlite(tmp_path / "new.db"), migrated_sqlite(tmp_path / "old.db")]
     try:
         new = _one_session_run(Chat(engines[0], config, FakeClock()))
-        monkeypatch.setattr(router, "_incident_for", _old_incident_for)
+        monkeypatch.setattr(router, "incident_for", _old_incident_for)
         old = _one_session_run(Chat(engines[1], config, FakeClock()))
     finally:
         for engine in engines:
