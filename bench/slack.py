@@ -27,6 +27,12 @@ ms) and 2.01 (4.6 / 2.3), note 1.68 and 1.55; after status 2.45 (11.5 / 4.7) and
 1.62. p99 with 20 in flight 145-299 ms after (159-734 ms before). Met on PostgreSQL for status, about met for note;
 not on SQLite, where the floor's one insert costs ~2 ms and what is left is the Python of deciding (the incident's ORM
 row, the card's query and words, Bolt), which ratios on these shared cores swing by ±0.4 from run to run.
+Then (quiet machine, --runs 200, three runs of each tree alternated; the median of three median ratios): the room's
+incident read by one Core statement (storage/rows.py) and lighter markup took status from 1.83 to 1.75 and note from
+1.62 to 1.59 on SQLite, status from 1.65 to 1.62 and note from 1.67 to 1.62 on PostgreSQL; p99 with 20 in flight 49-73
+ms. In process (bench/slack_cpu.py's parts, and hot loops of bot.handle): the floor's whole write is ~100 µs of CPU,
+OneVoice's status ~480 µs (its transaction 65, the incident 50, the card's query 75 and words 157, the router and the
+commit the rest), a note ~370 µs. What 1.5× leaves for the decision is below the card's query and words alone.
 """
 
 import argparse

@@ -28,6 +28,9 @@ and 47.4 / 31.5 ms 1.51, /note 1.41 and 1.39. After (templates split once, the c
 named, the answer's outbox row built without pydantic's default look-ups): SQLite /status 17.3 / 11.6 ms 1.50 and
 16.8 / 11.9 ms 1.41, /note 1.17 and 1.18; PostgreSQL /status 36.4 / 24.1 ms 1.51 and 34.7 / 23.8 ms 1.46, /note 1.33
 and 1.22. Run to run the ratios swing by ±0.15 on these cores: /status sits at the target, /note below it.
+Then (quiet machine, --updates 300, three runs of each tree alternated): with the room's incident read by one Core
+statement and lighter markup, PostgreSQL /status went from 1.51 / 1.52 / 1.55 to 1.46 / 1.48 / 1.51 (/note 1.25-1.26),
+SQLite /status from 1.45-1.47 to 1.42-1.45 (/note 1.18-1.21).
 """
 
 import argparse
