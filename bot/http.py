@@ -40,7 +40,7 @@ def build_app(
     if slack_app is not None:  # each platform's modules loaded only when it is served: a second less to start on one
         from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 
-        from bot.slack.front import signed_by_slack, unreadable
+        from bot.slack.shapes import signed_by_slack, unreadable
 
         handler = AsyncSlackRequestHandler(slack_app)
 

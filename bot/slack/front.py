@@ -8,13 +8,9 @@ and delivered through the request's `response_url` (SlackAdapter.answer), retrie
 """
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import re
-import time
-from urllib.parse import parse_qsl
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -24,7 +20,6 @@ from bot.app import OneVoice
 from bot.rations import TokenBuckets
 from bot.slack.delivery import is_response_url
 from bot.slack.render import ACTION_PREFIX, blocks, button_command, mrkdwn, unescape
-from bot.slack.shapes import misshapen, slash_misshapen
 from config.model import SEVERITIES
 from handlers.core.effects import Answer
 from handlers.core.ports import Command, Reply, RoomRef, UserRef
@@ -280,33 +275,3 @@ def _view_event(body: dict) -> str:
 def rendered(message: Message) -> dict:
     """The Slack form of a neutral message (for tests and the bench)."""
     return {"text": mrkdwn(message), "blocks": blocks(message)}
-
-
-def unreadable(body: bytes, content_type: str | None) -> bool:
-    """A body Slack never sends and our listeners cannot read: not UTF-8, JSON (or a `payload=` field) that is not an
-    object, or one not shaped as Slack sends it (bot/slack_shapes.py)."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    if content_type == "application/json" or text.startswith("{"):
-        raw = text  # Bolt's own test for a JSON body
-    else:
-        fields = dict(parse_qsl(text, keep_blank_values=True))
-        raw = fields.get("payload")
-        if raw is None:
-            return slash_misshapen(fields) is not None
-    try:
-        payload = json.loads(raw)
-    except ValueError:
-        return True
-    return not isinstance(payload, dict) or misshapen(payload) is not None
-
-
-def signed_by_slack(secret: str, body: bytes, headers) -> bool:
-    """Slack's v0 signature over the raw bytes, within five minutes (slack_sdk's verifier needs a UTF-8 body)."""
-    stamp, signature = headers.get("x-slack-request-timestamp", ""), headers.get("x-slack-signature", "")
-    if not stamp.isdigit() or abs(time.time() - int(stamp)) > 300:
-        return False
-    expected = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(f"v0={expected}", signature)
