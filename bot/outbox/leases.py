@@ -164,3 +164,10 @@ class Leases:
         with new_session(self.engine) as session:
             session.connection().execute(mark, [{"row": i, "at": at, "said": said} for i, (at, said) in marks.items()])
             session.commit()
+
+
+def claimed_rows(session, ids: list[int]) -> list[Outbox]:
+    """The claimed rows in one query (one get per row cost more than sending them), in the order claimed."""
+    found = {row.id: row for row in session.exec(select(Outbox).where(col(Outbox.id).in_(ids)))}
+    session.commit()  # no transaction stays open while the platform is called
+    return [found[i] for i in ids if i in found]

@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlmodel import select
 
 from bot import logs
 from bot.outbox import effects
@@ -17,7 +16,7 @@ from bot.outbox.adapter import TURN, Adapter, Lost, RetryLater, Stopped, Throttl
 from bot.outbox.backoff import ATTEMPTS, FIRST_WAIT, GIVE_UP_AFTER, growth
 from bot.outbox.effects import DELIVERIES, Delivery, Handler, Roomless, Waiting
 from bot.outbox.lanes import deliver_side_by_side
-from bot.outbox.leases import LEASE, Leases
+from bot.outbox.leases import LEASE, Leases, claimed_rows
 from bot.outbox.notices import tell_given_up
 from bot.web.report_files import reports_dir
 from handlers.core.context import Deps
@@ -173,7 +172,7 @@ class Deliverer:
     async def _deliver_batch(self, ids: list[int]) -> int:
         """Deliver the claimed rows lane by lane, a row waiting for its platform letting the others go (bot/outbox/lanes.py)."""
         with new_session(self.engine) as session:
-            rows = await asyncio.to_thread(_load, session, ids)
+            rows = await asyncio.to_thread(claimed_rows, session, ids)
         held_back: set[tuple] = set()  # (incident, lane) behind a row that waits; (incident, None): its room is not open
         last_refresh = {(r.kind, r.incident_id): r.id for r in rows if r.kind in REFRESHES}
 
@@ -288,13 +287,6 @@ class Deliverer:
                 self.told = tell_given_up(session, self.deps, row, delivery.effect, reason) or self.told
 
         await delivery.db(record)
-
-
-def _load(session, ids: list[int]) -> list[Outbox]:
-    """The claimed rows in one query (one get per row cost more than sending them), in the order claimed."""
-    found = {row.id: row for row in session.exec(select(Outbox).where(Outbox.id.in_(ids)))}
-    session.commit()  # no transaction stays open while the platform is called
-    return [found[i] for i in ids if i in found]
 
 
 def _save(session, row: Outbox) -> None:
