@@ -20,7 +20,7 @@ from handlers.core.context import Deps
 from handlers.core.effects import DM, Answer, Edit, Effect, Invite, Mail, OpenRoom, Post, Publish, RefreshCard, RefreshLine, Report, Webhook
 from handlers.desk import deadlines
 from handlers.incident.card import render_card
-from handlers.line import outlets, publishing
+from handlers.line import outcomes, outlets
 from handlers.line.reading import render_pinned
 from handlers.text.i18n import speaking
 from handlers.text.markup import Message, text
@@ -165,11 +165,11 @@ async def report(d: Delivery) -> dict:
 async def publish(d: Delivery) -> dict:
     """Send the approved text read from the database now, so a version superseded meanwhile never goes out."""
     now, publication = d.deps.clock.now(), d.effect.publication_id
-    approved = await d.db(lambda s: publishing.text_to_publish(s, d.deps.config, publication, now))
+    approved = await d.db(lambda s: outcomes.text_to_publish(s, d.deps.config, publication, now))
     if approved is None:
         return {"cancelled": True}
     result = await d.adapter.publish(d.effect.to, approved)
-    await d.db(lambda s: publishing.mark_sent(s, publication, result or {}, now))
+    await d.db(lambda s: outcomes.mark_sent(s, publication, result or {}, now))
     return result
 
 
@@ -194,10 +194,10 @@ async def mail(d: Delivery) -> dict:
     if not hasattr(d.adapter, "send_mail"):
         raise Undeliverable(f"e-mail is sent on the mail channel, not on {d.adapter.platform}")
     now, publication = d.deps.clock.now(), outlets.publication_of(d.row)
-    if publication is not None and await d.db(lambda s: publishing.text_to_publish(s, d.deps.config, publication, now)) is None:
+    if publication is not None and await d.db(lambda s: outcomes.text_to_publish(s, d.deps.config, publication, now)) is None:
         return {"cancelled": True, "publication": publication}
     version = d.effect.statement_id
-    if version is not None and await d.db(lambda s: publishing.owes_countersignature(s, d.deps.config, version)):
+    if version is not None and await d.db(lambda s: outcomes.owes_countersignature(s, d.deps.config, version)):
         raise Undeliverable("its version now needs a countersignature; send it again once it is countersigned")
     message_id = message_id_of(d.row.id, d.row.created_at, d.adapter.sender)
     result = await d.adapter.send_mail(d.effect, message_id, d.row.created_at)
@@ -219,11 +219,11 @@ async def webhook(d: Delivery) -> dict:
     if not hasattr(d.adapter, "post_webhook"):
         raise Undeliverable(f"webhooks are sent on the webhook channel, not on {d.adapter.platform}")
     now, publication = d.deps.clock.now(), d.effect.publication_id
-    if await d.db(lambda s: publishing.text_to_publish(s, d.deps.config, publication, now)) is None:
+    if await d.db(lambda s: outcomes.text_to_publish(s, d.deps.config, publication, now)) is None:
         return {"cancelled": True}
     body = await d.db(lambda s: outlets.webhook_body(s, d.deps.config, publication, d.adapter.page_base))
     result = await d.adapter.post_webhook(d.effect.to, body, d.effect.secret_env, delivery_id_of(d.row.id, d.row.created_at))
-    await d.db(lambda s: publishing.mark_sent(s, publication, result, now))
+    await d.db(lambda s: outcomes.mark_sent(s, publication, result, now))
     return result
 
 

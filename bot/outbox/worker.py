@@ -21,7 +21,7 @@ from bot.outbox.notices import tell_given_up
 from bot.web.report_files import reports_dir
 from handlers.core.context import Deps
 from handlers.core.effects import Effect, OpenRoom, Publish, RefreshCard, RefreshLine, Webhook
-from handlers.line import publishing
+from handlers.line import outcomes
 from storage.db import session as new_session
 from storage.models import Outbox
 
@@ -279,7 +279,7 @@ class Deliverer:
 
         def record(session) -> None:
             if isinstance(delivery.effect, Publish | Webhook):  # the domain tells the room itself, with the target's name
-                publishing.mark_failed(session, delivery.effect.publication_id, reason, self.deps.clock.now())
+                outcomes.mark_failed(session, delivery.effect.publication_id, reason, self.deps.clock.now())
                 self.told = True
             elif handler is not None and handler.given_up is not None:  # the effect's own words (an e-mail: which address)
                 self.told = handler.given_up(session, self.deps, row, delivery.effect, reason) or self.told
