@@ -1,10 +1,11 @@
 """The shell's bookkeeping tables: the outbox of effects to deliver, the platform events already processed, the prompts
-awaiting a reply and the names learned from the platforms. Times are UTC."""
+awaiting a reply, the names learned from the platforms, and where the Matrix bot's sync resumes and its direct rooms.
+Times are UTC."""
 
 from datetime import datetime
 
 from sqlalchemy import Index, UniqueConstraint, event
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from storage.lanes import outbox_lane
 from storage.types import json_field as _json
@@ -76,6 +77,22 @@ class LearnedName(SQLModel, table=True):
     external_id: str = Field(max_length=64)  # whose name it is now; a changed name replaces the old one
     person: str = Field(max_length=60)
     learned_at: datetime = _utc()
+
+
+class MatrixSync(SQLModel, table=True):
+    """Where the Matrix bot's /sync resumes: the `next_batch` after the last batch whose events were all decided."""
+
+    account: str = Field(primary_key=True, max_length=255)  # the bot's user id
+    next_batch: str = Field(sa_type=AutoString(length=2000))
+    at: datetime = _utc()
+
+
+class MatrixDirect(SQLModel, table=True):
+    """The direct room the Matrix bot shares with one person: made for a DM, or joined on their invitation; reused after."""
+
+    account: str = Field(primary_key=True, max_length=255)  # the bot's user id
+    user_id: str = Field(primary_key=True, max_length=255)
+    room_id: str = Field(max_length=255)
 
 
 @event.listens_for(Outbox, "before_insert")

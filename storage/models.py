@@ -10,7 +10,7 @@ from config.model import Severity
 
 # The tables by concern, two modules besides this one; every table is importable from here (and registered with the
 # metadata Alembic reads, which imports this module).
-from storage.delivery import LearnedName, Outbox, ProcessedEvent, Prompt  # noqa: F401
+from storage.delivery import LearnedName, MatrixDirect, MatrixSync, Outbox, ProcessedEvent, Prompt  # noqa: F401
 from storage.outside import Claim, IncidentKeyword, Inquiry, Signal, SignalLink, StakeholderNotice  # noqa: F401
 from storage.types import json_field as _json
 from storage.types import utc_field as _utc
@@ -287,19 +287,3 @@ class ReactionBucket(SQLModel, table=True):
     negative: float = 0.0  # the volume of readings with a negative sentiment
     sentiment_sum: float = 0.0
     sentiment_n: int = 0
-
-
-class MatrixSync(SQLModel, table=True):
-    """Where the Matrix bot's /sync resumes: the `next_batch` after the last batch whose events were all decided."""
-
-    account: str = Field(primary_key=True, max_length=255)  # the bot's user id
-    next_batch: str = Field(sa_type=AutoString(length=2000))
-    at: datetime = _utc()
-
-
-class MatrixDirect(SQLModel, table=True):
-    """The direct room the Matrix bot shares with one person: made for a DM, or joined on their invitation; reused after."""
-
-    account: str = Field(primary_key=True, max_length=255)  # the bot's user id
-    user_id: str = Field(primary_key=True, max_length=255)
-    room_id: str = Field(max_length=255)
