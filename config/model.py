@@ -1,12 +1,10 @@
 """The team model, playbooks and timings as validated pydantic models (the shared basics are in basics.py, the broadcast
-targets and stakeholder lists in audiences.py; every name stays importable from here)."""
+targets and stakeholder lists in audiences.py, the vetting rules in vetting.py; every name stays importable from here)."""
 
-import functools
-import re
 from datetime import time, timedelta
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from config.audiences import TOLD, BroadcastTarget, Contact, EmailAddress, StakeholderList, WebhookUrl, mail_address, told  # noqa: F401
 from config.basics import (  # noqa: F401
@@ -25,6 +23,7 @@ from config.basics import (  # noqa: F401
     known_timezone,
 )
 from config.durations import Duration
+from config.vetting import VetRules
 
 if TYPE_CHECKING:  # scenarios build on this module
     from config.scenarios import Scenario
@@ -106,53 +105,6 @@ class Playbook(Strict):
     checklist: list[ChecklistSpec] = Field(default_factory=list)
     templates: dict[Literal["holding", "apology", "update", "clarification"], Localized] = Field(default_factory=dict)
     public_subject: Localized | None = None  # how templates name the matter in public ({subject}): never the incident title
-
-
-def _check_pattern(pattern: str) -> str:
-    """Accept a rule pattern only if it compiles as the vetter uses it (wrapped in a group)."""
-    if error := _pattern_error(pattern):
-        raise ValueError(f"{pattern!r} is not a valid regular expression: {error}") from None
-    return pattern
-
-
-@functools.lru_cache(maxsize=4096)  # the shipped rules hold ~360 patterns, more than re's own cache keeps: each config load re-checked them
-def _pattern_error(pattern: str) -> str | None:
-    """Why a pattern does not compile, alone and wrapped in a group; None when it does."""
-    try:
-        re.compile(pattern)
-        re.compile(f"(?:{pattern})")  # inline global flags such as (?i) must start the whole expression
-    except re.error as error:
-        return str(error)
-    return None
-
-
-RegexPattern = Annotated[str, AfterValidator(_check_pattern)]  # checked one by one, so an error names its index
-
-
-class VetRules(Strict):
-    """One language's vetting rules (PRODUCT.md §4): phrases are case-insensitive regular expressions."""
-
-    whole_words: bool = True  # English phrases match whole words; Chinese has no spaces to match on
-    speculation: list[RegexPattern] = Field(default_factory=list)
-    no_comment: list[RegexPattern] = Field(default_factory=list)
-    blame: list[RegexPattern] = Field(default_factory=list)
-    hollow_apology: list[RegexPattern] = Field(default_factory=list)  # a finding, and no empathy by itself
-    empathy: list[RegexPattern] = Field(default_factory=list)  # at least one must appear (not in a rebuttal)
-    next_update: list[RegexPattern] = Field(default_factory=list)  # a promise of more: with update_timing, "when"
-    update_timing: list[RegexPattern] = Field(default_factory=list)  # a time or pace in the same sentence as a promise
-    learn_more: list[RegexPattern] = Field(default_factory=list)  # where to learn more: hotline, page, official account
-    unknowns: list[RegexPattern] = Field(default_factory=list)  # what is not yet known (a holding statement says it)
-    claim_markers: list[RegexPattern] = Field(default_factory=list)  # words that report a claim (a rebuttal's)
-    facts: dict[str, list[RegexPattern]] = Field(default_factory=dict)  # kind (number, date, time, amount, percent, entity) → patterns
-    not_entities: list[str] = Field(default_factory=list)  # words that name nothing, trimmed from the ends of a name
-    not_facts: list[RegexPattern] = Field(default_factory=list)  # salutations, list numbering: no fact is found inside
-    name_tags: list[str] = Field(default_factory=list)  # jieba part-of-speech tags of names (people, places, organisations)
-    surnames: str = ""  # a person's name (jieba tag nr*) starts with one of these characters
-    not_names: list[str] = Field(default_factory=list)  # ordinary words the tagger takes for names
-    place_suffixes: str = ""  # a word of three or more characters ending in one of these is a place (鼓楼区)
-    confirmed: list[RegexPattern] = Field(default_factory=list)  # a confirmed fact without a figure: "tests showed", "经核实"
-    hedges: list[RegexPattern] = Field(default_factory=list)  # words that leave a clause unconfirmed ("may be", "疑似")
-    commitment: list[RegexPattern] = Field(default_factory=list)  # what the organisation commits to (a holding statement has one)
 
 
 class Team(Strict):
