@@ -21,7 +21,7 @@ from handlers.core.errors import Refusal, UsageError
 from handlers.core.permissions import check_permission
 from handlers.core.ports import Command, Reply
 from handlers.incident import checklist
-from handlers.incident.lookup import incident_for, not_an_incident_room
+from handlers.incident.lookup import incident_for, incident_reading, not_an_incident_room
 from handlers.line import (
     approvals,  # noqa: F401  (register verbs)
 )
@@ -173,8 +173,9 @@ def _handle(session: Session, deps: Deps, command: Command) -> Reply:
     spec = registry().verbs[name]
     rest = _rest_after(command.text, target is not None)
     actor = resolve_actor(session, deps, command)
-    incident = incident_for(session, command, target)
-    ctx = Context(session, deps, command, actor, incident, rest)
+    ctx = Context(session, deps, command, actor, None, rest)
+    incident, ctx.read_along = incident_reading(session, command, target, spec.reads, ctx.now)
+    ctx.found = incident
     _admit(session, spec, ctx)
     try:
         result = spec.handler(ctx)

@@ -1,10 +1,10 @@
 """ORM objects for rows a Core statement read: the hot path reads a row without the ORM's per-query work."""
 
+from collections.abc import Sequence
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import inspect
-from sqlalchemy.engine import Row
 from sqlalchemy.orm import Mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import KeyedColumnElement
@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel
 Model = TypeVar("Model", bound=SQLModel)
 
 
-def attached(session: Session, model: type[Model], row: Row) -> Model:
+def attached(session: Session, model: type[Model], row: Sequence[Any]) -> Model:
     """The object of `row` (every column of `model`'s table, in the table's order), in the session as if the ORM had
     loaded it: the object the session already holds for that key (what of it had expired read from the row, its unflushed
     changes kept), else a new one whose changes flush like any other's."""

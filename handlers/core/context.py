@@ -1,11 +1,13 @@
 """What a handler works with: the session, the actor, the incident, and the outbox."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, cached_property
 
 from sqlalchemy import insert
 from sqlalchemy import inspect as orm_state
+from sqlalchemy.engine import Row
 from sqlmodel import Session, col, select
 
 from config.model import Config, Person
@@ -53,6 +55,7 @@ class Context:
     now: datetime = field(init=False)
     announced: bool = False
     logged: list[str] = field(default_factory=list)  # the timeline kinds this command wrote (checklist `done_by` reads them)
+    read_along: Sequence[Row] | None = None  # the rows of the verb's `reads`, when read with the incident (None: read them yourself)
 
     def __post_init__(self) -> None:
         self.now = self.deps.clock.now()

@@ -1,11 +1,12 @@
 """Neutral renderings: the incident card, the roles list and the checklist."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy.engine import Row
 from sqlmodel import Session, col, func, select
 
 from config.model import Config
@@ -70,7 +71,7 @@ def _checklist_columns():
 
 
 @cache
-def _card_query():
+def card_query():
     """Every count the card shows (checklist, press inquiries, claims, versions of the line) and each role's holder in one
     statement, built once: one round trip instead of one per row of the card, while the person who typed `status` waits.
     One row per role held (the counts repeated on each), or one row with no role while none is."""
@@ -87,13 +88,15 @@ def _line_query():
     return select(Statement).where(*shown).order_by(col(Statement.version).desc())
 
 
-def render_card(session: Session, config: Config, incident: Incident, now: datetime) -> Message:
-    """The pinned incident card: everything a responder needs at a glance."""
+def render_card(session: Session, config: Config, incident: Incident, now: datetime, rows: Sequence[Row] | None = None) -> Message:
+    """The pinned incident card: everything a responder needs at a glance (`rows`: card_query's, when the caller read
+    them already, with the incident)."""
     playbook = config.playbooks.get(incident.playbook)
-    session.flush()  # what this transaction changed is counted (the Core statement below does not flush by itself)
-    # Run as a Core statement: it selects columns, not objects, and the ORM's handling of a result costs as much as the
-    # query itself while the person who typed `status` waits.
-    rows = session.connection().execute(_card_query(), {"incident": incident.id, "now": now}).all()
+    if rows is None:
+        session.flush()  # what this transaction changed is counted (the Core statement below does not flush by itself)
+        # Run as a Core statement: it selects columns, not objects, and the ORM's handling of a result costs as much as
+        # the query itself while the person who typed `status` waits.
+        rows = session.connection().execute(card_query(), {"incident": incident.id, "now": now}).all()
     row = rows[0]
     counts, inquiries, claims_logged_, versions = _checklist_of(row[:4]), (row[4], row[5]), row[6], row[7]
     holders = {held.role: held for held in rows if held.role is not None}

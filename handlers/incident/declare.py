@@ -16,7 +16,7 @@ from handlers.core.ports import Reply
 from handlers.core.verbs import verb
 from handlers.desk import deadlines
 from handlers.incident import staffing
-from handlers.incident.card import SEVERITY_MARK, render_card, render_checklist
+from handlers.incident.card import SEVERITY_MARK, card_query, render_card, render_checklist
 from handlers.incident.reminders import restart_update_clock, schedule_first_statement
 from handlers.incident.severity import parse_severity
 from handlers.nudges import kinds
@@ -224,10 +224,11 @@ def _declare_form(ctx: Context) -> Message:
     return lines(fmt(_("Usage: `{usage}`"), usage="/crisis declare " + _("<playbook> [sev1-4] <title>")), _playbook_list(ctx))
 
 
-@verb("status", "card", summary=N_("Show the incident card."), changes=False)
+@verb("status", "card", summary=N_("Show the incident card."), changes=False, reads=card_query)
 def status(ctx: Context) -> Reply:
-    """Show the incident card; a drill's card is followed by its scorecard so far."""
-    card = render_card(ctx.session, ctx.config, ctx.incident, ctx.now)
+    """Show the incident card (its counts read with the incident, typed in its room); a drill's card is followed by its
+    scorecard so far."""
+    card = render_card(ctx.session, ctx.config, ctx.incident, ctx.now, ctx.read_along)
     if ctx.incident.drill:
         card = lines(card, render_scorecard(ctx.session, ctx.config, ctx.incident, ctx.now))
     return Reply(card, private=False)

@@ -1,9 +1,15 @@
 """Which incident a command is about: the one it names (`#12`), or the one whose room it was typed in."""
 
+from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import bindparam
+from sqlalchemy import Select, bindparam, true
 from sqlalchemy import select as sql_select
+from sqlalchemy.engine import Row
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import ExternallyTraversible, replacement_traverse
 from sqlmodel import Session, col, select
 
 from config.model import OPEN_PHASES
@@ -32,14 +38,52 @@ def incident_for(session: Session, command: Command, target: int | None) -> Inci
     return None if row is None else attached(session, Incident, row)
 
 
+def incident_reading(
+    session: Session, command: Command, target: int | None, reads, now: datetime
+) -> tuple[Incident | None, Sequence[Row] | None]:
+    """incident_for, with the rows of `reads` (a statement on the parameters `incident` and `now`: a verb's reads) read
+    in the same statement when the incident is found by its room, on PostgreSQL: one round trip less for the verb. None
+    for the rows when they were not read (the incident named, no verb reads, SQLite): the verb reads them itself."""
+    room = command.room
+    # On SQLite a statement is no round trip, and the joined one costs it more than the two (~30 µs a status).
+    if reads is None or target is not None or room is None or room.direct or session.get_bind().dialect.name == "sqlite":
+        return incident_for(session, command, target), None
+    params = {"platform": room.platform, "external_id": room.external_id, "thread": room.thread_id, "now": now}
+    session.flush()  # as the ORM's autoflush would (see incident_for)
+    rows = session.connection().execute(_read_along(reads, room.thread_id is not None), params).all()
+    if not rows:
+        return None, None
+    width = len(rows[0]) - len(columns_of(Incident))  # the verb's columns first, so its rows read as its own statement's
+    return attached(session, Incident, rows[0][width:]), rows
+
+
+@cache
+def _read_along(reads, in_thread: bool):
+    """The room's incident and the rows of `reads` in one statement, built once per verb: `reads`'s parameter `incident`
+    becomes the room's incident, found by a subquery on the room (the database runs it once)."""
+    # One incident even if two rooms ever matched (nothing constrains it): the counts and the row are then of the same one.
+    room_incident = sql_select(col(Room.incident_id)).where(*_in_room(in_thread)).order_by(col(Room.id)).limit(1).scalar_subquery()
+
+    def by_room(element: ExternallyTraversible, **_kw: Any) -> ExternallyTraversible | None:
+        return room_incident if isinstance(element, BindParameter) and element.key == "incident" else None
+
+    statement: Select = reads()
+    along = cast(Select, replacement_traverse(statement, {}, by_room)).subquery()
+    return sql_select(*along.c, *columns_of(Incident)).select_from(Incident).join(along, true()).where(col(Incident.id) == room_incident)
+
+
+def _in_room(in_thread: bool) -> tuple:
+    """The conditions of the room a command was typed in, on the parameters `platform`, `external_id` and `thread`."""
+    # A group's main chat is not any of its topics: match the thread exactly, None included.
+    thread = col(Room.thread_id) == bindparam("thread") if in_thread else col(Room.thread_id).is_(None)
+    return col(Room.platform) == bindparam("platform"), col(Room.external_id) == bindparam("external_id"), thread
+
+
 @cache
 def _room_incident_query(in_thread: bool):
     """The incident of a room (its columns, for storage.rows.attached), in one Core query built once: every command typed
     in a room asks it."""
-    query = sql_select(*columns_of(Incident)).join(Room, col(Room.incident_id) == col(Incident.id))
-    query = query.where(col(Room.platform) == bindparam("platform"), col(Room.external_id) == bindparam("external_id"))
-    # A group's main chat is not any of its topics: match the thread exactly, None included.
-    return query.where(col(Room.thread_id) == bindparam("thread") if in_thread else col(Room.thread_id).is_(None))
+    return sql_select(*columns_of(Incident)).join(Room, col(Room.incident_id) == col(Incident.id)).where(*_in_room(in_thread))
 
 
 def not_an_incident_room(session: Session, spec) -> Message:

@@ -41,6 +41,14 @@ def _old_incident_for(session_, command, target):
     return session_.exec(query).first()
 
 
+def _old_reads(monkeypatch) -> None:
+    """The router as it was before 189b791: the incident by an ORM select, every verb reading its own rows after."""
+    monkeypatch.setattr(router, "incident_for", _old_incident_for)
+    monkeypatch.setattr(
+        router, "incident_reading", lambda session_, command, target, _reads, _now: (_old_incident_for(session_, command, target), None)
+    )
+
+
 def _say(chat: Chat, who: str, line: str, room: str | None, thread: str | None = None, event_id=None, acked_once=False):
     ref = RoomRef("console", room, thread) if room else None
     with session(chat.engine) as db:
@@ -98,7 +106,7 @@ def test_a_script_typed_in_rooms_does_what_the_orm_read_did(any_engine, config, 
     new = _run(Chat(any_engine, config, clock), thread)
     assert any(out[0] for out in new[0]), "the script did something"
     # the same script on a fresh database with the old read
-    monkeypatch.setattr(router, "incident_for", _old_incident_for)
+    _old_reads(monkeypatch)
     fresh = _fresh_engine(any_engine)
     try:
         old = _run(Chat(fresh, config, FakeClock()), thread)
@@ -326,7 +334,7 @@ def test_commands_sharing_one_session_do_what_the_orm_read_did(tmp_path, config,
     engines = [migrated_sqlite(tmp_path / "new.db"), migrated_sqlite(tmp_path / "old.db")]
     try:
         new = _one_session_run(Chat(engines[0], config, FakeClock()))
-        monkeypatch.setattr(router, "incident_for", _old_incident_for)
+        _old_reads(monkeypatch)
         old = _one_session_run(Chat(engines[1], config, FakeClock()))
     finally:
         for engine in engines:
