@@ -85,7 +85,7 @@ async def measure(requests: int, url: str) -> dict[str, dict[str, float]]:
         await bot.deliver()
         room = next(c["id"] for c in fake.channels.values() if c["name"].endswith("-checkout-failing"))
         # the router's steps and the two verbs, timed where the router finds them (for this run only)
-        router.incident_for = split.timed(router.incident_for, "incident")
+        router.incident_reading = split.timed(router.incident_reading, "incident")
         router._remember = split.timed(router._remember, "commit and ack")
         verbs = router.registry().verbs
         for name in CASES:
