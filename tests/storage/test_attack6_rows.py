@@ -2,7 +2,7 @@
 read it replaced in the router), on SQLite and PostgreSQL: rollbacks, savepoints, expiry, sessions reused after commit,
 deletes, and storage.writes.wrote (a read must never look like a write)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import inspect
@@ -13,26 +13,7 @@ from storage.db import session
 from storage.models import Incident
 from storage.rows import attached, columns_of
 from storage.writes import wrote
-
-NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
-
-
-def _declared(engine, title="Checkout failing") -> int:
-    with session(engine) as db:
-        incident = Incident(
-            title=title,
-            slug="checkout-failing",
-            playbook="outage",
-            severity="sev2",
-            phase="detected",
-            declared_by="alice",
-            declared_at=NOW,
-            phase_changed_at=NOW,
-            next_update_at=NOW + timedelta(minutes=30),
-        )
-        db.add(incident)
-        db.commit()
-        return incident.id
+from tests.storage.test_rows import NOW, _declared
 
 
 def _read(db, how: str, incident_id: int) -> Incident | None:

@@ -13,10 +13,11 @@ from storage.rows import attached, columns_of
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
 
-def _declared(engine) -> int:
+def _declared(engine, title: str = "Checkout failing") -> int:
+    """A detected sev2 incident, committed; its id."""
     with session(engine) as db:
         incident = Incident(
-            title="Checkout failing",
+            title=title,
             slug="checkout-failing",
             playbook="outage",
             severity="sev2",
