@@ -54,22 +54,27 @@ def incident_reading(
     if not rows:
         return None, None
     width = len(rows[0]) - len(columns_of(Incident))  # the verb's columns first, so its rows read as its own statement's
-    return attached(session, Incident, rows[0][width:]), rows
+    incident = attached(session, Incident, rows[0][width:])
+    if len(rows) == 1 and all(value is None for value in rows[0][:width]):  # the outer join's empty side: perhaps no row
+        return incident, None  # the verb reads them itself: its statement alone says whether it has a row of nulls
+    return incident, rows
 
 
 @cache
 def _read_along(reads, in_thread: bool):
     """The room's incident and the rows of `reads` in one statement, built once per verb: `reads`'s parameter `incident`
     becomes the room's incident, found by a subquery on the room (the database runs it once)."""
-    # One incident even if two rooms ever matched (nothing constrains it): the counts and the row are then of the same one.
-    room_incident = sql_select(col(Room.incident_id)).where(*_in_room(in_thread)).order_by(col(Room.id)).limit(1).scalar_subquery()
+    room_incident = _first_room(sql_select(col(Room.incident_id)), in_thread).scalar_subquery()
 
     def by_room(element: ExternallyTraversible, **_kw: Any) -> ExternallyTraversible | None:
         return room_incident if isinstance(element, BindParameter) and element.key == "incident" else None
 
     statement: Select = reads()
     along = cast(Select, replacement_traverse(statement, {}, by_room)).subquery()
-    return sql_select(*along.c, *columns_of(Incident)).select_from(Incident).join(along, true()).where(col(Incident.id) == room_incident)
+    # outer: the incident is found even when the verb's statement has no row
+    return (
+        sql_select(*along.c, *columns_of(Incident)).select_from(Incident).outerjoin(along, true()).where(col(Incident.id) == room_incident)
+    )
 
 
 def _in_room(in_thread: bool) -> tuple:
@@ -83,7 +88,13 @@ def _in_room(in_thread: bool) -> tuple:
 def _room_incident_query(in_thread: bool):
     """The incident of a room (its columns, for storage.rows.attached), in one Core query built once: every command typed
     in a room asks it."""
-    return sql_select(*columns_of(Incident)).join(Room, col(Room.incident_id) == col(Incident.id)).where(*_in_room(in_thread))
+    return _first_room(sql_select(*columns_of(Incident)).join(Room, col(Room.incident_id) == col(Incident.id)), in_thread)
+
+
+def _first_room(query: Select, in_thread: bool) -> Select:
+    """`query` on the room a command was typed in: the first such room, should two ever match (nothing forbids it), so
+    that every verb, and the card read with the incident, find the same incident."""
+    return query.where(*_in_room(in_thread)).order_by(col(Room.id)).limit(1)
 
 
 def not_an_incident_room(session: Session, spec) -> Message:
