@@ -32,9 +32,8 @@ def incident_for(session: Session, command: Command, target: int | None) -> Inci
     room = command.room
     if room is None or room.direct:
         return None
-    params = {"platform": room.platform, "external_id": room.external_id, "thread": room.thread_id}
     session.flush()  # as the ORM's autoflush would: a room this transaction added is found (a Core statement does not flush)
-    row = session.connection().execute(_room_incident_query(room.thread_id is not None), params).first()
+    row = session.connection().execute(_room_incident_query(room.thread_id is not None), _in_room_params(room)).first()
     return None if row is None else attached(session, Incident, row)
 
 
@@ -48,9 +47,8 @@ def incident_reading(
     # On SQLite a statement is no round trip, and the joined one costs it more than the two (~30 µs a status).
     if reads is None or target is not None or room is None or room.direct or session.get_bind().dialect.name == "sqlite":
         return incident_for(session, command, target), None
-    params = {"platform": room.platform, "external_id": room.external_id, "thread": room.thread_id, "now": now}
     session.flush()  # as the ORM's autoflush would (see incident_for)
-    rows = session.connection().execute(_read_along(reads, room.thread_id is not None), params).all()
+    rows = session.connection().execute(_read_along(reads, room.thread_id is not None), {**_in_room_params(room), "now": now}).all()
     if not rows:
         return None, None
     width = len(rows[0]) - len(columns_of(Incident))  # the verb's columns first, so its rows read as its own statement's
@@ -75,6 +73,11 @@ def _read_along(reads, in_thread: bool):
     return (
         sql_select(*along.c, *columns_of(Incident)).select_from(Incident).outerjoin(along, true()).where(col(Incident.id) == room_incident)
     )
+
+
+def _in_room_params(room) -> dict:
+    """The parameters of _in_room's conditions for the room a command was typed in."""
+    return {"platform": room.platform, "external_id": room.external_id, "thread": room.thread_id}
 
 
 def _in_room(in_thread: bool) -> tuple:
